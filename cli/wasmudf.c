@@ -1,0 +1,257 @@
+/*
+ * wasmudf.c -- the command-line tool.
+ *
+ *   wasmudf call [--timeout MS] [--memory-limit SIZE] [--deterministic]
+ *                MODULE.wasm EXPORT [ARGS...]
+ *       Calls a numeric export (i32/i64/f32/f64 arguments and results) and
+ *       prints each result on its own line, after whatever the guest wrote
+ *       through WASI. Like `wasmtime --invoke`.
+ *   wasmudf exports MODULE.wasm
+ *       Lists the module's callable function exports with their signatures.
+ *
+ * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
+ * success, 1 on an error (including a guest trap), 2 on a usage error, and
+ * the guest's own code when it calls proc_exit.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasmudf/wasmudf.h"
+
+static const char usage_text[] =
+    "usage: wasmudf call [--timeout MS] [--memory-limit SIZE] [--deterministic]\n"
+    "                    MODULE.wasm EXPORT [ARGS...]\n"
+    "       wasmudf exports MODULE.wasm\n"
+    "       wasmudf --version\n"
+    "\n"
+    "  call     call a numeric export and print its results\n"
+    "  exports  list the callable exports and their signatures\n"
+    "\n"
+    "  --timeout MS         deadline of the call in milliseconds (0: none;\n"
+    "                       default 10000)\n"
+    "  --memory-limit SIZE  cap on linear memory, e.g. 65536, 64K, 16M, 1G\n"
+    "                       (default 1G)\n"
+    "  --deterministic      fixed clock and random numbers for WASI\n"
+    "\n"
+    "Compiled modules are cached in $WASMUDF_CACHE_DIR (default\n"
+    "$XDG_CACHE_HOME/wasmudf or ~/.cache/wasmudf).\n";
+
+static int usage(const char* problem) {
+  if (problem != NULL) fprintf(stderr, "wasmudf: %s\n", problem);
+  fputs(usage_text, stderr);
+  return 2;
+}
+
+static int fail(const struct wudf_error* error) {
+  fprintf(stderr, "wasmudf: %s\n", error->message);
+  return 1;
+}
+
+/* Parses "123", "64K", "16M", "1G", "2GiB" into bytes. Returns 0 or EINVAL. */
+static int parse_size(const char* text, uint64_t* bytes) {
+  char* end;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || text[0] == '-') return EINVAL;
+  uint64_t scale = 1;
+  switch (*end) {
+    case 'k': case 'K': scale = 1ull << 10; end++; break;
+    case 'm': case 'M': scale = 1ull << 20; end++; break;
+    case 'g': case 'G': scale = 1ull << 30; end++; break;
+    default: break;
+  }
+  if (scale != 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
+  if (*end != '\0' || value > UINT64_MAX / scale) return EINVAL;
+  *bytes = value * scale;
+  return 0;
+}
+
+/* Parses an argument of type `type`: integers in decimal or 0x hex, signed or
+ * (up to the width) unsigned; floats as strtod reads them (inf, nan, ...). */
+static int parse_value(const char* text, wudf_valtype type, struct wudf_value* value) {
+  char* end;
+  errno = 0;
+  value->type = type;
+  switch (type) {
+    case WUDF_I32:
+    case WUDF_I64: {
+      uint64_t magnitude;
+      int negative = text[0] == '-';
+      magnitude = strtoull(negative ? text + 1 : text, &end, 0);
+      if (errno != 0 || end == text || *end != '\0' || (negative && text[1] == '-')) return EINVAL;
+      if (type == WUDF_I32) {
+        if (negative ? magnitude > 0x80000000ull : magnitude > 0xffffffffull) return EINVAL;
+        value->of.i32 = (int32_t)(uint32_t)(negative ? (0 - magnitude) : magnitude);
+      } else {
+        if (negative && magnitude > 0x8000000000000000ull) return EINVAL;
+        value->of.i64 = (int64_t)(negative ? (0 - magnitude) : magnitude);
+      }
+      return 0;
+    }
+    case WUDF_F32:
+      value->of.f32 = strtof(text, &end);
+      return end == text || *end != '\0' ? EINVAL : 0;
+    case WUDF_F64:
+      value->of.f64 = strtod(text, &end);
+      return end == text || *end != '\0' ? EINVAL : 0;
+  }
+  return EINVAL;
+}
+
+static void print_value(const struct wudf_value* value) {
+  switch (value->type) {
+    case WUDF_I32: printf("%" PRId32 "\n", value->of.i32); break;
+    case WUDF_I64: printf("%" PRId64 "\n", value->of.i64); break;
+    case WUDF_F32: printf("%.9g\n", (double)value->of.f32); break;
+    case WUDF_F64: printf("%.17g\n", value->of.f64); break;
+  }
+}
+
+static void format_signature(const struct wudf_export_info* info, char* out, size_t size) {
+  size_t used = (size_t)snprintf(out, size, "%s(", info->name);
+  for (uint32_t i = 0; i < info->param_count && used < size; i++) {
+    used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+                             wudf_valtype_name(info->params[i]));
+  }
+  if (used < size) used += (size_t)snprintf(out + used, size - used, ") -> (");
+  for (uint32_t i = 0; i < info->result_count && used < size; i++) {
+    used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+                             wudf_valtype_name(info->results[i]));
+  }
+  if (used < size) snprintf(out + used, size - used, ")");
+}
+
+static int command_exports(int argc, char** argv) {
+  if (argc != 1) return usage("exports takes one MODULE.wasm");
+  struct wudf_error error;
+  struct wudf_engine* engine = NULL;
+  struct wudf_module* module = NULL;
+  if (wudf_engine_new(NULL, &engine, &error) != 0) return fail(&error);
+  int status = wudf_module_load_file(engine, argv[0], &module, &error);
+  if (status == 0) {
+    for (uint32_t i = 0; i < wudf_module_export_count(module); i++) {
+      struct wudf_export_info info;
+      char line[2048];
+      wudf_module_export(module, i, &info, NULL);
+      format_signature(&info, line, sizeof(line));
+      printf("%s\n", line);
+    }
+  }
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  return status == 0 ? 0 : fail(&error);
+}
+
+static int command_call(int argc, char** argv) {
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  int i = 0;
+  for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+      char* end;
+      errno = 0;
+      config.timeout_ms = strtoull(argv[++i], &end, 10);
+      if (errno != 0 || *end != '\0' || argv[i][0] == '-') return usage("--timeout takes milliseconds");
+    } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
+      if (parse_size(argv[++i], &config.memory_limit) != 0) {
+        return usage("--memory-limit takes a size such as 65536, 64K, 16M or 1G");
+      }
+    } else if (strcmp(argv[i], "--deterministic") == 0) {
+      config.deterministic = 1;
+    } else if (strcmp(argv[i], "--") == 0) {
+      i++;
+      break;
+    } else {
+      return usage("unknown option");
+    }
+  }
+  if (argc - i < 2) return usage("call needs MODULE.wasm and EXPORT");
+  const char* path = argv[i];
+  const char* name = argv[i + 1];
+  char** arg_texts = argv + i + 2;
+  int arg_count = argc - i - 2;
+
+  struct wudf_error error;
+  struct wudf_engine* engine = NULL;
+  struct wudf_module* module = NULL;
+  struct wudf_instance* instance = NULL;
+  struct wudf_value* args = NULL;
+  struct wudf_value* results = NULL;
+  int exit_status = 1;
+  if (wudf_engine_new(&config, &engine, &error) != 0) return fail(&error);
+  if (wudf_module_load_file(engine, path, &module, &error) != 0) goto failed;
+  uint32_t index;
+  struct wudf_export_info info;
+  if (wudf_module_find_export(module, name, &index, &error) != 0) goto failed;
+  wudf_module_export(module, index, &info, NULL);
+  if ((uint32_t)arg_count != info.param_count) {
+    char signature[2048];
+    format_signature(&info, signature, sizeof(signature));
+    fprintf(stderr, "wasmudf: %s takes %u arguments, %d given\n", signature,
+            info.param_count, arg_count);
+    exit_status = 2;
+    goto done;
+  }
+  args = calloc((size_t)arg_count + 1, sizeof(*args));
+  results = calloc((size_t)info.result_count + 1, sizeof(*results));
+  if (args == NULL || results == NULL) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    goto done;
+  }
+  for (int a = 0; a < arg_count; a++) {
+    if (parse_value(arg_texts[a], info.params[a], &args[a]) != 0) {
+      fprintf(stderr, "wasmudf: argument %d of %s: '%s' is not a valid %s\n",
+              a + 1, name, arg_texts[a], wudf_valtype_name(info.params[a]));
+      exit_status = 2;
+      goto done;
+    }
+  }
+  if (wudf_instance_new(module, NULL, &instance, &error) != 0) goto failed;
+  int status = wudf_instance_call(instance, index, args, (size_t)arg_count,
+                                  results, info.result_count,
+                                  WUDF_TIMEOUT_DEFAULT, &error);
+  size_t output_size, dropped;
+  const char* output = wudf_instance_output(instance, &output_size, &dropped);
+  fwrite(output, 1, output_size, stdout);
+  if (dropped != 0) {
+    fprintf(stderr, "wasmudf: %zu bytes of guest output dropped\n", dropped);
+  }
+  if (status == ECANCELED) {
+    exit_status = error.exit_code;
+    if (exit_status != 0) fprintf(stderr, "wasmudf: %s\n", error.message);
+    goto done;
+  }
+  if (status != 0) goto failed;
+  for (uint32_t r = 0; r < info.result_count; r++) print_value(&results[r]);
+  exit_status = 0;
+  goto done;
+failed:
+  fail(&error);
+  exit_status = 1;
+done:
+  fflush(stdout);
+  free(args);
+  free(results);
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  return exit_status;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(NULL);
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("wasmudf %s\n", WUDF_VERSION);
+    return 0;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(usage_text, stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "call") == 0) return command_call(argc - 2, argv + 2);
+  if (strcmp(argv[1], "exports") == 0) return command_exports(argc - 2, argv + 2);
+  return usage("unknown command");
+}

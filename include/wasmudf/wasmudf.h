@@ -1,0 +1,329 @@
+/*
+ * wasmudf.h -- the public host API of libwasmudf.
+ *
+ * libwasmudf runs untrusted WebAssembly modules at native speed: a module is
+ * validated, translated to C by wasm2c, compiled by the system C compiler into
+ * a shared object (cached on disk) and run by the library's own runtime, which
+ * isolates each instance in guard-paged linear memory and turns every fault,
+ * trap, runaway loop and stack overflow into an error for the caller.
+ *
+ * The surface follows the usual embedding layers:
+ *
+ *     wudf_engine   -- configuration, compile cache, defaults for limits
+ *       wudf_module   -- one validated, compiled module (shared, immutable)
+ *         wudf_instance -- linear memory + globals + tables; one thread at a time
+ *
+ * Conventions (the same for every function in this header):
+ *   - Functions that can fail return an errno-style int: 0 (WUDF_OK) on
+ *     success, otherwise one of the codes listed at WUDF_OK below.
+ *   - They take a `struct wudf_error*` last. It may be NULL. On failure, when
+ *     not NULL, it receives the code and a NUL-terminated message that names
+ *     the module export (where there is one) and the cause. On success its
+ *     contents are unspecified.
+ *   - Output parameters are written only on success.
+ *   - Objects created by `..._new` / `..._load` are owned by the caller and
+ *     freed with the matching `..._free`, which accepts NULL.
+ *
+ * Thread safety: engines and modules may be used from any number of threads
+ * at once. An instance may be used by one thread at a time; different
+ * instances (of the same or different modules) run concurrently.
+ */
+#ifndef WASMUDF_WASMUDF_H
+#define WASMUDF_WASMUDF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WUDF_VERSION "0.1.0"
+
+/* Marks the public functions, the only symbols the shared library exports. */
+#if defined(__GNUC__)
+#define WUDF_API __attribute__((visibility("default")))
+#else
+#define WUDF_API
+#endif
+
+/*
+ * Status codes. WUDF_OK is 0; failures are errno values with these meanings:
+ *   EINVAL            an argument is invalid (NULL where not allowed, wrong
+ *                     number or type of call arguments, bad configuration)
+ *   ENOMEM            a host allocation failed
+ *   ENOENT            a file or an export does not exist
+ *   ENOEXEC           the bytes are not a valid WebAssembly module
+ *   ENOTSUP           the module uses a feature or an import this library
+ *                     does not support (SIMD, threads, memory64, ...)
+ *   EFBIG             the module exceeds a configured size limit
+ *   EIO               an external tool (wasm2c, the C compiler) failed, or the
+ *                     cache could not be read or written
+ *   EFAULT            the guest trapped; `wudf_error.trap` says why
+ *   ETIMEDOUT         the call exceeded its deadline (trap WUDF_TRAP_TIMEOUT)
+ *   ECANCELED         the guest called WASI proc_exit; `wudf_error.exit_code`
+ *   ENOTRECOVERABLE   the instance is broken by an earlier trap; make a new one
+ */
+#define WUDF_OK 0
+
+/* Why a guest call stopped. */
+typedef enum wudf_trap {
+  WUDF_TRAP_NONE = 0,
+  WUDF_TRAP_OUT_OF_BOUNDS,      /* linear memory or table access out of bounds */
+  WUDF_TRAP_INTEGER_OVERFLOW,   /* signed division overflow, float-to-int overflow */
+  WUDF_TRAP_DIVIDE_BY_ZERO,     /* integer division or remainder by zero */
+  WUDF_TRAP_INVALID_CONVERSION, /* float-to-int conversion of NaN */
+  WUDF_TRAP_UNREACHABLE,        /* the `unreachable` instruction (e.g. abort()) */
+  WUDF_TRAP_BAD_INDIRECT_CALL,  /* call_indirect: null, out of range, wrong type */
+  WUDF_TRAP_STACK_EXHAUSTED,    /* native stack exhausted by deep recursion */
+  WUDF_TRAP_TIMEOUT,            /* the call's deadline passed */
+  WUDF_TRAP_OUT_OF_MEMORY,      /* memory or table needs more than the limit */
+  WUDF_TRAP_EXIT,               /* WASI proc_exit */
+  WUDF_TRAP_UNCAUGHT_EXCEPTION  /* wasm exception escaped (not produced today) */
+} wudf_trap;
+
+/* The error channel, caller-owned; see the conventions above. */
+struct wudf_error {
+  int code;         /* the status code returned */
+  wudf_trap trap;   /* WUDF_TRAP_NONE unless the guest trapped */
+  int exit_code;    /* the code given to proc_exit when trap == WUDF_TRAP_EXIT */
+  char message[1024];
+};
+
+/* A short English name for a trap kind ("out of bounds memory access", ...).
+ * Never NULL; the string is static. */
+WUDF_API const char* wudf_trap_name(wudf_trap trap);
+
+/* ------------------------------------------------------------------------ */
+/* Allocation funnel                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every host-side allocation of the library goes through these functions
+ * (guest linear memory is mapped separately with mmap). The defaults are the C
+ * library's malloc/realloc/free. Tests use this to fail allocations one by one.
+ */
+struct wudf_allocator {
+  void* (*malloc)(void* user_data, size_t size);
+  void* (*realloc)(void* user_data, void* pointer, size_t size);
+  void (*free)(void* user_data, void* pointer);
+  void* user_data;
+};
+
+/* Installs `allocator` (copied), or restores the default when NULL. Must be
+ * called while no engine exists; returns EINVAL otherwise (the library does
+ * not track ownership per allocator, so switching mid-flight would free memory
+ * with the wrong function). */
+WUDF_API int wudf_set_allocator(const struct wudf_allocator* allocator);
+
+/* ------------------------------------------------------------------------ */
+/* Engine                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct wudf_engine;
+
+/* Engine configuration. Initialise with wudf_engine_config_init, then change
+ * fields. Strings are copied by wudf_engine_new; the caller keeps ownership. */
+struct wudf_engine_config {
+  /* Directory of the compile cache. NULL: $WASMUDF_CACHE_DIR, else
+   * $XDG_CACHE_HOME/wasmudf, else $HOME/.cache/wasmudf. */
+  const char* cache_dir;
+  /* The C compiler used for wasm2c output. NULL: $CC, else "cc". */
+  const char* cc;
+  /* Extra compiler flags, split at spaces and appended after the required
+   * ones (they become part of the cache key). NULL: none. */
+  const char* cflags;
+  /* The wasm2c executable. NULL: $WASMUDF_WASM2C, else "wasm2c". */
+  const char* wasm2c;
+  /* Default deadline of one call in milliseconds; 0 means no deadline. */
+  uint64_t timeout_ms;
+  /* Default cap on one instance's linear memory, in bytes (rounded down to
+   * 64 KiB pages). 0 means the module's own maximum (at most 4 GiB). */
+  uint64_t memory_limit;
+  /* Largest module accepted, in bytes. */
+  size_t max_module_size;
+  /* Bytes of WASI stdout/stderr kept per instance; output beyond is dropped
+   * and counted (see wudf_instance_output). */
+  size_t output_limit;
+  /* Nonzero: WASI clocks and random_get are deterministic (a fixed clock that
+   * advances 1 ms per reading, a fixed-seed generator). */
+  int deterministic;
+};
+
+/* Fills `config` with the defaults: cache and tools from the environment,
+ * timeout 10000 ms, memory limit 1 GiB, module size 64 MiB, 64 KiB of output,
+ * not deterministic. */
+WUDF_API void wudf_engine_config_init(struct wudf_engine_config* config);
+
+/* Creates an engine. `config` may be NULL for the defaults. The cache
+ * directory is created when first needed, not here. On success `*out` is
+ * owned by the caller; free it with wudf_engine_free after every module and
+ * instance made from it has been freed. */
+WUDF_API int wudf_engine_new(const struct wudf_engine_config* config,
+                    struct wudf_engine** out, struct wudf_error* error);
+
+/* Frees an engine. NULL is allowed. */
+WUDF_API void wudf_engine_free(struct wudf_engine* engine);
+
+/* Counters of the engine's compile pipeline, for tests and tools. */
+struct wudf_engine_stats {
+  uint64_t compiles;    /* modules translated and compiled by this engine */
+  uint64_t cache_hits;  /* loads answered from the on-disk cache */
+};
+
+/* Copies the engine's counters into `*stats`. */
+WUDF_API void wudf_engine_stats(const struct wudf_engine* engine,
+                       struct wudf_engine_stats* stats);
+
+/* ------------------------------------------------------------------------ */
+/* Modules                                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct wudf_module;
+
+/*
+ * Validates and loads a module from `size` bytes at `bytes` (copied; the
+ * caller keeps its buffer). Validation runs first: a malformed binary
+ * (ENOEXEC), an unsupported feature or import (ENOTSUP) or a size over the
+ * limits (EFBIG) is refused with a message, before any external tool sees the
+ * bytes. Then the compiled module comes from the cache, or wasm2c and the C
+ * compiler make it (EIO with the tool's own message if they fail) and it is
+ * added to the cache. On success `*out` is owned by the caller.
+ */
+WUDF_API int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
+                     size_t size, struct wudf_module** out,
+                     struct wudf_error* error);
+
+/* Reads the file at `path` and calls wudf_module_load. */
+WUDF_API int wudf_module_load_file(struct wudf_engine* engine, const char* path,
+                          struct wudf_module** out, struct wudf_error* error);
+
+/* Releases the caller's reference. The module stays alive while instances of
+ * it exist and is unloaded with the last one. NULL is allowed. */
+WUDF_API void wudf_module_free(struct wudf_module* module);
+
+/* WebAssembly value types, as used in export signatures. */
+typedef enum wudf_valtype {
+  WUDF_I32 = 0,
+  WUDF_I64,
+  WUDF_F32,
+  WUDF_F64
+} wudf_valtype;
+
+/* The name of a value type ("i32", ...). Never NULL. */
+WUDF_API const char* wudf_valtype_name(wudf_valtype type);
+
+/* A function export: its name and signature. Pointers stay valid while the
+ * module lives. */
+struct wudf_export_info {
+  const char* name;
+  uint32_t param_count;
+  uint32_t result_count;
+  const wudf_valtype* params;
+  const wudf_valtype* results;
+};
+
+/* The number of callable function exports of `module`. */
+WUDF_API uint32_t wudf_module_export_count(const struct wudf_module* module);
+
+/* Describes function export `index` (0 <= index < export count). Returns
+ * EINVAL when out of range. */
+WUDF_API int wudf_module_export(const struct wudf_module* module, uint32_t index,
+                       struct wudf_export_info* info, struct wudf_error* error);
+
+/* Finds the function export called `name`; ENOENT when there is none. */
+WUDF_API int wudf_module_find_export(const struct wudf_module* module, const char* name,
+                            uint32_t* index, struct wudf_error* error);
+
+/* ------------------------------------------------------------------------ */
+/* Instances                                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct wudf_instance;
+
+/* Per-instance overrides of the engine defaults. Initialise with
+ * wudf_instance_config_init, which copies the engine's defaults. */
+struct wudf_instance_config {
+  uint64_t timeout_ms;    /* default deadline of calls, 0 = none */
+  uint64_t memory_limit;  /* cap on linear memory in bytes, 0 = module's max */
+  size_t output_limit;    /* bytes of WASI output kept */
+  int deterministic;      /* deterministic WASI clock and random */
+};
+
+WUDF_API void wudf_instance_config_init(const struct wudf_engine* engine,
+                               struct wudf_instance_config* config);
+
+/*
+ * Instantiates `module`: maps linear memory (guard-paged; its base never
+ * moves), initialises globals, tables and data, and runs the start function
+ * (under the instance's deadline). `config` may be NULL for the engine's
+ * defaults. Fails with WUDF_TRAP_OUT_OF_MEMORY when the module's initial
+ * memory exceeds the limit, or with the trap of the start function. On
+ * success `*out` is owned by the caller and holds a reference to the module.
+ */
+WUDF_API int wudf_instance_new(struct wudf_module* module,
+                      const struct wudf_instance_config* config,
+                      struct wudf_instance** out, struct wudf_error* error);
+
+/* Frees the instance and its memory. NULL is allowed. Must not be called
+ * while a call on the instance is running. */
+WUDF_API void wudf_instance_free(struct wudf_instance* instance);
+
+/* A WebAssembly value. */
+struct wudf_value {
+  wudf_valtype type;
+  union {
+    int32_t i32;
+    int64_t i64;
+    float f32;
+    double f64;
+  } of;
+};
+
+/*
+ * Calls function export `index` of the instance's module with `arg_count`
+ * arguments and room for `result_count` results. The counts and each
+ * argument's type must match the export's signature exactly (EINVAL
+ * otherwise, naming expected and given). `timeout_ms` overrides the
+ * instance's deadline for this call; pass WUDF_TIMEOUT_DEFAULT to keep it, 0
+ * for none.
+ *
+ * When the guest traps, times out or exits, the call returns EFAULT,
+ * ETIMEDOUT or ECANCELED, the error names the export and the cause, and the
+ * instance is broken: further calls return ENOTRECOVERABLE and the caller
+ * should free it and create a new one. The calling thread is never harmed.
+ */
+#define WUDF_TIMEOUT_DEFAULT UINT64_MAX
+WUDF_API int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
+                       const struct wudf_value* args, size_t arg_count,
+                       struct wudf_value* results, size_t result_count,
+                       uint64_t timeout_ms, struct wudf_error* error);
+
+/* Looks up `name` and calls it as wudf_instance_call does. */
+WUDF_API int wudf_instance_call_name(struct wudf_instance* instance, const char* name,
+                            const struct wudf_value* args, size_t arg_count,
+                            struct wudf_value* results, size_t result_count,
+                            uint64_t timeout_ms, struct wudf_error* error);
+
+/* Nonzero when an earlier trap has broken the instance. */
+WUDF_API int wudf_instance_is_broken(const struct wudf_instance* instance);
+
+/* The guest's WASI output so far (stdout and stderr interleaved, in order),
+ * `*size` bytes, not NUL-terminated; valid until the next call or clear.
+ * `*dropped` (may be NULL) receives the number of bytes dropped beyond the
+ * output limit. */
+WUDF_API const char* wudf_instance_output(const struct wudf_instance* instance,
+                                 size_t* size, size_t* dropped);
+
+/* Empties the captured output. */
+WUDF_API void wudf_instance_output_clear(struct wudf_instance* instance);
+
+/* The current size of the instance's linear memory in bytes (0 if it has
+ * none). */
+WUDF_API uint64_t wudf_instance_memory_size(const struct wudf_instance* instance);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMUDF_WASMUDF_H */

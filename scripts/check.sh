@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds and runs every test: a Debug build (-Werror), then the same suite
+# built with AddressSanitizer + UndefinedBehaviorSanitizer, then the engine
+# tests under valgrind's leak checker. Ends with one line "N passed, N failed"
+# counting every test run of every configuration.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0
+failed=0
+
+# run_suite NAME BUILD_DIR CMAKE_ARGS... : configure, build, ctest; counts.
+run_suite() {
+  local name=$1 dir=$2
+  shift 2
+  echo "== $name"
+  if ! cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >"$dir.configure.log" 2>&1; then
+    cat "$dir.configure.log"; failed=$((failed + 1)); return
+  fi
+  if ! cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
+    tail -50 "$dir.build.log"; failed=$((failed + 1)); return
+  fi
+  local log="$dir.ctest.log"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" ${CTEST_ARGS:-} 2>&1 | tee "$log"
+  local summary
+  summary=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$log" | tail -1)
+  if [ -z "$summary" ]; then failed=$((failed + 1)); return; fi
+  local total fail
+  total=$(echo "$summary" | sed -E 's/.*out of ([0-9]+).*/\1/')
+  fail=$(echo "$summary" | sed -E 's/.*tests passed, ([0-9]+) tests? failed.*/\1/')
+  passed=$((passed + total - fail))
+  failed=$((failed + fail))
+}
+
+mkdir -p build
+run_suite "debug build" build/debug
+run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
+run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing wasmudf needs on Debian bookworm, and
+# nothing that is already there. Run as root (or with sudo available).
+#
+#   scripts/install-deps.sh          build + test dependencies
+#
+# Debian packages: the C toolchain and CMake for the library; clang, lld,
+# wasi-libc and the wasm32 compiler runtime to build guests; wabt for wasm2c
+# and wat2wasm; valgrind for the leak checks.
+set -euo pipefail
+
+packages=(build-essential cmake clang lld wasi-libc libclang-rt-14-dev-wasm32
+          libclang-rt-14-dev wabt valgrind)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,61 @@
+/*
+ * common.h -- internal helpers shared by every layer of libwasmudf: the
+ * allocation funnel (all host allocations pass through wudf__malloc and
+ * friends, so tests can fail them one by one) and the error channel
+ * (wudf__set_error fills a caller-owned struct wudf_error that may be NULL).
+ *
+ * Names with the `wudf__` prefix are internal: not part of the public API,
+ * not exported from the shared library.
+ */
+#ifndef WUDF_COMMON_H
+#define WUDF_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasmudf/wasmudf.h"
+
+#if defined(__GNUC__)
+#define WUDF__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define WUDF__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define WUDF__PRINTF(fmt, args)
+#define WUDF__UNLIKELY(x) (x)
+#endif
+
+/* Allocation funnel. wudf__malloc(0) returns a unique non-NULL pointer or
+ * NULL like malloc; callers treat NULL as ENOMEM only for nonzero sizes. */
+void* wudf__malloc(size_t size);
+void* wudf__calloc(size_t count, size_t size);
+void* wudf__realloc(void* pointer, size_t size);
+void wudf__free(void* pointer);
+/* Copies a NUL-terminated string into funnel memory; NULL on failure. */
+char* wudf__strdup(const char* string);
+
+/* Engines alive, so wudf_set_allocator can refuse to switch under them. */
+void wudf__engine_count_add(int delta);
+
+/* Fills `error` (if not NULL) with `code`, no trap, and the formatted message,
+ * and returns `code`, so failures read `return wudf__set_error(error, EINVAL,
+ * "...")`. */
+int wudf__set_error(struct wudf_error* error, int code, const char* format, ...)
+    WUDF__PRINTF(3, 4);
+int wudf__set_error_v(struct wudf_error* error, int code, const char* format,
+                      va_list args);
+
+/* Prefixes the message already in `error` with the formatted text followed by
+ * ": ", keeping the code; returns the code. Used to add context as an error
+ * travels up ("loading module: ...") . */
+int wudf__error_prefix(struct wudf_error* error, int code, const char* format,
+                       ...) WUDF__PRINTF(3, 4);
+
+/* Overflow-checked size arithmetic: return nonzero on overflow. */
+static inline int wudf__add_overflows(size_t a, size_t b, size_t* out) {
+  return __builtin_add_overflow(a, b, out);
+}
+static inline int wudf__mul_overflows(size_t a, size_t b, size_t* out) {
+  return __builtin_mul_overflow(a, b, out);
+}
+
+#endif /* WUDF_COMMON_H */

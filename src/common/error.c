@@ -1,0 +1,80 @@
+/*
+ * error.c -- the error channel: formatting messages into the caller-owned
+ * struct wudf_error (which may be NULL), and the names of trap kinds and value
+ * types used in those messages.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+int wudf__set_error_v(struct wudf_error* error, int code, const char* format,
+                      va_list args) {
+  if (error == NULL) return code;
+  error->code = code;
+  error->trap = WUDF_TRAP_NONE;
+  error->exit_code = 0;
+  vsnprintf(error->message, sizeof(error->message), format, args);
+  return code;
+}
+
+int wudf__set_error(struct wudf_error* error, int code, const char* format,
+                    ...) {
+  va_list args;
+  va_start(args, format);
+  wudf__set_error_v(error, code, format, args);
+  va_end(args);
+  return code;
+}
+
+int wudf__error_prefix(struct wudf_error* error, int code, const char* format,
+                       ...) {
+  if (error == NULL) return code;
+  char prefix[sizeof(error->message)];
+  va_list args;
+  va_start(args, format);
+  int prefix_length = vsnprintf(prefix, sizeof(prefix), format, args);
+  va_end(args);
+  if (prefix_length < 0) return code;
+  /* Shift the old message right, truncating its end, and put the prefix and
+   * ": " in front. */
+  size_t capacity = sizeof(error->message);
+  size_t head = (size_t)prefix_length + 2;
+  if (head >= capacity) head = capacity - 1;
+  size_t tail = strlen(error->message);
+  if (head + tail >= capacity) tail = capacity - 1 - head;
+  memmove(error->message + head, error->message, tail);
+  error->message[head + tail] = '\0';
+  memcpy(error->message, prefix, head >= 2 ? head - 2 : head);
+  if (head >= 2) memcpy(error->message + head - 2, ": ", 2);
+  error->code = code;
+  return code;
+}
+
+const char* wudf_trap_name(wudf_trap trap) {
+  switch (trap) {
+    case WUDF_TRAP_NONE: return "no trap";
+    case WUDF_TRAP_OUT_OF_BOUNDS: return "out of bounds memory access";
+    case WUDF_TRAP_INTEGER_OVERFLOW: return "integer overflow";
+    case WUDF_TRAP_DIVIDE_BY_ZERO: return "integer divide by zero";
+    case WUDF_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WUDF_TRAP_UNREACHABLE: return "unreachable executed";
+    case WUDF_TRAP_BAD_INDIRECT_CALL: return "bad indirect call";
+    case WUDF_TRAP_STACK_EXHAUSTED: return "call stack exhausted";
+    case WUDF_TRAP_TIMEOUT: return "timeout";
+    case WUDF_TRAP_OUT_OF_MEMORY: return "out of memory";
+    case WUDF_TRAP_EXIT: return "exit";
+    case WUDF_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
+  }
+  return "unknown trap";
+}
+
+const char* wudf_valtype_name(wudf_valtype type) {
+  switch (type) {
+    case WUDF_I32: return "i32";
+    case WUDF_I64: return "i64";
+    case WUDF_F32: return "f32";
+    case WUDF_F64: return "f64";
+  }
+  return "?";
+}

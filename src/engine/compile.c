@@ -1,0 +1,577 @@
+/*
+ * compile.c -- from validated wasm bytes to a loaded shared object.
+ *
+ * The pipeline: cache key -> cache lookup -> (on a miss, under a per-key file
+ * lock) wasm2c -> generated glue -> C compiler -> atomic rename into the cache
+ * -> dlopen(RTLD_NOW | RTLD_LOCAL) -> bind.
+ *
+ * The cache key is the SHA-256 of everything that determines the compiled
+ * code: the module bytes, the glue texts and ABI version, the identities of
+ * wasm2c and the compiler (path, size, modification time: no process is run
+ * on a cache hit) and the flags. Entries live at CACHE/v1/XX/KEY.so. A miss
+ * takes an flock on CACHE/v1/XX/KEY.lock, looks again (another process may
+ * have just finished), compiles in a private temporary directory and renames
+ * the result into place, so readers only ever see complete files and two
+ * processes compiling the same module at once do the work once.
+ *
+ * The glue (see glue_abi.h) is one C file that #includes wasm2c's output and
+ * the runtime shim, defines the WASI imports as forwarders to the host, and
+ * describes the module in a `struct wudf__glue_module`.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "sha256.h"
+
+/* Flags every module is compiled with, before the user's. wasm2c's output
+ * needs IEEE-exact floating point (-frounding-math -fsignaling-nans) and no
+ * sibling-call optimisation; -fstack-clash-protection makes every frame touch
+ * each page it allocates, so deep recursion always faults on the stack guard
+ * (which the runtime turns into a stack-exhaustion trap). */
+static const char* const wudf__required_cflags[] = {
+    "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
+    "-fno-optimize-sibling-calls", "-frounding-math", "-fsignaling-nans",
+    "-fstack-clash-protection", "-fno-strict-aliasing", "-w",
+    "-Wl,-Bsymbolic", "-Wl,-z,now", NULL};
+
+/* ------------------------------------------------------------- text builder */
+
+struct wudf__text {
+  char* data;
+  size_t size;
+  size_t capacity;
+  int failed;
+};
+
+static void wudf__text_append(struct wudf__text* text, const char* format, ...)
+    WUDF__PRINTF(2, 3);
+
+static void wudf__text_append(struct wudf__text* text, const char* format, ...) {
+  if (text->failed) return;
+  for (;;) {
+    va_list args;
+    va_start(args, format);
+    size_t room = text->capacity - text->size;
+    int needed = vsnprintf(text->data ? text->data + text->size : NULL, room,
+                           format, args);
+    va_end(args);
+    if (needed < 0) {
+      text->failed = 1;
+      return;
+    }
+    if ((size_t)needed < room) {
+      text->size += (size_t)needed;
+      return;
+    }
+    size_t capacity = text->capacity ? text->capacity * 2 : 4096;
+    while (capacity - text->size <= (size_t)needed) capacity *= 2;
+    char* grown = wudf__realloc(text->data, capacity);
+    if (grown == NULL) {
+      text->failed = 1;
+      return;
+    }
+    text->data = grown;
+    text->capacity = capacity;
+  }
+}
+
+/* ---------------------------------------------------------------- naming */
+
+int wudf__mangle(const char* name, char* out, size_t capacity) {
+  /* wasm2c 1.0.32's CWriter::MangleName: "Z_", then letters and digits other
+   * than 'Z' and underscores as they are, any other byte as 'Z' and two
+   * uppercase hex digits. */
+  size_t used = 0;
+  if (capacity < 3) return ENAMETOOLONG;
+  out[used++] = 'Z';
+  out[used++] = '_';
+  for (const unsigned char* c = (const unsigned char*)name; *c != '\0'; c++) {
+    int plain = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z' && *c != 'Z') ||
+                 (*c >= '0' && *c <= '9') || *c == '_');
+    if (used + (plain ? 1 : 3) >= capacity) return ENAMETOOLONG;
+    if (plain) {
+      out[used++] = (char)*c;
+    } else {
+      snprintf(out + used, 4, "Z%02X", *c);
+      used += 3;
+    }
+  }
+  out[used] = '\0';
+  return 0;
+}
+
+/* The letter wasm2c uses for a value type in multi-value struct names, or 0
+ * for types an export trampoline cannot carry (references). */
+static char wudf__type_letter(uint8_t type) {
+  switch (type) {
+    case WUDF__WASM_I32: return 'i';
+    case WUDF__WASM_I64: return 'j';
+    case WUDF__WASM_F32: return 'f';
+    case WUDF__WASM_F64: return 'd';
+    default: return 0;
+  }
+}
+
+static const char* wudf__c_type(uint8_t type) {
+  switch (type) {
+    case WUDF__WASM_I32: return "u32";
+    case WUDF__WASM_I64: return "u64";
+    case WUDF__WASM_F32: return "f32";
+    default: return "f64";
+  }
+}
+
+/* Appends `name` as a C string literal, every byte outside [A-Za-z0-9_ ]
+ * octal-escaped. */
+static void wudf__append_c_string(struct wudf__text* text, const char* name) {
+  wudf__text_append(text, "\"");
+  for (const unsigned char* c = (const unsigned char*)name; *c != '\0'; c++) {
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+        (*c >= '0' && *c <= '9') || *c == '_' || *c == ' ') {
+      wudf__text_append(text, "%c", *c);
+    } else {
+      wudf__text_append(text, "\\%03o", *c);
+    }
+  }
+  wudf__text_append(text, "\"");
+}
+
+/* Nonzero when export `export` is a function with only numeric types. */
+static int wudf__callable_export(const struct wudf__wasm_info* info,
+                                 const struct wudf__wasm_export* export) {
+  if (export->kind != WUDF__EXTERN_FUNC) return 0;
+  const struct wudf__wasm_functype* type =
+      &info->types[info->function_types[export->index]];
+  for (uint32_t i = 0; i < type->param_count; i++) {
+    if (!wudf__type_letter(type->params[i])) return 0;
+  }
+  for (uint32_t i = 0; i < type->result_count; i++) {
+    if (!wudf__type_letter(type->results[i])) return 0;
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------------ glue */
+
+/* Emits the forwarder of one WASI import (the engine checked, when the module
+ * was read, that it names a preview1 function with the right signature). */
+static void wudf__emit_wasi_import(struct wudf__text* text, int function) {
+  const char* signature = wudf__wasi_signature(function);
+  const char* colon = strchr(signature, ':');
+  int returns = colon[1] != '\0';
+  char mangled[256];
+  wudf__mangle(wudf__wasi_name(function), mangled, sizeof(mangled));
+  wudf__text_append(text, "%s Z_wasi_snapshot_preview1%s(struct Z_wasi_snapshot_preview1_instance_t* context",
+                    returns ? "u32" : "void", mangled);
+  for (const char* p = signature; p < colon; p++) {
+    wudf__text_append(text, ", %s a%d", *p == 'j' ? "u64" : "u32",
+                      (int)(p - signature));
+  }
+  wudf__text_append(text, ") {\n  uint64_t args[10] = {0");
+  for (const char* p = signature; p < colon; p++) {
+    wudf__text_append(text, "%sa%d", p == signature ? ", " : ", ", (int)(p - signature));
+  }
+  wudf__text_append(text, "};\n  %swudf__rt->wasi_call(context, %d, args);\n}\n\n",
+                    returns ? "return " : "(void)", function);
+}
+
+/* Emits the trampoline of export `number` (index `export_index`). */
+static void wudf__emit_export(struct wudf__text* text,
+                              const struct wudf__wasm_info* info,
+                              const struct wudf__wasm_export* export,
+                              uint32_t number) {
+  const struct wudf__wasm_functype* type =
+      &info->types[info->function_types[export->index]];
+  char mangled[1024];
+  wudf__mangle(export->name, mangled, sizeof(mangled));
+  wudf__text_append(text,
+                    "static void wudf__export_%u(void* instance, const uint64_t* args, uint64_t* results) {\n  ",
+                    number);
+  if (type->result_count == 1) {
+    wudf__text_append(text, "%s result = ", wudf__c_type(type->results[0]));
+  } else if (type->result_count > 1) {
+    wudf__text_append(text, "struct wasm_multi_");
+    for (uint32_t i = 0; i < type->result_count; i++) {
+      wudf__text_append(text, "%c", wudf__type_letter(type->results[i]));
+    }
+    wudf__text_append(text, " result = ");
+  }
+  wudf__text_append(text, "Z_m%s((Z_m_instance_t*)instance", mangled);
+  for (uint32_t i = 0; i < type->param_count; i++) {
+    switch (type->params[i]) {
+      case WUDF__WASM_I32: wudf__text_append(text, ", (u32)args[%u]", i); break;
+      case WUDF__WASM_I64: wudf__text_append(text, ", (u64)args[%u]", i); break;
+      case WUDF__WASM_F32: wudf__text_append(text, ", wudf__f32_from_bits(args[%u])", i); break;
+      default: wudf__text_append(text, ", wudf__f64_from_bits(args[%u])", i); break;
+    }
+  }
+  wudf__text_append(text, ");\n");
+  for (uint32_t i = 0; i < type->result_count; i++) {
+    char field[32];
+    if (type->result_count == 1) {
+      snprintf(field, sizeof(field), "result");
+    } else {
+      snprintf(field, sizeof(field), "result.%c%u", wudf__type_letter(type->results[i]), i);
+    }
+    switch (type->results[i]) {
+      case WUDF__WASM_I32: wudf__text_append(text, "  results[%u] = (uint64_t)%s;\n", i, field); break;
+      case WUDF__WASM_I64: wudf__text_append(text, "  results[%u] = %s;\n", i, field); break;
+      case WUDF__WASM_F32: wudf__text_append(text, "  results[%u] = wudf__f32_bits(%s);\n", i, field); break;
+      default: wudf__text_append(text, "  results[%u] = wudf__f64_bits(%s);\n", i, field); break;
+    }
+  }
+  wudf__text_append(text, "  (void)args;\n  (void)results;\n}\n\n");
+}
+
+/* Writes the glue translation unit for `info` into `text`. */
+static void wudf__generate_glue(struct wudf__text* text,
+                                const struct wudf__wasm_info* info,
+                                const char* key) {
+  int imports_wasi = 0;
+  wudf__text_append(text,
+                    "/* Generated by libwasmudf: the glue of one compiled module. */\n"
+                    "#include \"glue_abi.h\"\n#include \"module.c\"\n#include \"glue_shim.c\"\n\n");
+  /* WASI forwarders, once per distinct function. */
+  unsigned char emitted[WUDF__WASI_FUNCTION_COUNT] = {0};
+  for (uint32_t i = 0; i < info->import_count; i++) {
+    const struct wudf__wasm_import* import = &info->imports[i];
+    if (import->kind != WUDF__EXTERN_FUNC) continue;
+    imports_wasi = 1;
+    int function = wudf__wasi_find(import->name);
+    if (function < 0 || emitted[function]) continue;
+    emitted[function] = 1;
+    wudf__emit_wasi_import(text, function);
+  }
+  uint32_t callable = 0;
+  for (uint32_t i = 0; i < info->export_count; i++) {
+    if (wudf__callable_export(info, &info->exports[i])) {
+      wudf__emit_export(text, info, &info->exports[i], callable++);
+    }
+  }
+  wudf__text_append(text, "static const struct wudf__glue_export wudf__exports[%u] = {\n",
+                    callable ? callable : 1);
+  callable = 0;
+  for (uint32_t i = 0; i < info->export_count; i++) {
+    const struct wudf__wasm_export* export = &info->exports[i];
+    if (!wudf__callable_export(info, export)) continue;
+    const struct wudf__wasm_functype* type =
+        &info->types[info->function_types[export->index]];
+    wudf__text_append(text, "  {");
+    wudf__append_c_string(text, export->name);
+    wudf__text_append(text, ", \"");
+    for (uint32_t p = 0; p < type->param_count; p++) {
+      wudf__text_append(text, "%c", wudf__type_letter(type->params[p]));
+    }
+    wudf__text_append(text, ":");
+    for (uint32_t r = 0; r < type->result_count; r++) {
+      wudf__text_append(text, "%c", wudf__type_letter(type->results[r]));
+    }
+    wudf__text_append(text, "\", wudf__export_%u},\n", callable++);
+  }
+  if (callable == 0) wudf__text_append(text, "  {0, 0, 0},\n");
+  wudf__text_append(text, "};\n\n");
+  wudf__text_append(text,
+                    "static void wudf__instantiate(void* instance, void* wasi) {\n"
+                    "  (void)wasi;\n  Z_m_instantiate((Z_m_instance_t*)instance%s);\n}\n\n",
+                    imports_wasi ? ", (struct Z_wasi_snapshot_preview1_instance_t*)wasi" : "");
+  wudf__text_append(text,
+                    "static void wudf__free_instance(void* instance) {\n"
+                    "  Z_m_free((Z_m_instance_t*)instance);\n}\n\n"
+                    "static const struct wudf__glue_module wudf__module = {\n"
+                    "  WUDF__GLUE_ABI_VERSION, \"%s\", sizeof(Z_m_instance_t),\n"
+                    "  Z_m_init_module, wudf__instantiate, wudf__free_instance,\n"
+                    "  %u, wudf__exports};\n\n"
+                    "__attribute__((visibility(\"default\")))\n"
+                    "const struct wudf__glue_module* wudf_glue_bind(const struct wudf__rt_api* runtime) {\n"
+                    "  if (runtime->abi_version != WUDF__GLUE_ABI_VERSION) return NULL;\n"
+                    "  wudf__rt = runtime;\n  return &wudf__module;\n}\n",
+                    key, callable);
+}
+
+/* ----------------------------------------------------------------- files */
+
+static int wudf__write_file(const char* path, const void* data, size_t size,
+                            struct wudf_error* error) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return wudf__set_error(error, EIO, "cannot create %s: %s", path,
+                           strerror(errno));
+  }
+  const char* bytes = data;
+  while (size > 0) {
+    ssize_t written = write(fd, bytes, size);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      close(fd);
+      return wudf__set_error(error, EIO, "cannot write %s: %s", path,
+                             strerror(saved));
+    }
+    bytes += written;
+    size -= (size_t)written;
+  }
+  if (close(fd) != 0) {
+    return wudf__set_error(error, EIO, "cannot write %s: %s", path,
+                           strerror(errno));
+  }
+  return 0;
+}
+
+/* Creates `path` and its missing parents (mode 0700). */
+static int wudf__make_directories(const char* path, struct wudf_error* error) {
+  char partial[4096];
+  size_t length = strlen(path);
+  if (length >= sizeof(partial)) {
+    return wudf__set_error(error, ENAMETOOLONG, "cache path too long: %s", path);
+  }
+  memcpy(partial, path, length + 1);
+  for (size_t i = 1; i <= length; i++) {
+    if (partial[i] == '/' || partial[i] == '\0') {
+      char saved = partial[i];
+      partial[i] = '\0';
+      if (mkdir(partial, 0700) != 0 && errno != EEXIST) {
+        return wudf__set_error(error, EIO, "cannot create directory %s: %s",
+                               partial, strerror(errno));
+      }
+      partial[i] = saved;
+    }
+  }
+  return 0;
+}
+
+/* Removes the temporary directory and the files the pipeline put in it. */
+static void wudf__remove_work_directory(const char* directory) {
+  static const char* const names[] = {"module.wasm", "module.c", "module.h",
+                                      "glue.c", "glue_abi.h", "glue_shim.c",
+                                      "module.so", "wasm2c.log", "cc.log"};
+  char path[4200];
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    snprintf(path, sizeof(path), "%s/%s", directory, names[i]);
+    unlink(path);
+  }
+  rmdir(directory);
+}
+
+/* ------------------------------------------------------------ key and load */
+
+static void wudf__hash_identity(struct wudf__sha256* hash,
+                                const struct wudf__tool_identity* identity) {
+  wudf__sha256_update(hash, identity->path, strlen(identity->path) + 1);
+  int64_t numbers[3] = {(int64_t)identity->size,
+                        (int64_t)identity->modified.tv_sec,
+                        (int64_t)identity->modified.tv_nsec};
+  wudf__sha256_update(hash, numbers, sizeof(numbers));
+}
+
+void wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
+                     size_t size, char key[65]) {
+  struct wudf__sha256 hash;
+  wudf__sha256_init(&hash);
+  static const char domain[] = "wasmudf compile cache v1";
+  wudf__sha256_update(&hash, domain, sizeof(domain));
+  wudf__sha256_update(&hash, WUDF_VERSION, sizeof(WUDF_VERSION));
+  uint32_t abi = WUDF__GLUE_ABI_VERSION;
+  wudf__sha256_update(&hash, &abi, sizeof(abi));
+  wudf__sha256_update(&hash, wudf__glue_abi_text, strlen(wudf__glue_abi_text) + 1);
+  wudf__sha256_update(&hash, wudf__glue_shim_text, strlen(wudf__glue_shim_text) + 1);
+  wudf__hash_identity(&hash, &engine->wasm2c_identity);
+  wudf__hash_identity(&hash, &engine->cc_identity);
+  for (const char* const* flag = wudf__required_cflags; *flag; flag++) {
+    wudf__sha256_update(&hash, *flag, strlen(*flag) + 1);
+  }
+  for (char** flag = engine->cflags; *flag; flag++) {
+    wudf__sha256_update(&hash, *flag, strlen(*flag) + 1);
+  }
+  uint64_t length = size;
+  wudf__sha256_update(&hash, &length, sizeof(length));
+  wudf__sha256_update(&hash, bytes, size);
+  wudf__sha256_hex(&hash, key);
+}
+
+static pthread_mutex_t wudf__bind_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void wudf__run_init_module(void* closure) {
+  const struct wudf__glue_module* glue = closure;
+  glue->init_module();
+}
+
+/* Opens the compiled object at `path` and binds it; ENOEXEC if it is not a
+ * usable object for `key` (the caller then recompiles). */
+static int wudf__open_compiled(const char* path, const char* key,
+                               struct wudf_module* module,
+                               struct wudf_error* error) {
+  void* library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (library == NULL) {
+    return wudf__set_error(error, ENOEXEC, "cannot load %s: %s", path, dlerror());
+  }
+  wudf__glue_bind_fn bind;
+  *(void**)&bind = dlsym(library, WUDF__GLUE_BIND_SYMBOL);
+  pthread_mutex_lock(&wudf__bind_lock);
+  const struct wudf__glue_module* glue = bind ? bind(wudf__rt_api_get()) : NULL;
+  int status = 0;
+  if (glue == NULL || glue->abi_version != WUDF__GLUE_ABI_VERSION ||
+      strcmp(glue->cache_key, key) != 0) {
+    status = wudf__set_error(error, ENOEXEC, "%s is not the compiled module for key %s",
+                             path, key);
+  } else {
+    int trap = wudf__rt_run(NULL, wudf__run_init_module, (void*)glue, 0);
+    if (trap != 0) {
+      status = wudf__set_error(error, trap < 0 ? -trap : ENOMEM,
+                               "cannot initialise the compiled module: %s",
+                               trap < 0 ? strerror(-trap) : wudf_trap_name(trap));
+    }
+  }
+  pthread_mutex_unlock(&wudf__bind_lock);
+  if (status != 0) {
+    dlclose(library);
+    return status;
+  }
+  module->library = library;
+  module->glue = glue;
+  return 0;
+}
+
+/* Runs wasm2c and the compiler in `work` and leaves work/module.so. */
+static int wudf__build(struct wudf_engine* engine, const char* work,
+                       const uint8_t* bytes, size_t size,
+                       const struct wudf__wasm_info* info, const char* key,
+                       struct wudf_error* error) {
+  char wasm_path[4200], c_path[4200], glue_path[4200], so_path[4200], log_path[4200];
+  snprintf(wasm_path, sizeof(wasm_path), "%s/module.wasm", work);
+  snprintf(c_path, sizeof(c_path), "%s/module.c", work);
+  snprintf(glue_path, sizeof(glue_path), "%s/glue.c", work);
+  snprintf(so_path, sizeof(so_path), "%s/module.so", work);
+
+  int status = wudf__write_file(wasm_path, bytes, size, error);
+  if (status != 0) return status;
+
+  snprintf(log_path, sizeof(log_path), "%s/wasm2c.log", work);
+  char* wasm2c_argv[] = {engine->wasm2c, wasm_path, "-n", "m", "-o", c_path, NULL};
+  status = wudf__process_run(wasm2c_argv, log_path, engine->tool_timeout_seconds, error);
+  if (status != 0) return status;
+
+  struct wudf__text glue = {0};
+  wudf__generate_glue(&glue, info, key);
+  if (glue.failed) {
+    wudf__free(glue.data);
+    return wudf__set_error(error, ENOMEM, "out of memory generating the glue");
+  }
+  char abi_path[4200], shim_path[4200];
+  snprintf(abi_path, sizeof(abi_path), "%s/glue_abi.h", work);
+  snprintf(shim_path, sizeof(shim_path), "%s/glue_shim.c", work);
+  status = wudf__write_file(glue_path, glue.data, glue.size, error);
+  wudf__free(glue.data);
+  if (status == 0) {
+    status = wudf__write_file(abi_path, wudf__glue_abi_text,
+                              strlen(wudf__glue_abi_text), error);
+  }
+  if (status == 0) {
+    status = wudf__write_file(shim_path, wudf__glue_shim_text,
+                              strlen(wudf__glue_shim_text), error);
+  }
+  if (status != 0) return status;
+
+  /* cc REQUIRED... USER... -I work -o module.so glue.c */
+  size_t user_count = 0;
+  while (engine->cflags[user_count]) user_count++;
+  size_t required_count =
+      sizeof(wudf__required_cflags) / sizeof(wudf__required_cflags[0]) - 1;
+  char** cc_argv = wudf__calloc(required_count + user_count + 8, sizeof(char*));
+  if (cc_argv == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  size_t n = 0;
+  char include[4300];
+  snprintf(include, sizeof(include), "-I%s", work);
+  cc_argv[n++] = engine->cc;
+  for (size_t i = 0; i < required_count; i++) cc_argv[n++] = (char*)wudf__required_cflags[i];
+  for (size_t i = 0; i < user_count; i++) cc_argv[n++] = engine->cflags[i];
+  cc_argv[n++] = include;
+  cc_argv[n++] = "-o";
+  cc_argv[n++] = so_path;
+  cc_argv[n++] = glue_path;
+  cc_argv[n] = NULL;
+  snprintf(log_path, sizeof(log_path), "%s/cc.log", work);
+  status = wudf__process_run(cc_argv, log_path, engine->tool_timeout_seconds, error);
+  wudf__free(cc_argv);
+  return status;
+}
+
+int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
+                       size_t size, struct wudf_module* module,
+                       struct wudf_error* error) {
+  char key[65];
+  wudf__cache_key(engine, bytes, size, key);
+
+  char directory[4200], so_path[4300], lock_path[4300];
+  snprintf(directory, sizeof(directory), "%s/v1/%.2s", engine->cache_dir, key);
+  snprintf(so_path, sizeof(so_path), "%s/%s.so", directory, key);
+  snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", directory, key);
+
+  if (access(so_path, R_OK) == 0 &&
+      wudf__open_compiled(so_path, key, module, NULL) == 0) {
+    atomic_fetch_add(&engine->cache_hits, 1);
+    return 0;
+  }
+
+  int status = wudf__make_directories(directory, error);
+  if (status != 0) return status;
+  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) {
+    return wudf__set_error(error, EIO, "cannot open %s: %s", lock_path,
+                           strerror(errno));
+  }
+  while (flock(lock, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      int saved = errno;
+      close(lock);
+      return wudf__set_error(error, EIO, "cannot lock %s: %s", lock_path,
+                             strerror(saved));
+    }
+  }
+  /* Another process may have compiled it while we waited for the lock. */
+  if (access(so_path, R_OK) == 0) {
+    if (wudf__open_compiled(so_path, key, module, NULL) == 0) {
+      close(lock);
+      atomic_fetch_add(&engine->cache_hits, 1);
+      return 0;
+    }
+    unlink(so_path); /* damaged: compile it again */
+  }
+
+  char work[4300];
+  snprintf(work, sizeof(work), "%s/v1/tmp", engine->cache_dir);
+  status = wudf__make_directories(work, error);
+  if (status == 0) {
+    snprintf(work, sizeof(work), "%s/v1/tmp/%.16s.XXXXXX", engine->cache_dir, key);
+    if (mkdtemp(work) == NULL) {
+      status = wudf__set_error(error, EIO, "cannot create %s: %s", work,
+                               strerror(errno));
+    }
+  }
+  if (status == 0) {
+    status = wudf__build(engine, work, bytes, size, &module->info, key, error);
+    if (status == 0) {
+      char built[4400];
+      snprintf(built, sizeof(built), "%s/module.so", work);
+      if (rename(built, so_path) != 0) {
+        status = wudf__set_error(error, EIO, "cannot move %s to %s: %s", built,
+                                 so_path, strerror(errno));
+      }
+    }
+    wudf__remove_work_directory(work);
+  }
+  close(lock);
+  if (status != 0) return status;
+  status = wudf__open_compiled(so_path, key, module, error);
+  if (status == 0) atomic_fetch_add(&engine->compiles, 1);
+  return status;
+}

@@ -1,0 +1,372 @@
+/*
+ * engine.c -- the public engine and module objects: configuration, module
+ * loading (read and check the bytes, enforce the import policy, compile or
+ * fetch from the cache, describe the exports), and reference counting.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define WUDF__DEFAULT_TIMEOUT_MS 10000u
+#define WUDF__DEFAULT_MEMORY_LIMIT ((uint64_t)1 << 30)
+#define WUDF__DEFAULT_MODULE_SIZE ((size_t)64 << 20)
+#define WUDF__DEFAULT_OUTPUT_LIMIT ((size_t)64 << 10)
+#define WUDF__TOOL_TIMEOUT_SECONDS 600u
+
+void wudf_engine_config_init(struct wudf_engine_config* config) {
+  memset(config, 0, sizeof(*config));
+  config->timeout_ms = WUDF__DEFAULT_TIMEOUT_MS;
+  config->memory_limit = WUDF__DEFAULT_MEMORY_LIMIT;
+  config->max_module_size = WUDF__DEFAULT_MODULE_SIZE;
+  config->output_limit = WUDF__DEFAULT_OUTPUT_LIMIT;
+}
+
+/* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
+ * $XDG_CACHE_HOME/wasmudf, $HOME/.cache/wasmudf, in that order. */
+static char* wudf__default_cache_dir(void) {
+  const char* value = getenv("WASMUDF_CACHE_DIR");
+  if (value != NULL && value[0] != '\0') return wudf__strdup(value);
+  char path[4096];
+  value = getenv("XDG_CACHE_HOME");
+  if (value != NULL && value[0] == '/') {
+    snprintf(path, sizeof(path), "%s/wasmudf", value);
+    return wudf__strdup(path);
+  }
+  value = getenv("HOME");
+  snprintf(path, sizeof(path), "%s/.cache/wasmudf",
+           value != NULL && value[0] != '\0' ? value : "/tmp");
+  return wudf__strdup(path);
+}
+
+/* Splits `flags` at spaces into a NULL-terminated array of funnel strings. */
+static char** wudf__split_flags(const char* flags) {
+  size_t count = 0;
+  const char* p = flags ? flags : "";
+  for (const char* q = p; *q;) {
+    while (*q == ' ') q++;
+    if (!*q) break;
+    count++;
+    while (*q && *q != ' ') q++;
+  }
+  char** array = wudf__calloc(count + 1, sizeof(char*));
+  if (array == NULL) return NULL;
+  size_t i = 0;
+  for (const char* q = p; *q;) {
+    while (*q == ' ') q++;
+    if (!*q) break;
+    const char* start = q;
+    while (*q && *q != ' ') q++;
+    array[i] = wudf__malloc((size_t)(q - start) + 1);
+    if (array[i] == NULL) {
+      for (size_t j = 0; j < i; j++) wudf__free(array[j]);
+      wudf__free(array);
+      return NULL;
+    }
+    memcpy(array[i], start, (size_t)(q - start));
+    array[i][q - start] = '\0';
+    i++;
+  }
+  return array;
+}
+
+static void wudf__free_flags(char** flags) {
+  if (flags == NULL) return;
+  for (char** flag = flags; *flag; flag++) wudf__free(*flag);
+  wudf__free(flags);
+}
+
+int wudf_engine_new(const struct wudf_engine_config* config,
+                    struct wudf_engine** out, struct wudf_error* error) {
+  if (out == NULL) return wudf__set_error(error, EINVAL, "out is NULL");
+  struct wudf_engine_config defaults;
+  if (config == NULL) {
+    wudf_engine_config_init(&defaults);
+    config = &defaults;
+  }
+  struct wudf_engine* engine = wudf__calloc(1, sizeof(*engine));
+  if (engine == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  engine->config = *config;
+  engine->config.cache_dir = engine->config.cc = NULL;
+  engine->config.cflags = engine->config.wasm2c = NULL;
+  if (engine->config.max_module_size == 0) {
+    engine->config.max_module_size = WUDF__DEFAULT_MODULE_SIZE;
+  }
+  engine->tool_timeout_seconds = WUDF__TOOL_TIMEOUT_SECONDS;
+  wudf__wasm_limits_init(&engine->limits);
+  engine->limits.max_module_size = engine->config.max_module_size;
+
+  const char* cc = config->cc ? config->cc : getenv("CC");
+  const char* wasm2c = config->wasm2c ? config->wasm2c : getenv("WASMUDF_WASM2C");
+  engine->cache_dir = config->cache_dir ? wudf__strdup(config->cache_dir)
+                                        : wudf__default_cache_dir();
+  engine->cc = wudf__strdup(cc && cc[0] ? cc : "cc");
+  engine->wasm2c = wudf__strdup(wasm2c && wasm2c[0] ? wasm2c : "wasm2c");
+  engine->cflags = wudf__split_flags(config->cflags);
+  if (engine->cache_dir == NULL || engine->cc == NULL ||
+      engine->wasm2c == NULL || engine->cflags == NULL) {
+    wudf__free(engine->cache_dir);
+    wudf__free(engine->cc);
+    wudf__free(engine->wasm2c);
+    wudf__free_flags(engine->cflags);
+    wudf__free(engine);
+    return wudf__set_error(error, ENOMEM, "out of memory");
+  }
+  /* A missing tool is not an error yet: cached modules need no tools. */
+  wudf__tool_identify(engine->cc, &engine->cc_identity);
+  wudf__tool_identify(engine->wasm2c, &engine->wasm2c_identity);
+
+  int status = wudf__rt_retain(error);
+  if (status != 0) {
+    wudf__free(engine->cache_dir);
+    wudf__free(engine->cc);
+    wudf__free(engine->wasm2c);
+    wudf__free_flags(engine->cflags);
+    wudf__free(engine);
+    return status;
+  }
+  wudf__engine_count_add(1);
+  *out = engine;
+  return 0;
+}
+
+void wudf_engine_free(struct wudf_engine* engine) {
+  if (engine == NULL) return;
+  wudf__rt_release();
+  wudf__free(engine->cache_dir);
+  wudf__free(engine->cc);
+  wudf__free(engine->wasm2c);
+  wudf__free_flags(engine->cflags);
+  wudf__free(engine);
+  wudf__engine_count_add(-1);
+}
+
+void wudf_engine_stats(const struct wudf_engine* engine,
+                       struct wudf_engine_stats* stats) {
+  stats->compiles = atomic_load(&engine->compiles);
+  stats->cache_hits = atomic_load(&engine->cache_hits);
+}
+
+/* ---------------------------------------------------------------- modules */
+
+/* Refuses any import that is not a WASI preview1 function with its exact
+ * signature, naming the import. */
+static int wudf__check_imports(const struct wudf__wasm_info* info,
+                               struct wudf_error* error) {
+  static const char* const kinds[] = {"function", "table", "memory", "global", "tag"};
+  for (uint32_t i = 0; i < info->import_count; i++) {
+    const struct wudf__wasm_import* import = &info->imports[i];
+    const char* kind = import->kind < 5 ? kinds[import->kind] : "unknown";
+    if (import->kind != WUDF__EXTERN_FUNC ||
+        strcmp(import->module, WUDF__WASI_MODULE) != 0) {
+      return wudf__set_error(error, ENOTSUP,
+                             "unsupported import %s.%s (a %s): a module may "
+                             "import only WASI preview1 functions from %s",
+                             import->module, import->name, kind,
+                             WUDF__WASI_MODULE);
+    }
+    int function = wudf__wasi_find(import->name);
+    if (function < 0) {
+      return wudf__set_error(error, ENOTSUP,
+                             "unsupported import %s.%s: not a WASI preview1 "
+                             "function", import->module, import->name);
+    }
+    const struct wudf__wasm_functype* type = &info->types[import->type_index];
+    char signature[64];
+    size_t n = 0;
+    int representable = type->param_count < 20 && type->result_count < 2;
+    for (uint32_t p = 0; representable && p < type->param_count; p++) {
+      uint8_t t = type->params[p];
+      if (t != WUDF__WASM_I32 && t != WUDF__WASM_I64) representable = 0;
+      else signature[n++] = t == WUDF__WASM_I32 ? 'i' : 'j';
+    }
+    if (representable) {
+      signature[n++] = ':';
+      if (type->result_count == 1) {
+        if (type->results[0] != WUDF__WASM_I32) representable = 0;
+        signature[n++] = 'i';
+      }
+      signature[n] = '\0';
+    }
+    if (!representable || strcmp(signature, wudf__wasi_signature(function)) != 0) {
+      return wudf__set_error(error, ENOTSUP,
+                             "import %s.%s has the wrong signature (expected %s "
+                             "in i32=i, i64=j letters)",
+                             import->module, import->name,
+                             wudf__wasi_signature(function));
+    }
+  }
+  return 0;
+}
+
+static int wudf__valtype_from_letter(char letter, wudf_valtype* type) {
+  switch (letter) {
+    case 'i': *type = WUDF_I32; return 0;
+    case 'j': *type = WUDF_I64; return 0;
+    case 'f': *type = WUDF_F32; return 0;
+    case 'd': *type = WUDF_F64; return 0;
+    default: return EINVAL;
+  }
+}
+
+/* Builds the public export descriptions from the glue's table. */
+static int wudf__describe_exports(struct wudf_module* module,
+                                  struct wudf_error* error) {
+  const struct wudf__glue_module* glue = module->glue;
+  size_t letters = 0;
+  for (uint32_t i = 0; i < glue->export_count; i++) {
+    letters += strlen(glue->exports[i].signature);
+  }
+  module->export_count = glue->export_count;
+  module->exports = wudf__calloc(glue->export_count + 1, sizeof(*module->exports));
+  module->glue_exports = wudf__calloc(glue->export_count + 1, sizeof(void*));
+  module->types = wudf__calloc(letters + 1, sizeof(wudf_valtype));
+  if (module->exports == NULL || module->glue_exports == NULL ||
+      module->types == NULL) {
+    return wudf__set_error(error, ENOMEM, "out of memory");
+  }
+  wudf_valtype* next = module->types;
+  for (uint32_t i = 0; i < glue->export_count; i++) {
+    const struct wudf__glue_export* export = &glue->exports[i];
+    struct wudf_export_info* info = &module->exports[i];
+    module->glue_exports[i] = export;
+    info->name = export->name;
+    info->params = next;
+    const char* p = export->signature;
+    for (; *p && *p != ':'; p++) {
+      if (wudf__valtype_from_letter(*p, next++) != 0) goto bad;
+      info->param_count++;
+    }
+    if (*p != ':') goto bad;
+    info->results = next;
+    for (p++; *p; p++) {
+      if (wudf__valtype_from_letter(*p, next++) != 0) goto bad;
+      info->result_count++;
+    }
+  }
+  return 0;
+bad:
+  return wudf__set_error(error, ENOEXEC, "the compiled module's export table is corrupt");
+}
+
+static void wudf__module_destroy(struct wudf_module* module) {
+  if (module->library != NULL) dlclose(module->library);
+  wudf__wasm_info_release(&module->info);
+  wudf__free(module->exports);
+  wudf__free(module->glue_exports);
+  wudf__free(module->types);
+  wudf__free(module);
+}
+
+int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
+                     size_t size, struct wudf_module** out,
+                     struct wudf_error* error) {
+  if (engine == NULL || out == NULL || (bytes == NULL && size != 0)) {
+    return wudf__set_error(error, EINVAL, "engine, bytes and out must not be NULL");
+  }
+  struct wudf_module* module = wudf__calloc(1, sizeof(*module));
+  if (module == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  atomic_init(&module->references, 1);
+  module->engine = engine;
+  int status = wudf__wasm_read(bytes, size, &engine->limits, &module->info, error);
+  if (status != 0) {
+    wudf__free(module);
+    return status;
+  }
+  status = wudf__check_imports(&module->info, error);
+  if (status == 0) status = wudf__compile_load(engine, bytes, size, module, error);
+  if (status == 0) status = wudf__describe_exports(module, error);
+  if (status != 0) {
+    wudf__module_destroy(module);
+    return status;
+  }
+  *out = module;
+  return 0;
+}
+
+int wudf_module_load_file(struct wudf_engine* engine, const char* path,
+                          struct wudf_module** out, struct wudf_error* error) {
+  if (engine == NULL || path == NULL || out == NULL) {
+    return wudf__set_error(error, EINVAL, "engine, path and out must not be NULL");
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int saved = errno;
+    return wudf__set_error(error, saved == ENOENT ? ENOENT : EIO,
+                           "cannot open %s: %s", path, strerror(saved));
+  }
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    close(fd);
+    return wudf__set_error(error, EIO, "%s is not a regular file", path);
+  }
+  if ((uint64_t)info.st_size > engine->config.max_module_size) {
+    close(fd);
+    return wudf__set_error(error, EFBIG,
+                           "module too large: %s has %lld bytes (limit %zu)",
+                           path, (long long)info.st_size,
+                           engine->config.max_module_size);
+  }
+  size_t size = (size_t)info.st_size;
+  uint8_t* bytes = wudf__malloc(size ? size : 1);
+  if (bytes == NULL) {
+    close(fd);
+    return wudf__set_error(error, ENOMEM, "out of memory reading %s", path);
+  }
+  size_t done = 0;
+  while (done < size) {
+    ssize_t got = read(fd, bytes + done, size - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      close(fd);
+      wudf__free(bytes);
+      return wudf__set_error(error, EIO, "cannot read %s", path);
+    }
+    done += (size_t)got;
+  }
+  close(fd);
+  int status = wudf_module_load(engine, bytes, size, out, error);
+  wudf__free(bytes);
+  if (status != 0) wudf__error_prefix(error, status, "%s", path);
+  return status;
+}
+
+void wudf__module_release(struct wudf_module* module) {
+  if (atomic_fetch_sub(&module->references, 1) == 1) wudf__module_destroy(module);
+}
+
+void wudf_module_free(struct wudf_module* module) {
+  if (module != NULL) wudf__module_release(module);
+}
+
+uint32_t wudf_module_export_count(const struct wudf_module* module) {
+  return module->export_count;
+}
+
+int wudf_module_export(const struct wudf_module* module, uint32_t index,
+                       struct wudf_export_info* info, struct wudf_error* error) {
+  if (index >= module->export_count) {
+    return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
+                           index, module->export_count);
+  }
+  *info = module->exports[index];
+  return 0;
+}
+
+int wudf_module_find_export(const struct wudf_module* module, const char* name,
+                            uint32_t* index, struct wudf_error* error) {
+  for (uint32_t i = 0; i < module->export_count; i++) {
+    if (strcmp(module->exports[i].name, name) == 0) {
+      *index = i;
+      return 0;
+    }
+  }
+  return wudf__set_error(error, ENOENT, "the module has no function export '%s'", name);
+}

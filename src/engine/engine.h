@@ -1,0 +1,80 @@
+/*
+ * engine.h -- the engine's objects behind the opaque public handles, and the
+ * compile pipeline's entry point (internal).
+ */
+#ifndef WUDF_ENGINE_ENGINE_H
+#define WUDF_ENGINE_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "../common/common.h"
+#include "glue_abi.h"
+#include "process.h"
+#include "runtime.h"
+#include "wasi.h"
+#include "wasm_reader.h"
+
+struct wudf_engine {
+  char* cache_dir;
+  char* cc;
+  char* wasm2c;
+  char** cflags;          /* user flags, NULL-terminated */
+  struct wudf_engine_config config; /* defaults; its strings are not used */
+  struct wudf__tool_identity cc_identity;
+  struct wudf__tool_identity wasm2c_identity;
+  struct wudf__wasm_limits limits;
+  unsigned tool_timeout_seconds;
+  _Atomic uint64_t compiles;
+  _Atomic uint64_t cache_hits;
+};
+
+struct wudf_module {
+  atomic_int references;  /* the caller's handle + one per instance */
+  struct wudf_engine* engine;
+  struct wudf__wasm_info info;
+  void* library;          /* dlopen handle */
+  const struct wudf__glue_module* glue;
+  /* Callable exports: those with only numeric types, in glue order. */
+  uint32_t export_count;
+  struct wudf_export_info* exports;
+  const struct wudf__glue_export** glue_exports;
+  wudf_valtype* types;    /* storage for every export's params and results */
+};
+
+struct wudf_instance {
+  struct wudf_module* module;
+  struct wudf_instance_config config;
+  int broken;
+  int instantiated;
+  struct wudf__rt_instance runtime;
+  struct wudf__wasi wasi;
+  void* state;            /* wasm2c's instance struct */
+};
+
+/* Drops one reference to `module`, destroying it with the last. */
+void wudf__module_release(struct wudf_module* module);
+
+/* Computes the cache key of `bytes` for `engine` (64 hex digits + NUL). */
+void wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
+                     size_t size, char key[65]);
+
+/*
+ * Produces the compiled module for `bytes` (already read into `info`): from
+ * the cache, or by running wasm2c and the compiler and storing the result.
+ * On success sets module->library and module->glue. Updates the engine's
+ * counters.
+ */
+int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
+                       size_t size, struct wudf_module* module,
+                       struct wudf_error* error);
+
+/* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
+int wudf__mangle(const char* name, char* out, size_t capacity);
+
+/* The embedded texts of glue_abi.h and glue_shim.c (generated at build time
+ * from the files of the same names). */
+extern const char wudf__glue_abi_text[];
+extern const char wudf__glue_shim_text[];
+
+#endif /* WUDF_ENGINE_ENGINE_H */

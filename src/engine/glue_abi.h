@@ -1,0 +1,86 @@
+/*
+ * glue_abi.h -- the contract between libwasmudf and a compiled module.
+ *
+ * Every module the engine compiles becomes one shared object made of three
+ * parts in a single translation unit: wasm2c's output for the module, the
+ * fixed runtime shim (glue_shim.c, which defines the wasm_rt_* functions
+ * wasm2c's code calls and forwards them to the host), and a generated table
+ * (glue.c) that describes the module to the host. The shared object exports a
+ * single symbol, WUDF__GLUE_BIND_SYMBOL; everything else is hidden, so nothing
+ * in the module can bind to, or be bound by, symbols of the host process.
+ *
+ * The host hands the module a `struct wudf__rt_api` (its runtime: memory,
+ * tables, traps, function types, WASI); the module hands back a
+ * `struct wudf__glue_module` (its instance size, constructor, destructor, and
+ * one uniform entry point per function export). Values cross as uint64_t
+ * slots: i32/i64 zero-extended, f32/f64 as their bit patterns.
+ *
+ * This header is compiled both into the host and, as text embedded in the
+ * library, into every module; WUDF__GLUE_ABI_VERSION changes whenever either
+ * side's view of these structs changes, and the text itself is part of the
+ * cache key.
+ */
+#ifndef WUDF_ENGINE_GLUE_ABI_H
+#define WUDF_ENGINE_GLUE_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasm-rt.h"
+
+#define WUDF__GLUE_ABI_VERSION 1u
+#define WUDF__GLUE_BIND_SYMBOL "wudf_glue_bind"
+
+/* The host runtime, as seen from a module. Every function is called from
+ * guest code on the thread running the guest. `trap` and `wasi_call` may not
+ * return (they unwind to the host's call boundary). */
+struct wudf__rt_api {
+  uint32_t abi_version;
+  void (*trap)(wasm_rt_trap_t code);
+  uint32_t (*register_func_type)(uint32_t param_count, uint32_t result_count,
+                                 const wasm_rt_type_t* types);
+  void (*allocate_memory)(wasm_rt_memory_t* memory, uint32_t initial_pages,
+                          uint32_t max_pages);
+  uint32_t (*grow_memory)(wasm_rt_memory_t* memory, uint32_t delta_pages);
+  void (*free_memory)(wasm_rt_memory_t* memory);
+  void (*allocate_funcref_table)(wasm_rt_funcref_table_t* table,
+                                 uint32_t elements, uint32_t max_elements);
+  uint32_t (*grow_funcref_table)(wasm_rt_funcref_table_t* table,
+                                 uint32_t delta, wasm_rt_funcref_t init);
+  void (*free_funcref_table)(wasm_rt_funcref_table_t* table);
+  void (*allocate_externref_table)(wasm_rt_externref_table_t* table,
+                                   uint32_t elements, uint32_t max_elements);
+  uint32_t (*grow_externref_table)(wasm_rt_externref_table_t* table,
+                                   uint32_t delta, wasm_rt_externref_t init);
+  void (*free_externref_table)(wasm_rt_externref_table_t* table);
+  /* Calls WASI preview1 function `function` (an index into the host's table
+   * of WASI functions) with its arguments; returns its i32 result. */
+  uint32_t (*wasi_call)(void* wasi_context, uint32_t function,
+                        const uint64_t* args);
+};
+
+/* One callable function export. */
+struct wudf__glue_export {
+  const char* name;          /* the export name, as in the module */
+  const char* signature;     /* value types as letters, "ij:f" = (i32,i64)->f32 */
+  void (*call)(void* instance, const uint64_t* args, uint64_t* results);
+};
+
+/* The module, as seen from the host. */
+struct wudf__glue_module {
+  uint32_t abi_version;
+  const char* cache_key;     /* the key this object was compiled under */
+  size_t instance_size;      /* bytes of wasm2c's instance struct */
+  void (*init_module)(void); /* once per load: registers function types */
+  /* Initialises `instance` (instance_size zeroed bytes): memory, tables,
+   * globals, data, then runs the start function. */
+  void (*instantiate)(void* instance, void* wasi_context);
+  void (*free_instance)(void* instance);
+  uint32_t export_count;
+  const struct wudf__glue_export* exports;
+};
+
+typedef const struct wudf__glue_module* (*wudf__glue_bind_fn)(
+    const struct wudf__rt_api* runtime);
+
+#endif /* WUDF_ENGINE_GLUE_ABI_H */

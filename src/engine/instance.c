@@ -1,0 +1,296 @@
+/*
+ * instance.c -- the public instance object: instantiation under the runtime,
+ * export calls with their signatures checked, the broken state after a trap,
+ * and the error messages that name the export and the cause.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+
+void wudf_instance_config_init(const struct wudf_engine* engine,
+                               struct wudf_instance_config* config) {
+  config->timeout_ms = engine->config.timeout_ms;
+  config->memory_limit = engine->config.memory_limit;
+  config->output_limit = engine->config.output_limit;
+  config->deterministic = engine->config.deterministic;
+}
+
+/* Fills `error` for a run of `what` (an export or "start") that ended with
+ * `trap` and returns the status code. */
+static int wudf__trap_error(struct wudf_instance* instance, const char* what,
+                            int trap, uint64_t timeout_ms,
+                            struct wudf_error* error) {
+  if (trap < 0) {
+    return wudf__set_error(error, -trap, "%s: cannot run guest code here: %s",
+                           what, -trap == EDEADLK
+                                     ? "called from inside guest code"
+                                     : strerror(-trap));
+  }
+  int code;
+  switch ((wudf_trap)trap) {
+    case WUDF_TRAP_TIMEOUT:
+      code = wudf__set_error(error, ETIMEDOUT, "%s: timeout: the call ran "
+                             "longer than its limit of %llu ms", what,
+                             (unsigned long long)timeout_ms);
+      break;
+    case WUDF_TRAP_EXIT:
+      code = wudf__set_error(error, ECANCELED, "%s: the guest called "
+                             "proc_exit(%d)", what, instance->runtime.exit_code);
+      if (error != NULL) error->exit_code = instance->runtime.exit_code;
+      break;
+    case WUDF_TRAP_OUT_OF_MEMORY:
+      code = wudf__set_error(error, EFAULT, "%s: trap: out of memory: %s",
+                             what, instance->runtime.detail);
+      break;
+    default:
+      code = wudf__set_error(error, EFAULT, "%s: trap: %s", what,
+                             wudf_trap_name((wudf_trap)trap));
+      break;
+  }
+  if (error != NULL) error->trap = (wudf_trap)trap;
+  return code;
+}
+
+struct wudf__call_closure {
+  void (*call)(void* instance, const uint64_t* args, uint64_t* results);
+  void* state;
+  const uint64_t* args;
+  uint64_t* results;
+};
+
+static void wudf__run_call(void* closure) {
+  struct wudf__call_closure* c = closure;
+  c->call(c->state, c->args, c->results);
+}
+
+struct wudf__instantiate_closure {
+  const struct wudf__glue_module* glue;
+  void* state;
+  void* wasi;
+};
+
+static void wudf__run_instantiate(void* closure) {
+  struct wudf__instantiate_closure* c = closure;
+  c->glue->instantiate(c->state, c->wasi);
+}
+
+int wudf_instance_new(struct wudf_module* module,
+                      const struct wudf_instance_config* config,
+                      struct wudf_instance** out, struct wudf_error* error) {
+  if (module == NULL || out == NULL) {
+    return wudf__set_error(error, EINVAL, "module and out must not be NULL");
+  }
+  struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
+  if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  if (config != NULL) {
+    instance->config = *config;
+  } else {
+    wudf_instance_config_init(module->engine, &instance->config);
+  }
+  instance->state = wudf__calloc(1, module->glue->instance_size);
+  if (instance->state == NULL) {
+    wudf__free(instance);
+    return wudf__set_error(error, ENOMEM, "out of memory");
+  }
+  uint64_t limit_pages = instance->config.memory_limit / WUDF__PAGE_SIZE;
+  if (instance->config.memory_limit == 0 || limit_pages > WUDF__MAX_PAGES) {
+    limit_pages = WUDF__MAX_PAGES;
+  }
+  instance->runtime.memory_limit_pages = (uint32_t)limit_pages;
+  instance->runtime.table_limit = module->engine->limits.max_table_size;
+  wudf__wasi_init(&instance->wasi, instance->config.output_limit,
+                  instance->config.deterministic);
+  instance->runtime.wasi_context = &instance->wasi;
+  instance->module = module;
+  atomic_fetch_add(&module->references, 1);
+
+  struct wudf__instantiate_closure closure = {module->glue, instance->state,
+                                              &instance->wasi};
+  int trap = wudf__rt_run(&instance->runtime, wudf__run_instantiate, &closure,
+                          instance->config.timeout_ms);
+  if (trap != 0) {
+    int status = wudf__trap_error(instance, "instantiation", trap,
+                                  instance->config.timeout_ms, error);
+    wudf_instance_free(instance);
+    return status;
+  }
+  /* A WASI reactor exports _initialize, which runs its constructors and must
+   * run before any other export. */
+  uint32_t initialize;
+  if (wudf_module_find_export(module, "_initialize", &initialize, NULL) == 0 &&
+      module->exports[initialize].param_count == 0 &&
+      module->exports[initialize].result_count == 0) {
+    struct wudf__call_closure call = {module->glue_exports[initialize]->call,
+                                      instance->state, NULL, NULL};
+    trap = wudf__rt_run(&instance->runtime, wudf__run_call, &call,
+                        instance->config.timeout_ms);
+    if (trap != 0) {
+      int status = wudf__trap_error(instance, "instantiation (_initialize)",
+                                    trap, instance->config.timeout_ms, error);
+      wudf_instance_free(instance);
+      return status;
+    }
+  }
+  instance->instantiated = 1;
+  *out = instance;
+  return 0;
+}
+
+void wudf_instance_free(struct wudf_instance* instance) {
+  if (instance == NULL) return;
+  /* The runtime owns memory and tables; wasm2c's free function would only
+   * hand them back to it, so it is not called. */
+  wudf__rt_instance_release(&instance->runtime);
+  wudf__wasi_release(&instance->wasi);
+  wudf__free(instance->state);
+  wudf__module_release(instance->module);
+  wudf__free(instance);
+}
+
+/* Formats a list of value types as "(i32, f64)". */
+static void wudf__format_types(char* out, size_t capacity,
+                               const wudf_valtype* types, size_t count) {
+  size_t used = (size_t)snprintf(out, capacity, "(");
+  for (size_t i = 0; i < count && used < capacity; i++) {
+    used += (size_t)snprintf(out + used, capacity - used, "%s%s",
+                             i ? ", " : "", wudf_valtype_name(types[i]));
+  }
+  if (used < capacity) snprintf(out + used, capacity - used, ")");
+}
+
+static int wudf__check_arguments(const struct wudf_export_info* export,
+                                 const struct wudf_value* args,
+                                 size_t arg_count, size_t result_count,
+                                 struct wudf_error* error) {
+  int matches = arg_count == export->param_count;
+  for (size_t i = 0; matches && i < arg_count; i++) {
+    if (args[i].type != export->params[i]) matches = 0;
+  }
+  if (!matches) {
+    char expected[256], given[256];
+    wudf_valtype given_types[64];
+    size_t shown = arg_count < 64 ? arg_count : 64;
+    for (size_t i = 0; i < shown; i++) given_types[i] = args[i].type;
+    wudf__format_types(expected, sizeof(expected), export->params,
+                       export->param_count);
+    wudf__format_types(given, sizeof(given), given_types, shown);
+    return wudf__set_error(error, EINVAL,
+                           "export '%s' takes %s but was called with %s",
+                           export->name, expected, given);
+  }
+  if (result_count < export->result_count) {
+    return wudf__set_error(error, EINVAL,
+                           "export '%s' returns %u values but room was given "
+                           "for %zu", export->name, export->result_count,
+                           result_count);
+  }
+  return 0;
+}
+
+int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
+                       const struct wudf_value* args, size_t arg_count,
+                       struct wudf_value* results, size_t result_count,
+                       uint64_t timeout_ms, struct wudf_error* error) {
+  if (instance == NULL || (args == NULL && arg_count != 0) ||
+      (results == NULL && result_count != 0)) {
+    return wudf__set_error(error, EINVAL, "invalid arguments");
+  }
+  const struct wudf_module* module = instance->module;
+  if (index >= module->export_count) {
+    return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
+                           index, module->export_count);
+  }
+  const struct wudf_export_info* export = &module->exports[index];
+  if (instance->broken) {
+    return wudf__set_error(error, ENOTRECOVERABLE,
+                           "export '%s': the instance is broken by an earlier "
+                           "trap; create a new instance", export->name);
+  }
+  int status = wudf__check_arguments(export, args, arg_count, result_count, error);
+  if (status != 0) return status;
+
+  uint64_t slots_stack[16];
+  uint64_t* slots = slots_stack;
+  size_t slot_count = (size_t)export->param_count + export->result_count;
+  if (slot_count > 16) {
+    slots = wudf__calloc(slot_count, sizeof(uint64_t));
+    if (slots == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < arg_count; i++) {
+    switch (args[i].type) {
+      case WUDF_I32: slots[i] = (uint32_t)args[i].of.i32; break;
+      case WUDF_I64: slots[i] = (uint64_t)args[i].of.i64; break;
+      case WUDF_F32: {
+        uint32_t bits;
+        memcpy(&bits, &args[i].of.f32, sizeof(bits));
+        slots[i] = bits;
+        break;
+      }
+      case WUDF_F64: memcpy(&slots[i], &args[i].of.f64, sizeof(double)); break;
+    }
+  }
+  uint64_t* result_slots = slots + export->param_count;
+  struct wudf__call_closure closure = {module->glue_exports[index]->call,
+                                       instance->state, slots, result_slots};
+  if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
+  int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
+  if (trap != 0) {
+    if (trap > 0) instance->broken = 1;
+    char what[300];
+    snprintf(what, sizeof(what), "export '%s'", export->name);
+    status = wudf__trap_error(instance, what, trap, timeout_ms, error);
+  } else {
+    for (uint32_t i = 0; i < export->result_count; i++) {
+      results[i].type = export->results[i];
+      switch (export->results[i]) {
+        case WUDF_I32: results[i].of.i32 = (int32_t)(uint32_t)result_slots[i]; break;
+        case WUDF_I64: results[i].of.i64 = (int64_t)result_slots[i]; break;
+        case WUDF_F32: {
+          uint32_t bits = (uint32_t)result_slots[i];
+          memcpy(&results[i].of.f32, &bits, sizeof(bits));
+          break;
+        }
+        case WUDF_F64: memcpy(&results[i].of.f64, &result_slots[i], sizeof(double)); break;
+      }
+    }
+  }
+  if (slots != slots_stack) wudf__free(slots);
+  return status;
+}
+
+int wudf_instance_call_name(struct wudf_instance* instance, const char* name,
+                            const struct wudf_value* args, size_t arg_count,
+                            struct wudf_value* results, size_t result_count,
+                            uint64_t timeout_ms, struct wudf_error* error) {
+  if (instance == NULL || name == NULL) {
+    return wudf__set_error(error, EINVAL, "instance and name must not be NULL");
+  }
+  uint32_t index;
+  int status = wudf_module_find_export(instance->module, name, &index, error);
+  if (status != 0) return status;
+  return wudf_instance_call(instance, index, args, arg_count, results,
+                            result_count, timeout_ms, error);
+}
+
+int wudf_instance_is_broken(const struct wudf_instance* instance) {
+  return instance->broken;
+}
+
+const char* wudf_instance_output(const struct wudf_instance* instance,
+                                 size_t* size, size_t* dropped) {
+  if (size != NULL) *size = instance->wasi.output_size;
+  if (dropped != NULL) *dropped = instance->wasi.output_dropped;
+  return instance->wasi.output ? instance->wasi.output : "";
+}
+
+void wudf_instance_output_clear(struct wudf_instance* instance) {
+  instance->wasi.output_size = 0;
+  instance->wasi.output_dropped = 0;
+}
+
+uint64_t wudf_instance_memory_size(const struct wudf_instance* instance) {
+  return instance->runtime.memory ? instance->runtime.memory->size : 0;
+}

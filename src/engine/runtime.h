@@ -1,0 +1,110 @@
+/*
+ * runtime.h -- the engine's implementation of the wasm-rt runtime (internal).
+ *
+ * Compiled modules call into the host through `struct wudf__rt_api`
+ * (glue_abi.h); this layer implements it:
+ *   - linear memory reserved as 8 GiB of PROT_NONE address space, of which
+ *     only the current size is accessible, so the base never moves and every
+ *     out-of-bounds access lands on a guard page;
+ *   - tables, with a cap on their size;
+ *   - the process-wide function-type registry, behind a mutex;
+ *   - traps: thread-local unwind state; SIGSEGV/SIGBUS from guest code (guard
+ *     pages, native stack exhaustion, handled on a per-thread alternate
+ *     signal stack) and the watchdog's interrupt signal become traps, while
+ *     any signal that does not come from guest code goes to whatever handler
+ *     the process had before.
+ *
+ * The unit of execution is wudf__rt_run: it runs a piece of guest code (a
+ * constructor or an export call) on the calling thread, under a deadline, and
+ * returns the trap that stopped it, if any.
+ */
+#ifndef WUDF_ENGINE_RUNTIME_H
+#define WUDF_ENGINE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/common.h"
+#include "glue_abi.h"
+
+/* The largest memory a module can have: 65535 pages, since wasm-rt.h keeps the
+ * byte size in a uint32_t. */
+#define WUDF__MAX_PAGES 65535u
+#define WUDF__PAGE_SIZE 65536u
+
+/* Everything the runtime allocated for one instance. The instance's owner
+ * sets the limits before the first run and calls wudf__rt_instance_release
+ * when done; the runtime fills in the rest. */
+struct wudf__rt_instance {
+  uint32_t memory_limit_pages;  /* cap on memory 0 (<= WUDF__MAX_PAGES) */
+  uint32_t table_limit;         /* cap on elements of each table */
+  void* wasi_context;           /* handed to WASI functions */
+
+  wasm_rt_memory_t* memory;     /* memory 0, or NULL */
+  uint8_t* reservation;         /* its whole reserved address range */
+  size_t reservation_size;
+
+  void** tables;                /* every table allocated, to free */
+  uint8_t* table_is_funcref;
+  uint32_t table_count;
+  uint32_t table_capacity;
+
+  int exit_code;                /* for WUDF_TRAP_EXIT */
+  char detail[256];             /* explains WUDF_TRAP_OUT_OF_MEMORY */
+};
+
+/* The runtime as handed to compiled modules. */
+const struct wudf__rt_api* wudf__rt_api_get(void);
+
+/*
+ * Runs body(closure) on the calling thread as guest code of `instance` (which
+ * may be NULL for code that allocates nothing, such as a module's type
+ * registration), with a deadline of `timeout_ms` (0: none). Returns
+ * WUDF_TRAP_NONE when body returns normally, otherwise the trap that unwound
+ * it. Must not be called from inside guest code (a WASI function): returns
+ * -EDEADLK then. Returns -ENOMEM when the thread's runtime state (alternate
+ * signal stack, watchdog slot) cannot be set up.
+ */
+int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
+                 void* closure, uint64_t timeout_ms);
+
+/* Frees the memory and tables of `instance` and zeroes its bookkeeping. */
+void wudf__rt_instance_release(struct wudf__rt_instance* instance);
+
+/* For host functions called from guest code (WASI): the instance being run
+ * on this thread, and the bracket that marks host code, so that an interrupt
+ * is deferred while host code runs and delivered (as a timeout trap) when the
+ * host function returns to the guest. wudf__rt_hostcall_enter traps with
+ * WUDF_TRAP_STACK_EXHAUSTED when too little native stack is left to run host
+ * code safely. */
+struct wudf__rt_instance* wudf__rt_current(void);
+int wudf__rt_hostcall_enter(void);
+void wudf__rt_hostcall_leave(int saved);
+
+/* Unwinds the current run with `trap` (from host code called by the guest). */
+__attribute__((noreturn)) void wudf__rt_trap(wudf_trap trap);
+
+/* Engines hold the process-wide runtime services (signal handlers, the
+ * watchdog thread) while they live. Retain returns 0 or an errno. */
+int wudf__rt_retain(struct wudf_error* error);
+void wudf__rt_release(void);
+
+/* The watchdog (watchdog.c): a thread that interrupts calls past their
+ * deadline by sending the runtime's interrupt signal to the calling thread. */
+struct wudf__watch_slot;
+int wudf__watchdog_retain(void);
+void wudf__watchdog_release(void);
+/* A slot per thread that runs guest code; NULL when out of memory. */
+struct wudf__watch_slot* wudf__watch_slot_new(void);
+void wudf__watch_slot_free(struct wudf__watch_slot* slot);
+/* Arms the slot for a call of `timeout_ms` and returns the call's generation,
+ * which the interrupt signal carries so a late signal cannot hit a later
+ * call. */
+uint32_t wudf__watch_arm(struct wudf__watch_slot* slot, uint64_t timeout_ms);
+void wudf__watch_disarm(struct wudf__watch_slot* slot);
+
+/* The interrupt signal and the tag in its value that marks it as ours. */
+int wudf__interrupt_signal(void);
+#define WUDF__INTERRUPT_MAGIC 0x57554446u /* "WUDF" */
+
+#endif /* WUDF_ENGINE_RUNTIME_H */

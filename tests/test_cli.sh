@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# test_cli.sh WASMUDF MODULES -- the command-line tool: `call` prints results
+# and guest output, errors go to stderr with a non-zero status, usage errors
+# exit 2, proc_exit's code becomes the exit status; `exports` lists
+# signatures.
+set -u
+wasmudf=$1
+modules=$2
+passed=0
+failed=0
+
+# check NAME EXPECTED_STATUS EXPECTED_STDOUT STDERR_PATTERN -- COMMAND...
+check() {
+  local name=$1 want_status=$2 want_out=$3 err_pattern=$4
+  shift 5
+  local out err status
+  out=$("$@" 2>/tmp/wudf-cli-err.$$)
+  status=$?
+  err=$(cat /tmp/wudf-cli-err.$$)
+  if [ "$status" != "$want_status" ] || [ "$out" != "$want_out" ] ||
+     { [ -n "$err_pattern" ] && ! grep -qE -- "$err_pattern" <<<"$err"; }; then
+    echo "FAILED $name: status $status (want $want_status), stdout [$out] (want [$want_out]), stderr [$err] (want /$err_pattern/)"
+    failed=$((failed + 1))
+  else
+    echo "ok     $name"
+    passed=$((passed + 1))
+  fi
+}
+
+m=$modules/traps.wasm
+g=$modules/wasi_guest.wasm
+check add 0 "42" "" -- "$wasmudf" call "$m" add 40 2
+check negative 0 "-7" "" -- "$wasmudf" call "$m" add -10 3
+check hex_and_unsigned 0 "-1" "" -- "$wasmudf" call "$m" add 0xffffffff 0
+check floats 0 "1099511627776.75" "" -- "$wasmudf" call "$m" types 1099511627776 0.5 0.25
+check multi_value 0 $'-2.5\n-5' "" -- "$wasmudf" call "$m" swap -5 -2.5
+check trap 1 "" "export 'div_s': trap: integer divide by zero" -- "$wasmudf" call "$m" div_s 1 0
+check timeout 1 "" "timeout" -- "$wasmudf" call --timeout 50 "$m" spin
+check memory_limit 0 "-1" "" -- "$wasmudf" call --memory-limit 64K "$m" grow 1
+check bad_size 2 "" "memory-limit" -- "$wasmudf" call --memory-limit lots "$m" grow 1
+check arity 2 "" "takes 2 arguments" -- "$wasmudf" call "$m" add 1
+check bad_number 2 "" "not a valid i32" -- "$wasmudf" call "$m" add 1 x
+check out_of_range 2 "" "not a valid i32" -- "$wasmudf" call "$m" add 1 4294967296
+check no_export 1 "" "no function export 'nope'" -- "$wasmudf" call "$m" nope
+check no_file 1 "" "cannot open" -- "$wasmudf" call /nonexistent.wasm f
+check guest_output 0 $'hello 5\nto stderr 10\n6' "" -- "$wasmudf" call "$g" hello 5
+check proc_exit 3 "" "proc_exit\\(3\\)" -- "$wasmudf" call "$g" quit 3
+check exports 0 "$(printf 'add(i32, i32) -> (i32)')" "" -- sh -c "'$wasmudf' exports '$m' | head -1"
+check usage 2 "" "usage" -- "$wasmudf"
+check version 0 "wasmudf 0.1.0" "" -- "$wasmudf" --version
+
+rm -f /tmp/wudf-cli-err.$$
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
