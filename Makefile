@@ -3,7 +3,8 @@
 #   make demo    install what is missing, build, run the sample end to end
 #   make check   install what is missing, build and run every test
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
-.PHONY: all deps build demo check clean
+#   make bench   the benchmarks in bench/
+.PHONY: all deps build demo check bench clean
 
 BUILD ?= build/release
 
@@ -21,6 +22,11 @@ demo: build
 
 check: deps
 	@scripts/check.sh
+
+bench: build
+	@mkdir -p $(BUILD)/bench-modules
+	@clang --target=wasm32-wasi -O2 -mexec-model=reactor examples/engine/gcd.c -o $(BUILD)/bench-modules/gcd.wasm
+	@$(BUILD)/bench/bench_engine $(BUILD)/bench-modules/gcd.wasm gcd
 
 clean:
 	rm -rf build

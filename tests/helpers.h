@@ -11,7 +11,7 @@
 #include "wasmudf/wasmudf.h"
 
 /* The path of built guest module `name` (without .wasm), in a static buffer. */
-static const char* module_path(const char* name) {
+static inline const char* module_path(const char* name) {
   static char path[4096];
   const char* directory = getenv("WUDF_TEST_MODULES");
   if (directory == NULL) TEST_FAIL("WUDF_TEST_MODULES is not set; run through ctest");
@@ -20,7 +20,7 @@ static const char* module_path(const char* name) {
 }
 
 /* Reads a whole file into malloc'd memory. */
-static unsigned char* read_whole_file(const char* path, size_t* size) {
+static inline unsigned char* read_whole_file(const char* path, size_t* size) {
   FILE* file = fopen(path, "rb");
   if (file == NULL) TEST_FAIL("cannot open %s", path);
   fseek(file, 0, SEEK_END);
@@ -35,51 +35,51 @@ static unsigned char* read_whole_file(const char* path, size_t* size) {
   return bytes;
 }
 
-static struct wudf_engine* new_engine_with(const struct wudf_engine_config* config) {
+static inline struct wudf_engine* new_engine_with(const struct wudf_engine_config* config) {
   struct wudf_error error;
   struct wudf_engine* engine = NULL;
   ASSERT_OK(wudf_engine_new(config, &engine, &error), &error);
   return engine;
 }
 
-static struct wudf_engine* new_engine(void) { return new_engine_with(NULL); }
+static inline struct wudf_engine* new_engine(void) { return new_engine_with(NULL); }
 
-static struct wudf_module* load_module(struct wudf_engine* engine, const char* name) {
+static inline struct wudf_module* load_module(struct wudf_engine* engine, const char* name) {
   struct wudf_error error;
   struct wudf_module* module = NULL;
   ASSERT_OK(wudf_module_load_file(engine, module_path(name), &module, &error), &error);
   return module;
 }
 
-static struct wudf_instance* new_instance(struct wudf_module* module) {
+static inline struct wudf_instance* new_instance(struct wudf_module* module) {
   struct wudf_error error;
   struct wudf_instance* instance = NULL;
   ASSERT_OK(wudf_instance_new(module, NULL, &instance, &error), &error);
   return instance;
 }
 
-static struct wudf_value i32_value(int32_t value) {
+static inline struct wudf_value i32_value(int32_t value) {
   struct wudf_value v = {.type = WUDF_I32, .of.i32 = value};
   return v;
 }
 
-static struct wudf_value i64_value(int64_t value) {
+static inline struct wudf_value i64_value(int64_t value) {
   struct wudf_value v = {.type = WUDF_I64, .of.i64 = value};
   return v;
 }
 
-static struct wudf_value f32_value(float value) {
+static inline struct wudf_value f32_value(float value) {
   struct wudf_value v = {.type = WUDF_F32, .of.f32 = value};
   return v;
 }
 
-static struct wudf_value f64_value(double value) {
+static inline struct wudf_value f64_value(double value) {
   struct wudf_value v = {.type = WUDF_F64, .of.f64 = value};
   return v;
 }
 
 /* Calls `name` with i32 arguments and one i32 result, asserting success. */
-static int32_t call_i32(struct wudf_instance* instance, const char* name,
+static inline int32_t call_i32(struct wudf_instance* instance, const char* name,
                         const struct wudf_value* args, size_t count) {
   struct wudf_error error;
   struct wudf_value result;

@@ -16,7 +16,7 @@ struct worker {
   int id;
   int failures;
   int traps_seen;
-  char message[256];
+  char message[1024];
 };
 
 static void* worker_main(void* argument) {

@@ -6,7 +6,7 @@
  * -> dlopen(RTLD_NOW | RTLD_LOCAL) -> bind.
  *
  * The cache key is the SHA-256 of everything that determines the compiled
- * code: the module bytes, the glue texts and ABI version, the identities of
+ * code: the module bytes, the generated glue, the shim texts and ABI version, the identities of
  * wasm2c and the compiler (path, size, modification time: no process is run
  * on a cache hit) and the flags. Entries live at CACHE/v1/XX/KEY.so. A miss
  * takes an flock on CACHE/v1/XX/KEY.lock, looks again (another process may
@@ -177,11 +177,13 @@ static void wudf__emit_wasi_import(struct wudf__text* text, int function) {
     wudf__text_append(text, ", %s a%d", *p == 'j' ? "u64" : "u32",
                       (int)(p - signature));
   }
-  wudf__text_append(text, ") {\n  uint64_t args[10] = {0");
+  /* Room for the longest preview1 signature (path_open: 9), zero-filled. */
+  wudf__text_append(text, ") {\n  uint64_t args[10] = {");
   for (const char* p = signature; p < colon; p++) {
-    wudf__text_append(text, "%sa%d", p == signature ? ", " : ", ", (int)(p - signature));
+    wudf__text_append(text, "%sa%d", p == signature ? "" : ", ", (int)(p - signature));
   }
-  wudf__text_append(text, "};\n  %swudf__rt->wasi_call(context, %d, args);\n}\n\n",
+  wudf__text_append(text, "%s};\n  %swudf__rt->wasi_call(context, %d, args);\n}\n\n",
+                    colon == signature ? "0" : "",
                     returns ? "return " : "(void)", function);
 }
 
@@ -373,8 +375,19 @@ static void wudf__hash_identity(struct wudf__sha256* hash,
   wudf__sha256_update(hash, numbers, sizeof(numbers));
 }
 
-void wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
-                     size_t size, char key[65]) {
+/* Computes the key of `bytes` (read into `info`). The glue is part of the
+ * input: it is generated here with an empty key field and hashed, so any
+ * change to the generator invalidates the entries it made. Returns 0 or
+ * ENOMEM. */
+static int wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
+                           size_t size, const struct wudf__wasm_info* info,
+                           char key[65]) {
+  struct wudf__text glue = {0};
+  wudf__generate_glue(&glue, info, "");
+  if (glue.failed) {
+    wudf__free(glue.data);
+    return ENOMEM;
+  }
   struct wudf__sha256 hash;
   wudf__sha256_init(&hash);
   static const char domain[] = "wasmudf compile cache v1";
@@ -392,10 +405,15 @@ void wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
   for (char** flag = engine->cflags; *flag; flag++) {
     wudf__sha256_update(&hash, *flag, strlen(*flag) + 1);
   }
-  uint64_t length = size;
+  uint64_t length = glue.size;
+  wudf__sha256_update(&hash, &length, sizeof(length));
+  wudf__sha256_update(&hash, glue.data, glue.size);
+  wudf__free(glue.data);
+  length = size;
   wudf__sha256_update(&hash, &length, sizeof(length));
   wudf__sha256_update(&hash, bytes, size);
   wudf__sha256_hex(&hash, key);
+  return 0;
 }
 
 static pthread_mutex_t wudf__bind_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -509,7 +527,9 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
                        size_t size, struct wudf_module* module,
                        struct wudf_error* error) {
   char key[65];
-  wudf__cache_key(engine, bytes, size, key);
+  if (wudf__cache_key(engine, bytes, size, &module->info, key) != 0) {
+    return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
+  }
 
   char directory[4200], so_path[4300], lock_path[4300];
   snprintf(directory, sizeof(directory), "%s/v1/%.2s", engine->cache_dir, key);

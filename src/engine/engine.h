@@ -55,10 +55,6 @@ struct wudf_instance {
 /* Drops one reference to `module`, destroying it with the last. */
 void wudf__module_release(struct wudf_module* module);
 
-/* Computes the cache key of `bytes` for `engine` (64 hex digits + NUL). */
-void wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
-                     size_t size, char key[65]);
-
 /*
  * Produces the compiled module for `bytes` (already read into `info`): from
  * the cache, or by running wasm2c and the compiler and storing the result.

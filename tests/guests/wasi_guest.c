@@ -58,12 +58,16 @@ EXPORT(random64) int64_t random64(void) {
 
 /* Allocates 1 MiB blocks (touching them) until malloc fails; returns how many
  * it got. Under a memory limit this ends well before 4 GiB. */
+static void* volatile bomb_chain; /* keeps every block reachable */
+
 EXPORT(malloc_bomb) int malloc_bomb(void) {
   int blocks = 0;
   for (;;) {
     char* block = malloc(1 << 20);
     if (block == NULL) return blocks;
     memset(block, 1, 1 << 20);
+    *(void**)block = bomb_chain;
+    bomb_chain = block;
     blocks++;
   }
 }

@@ -1,0 +1,115 @@
+/*
+ * bench_engine.c -- what the engine costs, measured: the first load of a
+ * module (validate + wasm2c + cc + dlopen), a load from the on-disk cache,
+ * instantiation, and a trivial call (the fixed overhead of crossing into the
+ * sandbox and back, with a deadline armed).
+ *
+ *   bench_engine MODULE.wasm EXPORT   (EXPORT: (i32, i32) -> i32)
+ *
+ * Each number is the median of several runs. Not a test: it asserts nothing
+ * and is not run by `make check`; `make bench` runs it.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wasmudf/wasmudf.h"
+
+static double now_us(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3;
+}
+
+static int compare(const void* a, const void* b) {
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double* values, int count) {
+  qsort(values, (size_t)count, sizeof(double), compare);
+  return values[count / 2];
+}
+
+static void check(int status, const struct wudf_error* error) {
+  if (status != 0) {
+    fprintf(stderr, "bench_engine: %s\n", error->message);
+    exit(1);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: bench_engine MODULE.wasm EXPORT\n");
+    return 2;
+  }
+  char cache[] = "/tmp/wudf-bench-cache-XXXXXX";
+  if (mkdtemp(cache) == NULL) return 1;
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  config.cache_dir = cache;
+  struct wudf_error error;
+  struct wudf_engine* engine;
+  struct wudf_module* module;
+  struct wudf_instance* instance;
+  enum { COMPILES = 5, LOADS = 50, INSTANCES = 200, CALLS = 1000000 };
+  double compile_ms[COMPILES], load_us[LOADS], instantiate_us[INSTANCES];
+  char command[200];
+
+  for (int i = 0; i < COMPILES; i++) {
+    snprintf(command, sizeof(command), "rm -rf '%s'/v1", cache);
+    if (system(command) != 0) return 1;
+    check(wudf_engine_new(&config, &engine, &error), &error);
+    double start = now_us();
+    check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+    compile_ms[i] = (now_us() - start) / 1000;
+    wudf_module_free(module);
+    wudf_engine_free(engine);
+  }
+  check(wudf_engine_new(&config, &engine, &error), &error);
+  for (int i = 0; i < LOADS; i++) {
+    /* The previous module was freed and dlclosed: this is a real load. */
+    double start = now_us();
+    check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+    check(wudf_instance_new(module, NULL, &instance, &error), &error);
+    load_us[i] = now_us() - start;
+    wudf_instance_free(instance);
+    wudf_module_free(module);
+  }
+  check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+  for (int i = 0; i < INSTANCES; i++) {
+    double start = now_us();
+    check(wudf_instance_new(module, NULL, &instance, &error), &error);
+    instantiate_us[i] = now_us() - start;
+    wudf_instance_free(instance);
+  }
+  check(wudf_instance_new(module, NULL, &instance, &error), &error);
+  uint32_t index;
+  check(wudf_module_find_export(module, argv[2], &index, &error), &error);
+  struct wudf_value args[2] = {{.type = WUDF_I32, .of.i32 = 12}, {.type = WUDF_I32, .of.i32 = 18}};
+  struct wudf_value result;
+  double start = now_us();
+  for (int i = 0; i < CALLS; i++) {
+    check(wudf_instance_call(instance, index, args, 2, &result, 1, WUDF_TIMEOUT_DEFAULT, &error),
+          &error);
+  }
+  double call_ns = (now_us() - start) * 1000 / CALLS;
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  snprintf(command, sizeof(command), "rm -rf '%s'", cache);
+  if (system(command) != 0) return 1;
+
+  printf("module: %s\n", argv[1]);
+  printf("first load (validate, wasm2c, cc, dlopen), median of %d: %8.1f ms\n", COMPILES,
+         median(compile_ms, COMPILES));
+  printf("cached load + instantiate, median of %d:             %8.1f us\n", LOADS,
+         median(load_us, LOADS));
+  printf("instantiate alone, median of %d:                    %8.1f us\n", INSTANCES,
+         median(instantiate_us, INSTANCES));
+  printf("call of %s(12, 18) with a deadline, mean of %d: %8.1f ns\n", argv[2], CALLS, call_ns);
+  return 0;
+}
