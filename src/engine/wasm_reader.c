@@ -93,7 +93,7 @@ struct reader {
   const uint8_t* bytes;
   size_t size;
   size_t pos;
-  size_t end;           /* reads stop here: end of the module, section or body */
+  size_t end;           /* reads stop here: module, section or body end */
   const char* end_name; /* what `end` is the end of, for messages */
 
   const struct wudf__wasm_limits* limits;
@@ -566,8 +566,8 @@ static int read_limits(struct reader* r, const char* what, uint32_t* min,
   int status = read_byte(r, &flags);
   if (status != 0) return status;
   if (flags == 0x02 || flags == 0x03) {
-    return unsupported(r, at, FEATURE_THREADS, "shared %s (limits flags 0x%02x)",
-                       what, flags);
+    return unsupported(r, at, FEATURE_THREADS,
+                       "shared %s (limits flags 0x%02x)", what, flags);
   }
   if (flags >= 0x04 && flags <= 0x07) {
     return unsupported(r, at, FEATURE_MEMORY64,
@@ -1076,13 +1076,13 @@ static int read_instructions(struct reader* r, uint64_t local_count) {
       case 0x26: /* table.set */
         status = read_index(r, "table", r->table_total, NULL);
         break;
-      case 0x3F: /* memory.size 0x00 */
-      case 0x40: /* memory.grow 0x00 */
-        status = read_memory_byte(r, op == 0x3F ? "memory.size" : "memory.grow");
-        if (status == 0) {
-          status = need_memory(r, at, op == 0x3F ? "memory.size" : "memory.grow");
-        }
+      case 0x3F:   /* memory.size 0x00 */
+      case 0x40: { /* memory.grow 0x00 */
+        const char* name = op == 0x3F ? "memory.size" : "memory.grow";
+        status = read_memory_byte(r, name);
+        if (status == 0) status = need_memory(r, at, name);
         break;
+      }
       case OP_I32_CONST:
       case OP_I64_CONST: {
         uint64_t ignored;
