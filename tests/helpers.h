@@ -19,6 +19,14 @@ static inline const char* module_path(const char* name) {
   return path;
 }
 
+/* Extra milliseconds a timing assertion allows beyond its nominal bound.
+ * Native and sanitizer builds use 50; the valgrind suite, which runs guest
+ * code under emulation, sets $WUDF_TEST_SLACK_MS much higher. */
+static inline double timing_slack_ms(void) {
+  const char* text = getenv("WUDF_TEST_SLACK_MS");
+  return text != NULL ? atof(text) : 50.0;
+}
+
 /* Reads a whole file into malloc'd memory. */
 static inline unsigned char* read_whole_file(const char* path, size_t* size) {
   FILE* file = fopen(path, "rb");

@@ -30,6 +30,17 @@
 
 #include "wasi.h"
 
+/* Under valgrind, the alternate signal stack must be registered as a stack:
+ * otherwise the siglongjmp from a handler back to the thread's stack looks
+ * like a huge stack-frame allocation and valgrind marks the live frames of
+ * the caller undefined. The client requests are no-ops outside valgrind. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define WUDF__HAVE_VALGRIND 1
+#endif
+#endif
+
 /* Address space reserved per linear memory: every address wasm2c's code can
  * form (a 32-bit address plus a 32-bit offset plus the access size) falls
  * inside it, so an out-of-bounds access always hits an inaccessible page. */
@@ -59,6 +70,7 @@ struct wudf__thread {
   volatile uint32_t generation;      /* of the armed call */
   uintptr_t stack_low;
   void* altstack;                    /* ours, if we installed one */
+  unsigned altstack_id;              /* its valgrind stack id, if any */
   struct wudf__watch_slot* slot;
 };
 
@@ -148,6 +160,9 @@ static void wudf__thread_exit(void* value) {
   if (self->altstack != NULL) {
     stack_t disable = {.ss_flags = SS_DISABLE};
     sigaltstack(&disable, NULL);
+#ifdef WUDF__HAVE_VALGRIND
+    VALGRIND_STACK_DEREGISTER(self->altstack_id);
+#endif
     munmap(self->altstack, WUDF__ALTSTACK_SIZE);
     self->altstack = NULL;
   }
@@ -213,6 +228,10 @@ static int wudf__thread_init(struct wudf__thread* self) {
       return errno;
     }
     self->altstack = altstack;
+#ifdef WUDF__HAVE_VALGRIND
+    self->altstack_id = VALGRIND_STACK_REGISTER(
+        altstack, (char*)altstack + WUDF__ALTSTACK_SIZE);
+#endif
   }
   pthread_setspecific(wudf__thread_key, self);
   self->initialised = 1;
