@@ -26,7 +26,7 @@ check: deps
 bench: build
 	@mkdir -p $(BUILD)/bench-modules
 	@clang --target=wasm32-wasi -O2 -mexec-model=reactor examples/engine/gcd.c -o $(BUILD)/bench-modules/gcd.wasm
-	@$(BUILD)/bench/bench_engine $(BUILD)/bench-modules/gcd.wasm gcd
+	@$(BUILD)/bench/bench_engine $(BUILD)/bench-modules/gcd.wasm
 
 clean:
 	rm -rf build

@@ -143,6 +143,18 @@ TEST(foreign_imports_are_refused_by_name) {
   ASSERT_CONTAINS(error.message, "no_such_call");
 }
 
+TEST(names_cannot_inject_control_characters_into_messages) {
+  /* (import "env" "a\1b[2Jb" (func)): an escape sequence in an import name. */
+  static const unsigned char escape_import[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+      0x02, 0x0f, 0x01, 0x03, 'e', 'n', 'v', 0x07, 'a', 0x1b, '[', '2', 'J', '\n', 'b', 0x00, 0x00};
+  struct wudf_error error;
+  ASSERT_STATUS(load_bytes(escape_import, sizeof(escape_import), &error), ENOTSUP, &error);
+  ASSERT_CONTAINS(error.message, "env.a?[2J?b");
+  ASSERT_EQ(strchr(error.message, 0x1b) == NULL, 1);
+  ASSERT_EQ(strchr(error.message, '\n') == NULL, 1);
+}
+
 TEST(wasm2c_rejection_is_an_error_not_a_crash) {
   struct wudf_error error;
   struct wudf_module* module = NULL;
@@ -207,6 +219,7 @@ int main(void) {
   RUN_TEST(memory64_and_multi_memory_are_refused);
   RUN_TEST(size_cap_is_enforced);
   RUN_TEST(foreign_imports_are_refused_by_name);
+  RUN_TEST(names_cannot_inject_control_characters_into_messages);
   RUN_TEST(wasm2c_rejection_is_an_error_not_a_crash);
   RUN_TEST(missing_tools_are_reported);
   RUN_TEST(names_start_and_reference_exports);

@@ -8,7 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Built natively too, by bench/, as the baseline of the same code. */
+#ifdef __wasm__
 #define EXPORT(name) __attribute__((export_name(#name)))
+#else
+#define EXPORT(name)
+#endif
 
 EXPORT(gcd) int32_t gcd(int32_t a, int32_t b) {
   while (b != 0) {

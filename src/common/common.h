@@ -36,9 +36,15 @@ char* wudf__strdup(const char* string);
 /* Engines alive, so wudf_set_allocator can refuse to switch under them. */
 void wudf__engine_count_add(int delta);
 
-/* Fills `error` (if not NULL) with `code`, no trap, and the formatted message,
- * and returns `code`, so failures read `return wudf__set_error(error, EINVAL,
- * "...")`. */
+/* Replaces, in place, every control character of `text` (C0, DEL and the
+ * UTF-8 encoding of C1) by '?', so that text chosen by a guest -- a name in a
+ * module, a guest's error message -- cannot drive the terminal or forge lines
+ * of a log when a message is printed. */
+void wudf__neutralise_controls(char* text);
+
+/* Fills `error` (if not NULL) with `code`, no trap, and the formatted message
+ * (control characters neutralised), and returns `code`, so failures read
+ * `return wudf__set_error(error, EINVAL, "...")`. */
 int wudf__set_error(struct wudf_error* error, int code, const char* format, ...)
     WUDF__PRINTF(3, 4);
 int wudf__set_error_v(struct wudf_error* error, int code, const char* format,

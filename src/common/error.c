@@ -8,6 +8,19 @@
 
 #include "common.h"
 
+void wudf__neutralise_controls(char* text) {
+  unsigned char* s = (unsigned char*)text;
+  for (; *s != 0; s++) {
+    if (*s < 0x20 || *s == 0x7f) {
+      *s = '?';
+    } else if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+      s[0] = '?';
+      s[1] = '?';
+      s++;
+    }
+  }
+}
+
 int wudf__set_error_v(struct wudf_error* error, int code, const char* format,
                       va_list args) {
   if (error == NULL) return code;
@@ -15,6 +28,8 @@ int wudf__set_error_v(struct wudf_error* error, int code, const char* format,
   error->trap = WUDF_TRAP_NONE;
   error->exit_code = 0;
   vsnprintf(error->message, sizeof(error->message), format, args);
+  /* Messages carry names and text chosen by untrusted modules. */
+  wudf__neutralise_controls(error->message);
   return code;
 }
 
@@ -36,6 +51,7 @@ int wudf__error_prefix(struct wudf_error* error, int code, const char* format,
   int prefix_length = vsnprintf(prefix, sizeof(prefix), format, args);
   va_end(args);
   if (prefix_length < 0) return code;
+  wudf__neutralise_controls(prefix);
   /* Shift the old message right, truncating its end, and put the prefix and
    * ": " in front. */
   size_t capacity = sizeof(error->message);

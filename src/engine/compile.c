@@ -356,7 +356,7 @@ static void wudf__remove_work_directory(const char* directory) {
   static const char* const names[] = {"module.wasm", "module.c", "module.h",
                                       "glue.c", "glue_abi.h", "glue_shim.c",
                                       "module.so", "wasm2c.log", "cc.log"};
-  char path[4200];
+  char path[WUDF__PATH_MAX + 32];
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     snprintf(path, sizeof(path), "%s/%s", directory, names[i]);
     unlink(path);
@@ -464,7 +464,10 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
                        const uint8_t* bytes, size_t size,
                        const struct wudf__wasm_info* info, const char* key,
                        struct wudf_error* error) {
-  char wasm_path[4200], c_path[4200], glue_path[4200], so_path[4200], log_path[4200];
+  /* `work` is shorter than WUDF__PATH_MAX; every file name below fits in 32. */
+  char wasm_path[WUDF__PATH_MAX + 32], c_path[WUDF__PATH_MAX + 32];
+  char glue_path[WUDF__PATH_MAX + 32], so_path[WUDF__PATH_MAX + 32];
+  char log_path[WUDF__PATH_MAX + 32];
   snprintf(wasm_path, sizeof(wasm_path), "%s/module.wasm", work);
   snprintf(c_path, sizeof(c_path), "%s/module.c", work);
   snprintf(glue_path, sizeof(glue_path), "%s/glue.c", work);
@@ -484,7 +487,7 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
     wudf__free(glue.data);
     return wudf__set_error(error, ENOMEM, "out of memory generating the glue");
   }
-  char abi_path[4200], shim_path[4200];
+  char abi_path[WUDF__PATH_MAX + 32], shim_path[WUDF__PATH_MAX + 32];
   snprintf(abi_path, sizeof(abi_path), "%s/glue_abi.h", work);
   snprintf(shim_path, sizeof(shim_path), "%s/glue_shim.c", work);
   status = wudf__write_file(glue_path, glue.data, glue.size, error);
@@ -507,7 +510,7 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
   char** cc_argv = wudf__calloc(required_count + user_count + 8, sizeof(char*));
   if (cc_argv == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   size_t n = 0;
-  char include[4300];
+  char include[WUDF__PATH_MAX + 8];
   snprintf(include, sizeof(include), "-I%s", work);
   cc_argv[n++] = engine->cc;
   for (size_t i = 0; i < required_count; i++) cc_argv[n++] = (char*)wudf__required_cflags[i];
@@ -531,7 +534,10 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
     return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
   }
 
-  char directory[4200], so_path[4300], lock_path[4300];
+  /* The engine keeps cache_dir under WUDF__CACHE_DIR_MAX, so nothing here
+   * is truncated. */
+  char directory[WUDF__PATH_MAX], so_path[WUDF__PATH_MAX + 80];
+  char lock_path[WUDF__PATH_MAX + 80];
   snprintf(directory, sizeof(directory), "%s/v1/%.2s", engine->cache_dir, key);
   snprintf(so_path, sizeof(so_path), "%s/%s.so", directory, key);
   snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", directory, key);
@@ -567,7 +573,7 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
     unlink(so_path); /* damaged: compile it again */
   }
 
-  char work[4300];
+  char work[WUDF__PATH_MAX];
   snprintf(work, sizeof(work), "%s/v1/tmp", engine->cache_dir);
   status = wudf__make_directories(work, error);
   if (status == 0) {
@@ -580,7 +586,7 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
   if (status == 0) {
     status = wudf__build(engine, work, bytes, size, &module->info, key, error);
     if (status == 0) {
-      char built[4400];
+      char built[WUDF__PATH_MAX + 32];
       snprintf(built, sizeof(built), "%s/module.so", work);
       if (rename(built, so_path) != 0) {
         status = wudf__set_error(error, EIO, "cannot move %s to %s: %s", built,

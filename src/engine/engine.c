@@ -83,6 +83,15 @@ static void wudf__free_flags(char** flags) {
   wudf__free(flags);
 }
 
+/* Frees an engine that wudf_engine_new could not finish. */
+static void wudf__engine_discard(struct wudf_engine* engine) {
+  wudf__free(engine->cache_dir);
+  wudf__free(engine->cc);
+  wudf__free(engine->wasm2c);
+  wudf__free_flags(engine->cflags);
+  wudf__free(engine);
+}
+
 int wudf_engine_new(const struct wudf_engine_config* config,
                     struct wudf_engine** out, struct wudf_error* error) {
   if (out == NULL) return wudf__set_error(error, EINVAL, "out is NULL");
@@ -112,12 +121,14 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   engine->cflags = wudf__split_flags(config->cflags);
   if (engine->cache_dir == NULL || engine->cc == NULL ||
       engine->wasm2c == NULL || engine->cflags == NULL) {
-    wudf__free(engine->cache_dir);
-    wudf__free(engine->cc);
-    wudf__free(engine->wasm2c);
-    wudf__free_flags(engine->cflags);
-    wudf__free(engine);
+    wudf__engine_discard(engine);
     return wudf__set_error(error, ENOMEM, "out of memory");
+  }
+  if (strlen(engine->cache_dir) > WUDF__CACHE_DIR_MAX) {
+    wudf__engine_discard(engine);
+    return wudf__set_error(error, ENAMETOOLONG,
+                           "the cache directory path is longer than %d bytes",
+                           WUDF__CACHE_DIR_MAX);
   }
   /* A missing tool is not an error yet: cached modules need no tools. */
   wudf__tool_identify(engine->cc, &engine->cc_identity);
@@ -125,11 +136,7 @@ int wudf_engine_new(const struct wudf_engine_config* config,
 
   int status = wudf__rt_retain(error);
   if (status != 0) {
-    wudf__free(engine->cache_dir);
-    wudf__free(engine->cc);
-    wudf__free(engine->wasm2c);
-    wudf__free_flags(engine->cflags);
-    wudf__free(engine);
+    wudf__engine_discard(engine);
     return status;
   }
   wudf__engine_count_add(1);

@@ -15,6 +15,12 @@
 #include "wasi.h"
 #include "wasm_reader.h"
 
+/* Paths in the compile cache are built in fixed buffers of WUDF__PATH_MAX
+ * bytes; the engine refuses a cache directory longer than WUDF__CACHE_DIR_MAX
+ * so the names it appends (at most 100 bytes) always fit. */
+#define WUDF__PATH_MAX 4096
+#define WUDF__CACHE_DIR_MAX (WUDF__PATH_MAX - 128)
+
 struct wudf_engine {
   char* cache_dir;
   char* cc;

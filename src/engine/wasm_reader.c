@@ -314,7 +314,7 @@ static int read_leb(struct reader* r, unsigned bits, int is_signed,
 
 /* Reads a u32 LEB128. */
 static int read_u32(struct reader* r, uint32_t* out) {
-  uint64_t value;
+  uint64_t value = 0;
   int status = read_leb(r, 32, 0, &value);
   if (status == 0) *out = (uint32_t)value;
   return status;
@@ -322,7 +322,7 @@ static int read_u32(struct reader* r, uint32_t* out) {
 
 /* Reads an s33 LEB128 (block types) into `*out`. */
 static int read_s33(struct reader* r, int64_t* out) {
-  uint64_t value;
+  uint64_t value = 0;
   int status = read_leb(r, 33, 1, &value);
   if (status != 0) return status;
   /* Convert without relying on implementation-defined narrowing. */
@@ -340,7 +340,7 @@ static int read_s33(struct reader* r, int64_t* out) {
 static int read_count(struct reader* r, const char* what,
                       size_t min_entry_size, uint32_t limit, uint32_t* out) {
   const size_t at = r->pos;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_u32(r, &count);
   if (status != 0) return status;
   if ((uint64_t)count * min_entry_size > (uint64_t)(r->end - r->pos)) {
@@ -430,7 +430,7 @@ static int utf8_is_valid(const uint8_t* s, size_t size, size_t* bad) {
  * string without aliasing another name, so it is refused with ENOTSUP.
  */
 static int read_name(struct reader* r, char** out) {
-  uint32_t length;
+  uint32_t length = 0;
   int status = read_u32(r, &length);
   if (status != 0) return status;
   if (length > r->end - r->pos) {
@@ -539,7 +539,7 @@ static int read_reference_type(struct reader* r, int is_heap_type) {
  */
 static int read_result_type(struct reader* r, const char* what, uint32_t limit,
                             uint32_t* count, uint8_t** types) {
-  uint32_t length;
+  uint32_t length = 0;
   int status = read_count(r, what, 1, limit, &length);
   if (status != 0) return status;
   if (length == 0) return 0;
@@ -1024,7 +1024,7 @@ static int read_instructions(struct reader* r, uint64_t local_count) {
         status = read_label(r, depth);
         break;
       case 0x0E: { /* br_table vec(labelidx) labelidx */
-        uint32_t count;
+        uint32_t count = 0;
         status = read_count(r, "branch targets", 1, UINT32_MAX, &count);
         for (uint64_t i = 0; status == 0 && i <= count; i++) {
           status = read_label(r, depth);
@@ -1056,7 +1056,7 @@ static int read_instructions(struct reader* r, uint64_t local_count) {
                              refused_instruction_name(op));
         break;
       case 0x1C: { /* select vec(valtype) */
-        uint32_t count;
+        uint32_t count = 0;
         status = read_count(r, "select types", 1, UINT32_MAX, &count);
         for (uint32_t i = 0; status == 0 && i < count; i++) {
           status = read_value_type(r, NULL);
@@ -1134,13 +1134,13 @@ static int read_body(struct reader* r) {
   const struct wudf__wasm_info* info = r->info;
   const struct wudf__wasm_functype* type =
       &info->types[info->function_types[r->function_index]];
-  uint32_t groups;
+  uint32_t groups = 0;
   int status = read_count(r, "local declarations", 2, UINT32_MAX, &groups);
   if (status != 0) return status;
   uint64_t declared = 0;
   for (uint32_t i = 0; i < groups; i++) {
     const size_t at = r->pos;
-    uint32_t count;
+    uint32_t count = 0;
     status = read_u32(r, &count);
     if (status != 0) return status;
     /* Both terms are below 2^32 and the sum is checked at every step, so it
@@ -1197,7 +1197,7 @@ static int read_custom_section(struct reader* r) {
 /* Reads the type section (spec 5.5.4): function types only. */
 static int read_type_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "types", 3, r->limits->max_types, &count);
   if (status != 0) return status;
   if (count == 0) return 0;
@@ -1236,7 +1236,7 @@ static int read_type_section(struct reader* r) {
  * the imported functions. */
 static int read_import_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "imports", 4, r->limits->max_imports, &count);
   if (status != 0 || count == 0) return status;
   info->imports = wudf__calloc(count, sizeof(*info->imports));
@@ -1296,7 +1296,7 @@ static int read_import_section(struct reader* r) {
 static int read_function_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
   const size_t at = r->pos;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "functions", 1, UINT32_MAX, &count);
   if (status != 0) return status;
   const uint64_t total = (uint64_t)info->imported_function_count + count;
@@ -1325,7 +1325,7 @@ static int read_function_section(struct reader* r) {
 
 /* Reads the table section (spec 5.5.7). */
 static int read_table_section(struct reader* r) {
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "tables", 3, UINT32_MAX, &count);
   if (status != 0) return status;
   r->item_kind = "table";
@@ -1343,7 +1343,7 @@ static int read_table_section(struct reader* r) {
  * included. */
 static int read_memory_section(struct reader* r) {
   const size_t at = r->pos;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "memories", 2, UINT32_MAX, &count);
   if (status != 0) return status;
   if ((uint64_t)r->memory_total + count > 1) {
@@ -1364,7 +1364,7 @@ static int read_memory_section(struct reader* r) {
 /* Reads the global section (spec 5.5.9); an initializer may read the
  * globals before its own. */
 static int read_global_section(struct reader* r) {
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "globals", 3, UINT32_MAX, &count);
   if (status != 0) return status;
   r->item_kind = "global";
@@ -1418,7 +1418,7 @@ static int check_duplicate_exports(struct reader* r, struct export_key* keys,
  * index space and that names are unique. */
 static int read_export_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "exports", 3, r->limits->max_exports, &count);
   if (status != 0 || count == 0) return status;
   info->exports = wudf__calloc(count, sizeof(*info->exports));
@@ -1471,7 +1471,7 @@ static int read_export_section(struct reader* r) {
 static int read_start_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
   const size_t at = r->pos;
-  uint32_t function;
+  uint32_t function = 0;
   int status = read_index(r, "function", info->function_count, &function);
   if (status != 0) return status;
   const struct wudf__wasm_functype* type =
@@ -1495,7 +1495,7 @@ static int read_start_section(struct reader* r) {
  */
 static int read_element_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
-  uint32_t count;
+  uint32_t count = 0;
   int status =
       read_count(r, "element segments", 3, r->limits->max_segments, &count);
   if (status != 0) return status;
@@ -1538,7 +1538,7 @@ static int read_element_section(struct reader* r) {
       }
       if (status != 0) return status;
     }
-    uint32_t elements;
+    uint32_t elements = 0;
     if (flags & 4) {
       status = read_count(r, "element expressions", 2, UINT32_MAX, &elements);
       for (uint32_t k = 0; status == 0 && k < elements; k++) {
@@ -1560,7 +1560,7 @@ static int read_element_section(struct reader* r) {
 /* Reads the data count section (spec 5.5.15). */
 static int read_data_count_section(struct reader* r) {
   const size_t at = r->pos;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_u32(r, &count);
   if (status != 0) return status;
   if (count > r->limits->max_segments) {
@@ -1576,7 +1576,7 @@ static int read_data_count_section(struct reader* r) {
  * within max_body_size. */
 static int read_code_section(struct reader* r) {
   const size_t at = r->pos;
-  uint32_t count;
+  uint32_t count = 0;
   int status = read_count(r, "function bodies", 3, UINT32_MAX, &count);
   if (status != 0) return status;
   if (count != r->defined_function_count) {
@@ -1619,7 +1619,7 @@ static int read_code_section(struct reader* r) {
  * passive segments. */
 static int read_data_section(struct reader* r) {
   const size_t at = r->pos;
-  uint32_t count;
+  uint32_t count = 0;
   int status =
       read_count(r, "data segments", 2, r->limits->max_segments, &count);
   if (status != 0) return status;
@@ -1653,7 +1653,7 @@ static int read_data_section(struct reader* r) {
       if (status == 0) status = read_const_expr(r, r->info->global_count);
       if (status != 0) return status;
     }
-    uint32_t length;
+    uint32_t length = 0;
     status = read_u32(r, &length);
     if (status == 0) status = skip(r, length);
     if (status != 0) return status;
