@@ -8,27 +8,48 @@
  *       through WASI. Like `wasmtime --invoke`.
  *   wasmudf exports MODULE.wasm
  *       Lists the module's callable function exports with their signatures.
+ *   wasmudf list MODULE.wasm
+ *       Lists the user-defined functions the module declares (its metadata),
+ *       with kind and signature, without running guest code.
+ *   wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm
+ *       Compiles a C guest with clang for wasm32-wasi and links the C guest
+ *       SDK: the exports of the guest ABI come with it.
+ *   wasmudf run MODULE.wasm FUNCTION COLUMN...
+ *       Calls a function on small columns written as comma-separated values
+ *       ("1,null,3", "a,b,null"), one per argument, and prints the result
+ *       column (a batch result: one line per row, columns separated by tabs).
  *
  * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
  * success, 1 on an error (including a guest trap), 2 on a usage error, and
  * the guest's own code when it calls proc_exit.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "wasmudf/wasmudf.h"
 
 static const char usage_text[] =
     "usage: wasmudf call [--timeout MS] [--memory-limit SIZE] [--deterministic]\n"
     "                    MODULE.wasm EXPORT [ARGS...]\n"
     "       wasmudf exports MODULE.wasm\n"
+    "       wasmudf list MODULE.wasm\n"
+    "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
+    "       wasmudf run MODULE.wasm FUNCTION COLUMN...\n"
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"
     "  exports  list the callable exports and their signatures\n"
+    "  list     list the user-defined functions a module declares\n"
+    "  build    compile a C guest with the guest SDK (clang, wasm32-wasi)\n"
+    "  run      call a function on columns given as comma-separated values,\n"
+    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5\n"
     "\n"
     "  --timeout MS         deadline of the call in milliseconds (0: none;\n"
     "                       default 10000)\n"
@@ -253,5 +274,8 @@ int main(int argc, char** argv) {
   }
   if (strcmp(argv[1], "call") == 0) return command_call(argc - 2, argv + 2);
   if (strcmp(argv[1], "exports") == 0) return command_exports(argc - 2, argv + 2);
+  if (strcmp(argv[1], "list") == 0) return command_list(argc - 2, argv + 2);
+  if (strcmp(argv[1], "build") == 0) return command_build(argc - 2, argv + 2);
+  if (strcmp(argv[1], "run") == 0) return command_run(argc - 2, argv + 2);
   return usage("unknown command");
 }

@@ -63,6 +63,11 @@ extern "C" {
  *   ETIMEDOUT         the call exceeded its deadline (trap WUDF_TRAP_TIMEOUT)
  *   ECANCELED         the guest called WASI proc_exit; `wudf_error.exit_code`
  *   ENOTRECOVERABLE   the instance is broken by an earlier trap; make a new one
+ *   EPROTO            a guest broke the guest ABI (docs/abi.md): a result
+ *                     that fails validation, a bad metadata record, a
+ *                     missing ABI export; the message names the rule
+ *   ECANCELED         also: a UDF reported failure with wudf_error(); the
+ *                     message is the guest's
  */
 #define WUDF_OK 0
 
@@ -321,6 +326,136 @@ WUDF_API void wudf_instance_output_clear(struct wudf_instance* instance);
 /* The current size of the instance's linear memory in bytes (0 if it has
  * none). */
 WUDF_API uint64_t wudf_instance_memory_size(const struct wudf_instance* instance);
+
+/* ------------------------------------------------------------------------ */
+/* The Arrow C Data Interface, as its specification defines it              */
+/* (https://arrow.apache.org/docs/format/CDataInterface.html).              */
+/* ------------------------------------------------------------------------ */
+
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+  void (*release)(struct ArrowSchema*);
+  void* private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+  void (*release)(struct ArrowArray*);
+  void* private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+/* ------------------------------------------------------------------------ */
+/* User-defined functions over Arrow data (guest ABI: docs/abi.md)           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A module that follows the guest ABI declares its functions in a "wasmudf"
+ * custom section; wudf_module_load reads and checks them (a module with a
+ * malformed record, an unknown kind or a missing export is refused with
+ * EPROTO). Functions are numbered 0 .. wudf_module_function_count() - 1.
+ */
+typedef enum wudf_function_kind {
+  WUDF_FUNCTION_SCALAR = 1, /* one result row per input row */
+  WUDF_FUNCTION_BATCH = 2   /* a batch in, a batch (struct array) out */
+} wudf_function_kind;
+
+/* A function's description. Every pointer is owned by the module and valid
+ * until wudf_module_free. */
+struct wudf_function_info {
+  const char* name;
+  wudf_function_kind kind;
+  const char* signature;    /* canonical, e.g. "gcd(int32, int32) -> int32" */
+  uint32_t arg_count;
+  const char* const* arg_formats;  /* Arrow format strings, e.g. "i", "u" */
+  const char* result_format;       /* "+s" for a batch function */
+  uint32_t field_count;            /* columns of a batch result */
+  const char* const* field_names;
+  const char* const* field_formats;
+  int strict;  /* 1: RETURNS NULL ON NULL INPUT; 0: CALLED ON NULL INPUT */
+};
+
+WUDF_API uint32_t wudf_module_function_count(const struct wudf_module* module);
+
+/* Describes function `index`. EINVAL when out of range. */
+WUDF_API int wudf_module_function(const struct wudf_module* module, uint32_t index,
+                         struct wudf_function_info* out, struct wudf_error* error);
+
+/* Finds function `name`; ENOENT when there is none. */
+WUDF_API int wudf_module_find_function(const struct wudf_module* module, const char* name,
+                              uint32_t* index, struct wudf_error* error);
+
+/* Per-call options. Initialise with wudf_call_options_init. */
+struct wudf_call_options {
+  /* Rows given to the guest in one call of a scalar function; longer inputs
+   * are split into several guest calls and the results concatenated. */
+  int64_t max_rows_per_call;
+  /* Bytes of the input block of one guest call (structs and buffers). */
+  int64_t max_block_bytes;
+  /* Deadline of each guest call; WUDF_TIMEOUT_DEFAULT for the instance's. */
+  uint64_t timeout_ms;
+};
+
+/* Defaults: 65536 rows, 64 MiB, the instance's deadline. */
+WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
+
+/*
+ * Calls function `function` of the instance's module on `arg_count` argument
+ * columns: args[i] with schema arg_schemas[i]. The arguments are borrowed:
+ * they are read during the call, never released or kept. Their types must
+ * be the signature's (EINVAL otherwise, naming the argument, expected and
+ * given) and, for a scalar function, their lengths equal. `options` may be
+ * NULL for the defaults.
+ *
+ * On success `*out` and `*out_schema` receive the result -- for a scalar
+ * function an array of the result type with as many rows as the arguments,
+ * for a batch function a struct array -- in host memory. The caller owns
+ * them and must call their release callbacks. On failure they are left
+ * untouched and nothing needs releasing.
+ *
+ * Failures: a trap (EFAULT, ETIMEDOUT, ECANCELED on proc_exit; the instance
+ * is then broken, see wudf_instance_call); the function's own error
+ * (ECANCELED with the guest's message; the instance stays usable); a result
+ * that breaks the ABI (EPROTO, naming the function, the field and the rule;
+ * the instance stays usable); input too large for one call (EFBIG).
+ */
+WUDF_API int wudf_function_call(struct wudf_instance* instance, uint32_t function,
+                       uint32_t arg_count, const struct ArrowArray* const* args,
+                       const struct ArrowSchema* const* arg_schemas,
+                       const struct wudf_call_options* options,
+                       struct ArrowArray* out, struct ArrowSchema* out_schema,
+                       struct wudf_error* error);
+
+/* As wudf_function_call, with the arguments given as the columns of one
+ * struct array (a record batch, e.g. from RecordBatch._export_to_c),
+ * borrowed likewise. The struct itself must have no nulls (EINVAL). */
+WUDF_API int wudf_function_call_batch(struct wudf_instance* instance, uint32_t function,
+                             const struct ArrowArray* batch,
+                             const struct ArrowSchema* batch_schema,
+                             const struct wudf_call_options* options,
+                             struct ArrowArray* out, struct ArrowSchema* out_schema,
+                             struct wudf_error* error);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,11 @@ int wudf__set_error_v(struct wudf_error* error, int code, const char* format,
 int wudf__error_prefix(struct wudf_error* error, int code, const char* format,
                        ...) WUDF__PRINTF(3, 4);
 
+/* Returns nonzero when the `size` bytes at `s` are valid UTF-8 (no overlong
+ * forms, no surrogates, nothing above U+10FFFF); otherwise stores the offset
+ * of the first bad sequence in `*bad`. */
+int wudf__utf8_valid(const uint8_t* s, size_t size, size_t* bad);
+
 /* Overflow-checked size arithmetic: return nonzero on overflow. */
 static inline int wudf__add_overflows(size_t a, size_t b, size_t* out) {
   return __builtin_add_overflow(a, b, out);

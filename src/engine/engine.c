@@ -269,6 +269,7 @@ static void wudf__module_destroy(struct wudf_module* module) {
   wudf__free(module->exports);
   wudf__free(module->glue_exports);
   wudf__free(module->types);
+  wudf__udf_module_free(module);
   wudf__free(module);
 }
 
@@ -290,6 +291,7 @@ int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
   status = wudf__check_imports(&module->info, error);
   if (status == 0) status = wudf__compile_load(engine, bytes, size, module, error);
   if (status == 0) status = wudf__describe_exports(module, error);
+  if (status == 0) status = wudf__udf_module_init(module, bytes, error);
   if (status != 0) {
     wudf__module_destroy(module);
     return status;

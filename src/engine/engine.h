@@ -46,6 +46,7 @@ struct wudf_module {
   struct wudf_export_info* exports;
   const struct wudf__glue_export** glue_exports;
   wudf_valtype* types;    /* storage for every export's params and results */
+  struct wudf__udf_table* udf; /* functions declared by the module (udf/) */
 };
 
 struct wudf_instance {
@@ -56,7 +57,19 @@ struct wudf_instance {
   struct wudf__rt_instance runtime;
   struct wudf__wasi wasi;
   void* state;            /* wasm2c's instance struct */
+  /* Guest ABI state, set up by the first function call (udf/functions.c). */
+  int udf_ready;
+  uint32_t udf_slots;          /* output ArrowArray, then ArrowSchema */
+  uint32_t udf_array_release;  /* the guest's input release callbacks */
+  uint32_t udf_schema_release;
 };
+
+/* Reads and checks the functions a module declares in its "wasmudf" custom
+ * section (udf/functions.c); sets module->udf. EPROTO on a bad record or a
+ * missing export. `bytes` are the module's bytes. */
+int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
+                          struct wudf_error* error);
+void wudf__udf_module_free(struct wudf_module* module);
 
 /* Drops one reference to `module`, destroying it with the last. */
 void wudf__module_release(struct wudf_module* module);

@@ -373,55 +373,6 @@ static int read_index(struct reader* r, const char* what, uint64_t bound,
   return 0;
 }
 
-/* Returns nonzero when the `size` bytes at `s` are valid UTF-8 (spec 5.2.4:
- * no overlong forms, no surrogates, nothing above U+10FFFF); otherwise stores
- * the offset of the first bad sequence in `*bad`. */
-static int utf8_is_valid(const uint8_t* s, size_t size, size_t* bad) {
-  size_t i = 0;
-  while (i < size) {
-    const uint8_t lead = s[i];
-    size_t length;
-    uint32_t code_point;
-    uint32_t minimum;
-    if (lead < 0x80) {
-      i++;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      code_point = lead & 0x1Fu;
-      minimum = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = lead & 0x0Fu;
-      minimum = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      code_point = lead & 0x07u;
-      minimum = 0x10000;
-    } else {
-      *bad = i;
-      return 0;
-    }
-    if (length > size - i) {
-      *bad = i;
-      return 0;
-    }
-    for (size_t k = 1; k < length; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) {
-        *bad = i;
-        return 0;
-      }
-      code_point = (code_point << 6) | (s[i + k] & 0x3Fu);
-    }
-    if (code_point < minimum || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      *bad = i;
-      return 0;
-    }
-    i += length;
-  }
-  return 1;
-}
 
 /*
  * Reads a name (spec 5.2.4) and returns it in `*out` as a NUL-terminated copy
@@ -439,7 +390,7 @@ static int read_name(struct reader* r, char** out) {
   }
   const uint8_t* text = r->bytes + r->pos;
   size_t bad = 0;
-  if (!utf8_is_valid(text, length, &bad)) {
+  if (!wudf__utf8_valid(text, length, &bad)) {
     return fail(r, ENOEXEC, r->pos + bad, "name is not valid UTF-8");
   }
   const void* nul = length != 0 ? memchr(text, 0, length) : NULL;

@@ -1,0 +1,384 @@
+/*
+ * udf_commands.c -- the CLI's commands about user-defined functions: list
+ * the functions of a module, build a C guest with the SDK, and run a
+ * function on small columns typed on the command line. Uses only the public
+ * API (include/wasmudf/wasmudf.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "wasmudf/wasmudf.h"
+
+extern char** environ;
+
+static int report(const struct wudf_error* error) {
+  fprintf(stderr, "wasmudf: %s\n", error->message);
+  return 1;
+}
+
+/* ------------------------------------------------------------------ list */
+
+int command_list(int argc, char** argv) {
+  if (argc != 1) {
+    fprintf(stderr, "usage: wasmudf list MODULE.wasm\n");
+    return 2;
+  }
+  struct wudf_error error;
+  struct wudf_engine* engine = NULL;
+  struct wudf_module* module = NULL;
+  if (wudf_engine_new(NULL, &engine, &error) != 0) return report(&error);
+  int status = wudf_module_load_file(engine, argv[0], &module, &error);
+  if (status == 0) {
+    uint32_t count = wudf_module_function_count(module);
+    for (uint32_t i = 0; i < count; i++) {
+      struct wudf_function_info info;
+      wudf_module_function(module, i, &info, NULL);
+      printf("%-7s %s\n", info.kind == WUDF_FUNCTION_BATCH ? "batch" : "scalar",
+             info.signature);
+    }
+    if (count == 0) fprintf(stderr, "wasmudf: %s declares no functions\n", argv[0]);
+  }
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  return status == 0 ? 0 : report(&error);
+}
+
+/* ----------------------------------------------------------------- build */
+
+int command_build(int argc, char** argv) {
+  const char* sdk = getenv("WASMUDF_SDK_OBJECT");
+  const char* include = getenv("WASMUDF_SDK_INCLUDE");
+  const char* clang = getenv("WASMUDF_CLANG");
+  if (sdk == NULL || sdk[0] == '\0') sdk = WUDF_SDK_OBJECT;
+  if (include == NULL || include[0] == '\0') include = WUDF_SDK_INCLUDE;
+  if (clang == NULL || clang[0] == '\0') clang = "clang";
+  int has_output = 0;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) has_output = 1;
+  }
+  if (argc < 3 || !has_output) {
+    fprintf(stderr, "usage: wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n");
+    return 2;
+  }
+  struct stat info;
+  if (stat(sdk, &info) != 0) {
+    fprintf(stderr, "wasmudf: the C guest SDK %s is missing (build the project, or set "
+            "WASMUDF_SDK_OBJECT)\n", sdk);
+    return 1;
+  }
+  char include_flag[4200];
+  snprintf(include_flag, sizeof(include_flag), "-I%s", include);
+  const char* fixed[] = {clang, "--target=wasm32-wasi", "-O2", "-mexec-model=reactor",
+                         include_flag};
+  size_t fixed_count = sizeof(fixed) / sizeof(fixed[0]);
+  char** command = calloc(fixed_count + (size_t)argc + 3, sizeof(char*));
+  if (command == NULL) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    return 1;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < fixed_count; i++) command[n++] = (char*)fixed[i];
+  for (int i = 0; i < argc; i++) command[n++] = argv[i];
+  command[n++] = (char*)sdk;
+  command[n++] = "-Wl,--strip-debug";
+  command[n] = NULL;
+  pid_t child;
+  int status = posix_spawnp(&child, clang, NULL, NULL, command, environ);
+  free(command);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: cannot run %s: %s\n", clang, strerror(status));
+    return 1;
+  }
+  int wait_status;
+  while (waitpid(child, &wait_status, 0) < 0) {
+    if (errno != EINTR) return 1;
+  }
+  if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+    fprintf(stderr, "wasmudf: %s failed\n", clang);
+    return 1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------- run */
+
+/* A column typed on the command line; its buffers are ours. */
+struct cli_column {
+  struct ArrowArray array;
+  struct ArrowSchema schema;
+  const void* buffers[3];
+  uint8_t* validity;
+  uint8_t* values;
+  char* data;
+};
+
+/* The library borrows arguments: release only marks them released. */
+static void cli_array_release(struct ArrowArray* array) { array->release = NULL; }
+static void cli_schema_release(struct ArrowSchema* schema) { schema->release = NULL; }
+
+static void cli_column_free(struct cli_column* column) {
+  free(column->validity);
+  free(column->values);
+  free(column->data);
+}
+
+static size_t cli_width(char format) {
+  switch (format) {
+    case 'c': case 'C': return 1;
+    case 's': case 'S': return 2;
+    case 'i': case 'I': case 'f': return 4;
+    case 'l': case 'L': case 'g': return 8;
+  }
+  return 0;
+}
+
+/* Parses one value of `format` into `target` (width bytes); 0 or -1. */
+static int cli_parse_value(char format, const char* text, void* target) {
+  char* end;
+  errno = 0;
+  switch (format) {
+    case 'c': case 's': case 'i': case 'l': {
+      long long value = strtoll(text, &end, 0);
+      if (errno || end == text || *end) return -1;
+      long long low = format == 'c' ? INT8_MIN : format == 's' ? INT16_MIN
+                      : format == 'i' ? INT32_MIN : INT64_MIN;
+      long long high = format == 'c' ? INT8_MAX : format == 's' ? INT16_MAX
+                       : format == 'i' ? INT32_MAX : INT64_MAX;
+      if (value < low || value > high) return -1;
+      int8_t v8 = (int8_t)value;
+      int16_t v16 = (int16_t)value;
+      int32_t v32 = (int32_t)value;
+      int64_t v64 = value;
+      memcpy(target, format == 'c' ? (void*)&v8 : format == 's' ? (void*)&v16
+                     : format == 'i' ? (void*)&v32 : (void*)&v64, cli_width(format));
+      return 0;
+    }
+    case 'C': case 'S': case 'I': case 'L': {
+      if (text[0] == '-') return -1;
+      unsigned long long value = strtoull(text, &end, 0);
+      if (errno || end == text || *end) return -1;
+      unsigned long long high = format == 'C' ? UINT8_MAX : format == 'S' ? UINT16_MAX
+                                : format == 'I' ? UINT32_MAX : UINT64_MAX;
+      if (value > high) return -1;
+      uint8_t v8 = (uint8_t)value;
+      uint16_t v16 = (uint16_t)value;
+      uint32_t v32 = (uint32_t)value;
+      uint64_t v64 = value;
+      memcpy(target, format == 'C' ? (void*)&v8 : format == 'S' ? (void*)&v16
+                     : format == 'I' ? (void*)&v32 : (void*)&v64, cli_width(format));
+      return 0;
+    }
+    case 'f': {
+      float value = strtof(text, &end);
+      if (end == text || *end) return -1;
+      memcpy(target, &value, 4);
+      return 0;
+    }
+    case 'g': {
+      double value = strtod(text, &end);
+      if (end == text || *end) return -1;
+      memcpy(target, &value, 8);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* Builds a column of `format` from "v1,v2,null,...". 0 or -1 (message
+ * printed). */
+static int cli_column_parse(const char* format, const char* text, struct cli_column* column) {
+  memset(column, 0, sizeof(*column));
+  char f = format[0];
+  int variable = f == 'u' || f == 'U' || f == 'z' || f == 'Z';
+  int large = f == 'U' || f == 'Z';
+  if (format[1] != '\0' || (!variable && f != 'b' && cli_width(f) == 0)) {
+    fprintf(stderr, "wasmudf: run cannot type values of format '%s' yet\n", format);
+    return -1;
+  }
+  int64_t rows = 1;
+  for (const char* p = text; *p; p++) rows += *p == ',';
+  if (text[0] == '\0') rows = 0;
+  size_t text_size = strlen(text);
+  column->validity = calloc((size_t)(rows + 7) / 8 + 1, 1);
+  column->values = calloc((size_t)(rows + 1) * 8 + 1, 1);
+  column->data = malloc(text_size + 1);
+  if (column->validity == NULL || column->values == NULL || column->data == NULL) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    return -1;
+  }
+  int64_t nulls = 0, data_size = 0, row = 0;
+  const char* start = text;
+  while (row < rows) {
+    const char* end = strchr(start, ',');
+    if (end == NULL) end = start + strlen(start);
+    char value[4096];
+    size_t length = (size_t)(end - start);
+    if (length >= sizeof(value)) length = sizeof(value) - 1;
+    memcpy(value, start, length);
+    value[length] = '\0';
+    int is_null = strcmp(value, "null") == 0;
+    if (is_null) {
+      nulls++;
+    } else {
+      column->validity[row / 8] |= (uint8_t)(1u << (row % 8));
+      if (variable) {
+        memcpy(column->data + data_size, value, length);
+        data_size += (int64_t)length;
+      } else if (f == 'b') {
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0 &&
+            strcmp(value, "1") != 0 && strcmp(value, "0") != 0) {
+          fprintf(stderr, "wasmudf: '%s' is not a bool\n", value);
+          return -1;
+        }
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+          column->values[row / 8] |= (uint8_t)(1u << (row % 8));
+        }
+      } else if (cli_parse_value(f, value, column->values + (size_t)row * cli_width(f)) != 0) {
+        fprintf(stderr, "wasmudf: '%s' is not a valid value of format '%s'\n", value, format);
+        return -1;
+      }
+    }
+    if (variable) {
+      if (large) {
+        memcpy(column->values + (size_t)(row + 1) * 8, &data_size, 8);
+      } else {
+        int32_t end32 = (int32_t)data_size;
+        memcpy(column->values + (size_t)(row + 1) * 4, &end32, 4);
+      }
+    }
+    row++;
+    start = *end ? end + 1 : end;
+  }
+  column->buffers[0] = nulls ? column->validity : NULL;
+  column->buffers[1] = column->values;
+  column->buffers[2] = column->data;
+  column->array.length = rows;
+  column->array.null_count = nulls;
+  column->array.n_buffers = variable ? 3 : 2;
+  column->array.buffers = column->buffers;
+  column->array.release = cli_array_release;
+  column->schema.format = format;
+  column->schema.name = "";
+  column->schema.flags = ARROW_FLAG_NULLABLE;
+  column->schema.release = cli_schema_release;
+  return 0;
+}
+
+/* Prints row `row` of a host array of `format`. */
+static void cli_print_value(const struct ArrowArray* array, const char* format, int64_t row) {
+  int64_t i = array->offset + row;
+  const uint8_t* validity = array->buffers[0];
+  if (validity != NULL && !(validity[i / 8] & (1u << (i % 8)))) {
+    fputs("null", stdout);
+    return;
+  }
+  const uint8_t* values = array->buffers[1];
+  switch (format[0]) {
+    case 'b': fputs((values[i / 8] >> (i % 8)) & 1 ? "true" : "false", stdout); return;
+    case 'c': printf("%d", ((const int8_t*)values)[i]); return;
+    case 's': printf("%d", ((const int16_t*)values)[i]); return;
+    case 'i': printf("%" PRId32, ((const int32_t*)values)[i]); return;
+    case 'l': printf("%" PRId64, ((const int64_t*)values)[i]); return;
+    case 'C': printf("%u", ((const uint8_t*)values)[i]); return;
+    case 'S': printf("%u", ((const uint16_t*)values)[i]); return;
+    case 'I': printf("%" PRIu32, ((const uint32_t*)values)[i]); return;
+    case 'L': printf("%" PRIu64, ((const uint64_t*)values)[i]); return;
+    case 'f': printf("%.9g", (double)((const float*)values)[i]); return;
+    case 'g': printf("%.17g", ((const double*)values)[i]); return;
+    case 'u': case 'z': {
+      const int32_t* offsets = (const int32_t*)values;
+      fwrite((const char*)array->buffers[2] + offsets[i], 1,
+             (size_t)(offsets[i + 1] - offsets[i]), stdout);
+      return;
+    }
+    case 'U': case 'Z': {
+      const int64_t* offsets = (const int64_t*)values;
+      fwrite((const char*)array->buffers[2] + offsets[i], 1,
+             (size_t)(offsets[i + 1] - offsets[i]), stdout);
+      return;
+    }
+  }
+  fputs("?", stdout);
+}
+
+int command_run(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION COLUMN...\n");
+    return 2;
+  }
+  struct wudf_error error;
+  struct wudf_engine* engine = NULL;
+  struct wudf_module* module = NULL;
+  struct wudf_instance* instance = NULL;
+  struct cli_column* columns = NULL;
+  int exit_status = 1;
+  uint32_t index, arg_count = (uint32_t)(argc - 2);
+  struct wudf_function_info info;
+  if (wudf_engine_new(NULL, &engine, &error) != 0 ||
+      wudf_module_load_file(engine, argv[0], &module, &error) != 0 ||
+      wudf_module_find_function(module, argv[1], &index, &error) != 0 ||
+      wudf_module_function(module, index, &info, &error) != 0) {
+    report(&error);
+    goto done;
+  }
+  if (arg_count != info.arg_count) {
+    fprintf(stderr, "wasmudf: %s takes %u columns, %u given\n", info.signature,
+            info.arg_count, arg_count);
+    exit_status = 2;
+    goto done;
+  }
+  columns = calloc(arg_count + 1, sizeof(*columns));
+  const struct ArrowArray* arrays[64];
+  const struct ArrowSchema* schemas[64];
+  if (columns == NULL || arg_count > 64) goto done;
+  for (uint32_t i = 0; i < arg_count; i++) {
+    if (cli_column_parse(info.arg_formats[i], argv[2 + i], &columns[i]) != 0) {
+      exit_status = 2;
+      goto done;
+    }
+    arrays[i] = &columns[i].array;
+    schemas[i] = &columns[i].schema;
+  }
+  if (wudf_instance_new(module, NULL, &instance, &error) != 0) {
+    report(&error);
+    goto done;
+  }
+  struct ArrowArray result;
+  struct ArrowSchema result_schema;
+  if (wudf_function_call(instance, index, arg_count, arrays, schemas, NULL, &result,
+                         &result_schema, &error) != 0) {
+    report(&error);
+    goto done;
+  }
+  for (int64_t row = 0; row < result.length; row++) {
+    if (info.kind == WUDF_FUNCTION_BATCH) {
+      for (int64_t c = 0; c < result.n_children; c++) {
+        if (c > 0) fputc('\t', stdout);
+        cli_print_value(result.children[c], result_schema.children[c]->format,
+                        result.offset + row);
+      }
+    } else {
+      cli_print_value(&result, result_schema.format, row);
+    }
+    fputc('\n', stdout);
+  }
+  result.release(&result);
+  result_schema.release(&result_schema);
+  exit_status = 0;
+done:
+  for (uint32_t i = 0; columns != NULL && i < arg_count; i++) cli_column_free(&columns[i]);
+  free(columns);
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  return exit_status;
+}

@@ -1,0 +1,26 @@
+/*
+ * gcd.c -- a scalar UDF: the greatest common divisor of two int32 columns.
+ * Strict (the default): rows where either argument is null are null, and the
+ * function never sees them.
+ *
+ *   wasmudf build gcd.c -o gcd.wasm && wasmudf list gcd.wasm
+ */
+#include <wasmudf/guest.h>
+
+WUDF_SCALAR(gcd, "gcd(int32, int32) -> int32") {
+  const int32_t* a = wudf_values_int32(wudf_arg(args, 0));
+  const int32_t* b = wudf_values_int32(wudf_arg(args, 1));
+  int32_t* result = wudf_output_values(out);
+  for (int64_t row = 0; row < args->length; row++) {
+    int64_t x = a[row], y = b[row]; /* 64-bit: |INT32_MIN| fits */
+    while (y != 0) {
+      int64_t t = x % y;
+      x = y;
+      y = t;
+    }
+    x = x < 0 ? -x : x;
+    if (x > INT32_MAX) return wudf_error("gcd: result of row %lld does not fit int32", (long long)row);
+    result[row] = (int32_t)x;
+  }
+  return 0;
+}
