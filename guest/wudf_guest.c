@@ -132,6 +132,7 @@ static size_t wudf__value_bytes(const wudf_output* out, int64_t rows) {
 
 /* Grows a buffer of `old_bytes` to `new_bytes`, zeroing the new part. */
 static int wudf__grow(void** buffer, size_t old_bytes, size_t new_bytes) {
+  if (*buffer == NULL) old_bytes = 0;
   void* grown = realloc(*buffer, new_bytes == 0 ? 1 : new_bytes);
   if (grown == NULL) return -1;
   if (new_bytes > old_bytes) memset((char*)grown + old_bytes, 0, new_bytes - old_bytes);
@@ -272,7 +273,7 @@ char* wudf_set_str_uninit(wudf_output* out, int64_t row, size_t size) {
     return NULL;
   }
   int64_t needed = out->data_size + (int64_t)size;
-  if (needed > out->data_capacity) {
+  if (needed > out->data_capacity || out->data == NULL) {
     int64_t capacity = out->data_capacity < 256 ? 256 : out->data_capacity;
     while (capacity < needed) capacity *= 2;
     void* grown = realloc(out->data, (size_t)capacity);
