@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs every test: a Debug build (-Werror), then the same suite
-# built with AddressSanitizer + UndefinedBehaviorSanitizer, then the engine
-# tests under valgrind's leak checker. Ends with one line "N passed, N failed"
+# Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
+# tests, then the C suite built with AddressSanitizer +
+# UndefinedBehaviorSanitizer, then the C suite under valgrind's leak checker. Ends with one line "N passed, N failed"
 # counting every test run of every configuration.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,8 @@ run_suite() {
 }
 
 mkdir -p build
-run_suite "debug build" build/debug
+python=$(scripts/python-env.sh) || { echo "cannot set up the Python test environment"; exit 1; }
+run_suite "debug build" build/debug -DWUDF_PYTHON="$python"
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# demo.sh WASMUDF -- the engine end to end on a built-in sample: compile a C
-# guest to wasm32, list its exports, call it (first load compiles through
-# wasm2c and cc, the second comes from the cache), and show that a trap, a
-# runaway loop and a memory cap are errors, not crashes.
+# demo.sh WASMUDF -- wasmudf end to end on built-in samples: user-defined
+# functions written in C with the guest SDK, compiled to wasm32 and run over
+# Arrow columns (nulls, strings, a batch function, a function that fails, a
+# guest that lies); then the engine underneath: a numeric export called
+# directly (first load compiles through wasm2c and cc, the next comes from
+# the cache), and a trap, a runaway loop and a memory cap that are errors,
+# not crashes.
 set -uo pipefail
 wasmudf=$1
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +16,18 @@ rm -rf "$WASMUDF_CACHE_DIR"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; echo "[exit status $?]"; }
 
+printf '\n\033[1m== User-defined functions over Arrow data\033[0m\n'
+for example in gcd sum strings checked_divide; do
+  step "$wasmudf" build "$here/examples/c/$example.c" -o "$work/udf_$example.wasm"
+done
+step "$wasmudf" list "$work/udf_strings.wasm"
+step "$wasmudf" run "$work/udf_gcd.wasm" gcd 12,18,null,-7,1071 8,27,5,21,462
+step "$wasmudf" run "$work/udf_sum.wasm" sum 1,null,3
+step "$wasmudf" run "$work/udf_strings.wasm" upper hello,null,wasm
+step "$wasmudf" run "$work/udf_strings.wasm" concat left,null,null right,only,null
+step "$wasmudf" run "$work/udf_checked_divide.wasm" checked_divide 10,20,30 2,0,3
+
+printf '\n\033[1m== The engine underneath: plain wasm exports\033[0m\n'
 clang --target=wasm32-wasi -O2 -mexec-model=reactor \
   "$here/examples/engine/gcd.c" -o "$work/gcd.wasm"
 echo "built $work/gcd.wasm ($(stat -c %s "$work/gcd.wasm") bytes) from examples/engine/gcd.c"

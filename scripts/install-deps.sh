@@ -6,11 +6,12 @@
 #
 # Debian packages: the C toolchain and CMake for the library; clang, lld,
 # wasi-libc and the wasm32 compiler runtime to build guests; wabt for wasm2c
-# and wat2wasm; valgrind for the leak checks.
+# and wat2wasm; valgrind for the leak checks; Python's venv module for the
+# pyarrow oracle tests (scripts/python-env.sh installs pyarrow from PyPI).
 set -euo pipefail
 
 packages=(build-essential cmake clang lld wasi-libc libclang-rt-14-dev-wasm32
-          libclang-rt-14-dev wabt valgrind)
+          libclang-rt-14-dev wabt valgrind python3 python3-venv)
 
 missing=()
 for package in "${packages[@]}"; do

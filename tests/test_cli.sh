@@ -2,7 +2,8 @@
 # test_cli.sh WASMUDF MODULES -- the command-line tool: `call` prints results
 # and guest output, errors go to stderr with a non-zero status, usage errors
 # exit 2, proc_exit's code becomes the exit status; `exports` lists
-# signatures.
+# signatures; `build` compiles a C guest with the SDK, `list` shows its
+# functions, `run` calls one on comma-separated columns.
 set -u
 wasmudf=$1
 modules=$2
@@ -47,6 +48,25 @@ check guest_output 0 $'hello 5\nto stderr 10\n6' "" -- "$wasmudf" call "$g" hell
 check proc_exit 3 "" "proc_exit\\(3\\)" -- "$wasmudf" call "$g" quit 3
 check exports 0 "$(printf 'add(i32, i32) -> (i32)')" "" -- sh -c "'$wasmudf' exports '$m' | head -1"
 check usage 2 "" "usage" -- "$wasmudf"
+
+# User-defined functions: build a C guest with the SDK, list, run.
+here=$(cd "$(dirname "$0")/.." && pwd)
+built=$(mktemp -d)
+check build 0 "" "" -- "$wasmudf" build "$here/examples/c/strings.c" -o "$built/strings.wasm"
+check build_error 1 "" "clang failed" -- "$wasmudf" build "$here/tests/test_cli.sh" -o "$built/x.wasm"
+check build_usage 2 "" "usage" -- "$wasmudf" build "$here/examples/c/strings.c"
+check list 0 $'scalar  upper(utf8) -> utf8\nscalar  concat(utf8, utf8) -> utf8 CALLED ON NULL INPUT' "" \
+  -- "$wasmudf" list "$built/strings.wasm"
+check run_upper 0 $'HELLO\nnull\nWASM' "" -- "$wasmudf" run "$built/strings.wasm" upper hello,null,wasm
+check run_sum 0 "4" "" -- "$wasmudf" run "$modules/example_sum.wasm" sum 1,null,3
+check run_gcd 0 $'4\nnull' "" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 12,null 8,5
+check run_failure 1 "" "division by zero in row 1" \
+  -- "$wasmudf" run "$modules/example_checked_divide.wasm" checked_divide 1,2 1,0
+check run_liar 1 "" "not valid UTF-8" -- "$wasmudf" run "$modules/liars.wasm" bad_utf8 1
+check run_bad_value 2 "" "not a valid value" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd x 1
+check run_arity 2 "" "takes 2 columns" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 1
+check list_none 0 "" "declares no functions" -- "$wasmudf" list "$m"
+rm -rf "$built"
 check version 0 "wasmudf 0.1.0" "" -- "$wasmudf" --version
 
 rm -f /tmp/wudf-cli-err.$$

@@ -183,8 +183,8 @@ int wudf__import_column(const struct wudf__guest_memory* memory, uint32_t array,
     int status = wudf__check_schema(memory, schema, wudf__type_format(type), 0, path, error);
     if (status != 0) return status;
   }
-  int64_t offset, null_count;
-  uint32_t buffers;
+  int64_t offset = 0, null_count = 0;
+  uint32_t buffers = 0;
   int status = wudf__check_array_header(memory, array, -1, n_buffers, 0, path, &offset,
                                         &null_count, &buffers, error);
   if (status != 0) return status;
@@ -311,8 +311,8 @@ int wudf__import_struct(const struct wudf__guest_memory* memory, uint32_t array,
                         struct wudf_error* error) {
   int status = wudf__check_schema(memory, schema, "+s", count, path, error);
   if (status != 0) return status;
-  int64_t null_count;
-  uint32_t buffers;
+  int64_t null_count = 0;
+  uint32_t buffers = 0;
   status = wudf__check_array_header(memory, array, -1, 1, count, path, offset, &null_count,
                                     &buffers, error);
   if (status != 0) return status;

@@ -586,7 +586,7 @@ static int wudf__import_batch(struct wudf__call* call, const struct wudf__guest_
   struct wudf__batch_import* batch = context;
   const struct wudf__signature* signature = &call->udf->signature;
   uint32_t count = signature->field_count;
-  uint8_t types[WUDF__MAX_FIELDS];
+  uint8_t types[WUDF__MAX_FIELDS] = {0};
   uint32_t children[WUDF__MAX_FIELDS], child_schemas[WUDF__MAX_FIELDS];
   for (uint32_t i = 0; i < count; i++) types[i] = signature->fields[i].type;
   int64_t length = 0, offset = 0;

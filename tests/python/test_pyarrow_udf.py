@@ -1,0 +1,299 @@
+"""
+test_pyarrow_udf.py -- pyarrow, the reference implementation of Arrow, as the
+oracle of the guest ABI: pyarrow builds arrays (nulls, slices, empty,
+all-null), exports them through the C Data Interface, libwasmudf runs a wasm
+UDF on them, and pyarrow imports the result, validates it fully and compares
+it with the value pyarrow (or plain Python) computes itself.
+
+Run by ctest with $WUDF_LIBRARY (libwasmudf.so) and $WUDF_TEST_MODULES set.
+"""
+import ctypes
+import math
+import os
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+
+class ArrowSchema(ctypes.Structure):
+    pass
+
+
+ArrowSchema._fields_ = [
+    ("format", ctypes.c_char_p),
+    ("name", ctypes.c_char_p),
+    ("metadata", ctypes.c_char_p),
+    ("flags", ctypes.c_int64),
+    ("n_children", ctypes.c_int64),
+    ("children", ctypes.POINTER(ctypes.POINTER(ArrowSchema))),
+    ("dictionary", ctypes.POINTER(ArrowSchema)),
+    ("release", ctypes.c_void_p),
+    ("private_data", ctypes.c_void_p),
+]
+
+
+class ArrowArray(ctypes.Structure):
+    pass
+
+
+ArrowArray._fields_ = [
+    ("length", ctypes.c_int64),
+    ("null_count", ctypes.c_int64),
+    ("offset", ctypes.c_int64),
+    ("n_buffers", ctypes.c_int64),
+    ("n_children", ctypes.c_int64),
+    ("buffers", ctypes.POINTER(ctypes.c_void_p)),
+    ("children", ctypes.POINTER(ctypes.POINTER(ArrowArray))),
+    ("dictionary", ctypes.POINTER(ArrowArray)),
+    ("release", ctypes.c_void_p),
+    ("private_data", ctypes.c_void_p),
+]
+
+
+class Error(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("trap", ctypes.c_int),
+                ("exit_code", ctypes.c_int), ("message", ctypes.c_char * 1024)]
+
+
+class CallOptions(ctypes.Structure):
+    _fields_ = [("max_rows_per_call", ctypes.c_int64),
+                ("max_block_bytes", ctypes.c_int64),
+                ("timeout_ms", ctypes.c_uint64)]
+
+
+lib = ctypes.CDLL(os.environ["WUDF_LIBRARY"])
+lib.wudf_function_call.argtypes = [
+    ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32,
+    ctypes.POINTER(ctypes.POINTER(ArrowArray)), ctypes.POINTER(ctypes.POINTER(ArrowSchema)),
+    ctypes.POINTER(CallOptions), ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+    ctypes.POINTER(Error)]
+lib.wudf_function_call_batch.argtypes = [
+    ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+    ctypes.POINTER(CallOptions), ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+    ctypes.POINTER(Error)]
+lib.wudf_module_find_function.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                          ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(Error)]
+lib.wudf_engine_free.argtypes = [ctypes.c_void_p]
+lib.wudf_module_free.argtypes = [ctypes.c_void_p]
+lib.wudf_instance_free.argtypes = [ctypes.c_void_p]
+lib.wudf_call_options_init.argtypes = [ctypes.POINTER(CallOptions)]
+
+
+def check(status, error):
+    if status != 0:
+        raise RuntimeError(f"wasmudf error {status}: {error.message.decode()}")
+
+
+class Module:
+    """An engine, a module and one instance of it."""
+
+    def __init__(self, name):
+        error = Error()
+        self.engine, self.module, self.instance = (ctypes.c_void_p(), ctypes.c_void_p(),
+                                                   ctypes.c_void_p())
+        check(lib.wudf_engine_new(None, ctypes.byref(self.engine), ctypes.byref(error)), error)
+        path = os.path.join(os.environ["WUDF_TEST_MODULES"], name + ".wasm").encode()
+        check(lib.wudf_module_load_file(self.engine, path, ctypes.byref(self.module),
+                                        ctypes.byref(error)), error)
+        check(lib.wudf_instance_new(self.module, None, ctypes.byref(self.instance),
+                                    ctypes.byref(error)), error)
+
+    def close(self):
+        lib.wudf_instance_free(self.instance)
+        lib.wudf_module_free(self.module)
+        lib.wudf_engine_free(self.engine)
+
+    def index(self, function):
+        error, index = Error(), ctypes.c_uint32()
+        check(lib.wudf_module_find_function(self.module, function.encode(), ctypes.byref(index),
+                                            ctypes.byref(error)), error)
+        return index.value
+
+    def call(self, function, *arrays, max_rows=None):
+        """Calls `function` on pyarrow arrays; returns the pyarrow result."""
+        count = len(arrays)
+        c_arrays = [ArrowArray() for _ in arrays]
+        c_schemas = [ArrowSchema() for _ in arrays]
+        for array, c_array, c_schema in zip(arrays, c_arrays, c_schemas):
+            array._export_to_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+        array_pointers = (ctypes.POINTER(ArrowArray) * count)(*[ctypes.pointer(a) for a in c_arrays])
+        schema_pointers = (ctypes.POINTER(ArrowSchema) * count)(*[ctypes.pointer(s) for s in c_schemas])
+        options = CallOptions()
+        lib.wudf_call_options_init(ctypes.byref(options))
+        if max_rows is not None:
+            options.max_rows_per_call = max_rows
+        out, out_schema, error = ArrowArray(), ArrowSchema(), Error()
+        try:
+            check(lib.wudf_function_call(self.instance, self.index(function), count,
+                                         array_pointers, schema_pointers, ctypes.byref(options),
+                                         ctypes.byref(out), ctypes.byref(out_schema),
+                                         ctypes.byref(error)), error)
+        finally:
+            # The library borrows its inputs: release them ourselves.
+            for c_array, c_schema in zip(c_arrays, c_schemas):
+                pa.Array._import_from_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+        result = pa.Array._import_from_c(ctypes.addressof(out), ctypes.addressof(out_schema))
+        result.validate(full=True)
+        return result
+
+    def call_batch(self, function, batch):
+        c_array, c_schema = ArrowArray(), ArrowSchema()
+        batch._export_to_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+        out, out_schema, error = ArrowArray(), ArrowSchema(), Error()
+        try:
+            check(lib.wudf_function_call_batch(self.instance, self.index(function),
+                                               ctypes.byref(c_array), ctypes.byref(c_schema),
+                                               None, ctypes.byref(out), ctypes.byref(out_schema),
+                                               ctypes.byref(error)), error)
+        finally:
+            pa.RecordBatch._import_from_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+        result = pa.Array._import_from_c(ctypes.addressof(out), ctypes.addressof(out_schema))
+        result.validate(full=True)
+        return result
+
+
+@pytest.fixture(scope="module")
+def types():
+    module = Module("types")
+    yield module
+    module.close()
+
+
+INTEGERS = {"int8": pa.int8(), "int16": pa.int16(), "int32": pa.int32(), "int64": pa.int64(),
+            "uint8": pa.uint8(), "uint16": pa.uint16(), "uint32": pa.uint32(),
+            "uint64": pa.uint64()}
+FLOATS = {"float32": pa.float32(), "float64": pa.float64()}
+STRINGS = {"utf8": pa.utf8(), "large_utf8": pa.large_utf8(), "binary": pa.binary(),
+           "large_binary": pa.large_binary()}
+
+
+def sample(name, arrow_type, length=300):
+    """Values with nulls at every 7th row; extremes of integer types included."""
+    values = []
+    for i in range(length):
+        if i % 7 == 3:
+            values.append(None)
+        elif name in INTEGERS:
+            bits = arrow_type.bit_width
+            low, high = (0, 2**bits - 1) if name.startswith("u") else (-2**(bits - 1), 2**(bits - 1) - 1)
+            values.append([low, high, 0][i % 3] if i % 11 == 0 else low + (i * 7919) % (high - low))
+        elif name in FLOATS:
+            values.append([float("inf"), -0.0, 1e-30][i % 3] if i % 13 == 0 else i * 1.25 - 99)
+        elif name == "bool":
+            values.append(i % 3 == 0)
+        else:
+            text = "".join(["é", "ab", "∑", "z"][(i + k) % 4] for k in range(i % 6))
+            values.append(text if "utf8" in name else text.encode())
+    return pa.array(values, type=arrow_type)
+
+
+def shapes(array):
+    """The array whole, sliced at offsets that are and are not multiples of 8,
+    a one-row slice, an empty slice, all null, and without nulls."""
+    yield array
+    yield array.slice(5, 250)
+    yield array.slice(16, 100)
+    yield array.slice(len(array) - 1, 1)
+    yield array.slice(4, 0)
+    yield pa.nulls(40, type=array.type)
+    yield pc.drop_null(array)
+
+
+def wrapping_negate(array, bits):
+    return pa.array([None if v is None else (-v) % (2**bits) for v in array.to_pylist()],
+                    type=array.type)
+
+
+@pytest.mark.parametrize("name", list(INTEGERS) + list(FLOATS) + ["bool"] + list(STRINGS))
+def test_identity_round_trips(types, name):
+    arrow_type = {**INTEGERS, **FLOATS, **STRINGS, "bool": pa.bool_()}[name]
+    for array in shapes(sample(name, arrow_type)):
+        result = types.call(f"id_{name}", array)
+        assert result.type == arrow_type
+        assert result.equals(array), (name, array, result)
+
+
+@pytest.mark.parametrize("name", list(INTEGERS) + list(FLOATS))
+def test_negation(types, name):
+    arrow_type = {**INTEGERS, **FLOATS}[name]
+    for array in shapes(sample(name, arrow_type)):
+        result = types.call(f"neg_{name}", array)
+        if name.startswith("u"):
+            expected = wrapping_negate(array, arrow_type.bit_width)
+        else:
+            expected = pc.negate(array)  # wraps for signed integers too
+        assert result.equals(expected), (name, array, result)
+
+
+def test_not(types):
+    for array in shapes(sample("bool", pa.bool_())):
+        assert types.call("not", array).equals(pc.invert(array))
+
+
+@pytest.mark.parametrize("name", list(STRINGS))
+def test_string_transforms(types, name):
+    # ASCII, so that reversing the bytes keeps utf8 valid.
+    texts = [None if i % 7 == 3 else "".join("abcz"[(i + k) % 4] for k in range(i % 6))
+             for i in range(300)]
+    values = texts if "utf8" in name else [None if t is None else t.encode() for t in texts]
+    for array in shapes(pa.array(values, type=STRINGS[name])):
+        expected = pa.array([None if v is None else v[::-1] for v in array.to_pylist()],
+                            type=STRINGS[name])
+        assert types.call(f"reverse_{name}", array).equals(expected), (name, array)
+        lengths = pc.binary_length(array).cast(pa.int64())
+        assert types.call(f"len_{name}", array).equals(lengths)
+
+
+def test_invalid_utf8_result_is_rejected(types):
+    # Reversing the two bytes of "é" gives invalid UTF-8: the host refuses it.
+    with pytest.raises(RuntimeError, match="row 1 is not valid UTF-8"):
+        types.call("reverse_utf8", pa.array(["ok", "é"]))
+    # The same bytes as binary are fine.
+    assert types.call("reverse_binary", pa.array([b"\xc3\xa9"])).to_pylist() == [b"\xa9\xc3"]
+
+
+def test_chunked_calls_give_the_same_result(types):
+    array = sample("utf8", pa.utf8(), 1000).slice(3, 990)
+    assert types.call("id_utf8", array, max_rows=7).equals(array)
+    rows = types.call("call_rows", pa.array(range(990), pa.int32()), max_rows=7)
+    assert rows.to_pylist() == [7] * 987 + [3] * 3
+
+
+def test_strict_function_over_a_record_batch(types):
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array([1, None, 3, 4, 5], pa.int32()), pa.array(["a", "b", None, "d", "e"]),
+         pa.array([0.5, 1.5, 2.5, None, 4.5]), pa.array([True, False, True, False, None])],
+        names=["i", "s", "f", "b"]).slice(0, 5)
+    result = types.call_batch("mix", batch)
+    assert result.to_pylist() == ["1:a:0.5:1", None, None, None, None]
+    result = types.call_batch("mix", batch.slice(0, 1))
+    assert result.to_pylist() == ["1:a:0.5:1"]
+
+
+def test_batch_function_returns_a_struct(types):
+    strings = pa.array(["x", None, "yy", None, "zzz"])
+    result = types.call("non_null", strings)
+    assert result.type == pa.struct([("position", pa.int64()), ("value", pa.utf8())])
+    assert result.to_pylist() == [{"position": 0, "value": "x"}, {"position": 2, "value": "yy"},
+                                  {"position": 4, "value": "zzz"}]
+
+
+def test_examples():
+    module = Module("example_sum")
+    result = module.call("sum", pa.array([1, None, 3], pa.int32()))
+    assert result.to_pylist() == [{"sum": 4}]
+    values = pa.array([(i * 7919) % 100003 - 50000 for i in range(5000)], pa.int32())
+    assert module.call("sum", values).field("sum")[0].as_py() == pc.sum(values).as_py()
+    module.close()
+    module = Module("example_gcd")
+    a = pa.array([12, None, 1071, -7, 0, 0] + list(range(1, 500)), pa.int32())
+    b = pa.array([8, 5, 462, 21, 0, 9] + list(range(500, 1, -1)), pa.int32())
+    expected = pa.array([None if x is None else math.gcd(x, y)
+                         for x, y in zip(a.to_pylist(), b.to_pylist())], pa.int32())
+    assert module.call("gcd", a, b).equals(expected)
+    module.close()
+    module = Module("example_strings")
+    words = pa.array(["hello", None, "wasm", "", "ümlaut"])
+    assert module.call("upper", words).to_pylist() == ["HELLO", None, "WASM", "", "üMLAUT"]
+    module.close()
