@@ -189,6 +189,11 @@ int wudf__import_column(const struct wudf__guest_memory* memory, uint32_t array,
                                         &null_count, &buffers, error);
   if (status != 0) return status;
   int64_t actual_length = wudf__load_i64(memory, array + WUDF__ARRAY_LENGTH);
+  if (schema != 0 && actual_length != length) {
+    /* A top-level column has exactly the rows of the call. */
+    return wudf__reject(error, path, "length is %" PRId64 ", expected %" PRId64,
+                        actual_length, length);
+  }
   /* The window of rows this column contributes. */
   int64_t start = offset + parent_offset;
   if (parent_offset < 0 || parent_offset > WUDF__MAX_INDEX ||

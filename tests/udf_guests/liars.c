@@ -90,6 +90,12 @@ DECLARE(wrong_length, "wrong_length(int32) -> int32") {
   return 0;
 }
 
+DECLARE(too_long, "too_long(int32) -> int32") {
+  int64_t length = valid_result(args, args_schema, out, out_schema, "i");
+  out->length = length + 1;
+  return 0;
+}
+
 DECLARE(huge_offset, "huge_offset(int32) -> int32") {
   valid_result(args, args_schema, out, out_schema, "i");
   out->offset = INT64_MAX - 1;
