@@ -49,6 +49,13 @@ static inline uint8_t* wudf__column_value(struct wudf__column* column, int64_t r
 int wudf__column_append(struct wudf__column* column, int64_t row, const uint8_t* bytes,
                         int64_t size);
 
+/* Strings: appends rows [row, row + count), all valid, whose `count` + 1
+ * offsets (32- or 64-bit as `large_offsets` says; read unaligned) index
+ * `data`: one copy of the bytes and a rebase of the offsets. Same errors as
+ * wudf__column_append. */
+int wudf__column_append_rows(struct wudf__column* column, int64_t row, int64_t count,
+                             const uint8_t* offsets, int large_offsets, const uint8_t* data);
+
 /* Moves the column into a host-owned array and schema named `name`. On
  * failure (ENOMEM) the column is unchanged and out/out_schema untouched. */
 int wudf__column_finish(struct wudf__column* column, const char* name,
