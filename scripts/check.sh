@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
-# tests, then the C suite built with AddressSanitizer +
+# tests (which also run the Rust guest of examples/rust), then the C suite built with AddressSanitizer +
 # UndefinedBehaviorSanitizer, then the C suite under valgrind's leak checker. Ends with one line "N passed, N failed"
 # counting every test run of every configuration.
 set -uo pipefail
@@ -34,7 +34,12 @@ run_suite() {
 
 mkdir -p build
 python=$(scripts/python-env.sh) || { echo "cannot set up the Python test environment"; exit 1; }
-run_suite "debug build" build/debug -DWUDF_PYTHON="$python"
+# The Rust guest (examples/rust), built with Debian's Rust toolchain.
+rust_guest=$PWD/build/rust/wasmudf_rust_example.wasm
+if ! scripts/build-rust-guest.sh "$rust_guest" > build/rust-guest.log 2>&1; then
+  tail -30 build/rust-guest.log; echo "cannot build the Rust guest"; exit 1
+fi
+run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest"
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
 

@@ -78,6 +78,8 @@ lib.wudf_engine_free.argtypes = [ctypes.c_void_p]
 lib.wudf_module_free.argtypes = [ctypes.c_void_p]
 lib.wudf_instance_free.argtypes = [ctypes.c_void_p]
 lib.wudf_call_options_init.argtypes = [ctypes.POINTER(CallOptions)]
+lib.wudf_instance_memory_size.argtypes = [ctypes.c_void_p]
+lib.wudf_instance_memory_size.restype = ctypes.c_uint64
 
 
 def check(status, error):
@@ -88,12 +90,14 @@ def check(status, error):
 class Module:
     """An engine, a module and one instance of it."""
 
-    def __init__(self, name):
+    def __init__(self, name, path=None):
         error = Error()
         self.engine, self.module, self.instance = (ctypes.c_void_p(), ctypes.c_void_p(),
                                                    ctypes.c_void_p())
         check(lib.wudf_engine_new(None, ctypes.byref(self.engine), ctypes.byref(error)), error)
-        path = os.path.join(os.environ["WUDF_TEST_MODULES"], name + ".wasm").encode()
+        if path is None:
+            path = os.path.join(os.environ["WUDF_TEST_MODULES"], name + ".wasm")
+        path = path.encode()
         check(lib.wudf_module_load_file(self.engine, path, ctypes.byref(self.module),
                                         ctypes.byref(error)), error)
         check(lib.wudf_instance_new(self.module, None, ctypes.byref(self.instance),
@@ -297,3 +301,40 @@ def test_examples():
     words = pa.array(["hello", None, "wasm", "", "ümlaut"])
     assert module.call("upper", words).to_pylist() == ["HELLO", None, "WASM", "", "üMLAUT"]
     module.close()
+
+
+@pytest.fixture(scope="module")
+def rust():
+    path = os.environ.get("WUDF_RUST_GUEST")
+    if not path:
+        pytest.skip("WUDF_RUST_GUEST is not set (scripts/check.sh sets it)")
+    module = Module("rust", path)
+    yield module
+    module.close()
+
+
+def test_rust_guest_seed_sum(rust):
+    """The seed's sum, in Rust with arrow's from_ffi, releasing its inputs."""
+    assert rust.call("sum", pa.array([1, None, 3], pa.int32())).to_pylist() == [{"sum": 4}]
+    values = pa.array([None if i % 5 == 0 else i * 31 - 700 for i in range(10000)], pa.int32())
+    for array in (values, values.slice(3, 9000), pa.nulls(10, pa.int32())):
+        assert rust.call("sum", array).field("sum")[0].as_py() == (pc.sum(array).as_py() or 0)
+
+
+def test_rust_guest_strings_and_errors(rust):
+    strings = pa.array(["a", "bb", None, "", "wasm ✓"])
+    for array in (strings, strings.slice(1, 3)):
+        assert rust.call("str_len", array).equals(pc.binary_length(array).cast(pa.int64()))
+    assert rust.call("fail_on_negative", pa.array([1, 2, None], pa.int32())).to_pylist() == [1, 2, None]
+    with pytest.raises(RuntimeError, match="negative value -5 at row 2"):
+        rust.call("fail_on_negative", pa.array([1, 2, -5], pa.int32()))
+
+
+def test_rust_guest_memory_stays_flat(rust):
+    array = pa.array(["x" * (i % 40) for i in range(2000)])
+    for _ in range(100):
+        rust.call("str_len", array)
+    warm = lib.wudf_instance_memory_size(rust.instance)
+    for _ in range(10000):
+        rust.call("str_len", array.slice(0, 50))
+    assert lib.wudf_instance_memory_size(rust.instance) == warm
