@@ -253,6 +253,25 @@ WUDF__SETTER(float64, double)
 #undef WUDF__SETTER
 
 char* wudf_set_str_uninit(wudf_output* out, int64_t row, size_t size) {
+  /* The common case first: the next row, with room for it and its bytes. */
+  if (row == out->length && row < out->capacity && out->data != NULL && !out->failed &&
+      (int64_t)size <= out->data_capacity - out->data_size) {
+    if (out->type == WUDF_UTF8 || out->type == WUDF_BINARY) {
+      if (out->data_size + (int64_t)size <= INT32_MAX) {
+        char* target = (char*)out->data + out->data_size;
+        out->data_size += (int64_t)size;
+        ((int32_t*)out->values)[row + 1] = (int32_t)out->data_size;
+        out->length = row + 1;
+        return target;
+      }
+    } else if (out->type == WUDF_LARGE_UTF8 || out->type == WUDF_LARGE_BINARY) {
+      char* target = (char*)out->data + out->data_size;
+      out->data_size += (int64_t)size;
+      ((int64_t*)out->values)[row + 1] = out->data_size;
+      out->length = row + 1;
+      return target;
+    }
+  }
   int large = 0;
   if (!wudf__type_is_variable((uint8_t)out->type, &large)) {
     wudf__output_fail(out);

@@ -473,7 +473,7 @@ static int wudf__import_scalar(struct wudf__call* call, const struct wudf__guest
   int status = wudf__import_column(memory, out, out_schema, call->udf->signature.result_type,
                                    scalar->rows, 0, "result", &target, call->error);
   if (status != 0) {
-    wudf__error_prefix(call->error, status, "function '%s': invalid result",
+    wudf__error_prefix(call->error, status, "function '%s' returned an invalid result",
                        call->udf->signature.name);
   }
   return status;
@@ -625,7 +625,7 @@ static int wudf__import_batch(struct wudf__call* call, const struct wudf__guest_
       if (schemas[i].release != NULL) schemas[i].release(&schemas[i]);
     }
     if (status == EPROTO) {
-      wudf__error_prefix(call->error, status, "function '%s': invalid result",
+      wudf__error_prefix(call->error, status, "function '%s' returned an invalid result",
                          signature->name);
     }
   }
