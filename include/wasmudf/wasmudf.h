@@ -199,6 +199,18 @@ WUDF_API int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
                      size_t size, struct wudf_module** out,
                      struct wudf_error* error);
 
+/*
+ * Decodes and validates `size` bytes at `bytes` as wudf_module_load does
+ * first -- the binary format, the type rules of the WebAssembly core
+ * specification, the supported features and the engine's size limits --
+ * without compiling anything and without the import policy (a module that
+ * imports from elsewhere than WASI validates, though it cannot be loaded).
+ * Returns 0, ENOEXEC (malformed or invalid, with the offset), ENOTSUP or
+ * EFBIG.
+ */
+WUDF_API int wudf_module_validate(struct wudf_engine* engine, const uint8_t* bytes,
+                         size_t size, struct wudf_error* error);
+
 /* Reads the file at `path` and calls wudf_module_load. */
 WUDF_API int wudf_module_load_file(struct wudf_engine* engine, const char* path,
                           struct wudf_module** out, struct wudf_error* error);

@@ -300,6 +300,17 @@ int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
   return 0;
 }
 
+int wudf_module_validate(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
+                         struct wudf_error* error) {
+  if (engine == NULL || (bytes == NULL && size != 0)) {
+    return wudf__set_error(error, EINVAL, "engine and bytes must not be NULL");
+  }
+  struct wudf__wasm_info info;
+  int status = wudf__wasm_read(bytes, size, &engine->limits, &info, error);
+  if (status == 0) wudf__wasm_info_release(&info);
+  return status;
+}
+
 int wudf_module_load_file(struct wudf_engine* engine, const char* path,
                           struct wudf_module** out, struct wudf_error* error) {
   if (engine == NULL || path == NULL || out == NULL) {
