@@ -17,34 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "wasmudf/wasmudf.h"
 
 /* examples/engine/gcd.c, compiled natively. */
 int32_t gcd(int32_t a, int32_t b);
 int64_t gcd_sum(int32_t n);
-
-static double now_us(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3;
-}
-
-static int compare(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double* values, int count) {
-  qsort(values, (size_t)count, sizeof(double), compare);
-  return values[count / 2];
-}
-
-static void check(int status, const struct wudf_error* error) {
-  if (status != 0) {
-    fprintf(stderr, "bench_engine: %s\n", error->message);
-    exit(1);
-  }
-}
 
 int main(int argc, char** argv) {
   if (argc != 2) {

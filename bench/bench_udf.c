@@ -20,32 +20,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "wasmudf/wasmudf.h"
 
 enum { ROWS = 1000000, RUNS = 7, SMALL_CALLS = 20000 };
-
-static double now_us(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3;
-}
-
-static int compare(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double* values, int count) {
-  qsort(values, (size_t)count, sizeof(double), compare);
-  return values[count / 2];
-}
-
-static void check(int status, const struct wudf_error* error) {
-  if (status != 0) {
-    fprintf(stderr, "bench_udf: %s\n", error->message);
-    exit(1);
-  }
-}
 
 /* A borrowed host array over caller buffers. */
 static void no_release_array(struct ArrowArray* array) { array->release = NULL; }
