@@ -450,12 +450,18 @@ static int wudf__bind_args(const struct wudf__signature* signature,
   return 0;
 }
 
-/* Parses the record of the function being called; 0 or an error code. */
-static int wudf__signature_of(const char* record, struct wudf__signature* signature) {
+/* Parses the record of the function being called into `signature`, unless
+ * `signature` already holds it (`*parsed` remembers the record it holds:
+ * each function's record is its own string literal). 0 or an error code. */
+static int wudf__signature_of(const char* record, struct wudf__signature* signature,
+                              const char** parsed) {
+  if (*parsed == record) return 0;
   char message[256];
+  *parsed = NULL;
   if (wudf__record_parse(record, signature, message, sizeof(message)) != 0) {
     return wudf_error("invalid signature '%s': %s", record, message);
   }
+  *parsed = record;
   return 0;
 }
 
@@ -466,15 +472,16 @@ static void wudf__release_inputs(struct ArrowArray* args, struct ArrowSchema* ar
   }
 }
 
-/* The signature is parsed on every call: a few hundred nanoseconds, and it
- * keeps the SDK free of mutable state shared between functions. */
+/* The signature of the function called last is kept parsed; calling
+ * another function parses its own. */
 int32_t wudf__run_scalar(const char* record, wudf_scalar_fn fn,
                          struct ArrowArray* args, struct ArrowSchema* args_schema,
                          struct ArrowArray* out, struct ArrowSchema* out_schema) {
   static struct wudf__signature signature;
+  static const char* parsed;
   static wudf_input inputs[WUDF__MAX_ARGS];
   wudf__message_set = 0;
-  int status = wudf__signature_of(record, &signature);
+  int status = wudf__signature_of(record, &signature, &parsed);
   wudf_args view;
   if (status == 0) status = wudf__bind_args(&signature, args, args_schema, inputs, &view);
   if (status != 0) {
@@ -522,10 +529,11 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
                         struct ArrowArray* args, struct ArrowSchema* args_schema,
                         struct ArrowArray* out, struct ArrowSchema* out_schema) {
   static struct wudf__signature signature;
+  static const char* parsed;
   static wudf_input inputs[WUDF__MAX_ARGS];
   static wudf_output columns[WUDF__MAX_FIELDS];
   wudf__message_set = 0;
-  int status = wudf__signature_of(record, &signature);
+  int status = wudf__signature_of(record, &signature, &parsed);
   wudf_args view;
   if (status == 0) status = wudf__bind_args(&signature, args, args_schema, inputs, &view);
   if (status != 0) {
@@ -533,7 +541,7 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
     return status;
   }
   uint32_t count = signature.field_count;
-  memset(columns, 0, sizeof(columns));
+  memset(columns, 0, count * sizeof(columns[0]));
   for (uint32_t i = 0; i < count; i++) {
     columns[i].type = (wudf_type)signature.fields[i].type;
     columns[i].name = signature.fields[i].name;

@@ -10,7 +10,6 @@
  */
 #include "marshal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "../arrow/bits.h"
@@ -190,6 +189,19 @@ static void wudf__write_buffers(struct wudf__writer* w, const struct wudf__marsh
   }
 }
 
+/* Writes `value` in decimal, NUL-terminated, at `out` (11 bytes at most);
+ * snprintf costs more than the rest of a small call's layout. */
+static void wudf__decimal(uint32_t value, char* out) {
+  char digits[10];
+  int count = 0;
+  do {
+    digits[count++] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (count > 0) *out++ = digits[--count];
+  *out = '\0';
+}
+
 /* Lays out (dry) or writes the whole block; returns its size. */
 static uint64_t wudf__layout(struct wudf__writer* w, const struct wudf__marshal_arg* args,
                              uint32_t arg_count, const struct wudf__marshal_rows* rows,
@@ -239,8 +251,8 @@ static uint64_t wudf__layout(struct wudf__writer* w, const struct wudf__marshal_
     uint64_t array = wudf__take(w, WUDF__ARRAY_SIZE, 8);
     uint64_t schema = wudf__take(w, WUDF__SCHEMA_SIZE, 8);
     uint64_t buffers = wudf__take(w, 3 * 4, 4);
-    char name[16];
-    snprintf(name, sizeof(name), "arg%u", i);
+    char name[16] = "arg";
+    wudf__decimal(i, name + 3);
     uint32_t name_at = wudf__put_string(w, name);
     uint32_t format_at = wudf__put_string(w, wudf__type_format(args[i].type));
     uint32_t buffer_offsets[3];
