@@ -408,20 +408,26 @@ struct wudf_function_info {
   int strict;  /* 1: RETURNS NULL ON NULL INPUT; 0: CALLED ON NULL INPUT */
 };
 
+/* The number of functions `module` declares (0 for a module without the
+ * "wasmudf" section, or NULL). */
 WUDF_API uint32_t wudf_module_function_count(const struct wudf_module* module);
 
-/* Describes function `index`. EINVAL when out of range. */
+/* Describes function `index` into `*out` (whose pointers the module owns).
+ * EINVAL when out of range. */
 WUDF_API int wudf_module_function(const struct wudf_module* module, uint32_t index,
                          struct wudf_function_info* out, struct wudf_error* error);
 
-/* Finds function `name`; ENOENT when there is none. */
+/* Finds function `name` and stores its index in `*index`; ENOENT when there
+ * is none. */
 WUDF_API int wudf_module_find_function(const struct wudf_module* module, const char* name,
                               uint32_t* index, struct wudf_error* error);
 
-/* Per-call options. Initialise with wudf_call_options_init. */
+/* Per-call options, owned by the caller and only read during a call.
+ * Initialise with wudf_call_options_init. */
 struct wudf_call_options {
   /* Rows given to the guest in one call of a scalar function; longer inputs
-   * are split into several guest calls and the results concatenated. */
+   * are split into several guest calls and the results concatenated. Values
+   * below 1 mean 1. */
   int64_t max_rows_per_call;
   /* Bytes of the input block of one guest call (structs and buffers). */
   int64_t max_block_bytes;
