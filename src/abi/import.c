@@ -164,12 +164,6 @@ static int wudf__check_buffer(const struct wudf__guest_memory* memory, uint32_t 
   return 0;
 }
 
-static int64_t wudf__guest_offset(const struct wudf__guest_memory* memory, uint32_t at,
-                                  int large, int64_t i) {
-  if (large) return wudf__load_i64(memory, at + (uint64_t)i * 8);
-  return (int32_t)wudf__load_u32(memory, at + (uint64_t)i * 4);
-}
-
 int wudf__import_column(const struct wudf__guest_memory* memory, uint32_t array,
                         uint32_t schema, uint8_t type, int64_t length,
                         int64_t parent_offset, const char* path,
@@ -230,14 +224,14 @@ int wudf__import_column(const struct wudf__guest_memory* memory, uint32_t array,
     status = wudf__check_buffer(memory, buffers, 1, length == 0 ? 0 : (end + 1) * offset_width,
                                 path, &values, error);
     if (status != 0) return status;
-    int64_t previous = length == 0 ? 0 : wudf__guest_offset(memory, values, large, start);
+    int64_t previous = length == 0 ? 0 : wudf__offset_get(memory->base + values, large, start);
     if (previous < 0) {
       return wudf__reject(error, path, "offsets[%" PRId64 "] is negative (%" PRId64 ")",
                           start, previous);
     }
     int64_t first = previous;
     for (int64_t i = 1; i <= length; i++) {
-      int64_t next = wudf__guest_offset(memory, values, large, start + i);
+      int64_t next = wudf__offset_get(memory->base + values, large, start + i);
       if (next < previous) {
         return wudf__reject(error, path, "offsets decrease at index %" PRId64 " (%" PRId64
                             " after %" PRId64 ")", start + i, next, previous);
@@ -271,8 +265,8 @@ int wudf__import_column(const struct wudf__guest_memory* memory, uint32_t array,
     if (!ascii) {
       for (int64_t i = 0; i < length; i++) {
         if (validity_bits != NULL && !wudf__bit_get(validity_bits, start + i)) continue;
-        int64_t a = wudf__guest_offset(memory, values, large, start + i);
-        int64_t b = wudf__guest_offset(memory, values, large, start + i + 1);
+        int64_t a = wudf__offset_get(memory->base + values, large, start + i);
+        int64_t b = wudf__offset_get(memory->base + values, large, start + i + 1);
         size_t bad;
         if (!wudf__utf8_valid(memory->base + data + a, (size_t)(b - a), &bad)) {
           return wudf__reject(error, path, "row %" PRId64 " is not valid UTF-8 (byte %zu)",
@@ -310,8 +304,8 @@ int wudf__import_column(const struct wudf__guest_memory* memory, uint32_t array,
       continue;
     }
     if (variable) {
-      int64_t a = wudf__guest_offset(memory, values, large, start + i);
-      int64_t b = wudf__guest_offset(memory, values, large, start + i + 1);
+      int64_t a = wudf__offset_get(memory->base + values, large, start + i);
+      int64_t b = wudf__offset_get(memory->base + values, large, start + i + 1);
       int append = wudf__column_append(column, row, memory->base + data + a, b - a);
       if (append != 0) {
         return wudf__set_error(error, append, "%s: the result is too large for its "

@@ -56,26 +56,6 @@ static uint32_t wudf__put_string(struct wudf__writer* w, const char* text) {
   return wudf__guest(w, at);
 }
 
-static int64_t wudf__load_offset(const void* offsets, int large, int64_t i) {
-  if (large) {
-    int64_t value;
-    memcpy(&value, (const uint8_t*)offsets + i * 8, 8);
-    return value;
-  }
-  int32_t value;
-  memcpy(&value, (const uint8_t*)offsets + i * 4, 4);
-  return value;
-}
-
-static void wudf__store_offset(uint8_t* offsets, int large, int64_t i, int64_t value) {
-  if (large) {
-    memcpy(offsets + i * 8, &value, 8);
-  } else {
-    int32_t value32 = (int32_t)value;
-    memcpy(offsets + i * 4, &value32, 4);
-  }
-}
-
 /* The buffers of one argument: fills buffer_offsets[0..2] (guest offsets,
  * 0 for none) and returns the array's offset and null count. */
 static void wudf__write_buffers(struct wudf__writer* w, const struct wudf__marshal_arg* arg,
@@ -103,8 +83,8 @@ static void wudf__write_buffers(struct wudf__writer* w, const struct wudf__marsh
       uint64_t total = 0;
       for (int64_t i = 0; i < count; i++) {
         int64_t row = first + selection[i];
-        total += (uint64_t)(wudf__load_offset(values, large, row + 1) -
-                            wudf__load_offset(values, large, row));
+        total += (uint64_t)(wudf__offset_get(values, large, row + 1) -
+                            wudf__offset_get(values, large, row));
       }
       uint64_t offsets_at = wudf__take(w, (uint64_t)(count + 1) * offset_width, WUDF__BLOCK_ALIGN);
       uint64_t data_at = wudf__take(w, total, WUDF__BLOCK_ALIGN);
@@ -114,14 +94,14 @@ static void wudf__write_buffers(struct wudf__writer* w, const struct wudf__marsh
       uint8_t* out_offsets = wudf__at(w, offsets_at);
       uint8_t* out_data = wudf__at(w, data_at);
       int64_t position = 0;
-      wudf__store_offset(out_offsets, large, 0, 0);
+      wudf__offset_set(out_offsets, large, 0, 0);
       for (int64_t i = 0; i < count; i++) {
         int64_t row = first + selection[i];
-        int64_t start = wudf__load_offset(values, large, row);
-        int64_t size = wudf__load_offset(values, large, row + 1) - start;
+        int64_t start = wudf__offset_get(values, large, row);
+        int64_t size = wudf__offset_get(values, large, row + 1) - start;
         memcpy(out_data + position, data + start, (size_t)size);
         position += size;
-        wudf__store_offset(out_offsets, large, i + 1, position);
+        wudf__offset_set(out_offsets, large, i + 1, position);
       }
     } else if (bit_width == 1) {
       uint64_t at = wudf__take(w, (uint64_t)(count + 7) / 8, WUDF__BLOCK_ALIGN);
@@ -162,8 +142,8 @@ static void wudf__write_buffers(struct wudf__writer* w, const struct wudf__marsh
   }
   if (variable) {
     const uint8_t* data = a->buffers[2];
-    int64_t data_start = wudf__load_offset(values, large, base);
-    int64_t data_end = wudf__load_offset(values, large, base + n);
+    int64_t data_start = wudf__offset_get(values, large, base);
+    int64_t data_end = wudf__offset_get(values, large, base + n);
     uint64_t offsets_at = wudf__take(w, (uint64_t)(n + 1) * offset_width, WUDF__BLOCK_ALIGN);
     uint64_t data_at = wudf__take(w, (uint64_t)(data_end - data_start), WUDF__BLOCK_ALIGN);
     buffer_offsets[1] = wudf__guest(w, offsets_at);
@@ -171,8 +151,8 @@ static void wudf__write_buffers(struct wudf__writer* w, const struct wudf__marsh
     if (w->dry) return;
     uint8_t* out_offsets = wudf__at(w, offsets_at);
     for (int64_t i = 0; i <= n; i++) {
-      wudf__store_offset(out_offsets, large, i,
-                         wudf__load_offset(values, large, base + i) - data_start);
+      wudf__offset_set(out_offsets, large, i,
+                         wudf__offset_get(values, large, base + i) - data_start);
     }
     if (data_end > data_start) {
       memcpy(wudf__at(w, data_at), data + data_start, (size_t)(data_end - data_start));

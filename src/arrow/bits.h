@@ -1,7 +1,9 @@
 /*
- * bits.h -- Arrow bitmaps (validity and boolean values): LSB-first bits,
- * addressed by bit index. Small inline helpers shared by the marshaller, the
- * result importer and the column builder.
+ * bits.h -- Arrow bitmaps (validity and boolean values: LSB-first bits,
+ * addressed by bit index) and offsets buffers (32- or 64-bit entries, read
+ * and written unaligned, as guest memory may hold them anywhere). Small
+ * inline helpers shared by the marshaller, the result importer and the
+ * column builder.
  */
 #ifndef WUDF_ARROW_BITS_H
 #define WUDF_ARROW_BITS_H
@@ -50,6 +52,28 @@ static inline void wudf__bits_copy(uint8_t* dst, int64_t dst_start, const uint8_
   }
   for (int64_t i = 0; i < count; i++) {
     wudf__bit_set(dst, dst_start + i, wudf__bit_get(src, src_start + i));
+  }
+}
+
+/* Entry `i` of an offsets buffer of 64-bit (`large`) or 32-bit entries. */
+static inline int64_t wudf__offset_get(const uint8_t* offsets, int large, int64_t i) {
+  if (large) {
+    int64_t value;
+    memcpy(&value, offsets + i * 8, 8);
+    return value;
+  }
+  int32_t value;
+  memcpy(&value, offsets + i * 4, 4);
+  return value;
+}
+
+/* Sets entry `i` (the caller has checked `value` fits a 32-bit entry). */
+static inline void wudf__offset_set(uint8_t* offsets, int large, int64_t i, int64_t value) {
+  if (large) {
+    memcpy(offsets + i * 8, &value, 8);
+  } else {
+    int32_t value32 = (int32_t)value;
+    memcpy(offsets + i * 4, &value32, 4);
   }
 }
 

@@ -91,12 +91,7 @@ int wudf__column_set_null(struct wudf__column* column, int64_t row) {
 
 /* Writes the end offset of row `row`. */
 static void wudf__column_set_end(struct wudf__column* column, int64_t row, int64_t end) {
-  if (column->large) {
-    memcpy(column->values + (size_t)(row + 1) * 8, &end, 8);
-  } else {
-    int32_t end32 = (int32_t)end;
-    memcpy(column->values + (size_t)(row + 1) * 4, &end32, 4);
-  }
+  wudf__offset_set(column->values, column->large, row + 1, end);
 }
 
 /* Gives rows [rows_appended, row) an empty value. */
@@ -130,30 +125,18 @@ int wudf__column_append(struct wudf__column* column, int64_t row, const uint8_t*
   return 0;
 }
 
-/* Reads offset `i` of a 32- or 64-bit offsets buffer, unaligned. */
-static int64_t wudf__read_offset(const uint8_t* offsets, int large, int64_t i) {
-  if (large) {
-    int64_t value;
-    memcpy(&value, offsets + i * 8, 8);
-    return value;
-  }
-  int32_t value;
-  memcpy(&value, offsets + i * 4, 4);
-  return value;
-}
-
 int wudf__column_append_rows(struct wudf__column* column, int64_t row, int64_t count,
                              const uint8_t* offsets, int large_offsets, const uint8_t* data) {
   if (count == 0) return 0;
-  int64_t first = wudf__read_offset(offsets, large_offsets, 0);
-  int64_t last = wudf__read_offset(offsets, large_offsets, count);
+  int64_t first = wudf__offset_get(offsets, large_offsets, 0);
+  int64_t last = wudf__offset_get(offsets, large_offsets, count);
   /* One append of all the bytes makes room and fills rows before `row`. */
   int64_t base = column->data_size;
   int status = wudf__column_append(column, row, data + first, last - first);
   if (status != 0) return status;
   for (int64_t i = 1; i <= count; i++) {
     wudf__column_set_end(column, row + i - 1,
-                         base + wudf__read_offset(offsets, large_offsets, i) - first);
+                         base + wudf__offset_get(offsets, large_offsets, i) - first);
   }
   column->rows_appended = row + count;
   return 0;
