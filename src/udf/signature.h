@@ -1,12 +1,49 @@
 /*
- * signature.h -- function signatures and metadata records of the guest ABI
- * (docs/abi.md, section 6): parsing "gcd(int32, int32) -> int32" into types,
- * and the mapping between signature type names and Arrow format strings.
+ * signature.h -- function signatures and the type language of the guest ABI
+ * (docs/abi.md, section 6): parsing "gcd(int32, int32) -> int32" and types
+ * such as "list<struct<a: decimal128(38, 10), b: timestamp(us, \"UTC\")>>",
+ * and relating declared types to Arrow schemas.
+ *
+ * A declared type is kept as its canonical text; there is no type tree.
+ * Code that needs the structure decodes one node at a time
+ * (wudf__type_decode): the node's Arrow format string and where its
+ * children's texts are. Decoding is cheap (linear in the node's text) and
+ * needs no allocation, which is what the guest side wants.
  *
  * This file and signature.c are compiled twice: into the host library and,
  * for wasm32, into the C guest SDK, so host and guest read signatures with
- * the same code. They therefore use only the freestanding parts of libc and
- * never allocate: a parsed signature is a fixed-size struct.
+ * the same code. They therefore use only the freestanding parts of libc
+ * (string functions, snprintf) and never allocate.
+ *
+ * Type grammar (canonical spelling first, accepted aliases after '|'):
+ *
+ *   null | bool|boolean | int8 | int16 | int32 | int64
+ *   | uint8 | uint16 | uint32 | uint64
+ *   | float16|halffloat | float32|float | float64|double
+ *   | utf8|string | large_utf8|large_string | utf8_view|string_view
+ *   | binary | large_binary | binary_view
+ *   | date32 | date64 | time32(s|ms) | time64(us|ns)
+ *   | timestamp(UNIT) | timestamp(UNIT, "ZONE")    UNIT: s ms us ns; the zone
+ *                                                 may be quoted '...' too
+ *   | duration(UNIT)
+ *   | interval(months) | interval(day_time) | interval(month_day_nano)
+ *   | decimal32(P, S) | decimal64(P, S) | decimal128(P, S)|decimal(P, S)
+ *   | decimal256(P, S)
+ *   | fixed_size_binary(N)
+ *   | list<T> | large_list<T> | list_view<T> | large_list_view<T>
+ *   | fixed_size_list<T, N>
+ *   | struct<NAME: T, ...>              (zero or more fields)
+ *   | map<K, V>
+ *   | sparse_union<NAME: T, ...> | dense_union<NAME: T, ...>
+ *                                       (type ids 0, 1, ... in field order)
+ *   | dictionary<INDEX, T> | dictionary<INDEX, T, ordered>
+ *                                       (INDEX: int8 .. int64, uint8 .. uint64)
+ *   | run_end_encoded<RUN_ENDS, T>      (RUN_ENDS: int16, int32, int64)
+ *
+ * NAME is an identifier ([A-Za-z_][A-Za-z0-9_]*, at most WUDF__MAX_NAME
+ * bytes). Canonical text separates list items with ", " and names with ": ",
+ * has no other spaces, and quotes zones with '"'. Types nest at most
+ * WUDF__MAX_DEPTH deep (a primitive has depth 1, list<int32> depth 2).
  */
 #ifndef WUDF_UDF_SIGNATURE_H
 #define WUDF_UDF_SIGNATURE_H
@@ -18,81 +55,105 @@
 #define WUDF__RECORD_PREFIX "wasmudf:1 "
 #define WUDF__EXPORT_PREFIX "wudf_fn_"
 #define WUDF__MAX_ARGS 64
-#define WUDF__MAX_FIELDS 64
+#define WUDF__MAX_FIELDS 64      /* children of one type node */
 #define WUDF__MAX_NAME 64
-
-/* The types a signature can name. Zero is "no type". */
-enum wudf__type {
-  WUDF__TYPE_NONE = 0,
-  WUDF__TYPE_BOOL,
-  WUDF__TYPE_INT8,
-  WUDF__TYPE_INT16,
-  WUDF__TYPE_INT32,
-  WUDF__TYPE_INT64,
-  WUDF__TYPE_UINT8,
-  WUDF__TYPE_UINT16,
-  WUDF__TYPE_UINT32,
-  WUDF__TYPE_UINT64,
-  WUDF__TYPE_FLOAT32,
-  WUDF__TYPE_FLOAT64,
-  WUDF__TYPE_UTF8,
-  WUDF__TYPE_LARGE_UTF8,
-  WUDF__TYPE_BINARY,
-  WUDF__TYPE_LARGE_BINARY,
-  WUDF__TYPE_STRUCT, /* only as the result of a batch function */
-  WUDF__TYPE_COUNT
-};
+#define WUDF__MAX_DEPTH 32       /* type nesting, and guest results' nesting */
+#define WUDF__MAX_SIGNATURE 1024 /* canonical text, NUL included */
+#define WUDF__MAX_FORMAT 128     /* an Arrow format string, NUL included */
 
 enum wudf__kind { WUDF__KIND_NONE = 0, WUDF__KIND_SCALAR, WUDF__KIND_BATCH };
 
-struct wudf__field {
-  char name[WUDF__MAX_NAME + 1];
-  uint8_t type;
+/* A piece of a signature's canonical text. */
+struct wudf__span {
+  uint16_t start;
+  uint16_t length;
 };
 
 struct wudf__signature {
   uint8_t kind;
-  uint8_t strict;      /* 1: RETURNS NULL ON NULL INPUT (the default) */
+  uint8_t strict;             /* 1: RETURNS NULL ON NULL INPUT (the default) */
   char name[WUDF__MAX_NAME + 1];
+  /* Canonical: "name(T, T) -> T", plus " CALLED ON NULL INPUT" when not
+   * strict. The spans below point into it. */
+  char text[WUDF__MAX_SIGNATURE];
   uint32_t arg_count;
-  uint8_t arg_types[WUDF__MAX_ARGS];
-  uint8_t result_type; /* WUDF__TYPE_STRUCT for a batch function */
-  uint32_t field_count; /* fields of a struct result */
-  struct wudf__field fields[WUDF__MAX_FIELDS];
+  struct wudf__span args[WUDF__MAX_ARGS];
+  struct wudf__span result;   /* a struct<...> type for a batch function */
 };
 
-/* Parses a signature (the grammar of docs/abi.md) for a function of `kind`.
- * Returns 0, or -1 with a message in `message` (always NUL-terminated when
- * message_size > 0). A scalar result must not be a struct; a batch result
- * must be one. */
-int wudf__signature_parse(const char* text, uint8_t kind,
-                          struct wudf__signature* out, char* message,
-                          size_t message_size);
+/* Parses a signature for a function of `kind`. Returns 0, or -1 with a
+ * message in `message` (always NUL-terminated when message_size > 0) giving
+ * the column and what was expected. A batch result must be a struct type;
+ * a scalar result may be any type. */
+int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature* out,
+                          char* message, size_t message_size);
 
 /* Parses one metadata record ("wasmudf:1 KIND SIGNATURE"), as above. */
-int wudf__record_parse(const char* record, struct wudf__signature* out,
-                       char* message, size_t message_size);
+int wudf__record_parse(const char* record, struct wudf__signature* out, char* message,
+                       size_t message_size);
 
-/* Writes the signature in canonical form ("gcd(int32, int32) -> int32",
- * plus " CALLED ON NULL INPUT" when not strict) into `out`, truncating. */
-void wudf__signature_format(const struct wudf__signature* signature, char* out,
-                            size_t size);
-
-/* The canonical name ("int32") and Arrow format ("i") of a type, or NULL. */
-const char* wudf__type_name(uint8_t type);
-const char* wudf__type_format(uint8_t type);
-
-/* The type whose Arrow format is exactly `format`, or WUDF__TYPE_NONE. */
-uint8_t wudf__type_from_format(const char* format);
-
-/* Bits per value of a fixed-width type (1 for bool), 0 for others. */
-unsigned wudf__type_bit_width(uint8_t type);
-
-/* Nonzero for utf8/binary and their large variants; *large_offsets gets 1
- * for the 64-bit-offset variants. */
-int wudf__type_is_variable(uint8_t type, int* large_offsets);
+/* The canonical text of argument `index` / of the result, NUL-terminated
+ * into `out` (truncated to `size`); returns `out`. */
+const char* wudf__signature_arg(const struct wudf__signature* signature, uint32_t index,
+                                char* out, size_t size);
+const char* wudf__signature_result(const struct wudf__signature* signature, char* out,
+                                   size_t size);
 
 /* The name of a kind ("scalar"), or NULL. */
 const char* wudf__kind_name(uint8_t kind);
+
+/* ---------------------------------------------------------------- types */
+
+/* One decoded node of a canonical type text. */
+struct wudf__type_node {
+  /* The Arrow format string of the node ("i", "+l", "tsu:UTC", "d:38,10",
+   * "+us:0,1", "w:16"). For a dictionary it is the index type's format;
+   * the values are the dictionary child. */
+  char format[WUDF__MAX_FORMAT];
+  uint8_t dictionary;     /* 1: dictionary<...>; see wudf__type_dictionary */
+  uint8_t ordered;        /* dictionary<..., ordered> */
+  uint32_t child_count;   /* struct/union fields, 1 for lists, 1 for map
+                             (its entries struct), 2 for run_end_encoded */
+  const char* text;       /* the node's own text and its length */
+  size_t length;
+};
+
+/* Decodes the canonical type at `text` (`length` bytes, as produced by the
+ * parser) into `node`. Returns 0, or -1 if the text is not a canonical type
+ * (never for texts taken from a parsed signature). */
+int wudf__type_decode(const char* text, size_t length, struct wudf__type_node* node);
+
+/* Child `index` of a decoded node: its field name (struct and union fields;
+ * "item" for list types, "entries" for a map, "key"/"value" for the two
+ * fields of a map's entries struct, "run_ends"/"values" for
+ * run_end_encoded) and its type text. A map's single child is the text
+ * "struct<key: K, value: V>"; since that text is not inside the map's text,
+ * `*type` then points into `scratch` (WUDF__MAX_SIGNATURE bytes). Returns 0
+ * or -1 (index out of range). */
+int wudf__type_child(const struct wudf__type_node* node, uint32_t index, const char** name,
+                     size_t* name_length, const char** type, size_t* type_length,
+                     char* scratch);
+
+/* The value type text of a dictionary node. Returns 0 or -1. */
+int wudf__type_dictionary(const struct wudf__type_node* node, const char** type,
+                          size_t* type_length);
+
+/* Decides whether the Arrow schema tree `schema` has the declared type
+ * `text`: same format strings node by node (time zones included), same
+ * child counts, same struct and union field names (names of list, map and
+ * run-end children are free), a dictionary exactly where declared (the
+ * ordered flag and nullability are not compared). Returns 0, or -1 with a
+ * message like "at .a.item: expected int32 (format 'i'), got format 'l'"
+ * in `message` (NUL-terminated when message_size > 0). The schema must be
+ * well-formed (non-NULL children as n_children says): host schemas from
+ * the caller, guest schemas after abi/import.c checked them. */
+struct ArrowSchema;
+int wudf__type_match(const char* text, size_t length, const struct ArrowSchema* schema,
+                     char* message, size_t message_size);
+
+/* Writes the canonical type text of the Arrow schema tree `schema` into
+ * `out` ("list<int32>"), for messages; writes "unsupported type (format
+ * 'x')" for formats outside the type language. Truncates to `size`. */
+void wudf__type_describe(const struct ArrowSchema* schema, char* out, size_t size);
 
 #endif /* WUDF_UDF_SIGNATURE_H */

@@ -1,0 +1,140 @@
+/*
+ * gather.h -- copying rows of Arrow arrays of any type: the one place that
+ * knows how every layout is sliced, concatenated and written out.
+ *
+ * A gather takes a schema (a trusted, well-formed tree: the caller's
+ * arguments, or a guest result after abi/import.c validated it) and a list
+ * of segments -- runs of rows of source arrays of that schema, or runs of
+ * null rows -- and plans the array that is their concatenation, with offset
+ * 0 everywhere. The plan (struct wudf__plan) is a tree of nodes whose
+ * buffers either point into the sources (when the bytes can be used as
+ * they are, e.g. the values of one segment of a fixed-width column) or into
+ * buffers the gather built (rebased offsets, shifted bitmaps, compacted view
+ * data, concatenated dictionaries). Nothing is written to a destination yet.
+ *
+ * A plan is then emitted once: into host memory as an exported ArrowArray +
+ * ArrowSchema (wudf__plan_export), or into a guest's linear memory as wasm32
+ * structs (wudf__plan_guest_size / wudf__plan_guest_write). Both write every
+ * struct, pointer array and buffer of the tree into one block.
+ *
+ * Semantics of the gathered array, per layout (rows are the segments' rows):
+ *   - validity: one bit per row, NULL segments null; the buffer is omitted
+ *     (NULL) when no row is null. null_count is exact.
+ *   - binary/utf8 (and large): offsets rebased to start at 0, data copied
+ *     for the rows' byte range only.
+ *   - views: views rewritten to point into one variadic data buffer holding
+ *     only the bytes of non-inline rows (so n_buffers is 4, or 3 when no row
+ *     needs data); inline views are copied as they are.
+ *   - lists, maps: offsets rebased, the child gathered over the rows' child
+ *     ranges; list views likewise with offsets rebased and sizes copied;
+ *     fixed-size lists gather N child rows per row.
+ *   - struct, sparse union: children gathered over the same rows (for a
+ *     struct, child row = parent offset + row).
+ *   - dense union: type ids copied, each child gathered over the rows that
+ *     point into it, offsets renumbered.
+ *   - dictionary: indices copied (shifted when segments come from arrays
+ *     with different dictionaries); the dictionary is the concatenation of
+ *     each distinct source dictionary, whole, in first-use order. An index
+ *     type too narrow for the concatenation is EOVERFLOW.
+ *   - run-end encoded: runs cut to the segments and renumbered; a NULL
+ *     segment is one run of a null value. Run ends past the run-end type's
+ *     range are EOVERFLOW.
+ *   - null rows of nested types have empty (zero-length) children entries;
+ *     null rows of a union are a null in the child of the first type id.
+ * Offsets past the 32-bit range of utf8/binary/list are EOVERFLOW.
+ *
+ * Host memory comes from the allocation funnel (common/alloc.c).
+ */
+#ifndef WUDF_ARROW_GATHER_H
+#define WUDF_ARROW_GATHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../abi/wasm32.h"
+#include "../common/common.h"
+
+/* Rows [start, start + count) of `array` (relative to its offset), or
+ * `count` null rows when `array` is NULL. */
+struct wudf__segment {
+  const struct ArrowArray* array;
+  int64_t start;
+  int64_t count;
+};
+
+struct wudf__plan_buffer {
+  const uint8_t* data; /* NULL only when size is 0 (or for an absent validity) */
+  int64_t size;        /* bytes */
+};
+
+/* One node of a planned array. Offsets are 0 throughout. */
+struct wudf__plan {
+  const struct ArrowSchema* schema; /* the source schema of this node */
+  int64_t length;
+  int64_t null_count;
+  int32_t n_buffers;
+  struct wudf__plan_buffer* buffers;
+  int32_t n_children;
+  struct wudf__plan** children;
+  struct wudf__plan* dictionary; /* NULL unless dictionary-encoded */
+};
+
+struct wudf__gather; /* owns a plan and every buffer the planning built */
+
+/*
+ * Plans the concatenation of `count` segments of arrays of `schema` (each
+ * source array must have that schema; segments must lie inside their
+ * arrays). On success stores a new gather in `*out`; the sources must stay
+ * alive and unchanged until it is freed. Errors: ENOMEM, EOVERFLOW (offsets
+ * or run ends or dictionary indices beyond their type), EINVAL (a segment
+ * outside its array, a format the plan cannot carry), each with a message.
+ */
+int wudf__gather_new(const struct ArrowSchema* schema, const struct wudf__segment* segments,
+                     size_t count, struct wudf__gather** out, struct wudf_error* error);
+
+/* The planned array. */
+const struct wudf__plan* wudf__gather_plan(const struct wudf__gather* gather);
+
+/* Frees the gather (NULL is fine). */
+void wudf__gather_free(struct wudf__gather* gather);
+
+/*
+ * Writes the plan into host memory: `*out` and `*out_schema` become an
+ * independent array and schema (format, names, metadata and flags copied
+ * from the plan's source schemas; the root named `name` unless it is NULL).
+ * Buffers are 64-byte aligned. The release callbacks follow the C Data
+ * Interface rules exactly (children and dictionaries may be moved out and
+ * released in any order). On failure (ENOMEM) nothing is written.
+ */
+int wudf__plan_export(const struct wudf__plan* plan, const char* name, struct ArrowArray* out,
+                      struct ArrowSchema* out_schema, struct wudf_error* error);
+
+/* Deep-copies a schema tree into host memory (as wudf__plan_export does for
+ * a plan's schema), renaming the root to `name` unless it is NULL. ENOMEM. */
+int wudf__schema_export(const struct ArrowSchema* schema, const char* name,
+                        struct ArrowSchema* out, struct wudf_error* error);
+
+/* Where the guest copy of a plan is. */
+struct wudf__guest_placement {
+  uint32_t array;        /* guest offset of the root struct ArrowArray */
+  uint32_t schema;       /* of the root struct ArrowSchema */
+  uint32_t struct_count; /* ArrowArray + ArrowSchema structs written */
+};
+
+/* Bytes the guest copy of `plan` needs (structs, pointer arrays, strings,
+ * buffers, each 8-byte aligned), or -1 past 2^32 - 1. */
+int64_t wudf__plan_guest_size(const struct wudf__plan* plan);
+
+/*
+ * Writes the plan as wasm32 structs into guest memory at `at` (8-byte
+ * aligned, with wudf__plan_guest_size bytes checked by the caller). Every
+ * array struct gets release = `array_release` and every schema struct
+ * release = `schema_release` (function table indices) and private_data =
+ * `private_data`. `name` renames the root unless NULL.
+ */
+void wudf__plan_guest_write(const struct wudf__plan* plan, const char* name,
+                            const struct wudf__guest_memory* memory, uint32_t at,
+                            uint32_t array_release, uint32_t schema_release,
+                            uint32_t private_data, struct wudf__guest_placement* out);
+
+#endif /* WUDF_ARROW_GATHER_H */
