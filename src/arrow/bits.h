@@ -38,19 +38,51 @@ static inline int64_t wudf__bits_count(const uint8_t* bits, int64_t start, int64
   return total;
 }
 
-/* Copies `count` bits from src[src_start...] to dst[dst_start...]. */
+/* Sets (`value` nonzero) or clears the `count` bits of dst[start...],
+ * whole bytes with memset. */
+static inline void wudf__bits_fill(uint8_t* dst, int64_t start, int64_t count, int value) {
+  if (count <= 0) return;
+  while (count > 0 && (start & 7) != 0) {
+    wudf__bit_set(dst, start++, value);
+    count--;
+  }
+  memset(dst + (start >> 3), value ? 0xff : 0, (size_t)(count >> 3));
+  for (int64_t i = count & ~(int64_t)7; i < count; i++) wudf__bit_set(dst, start + i, value);
+}
+
+/* Copies `count` bits from src[src_start...] to dst[dst_start...] (the
+ * ranges do not overlap). After at most 7 single bits the destination is
+ * byte-aligned; the body then moves whole bytes: memcpy when the source is
+ * aligned too, otherwise 64 bits per step, each assembled from two shifted
+ * source reads. Reads no source byte outside the source bit range. */
 static inline void wudf__bits_copy(uint8_t* dst, int64_t dst_start, const uint8_t* src,
                                    int64_t src_start, int64_t count) {
-  if (count <= 0) return;
-  if ((dst_start & 7) == 0 && (src_start & 7) == 0) {
-    int64_t whole = count >> 3;
-    memcpy(dst + (dst_start >> 3), src + (src_start >> 3), (size_t)whole);
-    for (int64_t i = whole << 3; i < count; i++) {
-      wudf__bit_set(dst, dst_start + i, wudf__bit_get(src, src_start + i));
-    }
-    return;
+  while (count > 0 && (dst_start & 7) != 0) {
+    wudf__bit_set(dst, dst_start++, wudf__bit_get(src, src_start++));
+    count--;
   }
-  for (int64_t i = 0; i < count; i++) {
+  if (count <= 0) return;
+  uint8_t* to = dst + (dst_start >> 3);
+  const uint8_t* from = src + (src_start >> 3);
+  int shift = (int)(src_start & 7);
+  int64_t whole = count >> 3;
+  if (shift == 0) {
+    memcpy(to, from, (size_t)whole);
+  } else {
+    /* Output byte i is (from[i] >> shift) | (from[i + 1] << (8 - shift));
+     * from[whole] is inside the source range because shift > 0. */
+    int64_t i = 0;
+    for (; i + 8 <= whole; i += 8) {
+      uint64_t word;
+      memcpy(&word, from + i, sizeof(word));
+      word = (word >> shift) | ((uint64_t)from[i + 8] << (64 - shift));
+      memcpy(to + i, &word, sizeof(word));
+    }
+    for (; i < whole; i++) {
+      to[i] = (uint8_t)((from[i] >> shift) | (from[i + 1] << (8 - shift)));
+    }
+  }
+  for (int64_t i = whole << 3; i < count; i++) {
     wudf__bit_set(dst, dst_start + i, wudf__bit_get(src, src_start + i));
   }
 }
