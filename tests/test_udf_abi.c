@@ -21,34 +21,29 @@ static int call1(struct wudf_instance* instance, const char* name, const struct 
 
 /* A column of int32 values; null where `nulls` has a 1. */
 static struct column int32_column(const int32_t* values, const int* nulls, int64_t length) {
-  struct wudf__column builder;
-  struct column column;
-  ASSERT_EQ(wudf__column_init(&builder, WUDF__TYPE_INT32, length), 0);
+  struct builder builder;
+  builder_init(&builder, TYPE_INT32, length);
   for (int64_t i = 0; i < length; i++) {
     if (nulls != NULL && nulls[i]) {
-      ASSERT_EQ(wudf__column_set_null(&builder, i), 0);
+      builder_set_null(&builder, i);
     } else {
-      memcpy(wudf__column_value(&builder, i), &values[i], 4);
+      memcpy(builder_value(&builder, i), &values[i], 4);
     }
   }
-  ASSERT_EQ(wudf__column_finish(&builder, "x", &column.array, &column.schema), 0);
-  return column;
+  return builder_finish(&builder, "x");
 }
 
 static struct column utf8_column(const char* const* values, int64_t length) {
-  struct wudf__column builder;
-  struct column column;
-  ASSERT_EQ(wudf__column_init(&builder, WUDF__TYPE_UTF8, length), 0);
+  struct builder builder;
+  builder_init(&builder, TYPE_UTF8, length);
   for (int64_t i = 0; i < length; i++) {
     if (values[i] == NULL) {
-      ASSERT_EQ(wudf__column_set_null(&builder, i), 0);
+      builder_set_null(&builder, i);
     } else {
-      ASSERT_EQ(wudf__column_append(&builder, i, (const uint8_t*)values[i],
-                                    (int64_t)strlen(values[i])), 0);
+      builder_append(&builder, i, values[i], (int64_t)strlen(values[i]));
     }
   }
-  ASSERT_EQ(wudf__column_finish(&builder, "s", &column.array, &column.schema), 0);
-  return column;
+  return builder_finish(&builder, "s");
 }
 
 static void assert_utf8_row(const struct column* result, int64_t row, const char* expected) {
@@ -133,15 +128,15 @@ TEST(string_examples_with_nulls) {
 TEST(a_function_fails_with_its_message) {
   struct wudf_module* module = load_module(engine, "example_checked_divide");
   struct wudf_instance* instance = new_instance(module);
-  struct wudf__column builder;
+  struct builder builder;
   struct column a, b;
-  ASSERT_EQ(wudf__column_init(&builder, WUDF__TYPE_INT64, 3), 0);
+  builder_init(&builder, TYPE_INT64, 3);
   int64_t av[3] = {10, 20, 30}, bv[3] = {2, 0, 3};
   memcpy(builder.values, av, sizeof(av));
-  ASSERT_EQ(wudf__column_finish(&builder, "a", &a.array, &a.schema), 0);
-  ASSERT_EQ(wudf__column_init(&builder, WUDF__TYPE_INT64, 3), 0);
+  a = builder_finish(&builder, "a");
+  builder_init(&builder, TYPE_INT64, 3);
   memcpy(builder.values, bv, sizeof(bv));
-  ASSERT_EQ(wudf__column_finish(&builder, "b", &b.array, &b.schema), 0);
+  b = builder_finish(&builder, "b");
   const struct ArrowArray* args[2] = {&a.array, &b.array};
   const struct ArrowSchema* schemas[2] = {&a.schema, &b.schema};
   struct column result;
@@ -311,7 +306,7 @@ TEST(ten_thousand_calls_do_not_grow_guest_memory) {
   struct wudf_module* liars = load_module(engine, "liars");
   struct wudf_instance* a = new_instance(types);
   struct wudf_instance* b = new_instance(liars);
-  struct column strings = make_column(WUDF__TYPE_UTF8, 500, 7);
+  struct column strings = make_column(TYPE_UTF8, 500, 7);
   const int32_t values[64] = {0};
   struct column ints = int32_column(values, NULL, 64);
   uint64_t warm, end;

@@ -13,12 +13,12 @@ static struct wudf_module* types;
 static struct wudf_instance* instance;
 
 static const uint8_t fixed_types[] = {
-    WUDF__TYPE_INT8,   WUDF__TYPE_INT16,  WUDF__TYPE_INT32,   WUDF__TYPE_INT64,
-    WUDF__TYPE_UINT8,  WUDF__TYPE_UINT16, WUDF__TYPE_UINT32,  WUDF__TYPE_UINT64,
-    WUDF__TYPE_FLOAT32, WUDF__TYPE_FLOAT64};
+    TYPE_INT8,   TYPE_INT16,  TYPE_INT32,   TYPE_INT64,
+    TYPE_UINT8,  TYPE_UINT16, TYPE_UINT32,  TYPE_UINT64,
+    TYPE_FLOAT32, TYPE_FLOAT64};
 
-static const uint8_t string_types[] = {WUDF__TYPE_UTF8, WUDF__TYPE_LARGE_UTF8,
-                                       WUDF__TYPE_BINARY, WUDF__TYPE_LARGE_BINARY};
+static const uint8_t string_types[] = {TYPE_UTF8, TYPE_LARGE_UTF8,
+                                       TYPE_BINARY, TYPE_LARGE_BINARY};
 
 /* The negation the guest's neg_T computes, on the input's bytes. */
 static void negate(uint8_t type, const uint8_t* in, uint8_t* out) {
@@ -31,16 +31,16 @@ static void negate(uint8_t type, const uint8_t* in, uint8_t* out) {
     memcpy(out, &x, sizeof(x));       \
     break;                            \
   }
-    NEG(WUDF__TYPE_INT8, int8_t)
-    NEG(WUDF__TYPE_INT16, int16_t)
-    NEG(WUDF__TYPE_INT32, int32_t)
-    NEG(WUDF__TYPE_INT64, int64_t)
-    NEG(WUDF__TYPE_UINT8, uint8_t)
-    NEG(WUDF__TYPE_UINT16, uint16_t)
-    NEG(WUDF__TYPE_UINT32, uint32_t)
-    NEG(WUDF__TYPE_UINT64, uint64_t)
-    NEG(WUDF__TYPE_FLOAT32, float)
-    NEG(WUDF__TYPE_FLOAT64, double)
+    NEG(TYPE_INT8, int8_t)
+    NEG(TYPE_INT16, int16_t)
+    NEG(TYPE_INT32, int32_t)
+    NEG(TYPE_INT64, int64_t)
+    NEG(TYPE_UINT8, uint8_t)
+    NEG(TYPE_UINT16, uint16_t)
+    NEG(TYPE_UINT32, uint32_t)
+    NEG(TYPE_UINT64, uint64_t)
+    NEG(TYPE_FLOAT32, float)
+    NEG(TYPE_FLOAT64, double)
 #undef NEG
   }
 }
@@ -61,11 +61,11 @@ static void run_case(uint8_t type, const char* function, enum check check, int64
   ASSERT_OK(call_function(instance, function, 1, args, schemas, options, &result, &error),
             &error);
   ASSERT_EQ(result.array.length, length);
-  uint8_t result_type = check == CHECK_LENGTH ? WUDF__TYPE_INT64 : type;
-  ASSERT_STR_EQ(result.schema.format, wudf__type_format(result_type));
+  uint8_t result_type = check == CHECK_LENGTH ? TYPE_INT64 : type;
+  ASSERT_STR_EQ(result.schema.format, type_format(result_type));
   int large = 0;
-  int variable = wudf__type_is_variable(type, &large);
-  size_t width = wudf__type_bit_width(type) / 8;
+  int variable = type_is_variable(type, &large);
+  size_t width = type_bit_width(type) / 8;
   for (int64_t r = 0; r < length; r++) {
     int64_t i = offset + r; /* the pattern's row */
     int null = pattern_is_null(i, null_every);
@@ -74,7 +74,7 @@ static void run_case(uint8_t type, const char* function, enum check check, int64
                 row_is_null(&result.array, r), null);
     }
     if (null) continue;
-    if (type == WUDF__TYPE_BOOL) {
+    if (type == TYPE_BOOL) {
       int expected = (i % 3 == 0) ^ (check == CHECK_NOT);
       ASSERT_EQ(row_bool(&result.array, r), expected);
     } else if (variable) {
@@ -134,7 +134,7 @@ static void run_shapes(uint8_t type, const char* function, enum check check) {
 TEST(fixed_width_identity) {
   for (size_t t = 0; t < sizeof(fixed_types); t++) {
     char name[64];
-    snprintf(name, sizeof(name), "id_%s", wudf__type_name(fixed_types[t]));
+    snprintf(name, sizeof(name), "id_%s", type_name(fixed_types[t]));
     run_shapes(fixed_types[t], name, CHECK_IDENTITY);
   }
 }
@@ -142,19 +142,19 @@ TEST(fixed_width_identity) {
 TEST(fixed_width_strict_transform) {
   for (size_t t = 0; t < sizeof(fixed_types); t++) {
     char name[64];
-    snprintf(name, sizeof(name), "neg_%s", wudf__type_name(fixed_types[t]));
+    snprintf(name, sizeof(name), "neg_%s", type_name(fixed_types[t]));
     run_shapes(fixed_types[t], name, CHECK_NEGATE);
   }
 }
 
 TEST(bool_identity_and_not) {
-  run_shapes(WUDF__TYPE_BOOL, "id_bool", CHECK_IDENTITY);
-  run_shapes(WUDF__TYPE_BOOL, "not", CHECK_NOT);
+  run_shapes(TYPE_BOOL, "id_bool", CHECK_IDENTITY);
+  run_shapes(TYPE_BOOL, "not", CHECK_NOT);
 }
 
 TEST(strings_and_binary) {
   for (size_t t = 0; t < sizeof(string_types); t++) {
-    const char* type = wudf__type_name(string_types[t]);
+    const char* type = type_name(string_types[t]);
     char name[64];
     snprintf(name, sizeof(name), "id_%s", type);
     run_shapes(string_types[t], name, CHECK_IDENTITY);
@@ -169,11 +169,11 @@ TEST(long_inputs_are_split_into_calls) {
   struct wudf_call_options options;
   wudf_call_options_init(&options);
   options.max_rows_per_call = 7;
-  run_case(WUDF__TYPE_INT32, "id_int32", CHECK_IDENTITY, 1000, 3, 990, 5, &options);
-  run_case(WUDF__TYPE_UTF8, "reverse_utf8", CHECK_REVERSE, 1000, 9, 900, 5, &options);
-  run_case(WUDF__TYPE_BOOL, "not", CHECK_NOT, 1000, 1, 999, 5, &options);
+  run_case(TYPE_INT32, "id_int32", CHECK_IDENTITY, 1000, 3, 990, 5, &options);
+  run_case(TYPE_UTF8, "reverse_utf8", CHECK_REVERSE, 1000, 9, 900, 5, &options);
+  run_case(TYPE_BOOL, "not", CHECK_NOT, 1000, 1, 999, 5, &options);
   /* The guest saw calls of at most 7 rows: 990 = 141 * 7 + 3. */
-  struct column input = make_column(WUDF__TYPE_INT32, 990, 0);
+  struct column input = make_column(TYPE_INT32, 990, 0);
   const struct ArrowArray* args[1] = {&input.array};
   const struct ArrowSchema* schemas[1] = {&input.schema};
   struct column result;
@@ -196,7 +196,7 @@ TEST(long_inputs_are_split_into_calls) {
   }
   ASSERT(calls > 2);
   column_release(&result);
-  run_case(WUDF__TYPE_LARGE_UTF8, "id_large_utf8", CHECK_IDENTITY, 1000, 3, 990, 5, &options);
+  run_case(TYPE_LARGE_UTF8, "id_large_utf8", CHECK_IDENTITY, 1000, 3, 990, 5, &options);
   /* One row larger than the limit is an error, not a crash. */
   options.max_block_bytes = 16;
   ASSERT_STATUS(call_function(instance, "call_rows", 1, args, schemas, &options, &result,
@@ -208,10 +208,10 @@ TEST(long_inputs_are_split_into_calls) {
 TEST(strict_functions_never_see_null_rows) {
   /* mix(int32, utf8, float64, bool) fails if it sees a null; nulls are
    * spread differently over the four arguments. */
-  struct column a = make_column(WUDF__TYPE_INT32, 200, 5);
-  struct column b = make_column(WUDF__TYPE_UTF8, 200, 7);
-  struct column c = make_column(WUDF__TYPE_FLOAT64, 200, 0);
-  struct column d = make_column(WUDF__TYPE_BOOL, 200, 11);
+  struct column a = make_column(TYPE_INT32, 200, 5);
+  struct column b = make_column(TYPE_UTF8, 200, 7);
+  struct column c = make_column(TYPE_FLOAT64, 200, 0);
+  struct column d = make_column(TYPE_BOOL, 200, 11);
   struct ArrowArray sa = slice_of(&a, 3, 150), sb = slice_of(&b, 3, 150);
   struct ArrowArray sc = slice_of(&c, 3, 150), sd = slice_of(&d, 3, 150);
   const struct ArrowArray* args[4] = {&sa, &sb, &sc, &sd};
@@ -251,15 +251,12 @@ TEST(strict_functions_never_see_null_rows) {
 TEST(record_batch_calls) {
   /* The same function called with one struct array holding the arguments,
    * itself sliced. */
-  struct column a = make_column(WUDF__TYPE_INT32, 64, 5);
-  struct column b = make_column(WUDF__TYPE_UTF8, 64, 0);
-  struct column c = make_column(WUDF__TYPE_FLOAT64, 64, 0);
-  struct column d = make_column(WUDF__TYPE_BOOL, 64, 0);
-  struct ArrowArray children[4] = {a.array, b.array, c.array, d.array};
-  struct ArrowSchema child_schemas[4] = {a.schema, b.schema, c.schema, d.schema};
-  struct column batch;
-  ASSERT_EQ(wudf__struct_finish(64, 4, children, child_schemas, &batch.array, &batch.schema),
-            0);
+  struct column a = make_column(TYPE_INT32, 64, 5);
+  struct column b = make_column(TYPE_UTF8, 64, 0);
+  struct column c = make_column(TYPE_FLOAT64, 64, 0);
+  struct column d = make_column(TYPE_BOOL, 64, 0);
+  struct column columns[4] = {a, b, c, d};
+  struct column batch = make_struct(64, 4, columns);
   batch.array.offset = 10;
   batch.array.length = 40;
   uint32_t index;
@@ -275,7 +272,7 @@ TEST(record_batch_calls) {
   column_release(&result);
   /* A batch function: a different number of rows out. */
   ASSERT_OK(wudf_module_find_function(types, "non_null", &index, &error), &error);
-  struct column strings = make_column(WUDF__TYPE_UTF8, 30, 4);
+  struct column strings = make_column(TYPE_UTF8, 30, 4);
   struct ArrowArray view = slice_of(&strings, 1, 25);
   const struct ArrowArray* args[1] = {&view};
   const struct ArrowSchema* schemas[1] = {&strings.schema};

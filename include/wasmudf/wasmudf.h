@@ -400,10 +400,13 @@ struct wudf_function_info {
   wudf_function_kind kind;
   const char* signature;    /* canonical, e.g. "gcd(int32, int32) -> int32" */
   uint32_t arg_count;
-  const char* const* arg_formats;  /* Arrow format strings, e.g. "i", "u" */
-  const char* result_format;       /* "+s" for a batch function */
+  const char* const* arg_types;    /* canonical type texts, e.g. "list<int32>" */
+  const char* const* arg_formats;  /* their top-level Arrow formats, e.g. "+l" */
+  const char* result_type;         /* canonical type text of the result */
+  const char* result_format;       /* its top-level format ("+s" for batch) */
   uint32_t field_count;            /* columns of a batch result */
   const char* const* field_names;
+  const char* const* field_types;
   const char* const* field_formats;
   int strict;  /* 1: RETURNS NULL ON NULL INPUT; 0: CALLED ON NULL INPUT */
 };
@@ -422,6 +425,45 @@ WUDF_API int wudf_module_function(const struct wudf_module* module, uint32_t ind
 WUDF_API int wudf_module_find_function(const struct wudf_module* module, const char* name,
                               uint32_t* index, struct wudf_error* error);
 
+/* How much of a guest's result is checked before the host uses it. */
+typedef enum wudf_validation {
+  /* Everything (the default): structure, sizes, offsets, UTF-8, union ids,
+   * dictionary indices, run ends, views, null counts (docs/abi.md, 5). */
+  WUDF_VALIDATION_FULL = 0,
+  /* For guests the caller trusts: everything the host itself follows when
+   * reading (pointers, sizes, offsets, union ids, run ends, view buffers)
+   * but not UTF-8, view prefixes, null counts against bitmaps or
+   * dictionary indices. The host never reads outside guest memory at
+   * either level; at this one a lying guest can hand the caller data that
+   * is not valid Arrow. */
+  WUDF_VALIDATION_STRUCTURE = 1
+} wudf_validation;
+
+/* Where a result's buffers live. */
+typedef enum wudf_result_mode {
+  /* Copied into host memory (the default): independent of the instance. */
+  WUDF_RESULT_COPY = 0,
+  /*
+   * A zero-copy view: after validation, the result's buffers are the
+   * guest's own, in the instance's linear memory; only the structs are on
+   * the host. The view pins the instance until its last struct (the array,
+   * or any child or dictionary moved out of it) is released:
+   *   - every call on the pinned instance (wudf_function_call*,
+   *     wudf_instance_call*) fails with EBUSY, so guest code cannot change
+   *     the viewed bytes;
+   *   - wudf_instance_free on a pinned instance only marks it; the last
+   *     release of the view frees it (on the releasing thread);
+   *   - the guest frees the result's memory at the instance's next function
+   *     call after the view is released (no guest code runs inside a
+   *     release callback).
+   * The schema returned with a view is an ordinary host copy. A view needs
+   * the result of exactly one guest call: a scalar call whose rows exceed
+   * max_rows_per_call, or a strict function given null arguments, fails
+   * with ENOTSUP (use a copy, or pass the rows in one call).
+   */
+  WUDF_RESULT_VIEW = 1
+} wudf_result_mode;
+
 /* Per-call options, owned by the caller and only read during a call.
  * Initialise with wudf_call_options_init. */
 struct wudf_call_options {
@@ -433,30 +475,45 @@ struct wudf_call_options {
   int64_t max_block_bytes;
   /* Deadline of each guest call; WUDF_TIMEOUT_DEFAULT for the instance's. */
   uint64_t timeout_ms;
+  /* Validation of guest results; WUDF_VALIDATION_FULL by default. */
+  wudf_validation validation;
+  /* Copy or view; WUDF_RESULT_COPY by default. */
+  wudf_result_mode result;
 };
 
-/* Defaults: 65536 rows, 64 MiB, the instance's deadline. */
+/* Defaults: 65536 rows, 64 MiB, the instance's deadline, full validation,
+ * results copied. */
 WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
 
 /*
  * Calls function `function` of the instance's module on `arg_count` argument
  * columns: args[i] with schema arg_schemas[i]. The arguments are borrowed:
- * they are read during the call, never released or kept. Their types must
- * be the signature's (EINVAL otherwise, naming the argument, expected and
- * given) and, for a scalar function, their lengths equal. `options` may be
- * NULL for the defaults.
+ * they are read during the call, never released or kept. They must be
+ * valid Arrow arrays (the library trusts its caller as every Arrow consumer
+ * does; it validates only what guests return). Their types must be the
+ * signature's (EINVAL otherwise, naming the argument and the first place
+ * where expected and given types differ) and, for a scalar function, their
+ * lengths equal. Arrays of any type, sliced (offsets at any level) or not,
+ * are accepted. `options` may be NULL for the defaults.
  *
  * On success `*out` and `*out_schema` receive the result -- for a scalar
  * function an array of the result type with as many rows as the arguments,
- * for a batch function a struct array -- in host memory. The caller owns
- * them and must call their release callbacks. On failure they are left
- * untouched and nothing needs releasing.
+ * for a batch function a struct array -- with the field names, flags and
+ * metadata the guest gave below the root (the root is named after the
+ * function). By default it is in host memory; with options->result ==
+ * WUDF_RESULT_VIEW it is a view of guest memory (see wudf_result_mode for
+ * the lifetime rules). The caller owns both and must call their release
+ * callbacks. On failure they are left untouched and nothing needs
+ * releasing.
  *
  * Failures: a trap (EFAULT, ETIMEDOUT, ECANCELED on proc_exit; the instance
  * is then broken, see wudf_instance_call); the function's own error
  * (ECANCELED with the guest's message; the instance stays usable); a result
  * that breaks the ABI (EPROTO, naming the function, the field and the rule;
- * the instance stays usable); input too large for one call (EFBIG).
+ * the instance stays usable); input too large for one call (EFBIG); a
+ * result too large for its type once the chunks are concatenated
+ * (EOVERFLOW); a view that needs several guest calls (ENOTSUP); a call on
+ * an instance pinned by a live view (EBUSY).
  */
 WUDF_API int wudf_function_call(struct wudf_instance* instance, uint32_t function,
                        uint32_t arg_count, const struct ArrowArray* const* args,

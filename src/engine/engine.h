@@ -62,7 +62,26 @@ struct wudf_instance {
   uint32_t udf_slots;          /* output ArrowArray, then ArrowSchema */
   uint32_t udf_array_release;  /* the guest's input release callbacks */
   uint32_t udf_schema_release;
+  /* Zero-copy result views (udf/functions.c). While a view of guest memory
+   * is alive the instance is pinned: no export may run (EBUSY) and
+   * wudf_instance_free only marks it for destruction, which the view's last
+   * release then carries out. `view_state` holds WUDF__PINNED and
+   * WUDF__FREE_REQUESTED; `udf_release_pending` (written before the pin is
+   * dropped) tells the next function call to release the guest's result
+   * array that the view was reading. */
+  atomic_uint view_state;
+  int udf_release_pending;
 };
+
+#define WUDF__PINNED 1u
+#define WUDF__FREE_REQUESTED 2u
+
+/* Pins the instance for a view: 0, or EBUSY if it is already pinned. */
+int wudf__instance_pin(struct wudf_instance* instance);
+
+/* Drops the pin of a view (from any thread); destroys the instance if
+ * wudf_instance_free was called while it was pinned. */
+void wudf__instance_unpin(struct wudf_instance* instance);
 
 /* Reads and checks the functions a module declares in its "wasmudf" custom
  * section (udf/functions.c); sets module->udf. EPROTO on a bad record or a

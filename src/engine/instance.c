@@ -139,8 +139,8 @@ int wudf_instance_new(struct wudf_module* module,
   return 0;
 }
 
-void wudf_instance_free(struct wudf_instance* instance) {
-  if (instance == NULL) return;
+/* Frees everything the instance owns. */
+static void wudf__instance_destroy(struct wudf_instance* instance) {
   /* The runtime owns memory and tables; wasm2c's free function would only
    * hand them back to it, so it is not called. */
   wudf__rt_instance_release(&instance->runtime);
@@ -148,6 +148,24 @@ void wudf_instance_free(struct wudf_instance* instance) {
   wudf__free(instance->state);
   wudf__module_release(instance->module);
   wudf__free(instance);
+}
+
+void wudf_instance_free(struct wudf_instance* instance) {
+  if (instance == NULL) return;
+  unsigned previous = atomic_fetch_or(&instance->view_state, WUDF__FREE_REQUESTED);
+  /* A live view of guest memory: its last release destroys the instance. */
+  if (previous & WUDF__PINNED) return;
+  wudf__instance_destroy(instance);
+}
+
+int wudf__instance_pin(struct wudf_instance* instance) {
+  unsigned previous = atomic_fetch_or(&instance->view_state, WUDF__PINNED);
+  return (previous & WUDF__PINNED) ? EBUSY : 0;
+}
+
+void wudf__instance_unpin(struct wudf_instance* instance) {
+  unsigned previous = atomic_fetch_and(&instance->view_state, ~WUDF__PINNED);
+  if (previous & WUDF__FREE_REQUESTED) wudf__instance_destroy(instance);
 }
 
 /* Formats a list of value types as "(i32, f64)". */
@@ -204,6 +222,11 @@ int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
                            index, module->export_count);
   }
   const struct wudf_export_info* export = &module->exports[index];
+  if (atomic_load(&instance->view_state) & WUDF__PINNED) {
+    return wudf__set_error(error, EBUSY,
+                           "export '%s': a zero-copy result view of this instance's "
+                           "memory is still alive; release it first", export->name);
+  }
   if (instance->broken) {
     return wudf__set_error(error, ENOTRECOVERABLE,
                            "export '%s': the instance is broken by an earlier "

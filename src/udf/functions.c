@@ -2,14 +2,15 @@
  * functions.c -- user-defined functions over Arrow data: the functions a
  * module declares (its "wasmudf" custom section), and calling them.
  *
- * A call checks the caller's arguments against the signature, splits the
- * rows into guest calls that fit the per-call limits, and for each one
- * writes an input block into guest memory (abi/marshal.c), calls the
- * function's export, cleans up whatever inputs the guest did not release,
- * validates the result and copies it into host columns (abi/import.c), and
- * releases the guest's result through the guest. For a strict function the
- * rows with a null argument are left out of the guest call and made null
- * here. See docs/abi.md for the contract.
+ * A call checks the caller's arguments against the signature's types,
+ * splits the rows into guest calls that fit the per-call limits, and for
+ * each one plans the rows (arrow/gather.c), writes them as an input block
+ * into guest memory, calls the function's export, cleans up whatever inputs
+ * the guest did not release, validates the result (abi/import.c) against
+ * the declared type, and either copies it out or hands out a zero-copy view
+ * of it. Results of several guest calls, and the null rows of a strict
+ * function (whose rows with a null argument are left out of the guest call),
+ * are assembled by one more gather. See docs/abi.md for the contract.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,22 +18,27 @@
 #include <string.h>
 
 #include "../abi/import.h"
-#include "../abi/marshal.h"
 #include "../arrow/bits.h"
-#include "../arrow/column.h"
+#include "../arrow/format.h"
+#include "../arrow/gather.h"
 #include "../engine/engine.h"
 #include "signature.h"
 
 #define WUDF__MAX_METADATA ((size_t)1 << 20)
 #define WUDF__MAX_FUNCTIONS 4096u
-#define WUDF__MAX_BATCH_ROWS ((int64_t)1 << 31)
 
+/* A declared function and the texts its description points to. */
 struct wudf__udf {
   struct wudf__signature signature;
-  char text[1024];  /* canonical signature */
   uint32_t export_index;
+  char* strings; /* the NUL-terminated texts below point into it */
+  const char* arg_types[WUDF__MAX_ARGS];
   const char* arg_formats[WUDF__MAX_ARGS];
+  const char* result_type;
+  const char* result_format;
+  uint32_t field_count;
   const char* field_names[WUDF__MAX_FIELDS];
+  const char* field_types[WUDF__MAX_FIELDS];
   const char* field_formats[WUDF__MAX_FIELDS];
 };
 
@@ -98,22 +104,68 @@ static int wudf__find_abi_export(const struct wudf_module* module, const char* n
 
 void wudf__udf_module_free(struct wudf_module* module) {
   if (module->udf == NULL) return;
+  for (uint32_t i = 0; module->udf->functions != NULL && i < module->udf->count; i++) {
+    wudf__free(module->udf->functions[i].strings);
+  }
   wudf__free(module->udf->functions);
   wudf__free(module->udf);
   module->udf = NULL;
 }
 
-/* Fills the derived fields of a parsed function. */
-static void wudf__udf_describe(struct wudf__udf* udf) {
+/* Appends `length` bytes of `text` and a NUL to the string pool at
+ * `*cursor`; returns where they went. */
+static const char* wudf__pool_add(char** cursor, const char* text, size_t length) {
+  char* at = *cursor;
+  memcpy(at, text, length);
+  at[length] = '\0';
+  *cursor = at + length + 1;
+  return at;
+}
+
+/* Fills the derived texts of a parsed function: each argument's and the
+ * result's type text and top-level format, and a batch result's columns.
+ * 0 or ENOMEM (EPROTO if a type does not decode, which the parser rules
+ * out). */
+static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
   const struct wudf__signature* signature = &udf->signature;
-  wudf__signature_format(signature, udf->text, sizeof(udf->text));
+  /* Every text is a piece of the canonical signature or a format no longer
+   * than WUDF__MAX_FORMAT; a map's entries text is not needed here. */
+  size_t capacity = 2 * sizeof(signature->text) +
+                    (size_t)(signature->arg_count + 1 + WUDF__MAX_FIELDS) * WUDF__MAX_FORMAT;
+  udf->strings = wudf__malloc(capacity);
+  if (udf->strings == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  char* cursor = udf->strings;
+  struct wudf__type_node node;
   for (uint32_t i = 0; i < signature->arg_count; i++) {
-    udf->arg_formats[i] = wudf__type_format(signature->arg_types[i]);
+    const char* text = signature->text + signature->args[i].start;
+    size_t length = signature->args[i].length;
+    if (wudf__type_decode(text, length, &node) != 0) goto broken;
+    udf->arg_types[i] = wudf__pool_add(&cursor, text, length);
+    udf->arg_formats[i] = wudf__pool_add(&cursor, node.format, strlen(node.format));
   }
-  for (uint32_t i = 0; i < signature->field_count; i++) {
-    udf->field_names[i] = signature->fields[i].name;
-    udf->field_formats[i] = wudf__type_format(signature->fields[i].type);
+  const char* result = signature->text + signature->result.start;
+  if (wudf__type_decode(result, signature->result.length, &node) != 0) goto broken;
+  udf->result_type = wudf__pool_add(&cursor, result, signature->result.length);
+  udf->result_format = wudf__pool_add(&cursor, node.format, strlen(node.format));
+  if (signature->kind == WUDF__KIND_BATCH) {
+    udf->field_count = node.child_count;
+    for (uint32_t i = 0; i < node.child_count && i < WUDF__MAX_FIELDS; i++) {
+      const char *name, *type;
+      size_t name_length, type_length;
+      struct wudf__type_node field;
+      if (wudf__type_child(&node, i, &name, &name_length, &type, &type_length, NULL) != 0 ||
+          wudf__type_decode(type, type_length, &field) != 0) {
+        goto broken;
+      }
+      udf->field_names[i] = wudf__pool_add(&cursor, name, name_length);
+      udf->field_types[i] = wudf__pool_add(&cursor, type, type_length);
+      udf->field_formats[i] = wudf__pool_add(&cursor, field.format, strlen(field.format));
+    }
   }
+  return 0;
+broken:
+  return wudf__set_error(error, EPROTO, "function '%s': cannot decode its signature '%s'",
+                         signature->name, signature->text);
 }
 
 int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
@@ -170,8 +222,9 @@ int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
                              "%s with wasm type (i32, i32, i32, i32) -> i32",
                              udf->signature.name, export_name);
     }
-    wudf__udf_describe(udf);
     table->count++;
+    int described = wudf__udf_describe(udf, error);
+    if (described != 0) return described;
   }
   if (table->count > 0) {
     if (!module->info.has_memory) {
@@ -206,12 +259,15 @@ int wudf_module_function(const struct wudf_module* module, uint32_t index,
   memset(out, 0, sizeof(*out));
   out->name = signature->name;
   out->kind = signature->kind == WUDF__KIND_BATCH ? WUDF_FUNCTION_BATCH : WUDF_FUNCTION_SCALAR;
-  out->signature = udf->text;
+  out->signature = signature->text;
   out->arg_count = signature->arg_count;
+  out->arg_types = udf->arg_types;
   out->arg_formats = udf->arg_formats;
-  out->result_format = wudf__type_format(signature->result_type);
-  out->field_count = signature->field_count;
+  out->result_type = udf->result_type;
+  out->result_format = udf->result_format;
+  out->field_count = udf->field_count;
   out->field_names = udf->field_names;
+  out->field_types = udf->field_types;
   out->field_formats = udf->field_formats;
   out->strict = signature->strict;
   return 0;
@@ -231,18 +287,13 @@ int wudf_module_find_function(const struct wudf_module* module, const char* name
   return wudf__set_error(error, ENOENT, "the module has no function '%s'", name);
 }
 
-void wudf_call_options_init(struct wudf_call_options* options) {
-  options->max_rows_per_call = 65536;
-  options->max_block_bytes = (int64_t)64 << 20;
-  options->timeout_ms = WUDF_TIMEOUT_DEFAULT;
-}
-
 /* ------------------------------------------------------- guest plumbing */
 
 struct wudf__call {
   struct wudf_instance* instance;
   const struct wudf__udf_table* table;
   const struct wudf__udf* udf;
+  const struct wudf_call_options* options;
   uint64_t timeout_ms;
   struct wudf_error* error;
 };
@@ -320,11 +371,11 @@ static int wudf__release_through_guest(struct wudf__call* call, uint32_t at,
 /* After a guest call: release the inputs the guest left, and drop the host's
  * reference to the input block (freeing it when nothing else holds it). */
 static int wudf__finish_inputs(struct wudf__call* call, uint32_t block,
-                               const struct wudf__marshal_result* placed) {
-  int status = wudf__release_through_guest(call, placed->args, WUDF__ARRAY_RELEASE,
+                               const struct wudf__guest_placement* placed) {
+  int status = wudf__release_through_guest(call, placed->array, WUDF__ARRAY_RELEASE,
                                            WUDF__ABI_RELEASE_ARRAY);
   if (status == 0) {
-    status = wudf__release_through_guest(call, placed->args_schema, WUDF__SCHEMA_RELEASE,
+    status = wudf__release_through_guest(call, placed->schema, WUDF__SCHEMA_RELEASE,
                                          WUDF__ABI_RELEASE_SCHEMA);
   }
   if (status != 0) return status;
@@ -346,17 +397,106 @@ static int wudf__finish_inputs(struct wudf__call* call, uint32_t block,
   return 0;
 }
 
-/* Receives the validated result of one guest call. */
-typedef int (*wudf__import_fn)(struct wudf__call* call, const struct wudf__guest_memory* memory,
-                               uint32_t out, uint32_t out_schema, void* context);
+/* ---------------------------------------------------------------- results */
 
-/* One guest call over `rows` of the arguments: marshal, call, clean up,
- * import through `import`, release the result. */
-static int wudf__run_guest(struct wudf__call* call, const struct wudf__marshal_arg* args,
-                           uint32_t arg_count, const struct wudf__marshal_rows* rows,
-                           int64_t block_size, wudf__import_fn import, void* context) {
+/* What one guest call produced, once validated: a host copy, or a view. */
+struct wudf__result {
+  struct ArrowArray array;
+  struct ArrowSchema schema;
+  int present;
+};
+
+static void wudf__result_release(struct wudf__result* result) {
+  if (!result->present) return;
+  if (result->array.release != NULL) result->array.release(&result->array);
+  if (result->schema.release != NULL) result->schema.release(&result->schema);
+  result->present = 0;
+}
+
+/* The last release of a view: the instance may run guest code again. */
+static void wudf__view_released(void* context) { wudf__instance_unpin(context); }
+
+/*
+ * Validates the guest's result at `out`/`out_schema`: its schema, then its
+ * type against the declaration, then its data (exactly `length` rows, or
+ * any number when -1). Then copies it into `*result`, or, when `view`,
+ * makes `*result` a view of guest memory and pins the instance.
+ */
+static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_memory* memory,
+                             uint32_t out, uint32_t out_schema, int64_t length, int view,
+                             struct wudf__result* result) {
+  const struct wudf__signature* signature = &call->udf->signature;
+  struct wudf__mirror* mirror = NULL;
+  int status = wudf__mirror_schema(memory, out_schema, "result", &mirror, call->error);
+  if (status == 0) {
+    char message[512];
+    if (wudf__type_match(signature->text + signature->result.start, signature->result.length,
+                         wudf__mirror_root_schema(mirror), message, sizeof(message)) != 0) {
+      char got[256];
+      wudf__type_describe(wudf__mirror_root_schema(mirror), got, sizeof(got));
+      status = wudf__set_error(call->error, EPROTO, "result: type: declared %s, got %s (%s)",
+                               call->udf->result_type, got, message);
+    }
+  }
+  if (status == 0) {
+    status = wudf__mirror_array(mirror, memory, out, length, (int)call->options->validation,
+                                "result", call->error);
+  }
+  if (status == EPROTO) {
+    wudf__error_prefix(call->error, status, "function '%s' returned an invalid result",
+                       signature->name);
+  }
+  if (status == 0 && view) {
+    status = wudf__schema_export(wudf__mirror_root_schema(mirror), signature->name,
+                                 &result->schema, call->error);
+    if (status == 0 && wudf__instance_pin(call->instance) != 0) {
+      result->schema.release(&result->schema);
+      status = wudf__set_error(call->error, EBUSY, "function '%s': the instance is "
+                               "already pinned by a view", signature->name);
+    }
+    if (status == 0) {
+      wudf__mirror_take_array(mirror, &result->array, wudf__view_released, call->instance);
+      /* The guest's array stays until the view is gone; the next function
+       * call releases it. */
+      call->instance->udf_release_pending = 1;
+      result->present = 1;
+    }
+  } else if (status == 0) {
+    const struct ArrowArray* array = wudf__mirror_root_array(mirror);
+    struct wudf__segment all = {array, 0, array->length};
+    struct wudf__gather* gather = NULL;
+    status = wudf__gather_new(wudf__mirror_root_schema(mirror), &all, 1, &gather, call->error);
+    if (status == 0) {
+      status = wudf__plan_export(wudf__gather_plan(gather), signature->name, &result->array,
+                                 &result->schema, call->error);
+    }
+    wudf__gather_free(gather);
+    if (status == 0) result->present = 1;
+  }
+  wudf__mirror_free(mirror);
+  return status;
+}
+
+/* The next function call on an instance whose view was released: let the
+ * guest free the result the view was reading. */
+static int wudf__release_pending_result(struct wudf__call* call) {
+  struct wudf_instance* instance = call->instance;
+  if (!instance->udf_release_pending) return 0;
+  instance->udf_release_pending = 0;
+  return wudf__release_through_guest(call, instance->udf_slots, WUDF__ARRAY_RELEASE,
+                                     WUDF__ABI_RELEASE_ARRAY);
+}
+
+/* One guest call over the rows planned in `plan` (a struct of the
+ * arguments): write the input block, call, clean up the inputs, take the
+ * result (`length` rows, -1 for any; a view when `view`), release what the
+ * guest still owns of it. */
+static int wudf__run_guest(struct wudf__call* call, const struct wudf__plan* plan,
+                           int64_t plan_size, int64_t length, int view,
+                           struct wudf__result* result) {
   struct wudf_instance* instance = call->instance;
   const char* name = call->udf->signature.name;
+  int64_t block_size = WUDF__BLOCK_HEADER_SIZE + plan_size;
   uint32_t block = 0;
   uint32_t request[2] = {(uint32_t)block_size, WUDF__BLOCK_ALIGN};
   int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ALLOC], request, 2, &block);
@@ -373,13 +513,16 @@ static int wudf__run_guest(struct wudf__call* call, const struct wudf__marshal_a
                            "not a 64-byte aligned block of %" PRId64 " bytes inside "
                            "linear memory", name, block, block_size);
   }
-  struct wudf__marshal_result placed;
-  wudf__marshal_write(&memory, block, args, arg_count, rows, instance->udf_array_release,
-                      instance->udf_schema_release, &placed);
+  struct wudf__guest_placement placed;
+  wudf__plan_guest_write(plan, "args", &memory, block + WUDF__BLOCK_HEADER_SIZE,
+                         instance->udf_array_release, instance->udf_schema_release, block,
+                         &placed);
+  wudf__store_u32(&memory, block + WUDF__BLOCK_LIVE, placed.struct_count + 1);
+  wudf__store_u32(&memory, block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
   uint32_t out = instance->udf_slots, out_schema = out + WUDF__ARRAY_SIZE;
   memset(memory.base + out, 0, WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE);
 
-  uint32_t call_args[4] = {placed.args, placed.args_schema, out, out_schema};
+  uint32_t call_args[4] = {placed.array, placed.schema, out, out_schema};
   uint32_t returned = 0;
   status = wudf__guest_call(call, call->udf->export_index, call_args, 4, &returned);
   if (status != 0) return status; /* a trap: the instance is broken */
@@ -400,265 +543,414 @@ static int wudf__run_guest(struct wudf__call* call, const struct wudf__marshal_a
                              message);
   } else {
     memory = wudf__memory_of(instance);
-    status = import(call, &memory, out, out_schema, context);
+    status = wudf__take_result(call, &memory, out, out_schema, length, view, result);
   }
-  /* Release the guest's result, whatever it was. */
+  /* Release the guest's result, whatever it was -- except the array a view
+   * still reads. */
   struct wudf_error release_error;
   struct wudf_error* saved = call->error;
   call->error = status == 0 ? saved : &release_error;
-  int released = wudf__release_through_guest(call, out, WUDF__ARRAY_RELEASE,
-                                             WUDF__ABI_RELEASE_ARRAY);
+  int released = 0;
+  if (!(status == 0 && view)) {
+    released = wudf__release_through_guest(call, out, WUDF__ARRAY_RELEASE,
+                                           WUDF__ABI_RELEASE_ARRAY);
+  }
   if (released == 0) {
     released = wudf__release_through_guest(call, out_schema, WUDF__SCHEMA_RELEASE,
                                            WUDF__ABI_RELEASE_SCHEMA);
   }
   call->error = saved;
+  if (status == 0 && released != 0) wudf__result_release(result);
   return status != 0 ? status : released;
 }
 
 /* ------------------------------------------------------------- arguments */
 
-/* Checks one caller argument against the signature. */
+/* The caller's arguments seen as one struct array, so that one gather
+ * plans every column of a guest call. */
+struct wudf__arguments {
+  uint32_t count;
+  int64_t rows;
+  struct wudf__format layouts[WUDF__MAX_ARGS];
+  struct ArrowArray* arrays[WUDF__MAX_ARGS];
+  struct ArrowSchema* schemas[WUDF__MAX_ARGS];
+  const void* no_buffers[1];
+  struct ArrowArray array;
+  struct ArrowSchema schema;
+};
+
+/* Never called: the struct is the library's own and never released. */
+static void wudf__arguments_schema_release(struct ArrowSchema* schema) {
+  schema->release = NULL;
+}
+static void wudf__arguments_array_release(struct ArrowArray* array) { array->release = NULL; }
+
+static void wudf__arguments_init(struct wudf__arguments* arguments, int64_t rows) {
+  arguments->rows = rows;
+  arguments->no_buffers[0] = NULL;
+  memset(&arguments->array, 0, sizeof(arguments->array));
+  memset(&arguments->schema, 0, sizeof(arguments->schema));
+  arguments->array.length = rows;
+  arguments->array.n_buffers = 1;
+  arguments->array.buffers = arguments->no_buffers;
+  arguments->array.n_children = arguments->count;
+  arguments->array.children = arguments->arrays;
+  arguments->array.release = wudf__arguments_array_release;
+  arguments->schema.format = "+s";
+  arguments->schema.name = "args";
+  arguments->schema.n_children = arguments->count;
+  arguments->schema.children = arguments->schemas;
+  arguments->schema.release = wudf__arguments_schema_release;
+}
+
+/* Checks that a caller's array has the shape its schema's format requires
+ * (buffer and child counts, a dictionary where the schema has one), so the
+ * gatherer can walk it; `depth` bounds recursion. Buffer contents are the
+ * caller's responsibility. Returns 0 or -1 with the path in `where`. */
+static int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                             int depth, char* where, size_t size) {
+  struct wudf__format format;
+  if (array == NULL || schema == NULL || schema->format == NULL || depth > WUDF__MAX_DEPTH ||
+      wudf__format_parse(schema->format, &format) != 0 || array->length < 0 ||
+      array->offset < 0 || array->n_children != schema->n_children ||
+      (format.n_children >= 0 && array->n_children != format.n_children) ||
+      (format.layout == WUDF__LAYOUT_VIEW ? array->n_buffers < 3
+                                          : array->n_buffers != format.n_buffers) ||
+      (array->n_buffers > 0 && array->buffers == NULL) ||
+      (array->n_children > 0 && (array->children == NULL || schema->children == NULL)) ||
+      ((schema->dictionary == NULL) != (array->dictionary == NULL))) {
+    snprintf(where, size, "%s", schema != NULL && schema->name != NULL ? schema->name : "?");
+    return -1;
+  }
+  for (int64_t i = 0; i < array->n_children; i++) {
+    if (wudf__check_shape(array->children[i], schema->children[i], depth + 1, where, size)) {
+      return -1;
+    }
+  }
+  if (schema->dictionary != NULL &&
+      wudf__check_shape(array->dictionary, schema->dictionary, depth + 1, where, size) != 0) {
+    return -1;
+  }
+  return 0;
+}
+
+/* Checks one caller argument against the signature and records it. */
 static int wudf__check_argument(const struct wudf__call* call, uint32_t index,
                                 const struct ArrowArray* array,
-                                const struct ArrowSchema* schema, int64_t rows) {
+                                const struct ArrowSchema* schema,
+                                struct wudf__arguments* arguments) {
   const struct wudf__signature* signature = &call->udf->signature;
-  uint8_t expected = signature->arg_types[index];
   if (array == NULL || schema == NULL || array->release == NULL ||
       schema->release == NULL || schema->format == NULL) {
     return wudf__set_error(call->error, EINVAL, "function '%s': argument %u is NULL or "
                            "released", signature->name, index + 1);
   }
-  uint8_t given = wudf__type_from_format(schema->format);
-  if (given != expected) {
-    char format[16];
-    snprintf(format, sizeof(format), "%s", schema->format);
-    return wudf__set_error(call->error, EINVAL, "function '%s': argument %u has type %s "
-                           "(format '%s'), expected %s (format '%s')", signature->name,
-                           index + 1, given ? wudf__type_name(given) : "unsupported", format,
-                           wudf__type_name(expected), wudf__type_format(expected));
+  char message[512];
+  if (wudf__type_match(signature->text + signature->args[index].start,
+                       signature->args[index].length, schema, message, sizeof(message)) != 0) {
+    char given[256];
+    wudf__type_describe(schema, given, sizeof(given));
+    return wudf__set_error(call->error, EINVAL, "function '%s': argument %u has type %s, "
+                           "expected %s (%s)", signature->name, index + 1, given,
+                           call->udf->arg_types[index], message);
   }
-  int64_t n_buffers = wudf__type_is_variable(expected, NULL) ? 3 : 2;
-  if (array->n_buffers != n_buffers || array->buffers == NULL || array->offset < 0 ||
-      array->length < 0) {
+  char where[128];
+  if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {
     return wudf__set_error(call->error, EINVAL, "function '%s': argument %u is not a "
-                           "valid %s array", signature->name, index + 1,
-                           wudf__type_name(expected));
+                           "well-formed %s array (at '%s': buffer or child counts, offset, "
+                           "length or dictionary)", signature->name, index + 1,
+                           call->udf->arg_types[index], where);
   }
-  if (array->length != rows) {
+  if (array->length != arguments->rows) {
     return wudf__set_error(call->error, EINVAL, "function '%s': argument %u has %" PRId64
                            " rows, argument 1 has %" PRId64, signature->name, index + 1,
-                           array->length, rows);
+                           array->length, arguments->rows);
   }
-  if (rows > 0 && (array->buffers[1] == NULL || (n_buffers == 3 && array->buffers[2] == NULL))) {
-    return wudf__set_error(call->error, EINVAL, "function '%s': argument %u has a null "
-                           "data buffer", signature->name, index + 1);
+  wudf__format_parse(schema->format, &arguments->layouts[index]);
+  arguments->arrays[index] = (struct ArrowArray*)array;
+  arguments->schemas[index] = (struct ArrowSchema*)schema;
+  return 0;
+}
+
+/* Nonzero when row `row` of argument `index` is null at the top level (a
+ * null-type column is all null; unions and run-end encoded columns have no
+ * top-level nulls). */
+static int wudf__argument_null(const struct wudf__arguments* arguments, uint32_t index,
+                               int64_t row) {
+  const struct ArrowArray* a = arguments->arrays[index];
+  uint8_t layout = arguments->layouts[index].layout;
+  if (layout == WUDF__LAYOUT_NULL) return 1;
+  if (!wudf__layout_has_validity(layout) || a->null_count == 0 || a->buffers[0] == NULL) {
+    return 0;
+  }
+  return !wudf__bit_get(a->buffers[0], a->offset + row);
+}
+
+/* Nonzero when some argument may have a null in rows [start, start + count). */
+static int wudf__any_null(const struct wudf__arguments* arguments, int64_t start,
+                          int64_t count) {
+  for (uint32_t i = 0; i < arguments->count; i++) {
+    const struct ArrowArray* a = arguments->arrays[i];
+    uint8_t layout = arguments->layouts[i].layout;
+    if (layout == WUDF__LAYOUT_NULL && count > 0) return 1;
+    if (!wudf__layout_has_validity(layout) || a->null_count == 0 || a->buffers[0] == NULL) {
+      continue;
+    }
+    if (wudf__bits_count(a->buffers[0], a->offset + start, count) != count) return 1;
   }
   return 0;
 }
 
 /* ------------------------------------------------------------------ scalar */
 
-struct wudf__scalar_import {
-  struct wudf__column* column;
-  int64_t start;
-  const int64_t* selection;
-  int64_t rows;
+/* A growable list of segments. */
+struct wudf__segments {
+  struct wudf__segment* items;
+  size_t count;
+  size_t capacity;
 };
 
-static int wudf__import_scalar(struct wudf__call* call, const struct wudf__guest_memory* memory,
-                               uint32_t out, uint32_t out_schema, void* context) {
-  struct wudf__scalar_import* scalar = context;
-  struct wudf__import_target target = {scalar->column, scalar->start, scalar->selection};
-  int status = wudf__import_column(memory, out, out_schema, call->udf->signature.result_type,
-                                   scalar->rows, 0, "result", &target, call->error);
-  if (status != 0) {
-    wudf__error_prefix(call->error, status, "function '%s' returned an invalid result",
-                       call->udf->signature.name);
+/* Appends rows [start, start + count) of `array` (NULL: null rows), merging
+ * with the previous segment when it continues it. 0 or ENOMEM. */
+static int wudf__segments_add(struct wudf__segments* list, const struct ArrowArray* array,
+                              int64_t start, int64_t count) {
+  if (count == 0) return 0;
+  if (list->count > 0) {
+    struct wudf__segment* last = &list->items[list->count - 1];
+    if (last->array == array && (array == NULL || last->start + last->count == start)) {
+      last->count += count;
+      return 0;
+    }
   }
-  return status;
+  if (list->count == list->capacity) {
+    size_t capacity = list->capacity ? 2 * list->capacity : 16;
+    struct wudf__segment* grown = wudf__realloc(list->items, capacity * sizeof(*grown));
+    if (grown == NULL) return ENOMEM;
+    list->items = grown;
+    list->capacity = capacity;
+  }
+  list->items[list->count++] = (struct wudf__segment){array, start, count};
+  return 0;
 }
 
-/* Nonzero when some argument has a null in rows [start, start + count). */
-static int wudf__any_null(const struct wudf__marshal_arg* args, uint32_t arg_count,
-                          int64_t start, int64_t count) {
-  for (uint32_t i = 0; i < arg_count; i++) {
-    const struct ArrowArray* a = args[i].array;
-    if (a->buffers[0] == NULL || a->null_count == 0) continue;
-    if (wudf__bits_count(a->buffers[0], a->offset + start, count) != count) return 1;
+/* The rows of [start, start + count) in which every argument is valid, as
+ * segments of the arguments struct. */
+static int wudf__select_valid(const struct wudf__arguments* arguments, int64_t start,
+                              int64_t count, struct wudf__segments* selected,
+                              int64_t* selected_rows) {
+  selected->count = 0;
+  *selected_rows = 0;
+  for (int64_t row = start; row < start + count; row++) {
+    int valid = 1;
+    for (uint32_t i = 0; valid && i < arguments->count; i++) {
+      if (wudf__argument_null(arguments, i, row)) valid = 0;
+    }
+    if (!valid) continue;
+    if (wudf__segments_add(selected, &arguments->array, row, 1) != 0) return ENOMEM;
+    (*selected_rows)++;
   }
   return 0;
 }
 
-/* Fills `selection` with the rows of [start, start + count) (relative to
- * start) where every argument is valid; returns how many. */
-static int64_t wudf__select_valid(const struct wudf__marshal_arg* args, uint32_t arg_count,
-                                  int64_t start, int64_t count, int64_t* selection) {
-  int64_t selected = 0;
-  for (int64_t row = 0; row < count; row++) {
-    int valid = 1;
-    for (uint32_t i = 0; valid && i < arg_count; i++) {
-      const struct ArrowArray* a = args[i].array;
-      if (a->buffers[0] != NULL && a->null_count != 0 &&
-          !wudf__bit_get(a->buffers[0], a->offset + start + row)) {
-        valid = 0;
-      }
-    }
-    if (valid) selection[selected++] = row;
+/* The guest calls of one scalar function call, and how their results make
+ * up the final column. */
+struct wudf__scalar_parts {
+  struct wudf__result** results; /* one per guest call that ran; segments of
+                                    `output` point into them */
+  size_t count;
+  size_t capacity;
+  struct wudf__segments output;  /* rows of the final column, in order */
+};
+
+static void wudf__scalar_parts_free(struct wudf__scalar_parts* parts) {
+  for (size_t i = 0; i < parts->count; i++) {
+    wudf__result_release(parts->results[i]);
+    wudf__free(parts->results[i]);
   }
-  return selected;
+  wudf__free(parts->results);
+  wudf__free(parts->output.items);
 }
 
-static int wudf__call_scalar(struct wudf__call* call, const struct wudf__marshal_arg* args,
-                             uint32_t arg_count, int64_t total,
-                             const struct wudf_call_options* options, struct ArrowArray* out,
-                             struct ArrowSchema* out_schema) {
+/* Plans the rows `rows` of the arguments into a new gather; stores the
+ * guest size of the plan in `*size` (-1 past 32 bits). */
+static int wudf__plan_rows(struct wudf__call* call, const struct wudf__arguments* arguments,
+                           const struct wudf__segments* rows, struct wudf__gather** gather,
+                           int64_t* size) {
+  int status = wudf__gather_new(&arguments->schema, rows->items, rows->count, gather,
+                                call->error);
+  if (status != 0) return status;
+  *size = wudf__plan_guest_size(wudf__gather_plan(*gather));
+  return 0;
+}
+
+static int wudf__call_scalar(struct wudf__call* call, const struct wudf__arguments* arguments,
+                             struct ArrowArray* out, struct ArrowSchema* out_schema) {
   const struct wudf__signature* signature = &call->udf->signature;
-  struct wudf__column column;
-  int status = wudf__column_init(&column, signature->result_type, total);
-  if (status != 0) return wudf__set_error(call->error, status, "out of memory");
+  const struct wudf_call_options* options = call->options;
+  int64_t total = arguments->rows;
   int64_t max_rows = options->max_rows_per_call > 0 ? options->max_rows_per_call : 1;
-  int64_t* selection = NULL;
-  if (signature->strict && total > 0) {
-    selection = wudf__malloc((size_t)(total < max_rows ? total : max_rows) * sizeof(int64_t));
-    if (selection == NULL) status = wudf__set_error(call->error, ENOMEM, "out of memory");
+  int view = options->result == WUDF_RESULT_VIEW;
+  if (view && total > max_rows) {
+    return wudf__set_error(call->error, ENOTSUP, "function '%s': a zero-copy view needs the "
+                           "result of one guest call, but %" PRId64 " rows exceed "
+                           "max_rows_per_call (%" PRId64 ")", signature->name, total,
+                           max_rows);
   }
-  for (int64_t start = 0; status == 0 && start < total;) {
+  struct wudf__scalar_parts parts;
+  memset(&parts, 0, sizeof(parts));
+  struct wudf__segments rows = {NULL, 0, 0};
+  int status = 0;
+  int64_t start = 0;
+  do {
     int64_t count = total - start < max_rows ? total - start : max_rows;
-    struct wudf__marshal_rows rows;
-    int64_t size;
+    int64_t selected_rows = count, size = -1;
+    struct wudf__gather* gather = NULL;
     for (;;) {
-      rows.start = start;
-      rows.count = count;
-      rows.selection = NULL;
-      if (selection != NULL && wudf__any_null(args, arg_count, start, count)) {
-        rows.count = wudf__select_valid(args, arg_count, start, count, selection);
-        rows.selection = selection;
+      int strict_nulls = signature->strict && wudf__any_null(arguments, start, count);
+      rows.count = 0;
+      if (strict_nulls) {
+        if (view) {
+          status = wudf__set_error(call->error, ENOTSUP, "function '%s': a zero-copy view "
+                                   "cannot hold the null rows of a strict function; its "
+                                   "arguments have nulls", signature->name);
+          break;
+        }
+        status = wudf__select_valid(arguments, start, count, &rows, &selected_rows);
+      } else {
+        selected_rows = count;
+        status = wudf__segments_add(&rows, &arguments->array, start, count);
       }
-      size = wudf__marshal_size(args, arg_count, &rows);
-      if (size >= 0 && size <= options->max_block_bytes) break;
-      if (count == 1) {
-        status = wudf__set_error(call->error, EFBIG, "function '%s': row %" PRId64
-                                 " alone needs more than the %" PRId64 " bytes one call "
-                                 "may pass to the guest", signature->name, start,
+      if (status == ENOMEM) status = wudf__set_error(call->error, ENOMEM, "out of memory");
+      if (status == 0) status = wudf__plan_rows(call, arguments, &rows, &gather, &size);
+      if (status != 0) break;
+      if (size >= 0 && WUDF__BLOCK_HEADER_SIZE + size <= options->max_block_bytes) break;
+      wudf__gather_free(gather);
+      gather = NULL;
+      if (count == 1 || view) {
+        status = wudf__set_error(call->error, EFBIG, "function '%s': %s %" PRId64
+                                 " need more than the %" PRId64 " bytes one call may pass "
+                                 "to the guest", signature->name,
+                                 count == 1 ? "row" : "rows from", start,
                                  options->max_block_bytes);
         break;
       }
       count = (count + 1) / 2;
     }
-    if (status != 0) break;
-    if (rows.selection != NULL) {
-      /* Strict: the rows left out are null. */
-      int64_t next = 0;
-      for (int64_t row = 0; status == 0 && row < count; row++) {
-        if (next < rows.count && selection[next] == row) {
-          next++;
-        } else if (wudf__column_set_null(&column, start + row) != 0) {
+    /* A guest call runs for the selected rows, and once for a result
+     * schema when no row at all has been selected yet. */
+    struct wudf__result* result = NULL;
+    if (status == 0 && (selected_rows > 0 || parts.count == 0)) {
+      if (parts.count == parts.capacity) {
+        size_t capacity = parts.capacity ? 2 * parts.capacity : 4;
+        struct wudf__result** grown = wudf__realloc(parts.results, capacity * sizeof(*grown));
+        if (grown == NULL) {
           status = wudf__set_error(call->error, ENOMEM, "out of memory");
+        } else {
+          parts.results = grown;
+          parts.capacity = capacity;
         }
       }
+      if (status == 0) {
+        result = wudf__calloc(1, sizeof(*result));
+        if (result == NULL) status = wudf__set_error(call->error, ENOMEM, "out of memory");
+      }
+      if (status == 0) {
+        parts.results[parts.count++] = result;
+        status = wudf__run_guest(call, wudf__gather_plan(gather), size, selected_rows, view,
+                                 result);
+      }
     }
-    if (status == 0 && rows.count > 0) {
-      struct wudf__scalar_import context = {&column, start, rows.selection, rows.count};
-      status = wudf__run_guest(call, args, arg_count, &rows, size, wudf__import_scalar,
-                               &context);
+    wudf__gather_free(gather);
+    /* The final column: the guest's rows where selected, nulls elsewhere. */
+    int64_t next = 0; /* row of the guest's result */
+    if (status == 0) {
+      int64_t row = start;
+      for (size_t i = 0; status == 0 && i < rows.count; i++) {
+        const struct wudf__segment* taken = &rows.items[i];
+        status = wudf__segments_add(&parts.output, NULL, 0, taken->start - row);
+        if (status == 0) {
+          status = wudf__segments_add(&parts.output, &result->array, next, taken->count);
+        }
+        next += taken->count;
+        row = taken->start + taken->count;
+      }
+      if (status == 0) status = wudf__segments_add(&parts.output, NULL, 0, start + count - row);
+      if (status != 0) status = wudf__set_error(call->error, ENOMEM, "out of memory");
     }
     start += count;
-  }
-  wudf__free(selection);
+  } while (status == 0 && start < total);
+  wudf__free(rows.items);
+
   if (status == 0) {
-    status = wudf__column_finish(&column, signature->name, out, out_schema);
-    if (status != 0) wudf__set_error(call->error, status, "out of memory");
+    struct wudf__result* first = parts.results[0];
+    int whole = parts.count == 1 && parts.output.count <= 1 &&
+                (parts.output.count == 0 || parts.output.items[0].array == &first->array);
+    if (whole) {
+      /* One guest call gave every row: its result is the column. */
+      *out = first->array;
+      *out_schema = first->schema;
+      first->present = 0;
+    } else {
+      struct wudf__gather* gather = NULL;
+      status = wudf__gather_new(&first->schema, parts.output.items, parts.output.count,
+                                &gather, call->error);
+      if (status == 0) {
+        status = wudf__plan_export(wudf__gather_plan(gather), signature->name, out,
+                                   out_schema, call->error);
+      }
+      wudf__gather_free(gather);
+      if (status != 0) {
+        wudf__error_prefix(call->error, status, "function '%s': assembling the result",
+                           signature->name);
+      }
+    }
   }
-  wudf__column_free(&column);
+  wudf__scalar_parts_free(&parts);
   return status;
 }
 
 /* ------------------------------------------------------------------- batch */
 
-struct wudf__batch_import {
-  struct ArrowArray result;
-  struct ArrowSchema result_schema;
-};
-
-static int wudf__import_batch(struct wudf__call* call, const struct wudf__guest_memory* memory,
-                              uint32_t out, uint32_t out_schema, void* context) {
-  struct wudf__batch_import* batch = context;
-  const struct wudf__signature* signature = &call->udf->signature;
-  uint32_t count = signature->field_count;
-  uint8_t types[WUDF__MAX_FIELDS] = {0};
-  uint32_t children[WUDF__MAX_FIELDS], child_schemas[WUDF__MAX_FIELDS];
-  for (uint32_t i = 0; i < count; i++) types[i] = signature->fields[i].type;
-  int64_t length = 0, offset = 0;
-  int status = wudf__import_struct(memory, out, out_schema, count, types, "result",
-                                   WUDF__MAX_BATCH_ROWS, &length, &offset, children,
-                                   child_schemas, call->error);
-  struct wudf__column columns[WUDF__MAX_FIELDS];
-  struct ArrowArray arrays[WUDF__MAX_FIELDS];
-  struct ArrowSchema schemas[WUDF__MAX_FIELDS];
-  uint32_t built = 0, finished = 0;
-  for (; status == 0 && built < count; built++) {
-    status = wudf__column_init(&columns[built], types[built], length);
-    if (status != 0) {
-      wudf__set_error(call->error, status, "out of memory");
-      break;
-    }
-    char path[64];
-    snprintf(path, sizeof(path), "result.children[%u]", built);
-    struct wudf__import_target target = {&columns[built], 0, NULL};
-    status = wudf__import_column(memory, children[built], 0, types[built], length, offset,
-                                 path, &target, call->error);
+static int wudf__call_batch(struct wudf__call* call, const struct wudf__arguments* arguments,
+                            struct ArrowArray* out, struct ArrowSchema* out_schema) {
+  const struct wudf_call_options* options = call->options;
+  struct wudf__segments rows = {NULL, 0, 0};
+  struct wudf__gather* gather = NULL;
+  int64_t size = -1;
+  int status = wudf__segments_add(&rows, &arguments->array, 0, arguments->rows);
+  if (status != 0) status = wudf__set_error(call->error, ENOMEM, "out of memory");
+  if (status == 0) status = wudf__plan_rows(call, arguments, &rows, &gather, &size);
+  wudf__free(rows.items);
+  if (status == 0 && (size < 0 || WUDF__BLOCK_HEADER_SIZE + size > options->max_block_bytes)) {
+    status = wudf__set_error(call->error, EFBIG, "function '%s': a batch function sees its "
+                             "whole input in one call, and these %" PRId64 " rows need more "
+                             "than the %" PRId64 " bytes one call may pass",
+                             call->udf->signature.name, arguments->rows,
+                             options->max_block_bytes);
   }
-  for (; status == 0 && finished < count; finished++) {
-    status = wudf__column_finish(&columns[finished], signature->fields[finished].name,
-                                 &arrays[finished], &schemas[finished]);
-    if (status != 0) wudf__set_error(call->error, status, "out of memory");
-  }
+  struct wudf__result result;
+  memset(&result, 0, sizeof(result));
   if (status == 0) {
-    status = wudf__struct_finish(length, count, arrays, schemas, &batch->result,
-                                 &batch->result_schema);
-    if (status != 0) wudf__set_error(call->error, status, "out of memory");
+    status = wudf__run_guest(call, wudf__gather_plan(gather), size, -1,
+                             options->result == WUDF_RESULT_VIEW, &result);
   }
-  if (status != 0) {
-    for (uint32_t i = 0; i < finished; i++) {
-      if (arrays[i].release != NULL) arrays[i].release(&arrays[i]);
-      if (schemas[i].release != NULL) schemas[i].release(&schemas[i]);
-    }
-    if (status == EPROTO) {
-      wudf__error_prefix(call->error, status, "function '%s' returned an invalid result",
-                         signature->name);
-    }
-  }
-  for (uint32_t i = 0; i < built && i < count; i++) wudf__column_free(&columns[i]);
-  return status;
-}
-
-static int wudf__call_batch(struct wudf__call* call, const struct wudf__marshal_arg* args,
-                            uint32_t arg_count, int64_t total,
-                            const struct wudf_call_options* options, struct ArrowArray* out,
-                            struct ArrowSchema* out_schema) {
-  struct wudf__marshal_rows rows = {0, total, NULL};
-  int64_t size = wudf__marshal_size(args, arg_count, &rows);
-  if (size < 0 || size > options->max_block_bytes) {
-    return wudf__set_error(call->error, EFBIG, "function '%s': a batch function sees its "
-                           "whole input in one call, and these %" PRId64 " rows need more "
-                           "than the %" PRId64 " bytes one call may pass",
-                           call->udf->signature.name, total, options->max_block_bytes);
-  }
-  struct wudf__batch_import batch;
-  memset(&batch, 0, sizeof(batch));
-  int status = wudf__run_guest(call, args, arg_count, &rows, size, wudf__import_batch, &batch);
-  if (status != 0) {
-    if (batch.result.release != NULL) batch.result.release(&batch.result);
-    if (batch.result_schema.release != NULL) batch.result_schema.release(&batch.result_schema);
-    return status;
-  }
-  *out = batch.result;
-  *out_schema = batch.result_schema;
+  wudf__gather_free(gather);
+  if (status != 0) return status;
+  *out = result.array;
+  *out_schema = result.schema;
   return 0;
 }
 
 /* ----------------------------------------------------------------- entry */
+
+void wudf_call_options_init(struct wudf_call_options* options) {
+  memset(options, 0, sizeof(*options));
+  options->max_rows_per_call = 65536;
+  options->max_block_bytes = (int64_t)64 << 20;
+  options->timeout_ms = WUDF_TIMEOUT_DEFAULT;
+  options->validation = WUDF_VALIDATION_FULL;
+  options->result = WUDF_RESULT_COPY;
+}
 
 static int wudf__call_function(struct wudf_instance* instance, uint32_t function,
                                uint32_t arg_count, const struct ArrowArray* const* arrays,
@@ -677,29 +969,46 @@ static int wudf__call_function(struct wudf_instance* instance, uint32_t function
     options = &defaults;
   }
   struct wudf__call call = {instance, module->udf, &module->udf->functions[function],
-                            options->timeout_ms, error};
+                            options, options->timeout_ms, error};
   const struct wudf__signature* signature = &call.udf->signature;
+  if (options->validation != WUDF_VALIDATION_FULL &&
+      options->validation != WUDF_VALIDATION_STRUCTURE) {
+    return wudf__set_error(error, EINVAL, "unknown validation level %d",
+                           (int)options->validation);
+  }
+  if (options->result != WUDF_RESULT_COPY && options->result != WUDF_RESULT_VIEW) {
+    return wudf__set_error(error, EINVAL, "unknown result mode %d", (int)options->result);
+  }
   if (arg_count != signature->arg_count) {
     return wudf__set_error(error, EINVAL, "function '%s' takes %u arguments, %u given",
                            signature->name, signature->arg_count, arg_count);
   }
-  struct wudf__marshal_arg args[WUDF__MAX_ARGS];
-  for (uint32_t i = 0; i < arg_count; i++) {
-    int status = wudf__check_argument(&call, i, arrays[i], schemas[i], rows);
-    if (status != 0) return status;
-    args[i].type = signature->arg_types[i];
-    args[i].array = arrays[i];
+  struct wudf__arguments* arguments = wudf__malloc(sizeof(*arguments));
+  if (arguments == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  arguments->count = arg_count;
+  wudf__arguments_init(arguments, rows);
+  int status = 0;
+  for (uint32_t i = 0; status == 0 && i < arg_count; i++) {
+    status = wudf__check_argument(&call, i, arrays[i], schemas[i], arguments);
   }
-  if (instance->broken) {
-    return wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
-                           "by an earlier trap; create a new instance", signature->name);
+  if (status == 0 && (atomic_load(&instance->view_state) & WUDF__PINNED)) {
+    status = wudf__set_error(error, EBUSY, "function '%s': a zero-copy result view of this "
+                             "instance's memory is still alive; release it first",
+                             signature->name);
   }
-  int status = wudf__instance_prepare(&call);
-  if (status != 0) return status;
-  if (signature->kind == WUDF__KIND_BATCH) {
-    return wudf__call_batch(&call, args, arg_count, rows, options, out, out_schema);
+  if (status == 0 && instance->broken) {
+    status = wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
+                             "by an earlier trap; create a new instance", signature->name);
   }
-  return wudf__call_scalar(&call, args, arg_count, rows, options, out, out_schema);
+  if (status == 0) status = wudf__instance_prepare(&call);
+  if (status == 0) status = wudf__release_pending_result(&call);
+  if (status == 0) {
+    status = signature->kind == WUDF__KIND_BATCH
+                 ? wudf__call_batch(&call, arguments, out, out_schema)
+                 : wudf__call_scalar(&call, arguments, out, out_schema);
+  }
+  wudf__free(arguments);
+  return status;
 }
 
 int wudf_function_call(struct wudf_instance* instance, uint32_t function,
