@@ -574,6 +574,10 @@ struct wudf__arguments {
   struct wudf__format layouts[WUDF__MAX_ARGS];
   struct ArrowArray* arrays[WUDF__MAX_ARGS];
   struct ArrowSchema* schemas[WUDF__MAX_ARGS];
+  /* Shallow copies of the caller's schemas, renamed "arg0", "arg1", ... as
+   * docs/abi.md promises the guest. */
+  struct ArrowSchema renamed[WUDF__MAX_ARGS];
+  char names[WUDF__MAX_ARGS][8];
   const void* no_buffers[1];
   struct ArrowArray array;
   struct ArrowSchema schema;
@@ -668,7 +672,10 @@ static int wudf__check_argument(const struct wudf__call* call, uint32_t index,
   }
   wudf__format_parse(schema->format, &arguments->layouts[index]);
   arguments->arrays[index] = (struct ArrowArray*)array;
-  arguments->schemas[index] = (struct ArrowSchema*)schema;
+  snprintf(arguments->names[index], sizeof(arguments->names[index]), "arg%u", index);
+  arguments->renamed[index] = *schema;
+  arguments->renamed[index].name = arguments->names[index];
+  arguments->schemas[index] = &arguments->renamed[index];
   return 0;
 }
 
