@@ -119,18 +119,30 @@ struct wudf__guest_placement {
   uint32_t array;        /* guest offset of the root struct ArrowArray */
   uint32_t schema;       /* of the root struct ArrowSchema */
   uint32_t struct_count; /* ArrowArray + ArrowSchema structs written */
+  uint32_t size;         /* bytes written from `at`: wudf__plan_guest_size */
 };
 
-/* Bytes the guest copy of `plan` needs (structs, pointer arrays, strings,
- * buffers, each 8-byte aligned), or -1 past 2^32 - 1. */
+/* Room the guest copy keeps for the root's name: a rename longer than this
+ * (and longer than the source root's name) is cut. */
+#define WUDF__PLAN_MAX_NAME 64
+
+/* Bytes the guest copy of `plan` needs, or -1 past 2^32 - 1. The tree
+ * (structs, pointer arrays, strings and metadata 8-byte aligned; buffers
+ * 64-byte aligned in guest memory) starts at the first 64-byte boundary at
+ * or after `at`; the size counts the worst case of that padding (63 bytes)
+ * so it depends neither on `at` nor on the rename of the root. */
 int64_t wudf__plan_guest_size(const struct wudf__plan* plan);
 
 /*
- * Writes the plan as wasm32 structs into guest memory at `at` (8-byte
- * aligned, with wudf__plan_guest_size bytes checked by the caller). Every
- * array struct gets release = `array_release` and every schema struct
- * release = `schema_release` (function table indices) and private_data =
- * `private_data`. `name` renames the root unless NULL.
+ * Writes the plan as wasm32 structs into guest memory at `at` (any
+ * alignment, with wudf__plan_guest_size bytes checked by the caller); all
+ * of those bytes are written (padding zeroed). Every array struct gets
+ * release = `array_release` and every schema struct release =
+ * `schema_release` (function table indices) and private_data =
+ * `private_data`. `name` renames the root unless NULL (cut to
+ * WUDF__PLAN_MAX_NAME bytes, or to the source root name's length if that
+ * is longer). The size and the writes come from one layout walk run twice
+ * (dry, then real), so they cannot disagree.
  */
 void wudf__plan_guest_write(const struct wudf__plan* plan, const char* name,
                             const struct wudf__guest_memory* memory, uint32_t at,
