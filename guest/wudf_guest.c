@@ -4,16 +4,26 @@
  *
  * It provides the exports the ABI requires (allocation, the release
  * callbacks of inputs, release of outputs, the error message), checks the
- * inputs of each call against the function's signature, gives the function
- * views of its arguments and builders for its result, moves the result into
- * the host's output slots with a release callback of its own, and releases
- * the inputs -- with their real release callbacks -- after every call.
+ * inputs of each call against the function's signature and gives the
+ * function views of them as trees (struct wudf_input), builds the result as
+ * a tree of builders made from the declared result type (struct
+ * wudf_output), moves the finished result into the host's output slots with
+ * release callbacks of its own, and releases the inputs -- with their real
+ * release callbacks -- after every call. Types are read with the type
+ * language of src/udf/signature.c and the layout table of
+ * src/arrow/format.c, both compiled into the SDK.
+ *
+ * The SDK never trusts itself into undefined behaviour: every size is
+ * computed with overflow checks, every allocation is checked (a failure
+ * fails the call with "out of memory"), and every buffer an output owns is
+ * freed by the release callback of the array it ends up in.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/arrow/format.h"
 #include "../src/udf/signature.h"
 #include "wasmudf/guest.h"
 
@@ -27,22 +37,33 @@ struct wudf__block_header {
 };
 #define WUDF__BLOCK_MAGIC 0x46445557u
 
+/* The largest buffer the SDK allocates (wasm32 memory is 4 GiB at most). */
+#define WUDF__MAX_BYTES ((uint64_t)INT32_MAX)
+/* The most rows one output node can have. */
+#define WUDF__MAX_ROWS ((int64_t)1 << 31)
+
 /* ------------------------------------------------------------ allocation */
 
+/* Allocates `size` bytes (a power-of-two `align` up to 64) for the host;
+ * returns the offset or 0. */
 WUDF__EXPORT(wudf_abi_version) int32_t wudf_abi_version(void) { return WUDF__ABI_VERSION; }
 
+/* Allocates a block for the host (docs/abi.md, section 1); 0 on failure. */
 WUDF__EXPORT(wudf_alloc) int32_t wudf_alloc(int32_t size, int32_t align) {
   if (size <= 0 || align <= 0 || align > 64 || (align & (align - 1)) != 0) return 0;
   size_t rounded = ((size_t)size + 63) & ~(size_t)63;
   return (int32_t)(uintptr_t)aligned_alloc(64, rounded);
 }
 
+/* Frees a block of wudf_alloc; 0 is a no-op. */
 WUDF__EXPORT(wudf_free) void wudf_free(int32_t pointer) {
   free((void*)(uintptr_t)pointer);
 }
 
 /* ----------------------------------------------------- input release */
 
+/* Drops one reference to an input block; frees it at the last. A damaged
+ * header is a bug of the host or of the guest: trap. */
 static void wudf__block_drop(void* block) {
   struct wudf__block_header* header = block;
   if (header->magic != WUDF__BLOCK_MAGIC || header->live == 0) abort();
@@ -52,6 +73,8 @@ static void wudf__block_drop(void* block) {
   }
 }
 
+/* The release callback of every input ArrowSchema: releases what is left
+ * of its children and dictionary, then drops its block reference. */
 static void wudf__input_schema_release(struct ArrowSchema* schema) {
   for (int64_t i = 0; i < schema->n_children; i++) {
     struct ArrowSchema* child = schema->children[i];
@@ -65,6 +88,7 @@ static void wudf__input_schema_release(struct ArrowSchema* schema) {
   wudf__block_drop(block);
 }
 
+/* The release callback of every input ArrowArray, as for schemas. */
 static void wudf__input_array_release(struct ArrowArray* array) {
   for (int64_t i = 0; i < array->n_children; i++) {
     struct ArrowArray* child = array->children[i];
@@ -78,19 +102,23 @@ static void wudf__input_array_release(struct ArrowArray* array) {
   wudf__block_drop(block);
 }
 
+/* The table index of the input array release callback. */
 WUDF__EXPORT(wudf_input_array_release) int32_t wudf_input_array_release(void) {
   return (int32_t)(uintptr_t)&wudf__input_array_release;
 }
 
+/* The table index of the input schema release callback. */
 WUDF__EXPORT(wudf_input_schema_release) int32_t wudf_input_schema_release(void) {
   return (int32_t)(uintptr_t)&wudf__input_schema_release;
 }
 
+/* Releases the guest ArrowArray at `pointer` unless it is released. */
 WUDF__EXPORT(wudf_release_array) void wudf_release_array(int32_t pointer) {
   struct ArrowArray* array = (struct ArrowArray*)(uintptr_t)pointer;
   if (array != NULL && array->release != NULL) array->release(array);
 }
 
+/* Releases the guest ArrowSchema at `pointer` unless it is released. */
 WUDF__EXPORT(wudf_release_schema) void wudf_release_schema(int32_t pointer) {
   struct ArrowSchema* schema = (struct ArrowSchema*)(uintptr_t)pointer;
   if (schema != NULL && schema->release != NULL) schema->release(schema);
@@ -101,6 +129,7 @@ WUDF__EXPORT(wudf_release_schema) void wudf_release_schema(int32_t pointer) {
 static char wudf__message[1024];
 static int wudf__message_set;
 
+/* The message of the last failed call, or 0. */
 WUDF__EXPORT(wudf_error_message) int32_t wudf_error_message(void) {
   return wudf__message_set ? (int32_t)(uintptr_t)wudf__message : 0;
 }
@@ -114,23 +143,24 @@ int wudf_error(const char* format, ...) {
   return 1;
 }
 
-/* ------------------------------------------------------------------ output */
+/* -------------------------------------------------------- checked sizes */
 
-static int wudf__output_fail(wudf_output* out) {
-  out->failed = 1;
-  return -1;
+/* Stores count * width in *bytes when both are non-negative and the
+ * product is at most WUDF__MAX_BYTES; returns 0, or -1 otherwise. */
+static int wudf__bytes(int64_t count, int64_t width, size_t* bytes) {
+  uint64_t product;
+  if (count < 0 || width < 0 ||
+      __builtin_mul_overflow((uint64_t)count, (uint64_t)width, &product) ||
+      product > WUDF__MAX_BYTES) {
+    return -1;
+  }
+  *bytes = (size_t)product;
+  return 0;
 }
 
-static size_t wudf__value_bytes(const wudf_output* out, int64_t rows) {
-  unsigned bits = wudf__type_bit_width((uint8_t)out->type);
-  if (bits == 1) return (size_t)((rows + 7) / 8);
-  if (bits != 0) return (size_t)rows * (bits / 8);
-  int large = 0;
-  wudf__type_is_variable((uint8_t)out->type, &large);
-  return (size_t)(rows + 1) * (large ? 8 : 4);
-}
-
-/* Grows a buffer of `old_bytes` to `new_bytes`, zeroing the new part. */
+/* Grows the allocation at *buffer from `old_bytes` to `new_bytes` (both at
+ * most WUDF__MAX_BYTES), zeroing the new part. Returns 0 or -1 (buffer
+ * untouched). */
 static int wudf__grow(void** buffer, size_t old_bytes, size_t new_bytes) {
   if (*buffer == NULL) old_bytes = 0;
   void* grown = realloc(*buffer, new_bytes == 0 ? 1 : new_bytes);
@@ -140,21 +170,490 @@ static int wudf__grow(void** buffer, size_t old_bytes, size_t new_bytes) {
   return 0;
 }
 
+/* ------------------------------------------------------------ type codes */
+
+/* The SDK's type code of a format string whose layout `layout` describes. */
+static wudf_type wudf__type_code(const char* format, const struct wudf__format* layout) {
+  switch (layout->layout) {
+    case WUDF__LAYOUT_NULL: return WUDF_NULL;
+    case WUDF__LAYOUT_BOOL: return WUDF_BOOL;
+    case WUDF__LAYOUT_BINARY: return layout->utf8 ? WUDF_UTF8 : WUDF_BINARY;
+    case WUDF__LAYOUT_LARGE_BINARY: return layout->utf8 ? WUDF_LARGE_UTF8 : WUDF_LARGE_BINARY;
+    case WUDF__LAYOUT_VIEW: return layout->utf8 ? WUDF_UTF8_VIEW : WUDF_BINARY_VIEW;
+    case WUDF__LAYOUT_LIST: return WUDF_LIST;
+    case WUDF__LAYOUT_LARGE_LIST: return WUDF_LARGE_LIST;
+    case WUDF__LAYOUT_LIST_VIEW: return WUDF_LIST_VIEW;
+    case WUDF__LAYOUT_LARGE_LIST_VIEW: return WUDF_LARGE_LIST_VIEW;
+    case WUDF__LAYOUT_FIXED_LIST: return WUDF_FIXED_SIZE_LIST;
+    case WUDF__LAYOUT_STRUCT: return WUDF_STRUCT;
+    case WUDF__LAYOUT_MAP: return WUDF_MAP;
+    case WUDF__LAYOUT_SPARSE_UNION: return WUDF_SPARSE_UNION;
+    case WUDF__LAYOUT_DENSE_UNION: return WUDF_DENSE_UNION;
+    case WUDF__LAYOUT_RUN_END: return WUDF_RUN_END_ENCODED;
+    default: break;
+  }
+  /* Fixed-width: the format's first characters tell the logical type. */
+  switch (format[0]) {
+    case 'c': return WUDF_INT8;
+    case 'C': return WUDF_UINT8;
+    case 's': return WUDF_INT16;
+    case 'S': return WUDF_UINT16;
+    case 'i': return WUDF_INT32;
+    case 'I': return WUDF_UINT32;
+    case 'l': return WUDF_INT64;
+    case 'L': return WUDF_UINT64;
+    case 'e': return WUDF_FLOAT16;
+    case 'f': return WUDF_FLOAT32;
+    case 'g': return WUDF_FLOAT64;
+    case 'w': return WUDF_FIXED_SIZE_BINARY;
+    case 'd':
+      switch (layout->byte_width) {
+        case 4: return WUDF_DECIMAL32;
+        case 8: return WUDF_DECIMAL64;
+        case 32: return WUDF_DECIMAL256;
+        default: return WUDF_DECIMAL128;
+      }
+    default: break;
+  }
+  /* Temporal formats "t..". */
+  switch (format[1]) {
+    case 'd': return format[2] == 'D' ? WUDF_DATE32 : WUDF_DATE64;
+    case 't': return layout->byte_width == 4 ? WUDF_TIME32 : WUDF_TIME64;
+    case 's': return WUDF_TIMESTAMP;
+    case 'D': return WUDF_DURATION;
+    default: break;
+  }
+  switch (format[2]) {
+    case 'M': return WUDF_INTERVAL_MONTHS;
+    case 'D': return WUDF_INTERVAL_DAY_TIME;
+    default: return WUDF_INTERVAL_MONTH_DAY_NANO;
+  }
+}
+
+/* The SDK's time unit of a layout's unit. */
+static wudf_time_unit wudf__unit(uint8_t unit) {
+  switch (unit) {
+    case WUDF__UNIT_S: return WUDF_SECOND;
+    case WUDF__UNIT_MS: return WUDF_MILLISECOND;
+    case WUDF__UNIT_US: return WUDF_MICROSECOND;
+    case WUDF__UNIT_NS: return WUDF_NANOSECOND;
+    default: return WUDF_UNIT_NONE;
+  }
+}
+
+/* ------------------------------------------------------------------ inputs */
+
+/* The input views of the current call: one pool, reused call after call
+ * (it only grows, to the largest tree seen). */
+static wudf_input* wudf__input_pool;
+static size_t wudf__input_pool_capacity;
+
+/* Counts the nodes of a schema tree (children and dictionaries included),
+ * adding to *count; -1 when deeper than WUDF__MAX_DEPTH. */
+static int wudf__count_nodes(const struct ArrowSchema* schema, int depth, size_t* count) {
+  if (depth > WUDF__MAX_DEPTH) return -1;
+  *count += 1;
+  for (int64_t i = 0; i < schema->n_children; i++) {
+    if (wudf__count_nodes(schema->children[i], depth + 1, count) != 0) return -1;
+  }
+  if (schema->dictionary != NULL) {
+    return wudf__count_nodes(schema->dictionary, depth + 1, count);
+  }
+  return 0;
+}
+
+/* Fills view `in` of `array` (described by `schema`). `fold` is the offset
+ * of the enclosing struct or sparse union added to the array's own (0
+ * otherwise) and `length` the rows of the view. Children and the
+ * dictionary take views from the pool at *next. Returns 0, or -1 if the
+ * array does not have the layout of its format. */
+static int wudf__input_init(wudf_input* in, const struct ArrowArray* array,
+                            const struct ArrowSchema* schema, int64_t fold, int64_t length,
+                            size_t* next) {
+  struct wudf__format layout;
+  if (wudf__format_parse(schema->format, &layout) != 0) return -1;
+  int64_t required_buffers = layout.n_buffers;
+  if (array->n_children != schema->n_children || array->n_buffers < required_buffers ||
+      (schema->dictionary == NULL) != (array->dictionary == NULL) ||
+      (array->n_children > 0 && array->children == NULL) ||
+      (array->n_buffers > 0 && array->buffers == NULL)) {
+    return -1;
+  }
+  memset(in, 0, sizeof(*in));
+  in->type = wudf__type_code(schema->format, &layout);
+  in->length = length;
+  in->offset = array->offset + fold;
+  in->null_count = fold == 0 || array->null_count == 0 ? array->null_count : -1;
+  in->array = array;
+  in->schema = schema;
+  in->name = schema->name != NULL ? schema->name : "";
+  in->unit = wudf__unit(layout.unit);
+  in->timezone = in->type == WUDF_TIMESTAMP ? layout.timezone : NULL;
+  in->precision = layout.precision;
+  in->scale = layout.scale;
+  in->byte_width = (int32_t)layout.byte_width;
+  in->list_size = layout.list_size;
+  memset(in->union_child, 0xff, sizeof(in->union_child));
+  const void* const* buffers = array->buffers;
+  switch (layout.layout) {
+    case WUDF__LAYOUT_SPARSE_UNION:
+    case WUDF__LAYOUT_DENSE_UNION:
+      in->type_ids = buffers[0];
+      if (layout.layout == WUDF__LAYOUT_DENSE_UNION) in->values = buffers[1];
+      for (int32_t i = 0; i < layout.type_id_count; i++) {
+        in->union_child[(uint8_t)layout.type_ids[i] & 127u] = (int8_t)i;
+      }
+      break;
+    case WUDF__LAYOUT_NULL:
+    case WUDF__LAYOUT_RUN_END:
+      break;
+    default:
+      if (array->null_count != 0) in->validity = buffers[0];
+      if (array->n_buffers > 1) in->values = buffers[1];
+      if (array->n_buffers > 2) in->data = buffers[2];
+      if (layout.layout == WUDF__LAYOUT_LIST_VIEW ||
+          layout.layout == WUDF__LAYOUT_LARGE_LIST_VIEW) {
+        in->sizes = buffers[2];
+      }
+      if (layout.layout == WUDF__LAYOUT_VIEW) {
+        in->variadic_count = array->n_buffers - 3;
+        in->variadic = (const uint8_t* const*)(buffers + 2);
+      }
+      break;
+  }
+  /* Struct fields and sparse union members have their parent's rows. */
+  int folds = layout.layout == WUDF__LAYOUT_STRUCT ||
+              layout.layout == WUDF__LAYOUT_SPARSE_UNION;
+  if (array->n_children > 0) {
+    wudf_input* children = &wudf__input_pool[*next];
+    *next += (size_t)array->n_children;
+    in->n_children = (int)array->n_children;
+    in->children = children;
+    for (int64_t i = 0; i < array->n_children; i++) {
+      const struct ArrowArray* child = array->children[i];
+      if (child == NULL || schema->children[i] == NULL) return -1;
+      if (wudf__input_init(&children[i], child, schema->children[i], folds ? in->offset : 0,
+                           folds ? length : child->length, next) != 0) {
+        return -1;
+      }
+    }
+  }
+  if (array->dictionary != NULL) {
+    wudf_input* dictionary = &wudf__input_pool[(*next)++];
+    in->is_dictionary = true;
+    in->dictionary = dictionary;
+    if (wudf__input_init(dictionary, array->dictionary, schema->dictionary, 0,
+                         array->dictionary->length, next) != 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Checks the arguments of a call against the signature and fills their
+ * views. Returns 0 or a nonzero code with the error message set. */
+static int wudf__bind_args(const struct wudf__signature* signature,
+                           struct ArrowArray* args, struct ArrowSchema* args_schema,
+                           wudf_args* view) {
+  if (args == NULL || args_schema == NULL || args->release == NULL ||
+      args_schema->release == NULL) {
+    return wudf_error("%s: no arguments were passed", signature->name);
+  }
+  if (args_schema->format == NULL || strcmp(args_schema->format, "+s") != 0 ||
+      args->n_children != (int64_t)signature->arg_count ||
+      args_schema->n_children != (int64_t)signature->arg_count) {
+    return wudf_error("%s: expected a struct of %u arguments", signature->name,
+                      signature->arg_count);
+  }
+  size_t count = signature->arg_count;
+  for (uint32_t i = 0; i < signature->arg_count; i++) {
+    char message[256];
+    const struct wudf__span* span = &signature->args[i];
+    if (wudf__type_match(signature->text + span->start, span->length,
+                         args_schema->children[i], message, sizeof(message)) != 0) {
+      return wudf_error("%s: argument %u: %s", signature->name, i + 1, message);
+    }
+    if (args->children[i]->length != args->length) {
+      return wudf_error("%s: argument %u has %lld rows, the call %lld", signature->name,
+                        i + 1, (long long)args->children[i]->length,
+                        (long long)args->length);
+    }
+    size_t nodes = 0;
+    if (wudf__count_nodes(args_schema->children[i], 1, &nodes) != 0) {
+      return wudf_error("%s: argument %u is nested too deeply", signature->name, i + 1);
+    }
+    count += nodes - 1;
+  }
+  if (count > wudf__input_pool_capacity) {
+    size_t bytes;
+    if (wudf__bytes((int64_t)count, (int64_t)sizeof(wudf_input), &bytes) != 0) {
+      return wudf_error("%s: out of memory", signature->name);
+    }
+    wudf_input* grown = realloc(wudf__input_pool, bytes);
+    if (grown == NULL) return wudf_error("%s: out of memory", signature->name);
+    wudf__input_pool = grown;
+    wudf__input_pool_capacity = count;
+  }
+  size_t next = signature->arg_count;
+  for (uint32_t i = 0; i < signature->arg_count; i++) {
+    if (wudf__input_init(&wudf__input_pool[i], args->children[i], args_schema->children[i],
+                         0, args->length, &next) != 0) {
+      return wudf_error("%s: argument %u does not have the layout of its type",
+                        signature->name, i + 1);
+    }
+  }
+  view->length = args->length;
+  view->count = (int)signature->arg_count;
+  view->inputs = wudf__input_pool;
+  return 0;
+}
+
+/* Reads run end `index` of a run-end encoded array's run ends. */
+static int64_t wudf__run_end(const wudf_input* ends, int64_t index) {
+  int64_t i = ends->offset + index;
+  switch (ends->type) {
+    case WUDF_INT16: return ((const int16_t*)ends->values)[i];
+    case WUDF_INT32: return ((const int32_t*)ends->values)[i];
+    default: return ((const int64_t*)ends->values)[i];
+  }
+}
+
+int64_t wudf_ree_physical(const wudf_input* in, int64_t row) {
+  const wudf_input* ends = &in->children[0];
+  int64_t position = in->offset + row;
+  int64_t low = 0, high = ends->length;
+  /* The first run whose end is past the position. */
+  while (low < high) {
+    int64_t middle = low + (high - low) / 2;
+    if (wudf__run_end(ends, middle) > position) {
+      high = middle;
+    } else {
+      low = middle + 1;
+    }
+  }
+  return low;
+}
+
+/* ---------------------------------------------------------------- decimals */
+
+/* Sets limbs[0 .. count) to the sign extension of `value`. */
+static void wudf__limbs_from_int64(uint64_t* limbs, int count, int64_t value) {
+  limbs[0] = (uint64_t)value;
+  for (int i = 1; i < count; i++) limbs[i] = value < 0 ? UINT64_MAX : 0;
+}
+
+/* Whether the limbs hold an int64 (every upper limb extends limb 0's sign). */
+static bool wudf__limbs_to_int64(const uint64_t* limbs, int count, int64_t* out) {
+  uint64_t extension = (int64_t)limbs[0] < 0 ? UINT64_MAX : 0;
+  for (int i = 1; i < count; i++) {
+    if (limbs[i] != extension) return false;
+  }
+  *out = (int64_t)limbs[0];
+  return true;
+}
+
+/* Negates the two's complement integer in limbs[0 .. count). */
+static void wudf__limbs_negate(uint64_t* limbs, int count) {
+  uint64_t carry = 1;
+  for (int i = 0; i < count; i++) {
+    limbs[i] = ~limbs[i] + carry;
+    carry = carry != 0 && limbs[i] == 0;
+  }
+}
+
+/* Divides the unsigned integer in limbs[0 .. count) by 10 in place and
+ * returns the remainder. */
+static unsigned wudf__limbs_divide_10(uint64_t* limbs, int count) {
+  uint64_t remainder = 0;
+  for (int i = count - 1; i >= 0; i--) {
+    uint64_t high = (remainder << 32) | (limbs[i] >> 32);
+    uint64_t high_quotient = high / 10;
+    remainder = high % 10;
+    uint64_t low = (remainder << 32) | (limbs[i] & 0xffffffffu);
+    uint64_t low_quotient = low / 10;
+    remainder = low % 10;
+    limbs[i] = (high_quotient << 32) | low_quotient;
+  }
+  return (unsigned)remainder;
+}
+
+/* Formats the signed integer in limbs[0 .. count) scaled by `scale` into
+ * `out` (see wudf_decimal128_format). */
+static size_t wudf__limbs_format(const uint64_t* value, int count, int32_t scale, char* out,
+                                 size_t size) {
+  uint64_t limbs[4];
+  memcpy(limbs, value, (size_t)count * sizeof(uint64_t));
+  bool negative = (int64_t)limbs[count - 1] < 0;
+  if (negative) wudf__limbs_negate(limbs, count);
+  char digits[80]; /* 2^256 has 78 decimal digits */
+  int digit_count = 0;
+  do {
+    digits[digit_count++] = (char)('0' + wudf__limbs_divide_10(limbs, count));
+    bool zero = true;
+    for (int i = 0; i < count; i++) zero = zero && limbs[i] == 0;
+    if (zero) break;
+  } while (digit_count < (int)sizeof(digits));
+  size_t used = 0;
+#define WUDF__PUT(c)                          \
+  do {                                        \
+    if (used + 1 < size) out[used] = (c);     \
+    used++;                                   \
+  } while (0)
+  if (negative) WUDF__PUT('-');
+  if (scale <= 0) {
+    for (int i = digit_count - 1; i >= 0; i--) WUDF__PUT(digits[i]);
+    for (int64_t i = 0; i < -(int64_t)scale; i++) WUDF__PUT('0');
+  } else {
+    if (digit_count <= scale) {
+      WUDF__PUT('0');
+      WUDF__PUT('.');
+      for (int64_t i = digit_count; i < scale; i++) WUDF__PUT('0');
+      for (int i = digit_count - 1; i >= 0; i--) WUDF__PUT(digits[i]);
+    } else {
+      for (int i = digit_count - 1; i >= 0; i--) {
+        WUDF__PUT(digits[i]);
+        if (i == scale) WUDF__PUT('.');
+      }
+    }
+  }
+#undef WUDF__PUT
+  if (size > 0) out[used < size ? used : size - 1] = '\0';
+  return used;
+}
+
+wudf_decimal128 wudf_decimal128_from_int64(int64_t value) {
+  wudf_decimal128 result;
+  wudf__limbs_from_int64(result.limbs, 2, value);
+  return result;
+}
+
+wudf_decimal256 wudf_decimal256_from_int64(int64_t value) {
+  wudf_decimal256 result;
+  wudf__limbs_from_int64(result.limbs, 4, value);
+  return result;
+}
+
+bool wudf_decimal128_to_int64(wudf_decimal128 value, int64_t* out) {
+  return wudf__limbs_to_int64(value.limbs, 2, out);
+}
+
+bool wudf_decimal256_to_int64(wudf_decimal256 value, int64_t* out) {
+  return wudf__limbs_to_int64(value.limbs, 4, out);
+}
+
+wudf_decimal128 wudf_decimal128_negate(wudf_decimal128 value) {
+  wudf__limbs_negate(value.limbs, 2);
+  return value;
+}
+
+wudf_decimal256 wudf_decimal256_negate(wudf_decimal256 value) {
+  wudf__limbs_negate(value.limbs, 4);
+  return value;
+}
+
+size_t wudf_decimal128_format(wudf_decimal128 value, int32_t scale, char* out, size_t size) {
+  return wudf__limbs_format(value.limbs, 2, scale, out, size);
+}
+
+size_t wudf_decimal256_format(wudf_decimal256 value, int32_t scale, char* out, size_t size) {
+  return wudf__limbs_format(value.limbs, 4, scale, out, size);
+}
+
+/* ------------------------------------------------------------------ output */
+
+/* How an output node stores its rows (wudf_output.builder). */
+enum wudf__builder {
+  WUDF__BUILD_UNSUPPORTED = 0, /* unions, run-end encoded, list views */
+  WUDF__BUILD_NULL,            /* no buffers */
+  WUDF__BUILD_BOOL,            /* validity, bits */
+  WUDF__BUILD_FIXED,           /* validity, byte_width bytes per row */
+  WUDF__BUILD_STRING,          /* validity, int32 offsets, data; in row order */
+  WUDF__BUILD_LARGE_STRING,    /* validity, int64 offsets, data; in row order */
+  WUDF__BUILD_VIEW,            /* validity, 16-byte views, one data buffer */
+  WUDF__BUILD_LIST,            /* validity, int32 offsets, one child; in order */
+  WUDF__BUILD_LARGE_LIST,      /* validity, int64 offsets, one child; in order */
+  WUDF__BUILD_FIXED_LIST,      /* validity, one child of list_size per row */
+  WUDF__BUILD_STRUCT           /* validity, children with the struct's rows */
+};
+
+/* Whether rows of the builder must be set in order (offsets). */
+static bool wudf__ordered(const wudf_output* out) {
+  return out->builder == WUDF__BUILD_STRING || out->builder == WUDF__BUILD_LARGE_STRING ||
+         out->builder == WUDF__BUILD_LIST || out->builder == WUDF__BUILD_LARGE_LIST;
+}
+
+/* Whether the builder's offsets are 64-bit. */
+static bool wudf__large(const wudf_output* out) {
+  return out->builder == WUDF__BUILD_LARGE_STRING || out->builder == WUDF__BUILD_LARGE_LIST;
+}
+
+/* Marks the output failed, keeping the first reason; returns -1. */
+static int wudf__fail(wudf_output* out, const char* reason) {
+  if (!out->failed) out->failure = reason;
+  out->failed = 1;
+  return -1;
+}
+
+/* Whether an argument was moved into the output. */
+static bool wudf__taken(const wudf_output* out) { return out->taken.release != NULL; }
+
+/* Bytes of the values buffer for `rows` rows; 0 or -1 (too large). */
+static int wudf__value_bytes(const wudf_output* out, int64_t rows, size_t* bytes) {
+  switch (out->builder) {
+    case WUDF__BUILD_BOOL: return wudf__bytes((rows + 7) / 8, 1, bytes);
+    case WUDF__BUILD_FIXED: return wudf__bytes(rows, out->byte_width, bytes);
+    case WUDF__BUILD_STRING:
+    case WUDF__BUILD_LIST: return wudf__bytes(rows + 1, 4, bytes);
+    case WUDF__BUILD_LARGE_STRING:
+    case WUDF__BUILD_LARGE_LIST: return wudf__bytes(rows + 1, 8, bytes);
+    case WUDF__BUILD_VIEW: return wudf__bytes(rows, 16, bytes);
+    default: *bytes = 0; return 0;
+  }
+}
+
+/* The end offset of row `row - 1` (offsets entry `row`) of an ordered
+ * builder. */
+static int64_t wudf__offset_at(const wudf_output* out, int64_t row) {
+  return wudf__large(out) ? ((const int64_t*)out->values)[row]
+                          : ((const int32_t*)out->values)[row];
+}
+
+/* Sets offsets entry `row` of an ordered builder (the value fits). */
+static void wudf__set_offset(wudf_output* out, int64_t row, int64_t value) {
+  if (wudf__large(out)) {
+    ((int64_t*)out->values)[row] = value;
+  } else {
+    ((int32_t*)out->values)[row] = (int32_t)value;
+  }
+}
+
 int wudf_output_reserve(wudf_output* out, int64_t rows) {
   if (out->failed) return -1;
+  if (wudf__taken(out)) return wudf__fail(out, "the output was replaced by a moved argument");
+  if (out->builder == WUDF__BUILD_UNSUPPORTED) {
+    if (rows <= 0) return 0;
+    return wudf__fail(out, "results of this type cannot be built (unions, run-end encoded "
+                           "and list views can only be moved from an argument with "
+                           "wudf_output_take_input)");
+  }
   if (rows <= out->capacity) return 0;
-  if (rows > ((int64_t)1 << 31)) return wudf__output_fail(out);
+  if (rows > WUDF__MAX_ROWS) return wudf__fail(out, "more than 2^31 rows");
   int64_t capacity = out->capacity < 64 ? 64 : out->capacity;
   while (capacity < rows) capacity *= 2;
-  if (wudf__grow(&out->values, wudf__value_bytes(out, out->capacity),
-                 wudf__value_bytes(out, capacity)) != 0) {
-    return wudf__output_fail(out);
+  if (capacity > WUDF__MAX_ROWS) capacity = WUDF__MAX_ROWS;
+  size_t old_bytes, new_bytes;
+  if (wudf__value_bytes(out, out->capacity, &old_bytes) != 0 ||
+      wudf__value_bytes(out, capacity, &new_bytes) != 0) {
+    return wudf__fail(out, "out of memory");
+  }
+  if (new_bytes > 0 && wudf__grow(&out->values, old_bytes, new_bytes) != 0) {
+    return wudf__fail(out, "out of memory");
   }
   if (out->validity != NULL) {
-    size_t old_bytes = (size_t)(out->capacity + 7) / 8;
-    size_t new_bytes = (size_t)(capacity + 7) / 8;
-    if (wudf__grow((void**)&out->validity, old_bytes, new_bytes) != 0) {
-      return wudf__output_fail(out);
+    size_t old_bits = (size_t)(out->capacity + 7) / 8;
+    size_t new_bits = (size_t)(capacity + 7) / 8;
+    if (wudf__grow((void**)&out->validity, old_bits, new_bits) != 0) {
+      return wudf__fail(out, "out of memory");
     }
     /* New rows are valid until set null. */
     for (int64_t i = out->capacity; i < capacity; i++) {
@@ -165,24 +664,60 @@ int wudf_output_reserve(wudf_output* out, int64_t rows) {
   return 0;
 }
 
-/* Extends the offsets of a string output so rows [length, rows) are empty. */
-static void wudf__extend_offsets(wudf_output* out, int64_t rows) {
-  int large = 0;
-  wudf__type_is_variable((uint8_t)out->type, &large);
-  for (int64_t i = out->length + 1; i <= rows; i++) {
-    if (large) {
-      ((int64_t*)out->values)[i] = out->data_size;
-    } else {
-      ((int32_t*)out->values)[i] = (int32_t)out->data_size;
+int64_t wudf_output_rows(const wudf_output* out) {
+  if (wudf__taken(out)) return out->taken.length;
+  int64_t rows = out->length;
+  if (out->builder == WUDF__BUILD_STRUCT) {
+    for (int i = 0; i < out->n_children; i++) {
+      int64_t child = wudf_output_rows(&out->children[i]);
+      if (child > rows) rows = child;
     }
+  } else if (out->builder == WUDF__BUILD_FIXED_LIST && out->list_size > 0) {
+    int64_t child = wudf_output_rows(&out->children[0]);
+    int64_t needed = child / out->list_size + (child % out->list_size != 0);
+    if (needed > rows) rows = needed;
   }
+  return rows;
+}
+
+/* The row count of the child of a list or map: its rows, with a struct
+ * child's fields padded to them so later appends line up. -1 on failure
+ * (the child is marked failed). */
+static int64_t wudf__settle(wudf_output* child) {
+  int64_t rows = wudf_output_rows(child);
+  if (wudf__taken(child)) return rows;
+  if (wudf_output_resize(child, rows) != 0) return -1;
+  return rows;
 }
 
 int wudf_output_resize(wudf_output* out, int64_t rows) {
-  if (rows < 0 || wudf_output_reserve(out, rows) != 0) return wudf__output_fail(out);
-  if (wudf__type_is_variable((uint8_t)out->type, NULL)) {
-    if (rows < out->length) return wudf__output_fail(out);
-    wudf__extend_offsets(out, rows);
+  if (out->failed) return -1;
+  if (rows < 0) return wudf__fail(out, "a negative number of rows");
+  if (wudf__taken(out)) {
+    if (rows == out->taken.length) return 0;
+    return wudf__fail(out, "a moved argument has a different number of rows");
+  }
+  if (wudf__ordered(out) && rows < out->length) {
+    return wudf__fail(out, "rows of strings, binary, lists and maps cannot be removed");
+  }
+  if (wudf_output_reserve(out, rows) != 0) return -1;
+  if (out->builder == WUDF__BUILD_STRING || out->builder == WUDF__BUILD_LARGE_STRING) {
+    for (int64_t i = out->length; i < rows; i++) wudf__set_offset(out, i + 1, out->data_size);
+  } else if (out->builder == WUDF__BUILD_LIST || out->builder == WUDF__BUILD_LARGE_LIST) {
+    int64_t end = wudf__offset_at(out, out->length);
+    for (int64_t i = out->length; i < rows; i++) wudf__set_offset(out, i + 1, end);
+  } else if (rows < out->length) {
+    /* Dropped rows become zero again, so growing back gives zero rows. */
+    if (out->builder == WUDF__BUILD_FIXED || out->builder == WUDF__BUILD_VIEW) {
+      size_t start, end;
+      wudf__value_bytes(out, rows, &start);
+      wudf__value_bytes(out, out->length, &end);
+      memset((uint8_t*)out->values + start, 0, end - start);
+    } else if (out->builder == WUDF__BUILD_BOOL) {
+      for (int64_t i = rows; i < out->length; i++) {
+        ((uint8_t*)out->values)[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+      }
+    }
   }
   if (rows < out->length && out->validity != NULL) {
     for (int64_t i = rows; i < out->length; i++) {
@@ -191,13 +726,37 @@ int wudf_output_resize(wudf_output* out, int64_t rows) {
     }
   }
   out->length = rows;
+  if (out->builder == WUDF__BUILD_STRUCT) {
+    for (int i = 0; i < out->n_children; i++) {
+      if (wudf_output_resize(&out->children[i], rows) != 0) {
+        return wudf__fail(out, out->children[i].failure);
+      }
+    }
+  } else if (out->builder == WUDF__BUILD_FIXED_LIST) {
+    size_t values;
+    if (wudf__bytes(rows, out->list_size, &values) != 0) {
+      return wudf__fail(out, "too many values");
+    }
+    if (wudf_output_resize(&out->children[0], (int64_t)values) != 0) {
+      return wudf__fail(out, out->children[0].failure);
+    }
+  }
   return 0;
 }
 
 /* Makes row `row` exist and marks it valid; 0 or -1. */
 static int wudf__touch(wudf_output* out, int64_t row) {
-  if (out->failed || row < 0) return wudf__output_fail(out);
-  if (row >= out->length && wudf_output_resize(out, row + 1) != 0) return -1;
+  if (out->failed) return -1;
+  if (row < 0) return wudf__fail(out, "a negative row");
+  if (row >= out->length) {
+    if (out->builder == WUDF__BUILD_STRUCT || out->builder == WUDF__BUILD_FIXED_LIST) {
+      /* Only the node's own rows: its children catch up when settled. */
+      if (wudf_output_reserve(out, row + 1) != 0) return -1;
+      out->length = row + 1;
+    } else if (wudf_output_resize(out, row + 1) != 0) {
+      return -1;
+    }
+  }
   if (out->validity != NULL && (out->validity[row >> 3] & (1u << (row & 7))) == 0) {
     out->validity[row >> 3] |= (uint8_t)(1u << (row & 7));
     out->null_count--;
@@ -205,27 +764,87 @@ static int wudf__touch(wudf_output* out, int64_t row) {
   return 0;
 }
 
+/* The slot of fixed-width row `row` of an output of `width` bytes per
+ * value, made to exist; NULL (and the output failed) otherwise. */
+static void* wudf__fixed_slot(wudf_output* out, int64_t row, int32_t width) {
+  if (out->failed) return NULL;
+  if (out->builder != WUDF__BUILD_FIXED || out->byte_width != width) {
+    wudf__fail(out, "a setter for another type was used");
+    return NULL;
+  }
+  if (wudf__touch(out, row) != 0) return NULL;
+  return (uint8_t*)out->values + row * (int64_t)width;
+}
+
+/* Ends row `row` of a list or map with the child's current rows (rows in
+ * between empty); 0 or -1. */
+static int wudf__end_list_row(wudf_output* out, int64_t row) {
+  if (row < out->length - 1) return wudf__fail(out, "list rows were ended out of order");
+  int64_t end = wudf__settle(&out->children[0]);
+  if (end < 0) return wudf__fail(out, out->children[0].failure);
+  if (!wudf__large(out) && end > INT32_MAX) {
+    return wudf__fail(out, "more than 2^31 - 1 list values (use a large list)");
+  }
+  if (wudf__touch(out, row) != 0) return -1;
+  if (end < wudf__offset_at(out, row)) return wudf__fail(out, "list values were removed");
+  wudf__set_offset(out, row + 1, end);
+  return 0;
+}
+
+void wudf_list_end_row(wudf_output* out, int64_t row) {
+  if (out->failed) return;
+  if (out->builder == WUDF__BUILD_LIST || out->builder == WUDF__BUILD_LARGE_LIST) {
+    wudf__end_list_row(out, row);
+  } else if (out->builder == WUDF__BUILD_FIXED_LIST) {
+    if (wudf__touch(out, row) != 0) return;
+    size_t needed;
+    if (wudf__bytes(row + 1, out->list_size, &needed) != 0) {
+      wudf__fail(out, "too many values");
+      return;
+    }
+    wudf_output* values = &out->children[0];
+    if (wudf_output_rows(values) < (int64_t)needed &&
+        wudf_output_resize(values, (int64_t)needed) != 0) {
+      wudf__fail(out, values->failure);
+    }
+  } else {
+    wudf__fail(out, "wudf_list_end_row was used on an output that is not a list or map");
+  }
+}
+
 void wudf_set_null(wudf_output* out, int64_t row) {
-  int variable = wudf__type_is_variable((uint8_t)out->type, NULL);
-  if (variable && row < out->length - 1) {
-    wudf__output_fail(out);
+  if (out->failed) return;
+  if (wudf__ordered(out) && row < out->length - 1) {
+    wudf__fail(out, "rows of strings, binary, lists and maps were set out of order");
     return;
   }
-  if (wudf__touch(out, row) != 0) return;
+  if (out->builder == WUDF__BUILD_LIST || out->builder == WUDF__BUILD_LARGE_LIST) {
+    if (row >= out->length && wudf__end_list_row(out, row) != 0) return;
+  } else if (wudf__touch(out, row) != 0) {
+    return;
+  }
+  if (out->builder == WUDF__BUILD_NULL) return; /* every row is null */
   if (out->validity == NULL) {
     size_t bytes = (size_t)(out->capacity + 7) / 8;
     out->validity = malloc(bytes == 0 ? 1 : bytes);
     if (out->validity == NULL) {
-      wudf__output_fail(out);
+      wudf__fail(out, "out of memory");
       return;
     }
     memset(out->validity, 0xff, bytes == 0 ? 1 : bytes);
   }
-  out->validity[row >> 3] &= (uint8_t) ~(1u << (row & 7));
-  out->null_count++;
+  if ((out->validity[row >> 3] & (1u << (row & 7))) != 0) {
+    out->validity[row >> 3] &= (uint8_t) ~(1u << (row & 7));
+    out->null_count++;
+  }
 }
 
 void wudf_set_bool(wudf_output* out, int64_t row, bool value) {
+  if (out->failed) return;
+  if (out->builder != WUDF__BUILD_BOOL) {
+    wudf__fail(out, "a setter for another type was used");
+    return;
+  }
   if (wudf__touch(out, row) != 0) return;
   uint8_t* bits = out->values;
   if (value) {
@@ -235,10 +854,10 @@ void wudf_set_bool(wudf_output* out, int64_t row, bool value) {
   }
 }
 
-#define WUDF__SETTER(name, ctype)                                     \
-  void wudf_set_##name(wudf_output* out, int64_t row, ctype value) { \
-    if (wudf__touch(out, row) != 0) return;                          \
-    ((ctype*)out->values)[row] = value;                              \
+#define WUDF__SETTER(name, ctype)                                         \
+  void wudf_set_##name(wudf_output* out, int64_t row, ctype value) {     \
+    void* slot = wudf__fixed_slot(out, row, (int32_t)sizeof(ctype));     \
+    if (slot != NULL) memcpy(slot, &value, sizeof(value));               \
   }
 WUDF__SETTER(int8, int8_t)
 WUDF__SETTER(int16, int16_t)
@@ -248,15 +867,108 @@ WUDF__SETTER(uint8, uint8_t)
 WUDF__SETTER(uint16, uint16_t)
 WUDF__SETTER(uint32, uint32_t)
 WUDF__SETTER(uint64, uint64_t)
-WUDF__SETTER(float32, float)
-WUDF__SETTER(float64, double)
+WUDF__SETTER(decimal128, wudf_decimal128)
+WUDF__SETTER(decimal256, wudf_decimal256)
+WUDF__SETTER(interval_day_time, wudf_interval_day_time)
+WUDF__SETTER(interval_month_day_nano, wudf_interval_month_day_nano)
 #undef WUDF__SETTER
+
+/* Float setters insist on their own type: their bits mean nothing else. */
+#define WUDF__FLOAT_SETTER(name, ctype, code, converted)                  \
+  void wudf_set_##name(wudf_output* out, int64_t row, ctype value) {     \
+    if (out->failed) return;                                             \
+    if (out->type != (code) || out->is_dictionary) {                     \
+      wudf__fail(out, "a setter for another type was used");             \
+      return;                                                            \
+    }                                                                    \
+    void* slot = wudf__fixed_slot(out, row, (int32_t)sizeof(converted)); \
+    if (slot != NULL) {                                                  \
+      converted stored = (converted)(value);                             \
+      memcpy(slot, &stored, sizeof(stored));                             \
+    }                                                                    \
+  }
+WUDF__FLOAT_SETTER(float32, float, WUDF_FLOAT32, float)
+WUDF__FLOAT_SETTER(float64, double, WUDF_FLOAT64, double)
+#undef WUDF__FLOAT_SETTER
+
+void wudf_set_float16(wudf_output* out, int64_t row, float value) {
+  if (out->failed) return;
+  if (out->type != WUDF_FLOAT16) {
+    wudf__fail(out, "a setter for another type was used");
+    return;
+  }
+  wudf_set_uint16(out, row, wudf_float16_from_float(value));
+}
+
+void wudf_set_fixed(wudf_output* out, int64_t row, const void* bytes) {
+  if (out->failed) return;
+  void* slot = wudf__fixed_slot(out, row, out->byte_width);
+  if (slot != NULL && out->byte_width > 0) memcpy(slot, bytes, (size_t)out->byte_width);
+}
+
+/* Appends `size` bytes of room to the data buffer of a string, binary or
+ * view output (at most `limit` bytes in all); returns where they start, or
+ * NULL (and the output failed). */
+static uint8_t* wudf__data_room(wudf_output* out, size_t size, int64_t limit) {
+  if ((uint64_t)size > (uint64_t)(limit - out->data_size)) {
+    wudf__fail(out, "too many bytes of strings or binary for the type");
+    return NULL;
+  }
+  int64_t needed = out->data_size + (int64_t)size;
+  if (needed > out->data_capacity || out->data == NULL) {
+    int64_t capacity = out->data_capacity < 256 ? 256 : out->data_capacity;
+    while (capacity < needed) capacity *= 2;
+    if ((uint64_t)capacity > WUDF__MAX_BYTES) capacity = (int64_t)WUDF__MAX_BYTES;
+    if (capacity < needed) {
+      wudf__fail(out, "out of memory");
+      return NULL;
+    }
+    void* grown = realloc(out->data, (size_t)capacity);
+    if (grown == NULL) {
+      wudf__fail(out, "out of memory");
+      return NULL;
+    }
+    out->data = grown;
+    out->data_capacity = capacity;
+  }
+  uint8_t* target = out->data + out->data_size;
+  out->data_size = needed;
+  return target;
+}
+
+/* wudf_set_str_uninit for views: any row, any order. */
+static char* wudf__set_view(wudf_output* out, int64_t row, size_t size) {
+  if (size > INT32_MAX) {
+    wudf__fail(out, "a view value of more than 2^31 - 1 bytes");
+    return NULL;
+  }
+  if (wudf__touch(out, row) != 0) return NULL;
+  int32_t at = 0;
+  uint8_t* target = NULL;
+  if (size > 12) {
+    int64_t start = out->data_size;
+    target = wudf__data_room(out, size, INT32_MAX);
+    if (target == NULL) return NULL;
+    at = (int32_t)start;
+  }
+  uint8_t* view = (uint8_t*)out->values + row * 16;
+  int32_t length = (int32_t)size;
+  int32_t buffer = 0;
+  memset(view, 0, 16);
+  memcpy(view, &length, 4);
+  if (size <= 12) return (char*)view + 4;
+  /* The prefix (bytes 4..8) is copied from the data when the output is
+   * finished, since the caller writes the data after this returns. */
+  memcpy(view + 8, &buffer, 4);
+  memcpy(view + 12, &at, 4);
+  return (char*)target;
+}
 
 char* wudf_set_str_uninit(wudf_output* out, int64_t row, size_t size) {
   /* The common case first: the next row, with room for it and its bytes. */
   if (row == out->length && row < out->capacity && out->data != NULL && !out->failed &&
-      (int64_t)size <= out->data_capacity - out->data_size) {
-    if (out->type == WUDF_UTF8 || out->type == WUDF_BINARY) {
+      size <= (uint64_t)(out->data_capacity - out->data_size)) {
+    if (out->builder == WUDF__BUILD_STRING) {
       if (out->data_size + (int64_t)size <= INT32_MAX) {
         char* target = (char*)out->data + out->data_size;
         out->data_size += (int64_t)size;
@@ -264,7 +976,7 @@ char* wudf_set_str_uninit(wudf_output* out, int64_t row, size_t size) {
         out->length = row + 1;
         return target;
       }
-    } else if (out->type == WUDF_LARGE_UTF8 || out->type == WUDF_LARGE_BINARY) {
+    } else if (out->builder == WUDF__BUILD_LARGE_STRING) {
       char* target = (char*)out->data + out->data_size;
       out->data_size += (int64_t)size;
       ((int64_t*)out->values)[row + 1] = out->data_size;
@@ -272,45 +984,32 @@ char* wudf_set_str_uninit(wudf_output* out, int64_t row, size_t size) {
       return target;
     }
   }
-  int large = 0;
-  if (!wudf__type_is_variable((uint8_t)out->type, &large)) {
-    wudf__output_fail(out);
+  if (out->failed) return NULL;
+  if (out->builder == WUDF__BUILD_VIEW) return wudf__set_view(out, row, size);
+  if (out->builder == WUDF__BUILD_FIXED && out->type == WUDF_FIXED_SIZE_BINARY) {
+    if (size != (size_t)out->byte_width) {
+      wudf__fail(out, "a fixed_size_binary value of another size");
+      return NULL;
+    }
+    return wudf__fixed_slot(out, row, out->byte_width);
+  }
+  if (out->builder != WUDF__BUILD_STRING && out->builder != WUDF__BUILD_LARGE_STRING) {
+    wudf__fail(out, "a string setter was used on an output that is not a string or binary");
     return NULL;
   }
-  /* Strings are written in row order: only the last row or a later one. */
+  /* Strings are written in row order: only the last row, if still empty,
+   * or a later one. */
   if (row < out->length - 1 ||
-      (row == out->length - 1 && row >= 0 && out->length > 0 &&
-       (large ? ((int64_t*)out->values)[row + 1] != ((int64_t*)out->values)[row]
-              : ((int32_t*)out->values)[row + 1] != ((int32_t*)out->values)[row]))) {
-    wudf__output_fail(out);
+      (row == out->length - 1 && wudf__offset_at(out, row + 1) != wudf__offset_at(out, row))) {
+    wudf__fail(out, "rows of strings, binary, lists and maps were set out of order");
     return NULL;
   }
   if (wudf__touch(out, row) != 0) return NULL;
-  int64_t limit = large ? INT64_MAX : INT32_MAX;
-  if ((int64_t)size > limit - out->data_size) {
-    wudf__output_fail(out);
-    return NULL;
-  }
-  int64_t needed = out->data_size + (int64_t)size;
-  if (needed > out->data_capacity || out->data == NULL) {
-    int64_t capacity = out->data_capacity < 256 ? 256 : out->data_capacity;
-    while (capacity < needed) capacity *= 2;
-    void* grown = realloc(out->data, (size_t)capacity);
-    if (grown == NULL) {
-      wudf__output_fail(out);
-      return NULL;
-    }
-    out->data = grown;
-    out->data_capacity = capacity;
-  }
-  char* target = (char*)out->data + out->data_size;
-  out->data_size = needed;
-  if (large) {
-    ((int64_t*)out->values)[row + 1] = out->data_size;
-  } else {
-    ((int32_t*)out->values)[row + 1] = (int32_t)out->data_size;
-  }
-  return target;
+  uint8_t* target =
+      wudf__data_room(out, size, out->builder == WUDF__BUILD_LARGE_STRING ? INT64_MAX : INT32_MAX);
+  if (target == NULL) return NULL;
+  wudf__set_offset(out, row + 1, out->data_size);
+  return (char*)target;
 }
 
 void wudf_set_str(wudf_output* out, int64_t row, const char* data, size_t size) {
@@ -318,137 +1017,638 @@ void wudf_set_str(wudf_output* out, int64_t row, const char* data, size_t size) 
   if (target != NULL && size > 0) memcpy(target, data, size);
 }
 
-static void wudf__output_free(wudf_output* out) {
+/* --------------------------------------------------------- dictionaries */
+
+void wudf_set_index(wudf_output* out, int64_t row, int64_t index) {
+  if (out->failed) return;
+  if (!out->is_dictionary) {
+    wudf__fail(out, "wudf_set_index was used on an output that is not a dictionary");
+    return;
+  }
+  int64_t limit;
+  switch (out->type) {
+    case WUDF_INT8: limit = INT8_MAX; break;
+    case WUDF_UINT8: limit = UINT8_MAX; break;
+    case WUDF_INT16: limit = INT16_MAX; break;
+    case WUDF_UINT16: limit = UINT16_MAX; break;
+    case WUDF_INT32: limit = INT32_MAX; break;
+    case WUDF_UINT32: limit = UINT32_MAX; break;
+    default: limit = INT64_MAX; break;
+  }
+  if (index < 0 || index > limit) {
+    wudf__fail(out, "a dictionary index out of the index type's range");
+    return;
+  }
+  uint8_t* slot = wudf__fixed_slot(out, row, out->byte_width);
+  if (slot == NULL) return;
+  /* Little-endian: the low bytes of the index are the narrower value. */
+  memcpy(slot, &index, (size_t)out->byte_width);
+}
+
+/* wudf_dict_add_str's hash table: slots hold index + 1, or 0 when empty. */
+struct wudf__dedup {
+  int64_t* slots;
+  int64_t capacity; /* a power of two */
+  int64_t count;    /* values in the table (the dictionary's rows) */
+};
+
+/* FNV-1a over the bytes. */
+static uint64_t wudf__hash(const char* data, size_t size) {
+  uint64_t hash = 0xcbf29ce484222325u;
+  for (size_t i = 0; i < size; i++) {
+    hash ^= (uint8_t)data[i];
+    hash *= 0x100000001b3u;
+  }
+  return hash;
+}
+
+/* Row `row` of a string, binary or view output being built. */
+static wudf_str wudf__output_str(const wudf_output* out, int64_t row) {
+  wudf_str s;
+  if (out->builder == WUDF__BUILD_VIEW) {
+    const uint8_t* view = (const uint8_t*)out->values + row * 16;
+    int32_t size, at;
+    memcpy(&size, view, 4);
+    memcpy(&at, view + 12, 4);
+    s.size = (size_t)size;
+    s.data = size <= 12 ? (const char*)view + 4 : (const char*)out->data + at;
+  } else {
+    int64_t start = wudf__offset_at(out, row);
+    s.data = (const char*)out->data + start;
+    s.size = (size_t)(wudf__offset_at(out, row + 1) - start);
+  }
+  return s;
+}
+
+/* Grows the table to `capacity` slots and re-inserts every value; 0 or -1. */
+static int wudf__dedup_rehash(struct wudf__dedup* table, const wudf_output* values,
+                              int64_t capacity) {
+  size_t bytes;
+  if (wudf__bytes(capacity, 8, &bytes) != 0) return -1;
+  int64_t* slots = calloc(1, bytes);
+  if (slots == NULL) return -1;
+  for (int64_t row = 0; row < table->count; row++) {
+    wudf_str s = wudf__output_str(values, row);
+    uint64_t at = wudf__hash(s.data, s.size) & (uint64_t)(capacity - 1);
+    while (slots[at] != 0) at = (at + 1) & (uint64_t)(capacity - 1);
+    slots[at] = row + 1;
+  }
+  free(table->slots);
+  table->slots = slots;
+  table->capacity = capacity;
+  return 0;
+}
+
+int64_t wudf_dict_add_str(wudf_output* out, const char* data, size_t size) {
+  if (out->failed) return -1;
+  wudf_output* values = out->dictionary;
+  if (!out->is_dictionary ||
+      (values->builder != WUDF__BUILD_STRING && values->builder != WUDF__BUILD_LARGE_STRING &&
+       values->builder != WUDF__BUILD_VIEW) || wudf__taken(values)) {
+    wudf__fail(out, "wudf_dict_add_str needs a dictionary of strings or binary");
+    return -1;
+  }
+  struct wudf__dedup* table = out->dedup;
+  if (table == NULL) {
+    table = calloc(1, sizeof(*table));
+    if (table == NULL) {
+      wudf__fail(out, "out of memory");
+      return -1;
+    }
+    out->dedup = table;
+  }
+  if (values->length != table->count) {
+    wudf__fail(out, "the dictionary values were changed outside wudf_dict_add_str");
+    return -1;
+  }
+  if ((table->count + 1) * 2 > table->capacity &&
+      wudf__dedup_rehash(table, values, table->capacity < 16 ? 16 : table->capacity * 2) != 0) {
+    wudf__fail(out, "out of memory");
+    return -1;
+  }
+  uint64_t mask = (uint64_t)(table->capacity - 1);
+  uint64_t at = wudf__hash(data, size) & mask;
+  for (; table->slots[at] != 0; at = (at + 1) & mask) {
+    wudf_str s = wudf__output_str(values, table->slots[at] - 1);
+    if (s.size == size && (size == 0 || memcmp(s.data, data, size) == 0)) {
+      return table->slots[at] - 1;
+    }
+  }
+  int64_t index = values->length;
+  wudf_set_str(values, index, data, size);
+  if (values->failed) {
+    wudf__fail(out, values->failure);
+    return -1;
+  }
+  table->slots[at] = index + 1;
+  table->count++;
+  return index;
+}
+
+void wudf_set_dict_str(wudf_output* out, int64_t row, const char* data, size_t size) {
+  int64_t index = wudf_dict_add_str(out, data, size);
+  if (index >= 0) wudf_set_index(out, row, index);
+}
+
+/* ------------------------------------------------------- building outputs */
+
+/* Frees what the output tree owns except its structure (buffers, moved
+ * arguments, tables), leaving every node empty and usable. */
+static void wudf__output_clear(wudf_output* out) {
   free(out->validity);
   free(out->values);
   free(out->data);
+  if (out->dedup != NULL) {
+    free(((struct wudf__dedup*)out->dedup)->slots);
+    free(out->dedup);
+  }
+  if (wudf__taken(out)) out->taken.release(&out->taken);
+  out->validity = NULL;
+  out->values = NULL;
+  out->data = NULL;
+  out->dedup = NULL;
+  out->length = out->capacity = out->null_count = 0;
+  out->data_size = out->data_capacity = 0;
+  memset(&out->taken, 0, sizeof(out->taken));
+  for (int i = 0; i < out->n_children; i++) wudf__output_clear(&out->children[i]);
+  if (out->dictionary != NULL) wudf__output_clear(out->dictionary);
+}
+
+/* Frees the output tree entirely (the node itself excepted). */
+static void wudf__output_destroy(wudf_output* out) {
+  wudf__output_clear(out);
+  for (int i = 0; i < out->n_children; i++) wudf__output_destroy(&out->children[i]);
+  free(out->children);
+  if (out->dictionary != NULL) {
+    wudf__output_destroy(out->dictionary);
+    free(out->dictionary);
+  }
+  free(out->format);
   memset(out, 0, sizeof(*out));
+}
+
+/* The text of a map's entries child, when wudf__type_child needs one. */
+static char wudf__type_scratch[WUDF__MAX_SIGNATURE];
+
+/* The builder of a layout. */
+static uint8_t wudf__builder_of(const struct wudf__format* layout) {
+  switch (layout->layout) {
+    case WUDF__LAYOUT_NULL: return WUDF__BUILD_NULL;
+    case WUDF__LAYOUT_BOOL: return WUDF__BUILD_BOOL;
+    case WUDF__LAYOUT_FIXED: return WUDF__BUILD_FIXED;
+    case WUDF__LAYOUT_BINARY: return WUDF__BUILD_STRING;
+    case WUDF__LAYOUT_LARGE_BINARY: return WUDF__BUILD_LARGE_STRING;
+    case WUDF__LAYOUT_VIEW: return WUDF__BUILD_VIEW;
+    case WUDF__LAYOUT_LIST:
+    case WUDF__LAYOUT_MAP: return WUDF__BUILD_LIST;
+    case WUDF__LAYOUT_LARGE_LIST: return WUDF__BUILD_LARGE_LIST;
+    case WUDF__LAYOUT_FIXED_LIST: return WUDF__BUILD_FIXED_LIST;
+    case WUDF__LAYOUT_STRUCT: return WUDF__BUILD_STRUCT;
+    default: return WUDF__BUILD_UNSUPPORTED;
+  }
+}
+
+/* Makes `out` an empty output of the canonical type `text` (`length`
+ * bytes), named `name` (`name_length` bytes), with schema flags `flags`.
+ * Children and dictionary are made recursively. Returns 0, or -1 (out of
+ * memory or not a canonical type); `out` is destroyable either way. */
+static int wudf__output_init(wudf_output* out, const char* text, size_t length,
+                             const char* name, size_t name_length, int64_t flags) {
+  memset(out, 0, sizeof(*out));
+  /* One block for the node's strings: its type text is copied first, so
+   * that texts decoded from it (and the shared scratch) stay valid. */
+  size_t bytes = length + 1 + name_length + 1 + WUDF__MAX_FORMAT;
+  char* strings = malloc(bytes);
+  if (strings == NULL) return -1;
+  out->format = strings;
+  char* type_text = strings + WUDF__MAX_FORMAT;
+  char* own_name = type_text + length + 1;
+  memcpy(type_text, text, length);
+  type_text[length] = '\0';
+  memcpy(own_name, name, name_length);
+  own_name[name_length] = '\0';
+  out->type_text = type_text;
+  out->type_length = length;
+  out->name = own_name;
+  struct wudf__type_node node;
+  if (wudf__type_decode(type_text, length, &node) != 0) return -1;
+  memcpy(out->format, node.format, WUDF__MAX_FORMAT);
+  out->format[WUDF__MAX_FORMAT - 1] = '\0';
+  struct wudf__format layout;
+  if (wudf__format_parse(out->format, &layout) != 0) return -1;
+  out->type = wudf__type_code(out->format, &layout);
+  out->builder = wudf__builder_of(&layout);
+  out->flags = flags | (node.ordered ? ARROW_FLAG_DICTIONARY_ORDERED : 0);
+  out->unit = wudf__unit(layout.unit);
+  out->timezone = out->type == WUDF_TIMESTAMP ? layout.timezone : NULL;
+  out->precision = layout.precision;
+  out->scale = layout.scale;
+  out->byte_width = (int32_t)layout.byte_width;
+  out->list_size = layout.list_size;
+  if (node.child_count > 0) {
+    out->children = calloc(node.child_count, sizeof(wudf_output));
+    if (out->children == NULL) return -1;
+    out->n_children = (int)node.child_count;
+    for (uint32_t i = 0; i < node.child_count; i++) {
+      const char *child_name, *child_text;
+      size_t child_name_length, child_length;
+      if (wudf__type_child(&node, i, &child_name, &child_name_length, &child_text,
+                           &child_length, wudf__type_scratch) != 0) {
+        return -1;
+      }
+      /* A map's entries and their keys, and run ends, are never null. */
+      int64_t child_flags = ARROW_FLAG_NULLABLE;
+      if (layout.layout == WUDF__LAYOUT_MAP || layout.layout == WUDF__LAYOUT_RUN_END) {
+        if (i == 0) child_flags = 0;
+      }
+      if (wudf__output_init(&out->children[i], child_text, child_length, child_name,
+                            child_name_length, child_flags) != 0) {
+        return -1;
+      }
+      if (layout.layout == WUDF__LAYOUT_MAP && out->children[i].n_children > 0) {
+        out->children[i].children[0].flags = 0;
+      }
+    }
+  }
+  if (node.dictionary) {
+    const char* values_text;
+    size_t values_length;
+    if (wudf__type_dictionary(&node, &values_text, &values_length) != 0) return -1;
+    out->is_dictionary = true;
+    out->dictionary = calloc(1, sizeof(wudf_output));
+    if (out->dictionary == NULL) return -1;
+    if (wudf__output_init(out->dictionary, values_text, values_length, "", 0,
+                          ARROW_FLAG_NULLABLE) != 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Gives a scalar result its call's rows where rows may be set in any
+ * order, so functions can write values directly; 0 or -1. */
+static int wudf__presize(wudf_output* out, int64_t rows) {
+  switch (out->builder) {
+    case WUDF__BUILD_NULL:
+    case WUDF__BUILD_BOOL:
+    case WUDF__BUILD_FIXED:
+    case WUDF__BUILD_VIEW:
+      return wudf_output_resize(out, rows);
+    case WUDF__BUILD_STRUCT:
+      if (wudf_output_reserve(out, rows) != 0) return -1;
+      out->length = rows;
+      for (int i = 0; i < out->n_children; i++) {
+        if (wudf__presize(&out->children[i], rows) != 0) return -1;
+      }
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+int wudf_output_take_input(wudf_output* out, const wudf_input* in) {
+  struct ArrowArray* array = (struct ArrowArray*)in->array;
+  if (array->release == NULL) {
+    return wudf_error("wudf_output_take_input: the input was already moved");
+  }
+  if (in->offset != array->offset || in->length != array->length) {
+    return wudf_error("wudf_output_take_input: only an argument, a list's values or a "
+                      "dictionary can be moved (a struct field has its parent's rows)");
+  }
+  char message[256];
+  if (wudf__type_match(out->type_text, out->type_length, in->schema, message,
+                       sizeof(message)) != 0) {
+    return wudf_error("wudf_output_take_input: the input does not have the output's type "
+                      "%s: %s", out->type_text, message);
+  }
+  wudf__output_clear(out);
+  out->failed = 0;
+  out->failure = NULL;
+  /* Moving, as the C Data Interface defines it: copy, mark the source
+   * released. The input block lives until this copy is released. */
+  out->taken = *array;
+  array->release = NULL;
+  out->length = out->taken.length;
+  out->null_count = out->taken.null_count;
+  return 0;
+}
+
+/* ------------------------------------------------------ finishing outputs */
+
+/* The path of the node being finished, for messages ("result.a.item"). */
+struct wudf__path {
+  char text[256];
+  size_t length;
+};
+
+/* Appends "." and `name` (or `fallback` when empty) to the path; returns
+ * the previous length for wudf__path_pop. */
+static size_t wudf__path_push(struct wudf__path* path, const char* name, const char* fallback) {
+  size_t previous = path->length;
+  const char* part = name != NULL && name[0] != '\0' ? name : fallback;
+  int written = snprintf(path->text + path->length, sizeof(path->text) - path->length, ".%s",
+                         part);
+  if (written > 0) {
+    path->length += (size_t)written;
+    if (path->length >= sizeof(path->text)) path->length = sizeof(path->text) - 1;
+  }
+  return previous;
+}
+
+/* Restores the path to `length`. */
+static void wudf__path_pop(struct wudf__path* path, size_t length) {
+  path->length = length;
+  path->text[length] = '\0';
+}
+
+/* Makes the output tree final: rows padded to `rows` (-1: as built), view
+ * prefixes filled, every buffer the export needs allocated. Returns 0, or
+ * a nonzero code with the error message set (naming `function` and the
+ * node's path). The tree stays destroyable. */
+static int wudf__finish(wudf_output* out, int64_t rows, const char* function,
+                        struct wudf__path* path) {
+  if (wudf__taken(out)) {
+    if (rows >= 0 && out->taken.length != rows) {
+      return wudf_error("%s: %s: the moved argument has %lld rows, the result needs %lld",
+                        function, path->text, (long long)out->taken.length,
+                        (long long)rows);
+    }
+    return 0;
+  }
+  if (out->failed) {
+    return wudf_error("%s: %s (%s): %s", function, path->text, out->type_text,
+                      out->failure != NULL ? out->failure : "failed");
+  }
+  int64_t built = wudf_output_rows(out);
+  if (rows < 0) rows = built;
+  if (built > rows) {
+    return wudf_error("%s: %s has %lld rows, the result needs %lld", function, path->text,
+                      (long long)built, (long long)rows);
+  }
+  if (out->builder == WUDF__BUILD_UNSUPPORTED && rows > 0) {
+    return wudf_error("%s: %s (%s): results of this type cannot be built; move an argument "
+                      "of the type into it with wudf_output_take_input", function,
+                      path->text, out->type_text);
+  }
+  /* Rows, and the buffers an empty array still needs (offsets of row 0). */
+  if (wudf_output_resize(out, rows) != 0 ||
+      (out->values == NULL && out->builder != WUDF__BUILD_UNSUPPORTED &&
+       wudf_output_reserve(out, 1) != 0)) {
+    return wudf_error("%s: %s (%s): %s", function, path->text, out->type_text,
+                      out->failure != NULL ? out->failure : "failed");
+  }
+  if (out->builder == WUDF__BUILD_UNSUPPORTED || out->builder == WUDF__BUILD_STRING ||
+      out->builder == WUDF__BUILD_LARGE_STRING || out->builder == WUDF__BUILD_VIEW ||
+      out->builder == WUDF__BUILD_NULL || out->builder == WUDF__BUILD_STRUCT ||
+      out->builder == WUDF__BUILD_FIXED_LIST) {
+    /* Empty placeholders where the layout has buffers without values. */
+    if (out->values == NULL) out->values = calloc(1, 16);
+    if (out->data == NULL) out->data = malloc(1);
+    if (out->values == NULL || out->data == NULL) {
+      return wudf_error("%s: out of memory", function);
+    }
+  }
+  if (out->builder == WUDF__BUILD_NULL) out->null_count = rows;
+  if (out->builder == WUDF__BUILD_VIEW) {
+    for (int64_t row = 0; row < rows; row++) {
+      uint8_t* view = (uint8_t*)out->values + row * 16;
+      int32_t size, at;
+      memcpy(&size, view, 4);
+      memcpy(&at, view + 12, 4);
+      if (size > 12) memcpy(view + 4, out->data + at, 4);
+    }
+  }
+  for (int i = 0; i < out->n_children; i++) {
+    int64_t child_rows = -1;
+    if (out->builder == WUDF__BUILD_STRUCT || out->builder == WUDF__BUILD_UNSUPPORTED) {
+      child_rows = rows;
+    } else if (out->builder == WUDF__BUILD_FIXED_LIST) {
+      child_rows = rows * out->list_size; /* checked by the resize above */
+    }
+    size_t previous = wudf__path_push(path, out->children[i].name, "item");
+    int status = wudf__finish(&out->children[i], child_rows, function, path);
+    wudf__path_pop(path, previous);
+    if (status != 0) return status;
+    if ((out->builder == WUDF__BUILD_LIST || out->builder == WUDF__BUILD_LARGE_LIST) &&
+        wudf_output_rows(&out->children[0]) < wudf__offset_at(out, rows)) {
+      return wudf_error("%s: %s: list values were removed", function, path->text);
+    }
+  }
+  if (out->dictionary != NULL) {
+    size_t previous = wudf__path_push(path, "dictionary", "dictionary");
+    int status = wudf__finish(out->dictionary, -1, function, path);
+    wudf__path_pop(path, previous);
+    if (status != 0) return status;
+  }
+  return 0;
 }
 
 /* ------------------------------------------------- moving results to the host */
 
-/* What an output ArrowArray owns: its buffers, its buffer pointer array, and
- * for a struct its children. One malloc'ed block per array. */
+/* What an output ArrowArray owns: its buffers, its buffer pointer array,
+ * its children and dictionary structs (after this header: n_children
+ * ArrowArrays, the dictionary's, then the child pointer array). */
 struct wudf__owned_array {
-  const void* buffers[3];
   void* owned[3];
-  struct ArrowArray* child_pointers[WUDF__MAX_FIELDS];
-  struct ArrowArray children[];
+  const void* buffers[4];
+  int64_t variadic_sizes[1];
+  struct ArrowArray** child_pointers;
+  struct ArrowArray* dictionary;
+  struct ArrowArray structs[];
 };
 
+/* Releases an output array: children and dictionary still present, owned
+ * buffers, and the owned block. */
 static void wudf__output_array_release(struct ArrowArray* array) {
   struct wudf__owned_array* owned = array->private_data;
   for (int64_t i = 0; i < array->n_children; i++) {
     struct ArrowArray* child = array->children[i];
     if (child->release != NULL) child->release(child);
   }
+  if (array->dictionary != NULL && array->dictionary->release != NULL) {
+    array->dictionary->release(array->dictionary);
+  }
   for (int i = 0; i < 3; i++) free(owned->owned[i]);
   free(owned);
   array->release = NULL;
 }
 
+/* Moves the finished output tree into `array`: buffers pass to the array,
+ * moved arguments are moved on. Returns 0, or -1 on allocation failure
+ * (the output keeps what was not moved and stays destroyable). */
+static int wudf__export_array(wudf_output* out, struct ArrowArray* array) {
+  if (wudf__taken(out)) {
+    *array = out->taken;
+    memset(&out->taken, 0, sizeof(out->taken));
+    return 0;
+  }
+  size_t structs = (size_t)out->n_children + (out->dictionary != NULL ? 1 : 0);
+  struct wudf__owned_array* owned =
+      calloc(1, sizeof(*owned) + structs * (sizeof(struct ArrowArray) + sizeof(void*)));
+  if (owned == NULL) return -1;
+  owned->child_pointers = (struct ArrowArray**)(owned->structs + structs);
+  int exported = 0;
+  for (; exported < out->n_children; exported++) {
+    if (wudf__export_array(&out->children[exported], &owned->structs[exported]) != 0) break;
+    owned->child_pointers[exported] = &owned->structs[exported];
+  }
+  int failed = exported < out->n_children;
+  if (!failed && out->dictionary != NULL) {
+    owned->dictionary = &owned->structs[out->n_children];
+    if (wudf__export_array(out->dictionary, owned->dictionary) != 0) {
+      owned->dictionary = NULL;
+      failed = 1;
+    }
+  }
+  if (failed) {
+    for (int i = 0; i < exported; i++) owned->structs[i].release(&owned->structs[i]);
+    free(owned);
+    return -1;
+  }
+  memset(array, 0, sizeof(*array));
+  const void* validity = out->null_count > 0 ? out->validity : NULL;
+  int64_t n_buffers = 0;
+  switch (out->builder) {
+    case WUDF__BUILD_NULL:
+      break;
+    case WUDF__BUILD_BOOL:
+    case WUDF__BUILD_FIXED:
+    case WUDF__BUILD_LIST:
+    case WUDF__BUILD_LARGE_LIST:
+      owned->buffers[0] = validity;
+      owned->buffers[1] = out->values;
+      n_buffers = 2;
+      break;
+    case WUDF__BUILD_STRING:
+    case WUDF__BUILD_LARGE_STRING:
+      owned->buffers[0] = validity;
+      owned->buffers[1] = out->values;
+      owned->buffers[2] = out->data;
+      n_buffers = 3;
+      break;
+    case WUDF__BUILD_VIEW:
+      owned->buffers[0] = validity;
+      owned->buffers[1] = out->values;
+      if (out->data_size > 0) {
+        owned->buffers[2] = out->data;
+        owned->variadic_sizes[0] = out->data_size;
+        owned->buffers[3] = owned->variadic_sizes;
+        n_buffers = 4;
+      } else {
+        owned->buffers[2] = owned->variadic_sizes;
+        n_buffers = 3;
+      }
+      break;
+    case WUDF__BUILD_FIXED_LIST:
+    case WUDF__BUILD_STRUCT:
+      owned->buffers[0] = validity;
+      n_buffers = 1;
+      break;
+    default: /* an empty union, run-end encoded or list view */
+      switch (out->type) {
+        case WUDF_SPARSE_UNION:
+          owned->buffers[0] = out->values;
+          n_buffers = 1;
+          break;
+        case WUDF_DENSE_UNION:
+          owned->buffers[0] = out->values;
+          owned->buffers[1] = out->data;
+          n_buffers = 2;
+          break;
+        case WUDF_LIST_VIEW:
+        case WUDF_LARGE_LIST_VIEW:
+          owned->buffers[1] = out->values;
+          owned->buffers[2] = out->data;
+          n_buffers = 3;
+          break;
+        default:
+          break;
+      }
+      break;
+  }
+  owned->owned[0] = out->validity;
+  owned->owned[1] = out->values;
+  owned->owned[2] = out->data;
+  out->validity = NULL;
+  out->values = NULL;
+  out->data = NULL;
+  array->length = out->length;
+  array->null_count = out->null_count;
+  array->n_buffers = n_buffers;
+  array->buffers = owned->buffers;
+  array->n_children = out->n_children;
+  array->children = out->n_children > 0 ? owned->child_pointers : NULL;
+  array->dictionary = owned->dictionary;
+  array->release = wudf__output_array_release;
+  array->private_data = owned;
+  return 0;
+}
+
+/* What an output ArrowSchema owns: one block with its children and
+ * dictionary structs, the child pointer array, format and name. */
 struct wudf__owned_schema {
-  struct ArrowSchema* child_pointers[WUDF__MAX_FIELDS];
-  char names[WUDF__MAX_FIELDS][WUDF__MAX_NAME + 1];
-  struct ArrowSchema children[];
+  struct ArrowSchema** child_pointers;
+  struct ArrowSchema* dictionary;
+  struct ArrowSchema structs[];
 };
 
+/* Releases an output schema, its children and dictionary. */
 static void wudf__output_schema_release(struct ArrowSchema* schema) {
   for (int64_t i = 0; i < schema->n_children; i++) {
     struct ArrowSchema* child = schema->children[i];
     if (child->release != NULL) child->release(child);
   }
+  if (schema->dictionary != NULL && schema->dictionary->release != NULL) {
+    schema->dictionary->release(schema->dictionary);
+  }
   free(schema->private_data);
   schema->release = NULL;
 }
 
-static void wudf__leaf_schema_release(struct ArrowSchema* schema) {
-  schema->release = NULL;
-}
-
-/* Moves a finished column into `array` (ownership of its buffers passes to
- * the array). Returns 0 or -1 on allocation failure (column untouched). */
-static int wudf__column_to_array(wudf_output* out, struct ArrowArray* array) {
-  struct wudf__owned_array* owned = calloc(1, sizeof(*owned));
+/* Writes the schema of the output tree into `schema`, the root named
+ * `name`. Returns 0 or -1 (out of memory; nothing left allocated). */
+static int wudf__export_schema(const wudf_output* out, const char* name,
+                               struct ArrowSchema* schema) {
+  size_t structs = (size_t)out->n_children + (out->dictionary != NULL ? 1 : 0);
+  size_t format_size = strlen(out->format) + 1, name_size = strlen(name) + 1;
+  struct wudf__owned_schema* owned =
+      calloc(1, sizeof(*owned) + structs * (sizeof(struct ArrowSchema) + sizeof(void*)) +
+                    format_size + name_size);
   if (owned == NULL) return -1;
-  if (out->values == NULL && wudf_output_reserve(out, 1) != 0) {
+  owned->child_pointers = (struct ArrowSchema**)(owned->structs + structs);
+  char* format = (char*)(owned->child_pointers + structs);
+  char* own_name = format + format_size;
+  memcpy(format, out->format, format_size);
+  memcpy(own_name, name, name_size);
+  int exported = 0;
+  for (; exported < out->n_children; exported++) {
+    const wudf_output* child = &out->children[exported];
+    if (wudf__export_schema(child, child->name, &owned->structs[exported]) != 0) break;
+    owned->child_pointers[exported] = &owned->structs[exported];
+  }
+  int failed = exported < out->n_children;
+  if (!failed && out->dictionary != NULL) {
+    owned->dictionary = &owned->structs[out->n_children];
+    if (wudf__export_schema(out->dictionary, "", owned->dictionary) != 0) failed = 1;
+  }
+  if (failed) {
+    for (int i = 0; i < exported; i++) owned->structs[i].release(&owned->structs[i]);
     free(owned);
     return -1;
   }
-  int variable = wudf__type_is_variable((uint8_t)out->type, NULL);
-  if (variable && out->data == NULL) {
-    out->data = malloc(1);
-    if (out->data == NULL) {
-      free(owned);
-      return -1;
-    }
-  }
-  owned->buffers[0] = out->null_count > 0 ? out->validity : NULL;
-  owned->buffers[1] = out->values;
-  owned->buffers[2] = out->data;
-  owned->owned[0] = out->validity;
-  owned->owned[1] = out->values;
-  owned->owned[2] = out->data;
-  memset(array, 0, sizeof(*array));
-  array->length = out->length;
-  array->null_count = out->null_count;
-  array->n_buffers = variable ? 3 : 2;
-  array->buffers = owned->buffers;
-  array->release = wudf__output_array_release;
-  array->private_data = owned;
-  out->validity = NULL;
-  out->values = NULL;
-  out->data = NULL;
+  memset(schema, 0, sizeof(*schema));
+  schema->format = format;
+  schema->name = own_name;
+  schema->flags = out->flags;
+  schema->n_children = out->n_children;
+  schema->children = out->n_children > 0 ? owned->child_pointers : NULL;
+  schema->dictionary = owned->dictionary;
+  schema->release = wudf__output_schema_release;
+  schema->private_data = owned;
   return 0;
 }
 
 /* ------------------------------------------------------------------ calls */
-
-/* Checks the arguments of a call against the signature and fills views.
- * Returns 0 or a nonzero code with the error message set. */
-static int wudf__bind_args(const struct wudf__signature* signature,
-                           struct ArrowArray* args, struct ArrowSchema* args_schema,
-                           wudf_input* inputs, wudf_args* view) {
-  if (args == NULL || args_schema == NULL || args->release == NULL ||
-      args_schema->release == NULL) {
-    return wudf_error("%s: no arguments were passed", signature->name);
-  }
-  if (strcmp(args_schema->format, "+s") != 0 ||
-      args->n_children != (int64_t)signature->arg_count ||
-      args_schema->n_children != (int64_t)signature->arg_count) {
-    return wudf_error("%s: expected a struct of %u arguments", signature->name,
-                      signature->arg_count);
-  }
-  for (uint32_t i = 0; i < signature->arg_count; i++) {
-    const struct ArrowArray* array = args->children[i];
-    const struct ArrowSchema* schema = args_schema->children[i];
-    uint8_t type = wudf__type_from_format(schema->format);
-    if (type != signature->arg_types[i]) {
-      return wudf_error("%s: argument %u has format '%s', expected %s",
-                        signature->name, i + 1, schema->format,
-                        wudf__type_name(signature->arg_types[i]));
-    }
-    if (array->length != args->length) {
-      return wudf_error("%s: argument %u has %lld rows, the call %lld",
-                        signature->name, i + 1, (long long)array->length,
-                        (long long)args->length);
-    }
-    wudf_input* in = &inputs[i];
-    in->type = (wudf_type)type;
-    in->length = array->length;
-    in->offset = array->offset;
-    in->null_count = array->null_count;
-    in->validity = array->null_count == 0 ? NULL : array->buffers[0];
-    in->values = array->buffers[1];
-    in->data = array->n_buffers > 2 ? array->buffers[2] : NULL;
-    in->array = array;
-    in->schema = schema;
-  }
-  view->length = args->length;
-  view->count = (int)signature->arg_count;
-  view->inputs = inputs;
-  return 0;
-}
 
 /* Parses the record of the function being called into `signature`, unless
  * `signature` already holds it (`*parsed` remembers the record it holds:
@@ -465,11 +1665,45 @@ static int wudf__signature_of(const char* record, struct wudf__signature* signat
   return 0;
 }
 
+/* Releases the arguments (what the function did not move out of them). */
 static void wudf__release_inputs(struct ArrowArray* args, struct ArrowSchema* args_schema) {
   if (args != NULL && args->release != NULL) args->release(args);
   if (args_schema != NULL && args_schema->release != NULL) {
     args_schema->release(args_schema);
   }
+}
+
+/* Finishes the result tree `root` (of `rows` rows, -1: any) and moves it
+ * into the output slots, the root schema named `name`. Returns 0 or an
+ * error code with the message set; `root` is left destroyable. */
+static int wudf__deliver(wudf_output* root, int64_t rows, const char* function,
+                         const char* name, struct ArrowArray* out,
+                         struct ArrowSchema* out_schema) {
+  struct wudf__path path;
+  path.length = (size_t)snprintf(path.text, sizeof(path.text), "%s",
+                                 name[0] != '\0' ? name : "result");
+  if (path.length >= sizeof(path.text)) path.length = sizeof(path.text) - 1;
+  int status = wudf__finish(root, rows, function, &path);
+  if (status != 0) return status;
+  if (wudf__export_schema(root, name, out_schema) != 0) {
+    return wudf_error("%s: out of memory", function);
+  }
+  if (wudf__export_array(root, out) != 0) {
+    out_schema->release(out_schema);
+    return wudf_error("%s: out of memory", function);
+  }
+  return 0;
+}
+
+/* Builds the result tree of the signature's result type into `root`;
+ * 0 or an error code with the message set. */
+static int wudf__make_result(const struct wudf__signature* signature, wudf_output* root) {
+  const char* text = signature->text + signature->result.start;
+  if (wudf__output_init(root, text, signature->result.length, "", 0, ARROW_FLAG_NULLABLE) !=
+      0) {
+    return wudf_error("%s: out of memory", signature->name);
+  }
+  return 0;
 }
 
 /* The signature of the function called last is kept parsed; calling
@@ -479,50 +1713,28 @@ int32_t wudf__run_scalar(const char* record, wudf_scalar_fn fn,
                          struct ArrowArray* out, struct ArrowSchema* out_schema) {
   static struct wudf__signature signature;
   static const char* parsed;
-  static wudf_input inputs[WUDF__MAX_ARGS];
   wudf__message_set = 0;
   int status = wudf__signature_of(record, &signature, &parsed);
   wudf_args view;
-  if (status == 0) status = wudf__bind_args(&signature, args, args_schema, inputs, &view);
-  if (status != 0) {
-    wudf__release_inputs(args, args_schema);
-    return status;
+  if (status == 0) status = wudf__bind_args(&signature, args, args_schema, &view);
+  wudf_output root;
+  memset(&root, 0, sizeof(root));
+  if (status == 0) status = wudf__make_result(&signature, &root);
+  if (status == 0) {
+    /* Rows that can be set in any order exist from the start. */
+    wudf__presize(&root, view.length);
+    status = fn(&view, &root);
   }
-  wudf_output column;
-  memset(&column, 0, sizeof(column));
-  column.type = (wudf_type)signature.result_type;
-  column.name = signature.name;
-  /* Fixed-width results start with every row present, so functions may write
-   * the values array directly; strings grow in row order as they are set. */
-  int variable = wudf__type_is_variable(signature.result_type, NULL);
-  wudf_output_resize(&column, variable ? 0 : view.length);
-  if (!column.failed) status = fn(&view, &column);
   wudf__release_inputs(args, args_schema);
-  if (status == 0 && variable && column.length < view.length) {
-    wudf_output_resize(&column, view.length);
+  if (status == 0) {
+    status = wudf__deliver(&root, view.length, signature.name, signature.name, out,
+                           out_schema);
   }
-  if (status == 0 && column.failed) {
-    status = wudf_error("%s: out of memory, or string rows set out of order",
-                        signature.name);
+  wudf__output_destroy(&root);
+  if (status != 0 && !wudf__message_set) {
+    wudf_error("%s failed with code %d", signature.name, status);
   }
-  if (status == 0 && column.length != view.length) {
-    status = wudf_error("%s: the result has %lld rows, the call %lld", signature.name,
-                        (long long)column.length, (long long)view.length);
-  }
-  if (status == 0 && wudf__column_to_array(&column, out) != 0) {
-    status = wudf_error("%s: out of memory", signature.name);
-  }
-  wudf__output_free(&column);
-  if (status != 0) {
-    if (!wudf__message_set) wudf_error("%s failed with code %d", signature.name, status);
-    return status;
-  }
-  memset(out_schema, 0, sizeof(*out_schema));
-  out_schema->format = wudf__type_format(signature.result_type);
-  out_schema->name = "";
-  out_schema->flags = ARROW_FLAG_NULLABLE;
-  out_schema->release = wudf__leaf_schema_release;
-  return 0;
+  return status;
 }
 
 int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
@@ -530,87 +1742,33 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
                         struct ArrowArray* out, struct ArrowSchema* out_schema) {
   static struct wudf__signature signature;
   static const char* parsed;
-  static wudf_input inputs[WUDF__MAX_ARGS];
-  static wudf_output columns[WUDF__MAX_FIELDS];
   wudf__message_set = 0;
   int status = wudf__signature_of(record, &signature, &parsed);
   wudf_args view;
-  if (status == 0) status = wudf__bind_args(&signature, args, args_schema, inputs, &view);
-  if (status != 0) {
-    wudf__release_inputs(args, args_schema);
-    return status;
+  if (status == 0) status = wudf__bind_args(&signature, args, args_schema, &view);
+  wudf_output root;
+  memset(&root, 0, sizeof(root));
+  if (status == 0) status = wudf__make_result(&signature, &root);
+  if (status == 0 && root.builder != WUDF__BUILD_STRUCT) {
+    status = wudf_error("%s: a batch function's result must be a struct", signature.name);
   }
-  uint32_t count = signature.field_count;
-  memset(columns, 0, count * sizeof(columns[0]));
-  for (uint32_t i = 0; i < count; i++) {
-    columns[i].type = (wudf_type)signature.fields[i].type;
-    columns[i].name = signature.fields[i].name;
-  }
-  wudf_result result = {(int)count, columns};
-  status = fn(&view, &result);
-  wudf__release_inputs(args, args_schema);
-  int64_t rows = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    if (columns[i].length > rows) rows = columns[i].length;
-  }
-  for (uint32_t i = 0; status == 0 && i < count; i++) {
-    wudf_output_resize(&columns[i], rows);
-    if (columns[i].failed) {
-      status = wudf_error("%s: column %s: out of memory, or string rows set out "
-                          "of order", signature.name, columns[i].name);
-    }
-  }
-  struct wudf__owned_array* owned = NULL;
-  struct wudf__owned_schema* owned_schema = NULL;
   if (status == 0) {
-    owned = calloc(1, sizeof(*owned) + count * sizeof(struct ArrowArray));
-    owned_schema = calloc(1, sizeof(*owned_schema) + count * sizeof(struct ArrowSchema));
-    if (owned == NULL || owned_schema == NULL) {
-      status = wudf_error("%s: out of memory", signature.name);
+    wudf_result result = {root.n_children, root.children};
+    status = fn(&view, &result);
+  }
+  wudf__release_inputs(args, args_schema);
+  if (status == 0) {
+    /* The batch has the rows of its longest column; the others are padded. */
+    int64_t rows = 0;
+    for (int i = 0; i < root.n_children; i++) {
+      int64_t column = wudf_output_rows(&root.children[i]);
+      if (column > rows) rows = column;
     }
+    status = wudf__deliver(&root, rows, signature.name, "", out, out_schema);
   }
-  uint32_t moved = 0;
-  for (; status == 0 && moved < count; moved++) {
-    if (wudf__column_to_array(&columns[moved], &owned->children[moved]) != 0) {
-      status = wudf_error("%s: out of memory", signature.name);
-      break;
-    }
-    owned->child_pointers[moved] = &owned->children[moved];
+  wudf__output_destroy(&root);
+  if (status != 0 && !wudf__message_set) {
+    wudf_error("%s failed with code %d", signature.name, status);
   }
-  for (uint32_t i = 0; i < count; i++) wudf__output_free(&columns[i]);
-  if (status != 0) {
-    for (uint32_t i = 0; owned != NULL && i < moved; i++) {
-      owned->children[i].release(&owned->children[i]);
-    }
-    free(owned);
-    free(owned_schema);
-    if (!wudf__message_set) wudf_error("%s failed with code %d", signature.name, status);
-    return status;
-  }
-  memset(out, 0, sizeof(*out));
-  out->length = rows;
-  out->n_buffers = 1;
-  out->buffers = owned->buffers; /* buffers[0] = NULL: no nulls */
-  out->n_children = count;
-  out->children = owned->child_pointers;
-  out->release = wudf__output_array_release;
-  out->private_data = owned;
-
-  memset(out_schema, 0, sizeof(*out_schema));
-  for (uint32_t i = 0; i < count; i++) {
-    struct ArrowSchema* child = &owned_schema->children[i];
-    child->format = wudf__type_format(signature.fields[i].type);
-    memcpy(owned_schema->names[i], signature.fields[i].name, WUDF__MAX_NAME + 1);
-    child->name = owned_schema->names[i];
-    child->flags = ARROW_FLAG_NULLABLE;
-    child->release = wudf__leaf_schema_release;
-    owned_schema->child_pointers[i] = child;
-  }
-  out_schema->format = "+s";
-  out_schema->name = "";
-  out_schema->n_children = count;
-  out_schema->children = owned_schema->child_pointers;
-  out_schema->release = wudf__output_schema_release;
-  out_schema->private_data = owned_schema;
-  return 0;
+  return status;
 }
