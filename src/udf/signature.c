@@ -1,99 +1,196 @@
 /*
- * signature.c -- parsing of function signatures and metadata records (see
- * signature.h and docs/abi.md, section 6). A small recursive-descent parser
- * over a tokenizer of identifiers and punctuation; shared by host and guest.
+ * signature.c -- the type language of the guest ABI and function signatures
+ * (see signature.h and docs/abi.md, section 6).
+ *
+ * Four pieces share one table of type names:
+ *   - the parser, a recursive-descent reader of signatures that writes each
+ *     type's canonical text as it goes (so a parsed signature is its
+ *     canonical text plus spans into it);
+ *   - the decoder, which reads one node of a canonical text (its name,
+ *     parameters and where its children are) and derives the node's Arrow
+ *     format string;
+ *   - the matcher, which walks a canonical text and an ArrowSchema tree side
+ *     by side and names the first difference;
+ *   - the describer, which turns an ArrowSchema tree back into a canonical
+ *     text, for messages.
+ *
+ * The file is compiled for the host and, for wasm32, into the C guest SDK.
+ * It therefore uses only freestanding libc (string functions, snprintf),
+ * never allocates, and keeps every recursive frame small: the guest's stack
+ * is 64 KiB and types nest WUDF__MAX_DEPTH deep.
  */
 #include "signature.h"
+
+#ifdef __wasm32__
+#include <wasmudf/guest.h>
+#else
+#include <wasmudf/wasmudf.h>
+#endif
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+/* ------------------------------------------------------------- the table */
+
+/* How a type name is spelled and what its node carries. */
+enum wudf__type_class {
+  WUDF__CLASS_PLAIN = 1,    /* no parameters, no children: "int32" */
+  WUDF__CLASS_TIME32,       /* time32(s|ms) */
+  WUDF__CLASS_TIME64,       /* time64(us|ns) */
+  WUDF__CLASS_TIMESTAMP,    /* timestamp(UNIT) or timestamp(UNIT, "ZONE") */
+  WUDF__CLASS_DURATION,     /* duration(UNIT) */
+  WUDF__CLASS_INTERVAL,     /* interval(months|day_time|month_day_nano) */
+  WUDF__CLASS_DECIMAL,      /* decimalNN(P, S) */
+  WUDF__CLASS_FIXED_BINARY, /* fixed_size_binary(N) */
+  WUDF__CLASS_LIST,         /* list<T> and its large and view variants */
+  WUDF__CLASS_FIXED_LIST,   /* fixed_size_list<T, N> */
+  WUDF__CLASS_STRUCT,       /* struct<NAME: T, ...> */
+  WUDF__CLASS_MAP,          /* map<K, V> */
+  WUDF__CLASS_UNION,        /* sparse_union<...>, dense_union<...> */
+  WUDF__CLASS_DICTIONARY,   /* dictionary<INDEX, T[, ordered]> */
+  WUDF__CLASS_RUN_END       /* run_end_encoded<RUN_ENDS, T> */
+};
+
+/* Roles an integer type may play besides being a value. */
+enum { WUDF__ROLE_INDEX = 1, WUDF__ROLE_RUN_ENDS = 2 };
+
 struct wudf__type_entry {
-  const char* name;
-  const char* alias;
-  const char* format;
-  unsigned bit_width;
+  const char* name;      /* the canonical name */
+  const char* alias;     /* another accepted spelling, or NULL */
+  const char* format;    /* the whole format of PLAIN, LIST, STRUCT, MAP and
+                            RUN_END types; the prefix of UNION ones; else NULL */
+  uint8_t type_class;    /* enum wudf__type_class */
+  uint8_t roles;         /* WUDF__ROLE_* of integer types */
+  uint16_t decimal_bits; /* DECIMAL: 32, 64, 128 or 256 */
 };
 
-static const struct wudf__type_entry wudf__types[WUDF__TYPE_COUNT] = {
-    [WUDF__TYPE_BOOL] = {"bool", "boolean", "b", 1},
-    [WUDF__TYPE_INT8] = {"int8", NULL, "c", 8},
-    [WUDF__TYPE_INT16] = {"int16", NULL, "s", 16},
-    [WUDF__TYPE_INT32] = {"int32", NULL, "i", 32},
-    [WUDF__TYPE_INT64] = {"int64", NULL, "l", 64},
-    [WUDF__TYPE_UINT8] = {"uint8", NULL, "C", 8},
-    [WUDF__TYPE_UINT16] = {"uint16", NULL, "S", 16},
-    [WUDF__TYPE_UINT32] = {"uint32", NULL, "I", 32},
-    [WUDF__TYPE_UINT64] = {"uint64", NULL, "L", 64},
-    [WUDF__TYPE_FLOAT32] = {"float32", "float", "f", 32},
-    [WUDF__TYPE_FLOAT64] = {"float64", "double", "g", 64},
-    [WUDF__TYPE_UTF8] = {"utf8", "string", "u", 0},
-    [WUDF__TYPE_LARGE_UTF8] = {"large_utf8", "large_string", "U", 0},
-    [WUDF__TYPE_BINARY] = {"binary", NULL, "z", 0},
-    [WUDF__TYPE_LARGE_BINARY] = {"large_binary", NULL, "Z", 0},
-    [WUDF__TYPE_STRUCT] = {"struct", NULL, "+s", 0},
+static const struct wudf__type_entry wudf__entries[] = {
+    {"null", NULL, "n", WUDF__CLASS_PLAIN, 0, 0},
+    {"bool", "boolean", "b", WUDF__CLASS_PLAIN, 0, 0},
+    {"int8", NULL, "c", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX, 0},
+    {"int16", NULL, "s", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX | WUDF__ROLE_RUN_ENDS, 0},
+    {"int32", NULL, "i", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX | WUDF__ROLE_RUN_ENDS, 0},
+    {"int64", NULL, "l", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX | WUDF__ROLE_RUN_ENDS, 0},
+    {"uint8", NULL, "C", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX, 0},
+    {"uint16", NULL, "S", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX, 0},
+    {"uint32", NULL, "I", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX, 0},
+    {"uint64", NULL, "L", WUDF__CLASS_PLAIN, WUDF__ROLE_INDEX, 0},
+    {"float16", "halffloat", "e", WUDF__CLASS_PLAIN, 0, 0},
+    {"float32", "float", "f", WUDF__CLASS_PLAIN, 0, 0},
+    {"float64", "double", "g", WUDF__CLASS_PLAIN, 0, 0},
+    {"utf8", "string", "u", WUDF__CLASS_PLAIN, 0, 0},
+    {"large_utf8", "large_string", "U", WUDF__CLASS_PLAIN, 0, 0},
+    {"utf8_view", "string_view", "vu", WUDF__CLASS_PLAIN, 0, 0},
+    {"binary", NULL, "z", WUDF__CLASS_PLAIN, 0, 0},
+    {"large_binary", NULL, "Z", WUDF__CLASS_PLAIN, 0, 0},
+    {"binary_view", NULL, "vz", WUDF__CLASS_PLAIN, 0, 0},
+    {"date32", NULL, "tdD", WUDF__CLASS_PLAIN, 0, 0},
+    {"date64", NULL, "tdm", WUDF__CLASS_PLAIN, 0, 0},
+    {"time32", NULL, NULL, WUDF__CLASS_TIME32, 0, 0},
+    {"time64", NULL, NULL, WUDF__CLASS_TIME64, 0, 0},
+    {"timestamp", NULL, NULL, WUDF__CLASS_TIMESTAMP, 0, 0},
+    {"duration", NULL, NULL, WUDF__CLASS_DURATION, 0, 0},
+    {"interval", NULL, NULL, WUDF__CLASS_INTERVAL, 0, 0},
+    {"decimal32", NULL, NULL, WUDF__CLASS_DECIMAL, 0, 32},
+    {"decimal64", NULL, NULL, WUDF__CLASS_DECIMAL, 0, 64},
+    {"decimal128", "decimal", NULL, WUDF__CLASS_DECIMAL, 0, 128},
+    {"decimal256", NULL, NULL, WUDF__CLASS_DECIMAL, 0, 256},
+    {"fixed_size_binary", NULL, NULL, WUDF__CLASS_FIXED_BINARY, 0, 0},
+    {"list", NULL, "+l", WUDF__CLASS_LIST, 0, 0},
+    {"large_list", NULL, "+L", WUDF__CLASS_LIST, 0, 0},
+    {"list_view", NULL, "+vl", WUDF__CLASS_LIST, 0, 0},
+    {"large_list_view", NULL, "+vL", WUDF__CLASS_LIST, 0, 0},
+    {"fixed_size_list", NULL, NULL, WUDF__CLASS_FIXED_LIST, 0, 0},
+    {"struct", NULL, "+s", WUDF__CLASS_STRUCT, 0, 0},
+    {"map", NULL, "+m", WUDF__CLASS_MAP, 0, 0},
+    {"sparse_union", NULL, "+us:", WUDF__CLASS_UNION, 0, 0},
+    {"dense_union", NULL, "+ud:", WUDF__CLASS_UNION, 0, 0},
+    {"dictionary", NULL, NULL, WUDF__CLASS_DICTIONARY, 0, 0},
+    {"run_end_encoded", NULL, "+r", WUDF__CLASS_RUN_END, 0, 0},
 };
 
-const char* wudf__type_name(uint8_t type) {
-  return type > 0 && type < WUDF__TYPE_COUNT ? wudf__types[type].name : NULL;
-}
+#define WUDF__ENTRY_COUNT (sizeof(wudf__entries) / sizeof(wudf__entries[0]))
 
-const char* wudf__type_format(uint8_t type) {
-  return type > 0 && type < WUDF__TYPE_COUNT ? wudf__types[type].format : NULL;
-}
+/* Bounds of numeric parameters. */
+#define WUDF__MAX_SCALE 1000
+#define WUDF__MAX_FIXED_SIZE 2147483647LL /* Arrow sizes are int32 */
+#define WUDF__MAX_ZONE 64
 
-uint8_t wudf__type_from_format(const char* format) {
-  for (uint8_t type = 1; type < WUDF__TYPE_COUNT; type++) {
-    if (strcmp(format, wudf__types[type].format) == 0) return type;
-  }
-  return WUDF__TYPE_NONE;
-}
-
-unsigned wudf__type_bit_width(uint8_t type) {
-  return type > 0 && type < WUDF__TYPE_COUNT ? wudf__types[type].bit_width : 0;
-}
-
-int wudf__type_is_variable(uint8_t type, int* large_offsets) {
-  int variable = type == WUDF__TYPE_UTF8 || type == WUDF__TYPE_LARGE_UTF8 ||
-                 type == WUDF__TYPE_BINARY || type == WUDF__TYPE_LARGE_BINARY;
-  if (large_offsets != NULL) {
-    *large_offsets = type == WUDF__TYPE_LARGE_UTF8 || type == WUDF__TYPE_LARGE_BINARY;
-  }
-  return variable;
-}
-
-const char* wudf__kind_name(uint8_t kind) {
-  switch (kind) {
-    case WUDF__KIND_SCALAR: return "scalar";
-    case WUDF__KIND_BATCH: return "batch";
+/* The type named by the `length` bytes at `name` (aliases too when
+ * `allow_alias`), or NULL. */
+static const struct wudf__type_entry* wudf__lookup(const char* name, size_t length,
+                                                   int allow_alias) {
+  for (size_t i = 0; i < WUDF__ENTRY_COUNT; i++) {
+    const struct wudf__type_entry* entry = &wudf__entries[i];
+    if (strlen(entry->name) == length && memcmp(entry->name, name, length) == 0) return entry;
+    if (allow_alias && entry->alias != NULL && strlen(entry->alias) == length &&
+        memcmp(entry->alias, name, length) == 0) {
+      return entry;
+    }
   }
   return NULL;
 }
 
-/* ------------------------------------------------------------------ parser */
-
-struct wudf__parser {
-  const char* text;
-  const char* at;
-  char* message;
-  size_t message_size;
-};
-
-static int wudf__parse_fail(struct wudf__parser* p, const char* format, ...) {
-  if (p->message_size == 0) return -1;
-  int used = snprintf(p->message, p->message_size, "at column %d: ",
-                      (int)(p->at - p->text) + 1);
-  if (used < 0 || (size_t)used >= p->message_size) return -1;
-  va_list args;
-  va_start(args, format);
-  vsnprintf(p->message + used, p->message_size - (size_t)used, format, args);
-  va_end(args);
-  return -1;
+/* The parameterless type whose whole format is `format` (never a union,
+ * whose format carries ids), or NULL. */
+static const struct wudf__type_entry* wudf__lookup_format(const char* format) {
+  for (size_t i = 0; i < WUDF__ENTRY_COUNT; i++) {
+    const struct wudf__type_entry* entry = &wudf__entries[i];
+    if (entry->format != NULL && entry->type_class != WUDF__CLASS_UNION &&
+        strcmp(entry->format, format) == 0) {
+      return entry;
+    }
+  }
+  return NULL;
 }
 
-static void wudf__skip_spaces(struct wudf__parser* p) {
-  while (*p->at == ' ' || *p->at == '\t' || *p->at == '\n') p->at++;
+/* The largest precision of a decimal of `bits` bits. */
+static int64_t wudf__decimal_max_precision(unsigned bits) {
+  return bits == 32 ? 9 : bits == 64 ? 18 : bits == 128 ? 38 : 76;
+}
+
+/* The letter of a time unit word ("ms" -> 'm'), or 0. */
+static char wudf__unit_letter(const char* word, size_t length) {
+  if (length == 1 && word[0] == 's') return 's';
+  if (length == 2 && word[1] == 's') {
+    if (word[0] == 'm') return 'm';
+    if (word[0] == 'u') return 'u';
+    if (word[0] == 'n') return 'n';
+  }
+  return 0;
+}
+
+/* The word of a time unit letter ('m' -> "ms"). */
+static const char* wudf__unit_word(char letter) {
+  switch (letter) {
+    case 's': return "s";
+    case 'm': return "ms";
+    case 'u': return "us";
+    default: return "ns";
+  }
+}
+
+/* The units a temporal class accepts, as letters. */
+static const char* wudf__units_of(uint8_t type_class) {
+  switch (type_class) {
+    case WUDF__CLASS_TIME32: return "sm";
+    case WUDF__CLASS_TIME64: return "un";
+    default: return "smun";
+  }
+}
+
+/* The letter of an interval word ("day_time" -> 'D'), or 0. */
+static char wudf__interval_letter(const char* word, size_t length) {
+  if (length == 6 && memcmp(word, "months", 6) == 0) return 'M';
+  if (length == 8 && memcmp(word, "day_time", 8) == 0) return 'D';
+  if (length == 14 && memcmp(word, "month_day_nano", 14) == 0) return 'n';
+  return 0;
+}
+
+/* The word of an interval letter ('D' -> "day_time"). */
+static const char* wudf__interval_word(char letter) {
+  return letter == 'M' ? "months" : letter == 'D' ? "day_time" : "month_day_nano";
 }
 
 static int wudf__is_letter(char c) {
@@ -102,89 +199,544 @@ static int wudf__is_letter(char c) {
 
 static int wudf__is_digit(char c) { return c >= '0' && c <= '9'; }
 
-/* Reads an identifier into `out` (WUDF__MAX_NAME + 1 bytes). */
-static int wudf__parse_identifier(struct wudf__parser* p, char* out,
-                                  const char* what) {
-  wudf__skip_spaces(p);
-  if (!wudf__is_letter(*p->at)) return wudf__parse_fail(p, "expected %s", what);
-  size_t length = 0;
-  while (wudf__is_letter(p->at[length]) || wudf__is_digit(p->at[length])) {
+/* Whether byte `c` may appear in a time zone (anything but control
+ * characters; the quotes are checked by the callers). */
+static int wudf__is_zone_byte(char c) {
+  unsigned char byte = (unsigned char)c;
+  return byte >= 0x20 && byte != 0x7f;
+}
+
+/* Length of the identifier starting at `text` (reading at most `limit`
+ * bytes; a NUL ends it too), 0 if there is none. */
+static size_t wudf__identifier_length(const char* text, size_t limit) {
+  if (limit == 0 || !wudf__is_letter(text[0])) return 0;
+  size_t length = 1;
+  while (length < limit && (wudf__is_letter(text[length]) || wudf__is_digit(text[length]))) {
     length++;
   }
-  if (length > WUDF__MAX_NAME) {
-    return wudf__parse_fail(p, "%s longer than %d bytes", what, WUDF__MAX_NAME);
-  }
-  memcpy(out, p->at, length);
-  out[length] = '\0';
-  p->at += length;
-  return 0;
+  return length;
 }
 
-/* Consumes `token` (punctuation) or fails naming it. */
-static int wudf__expect(struct wudf__parser* p, const char* token) {
-  wudf__skip_spaces(p);
-  size_t length = strlen(token);
-  if (strncmp(p->at, token, length) != 0) {
-    return wudf__parse_fail(p, "expected '%s'", token);
-  }
-  p->at += length;
-  return 0;
+/* ------------------------------------------------------------ text output */
+
+/* A bounded, always NUL-terminated output buffer. Writes that do not fit are
+ * truncated and set `full`. */
+struct wudf__text {
+  char* data;
+  size_t size;
+  size_t used;
+  int full;
+};
+
+/* Starts `text` over `size` bytes at `data` (size may be 0). */
+static void wudf__text_init(struct wudf__text* text, char* data, size_t size) {
+  text->data = data;
+  text->size = size;
+  text->used = 0;
+  text->full = size == 0;
+  if (size > 0) data[0] = '\0';
 }
 
-static int wudf__accept(struct wudf__parser* p, const char* token) {
+/* Appends `length` bytes, truncating. */
+static void wudf__put(struct wudf__text* text, const char* bytes, size_t length) {
+  if (text->size == 0) {
+    text->full = 1;
+    return;
+  }
+  size_t room = text->size - 1 - text->used;
+  if (length > room) {
+    length = room;
+    text->full = 1;
+  }
+  memcpy(text->data + text->used, bytes, length);
+  text->used += length;
+  text->data[text->used] = '\0';
+}
+
+/* Appends a NUL-terminated string. */
+static void wudf__puts(struct wudf__text* text, const char* string) {
+  wudf__put(text, string, strlen(string));
+}
+
+/* Appends printf-style output from a va_list, truncating. */
+static void wudf__vputf(struct wudf__text* text, const char* format, va_list args) {
+  if (text->size == 0) {
+    text->full = 1;
+    return;
+  }
+  size_t room = text->size - text->used;
+  int written = vsnprintf(text->data + text->used, room, format, args);
+  if (written < 0) {
+    text->data[text->used] = '\0';
+    text->full = 1;
+  } else if ((size_t)written >= room) {
+    text->used = text->size - 1;
+    text->full = 1;
+  } else {
+    text->used += (size_t)written;
+  }
+}
+
+/* Appends printf-style output, truncating. */
+__attribute__((format(printf, 2, 3)))
+static void wudf__putf(struct wudf__text* text, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  wudf__vputf(text, format, args);
+  va_end(args);
+}
+
+/* Appends untrusted bytes (a name or format from a schema) for a message:
+ * control characters become '?', and more than `limit` bytes end in "...". */
+static void wudf__put_sanitized(struct wudf__text* text, const char* string, size_t limit) {
+  if (string == NULL) return;
+  size_t i = 0;
+  for (; string[i] != '\0' && i < limit && !text->full; i++) {
+    char c = wudf__is_zone_byte(string[i]) ? string[i] : '?';
+    wudf__put(text, &c, 1);
+  }
+  if (string[i] != '\0' && i == limit) wudf__puts(text, "...");
+}
+
+/* ------------------------------------------------------------- type heads */
+
+/* A node's name and parameters: what its format and the head of its
+ * canonical text ("timestamp(us, \"UTC\")") are made of. */
+struct wudf__head {
+  const struct wudf__type_entry* entry;
+  const struct wudf__type_entry* index; /* DICTIONARY: the index type */
+  const char* zone;                     /* TIMESTAMP: zone bytes, or NULL */
+  int64_t number;      /* DECIMAL precision, FIXED_BINARY width, FIXED_LIST size */
+  int32_t scale;       /* DECIMAL */
+  uint32_t child_count;/* UNION: the number of fields (type ids 0..n-1) */
+  uint8_t zone_length; /* TIMESTAMP: 0 when there is no zone */
+  char unit;           /* time unit s m u n; interval M D n */
+};
+
+/* Writes the Arrow format string of `head` into `format` (`size` bytes).
+ * Returns 0, or -1 if it does not fit. */
+static int wudf__head_format(const struct wudf__head* head, char* format, size_t size) {
+  struct wudf__text out;
+  wudf__text_init(&out, format, size);
+  switch (head->entry->type_class) {
+    case WUDF__CLASS_TIME32:
+    case WUDF__CLASS_TIME64: wudf__putf(&out, "tt%c", head->unit); break;
+    case WUDF__CLASS_TIMESTAMP:
+      wudf__putf(&out, "ts%c:", head->unit);
+      if (head->zone_length > 0) wudf__put(&out, head->zone, head->zone_length);
+      break;
+    case WUDF__CLASS_DURATION: wudf__putf(&out, "tD%c", head->unit); break;
+    case WUDF__CLASS_INTERVAL: wudf__putf(&out, "ti%c", head->unit); break;
+    case WUDF__CLASS_DECIMAL:
+      wudf__putf(&out, "d:%lld,%d", (long long)head->number, (int)head->scale);
+      if (head->entry->decimal_bits != 128) wudf__putf(&out, ",%u", head->entry->decimal_bits);
+      break;
+    case WUDF__CLASS_FIXED_BINARY: wudf__putf(&out, "w:%lld", (long long)head->number); break;
+    case WUDF__CLASS_FIXED_LIST: wudf__putf(&out, "+w:%lld", (long long)head->number); break;
+    case WUDF__CLASS_UNION:
+      wudf__puts(&out, head->entry->format);
+      for (uint32_t id = 0; id < head->child_count; id++) {
+        wudf__putf(&out, id == 0 ? "%u" : ",%u", (unsigned)id);
+      }
+      break;
+    case WUDF__CLASS_DICTIONARY: wudf__puts(&out, head->index->format); break;
+    default: wudf__puts(&out, head->entry->format); break;
+  }
+  return out.full ? -1 : 0;
+}
+
+/* Writes the canonical head of `head`: the name and, for parameterized
+ * types, the parameters ("decimal128(38, 10)"). Nested types' "<...>" parts
+ * are written by the callers. */
+static void wudf__put_head(struct wudf__text* out, const struct wudf__head* head) {
+  wudf__puts(out, head->entry->name);
+  switch (head->entry->type_class) {
+    case WUDF__CLASS_TIME32:
+    case WUDF__CLASS_TIME64:
+    case WUDF__CLASS_DURATION:
+      wudf__putf(out, "(%s)", wudf__unit_word(head->unit));
+      break;
+    case WUDF__CLASS_TIMESTAMP:
+      wudf__putf(out, "(%s", wudf__unit_word(head->unit));
+      if (head->zone_length > 0) {
+        /* '"' quotes, unless the zone itself holds one. */
+        char quote = memchr(head->zone, '"', head->zone_length) != NULL ? '\'' : '"';
+        wudf__putf(out, ", %c", quote);
+        wudf__put(out, head->zone, head->zone_length);
+        wudf__put(out, &quote, 1);
+      }
+      wudf__puts(out, ")");
+      break;
+    case WUDF__CLASS_INTERVAL: wudf__putf(out, "(%s)", wudf__interval_word(head->unit)); break;
+    case WUDF__CLASS_DECIMAL:
+      wudf__putf(out, "(%lld, %d)", (long long)head->number, (int)head->scale);
+      break;
+    case WUDF__CLASS_FIXED_BINARY: wudf__putf(out, "(%lld)", (long long)head->number); break;
+    default: break;
+  }
+}
+
+/* ------------------------------------------------------------------ parser */
+
+struct wudf__parser {
+  const char* input;      /* the whole text, for columns */
+  const char* at;         /* the cursor */
+  struct wudf__text out;  /* the canonical text being written */
+  char* message;
+  size_t message_size;
+};
+
+/* Writes "at column N: " and the formatted message for position `where`;
+ * returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int wudf__fail(struct wudf__parser* p, const char* where, const char* format, ...) {
+  if (p->message_size == 0) return -1;
+  int used = snprintf(p->message, p->message_size, "at column %zu: ",
+                      (size_t)(where - p->input) + 1);
+  if (used < 0 || (size_t)used >= p->message_size) return -1;
+  va_list args;
+  va_start(args, format);
+  vsnprintf(p->message + used, p->message_size - (size_t)used, format, args);
+  va_end(args);
+  return -1;
+}
+
+/* Fails unless the canonical text still fits WUDF__MAX_SIGNATURE; the
+ * message points at `where`, the input that was being written. */
+static int wudf__check_room(struct wudf__parser* p, const char* where) {
+  if (!p->out.full) return 0;
+  return wudf__fail(p, where, "the signature is longer than %d bytes in canonical form",
+                    WUDF__MAX_SIGNATURE - 1);
+}
+
+/* Appends `length` bytes to the canonical text. */
+static int wudf__emit(struct wudf__parser* p, const char* bytes, size_t length) {
+  wudf__put(&p->out, bytes, length);
+  return wudf__check_room(p, p->at);
+}
+
+static int wudf__emits(struct wudf__parser* p, const char* string) {
+  return wudf__emit(p, string, strlen(string));
+}
+
+static void wudf__skip_spaces(struct wudf__parser* p) {
+  while (*p->at == ' ' || *p->at == '\t' || *p->at == '\n' || *p->at == '\r') p->at++;
+}
+
+/* Consumes character `c` (after spaces) if it is next; returns 1 if so. */
+static int wudf__accept(struct wudf__parser* p, char c) {
   wudf__skip_spaces(p);
-  size_t length = strlen(token);
-  if (strncmp(p->at, token, length) != 0) return 0;
-  p->at += length;
+  if (*p->at != c) return 0;
+  p->at++;
   return 1;
 }
 
-static uint8_t wudf__type_by_name(const char* name) {
-  for (uint8_t type = 1; type < WUDF__TYPE_COUNT; type++) {
-    if (strcmp(name, wudf__types[type].name) == 0 ||
-        (wudf__types[type].alias && strcmp(name, wudf__types[type].alias) == 0)) {
-      return type;
-    }
-  }
-  return WUDF__TYPE_NONE;
+/* Consumes character `c` or fails naming it. */
+static int wudf__expect(struct wudf__parser* p, char c) {
+  if (wudf__accept(p, c)) return 0;
+  return wudf__fail(p, p->at, "expected '%c'", c);
 }
 
-/* type = name | "struct" "<" field { "," field } ">" (struct if allowed). */
-static int wudf__parse_type(struct wudf__parser* p, int allow_struct,
-                            struct wudf__signature* out, uint8_t* type) {
-  char name[WUDF__MAX_NAME + 1];
+/* Consumes ',' (returns 1) or `close` (returns 0), or fails naming both
+ * (returns -1). */
+static int wudf__expect_separator(struct wudf__parser* p, char close) {
+  if (wudf__accept(p, ',')) return 1;
+  if (wudf__accept(p, close)) return 0;
+  return wudf__fail(p, p->at, "expected ',' or '%c'", close);
+}
+
+/* Reads an identifier after spaces: its start and length (0 if none). */
+static const char* wudf__take_identifier(struct wudf__parser* p, size_t* length) {
+  wudf__skip_spaces(p);
   const char* start = p->at;
-  if (wudf__parse_identifier(p, name, "a type") != 0) return -1;
-  *type = wudf__type_by_name(name);
-  if (*type == WUDF__TYPE_NONE) {
-    p->at = start;
-    wudf__skip_spaces(p);
-    return wudf__parse_fail(p, "unknown type '%s'", name);
+  *length = wudf__identifier_length(start, (size_t)-1);
+  p->at += *length;
+  return start;
+}
+
+/* Reads an integer in [min, max] after spaces ("what" names it in
+ * messages). */
+static int wudf__parse_number(struct wudf__parser* p, int64_t min, int64_t max,
+                              const char* what, int64_t* value) {
+  wudf__skip_spaces(p);
+  const char* start = p->at;
+  const char* digits = *start == '-' ? start + 1 : start;
+  if (!wudf__is_digit(*digits)) return wudf__fail(p, start, "expected a number (%s)", what);
+  int64_t magnitude = 0;
+  int huge = 0;
+  for (; wudf__is_digit(*digits); digits++) {
+    if (magnitude > 100000000000LL) huge = 1; /* far beyond every bound */
+    else magnitude = magnitude * 10 + (*digits - '0');
   }
-  if (*type != WUDF__TYPE_STRUCT) return 0;
-  if (!allow_struct) {
-    p->at = start;
-    wudf__skip_spaces(p);
-    return wudf__parse_fail(p, "a struct is allowed only as the result of a "
-                               "batch function");
+  int64_t number = *start == '-' ? -magnitude : magnitude;
+  if (huge || number < min || number > max) {
+    int shown = digits - start > 24 ? 24 : (int)(digits - start);
+    return wudf__fail(p, start, "%s %.*s%s is out of range (%lld to %lld)", what, shown, start,
+                      digits - start > 24 ? "..." : "", (long long)min, (long long)max);
   }
-  if (wudf__expect(p, "<") != 0) return -1;
-  do {
-    if (out->field_count == WUDF__MAX_FIELDS) {
-      return wudf__parse_fail(p, "more than %d fields", WUDF__MAX_FIELDS);
+  p->at = digits;
+  *value = number;
+  return 0;
+}
+
+/* Reads a time unit among the letters `allowed` into head->unit. */
+static int wudf__parse_unit(struct wudf__parser* p, const char* allowed, struct wudf__head* head) {
+  size_t length;
+  const char* word = wudf__take_identifier(p, &length);
+  char letter = wudf__unit_letter(word, length);
+  if (letter == 0 || strchr(allowed, letter) == NULL) {
+    return wudf__fail(p, word, "expected a time unit (%s)",
+                      strlen(allowed) == 2 ? (allowed[0] == 's' ? "s or ms" : "us or ns")
+                                           : "s, ms, us or ns");
+  }
+  head->unit = letter;
+  return 0;
+}
+
+/* Reads a quoted time zone ('...' or "...") into head->zone. */
+static int wudf__parse_zone(struct wudf__parser* p, struct wudf__head* head) {
+  wudf__skip_spaces(p);
+  const char* start = p->at;
+  char quote = *start;
+  if (quote != '"' && quote != '\'') return wudf__fail(p, start, "expected a quoted time zone");
+  size_t length = 0;
+  for (;;) {
+    char c = start[1 + length];
+    if (c == quote) break;
+    if (c == '\0') return wudf__fail(p, start, "expected %c to end the time zone", quote);
+    if (!wudf__is_zone_byte(c)) {
+      return wudf__fail(p, start + 1 + length, "a time zone may not contain control characters");
     }
-    struct wudf__field* field = &out->fields[out->field_count];
-    if (wudf__parse_identifier(p, field->name, "a field name") != 0) return -1;
-    for (uint32_t i = 0; i < out->field_count; i++) {
-      if (strcmp(out->fields[i].name, field->name) == 0) {
-        return wudf__parse_fail(p, "duplicate field '%s'", field->name);
+    length++;
+    if (length > WUDF__MAX_ZONE) {
+      return wudf__fail(p, start, "the time zone is longer than %d bytes", WUDF__MAX_ZONE);
+    }
+  }
+  if (length == 0) {
+    return wudf__fail(p, start, "expected a time zone (a timestamp without one is "
+                                "written timestamp(UNIT))");
+  }
+  head->zone = start + 1;
+  head->zone_length = (uint8_t)length;
+  p->at = start + 2 + length;
+  return 0;
+}
+
+/* Reads the parenthesized parameters of a parameterized type into `head`
+ * (nothing for other classes). */
+static int wudf__parse_parameters(struct wudf__parser* p, struct wudf__head* head) {
+  const struct wudf__type_entry* entry = head->entry;
+  int64_t number;
+  switch (entry->type_class) {
+    case WUDF__CLASS_TIME32:
+    case WUDF__CLASS_TIME64:
+    case WUDF__CLASS_DURATION:
+    case WUDF__CLASS_TIMESTAMP:
+      if (wudf__expect(p, '(') != 0 ||
+          wudf__parse_unit(p, wudf__units_of(entry->type_class), head) != 0) {
+        return -1;
       }
+      if (entry->type_class == WUDF__CLASS_TIMESTAMP && wudf__accept(p, ',') &&
+          wudf__parse_zone(p, head) != 0) {
+        return -1;
+      }
+      return wudf__expect(p, ')');
+    case WUDF__CLASS_INTERVAL: {
+      if (wudf__expect(p, '(') != 0) return -1;
+      size_t length;
+      const char* word = wudf__take_identifier(p, &length);
+      head->unit = wudf__interval_letter(word, length);
+      if (head->unit == 0) {
+        return wudf__fail(p, word, "expected an interval unit (months, day_time or "
+                                   "month_day_nano)");
+      }
+      return wudf__expect(p, ')');
     }
-    if (wudf__expect(p, ":") != 0) return -1;
-    if (wudf__parse_type(p, 0, out, &field->type) != 0) return -1;
-    out->field_count++;
-  } while (wudf__accept(p, ","));
-  return wudf__expect(p, ">");
+    case WUDF__CLASS_DECIMAL: {
+      char what[24];
+      snprintf(what, sizeof(what), "%s precision", entry->name);
+      if (wudf__expect(p, '(') != 0 ||
+          wudf__parse_number(p, 1, wudf__decimal_max_precision(entry->decimal_bits), what,
+                             &head->number) != 0 ||
+          wudf__expect(p, ',') != 0 ||
+          wudf__parse_number(p, -WUDF__MAX_SCALE, WUDF__MAX_SCALE, "scale", &number) != 0) {
+        return -1;
+      }
+      head->scale = (int32_t)number;
+      return wudf__expect(p, ')');
+    }
+    case WUDF__CLASS_FIXED_BINARY:
+      if (wudf__expect(p, '(') != 0 ||
+          wudf__parse_number(p, 1, WUDF__MAX_FIXED_SIZE, "byte width", &head->number) != 0) {
+        return -1;
+      }
+      return wudf__expect(p, ')');
+    default:
+      return 0;
+  }
+}
+
+static size_t wudf__item_end(const char* text, size_t end, size_t at);
+
+/* Whether the canonical field list text[from..to) ("a: T, b: T") has a field
+ * named by the `length` bytes at `name`. */
+static int wudf__has_field(const char* text, size_t from, size_t to, const char* name,
+                           size_t length) {
+  size_t at = from;
+  while (at < to) {
+    size_t name_length = wudf__identifier_length(text + at, to - at);
+    if (name_length == length && memcmp(text + at, name, length) == 0) return 1;
+    size_t end = wudf__item_end(text, to, at);
+    if (end == (size_t)-1) return 0;
+    at = end + 2; /* ", " */
+  }
+  return 0;
+}
+
+static int wudf__parse_type(struct wudf__parser* p, unsigned depth);
+
+/* Reads "<NAME: T, ...>" of a struct or union (its name is written). */
+static int wudf__parse_fields(struct wudf__parser* p, const struct wudf__type_entry* entry,
+                              unsigned depth) {
+  if (wudf__expect(p, '<') != 0 || wudf__emits(p, "<") != 0) return -1;
+  size_t fields_at = p->out.used;
+  uint32_t count = 0;
+  if (wudf__accept(p, '>')) {
+    if (entry->type_class == WUDF__CLASS_UNION) {
+      return wudf__fail(p, p->at - 1, "expected a field name (a union has at least one field)");
+    }
+    return wudf__emits(p, ">");
+  }
+  for (;;) {
+    wudf__skip_spaces(p);
+    if (count == WUDF__MAX_FIELDS) {
+      return wudf__fail(p, p->at, "more than %d fields", WUDF__MAX_FIELDS);
+    }
+    size_t length;
+    const char* name = wudf__take_identifier(p, &length);
+    if (length == 0) return wudf__fail(p, name, "expected a field name");
+    if (length > WUDF__MAX_NAME) {
+      return wudf__fail(p, name, "a field name is longer than %d bytes", WUDF__MAX_NAME);
+    }
+    if (wudf__has_field(p->out.data, fields_at, p->out.used, name, length)) {
+      return wudf__fail(p, name, "duplicate field '%.*s'", (int)length, name);
+    }
+    if ((count > 0 && wudf__emits(p, ", ") != 0) || wudf__emit(p, name, length) != 0 ||
+        wudf__expect(p, ':') != 0 || wudf__emits(p, ": ") != 0 ||
+        wudf__parse_type(p, depth + 1) != 0) {
+      return -1;
+    }
+    count++;
+    int more = wudf__expect_separator(p, '>');
+    if (more < 0) return -1;
+    if (more == 0) break;
+  }
+  return wudf__emits(p, ">");
+}
+
+/* Reads an integer type for a dictionary's index (role WUDF__ROLE_INDEX) or
+ * a run-end type (WUDF__ROLE_RUN_ENDS) and writes its name. */
+static int wudf__parse_integer_type(struct wudf__parser* p, uint8_t role) {
+  size_t length;
+  const char* name = wudf__take_identifier(p, &length);
+  const struct wudf__type_entry* entry = wudf__lookup(name, length, 0);
+  if (entry == NULL || (entry->roles & role) == 0) {
+    const char* expected = role == WUDF__ROLE_INDEX
+                               ? "an index type (int8, int16, int32, int64, uint8, uint16, "
+                                 "uint32 or uint64)"
+                               : "a run-end type (int16, int32 or int64)";
+    if (length == 0) return wudf__fail(p, name, "expected %s", expected);
+    return wudf__fail(p, name, "expected %s, got '%.*s'", expected,
+                      (int)(length > WUDF__MAX_NAME ? WUDF__MAX_NAME : length), name);
+  }
+  return wudf__emits(p, entry->name);
+}
+
+/* Reads one type at nesting `depth` (1 for a top-level type) and writes its
+ * canonical text. Frames stay small: the head is the only aggregate. */
+static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
+  size_t length;
+  const char* start = wudf__take_identifier(p, &length);
+  if (length == 0) return wudf__fail(p, start, "expected a type");
+  const struct wudf__type_entry* entry = wudf__lookup(start, length, 1);
+  if (entry == NULL) {
+    return wudf__fail(p, start, "unknown type '%.*s'",
+                      (int)(length > WUDF__MAX_NAME ? WUDF__MAX_NAME : length), start);
+  }
+  if (depth > WUDF__MAX_DEPTH) {
+    return wudf__fail(p, start, "types nest deeper than %d levels", WUDF__MAX_DEPTH);
+  }
+  struct wudf__head head;
+  memset(&head, 0, sizeof(head));
+  head.entry = entry;
+  switch (entry->type_class) {
+    case WUDF__CLASS_LIST:
+      if (wudf__expect(p, '<') != 0 || wudf__emits(p, entry->name) != 0 ||
+          wudf__emits(p, "<") != 0 || wudf__parse_type(p, depth + 1) != 0 ||
+          wudf__expect(p, '>') != 0) {
+        return -1;
+      }
+      return wudf__emits(p, ">");
+    case WUDF__CLASS_FIXED_LIST: {
+      int64_t size;
+      if (wudf__expect(p, '<') != 0 || wudf__emits(p, "fixed_size_list<") != 0 ||
+          wudf__parse_type(p, depth + 1) != 0 || wudf__expect(p, ',') != 0 ||
+          wudf__parse_number(p, 0, WUDF__MAX_FIXED_SIZE, "list size", &size) != 0 ||
+          wudf__expect(p, '>') != 0) {
+        return -1;
+      }
+      char digits[24];
+      snprintf(digits, sizeof(digits), ", %lld>", (long long)size);
+      return wudf__emits(p, digits);
+    }
+    case WUDF__CLASS_STRUCT:
+    case WUDF__CLASS_UNION:
+      if (wudf__emits(p, entry->name) != 0) return -1;
+      return wudf__parse_fields(p, entry, depth);
+    case WUDF__CLASS_MAP: {
+      size_t map_at = p->out.used;
+      if (wudf__expect(p, '<') != 0 || wudf__emits(p, "map<") != 0 ||
+          wudf__parse_type(p, depth + 2) != 0 || wudf__expect(p, ',') != 0 ||
+          wudf__emits(p, ", ") != 0 || wudf__parse_type(p, depth + 2) != 0 ||
+          wudf__expect(p, '>') != 0 || wudf__emits(p, ">") != 0) {
+        return -1;
+      }
+      /* wudf__type_child spells the entries as "struct<key: K, value: V>",
+       * 15 bytes longer than "map<K, V>"; it must fit a scratch buffer. */
+      if (p->out.used - map_at + 15 >= WUDF__MAX_SIGNATURE) {
+        return wudf__fail(p, start, "the map's entries type is longer than %d bytes",
+                          WUDF__MAX_SIGNATURE - 1);
+      }
+      return 0;
+    }
+    case WUDF__CLASS_DICTIONARY:
+      if (wudf__expect(p, '<') != 0 || wudf__emits(p, "dictionary<") != 0 ||
+          wudf__parse_integer_type(p, WUDF__ROLE_INDEX) != 0 || wudf__expect(p, ',') != 0 ||
+          wudf__emits(p, ", ") != 0 || wudf__parse_type(p, depth + 1) != 0) {
+        return -1;
+      }
+      if (wudf__accept(p, ',')) {
+        const char* word = wudf__take_identifier(p, &length);
+        if (length != 7 || memcmp(word, "ordered", 7) != 0) {
+          return wudf__fail(p, word, "expected 'ordered'");
+        }
+        if (wudf__emits(p, ", ordered") != 0) return -1;
+      }
+      if (wudf__expect(p, '>') != 0) return -1;
+      return wudf__emits(p, ">");
+    case WUDF__CLASS_RUN_END:
+      if (wudf__expect(p, '<') != 0 || wudf__emits(p, "run_end_encoded<") != 0 ||
+          wudf__parse_integer_type(p, WUDF__ROLE_RUN_ENDS) != 0 || wudf__expect(p, ',') != 0 ||
+          wudf__emits(p, ", ") != 0 || wudf__parse_type(p, depth + 1) != 0 ||
+          wudf__expect(p, '>') != 0) {
+        return -1;
+      }
+      return wudf__emits(p, ">");
+    default:
+      if (wudf__parse_parameters(p, &head) != 0) return -1;
+      wudf__put_head(&p->out, &head);
+      return wudf__check_room(p, start);
+  }
 }
 
 /* Case-insensitive match of a whole word at the cursor. */
@@ -201,6 +753,7 @@ static int wudf__accept_word(struct wudf__parser* p, const char* word) {
   return 1;
 }
 
+/* Matches a sequence of words, or consumes nothing. */
 static int wudf__accept_phrase(struct wudf__parser* p, const char* const* words) {
   const char* start = p->at;
   for (; *words != NULL; words++) {
@@ -212,71 +765,106 @@ static int wudf__accept_phrase(struct wudf__parser* p, const char* const* words)
   return 1;
 }
 
-int wudf__signature_parse(const char* text, uint8_t kind,
-                          struct wudf__signature* out, char* message,
-                          size_t message_size) {
-  struct wudf__parser p = {text, text, message, message_size};
+/* Parses one type and records where its canonical text is. */
+static int wudf__parse_span(struct wudf__parser* p, struct wudf__span* span) {
+  size_t start = p->out.used;
+  if (wudf__parse_type(p, 1) != 0) return -1;
+  span->start = (uint16_t)start;
+  span->length = (uint16_t)(p->out.used - start);
+  return 0;
+}
+
+int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature* out,
+                          char* message, size_t message_size) {
+  struct wudf__parser parser;
+  struct wudf__parser* p = &parser;
+  p->input = text;
+  p->at = text;
+  p->message = message;
+  p->message_size = message_size;
   if (message_size > 0) message[0] = '\0';
   memset(out, 0, sizeof(*out));
+  wudf__text_init(&p->out, out->text, sizeof(out->text));
   out->kind = kind;
   out->strict = 1;
-  if (wudf__parse_identifier(&p, out->name, "the function name") != 0) return -1;
-  if (wudf__expect(&p, "(") != 0) return -1;
-  if (!wudf__accept(&p, ")")) {
-    do {
+  if (kind != WUDF__KIND_SCALAR && kind != WUDF__KIND_BATCH) {
+    return wudf__fail(p, text, "unknown function kind %u", (unsigned)kind);
+  }
+
+  size_t length;
+  const char* name = wudf__take_identifier(p, &length);
+  if (length == 0) return wudf__fail(p, name, "expected the function name");
+  if (length > WUDF__MAX_NAME) {
+    return wudf__fail(p, name, "the function name is longer than %d bytes", WUDF__MAX_NAME);
+  }
+  memcpy(out->name, name, length);
+  out->name[length] = '\0';
+  if (wudf__emit(p, name, length) != 0 || wudf__expect(p, '(') != 0 ||
+      wudf__emits(p, "(") != 0) {
+    return -1;
+  }
+  if (!wudf__accept(p, ')')) {
+    for (;;) {
+      wudf__skip_spaces(p);
       if (out->arg_count == WUDF__MAX_ARGS) {
-        return wudf__parse_fail(&p, "more than %d arguments", WUDF__MAX_ARGS);
+        return wudf__fail(p, p->at, "more than %d arguments", WUDF__MAX_ARGS);
       }
-      if (wudf__parse_type(&p, 0, out, &out->arg_types[out->arg_count]) != 0) {
+      if ((out->arg_count > 0 && wudf__emits(p, ", ") != 0) ||
+          wudf__parse_span(p, &out->args[out->arg_count]) != 0) {
         return -1;
       }
       out->arg_count++;
-    } while (wudf__accept(&p, ","));
-    if (wudf__expect(&p, ")") != 0) return -1;
+      int more = wudf__expect_separator(p, ')');
+      if (more < 0) return -1;
+      if (more == 0) break;
+    }
   }
-  if (wudf__expect(&p, "->") != 0) return -1;
-  const char* result_at = p.at;
-  if (wudf__parse_type(&p, kind == WUDF__KIND_BATCH, out, &out->result_type) != 0) {
-    return -1;
+  wudf__skip_spaces(p);
+  if (p->at[0] != '-' || p->at[1] != '>') return wudf__fail(p, p->at, "expected '->'");
+  p->at += 2;
+  if (wudf__emits(p, ") -> ") != 0) return -1;
+  wudf__skip_spaces(p);
+  const char* result_at = p->at;
+  if (wudf__parse_span(p, &out->result) != 0) return -1;
+  if (kind == WUDF__KIND_BATCH && strncmp(out->text + out->result.start, "struct<", 7) != 0) {
+    return wudf__fail(p, result_at, "the result of a batch function must be a struct<...>");
   }
-  if (kind == WUDF__KIND_BATCH && out->result_type != WUDF__TYPE_STRUCT) {
-    p.at = result_at;
-    wudf__skip_spaces(&p);
-    return wudf__parse_fail(&p, "the result of a batch function must be a "
-                                "struct<...>");
-  }
-  static const char* const strict_words[] = {"returns", "null", "on", "null",
-                                             "input", NULL};
+
+  static const char* const strict_words[] = {"returns", "null", "on", "null", "input", NULL};
   static const char* const called_words[] = {"called", "on", "null", "input", NULL};
   for (;;) {
-    const char* flag_at = p.at;
-    if (wudf__accept_phrase(&p, strict_words)) {
+    wudf__skip_spaces(p);
+    const char* flag_at = p->at;
+    if (wudf__accept_phrase(p, strict_words)) {
       out->strict = 1;
-    } else if (wudf__accept_phrase(&p, called_words)) {
+    } else if (wudf__accept_phrase(p, called_words)) {
       out->strict = 0;
     } else {
       break;
     }
     if (kind != WUDF__KIND_SCALAR) {
-      p.at = flag_at;
-      wudf__skip_spaces(&p);
-      return wudf__parse_fail(&p, "null handling applies to scalar functions "
-                                  "only");
+      return wudf__fail(p, flag_at, "null handling applies to scalar functions only");
     }
   }
   /* A batch function always sees its whole input, nulls included. */
   if (kind != WUDF__KIND_SCALAR) out->strict = 0;
-  wudf__skip_spaces(&p);
-  if (*p.at != '\0') return wudf__parse_fail(&p, "unexpected text");
+  wudf__skip_spaces(p);
+  if (*p->at != '\0') return wudf__fail(p, p->at, "unexpected text");
+  if (kind == WUDF__KIND_SCALAR && !out->strict &&
+      wudf__emits(p, " CALLED ON NULL INPUT") != 0) {
+    return -1;
+  }
   return 0;
 }
 
-int wudf__record_parse(const char* record, struct wudf__signature* out,
-                       char* message, size_t message_size) {
+int wudf__record_parse(const char* record, struct wudf__signature* out, char* message,
+                       size_t message_size) {
   size_t prefix = strlen(WUDF__RECORD_PREFIX);
   if (strncmp(record, WUDF__RECORD_PREFIX, prefix) != 0) {
-    snprintf(message, message_size,
-             "the record does not start with '" WUDF__RECORD_PREFIX "'");
+    if (message_size > 0) {
+      snprintf(message, message_size,
+               "the record does not start with '" WUDF__RECORD_PREFIX "'");
+    }
     return -1;
   }
   const char* rest = record + prefix;
@@ -290,48 +878,867 @@ int wudf__record_parse(const char* record, struct wudf__signature* out,
     }
   }
   if (kind == WUDF__KIND_NONE) {
-    snprintf(message, message_size, "unknown function kind '%.*s'",
-             (int)(kind_length > 32 ? 32 : kind_length), rest);
+    if (message_size > 0) {
+      snprintf(message, message_size, "unknown function kind '%.*s'",
+               (int)(kind_length > 32 ? 32 : kind_length), rest);
+    }
     return -1;
   }
   return wudf__signature_parse(rest + kind_length, kind, out, message, message_size);
 }
 
-/* Appends to a bounded buffer, truncating. */
-static void wudf__append(char* out, size_t size, size_t* used, const char* text) {
-  size_t length = strlen(text);
-  if (*used + 1 >= size) return;
-  size_t room = size - 1 - *used;
-  if (length > room) length = room;
-  memcpy(out + *used, text, length);
-  *used += length;
-  out[*used] = '\0';
+/* Copies span `span` of the signature's text into `out`, truncating. */
+static const char* wudf__copy_span(const struct wudf__signature* signature,
+                                   struct wudf__span span, char* out, size_t size) {
+  if (size == 0) return out;
+  size_t length = span.length < size - 1 ? span.length : size - 1;
+  memcpy(out, signature->text + span.start, length);
+  out[length] = '\0';
+  return out;
 }
 
-void wudf__signature_format(const struct wudf__signature* signature, char* out,
-                            size_t size) {
-  if (size == 0) return;
-  size_t used = 0;
-  out[0] = '\0';
-  wudf__append(out, size, &used, signature->name);
-  wudf__append(out, size, &used, "(");
-  for (uint32_t i = 0; i < signature->arg_count; i++) {
-    if (i > 0) wudf__append(out, size, &used, ", ");
-    wudf__append(out, size, &used, wudf__type_name(signature->arg_types[i]));
+const char* wudf__signature_arg(const struct wudf__signature* signature, uint32_t index,
+                                char* out, size_t size) {
+  if (index >= signature->arg_count) {
+    if (size > 0) out[0] = '\0';
+    return out;
   }
-  wudf__append(out, size, &used, ") -> ");
-  wudf__append(out, size, &used, wudf__type_name(signature->result_type));
-  if (signature->result_type == WUDF__TYPE_STRUCT) {
-    wudf__append(out, size, &used, "<");
-    for (uint32_t i = 0; i < signature->field_count; i++) {
-      if (i > 0) wudf__append(out, size, &used, ", ");
-      wudf__append(out, size, &used, signature->fields[i].name);
-      wudf__append(out, size, &used, ": ");
-      wudf__append(out, size, &used, wudf__type_name(signature->fields[i].type));
+  return wudf__copy_span(signature, signature->args[index], out, size);
+}
+
+const char* wudf__signature_result(const struct wudf__signature* signature, char* out,
+                                   size_t size) {
+  return wudf__copy_span(signature, signature->result, out, size);
+}
+
+const char* wudf__kind_name(uint8_t kind) {
+  switch (kind) {
+    case WUDF__KIND_SCALAR: return "scalar";
+    case WUDF__KIND_BATCH: return "batch";
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+/* The end of the item (a type, "NAME: T", a number or a word) that starts
+ * at text[at] inside a "<...>" list: the index of the ',' or unmatched '>'
+ * or ')' that ends it, or `end`. Brackets nest; quoted zones are skipped.
+ * Returns (size_t)-1 for an unterminated quote. Iterative, so any nesting
+ * costs no stack. */
+static size_t wudf__item_end(const char* text, size_t end, size_t at) {
+  size_t depth = 0;
+  for (; at < end; at++) {
+    char c = text[at];
+    if (c == '"' || c == '\'') {
+      const char* close = memchr(text + at + 1, c, end - at - 1);
+      if (close == NULL) return (size_t)-1;
+      at = (size_t)(close - text);
+    } else if (c == '<' || c == '(') {
+      depth++;
+    } else if (c == '>' || c == ')') {
+      if (depth == 0) return at;
+      depth--;
+    } else if (c == ',' && depth == 0) {
+      return at;
     }
-    wudf__append(out, size, &used, ">");
   }
-  if (signature->kind == WUDF__KIND_SCALAR && !signature->strict) {
-    wudf__append(out, size, &used, " CALLED ON NULL INPUT");
+  return at;
+}
+
+/* Consumes `literal` at text[*at] if it is there. */
+static int wudf__take(const char* text, size_t length, size_t* at, const char* literal) {
+  size_t n = strlen(literal);
+  if (length - *at < n || memcmp(text + *at, literal, n) != 0) return 0;
+  *at += n;
+  return 1;
+}
+
+/* Reads a canonically written integer (no '+', no leading zeros, no "-0")
+ * in [min, max] at text[*at]. Returns 0 or -1. */
+static int wudf__take_int(const char* text, size_t length, size_t* at, int64_t min,
+                          int64_t max, int64_t* value) {
+  size_t i = *at;
+  int negative = i < length && text[i] == '-';
+  if (negative) i++;
+  if (i >= length || !wudf__is_digit(text[i])) return -1;
+  if (text[i] == '0' && (negative || (i + 1 < length && wudf__is_digit(text[i + 1])))) {
+    return -1;
   }
+  int64_t magnitude = 0;
+  for (; i < length && wudf__is_digit(text[i]); i++) {
+    if (magnitude > 100000000000LL) return -1;
+    magnitude = magnitude * 10 + (text[i] - '0');
+  }
+  int64_t number = negative ? -magnitude : magnitude;
+  if (number < min || number > max) return -1;
+  *value = number;
+  *at = i;
+  return 0;
+}
+
+/* Consumes a type item (it must start with a letter) at text[*at]. */
+static int wudf__take_item(const char* text, size_t length, size_t* at) {
+  if (*at >= length || !wudf__is_letter(text[*at])) return -1;
+  size_t end = wudf__item_end(text, length, *at);
+  if (end == (size_t)-1 || text[end - 1] == ' ') return -1;
+  *at = end;
+  return 0;
+}
+
+/* Reads a canonical time zone ("..." or, when it holds '"', '...'). */
+static int wudf__take_zone(const char* text, size_t length, size_t* at, struct wudf__head* head) {
+  if (*at >= length) return -1;
+  char quote = text[*at];
+  if (quote != '"' && quote != '\'') return -1;
+  const char* zone = text + *at + 1;
+  const char* close = memchr(zone, quote, length - *at - 1);
+  if (close == NULL) return -1;
+  size_t zone_length = (size_t)(close - zone);
+  if (zone_length == 0 || zone_length > WUDF__MAX_ZONE) return -1;
+  for (size_t i = 0; i < zone_length; i++) {
+    if (!wudf__is_zone_byte(zone[i])) return -1;
+  }
+  if (quote == '\'' && memchr(zone, '"', zone_length) == NULL) return -1;
+  head->zone = zone;
+  head->zone_length = (uint8_t)zone_length;
+  *at += zone_length + 2;
+  return 0;
+}
+
+/* Reads the canonical parameters "(...)" of `head`'s class at text[*at]. */
+static int wudf__take_parameters(const char* text, size_t length, size_t* at,
+                                 struct wudf__head* head) {
+  uint8_t type_class = head->entry->type_class;
+  int64_t number;
+  size_t word_length;
+  if (!wudf__take(text, length, at, "(")) return -1;
+  switch (type_class) {
+    case WUDF__CLASS_TIME32:
+    case WUDF__CLASS_TIME64:
+    case WUDF__CLASS_DURATION:
+    case WUDF__CLASS_TIMESTAMP:
+      word_length = wudf__identifier_length(text + *at, length - *at);
+      head->unit = wudf__unit_letter(text + *at, word_length);
+      if (head->unit == 0 || strchr(wudf__units_of(type_class), head->unit) == NULL) return -1;
+      *at += word_length;
+      if (type_class == WUDF__CLASS_TIMESTAMP && wudf__take(text, length, at, ", ") &&
+          wudf__take_zone(text, length, at, head) != 0) {
+        return -1;
+      }
+      break;
+    case WUDF__CLASS_INTERVAL:
+      word_length = wudf__identifier_length(text + *at, length - *at);
+      head->unit = wudf__interval_letter(text + *at, word_length);
+      if (head->unit == 0) return -1;
+      *at += word_length;
+      break;
+    case WUDF__CLASS_DECIMAL:
+      if (wudf__take_int(text, length, at, 1,
+                         wudf__decimal_max_precision(head->entry->decimal_bits),
+                         &head->number) != 0 ||
+          !wudf__take(text, length, at, ", ") ||
+          wudf__take_int(text, length, at, -WUDF__MAX_SCALE, WUDF__MAX_SCALE, &number) != 0) {
+        return -1;
+      }
+      head->scale = (int32_t)number;
+      break;
+    case WUDF__CLASS_FIXED_BINARY:
+      if (wudf__take_int(text, length, at, 1, WUDF__MAX_FIXED_SIZE, &head->number) != 0) {
+        return -1;
+      }
+      break;
+    default:
+      return -1;
+  }
+  return wudf__take(text, length, at, ")") ? 0 : -1;
+}
+
+/* Reads "<NAME: T, ...>" at text[*at], counting the fields. */
+static int wudf__take_fields(const char* text, size_t length, size_t* at, uint32_t* count) {
+  *count = 0;
+  if (!wudf__take(text, length, at, "<")) return -1;
+  if (wudf__take(text, length, at, ">")) return 0;
+  for (;;) {
+    size_t name_length = wudf__identifier_length(text + *at, length - *at);
+    if (name_length == 0 || name_length > WUDF__MAX_NAME || *count == WUDF__MAX_FIELDS) {
+      return -1;
+    }
+    *at += name_length;
+    if (!wudf__take(text, length, at, ": ") || wudf__take_item(text, length, at) != 0) return -1;
+    ++*count;
+    if (wudf__take(text, length, at, ">")) return 0;
+    if (!wudf__take(text, length, at, ", ")) return -1;
+  }
+}
+
+/* Decodes the node at `text` into `node` and tells its class. Checks the
+ * node's own spelling strictly; its children are checked when decoded. */
+static int wudf__decode_node(const char* text, size_t length, struct wudf__type_node* node,
+                             uint8_t* type_class) {
+  memset(node, 0, sizeof(*node));
+  node->text = text;
+  node->length = length;
+  if (text == NULL) return -1;
+  size_t at = wudf__identifier_length(text, length);
+  struct wudf__head head;
+  memset(&head, 0, sizeof(head));
+  head.entry = wudf__lookup(text, at, 0);
+  if (head.entry == NULL) return -1;
+  *type_class = head.entry->type_class;
+  int64_t size;
+  size_t name_length;
+  switch (head.entry->type_class) {
+    case WUDF__CLASS_PLAIN:
+      break;
+    case WUDF__CLASS_LIST:
+      if (!wudf__take(text, length, &at, "<") || wudf__take_item(text, length, &at) != 0 ||
+          !wudf__take(text, length, &at, ">")) {
+        return -1;
+      }
+      node->child_count = 1;
+      break;
+    case WUDF__CLASS_FIXED_LIST:
+      if (!wudf__take(text, length, &at, "<") || wudf__take_item(text, length, &at) != 0 ||
+          !wudf__take(text, length, &at, ", ") ||
+          wudf__take_int(text, length, &at, 0, WUDF__MAX_FIXED_SIZE, &size) != 0 ||
+          !wudf__take(text, length, &at, ">")) {
+        return -1;
+      }
+      head.number = size;
+      node->child_count = 1;
+      break;
+    case WUDF__CLASS_STRUCT:
+    case WUDF__CLASS_UNION:
+      if (wudf__take_fields(text, length, &at, &node->child_count) != 0) return -1;
+      if (head.entry->type_class == WUDF__CLASS_UNION && node->child_count == 0) return -1;
+      head.child_count = node->child_count;
+      break;
+    case WUDF__CLASS_MAP:
+      if (!wudf__take(text, length, &at, "<") || wudf__take_item(text, length, &at) != 0 ||
+          !wudf__take(text, length, &at, ", ") || wudf__take_item(text, length, &at) != 0 ||
+          !wudf__take(text, length, &at, ">")) {
+        return -1;
+      }
+      node->child_count = 1;
+      break;
+    case WUDF__CLASS_DICTIONARY:
+    case WUDF__CLASS_RUN_END:
+      if (!wudf__take(text, length, &at, "<")) return -1;
+      name_length = wudf__identifier_length(text + at, length - at);
+      head.index = wudf__lookup(text + at, name_length, 0);
+      if (head.index == NULL ||
+          (head.index->roles & (head.entry->type_class == WUDF__CLASS_DICTIONARY
+                                    ? WUDF__ROLE_INDEX
+                                    : WUDF__ROLE_RUN_ENDS)) == 0) {
+        return -1;
+      }
+      at += name_length;
+      if (!wudf__take(text, length, &at, ", ") || wudf__take_item(text, length, &at) != 0) {
+        return -1;
+      }
+      if (head.entry->type_class == WUDF__CLASS_DICTIONARY) {
+        node->dictionary = 1;
+        node->ordered = (uint8_t)wudf__take(text, length, &at, ", ordered");
+      } else {
+        node->child_count = 2;
+      }
+      if (!wudf__take(text, length, &at, ">")) return -1;
+      break;
+    default:
+      if (wudf__take_parameters(text, length, &at, &head) != 0) return -1;
+      break;
+  }
+  if (at != length) return -1;
+  return wudf__head_format(&head, node->format, sizeof(node->format));
+}
+
+int wudf__type_decode(const char* text, size_t length, struct wudf__type_node* node) {
+  uint8_t type_class;
+  return wudf__decode_node(text, length, node, &type_class);
+}
+
+/* Finds item `index` of the "<...>" list whose first item starts at
+ * text[at]: its start and end. Returns 0 or -1. */
+static int wudf__nth_item(const char* text, size_t length, size_t at, uint32_t index,
+                          size_t* start, size_t* end) {
+  for (uint32_t i = 0;; i++) {
+    size_t item_end = wudf__item_end(text, length, at);
+    if (item_end == (size_t)-1 || item_end >= length) return -1;
+    if (i == index) {
+      *start = at;
+      *end = item_end;
+      return 0;
+    }
+    if (text[item_end] != ',') return -1;
+    at = item_end + 2;
+  }
+}
+
+/* The class of a decoded node and where its "<...>" items start. */
+static uint8_t wudf__node_class(const struct wudf__type_node* node, size_t* items_at) {
+  size_t name_length = wudf__identifier_length(node->text, node->length);
+  const struct wudf__type_entry* entry = wudf__lookup(node->text, name_length, 0);
+  *items_at = name_length + 1;
+  return entry != NULL ? entry->type_class : 0;
+}
+
+/* Sets an optional output of wudf__type_child. */
+static void wudf__set_piece(const char** piece, size_t* piece_length, const char* value,
+                            size_t value_length) {
+  if (piece != NULL) *piece = value;
+  if (piece_length != NULL) *piece_length = value_length;
+}
+
+int wudf__type_child(const struct wudf__type_node* node, uint32_t index, const char** name,
+                     size_t* name_length, const char** type, size_t* type_length,
+                     char* scratch) {
+  if (node == NULL || node->text == NULL || index >= node->child_count) return -1;
+  const char* text = node->text;
+  size_t items_at, start, end;
+  uint8_t type_class = wudf__node_class(node, &items_at);
+  switch (type_class) {
+    case WUDF__CLASS_STRUCT:
+    case WUDF__CLASS_UNION: {
+      if (wudf__nth_item(text, node->length, items_at, index, &start, &end) != 0) return -1;
+      size_t field_name_length = wudf__identifier_length(text + start, end - start);
+      size_t type_at = start + field_name_length + 2; /* ": " */
+      if (type_at > end) return -1;
+      wudf__set_piece(name, name_length, text + start, field_name_length);
+      wudf__set_piece(type, type_length, text + type_at, end - type_at);
+      return 0;
+    }
+    case WUDF__CLASS_LIST:
+    case WUDF__CLASS_FIXED_LIST:
+      if (wudf__nth_item(text, node->length, items_at, 0, &start, &end) != 0) return -1;
+      wudf__set_piece(name, name_length, "item", 4);
+      wudf__set_piece(type, type_length, text + start, end - start);
+      return 0;
+    case WUDF__CLASS_RUN_END:
+      if (wudf__nth_item(text, node->length, items_at, index, &start, &end) != 0) return -1;
+      wudf__set_piece(name, name_length, index == 0 ? "run_ends" : "values", index == 0 ? 8 : 6);
+      wudf__set_piece(type, type_length, text + start, end - start);
+      return 0;
+    case WUDF__CLASS_MAP: {
+      size_t value_start, value_end;
+      if (scratch == NULL ||
+          wudf__nth_item(text, node->length, items_at, 0, &start, &end) != 0 ||
+          wudf__nth_item(text, node->length, items_at, 1, &value_start, &value_end) != 0) {
+        return -1;
+      }
+      struct wudf__text out;
+      wudf__text_init(&out, scratch, WUDF__MAX_SIGNATURE);
+      wudf__puts(&out, "struct<key: ");
+      wudf__put(&out, text + start, end - start);
+      wudf__puts(&out, ", value: ");
+      wudf__put(&out, text + value_start, value_end - value_start);
+      wudf__puts(&out, ">");
+      if (out.full) return -1;
+      wudf__set_piece(name, name_length, "entries", 7);
+      wudf__set_piece(type, type_length, scratch, out.used);
+      return 0;
+    }
+    default:
+      return -1;
+  }
+}
+
+int wudf__type_dictionary(const struct wudf__type_node* node, const char** type,
+                          size_t* type_length) {
+  if (node == NULL || node->text == NULL || !node->dictionary) return -1;
+  size_t items_at, start, end;
+  if (wudf__node_class(node, &items_at) != WUDF__CLASS_DICTIONARY ||
+      wudf__nth_item(node->text, node->length, items_at, 1, &start, &end) != 0) {
+    return -1;
+  }
+  wudf__set_piece(type, type_length, node->text + start, end - start);
+  return 0;
+}
+
+/* -------------------------------------------------------------- describer */
+
+/* Reads an Arrow format string into `head` when it is the format of a node
+ * of the type language, spelled exactly as wudf__head_format spells it
+ * (so describing and decoding are inverses). Returns 0 or -1. */
+static int wudf__head_of_format(const char* format, struct wudf__head* head) {
+  memset(head, 0, sizeof(*head));
+  size_t length = strlen(format);
+  head->entry = wudf__lookup_format(format);
+  if (head->entry != NULL) return 0;
+  size_t at;
+  int64_t number;
+  if (length == 3 && format[0] == 't' && strchr("tDi", format[1]) != NULL) {
+    head->unit = format[2];
+    if (format[1] == 'i') {
+      if (format[2] != 'M' && format[2] != 'D' && format[2] != 'n') return -1;
+      head->entry = wudf__lookup("interval", 8, 0);
+    } else if (format[1] == 'D') {
+      if (strchr("smun", format[2]) == NULL || format[2] == '\0') return -1;
+      head->entry = wudf__lookup("duration", 8, 0);
+    } else if (format[2] == 's' || format[2] == 'm') {
+      head->entry = wudf__lookup("time32", 6, 0);
+    } else if (format[2] == 'u' || format[2] == 'n') {
+      head->entry = wudf__lookup("time64", 6, 0);
+    } else {
+      return -1;
+    }
+    return 0;
+  }
+  if (length >= 4 && format[0] == 't' && format[1] == 's' && format[3] == ':') {
+    if (format[2] == '\0' || strchr("smun", format[2]) == NULL) return -1;
+    size_t zone_length = length - 4;
+    const char* zone = format + 4;
+    if (zone_length > WUDF__MAX_ZONE) return -1;
+    for (size_t i = 0; i < zone_length; i++) {
+      if (!wudf__is_zone_byte(zone[i])) return -1;
+    }
+    /* A zone holding both quotes cannot be written. */
+    if (memchr(zone, '"', zone_length) != NULL && memchr(zone, '\'', zone_length) != NULL) {
+      return -1;
+    }
+    head->entry = wudf__lookup("timestamp", 9, 0);
+    head->unit = format[2];
+    head->zone = zone;
+    head->zone_length = (uint8_t)zone_length;
+    return 0;
+  }
+  if (length >= 2 && format[0] == 'd' && format[1] == ':') {
+    at = 2;
+    int64_t precision, scale, bits = 128;
+    if (wudf__take_int(format, length, &at, 1, 76, &precision) != 0 ||
+        !wudf__take(format, length, &at, ",") ||
+        wudf__take_int(format, length, &at, -WUDF__MAX_SCALE, WUDF__MAX_SCALE, &scale) != 0) {
+      return -1;
+    }
+    if (wudf__take(format, length, &at, ",") &&
+        (wudf__take_int(format, length, &at, 32, 256, &bits) != 0 || bits == 128)) {
+      return -1;
+    }
+    if (at != length) return -1;
+    const char* name = bits == 32 ? "decimal32" : bits == 64 ? "decimal64"
+                     : bits == 128 ? "decimal128" : bits == 256 ? "decimal256" : NULL;
+    if (name == NULL) return -1;
+    head->entry = wudf__lookup(name, strlen(name), 0);
+    if (precision > wudf__decimal_max_precision(head->entry->decimal_bits)) return -1;
+    head->number = precision;
+    head->scale = (int32_t)scale;
+    return 0;
+  }
+  if (length >= 2 && format[0] == 'w' && format[1] == ':') {
+    at = 2;
+    if (wudf__take_int(format, length, &at, 1, WUDF__MAX_FIXED_SIZE, &number) != 0 ||
+        at != length) {
+      return -1;
+    }
+    head->entry = wudf__lookup("fixed_size_binary", 17, 0);
+    head->number = number;
+    return 0;
+  }
+  if (length >= 3 && memcmp(format, "+w:", 3) == 0) {
+    at = 3;
+    if (wudf__take_int(format, length, &at, 0, WUDF__MAX_FIXED_SIZE, &number) != 0 ||
+        at != length) {
+      return -1;
+    }
+    head->entry = wudf__lookup("fixed_size_list", 15, 0);
+    head->number = number;
+    return 0;
+  }
+  if (length >= 4 && (memcmp(format, "+us:", 4) == 0 || memcmp(format, "+ud:", 4) == 0)) {
+    /* Only the ids 0, 1, ... in order are in the language. */
+    at = 4;
+    uint32_t count = 0;
+    do {
+      if (count == WUDF__MAX_FIELDS ||
+          wudf__take_int(format, length, &at, count, count, &number) != 0) {
+        return -1;
+      }
+      count++;
+    } while (wudf__take(format, length, &at, ","));
+    if (at != length) return -1;
+    head->entry = wudf__lookup(format[2] == 's' ? "sparse_union" : "dense_union",
+                               format[2] == 's' ? 12 : 11, 0);
+    head->child_count = count;
+    return 0;
+  }
+  return -1;
+}
+
+/* Child `index` of `schema`, or NULL when it is missing. */
+static const struct ArrowSchema* wudf__schema_child(const struct ArrowSchema* schema,
+                                                    int64_t index) {
+  if (schema->children == NULL || index < 0 || index >= schema->n_children) return NULL;
+  return schema->children[index];
+}
+
+/* Whether `schema` is a plain (childless, dictionary-less) node of an
+ * integer type with `role`; returns its entry or NULL. */
+static const struct wudf__type_entry* wudf__integer_schema(const struct ArrowSchema* schema,
+                                                          uint8_t role) {
+  if (schema == NULL || schema->format == NULL || schema->dictionary != NULL ||
+      schema->n_children != 0) {
+    return NULL;
+  }
+  const struct wudf__type_entry* entry = wudf__lookup_format(schema->format);
+  return entry != NULL && (entry->roles & role) != 0 ? entry : NULL;
+}
+
+/* Writes "unsupported type (format 'F'...)" for `schema`, with `note`. */
+static int wudf__put_unsupported(struct wudf__text* out, const struct ArrowSchema* schema,
+                                 const char* note) {
+  wudf__puts(out, "unsupported type (format '");
+  wudf__put_sanitized(out, schema->format, WUDF__MAX_NAME);
+  wudf__puts(out, "'");
+  if (schema->dictionary != NULL) wudf__puts(out, " with a dictionary");
+  if (note != NULL) wudf__puts(out, note);
+  wudf__puts(out, ")");
+  return 0;
+}
+
+/* Writes the name of a struct or union field for a description: the
+ * schema's name, sanitized. */
+static void wudf__put_field_name(struct wudf__text* out, const struct ArrowSchema* child) {
+  wudf__put_sanitized(out, child->name, WUDF__MAX_NAME);
+}
+
+/* Writes the canonical text of the schema tree at `schema` (nesting `depth`
+ * counted from 1). Returns 1 when the whole tree is in the type language,
+ * 0 when something was written as unsupported (or cut at the depth limit or
+ * the end of the buffer). Stops early once the buffer is full. */
+static int wudf__describe(struct wudf__text* out, const struct ArrowSchema* schema,
+                          unsigned depth) {
+  if (out->full) return 0;
+  if (schema == NULL || schema->format == NULL) {
+    wudf__puts(out, "unsupported type (no format)");
+    return 0;
+  }
+  if (depth > WUDF__MAX_DEPTH) {
+    wudf__puts(out, "...");
+    return 0;
+  }
+  if (schema->dictionary != NULL) {
+    const struct wudf__type_entry* index = wudf__lookup_format(schema->format);
+    if (index == NULL || (index->roles & WUDF__ROLE_INDEX) == 0 || schema->n_children != 0) {
+      return wudf__put_unsupported(out, schema, NULL);
+    }
+    wudf__puts(out, "dictionary<");
+    wudf__puts(out, index->name);
+    wudf__puts(out, ", ");
+    int supported = wudf__describe(out, schema->dictionary, depth + 1);
+    if (schema->flags & ARROW_FLAG_DICTIONARY_ORDERED) wudf__puts(out, ", ordered");
+    wudf__puts(out, ">");
+    return supported;
+  }
+  struct wudf__head head;
+  if (wudf__head_of_format(schema->format, &head) != 0) {
+    return wudf__put_unsupported(out, schema, NULL);
+  }
+  uint8_t type_class = head.entry->type_class;
+  int64_t expected_children;
+  switch (type_class) {
+    case WUDF__CLASS_LIST:
+    case WUDF__CLASS_FIXED_LIST:
+    case WUDF__CLASS_MAP: expected_children = 1; break;
+    case WUDF__CLASS_RUN_END: expected_children = 2; break;
+    case WUDF__CLASS_UNION: expected_children = head.child_count; break;
+    case WUDF__CLASS_STRUCT: expected_children = schema->n_children; break;
+    default: expected_children = 0; break;
+  }
+  int missing = 0;
+  for (int64_t i = 0; i < schema->n_children && !missing; i++) {
+    missing = wudf__schema_child(schema, i) == NULL;
+  }
+  if (schema->n_children != expected_children || schema->n_children < 0 || missing) {
+    char note[48];
+    snprintf(note, sizeof(note), missing ? " with a missing child" : " with %lld children",
+             (long long)schema->n_children);
+    return wudf__put_unsupported(out, schema, note);
+  }
+  const struct ArrowSchema* first = wudf__schema_child(schema, 0);
+  if (type_class == WUDF__CLASS_MAP &&
+      (first->format == NULL || strcmp(first->format, "+s") != 0 ||
+       first->dictionary != NULL || first->n_children != 2 ||
+       wudf__schema_child(first, 0) == NULL || wudf__schema_child(first, 1) == NULL)) {
+    return wudf__put_unsupported(out, schema, " whose entries are not a struct of 2 fields");
+  }
+  if (type_class == WUDF__CLASS_RUN_END &&
+      wudf__integer_schema(first, WUDF__ROLE_RUN_ENDS) == NULL) {
+    return wudf__put_unsupported(out, schema, " whose run ends are not int16, int32 or int64");
+  }
+
+  wudf__put_head(out, &head);
+  int supported = 1;
+  switch (type_class) {
+    case WUDF__CLASS_LIST:
+    case WUDF__CLASS_FIXED_LIST:
+      wudf__puts(out, "<");
+      supported = wudf__describe(out, first, depth + 1);
+      if (type_class == WUDF__CLASS_FIXED_LIST) {
+        wudf__putf(out, ", %lld", (long long)head.number);
+      }
+      wudf__puts(out, ">");
+      break;
+    case WUDF__CLASS_STRUCT:
+    case WUDF__CLASS_UNION:
+      wudf__puts(out, "<");
+      for (int64_t i = 0; i < schema->n_children && !out->full; i++) {
+        if (i > 0) wudf__puts(out, ", ");
+        wudf__put_field_name(out, schema->children[i]);
+        wudf__puts(out, ": ");
+        supported &= wudf__describe(out, schema->children[i], depth + 1);
+      }
+      wudf__puts(out, ">");
+      break;
+    case WUDF__CLASS_MAP:
+      wudf__puts(out, "<");
+      supported = wudf__describe(out, first->children[0], depth + 2);
+      wudf__puts(out, ", ");
+      supported &= wudf__describe(out, first->children[1], depth + 2);
+      wudf__puts(out, ">");
+      break;
+    case WUDF__CLASS_RUN_END:
+      wudf__puts(out, "<");
+      wudf__puts(out, wudf__integer_schema(first, WUDF__ROLE_RUN_ENDS)->name);
+      wudf__puts(out, ", ");
+      supported = wudf__describe(out, schema->children[1], depth + 1);
+      wudf__puts(out, ">");
+      break;
+    default:
+      break;
+  }
+  return supported && !out->full;
+}
+
+void wudf__type_describe(const struct ArrowSchema* schema, char* out, size_t size) {
+  struct wudf__text text;
+  wudf__text_init(&text, out, size);
+  wudf__describe(&text, schema, 1);
+}
+
+/* ----------------------------------------------------------------- matcher */
+
+/* The longest path: a segment per level, each "." and a name of at most
+ * WUDF__MAX_NAME bytes plus "...". */
+#define WUDF__MAX_PATH (WUDF__MAX_DEPTH * (WUDF__MAX_NAME + 4) + 1)
+
+/* State shared by all levels of one wudf__type_match, so that its frames
+ * stay small. */
+struct wudf__matcher {
+  struct wudf__type_node node; /* the node being compared; deeper levels reuse it */
+  struct wudf__text message;
+  struct wudf__text path;      /* ".a.item" */
+  unsigned depth;              /* nesting of the node being compared; a
+                                  description of the got side starts there,
+                                  so the two recursions together stay within
+                                  WUDF__MAX_DEPTH frames */
+  char path_data[WUDF__MAX_PATH];
+};
+
+/* Starts the message: "at PATH: " (nothing at the top). */
+static void wudf__put_where(struct wudf__matcher* m) {
+  if (m->path.used > 0) {
+    wudf__puts(&m->message, "at ");
+    wudf__puts(&m->message, m->path.data);
+    wudf__puts(&m->message, ": ");
+  }
+}
+
+/* Writes " (format 'F'[ with a dictionary][, N children])". */
+static void wudf__put_format_note(struct wudf__text* out, const char* format, int dictionary,
+                                  int with_count, long long count) {
+  wudf__puts(out, " (format '");
+  wudf__put_sanitized(out, format, WUDF__MAX_NAME);
+  wudf__puts(out, "'");
+  if (dictionary) wudf__puts(out, " with a dictionary");
+  if (with_count) wudf__putf(out, ", %lld %s", count, count == 1 ? "child" : "children");
+  wudf__puts(out, ")");
+}
+
+/* Writes the "got" side of a mismatch: the description of `schema` and,
+ * when it is in the type language, its format. */
+static void wudf__put_got(struct wudf__matcher* m, const struct ArrowSchema* schema,
+                          int with_count) {
+  wudf__puts(&m->message, ", got ");
+  if (wudf__describe(&m->message, schema, m->depth)) {
+    wudf__put_format_note(&m->message, schema->format, schema->dictionary != NULL, with_count,
+                          (long long)schema->n_children);
+  }
+}
+
+/* Reports that `schema` is not the node just decoded into m->node (with
+ * child counts when `with_count`). Returns -1. */
+static int wudf__mismatch(struct wudf__matcher* m, const struct ArrowSchema* schema,
+                          int with_count) {
+  wudf__put_where(m);
+  wudf__puts(&m->message, "expected ");
+  wudf__put(&m->message, m->node.text, m->node.length);
+  wudf__put_format_note(&m->message, m->node.format, m->node.dictionary, with_count,
+                        (long long)m->node.child_count);
+  wudf__put_got(m, schema, with_count);
+  return -1;
+}
+
+/* Reports a problem given as a formatted message. Returns -1. */
+__attribute__((format(printf, 2, 3)))
+static int wudf__match_fail(struct wudf__matcher* m, const char* format, ...) {
+  wudf__put_where(m);
+  va_list args;
+  va_start(args, format);
+  wudf__vputf(&m->message, format, args);
+  va_end(args);
+  return -1;
+}
+
+static int wudf__match_node(struct wudf__matcher* m, const char* text, size_t length,
+                            const struct ArrowSchema* schema, unsigned depth);
+
+/* Matches child `index` of `parent` against the type at `text`, with the
+ * child's path segment pushed meanwhile. */
+static int wudf__match_child(struct wudf__matcher* m, const char* text, size_t length,
+                             const struct ArrowSchema* parent, int64_t index, unsigned depth) {
+  const struct ArrowSchema* child = wudf__schema_child(parent, index);
+  if (child == NULL) return wudf__match_fail(m, "child %lld is missing", (long long)index);
+  size_t saved = m->path.used;
+  if (child->name != NULL && child->name[0] != '\0') {
+    wudf__puts(&m->path, ".");
+    wudf__put_sanitized(&m->path, child->name, WUDF__MAX_NAME);
+  } else {
+    wudf__putf(&m->path, ".children[%lld]", (long long)index);
+  }
+  int status = wudf__match_node(m, text, length, child, depth);
+  m->path.used = saved;
+  m->path.data[saved] = '\0';
+  return status;
+}
+
+/* Matches a map's entries (child 0 of `map`, a struct of key and value)
+ * against the key and value types of the map node at `text`. */
+static int wudf__match_entries(struct wudf__matcher* m, const char* text, size_t length,
+                               size_t items_at, const struct ArrowSchema* map, unsigned depth) {
+  size_t key_start, key_end, value_start, value_end;
+  if (wudf__nth_item(text, length, items_at, 0, &key_start, &key_end) != 0 ||
+      wudf__nth_item(text, length, items_at, 1, &value_start, &value_end) != 0) {
+    return wudf__match_fail(m, "the declared type is not canonical");
+  }
+  const struct ArrowSchema* entries = wudf__schema_child(map, 0);
+  if (entries == NULL) return wudf__match_fail(m, "child 0 is missing");
+  size_t saved = m->path.used;
+  if (entries->name != NULL && entries->name[0] != '\0') {
+    wudf__puts(&m->path, ".");
+    wudf__put_sanitized(&m->path, entries->name, WUDF__MAX_NAME);
+  } else {
+    wudf__puts(&m->path, ".children[0]");
+  }
+  if (entries->format == NULL || strcmp(entries->format, "+s") != 0 ||
+      entries->dictionary != NULL || entries->n_children != 2) {
+    wudf__put_where(m);
+    wudf__puts(&m->message, "expected struct<key: ");
+    wudf__put(&m->message, text + key_start, key_end - key_start);
+    wudf__puts(&m->message, ", value: ");
+    wudf__put(&m->message, text + value_start, value_end - value_start);
+    wudf__puts(&m->message, ">");
+    wudf__put_format_note(&m->message, "+s", 0, 1, 2);
+    wudf__put_got(m, entries, 1);
+    return -1;
+  }
+  int status = wudf__match_child(m, text + key_start, key_end - key_start, entries, 0,
+                                 depth + 1);
+  if (status == 0) {
+    status = wudf__match_child(m, text + value_start, value_end - value_start, entries, 1,
+                               depth + 1);
+  }
+  m->path.used = saved;
+  m->path.data[saved] = '\0';
+  return status;
+}
+
+/* Matches the schema tree `schema` against the canonical type `text` at
+ * nesting `depth`. The frame holds only scalars: the decoded node lives in
+ * the matcher and is overwritten by deeper levels, so everything needed
+ * after a recursive call is copied out first. */
+static int wudf__match_node(struct wudf__matcher* m, const char* text, size_t length,
+                            const struct ArrowSchema* schema, unsigned depth) {
+  uint8_t type_class;
+  m->depth = depth;
+  if (depth > WUDF__MAX_DEPTH) {
+    return wudf__match_fail(m, "the declared type nests deeper than %d levels",
+                            WUDF__MAX_DEPTH);
+  }
+  if (wudf__decode_node(text, length, &m->node, &type_class) != 0) {
+    return wudf__match_fail(m, "the declared type '%.*s' is not canonical",
+                            (int)(length > 200 ? 200 : length), text != NULL ? text : "");
+  }
+  if (schema->format == NULL) return wudf__mismatch(m, schema, 0);
+  if (m->node.dictionary != (schema->dictionary != NULL) ||
+      strcmp(m->node.format, schema->format) != 0) {
+    return wudf__mismatch(m, schema, 0);
+  }
+  uint32_t child_count = m->node.child_count;
+  if (schema->n_children != (int64_t)child_count) return wudf__mismatch(m, schema, 1);
+
+  size_t items_at = wudf__identifier_length(text, length) + 1;
+  size_t start, end;
+  switch (type_class) {
+    case WUDF__CLASS_STRUCT:
+    case WUDF__CLASS_UNION:
+      for (uint32_t i = 0; i < child_count; i++) {
+        if (wudf__nth_item(text, length, items_at, 0, &start, &end) != 0) {
+          return wudf__match_fail(m, "the declared type is not canonical");
+        }
+        size_t name_length = wudf__identifier_length(text + start, end - start);
+        const struct ArrowSchema* child = wudf__schema_child(schema, i);
+        if (child == NULL) return wudf__match_fail(m, "child %u is missing", (unsigned)i);
+        const char* got = child->name != NULL ? child->name : "";
+        if (strlen(got) != name_length || memcmp(got, text + start, name_length) != 0) {
+          wudf__match_fail(m, "expected field %u to be named '%.*s', got '", (unsigned)i + 1,
+                           (int)name_length, text + start);
+          wudf__put_sanitized(&m->message, got, WUDF__MAX_NAME);
+          wudf__puts(&m->message, "'");
+          return -1;
+        }
+        size_t type_at = start + name_length + 2;
+        if (wudf__match_child(m, text + type_at, end - type_at, schema, i, depth + 1) != 0) {
+          return -1;
+        }
+        items_at = end + 2;
+      }
+      return 0;
+    case WUDF__CLASS_LIST:
+    case WUDF__CLASS_FIXED_LIST:
+    case WUDF__CLASS_RUN_END:
+      for (uint32_t i = 0; i < child_count; i++) {
+        if (wudf__nth_item(text, length, items_at, i, &start, &end) != 0) {
+          return wudf__match_fail(m, "the declared type is not canonical");
+        }
+        if (wudf__match_child(m, text + start, end - start, schema, i, depth + 1) != 0) {
+          return -1;
+        }
+      }
+      return 0;
+    case WUDF__CLASS_MAP:
+      return wudf__match_entries(m, text, length, items_at, schema, depth + 1);
+    case WUDF__CLASS_DICTIONARY: {
+      if (wudf__nth_item(text, length, items_at, 1, &start, &end) != 0) {
+        return wudf__match_fail(m, "the declared type is not canonical");
+      }
+      size_t saved = m->path.used;
+      wudf__puts(&m->path, ".dictionary");
+      int status = wudf__match_node(m, text + start, end - start, schema->dictionary, depth + 1);
+      m->path.used = saved;
+      m->path.data[saved] = '\0';
+      return status;
+    }
+    default:
+      return 0;
+  }
+}
+
+int wudf__type_match(const char* text, size_t length, const struct ArrowSchema* schema,
+                     char* message, size_t message_size) {
+  struct wudf__matcher matcher;
+  wudf__text_init(&matcher.message, message, message_size);
+  wudf__text_init(&matcher.path, matcher.path_data, sizeof(matcher.path_data));
+  matcher.depth = 1;
+  if (schema == NULL) return wudf__match_fail(&matcher, "no schema");
+  return wudf__match_node(&matcher, text, length, schema, 1);
 }

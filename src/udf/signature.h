@@ -59,7 +59,9 @@
 #define WUDF__MAX_NAME 64
 #define WUDF__MAX_DEPTH 32       /* type nesting, and guest results' nesting */
 #define WUDF__MAX_SIGNATURE 1024 /* canonical text, NUL included */
-#define WUDF__MAX_FORMAT 128     /* an Arrow format string, NUL included */
+#define WUDF__MAX_FORMAT 192     /* an Arrow format string, NUL included; the
+                                    longest, a union of WUDF__MAX_FIELDS
+                                    fields ("+us:0,1,...,63"), has 186 */
 
 enum wudf__kind { WUDF__KIND_NONE = 0, WUDF__KIND_SCALAR, WUDF__KIND_BATCH };
 
