@@ -446,7 +446,9 @@ TEST(every_error_class_names_column_and_expectation) {
        "at column 30: null handling applies to scalar functions only"},
       {WUDF__KIND_NONE, "f(int32) -> int32", "at column 1: unknown function kind 0"},
   };
-  for (size_t i = 0; i < COUNT(cases); i++) parse_fails(cases[i].text, cases[i].kind, cases[i].message);
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    parse_fails(cases[i].text, cases[i].kind, cases[i].message);
+  }
 }
 
 /* A text of `count` repetitions of `piece` into `out`. */
@@ -472,7 +474,9 @@ static const char* struct_of_length(char* out, size_t size, int target) {
   int rest = target - length - (field ? 2 : 0) - 1 - 7;
   snprintf(out + length, size - (size_t)length, "%sz%s: int8>", field ? ", " : "",
            repeat(padding, sizeof(padding), "z", rest));
-  if ((int)strlen(out) != target) TEST_FAIL("struct_of_length(%d) is %zu long", target, strlen(out));
+  if ((int)strlen(out) != target) {
+    TEST_FAIL("struct_of_length(%d) is %zu long", target, strlen(out));
+  }
   return out;
 }
 
@@ -493,10 +497,12 @@ TEST(limits_on_names_arguments_fields_and_length) {
   parse_fails(text, WUDF__KIND_SCALAR, "at column 10: a field name is longer than 64 bytes");
 
   /* 64 arguments, not 65. */
-  snprintf(text, sizeof(text), "f(%sint8) -> int8", repeat(arguments, sizeof(arguments), "int8,", 63));
+  snprintf(text, sizeof(text), "f(%sint8) -> int8",
+           repeat(arguments, sizeof(arguments), "int8,", 63));
   parse_ok(text, WUDF__KIND_SCALAR, &signature);
   ASSERT_EQ(signature.arg_count, 64);
-  snprintf(text, sizeof(text), "f(%sint8) -> int8", repeat(arguments, sizeof(arguments), "int8,", 64));
+  snprintf(text, sizeof(text), "f(%sint8) -> int8",
+           repeat(arguments, sizeof(arguments), "int8,", 64));
   parse_fails(text, WUDF__KIND_SCALAR, "at column 323: more than 64 arguments");
 
   /* 64 fields, not 65; a union of 64 has the longest format. */
@@ -754,7 +760,9 @@ TEST(decode_children_of_every_node_kind) {
       {"dense_union<z: timestamp(ns, 'a\"b')>", {"z"}, {"timestamp(ns, 'a\"b')"}},
       {"run_end_encoded<int16, list<utf8>>", {"run_ends", "values"}, {"int16", "list<utf8>"}},
       {"map<utf8, list<int8>>", {"entries"}, {"struct<key: utf8, value: list<int8>>"}},
-      {"struct<key: int8, value: int16, x: null>", {"key", "value", "x"}, {"int8", "int16", "null"}},
+      {"struct<key: int8, value: int16, x: null>",
+       {"key", "value", "x"},
+       {"int8", "int16", "null"}},
   };
   for (size_t i = 0; i < COUNT(cases); i++) {
     ASSERT_EQ(wudf__type_decode(cases[i].text, strlen(cases[i].text), &decoded), 0);
@@ -905,9 +913,13 @@ TEST(describe_schemas_as_pyarrow_exports_them) {
   for (int i = 0; i < 40; i++) deep = node("+l", "item", 1, deep);
   char expected[512];
   size_t used = 0;
-  for (int i = 0; i < 32; i++) used += (size_t)snprintf(expected + used, sizeof(expected) - used, "list<");
+  for (int i = 0; i < 32; i++) {
+    used += (size_t)snprintf(expected + used, sizeof(expected) - used, "list<");
+  }
   used += (size_t)snprintf(expected + used, sizeof(expected) - used, "...");
-  for (int i = 0; i < 32; i++) used += (size_t)snprintf(expected + used, sizeof(expected) - used, ">");
+  for (int i = 0; i < 32; i++) {
+    used += (size_t)snprintf(expected + used, sizeof(expected) - used, ">");
+  }
   ASSERT_STR_EQ(describe(deep), expected);
 }
 
@@ -1077,7 +1089,9 @@ TEST(match_survives_odd_schemas_and_small_buffers) {
     for (int n = 0; n <= 2; n++) {
       struct ArrowSchema* schema = node(formats[f], "", 0);
       schema->n_children = n;
-      for (int i = 0; i < n; i++) schema->children[i] = node(formats[(f + (size_t)i + 1) % COUNT(formats)], "", 0);
+      for (int i = 0; i < n; i++) {
+        schema->children[i] = node(formats[(f + (size_t)i + 1) % COUNT(formats)], "", 0);
+      }
       for (size_t t = 0; t < COUNT(texts); t++) {
         int status = match(texts[t], schema, message, sizeof(message));
         ASSERT(status == 0 || status == -1);
@@ -1118,7 +1132,9 @@ TEST(match_depth) {
   nested_lists(type, sizeof(type), 32, "int64");
   char expected[1024];
   size_t used = (size_t)snprintf(expected, sizeof(expected), "at ");
-  for (int i = 1; i < 32; i++) used += (size_t)snprintf(expected + used, sizeof(expected) - used, ".item");
+  for (int i = 1; i < 32; i++) {
+    used += (size_t)snprintf(expected + used, sizeof(expected) - used, ".item");
+  }
   snprintf(expected + used, sizeof(expected) - used,
            ": expected int64 (format 'l'), got int32 (format 'i')");
   match_fails(type, schema, expected);

@@ -31,6 +31,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Keeps a helper out of its recursive callers: its locals (and the argument
+ * buffers of its variadic calls, which wasm32 places on the stack) then live
+ * only while it runs, not in every level of a recursion. */
+#define WUDF__NOINLINE __attribute__((noinline))
+
 /* ------------------------------------------------------------- the table */
 
 /* How a type name is spelled and what its node carries. */
@@ -403,14 +408,14 @@ static int wudf__fail(struct wudf__parser* p, const char* where, const char* for
 
 /* Fails unless the canonical text still fits WUDF__MAX_SIGNATURE; the
  * message points at `where`, the input that was being written. */
-static int wudf__check_room(struct wudf__parser* p, const char* where) {
+WUDF__NOINLINE static int wudf__check_room(struct wudf__parser* p, const char* where) {
   if (!p->out.full) return 0;
   return wudf__fail(p, where, "the signature is longer than %d bytes in canonical form",
                     WUDF__MAX_SIGNATURE - 1);
 }
 
 /* Appends `length` bytes to the canonical text. */
-static int wudf__emit(struct wudf__parser* p, const char* bytes, size_t length) {
+WUDF__NOINLINE static int wudf__emit(struct wudf__parser* p, const char* bytes, size_t length) {
   wudf__put(&p->out, bytes, length);
   return wudf__check_room(p, p->at);
 }
@@ -432,14 +437,14 @@ static int wudf__accept(struct wudf__parser* p, char c) {
 }
 
 /* Consumes character `c` or fails naming it. */
-static int wudf__expect(struct wudf__parser* p, char c) {
+WUDF__NOINLINE static int wudf__expect(struct wudf__parser* p, char c) {
   if (wudf__accept(p, c)) return 0;
   return wudf__fail(p, p->at, "expected '%c'", c);
 }
 
 /* Consumes ',' (returns 1) or `close` (returns 0), or fails naming both
  * (returns -1). */
-static int wudf__expect_separator(struct wudf__parser* p, char close) {
+WUDF__NOINLINE static int wudf__expect_separator(struct wudf__parser* p, char close) {
   if (wudf__accept(p, ',')) return 1;
   if (wudf__accept(p, close)) return 0;
   return wudf__fail(p, p->at, "expected ',' or '%c'", close);
@@ -578,6 +583,11 @@ static int wudf__parse_parameters(struct wudf__parser* p, struct wudf__head* hea
 
 static size_t wudf__item_end(const char* text, size_t end, size_t at);
 
+/* Reports a union without fields (the cursor is past its '>'). */
+WUDF__NOINLINE static int wudf__fail_empty_union(struct wudf__parser* p) {
+  return wudf__fail(p, p->at - 1, "expected a field name (a union has at least one field)");
+}
+
 /* Whether the canonical field list text[from..to) ("a: T, b: T") has a field
  * named by the `length` bytes at `name`. */
 static int wudf__has_field(const char* text, size_t from, size_t to, const char* name,
@@ -595,6 +605,28 @@ static int wudf__has_field(const char* text, size_t from, size_t to, const char*
 
 static int wudf__parse_type(struct wudf__parser* p, unsigned depth);
 
+/* Reads field `count` + 1's name of a field list whose canonical text
+ * starts at out.data[fields_at], checks it, and writes it (after ", "
+ * unless it is the first). */
+WUDF__NOINLINE static int wudf__parse_field_name(struct wudf__parser* p, size_t fields_at,
+                                                uint32_t count) {
+  wudf__skip_spaces(p);
+  if (count == WUDF__MAX_FIELDS) {
+    return wudf__fail(p, p->at, "more than %d fields", WUDF__MAX_FIELDS);
+  }
+  size_t length;
+  const char* name = wudf__take_identifier(p, &length);
+  if (length == 0) return wudf__fail(p, name, "expected a field name");
+  if (length > WUDF__MAX_NAME) {
+    return wudf__fail(p, name, "a field name is longer than %d bytes", WUDF__MAX_NAME);
+  }
+  if (wudf__has_field(p->out.data, fields_at, p->out.used, name, length)) {
+    return wudf__fail(p, name, "duplicate field '%.*s'", (int)length, name);
+  }
+  if (count > 0 && wudf__emits(p, ", ") != 0) return -1;
+  return wudf__emit(p, name, length);
+}
+
 /* Reads "<NAME: T, ...>" of a struct or union (its name is written). */
 static int wudf__parse_fields(struct wudf__parser* p, const struct wudf__type_entry* entry,
                               unsigned depth) {
@@ -602,27 +634,12 @@ static int wudf__parse_fields(struct wudf__parser* p, const struct wudf__type_en
   size_t fields_at = p->out.used;
   uint32_t count = 0;
   if (wudf__accept(p, '>')) {
-    if (entry->type_class == WUDF__CLASS_UNION) {
-      return wudf__fail(p, p->at - 1, "expected a field name (a union has at least one field)");
-    }
+    if (entry->type_class == WUDF__CLASS_UNION) return wudf__fail_empty_union(p);
     return wudf__emits(p, ">");
   }
   for (;;) {
-    wudf__skip_spaces(p);
-    if (count == WUDF__MAX_FIELDS) {
-      return wudf__fail(p, p->at, "more than %d fields", WUDF__MAX_FIELDS);
-    }
-    size_t length;
-    const char* name = wudf__take_identifier(p, &length);
-    if (length == 0) return wudf__fail(p, name, "expected a field name");
-    if (length > WUDF__MAX_NAME) {
-      return wudf__fail(p, name, "a field name is longer than %d bytes", WUDF__MAX_NAME);
-    }
-    if (wudf__has_field(p->out.data, fields_at, p->out.used, name, length)) {
-      return wudf__fail(p, name, "duplicate field '%.*s'", (int)length, name);
-    }
-    if ((count > 0 && wudf__emits(p, ", ") != 0) || wudf__emit(p, name, length) != 0 ||
-        wudf__expect(p, ':') != 0 || wudf__emits(p, ": ") != 0 ||
+    if (wudf__parse_field_name(p, fields_at, count) != 0 || wudf__expect(p, ':') != 0 ||
+        wudf__emits(p, ": ") != 0 ||
         wudf__parse_type(p, depth + 1) != 0) {
       return -1;
     }
@@ -636,7 +653,7 @@ static int wudf__parse_fields(struct wudf__parser* p, const struct wudf__type_en
 
 /* Reads an integer type for a dictionary's index (role WUDF__ROLE_INDEX) or
  * a run-end type (WUDF__ROLE_RUN_ENDS) and writes its name. */
-static int wudf__parse_integer_type(struct wudf__parser* p, uint8_t role) {
+WUDF__NOINLINE static int wudf__parse_integer_type(struct wudf__parser* p, uint8_t role) {
   size_t length;
   const char* name = wudf__take_identifier(p, &length);
   const struct wudf__type_entry* entry = wudf__lookup(name, length, 0);
@@ -652,23 +669,89 @@ static int wudf__parse_integer_type(struct wudf__parser* p, uint8_t role) {
   return wudf__emits(p, entry->name);
 }
 
-/* Reads one type at nesting `depth` (1 for a top-level type) and writes its
- * canonical text. Frames stay small: the head is the only aggregate. */
-static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
+/* Reads a type name at nesting `depth` and returns its entry, or NULL after
+ * reporting an unknown name or a type nested too deep; `*start` is where
+ * the name is. */
+WUDF__NOINLINE static const struct wudf__type_entry* wudf__parse_type_name(
+    struct wudf__parser* p, unsigned depth, const char** start) {
   size_t length;
-  const char* start = wudf__take_identifier(p, &length);
-  if (length == 0) return wudf__fail(p, start, "expected a type");
-  const struct wudf__type_entry* entry = wudf__lookup(start, length, 1);
+  *start = wudf__take_identifier(p, &length);
+  if (length == 0) {
+    wudf__fail(p, *start, "expected a type");
+    return NULL;
+  }
+  const struct wudf__type_entry* entry = wudf__lookup(*start, length, 1);
   if (entry == NULL) {
-    return wudf__fail(p, start, "unknown type '%.*s'",
-                      (int)(length > WUDF__MAX_NAME ? WUDF__MAX_NAME : length), start);
+    wudf__fail(p, *start, "unknown type '%.*s'",
+               (int)(length > WUDF__MAX_NAME ? WUDF__MAX_NAME : length), *start);
+    return NULL;
   }
   if (depth > WUDF__MAX_DEPTH) {
-    return wudf__fail(p, start, "types nest deeper than %d levels", WUDF__MAX_DEPTH);
+    wudf__fail(p, *start, "types nest deeper than %d levels", WUDF__MAX_DEPTH);
+    return NULL;
   }
+  return entry;
+}
+
+/* Reads the parameters of a childless type named at `start` and writes its
+ * canonical text. */
+WUDF__NOINLINE static int wudf__parse_leaf(struct wudf__parser* p,
+                                           const struct wudf__type_entry* entry,
+                                           const char* start) {
   struct wudf__head head;
   memset(&head, 0, sizeof(head));
   head.entry = entry;
+  if (wudf__parse_parameters(p, &head) != 0) return -1;
+  wudf__put_head(&p->out, &head);
+  return wudf__check_room(p, start);
+}
+
+/* Reads ", N>" ending a fixed_size_list and writes it. */
+WUDF__NOINLINE static int wudf__parse_list_size(struct wudf__parser* p) {
+  int64_t size;
+  if (wudf__expect(p, ',') != 0 ||
+      wudf__parse_number(p, 0, WUDF__MAX_FIXED_SIZE, "list size", &size) != 0 ||
+      wudf__expect(p, '>') != 0) {
+    return -1;
+  }
+  char text[32];
+  snprintf(text, sizeof(text), ", %lld>", (long long)size);
+  return wudf__emits(p, text);
+}
+
+/* Reads the optional ", ordered" and the '>' ending a dictionary and writes
+ * them. */
+WUDF__NOINLINE static int wudf__parse_dictionary_end(struct wudf__parser* p) {
+  if (wudf__accept(p, ',')) {
+    size_t length;
+    const char* word = wudf__take_identifier(p, &length);
+    if (length != 7 || memcmp(word, "ordered", 7) != 0) {
+      return wudf__fail(p, word, "expected 'ordered'");
+    }
+    if (wudf__emits(p, ", ordered") != 0) return -1;
+  }
+  if (wudf__expect(p, '>') != 0) return -1;
+  return wudf__emits(p, ">");
+}
+
+/* Checks that the entries of the map whose canonical text starts at
+ * out.data[map_at] (and was just written), "struct<key: K, value: V>", 15
+ * bytes longer than "map<K, V>", fit the scratch buffer wudf__type_child
+ * spells them in. */
+WUDF__NOINLINE static int wudf__check_entries_room(struct wudf__parser* p, const char* start,
+                                                   size_t map_at) {
+  if (p->out.used - map_at + 15 < WUDF__MAX_SIGNATURE) return 0;
+  return wudf__fail(p, start, "the map's entries type is longer than %d bytes",
+                    WUDF__MAX_SIGNATURE - 1);
+}
+
+/* Reads one type at nesting `depth` (1 for a top-level type) and writes its
+ * canonical text. The frame holds a few scalars only: everything else is in
+ * the non-inlined helpers above. */
+static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
+  const char* start;
+  const struct wudf__type_entry* entry = wudf__parse_type_name(p, depth, &start);
+  if (entry == NULL) return -1;
   switch (entry->type_class) {
     case WUDF__CLASS_LIST:
       if (wudf__expect(p, '<') != 0 || wudf__emits(p, entry->name) != 0 ||
@@ -677,18 +760,12 @@ static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
         return -1;
       }
       return wudf__emits(p, ">");
-    case WUDF__CLASS_FIXED_LIST: {
-      int64_t size;
+    case WUDF__CLASS_FIXED_LIST:
       if (wudf__expect(p, '<') != 0 || wudf__emits(p, "fixed_size_list<") != 0 ||
-          wudf__parse_type(p, depth + 1) != 0 || wudf__expect(p, ',') != 0 ||
-          wudf__parse_number(p, 0, WUDF__MAX_FIXED_SIZE, "list size", &size) != 0 ||
-          wudf__expect(p, '>') != 0) {
+          wudf__parse_type(p, depth + 1) != 0) {
         return -1;
       }
-      char digits[24];
-      snprintf(digits, sizeof(digits), ", %lld>", (long long)size);
-      return wudf__emits(p, digits);
-    }
+      return wudf__parse_list_size(p);
     case WUDF__CLASS_STRUCT:
     case WUDF__CLASS_UNION:
       if (wudf__emits(p, entry->name) != 0) return -1;
@@ -701,13 +778,7 @@ static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
           wudf__expect(p, '>') != 0 || wudf__emits(p, ">") != 0) {
         return -1;
       }
-      /* wudf__type_child spells the entries as "struct<key: K, value: V>",
-       * 15 bytes longer than "map<K, V>"; it must fit a scratch buffer. */
-      if (p->out.used - map_at + 15 >= WUDF__MAX_SIGNATURE) {
-        return wudf__fail(p, start, "the map's entries type is longer than %d bytes",
-                          WUDF__MAX_SIGNATURE - 1);
-      }
-      return 0;
+      return wudf__check_entries_room(p, start, map_at);
     }
     case WUDF__CLASS_DICTIONARY:
       if (wudf__expect(p, '<') != 0 || wudf__emits(p, "dictionary<") != 0 ||
@@ -715,15 +786,7 @@ static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
           wudf__emits(p, ", ") != 0 || wudf__parse_type(p, depth + 1) != 0) {
         return -1;
       }
-      if (wudf__accept(p, ',')) {
-        const char* word = wudf__take_identifier(p, &length);
-        if (length != 7 || memcmp(word, "ordered", 7) != 0) {
-          return wudf__fail(p, word, "expected 'ordered'");
-        }
-        if (wudf__emits(p, ", ordered") != 0) return -1;
-      }
-      if (wudf__expect(p, '>') != 0) return -1;
-      return wudf__emits(p, ">");
+      return wudf__parse_dictionary_end(p);
     case WUDF__CLASS_RUN_END:
       if (wudf__expect(p, '<') != 0 || wudf__emits(p, "run_end_encoded<") != 0 ||
           wudf__parse_integer_type(p, WUDF__ROLE_RUN_ENDS) != 0 || wudf__expect(p, ',') != 0 ||
@@ -733,9 +796,7 @@ static int wudf__parse_type(struct wudf__parser* p, unsigned depth) {
       }
       return wudf__emits(p, ">");
     default:
-      if (wudf__parse_parameters(p, &head) != 0) return -1;
-      wudf__put_head(&p->out, &head);
-      return wudf__check_room(p, start);
+      return wudf__parse_leaf(p, entry, start);
   }
 }
 
@@ -1395,6 +1456,17 @@ static int wudf__put_unsupported(struct wudf__text* out, const struct ArrowSchem
   return 0;
 }
 
+/* Writes "unsupported type (format 'F' with N children)", or "with a
+ * missing child" when `missing`. */
+WUDF__NOINLINE static int wudf__put_unsupported_children(struct wudf__text* out,
+                                                         const struct ArrowSchema* schema,
+                                                         int missing) {
+  char note[48];
+  snprintf(note, sizeof(note), missing ? " with a missing child" : " with %lld children",
+           (long long)schema->n_children);
+  return wudf__put_unsupported(out, schema, note);
+}
+
 /* Writes the name of a struct or union field for a description: the
  * schema's name, sanitized. */
 static void wudf__put_field_name(struct wudf__text* out, const struct ArrowSchema* child) {
@@ -1449,10 +1521,7 @@ static int wudf__describe(struct wudf__text* out, const struct ArrowSchema* sche
     missing = wudf__schema_child(schema, i) == NULL;
   }
   if (schema->n_children != expected_children || schema->n_children < 0 || missing) {
-    char note[48];
-    snprintf(note, sizeof(note), missing ? " with a missing child" : " with %lld children",
-             (long long)schema->n_children);
-    return wudf__put_unsupported(out, schema, note);
+    return wudf__put_unsupported_children(out, schema, missing);
   }
   const struct ArrowSchema* first = wudf__schema_child(schema, 0);
   if (type_class == WUDF__CLASS_MAP &&
