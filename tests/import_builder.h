@@ -7,7 +7,7 @@
  * null pointer. Structs are written field by field at their wasm32 offsets
  * (abi/wasm32.h), never copied from host structs.
  *
- * Header-only (static functions): include it once per program.
+ * Header-only (static inline functions): include it once per program.
  */
 #ifndef WUDF_TESTS_IMPORT_BUILDER_H
 #define WUDF_TESTS_IMPORT_BUILDER_H
@@ -28,7 +28,7 @@ static uint64_t ib_used;
 #define IB_RELEASE 7u
 
 /* Uses `bytes` (of `size` bytes) as the guest memory and empties it. */
-static void ib_start(uint8_t* bytes, uint64_t size) {
+static inline void ib_start(uint8_t* bytes, uint64_t size) {
   ib_memory.base = bytes;
   ib_memory.size = size;
   memset(bytes, 0, size);
@@ -36,7 +36,7 @@ static void ib_start(uint8_t* bytes, uint64_t size) {
 }
 
 /* Reserves `size` zeroed bytes aligned to `align` and returns their offset. */
-static uint32_t ib_alloc_aligned(uint64_t size, uint64_t align) {
+static inline uint32_t ib_alloc_aligned(uint64_t size, uint64_t align) {
   uint64_t at = (ib_used + align - 1) / align * align;
   if (at + size > ib_memory.size) {
     fprintf(stderr, "import_builder: the fake guest memory is full\n");
@@ -46,28 +46,28 @@ static uint32_t ib_alloc_aligned(uint64_t size, uint64_t align) {
   return (uint32_t)at;
 }
 
-static uint32_t ib_alloc(uint64_t size) { return ib_alloc_aligned(size, 8); }
+static inline uint32_t ib_alloc(uint64_t size) { return ib_alloc_aligned(size, 8); }
 
 /* Copies `size` bytes into memory; returns their offset. */
-static uint32_t ib_put(const void* data, uint64_t size) {
+static inline uint32_t ib_put(const void* data, uint64_t size) {
   uint32_t at = ib_alloc(size == 0 ? 1 : size);
   if (size > 0) memcpy(ib_memory.base + at, data, size);
   return at;
 }
 
 /* The same, at an odd address (wasm allows unaligned buffers). */
-static uint32_t ib_put_unaligned(const void* data, uint64_t size) {
+static inline uint32_t ib_put_unaligned(const void* data, uint64_t size) {
   uint32_t at = ib_alloc_aligned(size + 1, 8) + 1;
   if (size > 0) memcpy(ib_memory.base + at, data, size);
   return at;
 }
 
-static uint32_t ib_str(const char* text) { return ib_put(text, strlen(text) + 1); }
+static inline uint32_t ib_str(const char* text) { return ib_put(text, strlen(text) + 1); }
 
 /* Field stores, for building and for breaking structs. */
-static void ib_set_u32(uint32_t at, uint32_t value) { wudf__store_u32(&ib_memory, at, value); }
-static void ib_set_i64(uint32_t at, int64_t value) { wudf__store_i64(&ib_memory, at, value); }
-static uint32_t ib_get_u32(uint32_t at) { return wudf__load_u32(&ib_memory, at); }
+static inline void ib_set_u32(uint32_t at, uint32_t value) { wudf__store_u32(&ib_memory, at, value); }
+static inline void ib_set_i64(uint32_t at, int64_t value) { wudf__store_i64(&ib_memory, at, value); }
+static inline uint32_t ib_get_u32(uint32_t at) { return wudf__load_u32(&ib_memory, at); }
 
 /* A list of guest offsets or values: IB_LIST(a, b, c) expands to the count
  * and a compound-literal array, IB_NONE to an empty list. */
@@ -82,13 +82,13 @@ static uint32_t ib_get_u32(uint32_t at) { return wudf__load_u32(&ib_memory, at);
 #define IB_I64(...) ib_put((int64_t[]){__VA_ARGS__}, sizeof((int64_t[]){__VA_ARGS__}))
 
 /* An array of `count` guest pointers. */
-static uint32_t ib_pointers(int64_t count, const uint32_t* values) {
+static inline uint32_t ib_pointers(int64_t count, const uint32_t* values) {
   if (count == 0) return 0;
   return ib_put(values, 4 * (uint64_t)count);
 }
 
 /* A bitmap from a string of '0' and '1', bit 0 first (LSB-first). */
-static uint32_t ib_bits(const char* bits) {
+static inline uint32_t ib_bits(const char* bits) {
   size_t count = strlen(bits);
   uint32_t at = ib_alloc(count / 8 + 1);
   for (size_t i = 0; i < count; i++) {
@@ -98,7 +98,7 @@ static uint32_t ib_bits(const char* bits) {
 }
 
 /* A schema node. `name` may be NULL (null pointer). */
-static uint32_t ib_schema(const char* format, const char* name, int64_t n_children,
+static inline uint32_t ib_schema(const char* format, const char* name, int64_t n_children,
                           const uint32_t* children, uint32_t dictionary) {
   uint32_t at = ib_alloc(WUDF__SCHEMA_SIZE);
   ib_set_u32(at + WUDF__SCHEMA_FORMAT, format ? ib_str(format) : 0);
@@ -114,7 +114,7 @@ static uint32_t ib_schema(const char* format, const char* name, int64_t n_childr
 }
 
 /* An array node. */
-static uint32_t ib_array(int64_t length, int64_t null_count, int64_t offset,
+static inline uint32_t ib_array(int64_t length, int64_t null_count, int64_t offset,
                          int64_t n_buffers, const uint32_t* buffers, int64_t n_children,
                          const uint32_t* children, uint32_t dictionary) {
   uint32_t at = ib_alloc(WUDF__ARRAY_SIZE);
@@ -133,19 +133,19 @@ static uint32_t ib_array(int64_t length, int64_t null_count, int64_t offset,
 
 /* Guest offset of buffer `index` / child `index` of the array at `array`,
  * and of child `index` of a schema. */
-static uint32_t ib_buffer_at(uint32_t array, int index) {
+static inline uint32_t ib_buffer_at(uint32_t array, int index) {
   return ib_get_u32(array + WUDF__ARRAY_BUFFERS) + 4u * (uint32_t)index;
 }
-static uint32_t ib_child(uint32_t array, int index) {
+static inline uint32_t ib_child(uint32_t array, int index) {
   return ib_get_u32(ib_get_u32(array + WUDF__ARRAY_CHILDREN) + 4u * (uint32_t)index);
 }
-static uint32_t ib_schema_child(uint32_t schema, int index) {
+static inline uint32_t ib_schema_child(uint32_t schema, int index) {
   return ib_get_u32(ib_get_u32(schema + WUDF__SCHEMA_CHILDREN) + 4u * (uint32_t)index);
 }
 
 /* A 16-byte binary view: inline when `length` <= 12 (bytes from `data`),
  * else prefix + buffer index + offset (data is the value, for its prefix). */
-static void ib_view(uint8_t* view, const char* data, int32_t length, int32_t buffer_index,
+static inline void ib_view(uint8_t* view, const char* data, int32_t length, int32_t buffer_index,
                     int32_t offset) {
   memset(view, 0, 16);
   memcpy(view, &length, 4);
@@ -167,7 +167,7 @@ struct ib_result {
 /* ------------------------------------------------- valid results by type */
 
 /* int32 [1, null, 3, 4] (validity "1011"), offset 0. */
-static struct ib_result ib_int32_result(void) {
+static inline struct ib_result ib_int32_result(void) {
   struct ib_result r;
   r.schema = ib_schema("i", "x", IB_NONE, 0);
   r.array = ib_array(4, 1, 0, IB_LIST(ib_bits("1011"), IB_I32(1, 0, 3, 4)), IB_NONE, 0);
@@ -176,7 +176,7 @@ static struct ib_result ib_int32_result(void) {
 
 /* utf8 ["a", null, "héllo", ""] sliced from offset 1 of a 5-row array
  * (rows "zz", "a", null, "héllo", ""). */
-static struct ib_result ib_utf8_result(void) {
+static inline struct ib_result ib_utf8_result(void) {
   struct ib_result r;
   r.schema = ib_schema("u", "s", IB_NONE, 0);
   const char data[] = "zzah\xc3\xa9llo";
@@ -189,7 +189,7 @@ static struct ib_result ib_utf8_result(void) {
 
 /* utf8_view ["short", null, "a value longer than twelve", "x"], one
  * variadic buffer, plus a second (unused) one. */
-static struct ib_result ib_view_result(void) {
+static inline struct ib_result ib_view_result(void) {
   struct ib_result r;
   r.schema = ib_schema("vu", "v", IB_NONE, 0);
   const char* text = "a value longer than twelve";
@@ -211,7 +211,7 @@ static struct ib_result ib_view_result(void) {
 }
 
 /* list<int32> [[1, 2], null, [], [3]] over child [1, 2, 3]. */
-static struct ib_result ib_list_result(void) {
+static inline struct ib_result ib_list_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+l", "l", IB_LIST(ib_schema("i", "item", IB_NONE, 0)), 0);
   uint32_t child = ib_array(3, 0, 0, IB_LIST(0, IB_I32(1, 2, 3)), IB_NONE, 0);
@@ -221,7 +221,7 @@ static struct ib_result ib_list_result(void) {
 }
 
 /* struct<a: int64, b: utf8> of 2 rows. */
-static struct ib_result ib_struct_result(void) {
+static inline struct ib_result ib_struct_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+s", "t",
                        IB_LIST(ib_schema("l", "a", IB_NONE, 0), ib_schema("u", "b", IB_NONE, 0)),
@@ -233,7 +233,7 @@ static struct ib_result ib_struct_result(void) {
 }
 
 /* map<utf8, int32> [{"k": 1, "l": 2}, {}]. */
-static struct ib_result ib_map_result(void) {
+static inline struct ib_result ib_map_result(void) {
   struct ib_result r;
   uint32_t entries_schema =
       ib_schema("+s", "entries",
@@ -249,7 +249,7 @@ static struct ib_result ib_map_result(void) {
 }
 
 /* dense_union<i: int32, s: utf8> [i 5, s "ab", i 7] with type ids 3, 9. */
-static struct ib_result ib_dense_union_result(void) {
+static inline struct ib_result ib_dense_union_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+ud:3,9", "u",
                        IB_LIST(ib_schema("i", "i", IB_NONE, 0), ib_schema("u", "s", IB_NONE, 0)),
@@ -262,7 +262,7 @@ static struct ib_result ib_dense_union_result(void) {
 }
 
 /* sparse_union<i: int32, f: float64> [i 1, f 2.5, i 3] with type ids 0, 1. */
-static struct ib_result ib_sparse_union_result(void) {
+static inline struct ib_result ib_sparse_union_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+us:0,1", "u",
                        IB_LIST(ib_schema("i", "i", IB_NONE, 0), ib_schema("g", "f", IB_NONE, 0)),
@@ -276,7 +276,7 @@ static struct ib_result ib_sparse_union_result(void) {
 
 /* dictionary<int8, utf8> ["b", "a", null, "b"] over the dictionary
  * ["a", "b"]. */
-static struct ib_result ib_dictionary_result(void) {
+static inline struct ib_result ib_dictionary_result(void) {
   struct ib_result r;
   r.schema = ib_schema("c", "d", IB_NONE, ib_schema("u", NULL, IB_NONE, 0));
   uint32_t dictionary =
@@ -288,7 +288,7 @@ static struct ib_result ib_dictionary_result(void) {
 
 /* run_end_encoded<int32, utf8> ["x", "x", null, "y", "y", "y"] as runs
  * ending at 2, 3, 6, sliced to rows [1, 5). */
-static struct ib_result ib_run_end_result(void) {
+static inline struct ib_result ib_run_end_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+r", "r",
                        IB_LIST(ib_schema("i", "run_ends", IB_NONE, 0),
@@ -302,7 +302,7 @@ static struct ib_result ib_run_end_result(void) {
 }
 
 /* fixed_size_list<int16, 2> [[1, 2], null, [5, 6]]. */
-static struct ib_result ib_fixed_list_result(void) {
+static inline struct ib_result ib_fixed_list_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+w:2", "f", IB_LIST(ib_schema("s", "item", IB_NONE, 0)), 0);
   uint32_t child = ib_array(6, 0, 0, IB_LIST(0, IB_I16(1, 2, 0, 0, 5, 6)), IB_NONE, 0);
@@ -311,7 +311,7 @@ static struct ib_result ib_fixed_list_result(void) {
 }
 
 /* list_view<int32> [[2, 3], [1], null, []] over child [1, 2, 3]. */
-static struct ib_result ib_list_view_result(void) {
+static inline struct ib_result ib_list_view_result(void) {
   struct ib_result r;
   r.schema = ib_schema("+vl", "lv", IB_LIST(ib_schema("i", "item", IB_NONE, 0)), 0);
   uint32_t child = ib_array(3, 0, 0, IB_LIST(0, IB_I32(1, 2, 3)), IB_NONE, 0);
