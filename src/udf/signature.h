@@ -41,9 +41,25 @@
  *   | run_end_encoded<RUN_ENDS, T>      (RUN_ENDS: int16, int32, int64)
  *
  * NAME is an identifier ([A-Za-z_][A-Za-z0-9_]*, at most WUDF__MAX_NAME
- * bytes). Canonical text separates list items with ", " and names with ": ",
- * has no other spaces, and quotes zones with '"'. Types nest at most
- * WUDF__MAX_DEPTH deep (a primitive has depth 1, list<int32> depth 2).
+ * bytes); the fields of one struct or union have distinct names, a struct
+ * has 0 to WUDF__MAX_FIELDS fields, a union 1 to WUDF__MAX_FIELDS. Type
+ * names, units and "ordered" are case-sensitive; spaces (space, tab, CR,
+ * LF) may appear between any two tokens. Parameters: decimal precision P is
+ * 1..9, 1..18, 1..38, 1..76 for decimal32/64/128/256 and the scale S is
+ * -1000..1000; fixed_size_binary(N) has N >= 1 and fixed_size_list<T, N>
+ * N >= 0 (both at most 2^31 - 1); a zone is 1 to 64 bytes, none of them a
+ * control character or the quote around it (bytes >= 0x80 are taken as
+ * they are).
+ *
+ * Canonical text separates list items with ", " and names with ": ", has no
+ * other spaces, writes numbers in plain decimal, and quotes zones with '"'
+ * (with '...' when the zone itself contains '"'). Types nest at most
+ * WUDF__MAX_DEPTH deep, counted as Arrow schema trees nest: a primitive has
+ * depth 1, list<int32> depth 2, map<K, V> puts K and V two levels down (the
+ * map and its entries struct), a dictionary's values and run_end_encoded's
+ * children are one level down. A signature's canonical text, and so every
+ * type in it, is shorter than WUDF__MAX_SIGNATURE bytes; a map's entries
+ * text (see wudf__type_child) must fit that too.
  */
 #ifndef WUDF_UDF_SIGNATURE_H
 #define WUDF_UDF_SIGNATURE_H
@@ -61,7 +77,7 @@
 #define WUDF__MAX_SIGNATURE 1024 /* canonical text, NUL included */
 #define WUDF__MAX_FORMAT 192     /* an Arrow format string, NUL included; the
                                     longest, a union of WUDF__MAX_FIELDS
-                                    fields ("+us:0,1,...,63"), has 186 */
+                                    fields ("+us:0,1,...,63"), has 186 bytes */
 
 enum wudf__kind { WUDF__KIND_NONE = 0, WUDF__KIND_SCALAR, WUDF__KIND_BATCH };
 
@@ -121,8 +137,10 @@ struct wudf__type_node {
 };
 
 /* Decodes the canonical type at `text` (`length` bytes, as produced by the
- * parser) into `node`. Returns 0, or -1 if the text is not a canonical type
- * (never for texts taken from a parsed signature). */
+ * parser; the text need not be NUL-terminated) into `node`. Returns 0, or -1
+ * if the text is not a canonical type (never for texts taken from a parsed
+ * signature). The node's own spelling is checked strictly; its children's
+ * texts are checked when they are decoded in turn. */
 int wudf__type_decode(const char* text, size_t length, struct wudf__type_node* node);
 
 /* Child `index` of a decoded node: its field name (struct and union fields;
@@ -130,8 +148,10 @@ int wudf__type_decode(const char* text, size_t length, struct wudf__type_node* n
  * fields of a map's entries struct, "run_ends"/"values" for
  * run_end_encoded) and its type text. A map's single child is the text
  * "struct<key: K, value: V>"; since that text is not inside the map's text,
- * `*type` then points into `scratch` (WUDF__MAX_SIGNATURE bytes). Returns 0
- * or -1 (index out of range). */
+ * `*type` then points into `scratch` (WUDF__MAX_SIGNATURE bytes; the text is
+ * also NUL-terminated there). Any of the four outputs may be NULL. Returns 0
+ * or -1 (index out of range, or a map without scratch). A dictionary node
+ * has no children here: its values come from wudf__type_dictionary. */
 int wudf__type_child(const struct wudf__type_node* node, uint32_t index, const char** name,
                      size_t* name_length, const char** type, size_t* type_length,
                      char* scratch);
@@ -143,19 +163,33 @@ int wudf__type_dictionary(const struct wudf__type_node* node, const char** type,
 /* Decides whether the Arrow schema tree `schema` has the declared type
  * `text`: same format strings node by node (time zones included), same
  * child counts, same struct and union field names (names of list, map and
- * run-end children are free), a dictionary exactly where declared (the
- * ordered flag and nullability are not compared). Returns 0, or -1 with a
- * message like "at .a.item: expected int32 (format 'i'), got format 'l'"
- * in `message` (NUL-terminated when message_size > 0). The schema must be
- * well-formed (non-NULL children as n_children says): host schemas from
- * the caller, guest schemas after abi/import.c checked them. */
+ * run-end children, and of a map's key and value, are free), a dictionary
+ * exactly where declared (the ordered flag and nullability are not
+ * compared). Returns 0, or -1 with a message in `message` (NUL-terminated
+ * when message_size > 0) naming the path of the first difference (schema
+ * names, ".children[N]" for an empty name, ".dictionary"; no "at ...: "
+ * for the top node), the expected type and format, and the schema's
+ * description (wudf__type_describe) and format:
+ *   "at .a.item: expected int32 (format 'i'), got int64 (format 'l')"
+ *   "expected struct<a: int32> (format '+s', 1 child), got struct<a: int32,
+ *    b: utf8> (format '+s', 2 children)"
+ *   "at .s: expected field 2 to be named 'b', got 'c'"
+ * The schema must be well-formed (format non-NULL, n_children >= 0,
+ * children non-NULL when n_children > 0): host schemas from the caller,
+ * guest schemas after abi/import.c checked them. Whatever its formats are,
+ * matching does not crash; a NULL child pointer is reported. */
 struct ArrowSchema;
 int wudf__type_match(const char* text, size_t length, const struct ArrowSchema* schema,
                      char* message, size_t message_size);
 
 /* Writes the canonical type text of the Arrow schema tree `schema` into
- * `out` ("list<int32>"), for messages; writes "unsupported type (format
- * 'x')" for formats outside the type language. Truncates to `size`. */
+ * `out` ("list<int32>"), for messages; the inverse of decoding for trees in
+ * the type language (a pyarrow map_(string(), int32()) is "map<utf8,
+ * int32>"). Writes "unsupported type (format 'x')" for a node outside it
+ * (an unknown or non-canonical format such as "d:38,10,128", union ids
+ * other than 0..n-1, wrong child counts: "... with 2 children"). Field
+ * names and formats are copied with control characters as '?'; a tree
+ * deeper than WUDF__MAX_DEPTH is cut with "...". Truncates to `size`. */
 void wudf__type_describe(const struct ArrowSchema* schema, char* out, size_t size);
 
 #endif /* WUDF_UDF_SIGNATURE_H */
