@@ -1156,6 +1156,166 @@ TEST(match_depth) {
   ASSERT_CONTAINS(message, "...>>");
 }
 
+/* ------------------------------------------------- randomized properties */
+
+/* A deterministic pseudo-random generator (xorshift), so failures repeat. */
+static uint64_t random_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned random_below(unsigned n) {
+  random_state ^= random_state << 13;
+  random_state ^= random_state >> 7;
+  random_state ^= random_state << 17;
+  return (unsigned)(random_state % n);
+}
+
+/* Appends to a bounded buffer. */
+static void append(char* out, size_t size, size_t* used, const char* text) {
+  int written = snprintf(out + *used, size - *used, "%s", text);
+  if (written > 0) *used += (size_t)written < size - *used ? (size_t)written : size - *used - 1;
+}
+
+/* Optional spaces, as a user might type them. */
+static void random_spaces(char* out, size_t size, size_t* used) {
+  static const char* const spaces[] = {"", "", "", " ", "  ", "\t", "\n"};
+  append(out, size, used, spaces[random_below(COUNT(spaces))]);
+}
+
+/* Writes a random valid type (any spelling) of at most `depth` levels. */
+static void random_type(char* out, size_t size, size_t* used, int depth) {
+  static const char* const leaves[] = {
+      "null", "bool", "boolean", "int8", "int16", "int32", "int64", "uint8", "uint16",
+      "uint32", "uint64", "float16", "halffloat", "float", "float32", "double", "float64",
+      "utf8", "string", "large_utf8", "large_string", "utf8_view", "string_view", "binary",
+      "large_binary", "binary_view", "date32", "date64", "time32(ms)", "time64( ns)",
+      "timestamp(s)", "timestamp(us, 'UTC')", "timestamp(ns,\"Asia/Tokyo\")",
+      "timestamp(ms, 'x\"y')", "duration(us)", "interval(months)", "interval(day_time)",
+      "interval(month_day_nano)", "decimal32(9, -2)", "decimal64(1,0)", "decimal(38, 38)",
+      "decimal256(76, 1000)", "fixed_size_binary(3)"};
+  static const char* const indexes[] = {"int8", "int16", "int32", "int64",
+                                        "uint8", "uint16", "uint32", "uint64"};
+  static const char* const run_ends[] = {"int16", "int32", "int64"};
+  char piece[64];
+  random_spaces(out, size, used);
+  unsigned kind = depth <= 1 ? 0 : random_below(12);
+  switch (kind) {
+    case 0: case 1: case 2:
+      append(out, size, used, leaves[random_below(COUNT(leaves))]);
+      break;
+    case 3: {
+      static const char* const lists[] = {"list", "large_list", "list_view", "large_list_view"};
+      append(out, size, used, lists[random_below(COUNT(lists))]);
+      append(out, size, used, "<");
+      random_type(out, size, used, depth - 1);
+      append(out, size, used, ">");
+      break;
+    }
+    case 4:
+      append(out, size, used, "fixed_size_list<");
+      random_type(out, size, used, depth - 1);
+      snprintf(piece, sizeof(piece), ",%u>", random_below(5));
+      append(out, size, used, piece);
+      break;
+    case 5: case 6: case 7: {
+      static const char* const records[] = {"struct", "sparse_union", "dense_union"};
+      unsigned which = kind - 5;
+      unsigned fields = random_below(4) + (which > 0 ? 1 : 0);
+      append(out, size, used, records[which]);
+      append(out, size, used, "<");
+      for (unsigned i = 0; i < fields; i++) {
+        snprintf(piece, sizeof(piece), "%sf%u", i > 0 ? "," : "", i);
+        append(out, size, used, piece);
+        random_spaces(out, size, used);
+        append(out, size, used, ":");
+        random_type(out, size, used, depth - 1);
+      }
+      random_spaces(out, size, used);
+      append(out, size, used, ">");
+      break;
+    }
+    case 8:
+      if (depth < 3) {
+        append(out, size, used, "int8");
+        break;
+      }
+      append(out, size, used, "map<");
+      random_type(out, size, used, depth - 2);
+      append(out, size, used, ",");
+      random_type(out, size, used, depth - 2);
+      append(out, size, used, ">");
+      break;
+    case 9: case 10:
+      append(out, size, used, "dictionary<");
+      append(out, size, used, indexes[random_below(COUNT(indexes))]);
+      append(out, size, used, ",");
+      random_type(out, size, used, depth - 1);
+      append(out, size, used, random_below(2) ? ", ordered>" : ">");
+      break;
+    default:
+      append(out, size, used, "run_end_encoded<");
+      append(out, size, used, run_ends[random_below(COUNT(run_ends))]);
+      append(out, size, used, ", ");
+      random_type(out, size, used, depth - 1);
+      append(out, size, used, ">");
+      break;
+  }
+  random_spaces(out, size, used);
+}
+
+/* Checks every property of one parsed signature's first argument: the
+ * canonical text parses to itself, every node decodes, the schema tree it
+ * decodes to describes as the text and matches it. */
+static void check_parsed(const struct wudf__signature* signature) {
+  char canonical[WUDF__MAX_SIGNATURE];
+  wudf__signature_arg(signature, 0, canonical, sizeof(canonical));
+  ASSERT_STR_EQ(canonical_of(canonical), canonical);
+  pool_used = 0;
+  struct ArrowSchema* schema = schema_of(canonical, strlen(canonical), "");
+  ASSERT_STR_EQ(describe(schema), canonical);
+  match_ok(canonical, schema);
+}
+
+TEST(random_types_parse_decode_describe_and_match) {
+  char type[8192], text[8300];
+  struct wudf__signature signature;
+  char message[512];
+  int parsed = 0, refused = 0;
+  for (int round = 0; round < 3000; round++) {
+    size_t used = 0;
+    type[0] = '\0';
+    random_type(type, sizeof(type), &used, 1 + (int)random_below(6));
+    snprintf(text, sizeof(text), "f(%s) -> null", type);
+    if (wudf__signature_parse(text, WUDF__KIND_SCALAR, &signature, message,
+                              sizeof(message)) != 0) {
+      /* Only the length limit may refuse a generated type. */
+      ASSERT_CONTAINS(message, "longer than 1023 bytes");
+      continue;
+    }
+    check_parsed(&signature);
+
+    /* One byte changed: the parser either refuses with a column, or
+     * accepts something whose canonical text keeps every property. */
+    static const char bytes[] = "<>(),:'\" a1-_z\t";
+    size_t length = strlen(text);
+    size_t at = random_below((unsigned)length);
+    if (random_below(2)) {
+      text[at] = bytes[random_below(sizeof(bytes) - 1)];
+    } else {
+      memmove(text + at, text + at + 1, length - at);
+    }
+    if (wudf__signature_parse(text, WUDF__KIND_SCALAR, &signature, message,
+                              sizeof(message)) != 0) {
+      ASSERT_EQ(strncmp(message, "at column ", 10), 0);
+      refused++;
+    } else if (signature.arg_count == 1) {
+      check_parsed(&signature);
+      parsed++;
+    }
+  }
+  /* Both outcomes were exercised. */
+  ASSERT_GE(parsed, 100);
+  ASSERT_GE(refused, 100);
+}
+
 int main(void) {
   RUN_TEST(every_spelling_parses_to_its_canonical_text);
   RUN_TEST(canonical_texts_round_trip);
@@ -1176,5 +1336,6 @@ int main(void) {
   RUN_TEST(match_unions_run_ends_and_zones);
   RUN_TEST(match_survives_odd_schemas_and_small_buffers);
   RUN_TEST(match_depth);
+  RUN_TEST(random_types_parse_decode_describe_and_match);
   return TEST_SUMMARY();
 }
