@@ -1287,6 +1287,65 @@ TEST(size_overflow_rule) {
   REJECT(big, "result: buffer: ");
 }
 
+TEST(budget_rule) {
+  /* 64 x 64 leaves sharing one utf8 array of 100,000 empty strings (400 KB
+   * of offsets): about 1.6 GB to read, past the budget of 4 x 1 MiB + 64 MiB.
+   * Refused after reading about that much. */
+  fresh();
+  enum { ROWS = 100000 };
+  uint32_t offsets = ib_alloc(4 * (ROWS + 1));
+  uint32_t leaf = ib_array(ROWS, 0, 0, IB_LIST(0, offsets, 0), IB_NONE, 0);
+  uint32_t leaf_schema = ib_schema("u", "leaf", IB_NONE, 0);
+  uint32_t arrays[64], schemas[64];
+  for (int i = 0; i < 64; i++) {
+    arrays[i] = leaf;
+    schemas[i] = leaf_schema;
+  }
+  struct ib_result one_level = {ib_array(ROWS, 0, 0, IB_LIST(0), 64, arrays, 0),
+                                ib_schema("+s", "inner", 64, schemas, 0)};
+  /* One level: 64 x 400 KB = 25.6 MB, within the budget. */
+  ACCEPT(one_level);
+  for (int i = 0; i < 64; i++) {
+    arrays[i] = one_level.array;
+    schemas[i] = one_level.schema;
+  }
+  struct ib_result two_levels = {ib_array(ROWS, 0, 0, IB_LIST(0), 64, arrays, 0),
+                                 ib_schema("+s", "outer", 64, schemas, 0)};
+  REJECT(two_levels, "result.inner.leaf: budget: ");
+  /* The STRUCTURE level reads less, but the offsets are still checked. */
+  REJECT_AT(two_levels, WUDF__VALIDATE_STRUCTURE, "result.inner.leaf: budget: ");
+}
+
+TEST(budget_overlapping_views) {
+  /* 40,000 views of the same 99,000 bytes. When the buffer is not valid
+   * UTF-8 as a whole, each view is checked alone: 4 GB, past the budget.
+   * When it is, each view costs O(1) and the result is accepted. */
+  fresh();
+  enum { VIEWS = 40000, SIZE = 100000, LENGTH = 99000 };
+  uint32_t data = ib_alloc(SIZE);
+  memset(ib_memory.base + data, 'a', SIZE);
+  ib_memory.base[data + SIZE - 1] = 0xff;
+  uint32_t views = ib_alloc(16 * (uint64_t)VIEWS);
+  for (int i = 0; i < VIEWS; i++) {
+    ib_view(ib_memory.base + views + 16 * (uint64_t)i, "aaaa", LENGTH, 0, i % 100);
+  }
+  int64_t size = SIZE;
+  struct ib_result r = {ib_array(VIEWS, 0, 0, IB_LIST(0, views, data, ib_put(&size, 8)),
+                                 IB_NONE, 0),
+                        ib_schema("vu", "v", IB_NONE, 0)};
+  REJECT_FULL_ONLY(r, "result: budget: ");
+  ib_memory.base[data + SIZE - 1] = 'a';
+  ACCEPT(r);
+  /* A view starting or ending inside a character of a valid buffer. */
+  memcpy(ib_memory.base + data + 200, "\xc3\xa9", 2);
+  ib_view(ib_memory.base + views, "\xa9" "aaa", 20, 0, 201);
+  REJECT(r, "result: utf8: value 0 is not valid UTF-8 (it starts inside a character)");
+  ib_view(ib_memory.base + views, "aaaa", 20, 0, 181);
+  REJECT(r, "result: utf8: value 0 is not valid UTF-8 (it ends inside a character)");
+  ib_view(ib_memory.base + views, "aaaa", 21, 0, 181);
+  ACCEPT(r);
+}
+
 TEST(messages_neutralise_names) {
   fresh();
   struct ib_result r = ib_struct_result();
@@ -1530,6 +1589,8 @@ int main(void) {
   RUN_TEST(run_ends_rule);
   RUN_TEST(map_keys_rule);
   RUN_TEST(size_overflow_rule);
+  RUN_TEST(budget_rule);
+  RUN_TEST(budget_overlapping_views);
   RUN_TEST(messages_neutralise_names);
   RUN_TEST(view_release_root);
   RUN_TEST(view_release_children_moved);

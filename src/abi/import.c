@@ -21,8 +21,12 @@
  * A guest may share a node between several parents (a DAG): the mirror is
  * always a tree (shared nodes are mirrored once per parent, so children can
  * be moved out and released independently), and the total number of nodes
- * visited is bounded (WUDF__MAX_NODES), so sharing cannot blow up time or
- * memory. A node that is its own ancestor is a cycle.
+ * visited is bounded (WUDF__MAX_NODES), so sharing cannot blow up memory. A
+ * node that is its own ancestor is a cycle. Time is bounded too: every loop
+ * over guest bytes is charged to a budget of 4 x the memory size + 64 MiB
+ * (a tree without sharing needs about 2 x at most), so neither a node
+ * shared ten thousand times nor a million views of the same megabyte make
+ * the host read more than that.
  *
  * Messages are "PATH: RULE: detail". RULE is one of these fixed names:
  *
@@ -74,6 +78,9 @@
  *   child length      a child is shorter than the rows its parent reaches
  *   map keys          a map key is null
  *   size overflow     a size computation would overflow 64 bits
+ *   budget            checking the tree would read more than 4 x the memory
+ *                     size + 64 MiB (nodes shared many times, or views
+ *                     overlapping the same bytes many times)
  */
 #include "import.h"
 
@@ -118,6 +125,7 @@
 #define WUDF__RULE_CHILD_LENGTH "child length"
 #define WUDF__RULE_MAP_KEYS "map keys"
 #define WUDF__RULE_SIZE_OVERFLOW "size overflow"
+#define WUDF__RULE_BUDGET "budget"
 
 /* Bounds on what a guest may make the host walk. */
 #define WUDF__MAX_NODES 10000                 /* schema nodes visited */
@@ -127,6 +135,7 @@
 #define WUDF__MAX_VARIADIC (1 << 16)          /* variadic buffers of a tree */
 #define WUDF__PATH_CAPACITY 400               /* bytes of a path in messages */
 #define WUDF__PATH_COMPONENT 64               /* bytes of one name in a path */
+#define WUDF__WORK_SLACK ((uint64_t)64 << 20) /* budget: bytes beyond 4 x memory */
 
 /* ----------------------------------------------------------------- arena */
 
@@ -252,6 +261,8 @@ struct wudf__walk {
   int64_t nodes;                      /* nodes visited so far */
   uint64_t metadata_bytes;            /* metadata bytes read so far */
   int64_t variadic_buffers;           /* variadic buffers seen so far */
+  uint64_t work;                      /* bytes the content checks read */
+  uint64_t work_limit;                /* the budget of `work` */
   int depth;                          /* nodes on the current path */
   uint32_t ancestors[WUDF__MAX_DEPTH + 1];
   size_t path_length;
@@ -280,6 +291,17 @@ static int wudf__reject(struct wudf__walk* walk, const char* rule, const char* f
 static int wudf__out_of_memory(struct wudf__walk* walk) {
   return wudf__set_error(walk->error, ENOMEM, "%s: out of memory mirroring the result",
                          walk->path);
+}
+
+/* Charges `bytes` of reading to the walk's budget; rejects past it. */
+static int wudf__charge(struct wudf__walk* walk, uint64_t bytes) {
+  if (bytes > walk->work_limit - walk->work) {
+    return wudf__reject(walk, WUDF__RULE_BUDGET, "checking the result would read more than %"
+                        PRIu64 " bytes (4 x linear memory + 64 MiB): nodes shared too often, "
+                        "or views overlapping too much", walk->work_limit);
+  }
+  walk->work += bytes;
+  return 0;
 }
 
 /* Returns the NUL-terminated string at guest offset `at` if its NUL lies
@@ -680,14 +702,21 @@ static int64_t wudf__bitmap_nulls(const uint8_t* bits, int64_t offset, int64_t l
   return bits == NULL ? 0 : length - wudf__bits_count(bits, offset, length);
 }
 
-/* The nulls of a mirrored array as its buffers say (not its null_count,
- * which STRUCTURE level does not check): the bitmap's for layouts with one,
- * every row of a null array, none for unions and run-end arrays (whose
- * nulls live in their children). */
-static int64_t wudf__physical_nulls(const struct ArrowArray* array, uint8_t layout) {
-  if (layout == WUDF__LAYOUT_NULL) return array->length;
-  if (!wudf__layout_has_validity(layout)) return 0;
-  return wudf__bitmap_nulls(array->buffers[0], array->offset, array->length);
+/* Counts into `*nulls` the nulls of a mirrored array as its buffers say
+ * (not its null_count, which STRUCTURE level does not check): the bitmap's
+ * for layouts with one, every row of a null array, none for unions and
+ * run-end arrays (whose nulls live in their children). */
+static int wudf__physical_nulls(struct wudf__walk* walk, const struct ArrowArray* array,
+                                uint8_t layout, int64_t* nulls) {
+  *nulls = 0;
+  if (layout == WUDF__LAYOUT_NULL) {
+    *nulls = array->length;
+  } else if (wudf__layout_has_validity(layout) && array->buffers[0] != NULL) {
+    int status = wudf__charge(walk, ((uint64_t)array->length + 7) / 8);
+    if (status != 0) return status;
+    *nulls = wudf__bitmap_nulls(array->buffers[0], array->offset, array->length);
+  }
+  return 0;
 }
 
 /* Index of the first entry in (from, to] of the offsets buffer that is less
@@ -752,6 +781,8 @@ static int wudf__all_ascii(const uint8_t* bytes, uint64_t size) {
 static int wudf__check_offsets(struct wudf__walk* walk, const uint8_t* offsets, int large,
                                int64_t offset, int64_t length, int64_t* first,
                                int64_t* last) {
+  int status = wudf__charge(walk, ((uint64_t)length + 1) * (large ? 8 : 4));
+  if (status != 0) return status;
   *first = wudf__offset_get(offsets, large, offset);
   if (*first < 0) {
     return wudf__reject(walk, WUDF__RULE_OFFSETS, "offsets[%" PRId64 "] = %" PRId64
@@ -792,6 +823,8 @@ static int wudf__check_validity(struct wudf__walk* walk, const struct wudf__arra
     node->null_count = f->null_count;
     return 0;
   }
+  status = wudf__charge(walk, ((uint64_t)f->length + 7) / 8);
+  if (status != 0) return status;
   int64_t nulls = wudf__bitmap_nulls(bits, f->offset, f->length);
   if (f->null_count >= 0 && nulls != f->null_count) {
     return wudf__reject(walk, WUDF__RULE_NULL_COUNT, "null_count is %" PRId64 " but the "
@@ -835,7 +868,11 @@ static int wudf__check_binary(struct wudf__walk* walk, const struct wudf__format
   if (status != 0) return status;
   node->buffers[2] = data;
   if (!format->utf8 || walk->level != WUDF__VALIDATE_FULL || last == first) return 0;
+  status = wudf__charge(walk, (uint64_t)(last - first));
+  if (status != 0) return status;
   if (wudf__all_ascii(data + first, (uint64_t)(last - first))) return 0;
+  status = wudf__charge(walk, (uint64_t)(last - first) + ((uint64_t)f->length + 1) * width);
+  if (status != 0) return status;
   const uint8_t* bits = node->buffers[0];
   for (int64_t i = 0; i < f->length; i++) {
     int64_t row = f->offset + i;
@@ -844,6 +881,96 @@ static int wudf__check_binary(struct wudf__walk* walk, const struct wudf__format
     int64_t stop = wudf__offset_get(offsets, large, row + 1);
     status = wudf__check_utf8_value(walk, data + start, (uint64_t)(stop - start), i);
     if (status != 0) return status;
+  }
+  return 0;
+}
+
+/* Nonzero for a UTF-8 continuation byte (10xxxxxx). */
+static int wudf__continuation(uint8_t byte) { return (byte & 0xC0) == 0x80; }
+
+/* Checks that out-of-line view value `row`, `length` bytes at `offset` of
+ * variadic buffer `index`, is UTF-8. Each buffer is checked as a whole once
+ * (`states`, see wudf__check_views); when it is valid UTF-8, a value in it
+ * is valid exactly when it starts and ends on character boundaries, so
+ * views overlapping the same bytes cost O(1) each. Otherwise the value is
+ * checked by itself, charged to the budget. */
+static int wudf__check_view_utf8(struct wudf__walk* walk, const struct ArrowArray* node,
+                                 const uint8_t* sizes, uint8_t* states, int32_t index,
+                                 int32_t offset, int32_t length, int64_t row) {
+  const uint8_t* data = node->buffers[2 + index];
+  int64_t size;
+  memcpy(&size, sizes + 8 * (int64_t)index, 8);
+  size_t bad;
+  if (states[index] == 0) {
+    int status = wudf__charge(walk, (uint64_t)size);
+    if (status != 0) return status;
+    states[index] = wudf__all_ascii(data, (uint64_t)size) ||
+                    wudf__utf8_valid(data, (size_t)size, &bad) ? 1 : 2;
+  }
+  if (states[index] == 1) {
+    int64_t end = (int64_t)offset + length;
+    if (wudf__continuation(data[offset]) || (end < size && wudf__continuation(data[end]))) {
+      return wudf__reject(walk, WUDF__RULE_UTF8, "value %" PRId64 " is not valid UTF-8 (it "
+                          "%s inside a character)", row,
+                          wudf__continuation(data[offset]) ? "starts" : "ends");
+    }
+    return 0;
+  }
+  int status = wudf__charge(walk, (uint64_t)length);
+  if (status != 0) return status;
+  return wudf__check_utf8_value(walk, data + offset, (uint64_t)length, row);
+}
+
+/* The rows of a view array (see wudf__check_views): lengths, buffer indices
+ * and ranges, and at FULL prefixes and UTF-8. */
+static int wudf__check_view_rows(struct wudf__walk* walk, const struct wudf__format* format,
+                                 const struct wudf__array_fields* f,
+                                 const struct ArrowArray* node, uint8_t* buffer_states) {
+  const uint8_t* views = node->buffers[1];
+  const uint8_t* sizes = node->buffers[f->n_buffers - 1];
+  int64_t variadic = f->n_buffers - 3;
+  const uint8_t* bits = node->buffers[0];
+  int full = walk->level == WUDF__VALIDATE_FULL;
+  int status;
+  for (int64_t i = 0; i < f->length; i++) {
+    const uint8_t* view = views + 16 * (f->offset + i);
+    int32_t length;
+    memcpy(&length, view, 4);
+    if (length < 0) {
+      return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 " has negative length %"
+                          PRId32, i, length);
+    }
+    int check_utf8 = full && format->utf8 && (bits == NULL || wudf__bit_get(bits, f->offset + i));
+    if (length <= 12) {
+      if (check_utf8) {
+        status = wudf__check_utf8_value(walk, view + 4, (uint64_t)length, i);
+        if (status != 0) return status;
+      }
+      continue;
+    }
+    int32_t index, offset;
+    memcpy(&index, view + 8, 4);
+    memcpy(&offset, view + 12, 4);
+    if (index < 0 || index >= variadic) {
+      return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 " refers to variadic "
+                          "buffer %" PRId32 " of %" PRId64, i, index, variadic);
+    }
+    int64_t size;
+    memcpy(&size, sizes + 8 * (int64_t)index, 8);
+    if (offset < 0 || (int64_t)offset + length > size) {
+      return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 " covers bytes [%" PRId32
+                          ", %" PRId64 ") of variadic buffer %" PRId32 ", which has %"
+                          PRId64, i, offset, (int64_t)offset + length, index, size);
+    }
+    if (full && memcmp(view + 4, (const uint8_t*)node->buffers[2 + index] + offset, 4) != 0) {
+      return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 ": the prefix differs "
+                          "from the data's first 4 bytes", i);
+    }
+    if (check_utf8) {
+      status = wudf__check_view_utf8(walk, node, sizes, buffer_states, index, offset, length,
+                                     i);
+      if (status != 0) return status;
+    }
   }
   return 0;
 }
@@ -877,44 +1004,18 @@ static int wudf__check_views(struct wudf__walk* walk, const struct wudf__format*
     if (status != 0) return status;
     node->buffers[2 + i] = data;
   }
-  const uint8_t* bits = node->buffers[0];
-  int full = walk->level == WUDF__VALIDATE_FULL;
-  for (int64_t i = 0; i < f->length; i++) {
-    const uint8_t* view = views + 16 * (f->offset + i);
-    int32_t length;
-    memcpy(&length, view, 4);
-    if (length < 0) {
-      return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 " has negative length %"
-                          PRId32, i, length);
-    }
-    const uint8_t* value = view + 4;
-    if (length > 12) {
-      int32_t index, offset;
-      memcpy(&index, view + 8, 4);
-      memcpy(&offset, view + 12, 4);
-      if (index < 0 || index >= variadic) {
-        return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 " refers to variadic "
-                            "buffer %" PRId32 " of %" PRId64, i, index, variadic);
-      }
-      int64_t size;
-      memcpy(&size, sizes + 8 * (int64_t)index, 8);
-      if (offset < 0 || (int64_t)offset + length > size) {
-        return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 " covers bytes [%" PRId32
-                            ", %" PRId64 ") of variadic buffer %" PRId32 ", which has %"
-                            PRId64, i, offset, (int64_t)offset + length, index, size);
-      }
-      value = node->buffers[2 + index] + offset;
-      if (full && memcmp(view + 4, value, 4) != 0) {
-        return wudf__reject(walk, WUDF__RULE_VIEW, "view %" PRId64 ": the prefix differs "
-                            "from the data's first 4 bytes", i);
-      }
-    }
-    if (full && format->utf8 && (bits == NULL || wudf__bit_get(bits, f->offset + i))) {
-      status = wudf__check_utf8_value(walk, value, (uint64_t)length, i);
-      if (status != 0) return status;
-    }
+  status = wudf__charge(walk, 16 * (uint64_t)f->length);
+  if (status != 0) return status;
+  /* UTF-8 of out-of-line values: per variadic buffer, 0 not checked yet,
+   * 1 valid UTF-8 as a whole, 2 not (see wudf__check_view_utf8). */
+  uint8_t* buffer_states = NULL;
+  if (walk->level == WUDF__VALIDATE_FULL && format->utf8 && variadic > 0) {
+    buffer_states = wudf__calloc((size_t)variadic, 1);
+    if (buffer_states == NULL) return wudf__out_of_memory(walk);
   }
-  return 0;
+  status = wudf__check_view_rows(walk, format, f, node, buffer_states);
+  wudf__free(buffer_states);
+  return status;
 }
 
 static int wudf__visit_array(struct wudf__walk* walk,
@@ -960,7 +1061,9 @@ static int wudf__check_list(struct wudf__walk* walk,
     const struct ArrowArray* keys = node->children[0]->children[0];
     const struct wudf__mirror_schema_node* keys_schema =
         (const struct wudf__mirror_schema_node*)schema->schema.children[0]->children[0];
-    int64_t nulls = wudf__physical_nulls(keys, keys_schema->format.layout);
+    int64_t nulls;
+    status = wudf__physical_nulls(walk, keys, keys_schema->format.layout, &nulls);
+    if (status != 0) return status;
     if (nulls > 0) {
       return wudf__reject(walk, WUDF__RULE_MAP_KEYS, "the keys have %" PRId64 " null%s",
                           nulls, nulls == 1 ? "" : "s");
@@ -985,6 +1088,8 @@ static int wudf__check_list_view(struct wudf__walk* walk,
   if (status != 0) return status;
   node->buffers[1] = offsets;
   node->buffers[2] = sizes;
+  status = wudf__charge(walk, 2 * bytes);
+  if (status != 0) return status;
   int64_t reach = 0;
   for (int64_t i = 0; i < f->length; i++) {
     int64_t offset = wudf__offset_get(offsets, large, f->offset + i);
@@ -1025,6 +1130,8 @@ static int wudf__check_union(struct wudf__walk* walk,
     child_of_id[(uint8_t)format->type_ids[k]] = (int16_t)k;
   }
   int64_t reach[WUDF__MAX_UNION_TYPES] = {0};
+  status = wudf__charge(walk, (uint64_t)f->length * (dense ? 5 : 1));
+  if (status != 0) return status;
   for (int64_t i = 0; i < f->length; i++) {
     int8_t id = (int8_t)type_ids[f->offset + i];
     if (id < 0 || child_of_id[id] < 0) {
@@ -1070,12 +1177,17 @@ static int wudf__check_run_end(struct wudf__walk* walk,
   int status = wudf__visit_child(walk, schema, f->children, 0, 0, node);
   if (status != 0) return status;
   const struct ArrowArray* run_ends = node->children[0];
-  if (run_ends->null_count != 0 || wudf__physical_nulls(run_ends, WUDF__LAYOUT_FIXED) != 0) {
+  int64_t nulls;
+  status = wudf__physical_nulls(walk, run_ends, WUDF__LAYOUT_FIXED, &nulls);
+  if (status != 0) return status;
+  if (run_ends->null_count != 0 || nulls != 0) {
     return wudf__reject(walk, WUDF__RULE_RUN_ENDS, "the run ends have nulls");
   }
   const struct wudf__mirror_schema_node* run_ends_schema =
       (const struct wudf__mirror_schema_node*)schema->schema.children[0];
   int64_t width = run_ends_schema->format.byte_width;
+  status = wudf__charge(walk, (uint64_t)run_ends->length * (uint64_t)width);
+  if (status != 0) return status;
   const uint8_t* values = run_ends->buffers[1];
   int64_t previous = 0;
   for (int64_t j = 0; j < run_ends->length; j++) {
@@ -1115,6 +1227,8 @@ static int wudf__check_indices(struct wudf__walk* walk, const struct wudf__forma
   int64_t limit = node->dictionary->length;
   int64_t width = format->byte_width;
   int is_signed = format->integer == 1;
+  int status = wudf__charge(walk, (uint64_t)f->length * (uint64_t)width);
+  if (status != 0) return status;
   for (int64_t i = 0; i < f->length; i++) {
     int64_t row = f->offset + i;
     if (bits != NULL && !wudf__bit_get(bits, row)) continue;
@@ -1401,6 +1515,9 @@ int wudf__mirror_array(struct wudf__mirror* mirror, const struct wudf__guest_mem
   walk->arrays = arrays;
   walk->level = level == WUDF__VALIDATE_STRUCTURE ? WUDF__VALIDATE_STRUCTURE
                                                   : WUDF__VALIDATE_FULL;
+  walk->work_limit = memory->size > (UINT64_MAX - WUDF__WORK_SLACK) / 4
+                         ? UINT64_MAX
+                         : 4 * memory->size + WUDF__WORK_SLACK;
   wudf__path_start(walk, path);
   int status = wudf__visit_array(walk, mirror->root_schema, array, WUDF__LABEL_ROOT, length,
                                  0, &arrays->root);

@@ -316,7 +316,7 @@ static const char* const fuzz_rules[] = {
     "children", "dictionary", "map entries", "depth", "cycle", "nodes", "length", "offset",
     "null_count", "n_buffers", "buffer", "offsets", "utf8", "view", "variadic sizes",
     "union type id", "union offset", "dictionary index", "run ends", "child length",
-    "map keys", "size overflow"};
+    "map keys", "size overflow", "budget"};
 
 static void fuzz_check_rejection(int status, const struct wudf_error* error) {
   FUZZ_CHECK(status == EPROTO);
