@@ -164,23 +164,25 @@ TEST(lying_results_are_rejected) {
     const char* function;
     const char* rule;
   } cases[] = {
-      {"buffer_outside", "buffers[1]: 12 bytes at 4294963200 are outside linear memory"},
-      {"null_values", "buffers[1] is null but 12 bytes are needed"},
-      {"buffers_outside", "the buffers array is outside linear memory"},
-      {"negative_length", "negative length -1"},
-      {"wrong_length", "length is 2, expected 3"},
-      {"too_long", "length is 4, expected 3"},
-      {"huge_offset", "offset 9223372036854775806"},
-      {"wrong_buffer_count", "n_buffers is 3, the type has 2"},
-      {"wrong_type", "wrong type: format 'l', expected 'i'"},
-      {"format_outside", "schema.format is outside linear memory"},
-      {"has_children", "n_children is 1, expected 0"},
-      {"null_count_lies", "null_count is 1 but there is no validity buffer"},
-      {"no_result", "array.release is null"},
-      {"offset_past_data", "offsets reach 1073741824, past the end of the data"},
-      {"offsets_decrease", "offsets decrease at index 2"},
-      {"negative_offset", "offsets[0] is negative (-4)"},
-      {"bad_utf8", "row 0 is not valid UTF-8"},
+      {"buffer_outside", "result: buffer: buffers[1] (values): 12 bytes at 4294963200 are "
+                         "outside linear memory"},
+      {"null_values", "result: buffer: buffers[1] (values) is null but 12 bytes are needed"},
+      {"buffers_outside", "result: buffer: the array of 2 buffer pointers at 4294967280 is "
+                          "outside linear memory"},
+      {"negative_length", "result: length: length -1 is outside"},
+      {"wrong_length", "result: length: length is 2, expected 3"},
+      {"too_long", "result: length: length is 4, expected 3"},
+      {"huge_offset", "result: offset: offset 9223372036854775806"},
+      {"wrong_buffer_count", "result: n_buffers: 3 buffers, a fixed-width array has 2"},
+      {"wrong_type", "result: type: expected int32 (format 'i'), got int64 (format 'l')"},
+      {"format_outside", "result: format: the format at 4294967295 is not a NUL-terminated"},
+      {"has_children", "result: n_children: 1 children"},
+      {"null_count_lies", "result: null_count: 1 nulls but no validity buffer"},
+      {"no_result", "result: released: the array's release is null"},
+      {"offset_past_data", "result: buffer: buffers[2] (data): 1073741824 bytes at"},
+      {"offsets_decrease", "result: offsets: offsets[2] = 2 is less than offsets[1] = 5"},
+      {"negative_offset", "result: offsets: offsets[0] = -4 is negative"},
+      {"bad_utf8", "result: utf8: value 0 is not valid UTF-8"},
   };
   struct wudf_module* module = load_module(engine, "liars");
   struct wudf_instance* instance = new_instance(module);
@@ -228,8 +230,8 @@ TEST(arguments_are_checked_against_the_signature) {
   const struct ArrowSchema* schemas[2] = {&a.schema, &s.schema};
   ASSERT_STATUS(call_function(instance, "gcd", 2, args, schemas, NULL, &result, &error),
                 EINVAL, &error);
-  ASSERT_STR_EQ(error.message, "function 'gcd': argument 2 has type utf8 (format 'u'), "
-                               "expected int32 (format 'i')");
+  ASSERT_STR_EQ(error.message, "function 'gcd': argument 2: expected int32 (format 'i'), "
+                               "got utf8 (format 'u')");
   ASSERT_STATUS(call_function(instance, "gcd", 1, args, schemas, NULL, &result, &error),
                 EINVAL, &error);
   ASSERT_STR_EQ(error.message, "function 'gcd' takes 2 arguments, 1 given");

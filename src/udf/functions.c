@@ -397,6 +397,22 @@ static int wudf__finish_inputs(struct wudf__call* call, uint32_t block,
   return 0;
 }
 
+/* ------------------------------------------------------------ type errors */
+
+/* Writes the explanation of a type mismatch into `out`: the matcher's
+ * message, which names both sides, and when the difference is below the
+ * top (the message then starts with "at "), both whole types too. */
+static void wudf__type_mismatch(const char* declared, const struct ArrowSchema* given,
+                                const char* message, char* out, size_t size) {
+  if (strncmp(message, "at ", 3) != 0) {
+    snprintf(out, size, "%s", message);
+    return;
+  }
+  char described[256];
+  wudf__type_describe(given, described, sizeof(described));
+  snprintf(out, size, "%s (declared %s, got %s)", message, declared, described);
+}
+
 /* ---------------------------------------------------------------- results */
 
 /* What one guest call produced, once validated: a host copy, or a view. */
@@ -432,10 +448,10 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
     char message[512];
     if (wudf__type_match(signature->text + signature->result.start, signature->result.length,
                          wudf__mirror_root_schema(mirror), message, sizeof(message)) != 0) {
-      char got[256];
-      wudf__type_describe(wudf__mirror_root_schema(mirror), got, sizeof(got));
-      status = wudf__set_error(call->error, EPROTO, "result: type: declared %s, got %s (%s)",
-                               call->udf->result_type, got, message);
+      char whole[512];
+      wudf__type_mismatch(call->udf->result_type, wudf__mirror_root_schema(mirror), message,
+                          whole, sizeof(whole));
+      status = wudf__set_error(call->error, EPROTO, "result: type: %s", whole);
     }
   }
   if (status == 0) {
@@ -447,18 +463,12 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
                        signature->name);
   }
   if (status == 0 && view) {
+    /* The instance is pinned by the caller (wudf__run_guest) once the
+     * guest has released the result's schema. */
     status = wudf__schema_export(wudf__mirror_root_schema(mirror), signature->name,
                                  &result->schema, call->error);
-    if (status == 0 && wudf__instance_pin(call->instance) != 0) {
-      result->schema.release(&result->schema);
-      status = wudf__set_error(call->error, EBUSY, "function '%s': the instance is "
-                               "already pinned by a view", signature->name);
-    }
     if (status == 0) {
       wudf__mirror_take_array(mirror, &result->array, wudf__view_released, call->instance);
-      /* The guest's array stays until the view is gone; the next function
-       * call releases it. */
-      call->instance->udf_release_pending = 1;
       result->present = 1;
     }
   } else if (status == 0) {
@@ -561,6 +571,13 @@ static int wudf__run_guest(struct wudf__call* call, const struct wudf__plan* pla
   }
   call->error = saved;
   if (status == 0 && released != 0) wudf__result_release(result);
+  if (status == 0 && released == 0 && view) {
+    /* From here until the view's last release no guest code may run; the
+     * guest's array stays until then, and the next function call releases
+     * it. The pin cannot be taken already: calls check it first. */
+    wudf__instance_pin(instance);
+    instance->udf_release_pending = 1;
+  }
   return status != 0 ? status : released;
 }
 
@@ -652,11 +669,10 @@ static int wudf__check_argument(const struct wudf__call* call, uint32_t index,
   char message[512];
   if (wudf__type_match(signature->text + signature->args[index].start,
                        signature->args[index].length, schema, message, sizeof(message)) != 0) {
-    char given[256];
-    wudf__type_describe(schema, given, sizeof(given));
-    return wudf__set_error(call->error, EINVAL, "function '%s': argument %u has type %s, "
-                           "expected %s (%s)", signature->name, index + 1, given,
-                           call->udf->arg_types[index], message);
+    char whole[512];
+    wudf__type_mismatch(call->udf->arg_types[index], schema, message, whole, sizeof(whole));
+    return wudf__set_error(call->error, EINVAL, "function '%s': argument %u: %s",
+                           signature->name, index + 1, whole);
   }
   char where[128];
   if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {
@@ -835,10 +851,10 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
       gather = NULL;
       if (count == 1 || view) {
         status = wudf__set_error(call->error, EFBIG, "function '%s': %s %" PRId64
-                                 " need more than the %" PRId64 " bytes one call may pass "
+                                 " %s more than the %" PRId64 " bytes one call may pass "
                                  "to the guest", signature->name,
-                                 count == 1 ? "row" : "rows from", start,
-                                 options->max_block_bytes);
+                                 count == 1 ? "row" : "the rows from", start,
+                                 count == 1 ? "alone needs" : "need", options->max_block_bytes);
         break;
       }
       count = (count + 1) / 2;
