@@ -27,7 +27,7 @@
 #include "../src/udf/signature.h"
 #include "wasmudf/guest.h"
 
-#define WUDF__EXPORT(name) __attribute__((export_name(#name)))
+#define WUDF__EXPORT(name) WUDF__EXPORT_AS(#name)
 
 /* The header of an input block (docs/abi.md, section 4). */
 struct wudf__block_header {
@@ -262,22 +262,23 @@ static int wudf__count_nodes(const struct ArrowSchema* schema, int depth, size_t
   return 0;
 }
 
-/* Fills view `in` of `array` (described by `schema`). `fold` is the offset
- * of the enclosing struct or sparse union added to the array's own (0
- * otherwise) and `length` the rows of the view. Children and the
- * dictionary take views from the pool at *next. Returns 0, or -1 if the
- * array does not have the layout of its format. */
-static int wudf__input_init(wudf_input* in, const struct ArrowArray* array,
-                            const struct ArrowSchema* schema, int64_t fold, int64_t length,
-                            size_t* next) {
+/* Fills the fields of view `in` of `array` (described by `schema`) except
+ * its children and dictionary; see wudf__input_init. Returns the node's
+ * layout (enum wudf__layout), or 0 if the array does not have the layout of
+ * its format. Kept out of the recursion so that its frame (the parsed
+ * format) is not on the stack once per nesting level. */
+__attribute__((noinline)) static uint8_t wudf__input_node(wudf_input* in,
+                                                          const struct ArrowArray* array,
+                                                          const struct ArrowSchema* schema,
+                                                          int64_t fold, int64_t length) {
   struct wudf__format layout;
-  if (wudf__format_parse(schema->format, &layout) != 0) return -1;
+  if (wudf__format_parse(schema->format, &layout) != 0) return 0;
   int64_t required_buffers = layout.n_buffers;
   if (array->n_children != schema->n_children || array->n_buffers < required_buffers ||
       (schema->dictionary == NULL) != (array->dictionary == NULL) ||
       (array->n_children > 0 && array->children == NULL) ||
       (array->n_buffers > 0 && array->buffers == NULL)) {
-    return -1;
+    return 0;
   }
   memset(in, 0, sizeof(*in));
   in->type = wudf__type_code(schema->format, &layout);
@@ -321,9 +322,21 @@ static int wudf__input_init(wudf_input* in, const struct ArrowArray* array,
       }
       break;
   }
+  return layout.layout;
+}
+
+/* Fills view `in` of `array` (described by `schema`). `fold` is the offset
+ * of the enclosing struct or sparse union added to the array's own (0
+ * otherwise) and `length` the rows of the view. Children and the
+ * dictionary take views from the pool at *next. Returns 0, or -1 if the
+ * array does not have the layout of its format. */
+static int wudf__input_init(wudf_input* in, const struct ArrowArray* array,
+                            const struct ArrowSchema* schema, int64_t fold, int64_t length,
+                            size_t* next) {
+  uint8_t layout = wudf__input_node(in, array, schema, fold, length);
+  if (layout == 0) return -1;
   /* Struct fields and sparse union members have their parent's rows. */
-  int folds = layout.layout == WUDF__LAYOUT_STRUCT ||
-              layout.layout == WUDF__LAYOUT_SPARSE_UNION;
+  int folds = layout == WUDF__LAYOUT_STRUCT || layout == WUDF__LAYOUT_SPARSE_UNION;
   if (array->n_children > 0) {
     wudf_input* children = &wudf__input_pool[*next];
     *next += (size_t)array->n_children;
@@ -704,7 +717,7 @@ int wudf_output_resize(wudf_output* out, int64_t rows) {
   if (out->builder == WUDF__BUILD_STRING || out->builder == WUDF__BUILD_LARGE_STRING) {
     for (int64_t i = out->length; i < rows; i++) wudf__set_offset(out, i + 1, out->data_size);
   } else if (out->builder == WUDF__BUILD_LIST || out->builder == WUDF__BUILD_LARGE_LIST) {
-    int64_t end = wudf__offset_at(out, out->length);
+    int64_t end = rows > out->length ? wudf__offset_at(out, out->length) : 0;
     for (int64_t i = out->length; i < rows; i++) wudf__set_offset(out, i + 1, end);
   } else if (rows < out->length) {
     /* Dropped rows become zero again, so growing back gives zero rows. */
@@ -1208,6 +1221,24 @@ static uint8_t wudf__builder_of(const struct wudf__format* layout) {
   }
 }
 
+/* Sets the type code, builder and parameters of `out` from its format
+ * string; returns the layout (enum wudf__layout), or 0 for a format the
+ * layout table refuses. Kept out of wudf__output_init's recursion so that
+ * the parsed format is not on the stack once per nesting level. */
+__attribute__((noinline)) static uint8_t wudf__output_node(wudf_output* out) {
+  struct wudf__format layout;
+  if (wudf__format_parse(out->format, &layout) != 0) return 0;
+  out->type = wudf__type_code(out->format, &layout);
+  out->builder = wudf__builder_of(&layout);
+  out->unit = wudf__unit(layout.unit);
+  out->timezone = out->type == WUDF_TIMESTAMP ? layout.timezone : NULL;
+  out->precision = layout.precision;
+  out->scale = layout.scale;
+  out->byte_width = (int32_t)layout.byte_width;
+  out->list_size = layout.list_size;
+  return layout.layout;
+}
+
 /* Makes `out` an empty output of the canonical type `text` (`length`
  * bytes), named `name` (`name_length` bytes), with schema flags `flags`.
  * Children and dictionary are made recursively. Returns 0, or -1 (out of
@@ -1234,17 +1265,9 @@ static int wudf__output_init(wudf_output* out, const char* text, size_t length,
   if (wudf__type_decode(type_text, length, &node) != 0) return -1;
   memcpy(out->format, node.format, WUDF__MAX_FORMAT);
   out->format[WUDF__MAX_FORMAT - 1] = '\0';
-  struct wudf__format layout;
-  if (wudf__format_parse(out->format, &layout) != 0) return -1;
-  out->type = wudf__type_code(out->format, &layout);
-  out->builder = wudf__builder_of(&layout);
+  uint8_t layout = wudf__output_node(out);
+  if (layout == 0) return -1;
   out->flags = flags | (node.ordered ? ARROW_FLAG_DICTIONARY_ORDERED : 0);
-  out->unit = wudf__unit(layout.unit);
-  out->timezone = out->type == WUDF_TIMESTAMP ? layout.timezone : NULL;
-  out->precision = layout.precision;
-  out->scale = layout.scale;
-  out->byte_width = (int32_t)layout.byte_width;
-  out->list_size = layout.list_size;
   if (node.child_count > 0) {
     out->children = calloc(node.child_count, sizeof(wudf_output));
     if (out->children == NULL) return -1;
@@ -1258,14 +1281,14 @@ static int wudf__output_init(wudf_output* out, const char* text, size_t length,
       }
       /* A map's entries and their keys, and run ends, are never null. */
       int64_t child_flags = ARROW_FLAG_NULLABLE;
-      if (layout.layout == WUDF__LAYOUT_MAP || layout.layout == WUDF__LAYOUT_RUN_END) {
+      if (layout == WUDF__LAYOUT_MAP || layout == WUDF__LAYOUT_RUN_END) {
         if (i == 0) child_flags = 0;
       }
       if (wudf__output_init(&out->children[i], child_text, child_length, child_name,
                             child_name_length, child_flags) != 0) {
         return -1;
       }
-      if (layout.layout == WUDF__LAYOUT_MAP && out->children[i].n_children > 0) {
+      if (layout == WUDF__LAYOUT_MAP && out->children[i].n_children > 0) {
         out->children[i].children[0].flags = 0;
       }
     }

@@ -823,15 +823,24 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
  * assembler (clang 14 has no C attribute for custom sections). The
  * signature must be a plain string literal without double quotes: write
  * time zones with single quotes, timestamp(us, 'UTC'). */
+#if defined(__wasm__)
 #define WUDF__METADATA(kind, signature)                                        \
   __asm__(".section .custom_section.wasmudf,\"\",@\n"                          \
           ".asciz \"wasmudf:1 " kind " " signature "\"\n"                      \
           ".text\n");
+#define WUDF__EXPORT_AS(name) __attribute__((export_name(name)))
+#else
+/* Compiled natively (to unit-test a function's body outside wasm): no
+ * custom section, and the entry points are plain external functions
+ * wudf__export_NAME. */
+#define WUDF__METADATA(kind, signature)
+#define WUDF__EXPORT_AS(name)
+#endif
 
 #define WUDF__DECLARE(kind, name, signature, fn_type, runner, params)          \
   WUDF__METADATA(kind, signature)                                              \
   static int wudf__body_##name params;                                         \
-  __attribute__((export_name("wudf_fn_" #name))) int32_t wudf__export_##name(  \
+  WUDF__EXPORT_AS("wudf_fn_" #name) int32_t wudf__export_##name(               \
       struct ArrowArray* args, struct ArrowSchema* args_schema,                \
       struct ArrowArray* out, struct ArrowSchema* out_schema) {                \
     return runner("wasmudf:1 " kind " " signature, wudf__body_##name, args,    \
