@@ -74,13 +74,18 @@ static uint64_t wudf__pointer_width(const struct wudf__emitter* e) {
 /* Reserves `size` bytes aligned to `align` (a power of two) and returns
  * their position. Past the limit the emitter is marked overflowed and the
  * cursor stops moving (only a dry run can overflow: the real run repeats a
- * layout that fitted). */
+ * layout that fitted). The real run zeroes the alignment padding it skips. */
 static uint64_t wudf__take(struct wudf__emitter* e, uint64_t size, uint64_t align) {
   uint64_t position = (e->cursor + align - 1) & ~(uint64_t)(align - 1);
   if (e->overflowed || position < e->cursor || position > e->limit ||
       size > e->limit - position) {
     e->overflowed = 1;
     return 0;
+  }
+  if (e->writing && position > e->cursor) {
+    /* Alignment padding: zeroed, so every byte of the block is written. */
+    memset(e->guest ? e->memory->base + e->origin + e->cursor : e->block + e->cursor, 0,
+           (size_t)(position - e->cursor));
   }
   e->cursor = position + size;
   return position;
@@ -193,7 +198,11 @@ static uint64_t wudf__emit_array(struct wudf__emitter* e, const struct wudf__pla
     if (!wudf__absent_validity(plan, i)) {
       uint64_t size = buffer->size > 0 ? (uint64_t)buffer->size : 0;
       target = wudf__take(e, size, WUDF__BUFFER_ALIGN);
-      if (buffer->data != NULL) wudf__put_bytes(e, target, buffer->data, size);
+      if (buffer->data != NULL) {
+        wudf__put_bytes(e, target, buffer->data, size);
+      } else {
+        wudf__put_zeros(e, target, size); /* a plan gives no bytes only for empty buffers */
+      }
     }
     if (buffers != WUDF__NOWHERE) wudf__put_pointer(e, buffers + (uint64_t)i * width, target);
   }

@@ -551,8 +551,9 @@ static int wudf__plan_list_views(struct wudf__planner* planner,
   int64_t limit = large ? INT64_MAX : INT32_MAX;
   uint8_t* offsets_out;
   uint8_t* sizes_out = NULL;
+  int borrow_sizes = count == 1 && segments[0].array != NULL;
   int status = wudf__planner_buffer(planner, node->length, width, &offsets_out);
-  if (status == 0 && !(count == 1 && segments[0].array != NULL)) {
+  if (status == 0 && !borrow_sizes) {
     status = wudf__planner_buffer(planner, node->length, width, &sizes_out);
   }
   if (status != 0) return status;
@@ -606,7 +607,7 @@ static int wudf__plan_list_views(struct wudf__planner* planner,
   }
   node->buffers[1].data = offsets_out;
   node->buffers[1].size = node->length * width;
-  if (sizes_out != NULL) {
+  if (!borrow_sizes) {
     node->buffers[2].data = sizes_out;
   } else {
     node->buffers[2].data = wudf__advance(segments[0].array->buffers[2],
