@@ -784,8 +784,8 @@ def test_dictionaries(guest):
             result = guest.call("upper_dict", array)
             assert result.type == array.type
             assert result.indices.equals(array.indices)
-            assert result.dictionary.equals(pc.utf8_upper(array.dictionary)) or \
-                result.dictionary.to_pylist() == strict(ascii_upper, array.dictionary)
+            if len(array) > 0:  # (the host need not call the guest for no rows)
+                assert result.dictionary.to_pylist() == strict(ascii_upper, array.dictionary)
             assert result.to_pylist() == strict(ascii_upper, array)
             chunked = guest.call("upper_dict", array, max_rows=7)
             assert chunked.to_pylist() == strict(ascii_upper, array)
