@@ -1260,6 +1260,15 @@ TEST(map_keys_rule) {
   /* Found from the bitmap even when STRUCTURE trusts the count. */
   ib_set_i64(keys + WUDF__ARRAY_NULL_COUNT, 0);
   REJECT_AT(r, WUDF__VALIDATE_STRUCTURE, "result: map keys: ");
+  /* Null entries neither. */
+  fresh();
+  r = ib_map_result();
+  uint32_t entries = ib_child(r.array, 0);
+  ib_set_u32(ib_buffer_at(entries, 0), ib_bits("01"));
+  ib_set_i64(entries + WUDF__ARRAY_NULL_COUNT, 1);
+  REJECT(r, "result: map entries: the entries have nulls");
+  ib_set_i64(entries + WUDF__ARRAY_NULL_COUNT, 0);
+  REJECT_AT(r, WUDF__VALIDATE_STRUCTURE, "result: map entries: ");
   /* Null values are fine. */
   fresh();
   r = ib_map_result();

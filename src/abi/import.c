@@ -47,7 +47,8 @@
  *                     child pointer is null
  *   dictionary        a dictionary on a non-integer field (schema); an
  *                     array's dictionary present/absent unlike its schema's
- *   map entries       a map's child is not a struct of exactly two fields
+ *   map entries       a map's child is not a struct of exactly two fields,
+ *                     or has nulls
  *   depth             nesting deeper than WUDF__MAX_DEPTH (32; the root is
  *                     level 1, a dictionary is one more level)
  *   cycle             a struct is its own ancestor
@@ -1058,13 +1059,21 @@ static int wudf__check_list(struct wudf__walk* walk,
   status = wudf__visit_child(walk, schema, f->children, 0, last, node);
   if (status != 0) return status;
   if (schema->format.layout == WUDF__LAYOUT_MAP) {
+    /* Neither the entries nor the keys may be null (Arrow C++ aborts on
+     * importing a map whose entries have nulls). */
+    int64_t nulls;
+    status = wudf__physical_nulls(walk, node->children[0], WUDF__LAYOUT_STRUCT, &nulls);
+    if (status != 0) return status;
+    if (nulls > 0 || node->children[0]->null_count != 0) {
+      return wudf__reject(walk, WUDF__RULE_MAP_ENTRIES, "the entries have nulls");
+    }
     const struct ArrowArray* keys = node->children[0]->children[0];
     const struct wudf__mirror_schema_node* keys_schema =
         (const struct wudf__mirror_schema_node*)schema->schema.children[0]->children[0];
-    int64_t nulls;
     status = wudf__physical_nulls(walk, keys, keys_schema->format.layout, &nulls);
     if (status != 0) return status;
-    if (nulls > 0) {
+    if (nulls > 0 || keys->null_count != 0) {
+      if (nulls == 0) nulls = keys->null_count;
       return wudf__reject(walk, WUDF__RULE_MAP_KEYS, "the keys have %" PRId64 " null%s",
                           nulls, nulls == 1 ? "" : "s");
     }
