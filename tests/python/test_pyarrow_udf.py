@@ -5,9 +5,9 @@ all-null), exports them through the C Data Interface, libwasmudf runs a wasm
 UDF on them, and pyarrow imports the result, validates it fully and compares
 it with the value pyarrow (or plain Python) computes itself.
 
-Run by ctest with $WUDF_LIBRARY (libwasmudf.so) and $WUDF_TEST_MODULES set.
+Run by ctest with $WUDF_LIBRARY (libwasmudf.so) and $WUDF_TEST_MODULES set;
+the ctypes binding is tests/python/wudf_ctypes.py.
 """
-import ctypes
 import math
 import os
 
@@ -15,146 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-
-class ArrowSchema(ctypes.Structure):
-    pass
-
-
-ArrowSchema._fields_ = [
-    ("format", ctypes.c_char_p),
-    ("name", ctypes.c_char_p),
-    ("metadata", ctypes.c_char_p),
-    ("flags", ctypes.c_int64),
-    ("n_children", ctypes.c_int64),
-    ("children", ctypes.POINTER(ctypes.POINTER(ArrowSchema))),
-    ("dictionary", ctypes.POINTER(ArrowSchema)),
-    ("release", ctypes.c_void_p),
-    ("private_data", ctypes.c_void_p),
-]
-
-
-class ArrowArray(ctypes.Structure):
-    pass
-
-
-ArrowArray._fields_ = [
-    ("length", ctypes.c_int64),
-    ("null_count", ctypes.c_int64),
-    ("offset", ctypes.c_int64),
-    ("n_buffers", ctypes.c_int64),
-    ("n_children", ctypes.c_int64),
-    ("buffers", ctypes.POINTER(ctypes.c_void_p)),
-    ("children", ctypes.POINTER(ctypes.POINTER(ArrowArray))),
-    ("dictionary", ctypes.POINTER(ArrowArray)),
-    ("release", ctypes.c_void_p),
-    ("private_data", ctypes.c_void_p),
-]
-
-
-class Error(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_int), ("trap", ctypes.c_int),
-                ("exit_code", ctypes.c_int), ("message", ctypes.c_char * 1024)]
-
-
-class CallOptions(ctypes.Structure):
-    _fields_ = [("max_rows_per_call", ctypes.c_int64),
-                ("max_block_bytes", ctypes.c_int64),
-                ("timeout_ms", ctypes.c_uint64)]
-
-
-lib = ctypes.CDLL(os.environ["WUDF_LIBRARY"])
-lib.wudf_function_call.argtypes = [
-    ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32,
-    ctypes.POINTER(ctypes.POINTER(ArrowArray)), ctypes.POINTER(ctypes.POINTER(ArrowSchema)),
-    ctypes.POINTER(CallOptions), ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
-    ctypes.POINTER(Error)]
-lib.wudf_function_call_batch.argtypes = [
-    ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
-    ctypes.POINTER(CallOptions), ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
-    ctypes.POINTER(Error)]
-lib.wudf_module_find_function.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
-                                          ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(Error)]
-lib.wudf_engine_free.argtypes = [ctypes.c_void_p]
-lib.wudf_module_free.argtypes = [ctypes.c_void_p]
-lib.wudf_instance_free.argtypes = [ctypes.c_void_p]
-lib.wudf_call_options_init.argtypes = [ctypes.POINTER(CallOptions)]
-lib.wudf_instance_memory_size.argtypes = [ctypes.c_void_p]
-lib.wudf_instance_memory_size.restype = ctypes.c_uint64
-
-
-def check(status, error):
-    if status != 0:
-        raise RuntimeError(f"wasmudf error {status}: {error.message.decode()}")
-
-
-class Module:
-    """An engine, a module and one instance of it."""
-
-    def __init__(self, name, path=None):
-        error = Error()
-        self.engine, self.module, self.instance = (ctypes.c_void_p(), ctypes.c_void_p(),
-                                                   ctypes.c_void_p())
-        check(lib.wudf_engine_new(None, ctypes.byref(self.engine), ctypes.byref(error)), error)
-        if path is None:
-            path = os.path.join(os.environ["WUDF_TEST_MODULES"], name + ".wasm")
-        path = path.encode()
-        check(lib.wudf_module_load_file(self.engine, path, ctypes.byref(self.module),
-                                        ctypes.byref(error)), error)
-        check(lib.wudf_instance_new(self.module, None, ctypes.byref(self.instance),
-                                    ctypes.byref(error)), error)
-
-    def close(self):
-        lib.wudf_instance_free(self.instance)
-        lib.wudf_module_free(self.module)
-        lib.wudf_engine_free(self.engine)
-
-    def index(self, function):
-        error, index = Error(), ctypes.c_uint32()
-        check(lib.wudf_module_find_function(self.module, function.encode(), ctypes.byref(index),
-                                            ctypes.byref(error)), error)
-        return index.value
-
-    def call(self, function, *arrays, max_rows=None):
-        """Calls `function` on pyarrow arrays; returns the pyarrow result."""
-        count = len(arrays)
-        c_arrays = [ArrowArray() for _ in arrays]
-        c_schemas = [ArrowSchema() for _ in arrays]
-        for array, c_array, c_schema in zip(arrays, c_arrays, c_schemas):
-            array._export_to_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
-        array_pointers = (ctypes.POINTER(ArrowArray) * count)(*[ctypes.pointer(a) for a in c_arrays])
-        schema_pointers = (ctypes.POINTER(ArrowSchema) * count)(*[ctypes.pointer(s) for s in c_schemas])
-        options = CallOptions()
-        lib.wudf_call_options_init(ctypes.byref(options))
-        if max_rows is not None:
-            options.max_rows_per_call = max_rows
-        out, out_schema, error = ArrowArray(), ArrowSchema(), Error()
-        try:
-            check(lib.wudf_function_call(self.instance, self.index(function), count,
-                                         array_pointers, schema_pointers, ctypes.byref(options),
-                                         ctypes.byref(out), ctypes.byref(out_schema),
-                                         ctypes.byref(error)), error)
-        finally:
-            # The library borrows its inputs: release them ourselves.
-            for c_array, c_schema in zip(c_arrays, c_schemas):
-                pa.Array._import_from_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
-        result = pa.Array._import_from_c(ctypes.addressof(out), ctypes.addressof(out_schema))
-        result.validate(full=True)
-        return result
-
-    def call_batch(self, function, batch):
-        c_array, c_schema = ArrowArray(), ArrowSchema()
-        batch._export_to_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
-        out, out_schema, error = ArrowArray(), ArrowSchema(), Error()
-        try:
-            check(lib.wudf_function_call_batch(self.instance, self.index(function),
-                                               ctypes.byref(c_array), ctypes.byref(c_schema),
-                                               None, ctypes.byref(out), ctypes.byref(out_schema),
-                                               ctypes.byref(error)), error)
-        finally:
-            pa.RecordBatch._import_from_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
-        result = pa.Array._import_from_c(ctypes.addressof(out), ctypes.addressof(out_schema))
-        result.validate(full=True)
-        return result
+from wudf_ctypes import Module, lib
 
 
 @pytest.fixture(scope="module")
