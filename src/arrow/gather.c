@@ -210,6 +210,7 @@ static int wudf__plan_validity(struct wudf__planner* planner, const struct wudf_
   uint8_t* bits;
   int status = wudf__planner_buffer(planner, bytes, 1, &bits);
   if (status != 0) return status;
+  bits[bytes - 1] = 0; /* the bits past the last row: zero, never heap garbage */
   int64_t at = 0;
   for (size_t i = 0; i < count; i++) {
     const struct wudf__segment* segment = &segments[i];
@@ -278,7 +279,8 @@ static int wudf__plan_bool_values(struct wudf__planner* planner,
   }
   uint8_t* bits;
   int status = wudf__planner_buffer(planner, bytes, 1, &bits);
-  if (status != 0) return status;
+  if (status != 0 || bits == NULL) return status;
+  bits[bytes - 1] = 0; /* the bits past the last row: zero, never heap garbage */
   int64_t at = 0;
   for (size_t i = 0; i < count; i++) {
     const struct wudf__segment* segment = &segments[i];
