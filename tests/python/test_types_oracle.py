@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from wudf_ctypes import Module
+from wudf_ctypes import Module, lib
 
 N = 61  # rows of the samples
 
@@ -860,6 +860,52 @@ def test_batch_with_fewer_rows_than_its_input(guest):
         expected = [{"x": r["x"], "s": r["s"], "l": r["l"]} for r in shape.to_pylist()
                     if r["x"] is not None and r["x"] % 2 == 0]
         assert result.to_pylist() == expected
+
+
+# ------------------------------------------------ views and memory use
+
+
+@pytest.mark.parametrize("name", ["int32", "utf8_view", "list_int32", "struct", "map",
+                                  "dense_union", "dict_nested", "ree_int16_utf8"])
+def test_identity_viewed_in_guest_memory(guest, name):
+    """A moved argument returned as a zero-copy view: its buffers are the
+    input block the host wrote, kept alive until the view is released."""
+    for array in CASES[name]:
+        result = guest.call(f"id_{name}", array, view=True)
+        assert result.equals(array)
+        del result  # the view pins the instance until it is released
+
+
+def test_built_results_viewed_in_guest_memory(guest):
+    # Strict functions: a view needs arguments without nulls (one guest call).
+    a = pa.array([spread(i, -1000, 1000) for i in range(N)], pa.int32())
+    b = pa.array(texts(True)).fill_null("a b")
+    result = guest.call("make_nested", a, b, view=True)
+    assert result.field("n").equals(a)
+    assert result.field("tag").to_pylist() == ["even" if x % 2 == 0 else "odd"
+                                               for x in a.to_pylist()]
+    del result
+    lists = pa.array([items or [] for items in int_lists()], pa.list_(pa.int32()))
+    result = guest.call("reverse_list_int32", lists, view=True)
+    assert result.to_pylist() == strict(reversed_items, lists)
+    del result
+
+
+def test_memory_stays_flat(guest):
+    """Moved arguments and built results are released call after call."""
+    cases = [("id_struct", [CASES["struct"][1]]), ("id_dict_nested", [CASES["dict_nested"][0]]),
+             ("make_nested", [pa.array(integers(pa.int32(), -1000, 1000), pa.int32()),
+                              pa.array(texts(True))]),
+             ("double_map_values", [CASES["map"][0]]), ("upper_utf8_view", [CASES["utf8_view"][0]])]
+    for function, arrays in cases:
+        for _ in range(20):
+            guest.call(function, *arrays)
+    warm = lib.wudf_instance_memory_size(guest.instance)
+    for _ in range(300):
+        for function, arrays in cases:
+            guest.call(function, *arrays)
+            guest.call(function, *arrays, max_rows=7)
+    assert lib.wudf_instance_memory_size(guest.instance) == warm
 
 
 # ---------------------------------------------------------------- misuse

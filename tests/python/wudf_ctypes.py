@@ -65,6 +65,9 @@ class CallOptions(ctypes.Structure):
                 ("result", ctypes.c_int)]
 
 
+# wudf_result_mode: a zero-copy view of guest memory instead of a copy.
+RESULT_VIEW = 1
+
 lib = ctypes.CDLL(os.environ["WUDF_LIBRARY"])
 lib.wudf_engine_new.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
                                 ctypes.POINTER(Error)]
@@ -136,11 +139,13 @@ class Module:
         return index.value
 
     @staticmethod
-    def _options(max_rows):
+    def _options(max_rows, view=False):
         options = CallOptions()
         lib.wudf_call_options_init(ctypes.byref(options))
         if max_rows is not None:
             options.max_rows_per_call = max_rows
+        if view:
+            options.result = RESULT_VIEW
         return options
 
     def _import_result(self, out, out_schema, result_type):
@@ -158,12 +163,15 @@ class Module:
         result.validate(full=True)
         return result
 
-    def call(self, function, *arrays, max_rows=None, formats=None, result_type=None):
+    def call(self, function, *arrays, max_rows=None, formats=None, result_type=None,
+             view=False):
         """Calls scalar `function` on pyarrow arrays; returns the pyarrow result.
 
         `formats` optionally replaces the exported format string of each
         argument (None keeps it): an int32 array exported as "tiM" is an
-        interval(months) column. `result_type`: see _import_result."""
+        interval(months) column. `result_type`: see _import_result. `view`:
+        the result is a zero-copy view of guest memory (release it -- drop
+        every reference -- before the next call on the instance)."""
         count = len(arrays)
         c_arrays = [ArrowArray() for _ in arrays]
         c_schemas = [ArrowSchema() for _ in arrays]
@@ -177,7 +185,7 @@ class Module:
             *[ctypes.pointer(a) for a in c_arrays])
         schema_pointers = (ctypes.POINTER(ArrowSchema) * count)(
             *[ctypes.pointer(s) for s in c_schemas])
-        options = self._options(max_rows)
+        options = self._options(max_rows, view)
         out, out_schema, error = ArrowArray(), ArrowSchema(), Error()
         try:
             check(lib.wudf_function_call(self.instance, self.index(function), count,
