@@ -697,10 +697,27 @@ static int wudf__buffer(struct wudf__walk* walk, uint32_t buffers, int64_t index
   return 0;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* wudf__bits_count compiled with the POPCNT instruction (the x86-64
+ * baseline lacks it, and the library routine the builtin falls back to is
+ * several times slower); used when the CPU has it. */
+__attribute__((target("popcnt"))) static int64_t wudf__bits_count_popcnt(const uint8_t* bits,
+                                                                          int64_t start,
+                                                                          int64_t count) {
+  return wudf__bits_count(bits, start, count);
+}
+#endif
+
 /* The number of nulls the validity bitmap `bits` (NULL: none) has over
  * [offset, offset + length). */
 static int64_t wudf__bitmap_nulls(const uint8_t* bits, int64_t offset, int64_t length) {
-  return bits == NULL ? 0 : length - wudf__bits_count(bits, offset, length);
+  if (bits == NULL) return 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("popcnt")) {
+    return length - wudf__bits_count_popcnt(bits, offset, length);
+  }
+#endif
+  return length - wudf__bits_count(bits, offset, length);
 }
 
 /* Counts into `*nulls` the nulls of a mirrored array as its buffers say
@@ -720,37 +737,41 @@ static int wudf__physical_nulls(struct wudf__walk* walk, const struct ArrowArray
   return 0;
 }
 
+/* Nonzero when some entry in (start, stop] of the offsets buffer is less
+ * than the entry before it. Each comparison reads both entries, so there is
+ * no dependency between iterations and compilers vectorize the loop. */
+static int wudf__any_decrease(const uint8_t* offsets, int large, int64_t start, int64_t stop) {
+  int decreased = 0;
+  if (large) {
+    for (int64_t i = start; i < stop; i++) {
+      int64_t a, b;
+      memcpy(&a, offsets + 8 * i, 8);
+      memcpy(&b, offsets + 8 * i + 8, 8);
+      decreased |= b < a;
+    }
+  } else {
+    for (int64_t i = start; i < stop; i++) {
+      int32_t a, b;
+      memcpy(&a, offsets + 4 * i, 4);
+      memcpy(&b, offsets + 4 * i + 4, 4);
+      decreased |= b < a;
+    }
+  }
+  return decreased;
+}
+
 /* Index of the first entry in (from, to] of the offsets buffer that is less
  * than the entry before it, or -1. Scans in blocks without branches, the
  * common case being "no decrease". */
 static int64_t wudf__first_decrease(const uint8_t* offsets, int large, int64_t from,
                                     int64_t to) {
-  const int64_t block = 2048;
+  const int64_t block = 4096;
   for (int64_t start = from; start < to; start += block) {
     int64_t stop = to - start > block ? start + block : to;
-    int decreased = 0;
-    if (large) {
-      int64_t previous = wudf__offset_get(offsets, 1, start);
-      for (int64_t i = start + 1; i <= stop; i++) {
-        int64_t next = wudf__offset_get(offsets, 1, i);
-        decreased |= next < previous;
-        previous = next;
-      }
-    } else {
-      int32_t previous;
-      memcpy(&previous, offsets + 4 * start, 4);
-      for (int64_t i = start + 1; i <= stop; i++) {
-        int32_t next;
-        memcpy(&next, offsets + 4 * i, 4);
-        decreased |= next < previous;
-        previous = next;
-      }
-    }
-    if (decreased) {
-      for (int64_t i = start + 1; i <= stop; i++) {
-        if (wudf__offset_get(offsets, large, i) < wudf__offset_get(offsets, large, i - 1)) {
-          return i;
-        }
+    if (!wudf__any_decrease(offsets, large, start, stop)) continue;
+    for (int64_t i = start + 1; i <= stop; i++) {
+      if (wudf__offset_get(offsets, large, i) < wudf__offset_get(offsets, large, i - 1)) {
+        return i;
       }
     }
   }
