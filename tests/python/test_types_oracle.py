@@ -758,6 +758,27 @@ def test_nested_results_built_from_flat_arguments(guest):
             assert result.to_pylist() == expected
 
 
+def test_arguments_moved_into_struct_fields(guest):
+    lists = CASES["list_int32"][1]
+    strings = pa.array(texts(True))
+    for start, length in ((0, N), (6, 37)):
+        a, b = lists.slice(start, length), strings.slice(start, length)
+        for max_rows in (None, 7):
+            result = guest.call("wrap_struct", a, b, max_rows=max_rows)
+            assert result.type == pa.struct([("l", pa.list_(pa.int32())), ("s", pa.utf8())])
+            assert result.null_count == 0
+            assert result.field("l").equals(a)
+            assert result.field("s").equals(b)
+
+
+def test_results_built_without_values(guest):
+    for array in shapes(pa.array(integers(pa.int32()), pa.int32())):
+        assert guest.call("nothing", array).equals(pa.nulls(len(array)))
+        result = guest.call("empty_struct", array)
+        assert result.type == pa.struct([])
+        assert result.to_pylist() == [None if v is None else {} for v in array.to_pylist()]
+
+
 def union_values(array):
     """(field name, value) of each row of a union array (from the scalars:
     UnionArray.type_codes ignores the array's offset)."""

@@ -570,6 +570,19 @@ WUDF_SCALAR(make_nested,
   return 0;
 }
 
+/* Moves both arguments into the fields of a struct (nulls of either stay
+ * in its field; the struct itself has none). */
+WUDF_SCALAR(wrap_struct, "wrap_struct(list<int32>, utf8) -> struct<l: list<int32>, s: utf8> "
+                         "CALLED ON NULL INPUT") {
+  int status = wudf_output_take_input(wudf_output_child(out, 0), wudf_arg(args, 0));
+  if (status != 0) return status;
+  return wudf_output_take_input(wudf_output_child(out, 1), wudf_arg(args, 1));
+}
+
+/* Results built without setting anything: a null column, an empty struct. */
+WUDF_SCALAR(nothing, "nothing(int32) -> null") { return 0; }
+WUDF_SCALAR(empty_struct, "empty_struct(int32) -> struct<>") { return 0; }
+
 /* --------------------------------------------------------------- unions */
 
 /* "NAME:VALUE" for each row of a sparse union, null when the value is. */
