@@ -1037,6 +1037,11 @@ TEST(child_length) {
   ACCEPT(r);
   ib_set_i64(r.array + WUDF__ARRAY_OFFSET, 2);
   REJECT(r, "result.a: child length: ");
+  /* Even an empty struct's children cover its offset (as Arrow C++ has it). */
+  ib_set_i64(r.array + WUDF__ARRAY_LENGTH, 0);
+  ACCEPT(r);
+  ib_set_i64(r.array + WUDF__ARRAY_OFFSET, 3);
+  REJECT(r, "result.a: child length: ");
   /* Fixed-size list: (offset + length) * N child rows. */
   r = ib_fixed_list_result();
   ib_set_i64(ib_child(r.array, 0) + WUDF__ARRAY_LENGTH, 5);

@@ -1136,7 +1136,7 @@ static int wudf__check_list_view(struct wudf__walk* walk,
 }
 
 /* Unions: type ids (declared by the format), dense offsets inside their
- * children; sparse children as long as the union's extent. */
+ * children; sparse children at least offset + length long. */
 static int wudf__check_union(struct wudf__walk* walk,
                              const struct wudf__mirror_schema_node* schema,
                              const struct wudf__array_fields* f, struct ArrowArray* node) {
@@ -1181,7 +1181,10 @@ static int wudf__check_union(struct wudf__walk* walk,
     }
   }
   for (int64_t k = 0; k < f->n_children; k++) {
-    status = wudf__visit_child(walk, schema, f->children, k, dense ? 0 : extent, node);
+    /* Sparse children: offset + length rows even when length is 0, as
+     * Arrow C++ requires. */
+    status = wudf__visit_child(walk, schema, f->children, k,
+                               dense ? 0 : f->offset + f->length, node);
     if (status != 0) return status;
     if (dense && reach[k] > node->children[k]->length) {
       for (int64_t i = 0; i < f->length; i++) {
@@ -1445,7 +1448,8 @@ static int wudf__check_layout(struct wudf__walk* walk,
     }
     case WUDF__LAYOUT_STRUCT:
       for (int64_t i = 0; i < f->n_children; i++) {
-        status = wudf__visit_child(walk, schema, f->children, i, extent, node);
+        /* offset + length rows even when length is 0, as Arrow C++ requires. */
+        status = wudf__visit_child(walk, schema, f->children, i, f->offset + f->length, node);
         if (status != 0) return status;
       }
       return 0;
