@@ -314,7 +314,13 @@ _nested_structs = pa.struct(fields(
 _union_of_unions = pa.sparse_union(fields(
     ("d", pa.dense_union(fields(("x", pa.int8()), ("y", pa.string())))),
     ("s", pa.struct(fields(("z", pa.time64("ns")),)))))
-TYPES += [pa.list_(_mixed), _deep, _nested_structs, _union_of_unions]
+# 32 levels (the most a signature or a guest result may nest): lists,
+# structs, list views, fixed-size lists and a dictionary in turn.
+_deepest = pa.dictionary(pa.int8(), pa.string())
+for _level in range(31):
+    _deepest = [lambda t: pa.list_(t), lambda t: pa.struct([pa.field("f", t)]),
+                lambda t: pa.list_view(t), lambda t: pa.list_(t, 1)][_level % 4](_deepest)
+TYPES += [pa.list_(_mixed), _deep, _nested_structs, _union_of_unions, _deepest]
 
 
 def has_dictionary(t):
