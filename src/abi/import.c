@@ -1579,6 +1579,10 @@ const struct ArrowArray* wudf__mirror_root_array(const struct wudf__mirror* mirr
 void wudf__mirror_take_array(struct wudf__mirror* mirror, struct ArrowArray* out,
                              void (*on_release)(void* context), void* context) {
   struct wudf__mirror_arrays* arrays = mirror->arrays;
+  if (arrays == NULL) { /* no array mirrored: a released struct */
+    memset(out, 0, sizeof(*out));
+    return;
+  }
   arrays->on_release = on_release;
   arrays->context = context;
   *out = *arrays->root;
