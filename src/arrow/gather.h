@@ -102,6 +102,9 @@ void wudf__gather_free(struct wudf__gather* gather);
  * Writes the plan into host memory: `*out` and `*out_schema` become an
  * independent array and schema (format, names, metadata and flags copied
  * from the plan's source schemas; the root named `name` unless it is NULL).
+ * The schema tree written is plan->schema's own (its children and
+ * dictionary), which matches the plan tree node for node in every plan a
+ * gather makes; a hand-made plan must keep that true.
  * Buffers are 64-byte aligned. The release callbacks follow the C Data
  * Interface rules exactly (children and dictionaries may be moved out and
  * released in any order). On failure (ENOMEM) nothing is written.
