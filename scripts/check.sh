@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
-# tests (which also run the Rust guest of examples/rust), then the C suite built with AddressSanitizer +
-# UndefinedBehaviorSanitizer, then the C suite under valgrind's leak checker. Ends with one line "N passed, N failed"
-# counting every test run of every configuration.
+# tests (which also run the Rust guest of examples/rust), then the C suite
+# built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
+# under valgrind's leak checker, then a 60-second libFuzzer run of the
+# guest-result validator (FUZZ_SECONDS to change it). Ends with one line
+# "N passed, N failed" counting every test run of every configuration.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -42,6 +44,12 @@ fi
 run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest"
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
+echo "== libFuzzer: the guest-result validator"
+if scripts/fuzz-import.sh "${FUZZ_SECONDS:-60}"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
