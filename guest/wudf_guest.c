@@ -363,11 +363,44 @@ static int wudf__input_init(wudf_input* in, const struct ArrowArray* array,
   return 0;
 }
 
+/* What the SDK keeps about the function called last (one of each kind):
+ * its parsed signature, the format strings of its flat arguments (checked
+ * with one string comparison per call), and its result tree, emptied after
+ * every call and reused by the next call of the same function. */
+struct wudf__function {
+  const char* record; /* the metadata record held, or NULL */
+  struct wudf__signature signature;
+  const char* arg_formats[WUDF__MAX_ARGS]; /* NULL: a nested argument */
+  char* formats;                           /* the storage of arg_formats */
+  wudf_output root;
+};
+
+/* Checks argument `index` of a call against its declared type; 0 or an
+ * error code with the message set. */
+static int wudf__check_arg(const struct wudf__function* function, uint32_t index,
+                           const struct ArrowSchema* schema) {
+  const char* format = function->arg_formats[index];
+  if (format != NULL && schema->format != NULL && strcmp(schema->format, format) == 0 &&
+      schema->n_children == 0 && schema->dictionary == NULL) {
+    return 0;
+  }
+  /* Nested, or different: the matcher decides, and names the difference. */
+  char message[256];
+  const struct wudf__signature* signature = &function->signature;
+  const struct wudf__span* span = &signature->args[index];
+  if (wudf__type_match(signature->text + span->start, span->length, schema, message,
+                       sizeof(message)) != 0) {
+    return wudf_error("%s: argument %u: %s", signature->name, index + 1, message);
+  }
+  return 0;
+}
+
 /* Checks the arguments of a call against the signature and fills their
  * views. Returns 0 or a nonzero code with the error message set. */
-static int wudf__bind_args(const struct wudf__signature* signature,
+static int wudf__bind_args(const struct wudf__function* function,
                            struct ArrowArray* args, struct ArrowSchema* args_schema,
                            wudf_args* view) {
+  const struct wudf__signature* signature = &function->signature;
   if (args == NULL || args_schema == NULL || args->release == NULL ||
       args_schema->release == NULL) {
     return wudf_error("%s: no arguments were passed", signature->name);
@@ -380,22 +413,20 @@ static int wudf__bind_args(const struct wudf__signature* signature,
   }
   size_t count = signature->arg_count;
   for (uint32_t i = 0; i < signature->arg_count; i++) {
-    char message[256];
-    const struct wudf__span* span = &signature->args[i];
-    if (wudf__type_match(signature->text + span->start, span->length,
-                         args_schema->children[i], message, sizeof(message)) != 0) {
-      return wudf_error("%s: argument %u: %s", signature->name, i + 1, message);
-    }
+    int status = wudf__check_arg(function, i, args_schema->children[i]);
+    if (status != 0) return status;
     if (args->children[i]->length != args->length) {
       return wudf_error("%s: argument %u has %lld rows, the call %lld", signature->name,
                         i + 1, (long long)args->children[i]->length,
                         (long long)args->length);
     }
-    size_t nodes = 0;
-    if (wudf__count_nodes(args_schema->children[i], 1, &nodes) != 0) {
-      return wudf_error("%s: argument %u is nested too deeply", signature->name, i + 1);
+    if (function->arg_formats[i] == NULL) {
+      size_t nodes = 0;
+      if (wudf__count_nodes(args_schema->children[i], 1, &nodes) != 0) {
+        return wudf_error("%s: argument %u is nested too deeply", signature->name, i + 1);
+      }
+      count += nodes - 1;
     }
-    count += nodes - 1;
   }
   if (count > wudf__input_pool_capacity) {
     size_t bytes;
@@ -1166,7 +1197,7 @@ void wudf_set_dict_str(wudf_output* out, int64_t row, const char* data, size_t s
 /* ------------------------------------------------------- building outputs */
 
 /* Frees what the output tree owns except its structure (buffers, moved
- * arguments, tables), leaving every node empty and usable. */
+ * arguments, tables), leaving every node empty and usable again. */
 static void wudf__output_clear(wudf_output* out) {
   free(out->validity);
   free(out->values);
@@ -1182,6 +1213,8 @@ static void wudf__output_clear(wudf_output* out) {
   out->dedup = NULL;
   out->length = out->capacity = out->null_count = 0;
   out->data_size = out->data_capacity = 0;
+  out->failed = 0;
+  out->failure = NULL;
   memset(&out->taken, 0, sizeof(out->taken));
   for (int i = 0; i < out->n_children; i++) wudf__output_clear(&out->children[i]);
   if (out->dictionary != NULL) wudf__output_clear(out->dictionary);
@@ -1345,8 +1378,6 @@ int wudf_output_take_input(wudf_output* out, const wudf_input* in) {
                       "%s: %s", out->type_text, message);
   }
   wudf__output_clear(out);
-  out->failed = 0;
-  out->failure = NULL;
   /* Moving, as the C Data Interface defines it: copy, mark the source
    * released. The input block lives until this copy is released. */
   out->taken = *array;
@@ -1673,18 +1704,56 @@ static int wudf__export_schema(const wudf_output* out, const char* name,
 
 /* ------------------------------------------------------------------ calls */
 
-/* Parses the record of the function being called into `signature`, unless
- * `signature` already holds it (`*parsed` remembers the record it holds:
- * each function's record is its own string literal). 0 or an error code. */
-static int wudf__signature_of(const char* record, struct wudf__signature* signature,
-                              const char** parsed) {
-  if (*parsed == record) return 0;
+/* Forgets the function held (its result tree and formats included). */
+static void wudf__function_reset(struct wudf__function* function) {
+  wudf__output_destroy(&function->root);
+  free(function->formats);
+  function->formats = NULL;
+  function->record = NULL;
+}
+
+/* Makes `function` hold the function of metadata record `record` (a
+ * string literal per function, so its address identifies it): parses it,
+ * notes the formats of its flat arguments and builds its result tree.
+ * Returns 0 or an error code with the message set. */
+static int wudf__function_prepare(struct wudf__function* function, const char* record) {
+  if (function->record == record) return 0;
+  wudf__function_reset(function);
+  struct wudf__signature* signature = &function->signature;
   char message[256];
-  *parsed = NULL;
   if (wudf__record_parse(record, signature, message, sizeof(message)) != 0) {
     return wudf_error("invalid signature '%s': %s", record, message);
   }
-  *parsed = record;
+  function->formats = malloc((size_t)signature->arg_count * WUDF__MAX_FORMAT + 1);
+  if (function->formats == NULL) return wudf_error("%s: out of memory", signature->name);
+  char* next = function->formats;
+  for (uint32_t i = 0; i < signature->arg_count; i++) {
+    struct wudf__type_node node;
+    const struct wudf__span* span = &signature->args[i];
+    function->arg_formats[i] = NULL;
+    if (wudf__type_decode(signature->text + span->start, span->length, &node) != 0) {
+      wudf__function_reset(function);
+      return wudf_error("%s: argument %u has no canonical type", signature->name, i + 1);
+    }
+    if (node.child_count == 0 && !node.dictionary) {
+      size_t size = strnlen(node.format, WUDF__MAX_FORMAT - 1);
+      memcpy(next, node.format, size);
+      next[size] = '\0';
+      function->arg_formats[i] = next;
+      next += size + 1;
+    }
+  }
+  const char* text = signature->text + signature->result.start;
+  if (wudf__output_init(&function->root, text, signature->result.length, "", 0,
+                        ARROW_FLAG_NULLABLE) != 0) {
+    wudf__function_reset(function);
+    return wudf_error("%s: out of memory", signature->name);
+  }
+  if (signature->kind == WUDF__KIND_BATCH && function->root.builder != WUDF__BUILD_STRUCT) {
+    wudf__function_reset(function);
+    return wudf_error("%s: a batch function's result must be a struct", signature->name);
+  }
+  function->record = record;
   return 0;
 }
 
@@ -1703,9 +1772,10 @@ static int wudf__deliver(wudf_output* root, int64_t rows, const char* function,
                          const char* name, struct ArrowArray* out,
                          struct ArrowSchema* out_schema) {
   struct wudf__path path;
-  path.length = (size_t)snprintf(path.text, sizeof(path.text), "%s",
-                                 name[0] != '\0' ? name : "result");
-  if (path.length >= sizeof(path.text)) path.length = sizeof(path.text) - 1;
+  const char* root_name = name[0] != '\0' ? name : "result";
+  path.length = strnlen(root_name, sizeof(path.text) - 1);
+  memcpy(path.text, root_name, path.length);
+  path.text[path.length] = '\0';
   int status = wudf__finish(root, rows, function, &path);
   if (status != 0) return status;
   if (wudf__export_schema(root, name, out_schema) != 0) {
@@ -1718,80 +1788,57 @@ static int wudf__deliver(wudf_output* root, int64_t rows, const char* function,
   return 0;
 }
 
-/* Builds the result tree of the signature's result type into `root`;
- * 0 or an error code with the message set. */
-static int wudf__make_result(const struct wudf__signature* signature, wudf_output* root) {
-  const char* text = signature->text + signature->result.start;
-  if (wudf__output_init(root, text, signature->result.length, "", 0, ARROW_FLAG_NULLABLE) !=
-      0) {
-    return wudf_error("%s: out of memory", signature->name);
-  }
-  return 0;
-}
-
-/* The signature of the function called last is kept parsed; calling
- * another function parses its own. */
+/* The signature of the function called last is kept parsed, with its
+ * result tree; calling another function prepares its own. */
 int32_t wudf__run_scalar(const char* record, wudf_scalar_fn fn,
                          struct ArrowArray* args, struct ArrowSchema* args_schema,
                          struct ArrowArray* out, struct ArrowSchema* out_schema) {
-  static struct wudf__signature signature;
-  static const char* parsed;
+  static struct wudf__function function;
   wudf__message_set = 0;
-  int status = wudf__signature_of(record, &signature, &parsed);
+  int status = wudf__function_prepare(&function, record);
   wudf_args view;
-  if (status == 0) status = wudf__bind_args(&signature, args, args_schema, &view);
-  wudf_output root;
-  memset(&root, 0, sizeof(root));
-  if (status == 0) status = wudf__make_result(&signature, &root);
+  memset(&view, 0, sizeof(view));
+  if (status == 0) status = wudf__bind_args(&function, args, args_schema, &view);
+  wudf_output* root = &function.root;
   if (status == 0) {
     /* Rows that can be set in any order exist from the start. */
-    wudf__presize(&root, view.length);
-    status = fn(&view, &root);
+    wudf__presize(root, view.length);
+    status = fn(&view, root);
   }
   wudf__release_inputs(args, args_schema);
-  if (status == 0) {
-    status = wudf__deliver(&root, view.length, signature.name, signature.name, out,
-                           out_schema);
-  }
-  wudf__output_destroy(&root);
-  if (status != 0 && !wudf__message_set) {
-    wudf_error("%s failed with code %d", signature.name, status);
-  }
+  const char* name = function.signature.name;
+  if (status == 0) status = wudf__deliver(root, view.length, name, name, out, out_schema);
+  wudf__output_clear(root);
+  if (status != 0 && !wudf__message_set) wudf_error("%s failed with code %d", name, status);
   return status;
 }
 
 int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
                         struct ArrowArray* args, struct ArrowSchema* args_schema,
                         struct ArrowArray* out, struct ArrowSchema* out_schema) {
-  static struct wudf__signature signature;
-  static const char* parsed;
+  static struct wudf__function function;
   wudf__message_set = 0;
-  int status = wudf__signature_of(record, &signature, &parsed);
+  int status = wudf__function_prepare(&function, record);
   wudf_args view;
-  if (status == 0) status = wudf__bind_args(&signature, args, args_schema, &view);
-  wudf_output root;
-  memset(&root, 0, sizeof(root));
-  if (status == 0) status = wudf__make_result(&signature, &root);
-  if (status == 0 && root.builder != WUDF__BUILD_STRUCT) {
-    status = wudf_error("%s: a batch function's result must be a struct", signature.name);
-  }
+  memset(&view, 0, sizeof(view));
+  if (status == 0) status = wudf__bind_args(&function, args, args_schema, &view);
+  wudf_output* root = &function.root;
   if (status == 0) {
-    wudf_result result = {root.n_children, root.children};
+    wudf_result result = {root->n_children, root->children};
     status = fn(&view, &result);
   }
   wudf__release_inputs(args, args_schema);
+  const char* name = function.signature.name;
   if (status == 0) {
     /* The batch has the rows of its longest column; the others are padded. */
     int64_t rows = 0;
-    for (int i = 0; i < root.n_children; i++) {
-      int64_t column = wudf_output_rows(&root.children[i]);
+    for (int i = 0; i < root->n_children; i++) {
+      int64_t column = wudf_output_rows(&root->children[i]);
       if (column > rows) rows = column;
     }
-    status = wudf__deliver(&root, rows, signature.name, "", out, out_schema);
+    status = wudf__deliver(root, rows, name, "", out, out_schema);
   }
-  wudf__output_destroy(&root);
-  if (status != 0 && !wudf__message_set) {
-    wudf_error("%s failed with code %d", signature.name, status);
-  }
+  wudf__output_clear(root);
+  if (status != 0 && !wudf__message_set) wudf_error("%s failed with code %d", name, status);
   return status;
 }
