@@ -137,6 +137,31 @@ def texts(utf8, every=7):
     return values if utf8 else [None if v is None else v.encode() for v in values]
 
 
+def views_over_buffers(values, arrow_type, buffer_count=3):
+    """A utf8_view or binary_view array whose long values are spread over
+    `buffer_count` variadic data buffers (pyarrow's builders make one)."""
+    data = [bytearray() for _ in range(buffer_count)]
+    views, validity = bytearray(), bytearray((len(values) + 7) // 8)
+    for i, value in enumerate(values):
+        if value is None:
+            views += bytes(16)
+            continue
+        validity[i // 8] |= 1 << (i % 8)
+        raw = value.encode() if isinstance(value, str) else value
+        if len(raw) <= 12:
+            views += struct.pack("<i", len(raw)) + raw.ljust(12, b"\0")
+        else:
+            k = i % buffer_count
+            views += struct.pack("<i", len(raw)) + raw[:4] + struct.pack("<ii", k, len(data[k]))
+            data[k] += raw
+    buffers = [pa.py_buffer(bytes(validity)), pa.py_buffer(bytes(views))]
+    buffers += [pa.py_buffer(bytes(d)) for d in data]
+    array = pa.Array.from_buffers(arrow_type, len(values), buffers,
+                                  null_count=sum(v is None for v in values))
+    array.validate(full=True)
+    return array
+
+
 def int_lists(every=5, item_every=6):
     lists = []
     for i in range(N):
@@ -370,6 +395,8 @@ def identity_cases():
                                    ("large_binary", pa.large_binary(), False),
                                    ("binary_view", pa.binary_view(), False)):
         cases[name] = [pa.array(texts(utf8), arrow_type)]
+        if name.endswith("_view"):
+            cases[name].append(views_over_buffers(texts(utf8), arrow_type))
     lists = int_lists()
     cases["list_int32"] = [pa.array(lists, pa.list_(pa.int32())),
                            sliced_child_list(pa.ListArray, lists, pa.int32()),
@@ -423,6 +450,7 @@ def identity_cases():
     cases["dict_int8_utf8"] = [dictionary(pa.int8(), dict_values_utf8()),
                                dictionary(pa.int8(), dict_values_utf8(), lead=5),
                                dictionary(pa.int8(), dict_values_utf8().slice(1))]
+    cases["dict_uint64_utf8"] = [dictionary(pa.uint64(), dict_values_utf8(), lead=1)]
     cases["dict_uint32_int64"] = [dictionary(pa.uint32(),
                                              pa.array([5, None, -7, 2**40, 0], pa.int64()))]
     cases["dict_int64_large_utf8"] = [dictionary(pa.int64(),
@@ -652,17 +680,19 @@ def ascii_upper(text):
 
 @pytest.mark.parametrize("name", ["fsb", "binary", "large_binary", "binary_view"])
 def test_binary_reversed(guest, name):
-    for array in shapes(CASES[name][0]):
-        result = guest.call(f"reverse_{name}", array)
-        assert result.equals(pa.array(strict(lambda v: v[::-1], array), array.type)), name
+    for base in CASES[name]:
+        for array in shapes(base):
+            result = guest.call(f"reverse_{name}", array)
+            assert result.equals(pa.array(strict(lambda v: v[::-1], array), array.type)), name
 
 
 @pytest.mark.parametrize("name", ["utf8", "large_utf8", "utf8_view"])
 def test_strings_upper_cased(guest, name):
-    for array in shapes(CASES[name][0]):
-        for max_rows in (None, 7):
-            result = guest.call(f"upper_{name}", array, max_rows=max_rows)
-            assert result.equals(pa.array(strict(ascii_upper, array), array.type)), name
+    for base in CASES[name]:
+        for array in shapes(base):
+            for max_rows in (None, 7):
+                result = guest.call(f"upper_{name}", array, max_rows=max_rows)
+                assert result.equals(pa.array(strict(ascii_upper, array), array.type)), name
 
 
 def reversed_items(items):
