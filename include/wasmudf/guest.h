@@ -712,6 +712,8 @@ int wudf_output_reserve(wudf_output* out, int64_t rows);
  * shrinking where rows are not built in order); 0 or -1. */
 int wudf_output_resize(wudf_output* out, int64_t rows);
 
+/* Makes row `row` null. For a list or map it also ends the row (see
+ * wudf_list_end_row); for a struct the fields keep whatever was set. */
 void wudf_set_null(wudf_output* out, int64_t row);
 void wudf_set_bool(wudf_output* out, int64_t row, bool value);
 void wudf_set_int8(wudf_output* out, int64_t row, int8_t value);
