@@ -481,7 +481,7 @@ struct wudf_call_options {
   wudf_result_mode result;
 };
 
-/* Defaults: 65536 rows, 64 MiB, the instance's deadline, full validation,
+/* Defaults: 1,048,576 rows, 64 MiB, the instance's deadline, full validation,
  * results copied. */
 WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
 

@@ -968,7 +968,7 @@ static int wudf__call_batch(struct wudf__call* call, const struct wudf__argument
 
 void wudf_call_options_init(struct wudf_call_options* options) {
   memset(options, 0, sizeof(*options));
-  options->max_rows_per_call = 65536;
+  options->max_rows_per_call = (int64_t)1 << 20;
   options->max_block_bytes = (int64_t)64 << 20;
   options->timeout_ms = WUDF_TIMEOUT_DEFAULT;
   options->validation = WUDF_VALIDATION_FULL;
