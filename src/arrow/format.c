@@ -5,6 +5,7 @@
  */
 #include "format.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Parses a decimal integer in [min, max] from *text, advancing it. */
@@ -201,7 +202,10 @@ static int wudf__parse_nested(const char* f, struct wudf__format* out) {
 }
 
 int wudf__format_parse(const char* format, struct wudf__format* out) {
-  memset(out, 0, sizeof(*out));
+  /* Every field but the union ids (which only unions fill, and read only
+   * up to type_id_count): this runs for every node of every call. */
+  memset(out, 0, offsetof(struct wudf__format, type_ids));
+  out->timezone = NULL;
   if (format == NULL || format[0] == '\0') return -1;
   if (format[1] == '\0') return wudf__parse_primitive(format[0], out);
   switch (format[0]) {
