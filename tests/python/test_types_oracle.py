@@ -465,6 +465,9 @@ def identity_cases():
         [dictionary(pa.int32(), dict_values_utf8())], names=["d"],
         mask=pa.array([i % 7 == 6 for i in range(N)]))
     cases["struct_dict"] = [struct_dict, struct_dict.slice(2, 50)]
+    deep = [None if i % 5 == 2 else deep_value(i) if i % 3 else deep_value(None, 30 - i % 30)
+            for i in range(N)]
+    cases["deep"] = [pa.array(deep, deep_type())]
     ree_ints = run_values(lambda run: run * 1000 - 7)
     cases["ree_int32_int64"] = [run_end_encoded(pa.int32(), pa.int64(), ree_ints),
                                 ree_with_sliced_children(pa.int32())]
@@ -473,6 +476,19 @@ def identity_cases():
     cases["ree_int64_float64"] = [run_end_encoded(pa.int64(), pa.float64(),
                                                   run_values(lambda run: run * 0.5))]
     return cases
+
+
+def deep_type(levels=31):
+    arrow_type = pa.int32()
+    for _ in range(levels):
+        arrow_type = pa.list_(arrow_type)
+    return arrow_type
+
+
+def deep_value(value, levels=31):
+    for _ in range(levels):
+        value = [value]
+    return value
 
 
 def list_of_structs():
@@ -807,6 +823,13 @@ def test_results_built_without_values(guest):
         result = guest.call("empty_struct", array)
         assert result.type == pa.struct([])
         assert result.to_pylist() == [None if v is None else {} for v in array.to_pylist()]
+
+
+def test_types_nested_as_deep_as_allowed(guest):
+    for array in shapes(pa.array(integers(pa.int32()), pa.int32())):
+        result = guest.call("deep_wrap", array)
+        assert result.type == deep_type()
+        assert result.to_pylist() == strict(deep_value, array)
 
 
 def union_values(array):

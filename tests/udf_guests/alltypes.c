@@ -163,6 +163,34 @@ WUDF_SCALAR(null_flags, "null_flags(null) -> int64 CALLED ON NULL INPUT") {
   return 0;
 }
 
+/* ------------------------------------------------------------ deep nesting */
+
+/* list<...<int32>...> 31 lists deep: the deepest type the language allows. */
+#define LIST1(type) "list<" type ">"
+#define LIST2(type) LIST1(LIST1(type))
+#define LIST4(type) LIST2(LIST2(type))
+#define LIST8(type) LIST4(LIST4(type))
+#define LIST16(type) LIST8(LIST8(type))
+#define DEEP LIST16(LIST8(LIST4(LIST2(LIST1("int32")))))
+
+IDENTITY(deep, DEEP)
+
+/* Wraps each value in 31 one-element lists, built level by level. */
+WUDF_SCALAR(deep_wrap, "deep_wrap(int32) -> " DEEP) {
+  const wudf_input* in = wudf_arg(args, 0);
+  wudf_output* levels[31];
+  levels[0] = out;
+  for (int level = 1; level < 31; level++) {
+    levels[level] = wudf_output_list_values(levels[level - 1]);
+  }
+  wudf_output* values = wudf_output_list_values(levels[30]);
+  for (int64_t row = 0; row < args->length; row++) {
+    wudf_set_int32(values, row, wudf_get_int32(in, row));
+    for (int level = 30; level >= 0; level--) wudf_list_end_row(levels[level], row);
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------- decimals */
 
 WUDF_SCALAR(neg_decimal32, "neg_decimal32(decimal32(9, 2)) -> decimal32(9, 2)") {
