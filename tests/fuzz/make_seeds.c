@@ -1,6 +1,7 @@
 /*
  * make_seeds.c -- writes the seed corpus of fuzz_import: one file per valid
- * result tree of tests/import_builder.h (every layout, and all of them
+ * result tree of tests/import_builder.h (every layout, a null array, int32
+ * dictionary indices, lists nested to the depth limit, and all the layouts
  * nested in one struct), each at FULL and at STRUCTURE level, in the input
  * format fuzz_import.c describes (16-byte header, then the memory image).
  * Generated at build time (scripts/fuzz-import.sh) rather than committed,
@@ -62,6 +63,26 @@ int main(int argc, char** argv) {
       ib_start(seed_memory, sizeof(seed_memory));
       failed |= write_seed(argv[1], seeds[i].name, seeds[i].make(), level);
     }
+    /* A null array; int32 indices into a dictionary of int64 values; lists
+     * nested 32 deep (the depth limit). */
+    ib_start(seed_memory, sizeof(seed_memory));
+    struct ib_result nulls = {ib_array(3, 3, 0, IB_NONE, IB_NONE, 0),
+                              ib_schema("n", "z", IB_NONE, 0)};
+    failed |= write_seed(argv[1], "null", nulls, level);
+    ib_start(seed_memory, sizeof(seed_memory));
+    struct ib_result indices = {
+        ib_array(3, 0, 0, IB_LIST(0, IB_I32(1, 0, 1)), IB_NONE,
+                 ib_array(2, 0, 0, IB_LIST(0, IB_I64(7, 8)), IB_NONE, 0)),
+        ib_schema("i", "d", IB_NONE, ib_schema("l", NULL, IB_NONE, 0))};
+    failed |= write_seed(argv[1], "dictionary_int32", indices, level);
+    ib_start(seed_memory, sizeof(seed_memory));
+    struct ib_result deep = {ib_array(1, 0, 0, IB_LIST(0, IB_I32(5)), IB_NONE, 0),
+                             ib_schema("i", "item", IB_NONE, 0)};
+    for (int depth = 1; depth < 32; depth++) {
+      deep.schema = ib_schema("+l", "item", IB_LIST(deep.schema), 0);
+      deep.array = ib_array(1, 0, 0, IB_LIST(0, IB_I32(0, 1)), IB_LIST(deep.array), 0);
+    }
+    failed |= write_seed(argv[1], "deep", deep, level);
     /* All of them as the fields of one struct of 2 rows. */
     ib_start(seed_memory, sizeof(seed_memory));
     uint32_t arrays[N], schemas[N];
