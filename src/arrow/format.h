@@ -12,7 +12,8 @@
  * strings, so a type is described once. Parsing rejects every malformed or
  * unknown format: a layout exists only for a format this library can carry.
  *
- * Compiled into the host library only; it never allocates.
+ * Compiled into the host library and the C guest SDK (it uses only
+ * string.h); it never allocates.
  */
 #ifndef WUDF_ARROW_FORMAT_H
 #define WUDF_ARROW_FORMAT_H
