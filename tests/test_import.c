@@ -210,11 +210,42 @@ TEST(valid_binary_and_large) {
   ASSERT_EQ(((const int64_t*)root()->buffers[1])[2], 3);
   ib_set_u32(large.schema + WUDF__SCHEMA_FORMAT, ib_str("U"));
   REJECT(large, "result: utf8: ");
-  /* Empty arrays may have null offsets and data. */
+  /* An empty array may have null offsets and data: mirrored with one zero
+   * offset, as the C Data Interface wants (and Arrow C++ reads). */
   struct ib_result empty = {ib_array(0, 0, 0, IB_LIST(0, 0, 0), IB_NONE, 0),
                             ib_schema("u", "e", IB_NONE, 0)};
   ACCEPT(empty);
-  ASSERT(root()->buffers[1] == NULL);
+  ASSERT(root()->buffers[1] != NULL);
+  ASSERT_EQ(((const int32_t*)root()->buffers[1])[0], 0);
+  ASSERT(root()->buffers[2] == NULL);
+  /* Not at an offset: offsets[3] must exist. */
+  ib_set_i64(empty.array + WUDF__ARRAY_OFFSET, 3);
+  REJECT(empty, "result: buffer: buffers[1] (offsets) is null but 16 bytes are needed");
+  ib_set_u32(ib_buffer_at(empty.array, 1), (uint32_t)ib_memory.size - 12);
+  REJECT(empty, "result: buffer: buffers[1] (offsets)");
+  ib_set_u32(ib_buffer_at(empty.array, 1), (uint32_t)ib_memory.size - 16);
+  ACCEPT(empty);
+  /* The data buffer holds every byte up to the last offset, even when the
+   * rows are all empty. */
+  fresh();
+  struct ib_result blanks = {ib_array(1, 0, 0, IB_LIST(0, IB_I32(5, 5), 0), IB_NONE, 0),
+                             ib_schema("u", "e", IB_NONE, 0)};
+  REJECT(blanks, "result: buffer: buffers[2] (data) is null but 5 bytes are needed");
+  ib_set_u32(ib_buffer_at(blanks.array, 2), (uint32_t)ib_memory.size - 4);
+  REJECT(blanks, "result: buffer: buffers[2] (data)");
+  ib_set_u32(ib_buffer_at(blanks.array, 2), (uint32_t)ib_memory.size - 5);
+  ACCEPT(blanks);
+  /* Fixed width: the values of an empty array at an offset cover the
+   * offset (null values only at offset 0). */
+  struct ib_result ints = {ib_array(0, 0, 0, IB_LIST(0, 0), IB_NONE, 0),
+                           ib_schema("i", "i", IB_NONE, 0)};
+  ACCEPT(ints);
+  ib_set_i64(ints.array + WUDF__ARRAY_OFFSET, 3);
+  REJECT(ints, "result: buffer: buffers[1] (values) is null but 12 bytes are needed");
+  ib_set_u32(ib_buffer_at(ints.array, 1), (uint32_t)ib_memory.size - 8);
+  REJECT(ints, "result: buffer: buffers[1] (values)");
+  ib_set_u32(ib_buffer_at(ints.array, 1), (uint32_t)ib_memory.size - 12);
+  ACCEPT(ints);
 }
 
 TEST(valid_views) {

@@ -675,8 +675,12 @@ static int wudf__size_of(struct wudf__walk* walk, int64_t rows, int64_t width,
 }
 
 /* Resolves buffer `index` of the array whose buffer pointers are at
- * `buffers` in guest memory: it must hold `bytes` bytes inside memory (it
- * may be null only when `bytes` is 0). Stores the host address (or NULL). */
+ * `buffers` in guest memory: it must hold `bytes` bytes inside memory, and
+ * may be null only when `bytes` is 0. Stores the host address (or NULL).
+ *
+ * Sizes follow from offset + length even when length is 0: consumers such
+ * as Arrow C++ compute a buffer's size that way (and read offsets[offset]
+ * of an empty array, or refuse a null buffer of nonzero size). */
 static int wudf__buffer(struct wudf__walk* walk, uint32_t buffers, int64_t index,
                         uint64_t bytes, const char* what, const uint8_t** out) {
   uint32_t at = wudf__load_u32(walk->memory, buffers + 4 * (uint64_t)index);
@@ -825,8 +829,7 @@ static int wudf__check_offsets(struct wudf__walk* walk, const uint8_t* offsets, 
  * null count against it (FULL) and fills the node's null_count. */
 static int wudf__check_validity(struct wudf__walk* walk, const struct wudf__array_fields* f,
                                 struct ArrowArray* node) {
-  uint64_t end = (uint64_t)(f->offset + f->length);
-  uint64_t bytes = f->length == 0 ? 0 : (end + 7) / 8;
+  uint64_t bytes = ((uint64_t)(f->offset + f->length) + 7) / 8;
   uint32_t at = wudf__load_u32(walk->memory, f->buffers);
   if (at == 0) {
     if (f->null_count > 0) {
@@ -856,6 +859,25 @@ static int wudf__check_validity(struct wudf__walk* walk, const struct wudf__arra
   return 0;
 }
 
+/* One zero offset: the offsets of an empty array whose guest left them null
+ * (the C Data Interface wants one entry, and Arrow C++ reads it). */
+static const int64_t wudf__zero_offsets = 0;
+
+/* Resolves buffer 1, the offsets of binary, list and map layouts: offset +
+ * length + 1 entries of `width` bytes. A null buffer is accepted for an
+ * empty array at offset 0, and mirrored as wudf__zero_offsets. */
+static int wudf__offsets_buffer(struct wudf__walk* walk, const struct wudf__array_fields* f,
+                                int64_t width, const uint8_t** out) {
+  uint64_t bytes;
+  int status = wudf__size_of(walk, f->offset + f->length + 1, width, "offsets", &bytes);
+  if (status != 0) return status;
+  if (f->length == 0 && f->offset == 0 && wudf__load_u32(walk->memory, f->buffers + 4) == 0) {
+    *out = (const uint8_t*)&wudf__zero_offsets;
+    return 0;
+  }
+  return wudf__buffer(walk, f->buffers, 1, bytes, "offsets", out);
+}
+
 /* Checks that the `size` bytes of value `row` (at `bytes`) are UTF-8. */
 static int wudf__check_utf8_value(struct wudf__walk* walk, const uint8_t* bytes,
                                   uint64_t size, int64_t row) {
@@ -870,13 +892,8 @@ static int wudf__check_binary(struct wudf__walk* walk, const struct wudf__format
                               const struct wudf__array_fields* f, struct ArrowArray* node) {
   int large = format->layout == WUDF__LAYOUT_LARGE_BINARY;
   int64_t width = large ? 8 : 4;
-  uint64_t offsets_bytes = 0;
-  int status = 0;
-  if (f->length > 0) status = wudf__size_of(walk, f->offset + f->length + 1, width,
-                                            "offsets", &offsets_bytes);
   const uint8_t* offsets = NULL;
-  if (status == 0) status = wudf__buffer(walk, f->buffers, 1, offsets_bytes, "offsets",
-                                         &offsets);
+  int status = wudf__offsets_buffer(walk, f, width, &offsets);
   if (status != 0) return status;
   node->buffers[1] = offsets;
   int64_t first = 0, last = 0;
@@ -885,8 +902,8 @@ static int wudf__check_binary(struct wudf__walk* walk, const struct wudf__format
     if (status != 0) return status;
   }
   const uint8_t* data = NULL;
-  status = wudf__buffer(walk, f->buffers, 2, last > first ? (uint64_t)last : 0, "data",
-                        &data);
+  /* The data holds the bytes up to the last offset (Arrow C++ sizes it so). */
+  status = wudf__buffer(walk, f->buffers, 2, (uint64_t)last, "data", &data);
   if (status != 0) return status;
   node->buffers[2] = data;
   if (!format->utf8 || walk->level != WUDF__VALIDATE_FULL || last == first) return 0;
@@ -1001,9 +1018,7 @@ static int wudf__check_view_rows(struct wudf__walk* walk, const struct wudf__for
 static int wudf__check_views(struct wudf__walk* walk, const struct wudf__format* format,
                              const struct wudf__array_fields* f, struct ArrowArray* node) {
   uint64_t views_bytes = 0;
-  int status = 0;
-  if (f->length > 0) status = wudf__size_of(walk, f->offset + f->length, 16, "views",
-                                            &views_bytes);
+  int status = wudf__size_of(walk, f->offset + f->length, 16, "views", &views_bytes);
   const uint8_t* views = NULL;
   if (status == 0) status = wudf__buffer(walk, f->buffers, 1, views_bytes, "views", &views);
   if (status != 0) return status;
@@ -1063,13 +1078,8 @@ static int wudf__check_list(struct wudf__walk* walk,
                             const struct wudf__mirror_schema_node* schema,
                             const struct wudf__array_fields* f, struct ArrowArray* node) {
   int large = schema->format.layout == WUDF__LAYOUT_LARGE_LIST;
-  uint64_t offsets_bytes = 0;
-  int status = 0;
-  if (f->length > 0) status = wudf__size_of(walk, f->offset + f->length + 1, large ? 8 : 4,
-                                            "offsets", &offsets_bytes);
   const uint8_t* offsets = NULL;
-  if (status == 0) status = wudf__buffer(walk, f->buffers, 1, offsets_bytes, "offsets",
-                                         &offsets);
+  int status = wudf__offsets_buffer(walk, f, large ? 8 : 4, &offsets);
   if (status != 0) return status;
   node->buffers[1] = offsets;
   int64_t first = 0, last = 0;
@@ -1109,16 +1119,14 @@ static int wudf__check_list_view(struct wudf__walk* walk,
                                  const struct wudf__array_fields* f, struct ArrowArray* node) {
   int large = schema->format.layout == WUDF__LAYOUT_LARGE_LIST_VIEW;
   uint64_t bytes = 0;
-  int status = 0;
-  if (f->length > 0) status = wudf__size_of(walk, f->offset + f->length, large ? 8 : 4,
-                                            "offsets", &bytes);
+  int status = wudf__size_of(walk, f->offset + f->length, large ? 8 : 4, "offsets", &bytes);
   const uint8_t *offsets = NULL, *sizes = NULL;
   if (status == 0) status = wudf__buffer(walk, f->buffers, 1, bytes, "offsets", &offsets);
   if (status == 0) status = wudf__buffer(walk, f->buffers, 2, bytes, "sizes", &sizes);
   if (status != 0) return status;
   node->buffers[1] = offsets;
   node->buffers[2] = sizes;
-  status = wudf__charge(walk, 2 * bytes);
+  status = wudf__charge(walk, 2 * (uint64_t)f->length * (large ? 8 : 4));
   if (status != 0) return status;
   int64_t reach = 0;
   for (int64_t i = 0; i < f->length; i++) {
@@ -1142,14 +1150,14 @@ static int wudf__check_union(struct wudf__walk* walk,
                              const struct wudf__array_fields* f, struct ArrowArray* node) {
   const struct wudf__format* format = &schema->format;
   int dense = format->layout == WUDF__LAYOUT_DENSE_UNION;
-  int64_t extent = f->length == 0 ? 0 : f->offset + f->length;
+  int64_t end = f->offset + f->length;
   const uint8_t *type_ids = NULL, *offsets = NULL;
-  int status = wudf__buffer(walk, f->buffers, 0, (uint64_t)extent, "type ids", &type_ids);
+  int status = wudf__buffer(walk, f->buffers, 0, (uint64_t)end, "type ids", &type_ids);
   if (status != 0) return status;
   node->buffers[0] = type_ids;
   if (dense) {
     uint64_t bytes = 0;
-    status = wudf__size_of(walk, extent, 4, "offsets", &bytes);
+    status = wudf__size_of(walk, end, 4, "offsets", &bytes);
     if (status == 0) status = wudf__buffer(walk, f->buffers, 1, bytes, "offsets", &offsets);
     if (status != 0) return status;
     node->buffers[1] = offsets;
@@ -1410,19 +1418,21 @@ static int wudf__check_layout(struct wudf__walk* walk,
     }
     node->null_count = 0;
   }
-  int64_t extent = f->length == 0 ? 0 : f->offset + f->length;
+  int64_t end = f->offset + f->length;
+  /* Fixed-size list children: N rows per row up to offset + length (none
+   * for an empty array, as Arrow C++ has it). */
+  int64_t extent = f->length == 0 ? 0 : end;
   uint64_t bytes = 0;
   const uint8_t* buffer = NULL;
   switch (layout) {
     case WUDF__LAYOUT_NULL:
       return 0;
     case WUDF__LAYOUT_BOOL:
-      status = wudf__buffer(walk, f->buffers, 1, ((uint64_t)extent + 7) / 8, "values",
-                            &buffer);
+      status = wudf__buffer(walk, f->buffers, 1, ((uint64_t)end + 7) / 8, "values", &buffer);
       node->buffers[1] = buffer;
       return status;
     case WUDF__LAYOUT_FIXED:
-      status = wudf__size_of(walk, extent, format->byte_width, "values", &bytes);
+      status = wudf__size_of(walk, end, format->byte_width, "values", &bytes);
       if (status == 0) status = wudf__buffer(walk, f->buffers, 1, bytes, "values", &buffer);
       node->buffers[1] = buffer;
       return status;

@@ -48,7 +48,10 @@
 
 static volatile uint64_t fuzz_sink;
 
-/* Reads every one of the `size` bytes at `bytes` (NULL only when 0). */
+/* Reads every one of the `size` bytes at `bytes` (NULL only when 0).
+ * Buffers are read at the sizes consumers such as Arrow C++ compute from
+ * offset + length whenever the pointer is not null, even for an empty
+ * array (see wudf__buffer in import.c). */
 static void fuzz_touch(const void* bytes, uint64_t size) {
   FUZZ_CHECK(size == 0 || bytes != NULL);
   const uint8_t* p = bytes;
@@ -116,9 +119,9 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
   const uint8_t* bits = NULL;
   if (wudf__layout_has_validity(format.layout)) {
     bits = array->buffers[0];
-    if (bits != NULL && length > 0) {
+    if (bits != NULL) {
       fuzz_touch(bits, (uint64_t)(end + 7) / 8);
-      if (full) {
+      if (full && length > 0) {
         FUZZ_CHECK(length - wudf__bits_count(bits, offset, length) == array->null_count);
       }
     }
@@ -130,24 +133,32 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
   }
   int64_t extent = length == 0 ? 0 : end;
 #define VALID(row) (bits == NULL || wudf__bit_get(bits, (row)))
+#define TOUCH_UNLESS_NULL(buffer, size)                  \
+  do {                                                   \
+    if ((buffer) != NULL) fuzz_touch((buffer), (size));  \
+    else FUZZ_CHECK((size) == 0);                        \
+  } while (0)
   switch (format.layout) {
     case WUDF__LAYOUT_NULL:
       break;
     case WUDF__LAYOUT_BOOL:
-      fuzz_touch(array->buffers[1], (uint64_t)(extent + 7) / 8);
+      TOUCH_UNLESS_NULL(array->buffers[1], (uint64_t)(end + 7) / 8);
       break;
     case WUDF__LAYOUT_FIXED:
-      fuzz_touch(array->buffers[1], (uint64_t)extent * (uint64_t)format.byte_width);
+      TOUCH_UNLESS_NULL(array->buffers[1], (uint64_t)end * (uint64_t)format.byte_width);
       break;
     case WUDF__LAYOUT_BINARY:
     case WUDF__LAYOUT_LARGE_BINARY: {
       int large = format.layout == WUDF__LAYOUT_LARGE_BINARY;
-      if (length == 0) break;
       const uint8_t* offsets = array->buffers[1];
       const uint8_t* data = array->buffers[2];
+      FUZZ_CHECK(offsets != NULL);
       fuzz_touch(offsets, (uint64_t)(end + 1) * (large ? 8 : 4));
+      if (length == 0) break;
       int64_t first = fuzz_offset(offsets, large, offset);
       FUZZ_CHECK(first >= 0);
+      /* The data is as long as the last offset says. */
+      TOUCH_UNLESS_NULL(data, (uint64_t)fuzz_offset(offsets, large, end));
       for (int64_t i = offset; i < end; i++) {
         int64_t a = fuzz_offset(offsets, large, i), b = fuzz_offset(offsets, large, i + 1);
         FUZZ_CHECK(a <= b);
@@ -168,7 +179,7 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
         fuzz_touch(array->buffers[2 + k], (uint64_t)size);
       }
       const uint8_t* views = array->buffers[1];
-      fuzz_touch(views, 16 * (uint64_t)extent);
+      TOUCH_UNLESS_NULL(views, 16 * (uint64_t)end);
       for (int64_t i = offset; i < end; i++) {
         const uint8_t* view = views + 16 * i;
         int32_t size, index, at;
@@ -192,9 +203,10 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
     case WUDF__LAYOUT_MAP: {
       int large = format.layout == WUDF__LAYOUT_LARGE_LIST;
       const struct ArrowArray* child = array->children[0];
+      FUZZ_CHECK(array->buffers[1] != NULL);
+      fuzz_touch(array->buffers[1], (uint64_t)(end + 1) * (large ? 8 : 4));
       if (length > 0) {
         const uint8_t* offsets = array->buffers[1];
-        fuzz_touch(offsets, (uint64_t)(end + 1) * (large ? 8 : 4));
         FUZZ_CHECK(fuzz_offset(offsets, large, offset) >= 0);
         for (int64_t i = offset; i < end; i++) {
           FUZZ_CHECK(fuzz_offset(offsets, large, i) <= fuzz_offset(offsets, large, i + 1));
@@ -220,10 +232,8 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
     case WUDF__LAYOUT_LARGE_LIST_VIEW: {
       int large = format.layout == WUDF__LAYOUT_LARGE_LIST_VIEW;
       const struct ArrowArray* child = array->children[0];
-      if (length > 0) {
-        fuzz_touch(array->buffers[1], (uint64_t)end * (large ? 8 : 4));
-        fuzz_touch(array->buffers[2], (uint64_t)end * (large ? 8 : 4));
-      }
+      TOUCH_UNLESS_NULL(array->buffers[1], (uint64_t)end * (large ? 8 : 4));
+      TOUCH_UNLESS_NULL(array->buffers[2], (uint64_t)end * (large ? 8 : 4));
       for (int64_t i = offset; i < end; i++) {
         int64_t at = fuzz_offset(array->buffers[1], large, i);
         int64_t size = fuzz_offset(array->buffers[2], large, i);
@@ -250,8 +260,8 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
     case WUDF__LAYOUT_DENSE_UNION: {
       int dense = format.layout == WUDF__LAYOUT_DENSE_UNION;
       const int8_t* ids = array->buffers[0];
-      fuzz_touch(ids, (uint64_t)extent);
-      if (dense) fuzz_touch(array->buffers[1], 4 * (uint64_t)extent);
+      TOUCH_UNLESS_NULL(ids, (uint64_t)end);
+      if (dense) TOUCH_UNLESS_NULL(array->buffers[1], 4 * (uint64_t)end);
       for (int64_t i = offset; i < end; i++) {
         int child = -1;
         for (int32_t k = 0; k < format.type_id_count; k++) {
@@ -308,6 +318,7 @@ static void fuzz_walk(const struct ArrowArray* array, const struct ArrowSchema* 
     }
   }
 #undef VALID
+#undef TOUCH_UNLESS_NULL
 }
 
 /* The rule names of import.c; a rejection must name one of them. */
