@@ -840,7 +840,7 @@ static int wudf__check_validity(struct wudf__walk* walk, const struct wudf__arra
     node->null_count = 0;
     return 0;
   }
-  const uint8_t* bits;
+  const uint8_t* bits = NULL;
   int status = wudf__buffer(walk, f->buffers, 0, bytes, "validity", &bits);
   if (status != 0) return status;
   node->buffers[0] = bits;
@@ -1036,7 +1036,7 @@ static int wudf__check_views(struct wudf__walk* walk, const struct wudf__format*
       return wudf__reject(walk, WUDF__RULE_VARIADIC_SIZES, "variadic buffer %" PRId64
                           " has negative size %" PRId64, i, size);
     }
-    const uint8_t* data;
+    const uint8_t* data = NULL;
     status = wudf__buffer(walk, f->buffers, 2 + i, (uint64_t)size, "variadic data", &data);
     if (status != 0) return status;
     node->buffers[2 + i] = data;

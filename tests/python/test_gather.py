@@ -28,13 +28,12 @@ import random
 import pyarrow as pa
 import pytest
 
-EINVAL = 22
-EOVERFLOW = 75
-
-
 from arrow_c import ArrowArray, ArrowSchema
 from arrow_c import ARRAY_RELEASE as RELEASE_ARRAY
 from arrow_c import SCHEMA_RELEASE as RELEASE_SCHEMA
+
+EINVAL = 22
+EOVERFLOW = 75
 
 
 def load_shim():
