@@ -838,7 +838,7 @@ static int wudf__plan_run_end(struct wudf__planner* planner, const struct wudf__
     runs += end - begin + 1;
   }
   uint8_t* ends_out;
-  struct wudf__plan* ends_node;
+  struct wudf__plan* ends_node = NULL;
   int status = wudf__planner_buffer(planner, runs, width, &ends_out);
   if (status == 0) status = wudf__node_new(planner, ends_schema, runs, 2, 0, &ends_node);
   if (status != 0) return status;
@@ -1094,7 +1094,7 @@ static int wudf__plan_node(struct wudf__planner* planner, const struct ArrowSche
     length += segment->count;
   }
   /* A view node has room for 4 buffers; wudf__plan_views says how many. */
-  struct wudf__plan* node;
+  struct wudf__plan* node = NULL;
   int status = wudf__node_new(planner, schema, length,
                               format.layout == WUDF__LAYOUT_VIEW ? 4 : format.n_buffers,
                               (int32_t)schema->n_children, &node);

@@ -410,7 +410,7 @@ static void wudf__type_mismatch(const char* declared, const struct ArrowSchema* 
   }
   char described[256];
   wudf__type_describe(given, described, sizeof(described));
-  snprintf(out, size, "%s (declared %s, got %s)", message, declared, described);
+  snprintf(out, size, "%.400s (declared %.200s, got %.200s)", message, declared, described);
 }
 
 /* ---------------------------------------------------------------- results */
@@ -448,7 +448,7 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
     char message[512];
     if (wudf__type_match(signature->text + signature->result.start, signature->result.length,
                          wudf__mirror_root_schema(mirror), message, sizeof(message)) != 0) {
-      char whole[512];
+      char whole[1024];
       wudf__type_mismatch(call->udf->result_type, wudf__mirror_root_schema(mirror), message,
                           whole, sizeof(whole));
       status = wudf__set_error(call->error, EPROTO, "result: type: %s", whole);
@@ -588,17 +588,26 @@ static int wudf__run_guest(struct wudf__call* call, const struct wudf__plan* pla
 struct wudf__arguments {
   uint32_t count;
   int64_t rows;
-  struct wudf__format layouts[WUDF__MAX_ARGS];
+  uint8_t layouts[WUDF__MAX_ARGS]; /* enum wudf__layout of each argument */
   struct ArrowArray* arrays[WUDF__MAX_ARGS];
   struct ArrowSchema* schemas[WUDF__MAX_ARGS];
   /* Shallow copies of the caller's schemas, renamed "arg0", "arg1", ... as
    * docs/abi.md promises the guest. */
   struct ArrowSchema renamed[WUDF__MAX_ARGS];
-  char names[WUDF__MAX_ARGS][8];
   const void* no_buffers[1];
   struct ArrowArray array;
   struct ArrowSchema schema;
 };
+
+/* "arg0" .. "arg63", the names of the arguments in the input block. */
+#define WUDF__ARG_NAME(n) "arg" #n
+#define WUDF__ARG_NAMES8(n)                                                       \
+  WUDF__ARG_NAME(n##0), WUDF__ARG_NAME(n##1), WUDF__ARG_NAME(n##2), WUDF__ARG_NAME(n##3), \
+  WUDF__ARG_NAME(n##4), WUDF__ARG_NAME(n##5), WUDF__ARG_NAME(n##6), WUDF__ARG_NAME(n##7)
+static const char* const wudf__arg_names[WUDF__MAX_ARGS] = {
+    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7",
+    WUDF__ARG_NAMES8(1), WUDF__ARG_NAMES8(2), WUDF__ARG_NAMES8(3),
+    WUDF__ARG_NAMES8(4), WUDF__ARG_NAMES8(5), WUDF__ARG_NAMES8(6), WUDF__ARG_NAMES8(7)};
 
 /* Never called: the struct is the library's own and never released. */
 static void wudf__arguments_schema_release(struct ArrowSchema* schema) {
@@ -669,7 +678,7 @@ static int wudf__check_argument(const struct wudf__call* call, uint32_t index,
   char message[512];
   if (wudf__type_match(signature->text + signature->args[index].start,
                        signature->args[index].length, schema, message, sizeof(message)) != 0) {
-    char whole[512];
+    char whole[1024];
     wudf__type_mismatch(call->udf->arg_types[index], schema, message, whole, sizeof(whole));
     return wudf__set_error(call->error, EINVAL, "function '%s': argument %u: %s",
                            signature->name, index + 1, whole);
@@ -686,11 +695,12 @@ static int wudf__check_argument(const struct wudf__call* call, uint32_t index,
                            " rows, argument 1 has %" PRId64, signature->name, index + 1,
                            array->length, arguments->rows);
   }
-  wudf__format_parse(schema->format, &arguments->layouts[index]);
+  struct wudf__format format;
+  wudf__format_parse(schema->format, &format); /* checked by wudf__check_shape */
+  arguments->layouts[index] = format.layout;
   arguments->arrays[index] = (struct ArrowArray*)array;
-  snprintf(arguments->names[index], sizeof(arguments->names[index]), "arg%u", index);
   arguments->renamed[index] = *schema;
-  arguments->renamed[index].name = arguments->names[index];
+  arguments->renamed[index].name = wudf__arg_names[index];
   arguments->schemas[index] = &arguments->renamed[index];
   return 0;
 }
@@ -701,7 +711,7 @@ static int wudf__check_argument(const struct wudf__call* call, uint32_t index,
 static int wudf__argument_null(const struct wudf__arguments* arguments, uint32_t index,
                                int64_t row) {
   const struct ArrowArray* a = arguments->arrays[index];
-  uint8_t layout = arguments->layouts[index].layout;
+  uint8_t layout = arguments->layouts[index];
   if (layout == WUDF__LAYOUT_NULL) return 1;
   if (!wudf__layout_has_validity(layout) || a->null_count == 0 || a->buffers[0] == NULL) {
     return 0;
@@ -714,7 +724,7 @@ static int wudf__any_null(const struct wudf__arguments* arguments, int64_t start
                           int64_t count) {
   for (uint32_t i = 0; i < arguments->count; i++) {
     const struct ArrowArray* a = arguments->arrays[i];
-    uint8_t layout = arguments->layouts[i].layout;
+    uint8_t layout = arguments->layouts[i];
     if (layout == WUDF__LAYOUT_NULL && count > 0) return 1;
     if (!wudf__layout_has_validity(layout) || a->null_count == 0 || a->buffers[0] == NULL) {
       continue;
