@@ -339,7 +339,117 @@ TEST(records) {
   ASSERT_STR_EQ(message, "at column 4: unknown type 'int33'");
   ASSERT_STR_EQ(wudf__kind_name(WUDF__KIND_SCALAR), "scalar");
   ASSERT_STR_EQ(wudf__kind_name(WUDF__KIND_BATCH), "batch");
+  ASSERT_STR_EQ(wudf__kind_name(WUDF__KIND_TABLE), "table");
+  ASSERT_STR_EQ(wudf__kind_name(WUDF__KIND_AGGREGATE), "aggregate");
   ASSERT(wudf__kind_name(WUDF__KIND_NONE) == NULL);
+  ASSERT(wudf__kind_name(WUDF__KIND_LAST + 1) == NULL);
+  ASSERT_EQ(wudf__record_parse("wasmudf:1 table s(int32) -> setof int32", &signature, message,
+                               sizeof(message)),
+            0);
+  ASSERT_EQ(signature.kind, WUDF__KIND_TABLE);
+  ASSERT_EQ(wudf__record_parse("wasmudf:1 aggregate s(int32) -> int64 state int64",
+                               &signature, message, sizeof(message)),
+            0);
+  ASSERT_EQ(signature.kind, WUDF__KIND_AGGREGATE);
+  ASSERT_STR_EQ(signature.text, "s(int32) -> int64 STATE int64");
+}
+
+/* The type one guest call returns, via wudf__signature_output_type. */
+static const char* output_type_of(const struct wudf__signature* signature) {
+  static char out[WUDF__MAX_SIGNATURE];
+  ASSERT(wudf__signature_output_type(signature, out, sizeof(out)) >= 0);
+  return out;
+}
+
+TEST(kinds_argument_names_and_clauses) {
+  struct wudf__signature signature;
+  char piece[WUDF__MAX_SIGNATURE];
+  /* Argument names: optional, kept in the canonical text, with spans. */
+  parse_ok("series( int32  start,int32 stop ) -> SETOF int32", WUDF__KIND_TABLE, &signature);
+  ASSERT_STR_EQ(signature.text, "series(int32 start, int32 stop) -> setof int32");
+  ASSERT_EQ(signature.arg_count, 2);
+  ASSERT_STR_EQ(wudf__signature_arg(&signature, 1, piece, sizeof(piece)), "int32");
+  ASSERT_EQ(signature.arg_names[0].length, 5);
+  ASSERT(memcmp(signature.text + signature.arg_names[1].start, "stop", 4) == 0);
+  ASSERT_EQ(signature.setof, 1);
+  ASSERT_EQ(signature.strict, 1);
+  ASSERT_STR_EQ(wudf__signature_result(&signature, piece, sizeof(piece)), "int32");
+  ASSERT_STR_EQ(output_type_of(&signature), "struct<input_row: int64, series: int32>");
+
+  parse_ok("g(list<utf8>, int8 n) -> int8", WUDF__KIND_SCALAR, &signature);
+  ASSERT_STR_EQ(signature.text, "g(list<utf8>, int8 n) -> int8");
+  ASSERT_EQ(signature.arg_names[0].length, 0);
+  ASSERT_EQ(signature.arg_names[1].length, 1);
+  ASSERT_STR_EQ(output_type_of(&signature), "int8");
+
+  /* Table functions with named columns. */
+  parse_ok("split(utf8 text, utf8 by) -> table< part :utf8, n: int32> called on null input "
+           "deterministic", WUDF__KIND_TABLE, &signature);
+  ASSERT_STR_EQ(signature.text, "split(utf8 text, utf8 by) -> table<part: utf8, n: int32> "
+                "CALLED ON NULL INPUT DETERMINISTIC");
+  ASSERT_EQ(signature.setof, 0);
+  ASSERT_EQ(signature.strict, 0);
+  ASSERT_EQ(signature.deterministic, 1);
+  ASSERT_STR_EQ(output_type_of(&signature),
+                "struct<input_row: int64, part: utf8, n: int32>");
+
+  /* Aggregates: STATE anywhere among the clauses, written first. */
+  parse_ok("avg(float64) -> float64 deterministic STATE struct<sum: float64, count: int64>",
+           WUDF__KIND_AGGREGATE, &signature);
+  ASSERT_STR_EQ(signature.text, "avg(float64) -> float64 STATE struct<sum: float64, count: "
+                "int64> DETERMINISTIC");
+  ASSERT_EQ(signature.strict, 1);
+  ASSERT(memcmp(signature.text + signature.state.start, "struct<sum: float64, count: int64>",
+                signature.state.length) == 0);
+  ASSERT_STR_EQ(output_type_of(&signature), "float64");
+  parse_ok("n(int8) -> int64 CALLED ON NULL INPUT STATE int64 NOT DETERMINISTIC",
+           WUDF__KIND_AGGREGATE, &signature);
+  ASSERT_STR_EQ(signature.text, "n(int8) -> int64 STATE int64 CALLED ON NULL INPUT");
+  ASSERT_EQ(signature.deterministic, 0);
+  ASSERT_EQ(signature.strict, 0);
+
+  /* Batch functions may be DETERMINISTIC; every canonical text parses to
+   * itself. */
+  parse_ok("b(int8) -> struct<x: int8> DETERMINISTIC", WUDF__KIND_BATCH, &signature);
+  ASSERT_STR_EQ(signature.text, "b(int8) -> struct<x: int8> DETERMINISTIC");
+  ASSERT_STR_EQ(output_type_of(&signature), "struct<x: int8>");
+  static const struct {
+    uint8_t kind;
+    const char* text;
+  } canonical[] = {
+      {WUDF__KIND_TABLE, "series(int32 start, int32 stop) -> setof int32"},
+      {WUDF__KIND_TABLE, "t() -> table<a: list<int8>> CALLED ON NULL INPUT DETERMINISTIC"},
+      {WUDF__KIND_AGGREGATE, "a(utf8 s, utf8) -> utf8 STATE struct<s: utf8, n: int32>"},
+      {WUDF__KIND_SCALAR, "f(timestamp(us, \"UTC\") at) -> int8 DETERMINISTIC"},
+  };
+  for (size_t i = 0; i < COUNT(canonical); i++) {
+    parse_ok(canonical[i].text, canonical[i].kind, &signature);
+    ASSERT_STR_EQ(signature.text, canonical[i].text);
+  }
+
+  /* The chunk type of a table ("struct<input_row: int64, f: T>", 15 bytes
+   * longer than "f() -> setof T") must fit as the signature does: fields
+   * of 40-byte names make T so long that the signature has 1015 bytes. */
+  char text[WUDF__MAX_SIGNATURE + 64];
+  size_t used = (size_t)snprintf(text, sizeof(text), "f() -> setof struct<");
+  for (int field = 0; used < 1015 - 2 - 8; field++) {
+    size_t room = 1015 - 1 - used - 8; /* what a last field "NAME: int8" may take */
+    int name_length = room >= 40 + 8 ? 40 : (int)room - 8 + 2;
+    used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%c%0*d: int8",
+                             field > 0 ? ", " : "", 'a' + field, name_length - 1, 0);
+  }
+  snprintf(text + used, sizeof(text) - used, ">");
+  char message[256];
+  ASSERT_EQ(wudf__signature_parse(text, WUDF__KIND_TABLE, &signature, message,
+                                  sizeof(message)),
+            -1);
+  ASSERT_STR_EQ(message, "at column 8: the table's chunk type is longer than 1023 bytes");
+  /* The signature itself is canonical and fits: as a scalar's result the
+   * same type parses. */
+  ASSERT_GE(strlen(text), 1009);
+  ASSERT_LE(strlen(text), 1023);
+  memcpy(text + 7, "      ", 6);
+  parse_ok(text, WUDF__KIND_SCALAR, &signature);
 }
 
 TEST(every_error_class_names_column_and_expectation) {
@@ -443,7 +553,37 @@ TEST(every_error_class_names_column_and_expectation) {
       {WUDF__KIND_BATCH, "f(int32) -> list<struct<a: int8>>",
        "at column 13: the result of a batch function must be a struct<...>"},
       {WUDF__KIND_BATCH, "f(int32) -> struct<a: int32> CALLED ON NULL INPUT",
-       "at column 30: null handling applies to scalar functions only"},
+       "at column 30: null handling does not apply to batch functions (they see their whole "
+       "input)"},
+      /* Argument names. */
+      {WUDF__KIND_SCALAR, "f(int32 a, int32 a) -> int32",
+       "at column 18: duplicate argument name 'a'"},
+      {WUDF__KIND_SCALAR, "f(int32 a b) -> int32", "at column 11: expected ',' or ')'"},
+      {WUDF__KIND_SCALAR, "f(int32 7) -> int32", "at column 9: expected ',' or ')'"},
+      /* Table results. */
+      {WUDF__KIND_TABLE, "f(int32) -> int32",
+       "at column 13: a table function returns setof TYPE or table<NAME: TYPE, ...>"},
+      {WUDF__KIND_TABLE, "f(int32) -> table<>",
+       "at column 13: a table function returns at least one column"},
+      {WUDF__KIND_TABLE, "f(int32) -> table<a: int8, input_row: int64>",
+       "at column 13: the column name 'input_row' is reserved for the input row of each "
+       "output row"},
+      {WUDF__KIND_TABLE, "input_row(int32) -> setof int64",
+       "at column 21: a table function returning setof names its column after itself, and "
+       "'input_row' is reserved"},
+      {WUDF__KIND_TABLE, "f(int32) -> table<a: int8, a: int8>",
+       "at column 28: duplicate field 'a'"},
+      {WUDF__KIND_TABLE, "f(int32) -> setof", "at column 18: expected a type"},
+      {WUDF__KIND_SCALAR, "f(int32) -> setof int32", "at column 13: unknown type 'setof'"},
+      /* Clauses. */
+      {WUDF__KIND_AGGREGATE, "f(int32) -> int64",
+       "at column 18: an aggregate function needs a STATE type (STATE TYPE after the result)"},
+      {WUDF__KIND_AGGREGATE, "f(int32) -> int64 STATE int64 STATE int64",
+       "at column 31: a second STATE"},
+      {WUDF__KIND_AGGREGATE, "f(int32) -> int64 STATE", "at column 24: expected a type"},
+      {WUDF__KIND_SCALAR, "f(int32) -> int64 STATE int64",
+       "at column 19: only an aggregate function has a STATE"},
+      {WUDF__KIND_SCALAR, "f(int32) -> int64 NOT", "at column 19: unexpected text"},
       {WUDF__KIND_NONE, "f(int32) -> int32", "at column 1: unknown function kind 0"},
   };
   for (size_t i = 0; i < COUNT(cases); i++) {
@@ -1321,6 +1461,7 @@ int main(void) {
   RUN_TEST(canonical_texts_round_trip);
   RUN_TEST(signatures_are_canonical_with_spans);
   RUN_TEST(records);
+  RUN_TEST(kinds_argument_names_and_clauses);
   RUN_TEST(every_error_class_names_column_and_expectation);
   RUN_TEST(limits_on_names_arguments_fields_and_length);
   RUN_TEST(map_entries_must_fit_the_scratch_buffer);

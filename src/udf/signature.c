@@ -835,6 +835,146 @@ static int wudf__parse_span(struct wudf__parser* p, struct wudf__span* span) {
   return 0;
 }
 
+/* Reads an argument's optional name after its type (the cursor is past the
+ * type) and writes " NAME"; names are distinct. */
+WUDF__NOINLINE static int wudf__parse_arg_name(struct wudf__parser* p,
+                                               struct wudf__signature* out) {
+  size_t length;
+  const char* name = wudf__take_identifier(p, &length);
+  struct wudf__span* span = &out->arg_names[out->arg_count];
+  span->start = 0;
+  span->length = 0;
+  if (length == 0) return 0;
+  if (length > WUDF__MAX_NAME) {
+    return wudf__fail(p, name, "an argument name is longer than %d bytes", WUDF__MAX_NAME);
+  }
+  for (uint32_t i = 0; i < out->arg_count; i++) {
+    const struct wudf__span* other = &out->arg_names[i];
+    if (other->length == length && memcmp(out->text + other->start, name, length) == 0) {
+      return wudf__fail(p, name, "duplicate argument name '%.*s'", (int)length, name);
+    }
+  }
+  if (wudf__emits(p, " ") != 0) return -1;
+  span->start = (uint16_t)p->out.used;
+  span->length = (uint16_t)length;
+  return wudf__emit(p, name, length);
+}
+
+/* The "struct<input_row: int64, " that starts a table function's chunk
+ * type, and how many bytes the chunk type adds to the signature's text. */
+#define WUDF__TABLE_CHUNK_HEAD "struct<" WUDF__TABLE_ROW_COLUMN ": int64, "
+
+/* Reads a table function's result, "setof T" or "table<NAME: T, ...>", and
+ * writes it; checks the chunk type it makes fits WUDF__MAX_SIGNATURE and
+ * has no column named input_row. */
+WUDF__NOINLINE static int wudf__parse_table_result(struct wudf__parser* p,
+                                                   struct wudf__signature* out) {
+  static const struct wudf__type_entry columns = {"table", NULL, "+s", WUDF__CLASS_STRUCT,
+                                                  0, 0};
+  wudf__skip_spaces(p);
+  const char* start = p->at;
+  size_t added;
+  if (wudf__accept_word(p, "setof")) {
+    out->setof = 1;
+    wudf__skip_spaces(p);
+    if (wudf__emits(p, "setof ") != 0) return -1;
+    size_t type_at = p->out.used;
+    /* The column is a field of the chunk struct: one level down. */
+    if (wudf__parse_type(p, 2) != 0) return -1;
+    out->result.start = (uint16_t)type_at;
+    out->result.length = (uint16_t)(p->out.used - type_at);
+    if (strcmp(out->name, WUDF__TABLE_ROW_COLUMN) == 0) {
+      return wudf__fail(p, start, "a table function returning setof names its column after "
+                        "itself, and '" WUDF__TABLE_ROW_COLUMN "' is reserved");
+    }
+    /* struct<input_row: int64, NAME: T> */
+    added = strlen(WUDF__TABLE_CHUNK_HEAD) + strlen(out->name) + 3;
+  } else if (wudf__accept_word(p, "table")) {
+    out->setof = 0;
+    size_t table_at = p->out.used;
+    if (wudf__emits(p, "table") != 0 || wudf__parse_fields(p, &columns, 1) != 0) return -1;
+    out->result.start = (uint16_t)table_at;
+    out->result.length = (uint16_t)(p->out.used - table_at);
+    size_t fields_at = table_at + 6, fields_end = p->out.used - 1;
+    if (fields_at == fields_end) {
+      return wudf__fail(p, start, "a table function returns at least one column");
+    }
+    if (wudf__has_field(p->out.data, fields_at, fields_end, WUDF__TABLE_ROW_COLUMN,
+                        strlen(WUDF__TABLE_ROW_COLUMN))) {
+      return wudf__fail(p, start, "the column name '" WUDF__TABLE_ROW_COLUMN "' is reserved "
+                        "for the input row of each output row");
+    }
+    /* table<F> becomes struct<input_row: int64, F> */
+    added = strlen(WUDF__TABLE_CHUNK_HEAD) + 1;
+  } else {
+    return wudf__fail(p, start, "a table function returns setof TYPE or table<NAME: TYPE, "
+                      "...>");
+  }
+  if (out->result.length + added >= WUDF__MAX_SIGNATURE) {
+    return wudf__fail(p, start, "the table's chunk type is longer than %d bytes",
+                      WUDF__MAX_SIGNATURE - 1);
+  }
+  return 0;
+}
+
+/* Reads the clauses after the result (STATE, null handling,
+ * DETERMINISTIC) and writes them in canonical order. */
+WUDF__NOINLINE static int wudf__parse_clauses(struct wudf__parser* p,
+                                              struct wudf__signature* out) {
+  static const char* const strict_words[] = {"returns", "null", "on", "null", "input", NULL};
+  static const char* const called_words[] = {"called", "on", "null", "input", NULL};
+  static const char* const not_deterministic[] = {"not", "deterministic", NULL};
+  uint8_t kind = out->kind;
+  int has_state = 0;
+  for (;;) {
+    wudf__skip_spaces(p);
+    const char* clause_at = p->at;
+    if (wudf__accept_word(p, "state")) {
+      if (kind != WUDF__KIND_AGGREGATE) {
+        return wudf__fail(p, clause_at, "only an aggregate function has a STATE");
+      }
+      if (has_state) return wudf__fail(p, clause_at, "a second STATE");
+      has_state = 1;
+      wudf__skip_spaces(p);
+      if (wudf__emits(p, " STATE ") != 0 || wudf__parse_span(p, &out->state) != 0) return -1;
+      continue;
+    }
+    if (wudf__accept_phrase(p, not_deterministic)) {
+      out->deterministic = 0;
+      continue;
+    }
+    if (wudf__accept_word(p, "deterministic")) {
+      out->deterministic = 1;
+      continue;
+    }
+    if (wudf__accept_phrase(p, strict_words)) {
+      out->strict = 1;
+    } else if (wudf__accept_phrase(p, called_words)) {
+      out->strict = 0;
+    } else {
+      break;
+    }
+    if (kind == WUDF__KIND_BATCH) {
+      return wudf__fail(p, clause_at, "null handling does not apply to batch functions (they "
+                        "see their whole input)");
+    }
+  }
+  wudf__skip_spaces(p);
+  if (*p->at != '\0') return wudf__fail(p, p->at, "unexpected text");
+  if (kind == WUDF__KIND_AGGREGATE && !has_state) {
+    return wudf__fail(p, p->at, "an aggregate function needs a STATE type (STATE TYPE after "
+                      "the result)");
+  }
+  /* A batch function always sees its whole input, nulls included. */
+  if (kind == WUDF__KIND_BATCH) out->strict = 0;
+  if (kind != WUDF__KIND_BATCH && !out->strict &&
+      wudf__emits(p, " CALLED ON NULL INPUT") != 0) {
+    return -1;
+  }
+  if (out->deterministic && wudf__emits(p, " DETERMINISTIC") != 0) return -1;
+  return 0;
+}
+
 int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature* out,
                           char* message, size_t message_size) {
   struct wudf__parser parser;
@@ -848,7 +988,7 @@ int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature
   wudf__text_init(&p->out, out->text, sizeof(out->text));
   out->kind = kind;
   out->strict = 1;
-  if (kind != WUDF__KIND_SCALAR && kind != WUDF__KIND_BATCH) {
+  if (wudf__kind_name(kind) == NULL) {
     return wudf__fail(p, text, "unknown function kind %u", (unsigned)kind);
   }
 
@@ -871,7 +1011,8 @@ int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature
         return wudf__fail(p, p->at, "more than %d arguments", WUDF__MAX_ARGS);
       }
       if ((out->arg_count > 0 && wudf__emits(p, ", ") != 0) ||
-          wudf__parse_span(p, &out->args[out->arg_count]) != 0) {
+          wudf__parse_span(p, &out->args[out->arg_count]) != 0 ||
+          wudf__parse_arg_name(p, out) != 0) {
         return -1;
       }
       out->arg_count++;
@@ -886,36 +1027,16 @@ int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature
   if (wudf__emits(p, ") -> ") != 0) return -1;
   wudf__skip_spaces(p);
   const char* result_at = p->at;
-  if (wudf__parse_span(p, &out->result) != 0) return -1;
-  if (kind == WUDF__KIND_BATCH && strncmp(out->text + out->result.start, "struct<", 7) != 0) {
-    return wudf__fail(p, result_at, "the result of a batch function must be a struct<...>");
-  }
-
-  static const char* const strict_words[] = {"returns", "null", "on", "null", "input", NULL};
-  static const char* const called_words[] = {"called", "on", "null", "input", NULL};
-  for (;;) {
-    wudf__skip_spaces(p);
-    const char* flag_at = p->at;
-    if (wudf__accept_phrase(p, strict_words)) {
-      out->strict = 1;
-    } else if (wudf__accept_phrase(p, called_words)) {
-      out->strict = 0;
-    } else {
-      break;
-    }
-    if (kind != WUDF__KIND_SCALAR) {
-      return wudf__fail(p, flag_at, "null handling applies to scalar functions only");
+  if (kind == WUDF__KIND_TABLE) {
+    if (wudf__parse_table_result(p, out) != 0) return -1;
+  } else {
+    if (wudf__parse_span(p, &out->result) != 0) return -1;
+    if (kind == WUDF__KIND_BATCH &&
+        strncmp(out->text + out->result.start, "struct<", 7) != 0) {
+      return wudf__fail(p, result_at, "the result of a batch function must be a struct<...>");
     }
   }
-  /* A batch function always sees its whole input, nulls included. */
-  if (kind != WUDF__KIND_SCALAR) out->strict = 0;
-  wudf__skip_spaces(p);
-  if (*p->at != '\0') return wudf__fail(p, p->at, "unexpected text");
-  if (kind == WUDF__KIND_SCALAR && !out->strict &&
-      wudf__emits(p, " CALLED ON NULL INPUT") != 0) {
-    return -1;
-  }
-  return 0;
+  return wudf__parse_clauses(p, out);
 }
 
 int wudf__record_parse(const char* record, struct wudf__signature* out, char* message,
@@ -932,7 +1053,7 @@ int wudf__record_parse(const char* record, struct wudf__signature* out, char* me
   uint8_t kind = WUDF__KIND_NONE;
   size_t kind_length = 0;
   while (wudf__is_letter(rest[kind_length])) kind_length++;
-  for (uint8_t k = WUDF__KIND_SCALAR; k <= WUDF__KIND_BATCH; k++) {
+  for (uint8_t k = WUDF__KIND_SCALAR; k <= WUDF__KIND_LAST; k++) {
     if (strlen(wudf__kind_name(k)) == kind_length &&
         strncmp(rest, wudf__kind_name(k), kind_length) == 0) {
       kind = k;
@@ -976,8 +1097,28 @@ const char* wudf__kind_name(uint8_t kind) {
   switch (kind) {
     case WUDF__KIND_SCALAR: return "scalar";
     case WUDF__KIND_BATCH: return "batch";
+    case WUDF__KIND_TABLE: return "table";
+    case WUDF__KIND_AGGREGATE: return "aggregate";
   }
   return NULL;
+}
+
+int wudf__signature_output_type(const struct wudf__signature* signature, char* out,
+                                size_t size) {
+  struct wudf__text text;
+  wudf__text_init(&text, out, size);
+  const char* result = signature->text + signature->result.start;
+  if (signature->kind != WUDF__KIND_TABLE) {
+    wudf__put(&text, result, signature->result.length);
+  } else if (signature->setof) {
+    wudf__putf(&text, WUDF__TABLE_CHUNK_HEAD "%s: %.*s>", signature->name,
+               (int)signature->result.length, result);
+  } else {
+    /* "table<F>": the fields F follow "table<" and end before '>'. */
+    wudf__puts(&text, WUDF__TABLE_CHUNK_HEAD);
+    wudf__put(&text, result + 6, (size_t)signature->result.length - 6);
+  }
+  return text.full ? -1 : (int)text.used;
 }
 
 /* ---------------------------------------------------------------- decoder */

@@ -79,7 +79,18 @@
                                     longest, a union of WUDF__MAX_FIELDS
                                     fields ("+us:0,1,...,63"), has 186 bytes */
 
-enum wudf__kind { WUDF__KIND_NONE = 0, WUDF__KIND_SCALAR, WUDF__KIND_BATCH };
+enum wudf__kind {
+  WUDF__KIND_NONE = 0,
+  WUDF__KIND_SCALAR,
+  WUDF__KIND_BATCH,
+  WUDF__KIND_TABLE,
+  WUDF__KIND_AGGREGATE
+};
+#define WUDF__KIND_LAST WUDF__KIND_AGGREGATE
+
+/* The first column of every chunk a table function returns: the input row
+ * each output row came from. No declared column may have this name. */
+#define WUDF__TABLE_ROW_COLUMN "input_row"
 
 /* A piece of a signature's canonical text. */
 struct wudf__span {
@@ -87,22 +98,48 @@ struct wudf__span {
   uint16_t length;
 };
 
+/*
+ * A parsed signature: its canonical text and spans into it. The grammar
+ * (docs/abi.md, section 6):
+ *
+ *   SIGNATURE = NAME "(" [ARG {"," ARG}] ")" "->" RESULT {CLAUSE}
+ *   ARG       = TYPE [NAME]                       argument names are optional
+ *   RESULT    = TYPE                              scalar, aggregate
+ *             | "struct<" ... ">"                 batch (its columns)
+ *             | "setof" TYPE                      table: one column, named
+ *                                                 after the function
+ *             | "table<" NAME ":" TYPE {, ...} ">"  table: named columns
+ *   CLAUSE    = "STATE" TYPE                      aggregate (required there)
+ *             | "RETURNS NULL ON NULL INPUT" | "CALLED ON NULL INPUT"
+ *             | "DETERMINISTIC" | "NOT DETERMINISTIC"
+ *
+ * Clause words are case-insensitive. Null handling applies to scalar,
+ * table and aggregate functions (strict by default); a batch function sees
+ * its input whole. Canonically a signature is written
+ * "name(T a, T) -> R", then " STATE S", " CALLED ON NULL INPUT" when not
+ * strict, and " DETERMINISTIC" when declared so.
+ */
 struct wudf__signature {
   uint8_t kind;
   uint8_t strict;             /* 1: RETURNS NULL ON NULL INPUT (the default) */
+  uint8_t deterministic;      /* 1: DETERMINISTIC (default: not) */
+  uint8_t setof;              /* table: 1 for "setof T", 0 for "table<...>" */
   char name[WUDF__MAX_NAME + 1];
-  /* Canonical: "name(T, T) -> T", plus " CALLED ON NULL INPUT" when not
-   * strict. The spans below point into it. */
   char text[WUDF__MAX_SIGNATURE];
   uint32_t arg_count;
   struct wudf__span args[WUDF__MAX_ARGS];
-  struct wudf__span result;   /* a struct<...> type for a batch function */
+  struct wudf__span arg_names[WUDF__MAX_ARGS]; /* length 0: unnamed */
+  /* The result: a type (scalar, aggregate), a struct<...> (batch), the
+   * column's type of "setof T", or the whole "table<...>" text (table). */
+  struct wudf__span result;
+  struct wudf__span state;    /* aggregate: the state type */
 };
 
 /* Parses a signature for a function of `kind`. Returns 0, or -1 with a
  * message in `message` (always NUL-terminated when message_size > 0) giving
- * the column and what was expected. A batch result must be a struct type;
- * a scalar result may be any type. */
+ * the column and what was expected. A batch result must be a struct type,
+ * a table result "setof T" or "table<...>", and an aggregate needs a STATE
+ * clause; a scalar result may be any type. */
 int wudf__signature_parse(const char* text, uint8_t kind, struct wudf__signature* out,
                           char* message, size_t message_size);
 
@@ -119,6 +156,15 @@ const char* wudf__signature_result(const struct wudf__signature* signature, char
 
 /* The name of a kind ("scalar"), or NULL. */
 const char* wudf__kind_name(uint8_t kind);
+
+/* The type of what one guest call of the function returns, as a canonical
+ * type text NUL-terminated into `out` (WUDF__MAX_SIGNATURE bytes suffice):
+ * the result type of a scalar or aggregate function, the struct of a batch
+ * function, and for a table function the struct of one output chunk,
+ * "struct<input_row: int64, COLUMNS>" (the parser makes sure it fits).
+ * Returns its length, or -1 if it does not fit `size`. */
+int wudf__signature_output_type(const struct wudf__signature* signature, char* out,
+                                size_t size);
 
 /* ---------------------------------------------------------------- types */
 
