@@ -258,8 +258,8 @@ TEST(bad_metadata_refuses_the_module) {
   ASSERT_CONTAINS(error.message, "unknown type 'int33'");
   ASSERT_STATUS(wudf_module_load_file(engine, module_path("bad_meta_export"), &module, &error),
                 EPROTO, &error);
-  ASSERT_CONTAINS(error.message, "function 'ghost' is declared but the module has no export "
-                                 "wudf_fn_ghost");
+  ASSERT_CONTAINS(error.message, "scalar function 'ghost' is declared but the module has no "
+                                 "export wudf_fn_ghost");
   ASSERT_STATUS(wudf_module_load_file(engine, module_path("bad_meta_kind"), &module, &error),
                 EPROTO, &error);
   ASSERT_CONTAINS(error.message, "unknown function kind 'window'");

@@ -389,26 +389,50 @@ struct ArrowArray {
  * EPROTO). Functions are numbered 0 .. wudf_module_function_count() - 1.
  */
 typedef enum wudf_function_kind {
-  WUDF_FUNCTION_SCALAR = 1, /* one result row per input row */
-  WUDF_FUNCTION_BATCH = 2   /* a batch in, a batch (struct array) out */
+  WUDF_FUNCTION_SCALAR = 1,   /* one result row per input row */
+  WUDF_FUNCTION_BATCH = 2,    /* a batch in, a batch (struct array) out */
+  WUDF_FUNCTION_TABLE = 3,    /* each input row yields zero or more rows,
+                                 streamed in chunks (wudf_table_call) */
+  WUDF_FUNCTION_AGGREGATE = 4 /* grouped, mergeable aggregation
+                                 (wudf_aggregate_new) */
 } wudf_function_kind;
+
+/* The name of a kind as the metadata spells it ("scalar", "batch", "table",
+ * "aggregate"; "unknown" otherwise). Never NULL; the string is static. */
+WUDF_API const char* wudf_function_kind_name(wudf_function_kind kind);
 
 /* A function's description. Every pointer is owned by the module and valid
  * until wudf_module_free. */
 struct wudf_function_info {
   const char* name;
   wudf_function_kind kind;
-  const char* signature;    /* canonical, e.g. "gcd(int32, int32) -> int32" */
+  /* Canonical, e.g. "gcd(int32, int32) -> int32",
+   * "series(int32 start, int32 stop) -> setof int32",
+   * "avg(float64) -> float64 STATE struct<sum: float64, count: int64>". */
+  const char* signature;
   uint32_t arg_count;
   const char* const* arg_types;    /* canonical type texts, e.g. "list<int32>" */
   const char* const* arg_formats;  /* their top-level Arrow formats, e.g. "+l" */
-  const char* result_type;         /* canonical type text of the result */
-  const char* result_format;       /* its top-level format ("+s" for batch) */
-  uint32_t field_count;            /* columns of a batch result */
+  /* The canonical text of the result: a type; for a table function
+   * "setof T" or "table<NAME: T, ...>". */
+  const char* result_type;
+  /* The top-level format of what a call returns: the result's, "+s" for
+   * batch and table functions. */
+  const char* result_format;
+  /* The columns of a batch result, or of every chunk of a table function's
+   * output (whose first column is "input_row", int64). */
+  uint32_t field_count;
   const char* const* field_names;
   const char* const* field_types;
   const char* const* field_formats;
-  int strict;  /* 1: RETURNS NULL ON NULL INPUT; 0: CALLED ON NULL INPUT */
+  /* 1: RETURNS NULL ON NULL INPUT (the default; batch functions: 0). A
+   * strict scalar function gives null for a row with a null argument, a
+   * strict table function no rows, a strict aggregate skips the row. */
+  int strict;
+  const char* const* arg_names;    /* declared argument names; "" when unnamed */
+  const char* state_type;          /* aggregates: the STATE type; else NULL */
+  const char* state_format;        /* its top-level format; else NULL */
+  int deterministic;               /* 1: declared DETERMINISTIC */
 };
 
 /* The number of functions `module` declares (0 for a module without the
@@ -464,12 +488,12 @@ typedef enum wudf_result_mode {
   WUDF_RESULT_VIEW = 1
 } wudf_result_mode;
 
-/* Per-call options, owned by the caller and only read during a call.
- * Initialise with wudf_call_options_init. */
+/* Per-call options, owned by the caller and only read during a call (a
+ * table stream copies them). Initialise with wudf_call_options_init. */
 struct wudf_call_options {
-  /* Rows given to the guest in one call of a scalar function; longer inputs
-   * are split into several guest calls and the results concatenated. Values
-   * below 1 mean 1. */
+  /* Rows given to the guest in one call of a scalar or table function or
+   * of an aggregate's update; longer inputs are split into several guest
+   * calls. Values below 1 mean 1. */
   int64_t max_rows_per_call;
   /* Bytes of the input block of one guest call (structs and buffers). */
   int64_t max_block_bytes;
@@ -479,10 +503,13 @@ struct wudf_call_options {
   wudf_validation validation;
   /* Copy or view; WUDF_RESULT_COPY by default. */
   wudf_result_mode result;
+  /* Table functions: the most rows of one output chunk (one guest call's
+   * output, one ArrowArrayStream batch). Values below 1 mean 1. */
+  int64_t max_output_rows;
 };
 
 /* Defaults: 1,048,576 rows, 64 MiB, the instance's deadline, full validation,
- * results copied. */
+ * results copied, chunks of at most 65,536 rows. */
 WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
 
 /*
@@ -498,7 +525,10 @@ WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
  *
  * On success `*out` and `*out_schema` receive the result -- for a scalar
  * function an array of the result type with as many rows as the arguments,
- * for a batch function a struct array -- with the field names, flags and
+ * for a batch function a struct array, for a table function its whole
+ * output as one struct array (the chunks of wudf_table_call concatenated;
+ * use the stream to bound memory), for an aggregate function its result
+ * over all rows as one group (one row) -- with the field names, flags and
  * metadata the guest gave below the root (the root is named after the
  * function). By default it is in host memory; with options->result ==
  * WUDF_RESULT_VIEW it is a view of guest memory (see wudf_result_mode for
@@ -512,8 +542,9 @@ WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
  * that breaks the ABI (EPROTO, naming the function, the field and the rule;
  * the instance stays usable); input too large for one call (EFBIG); a
  * result too large for its type once the chunks are concatenated
- * (EOVERFLOW); a view that needs several guest calls (ENOTSUP); a call on
- * an instance pinned by a live view (EBUSY).
+ * (EOVERFLOW); a view that needs several guest calls, or of a table or
+ * aggregate function (ENOTSUP); a call on an instance pinned by a live view
+ * (EBUSY).
  */
 WUDF_API int wudf_function_call(struct wudf_instance* instance, uint32_t function,
                        uint32_t arg_count, const struct ArrowArray* const* args,
@@ -531,6 +562,210 @@ WUDF_API int wudf_function_call_batch(struct wudf_instance* instance, uint32_t f
                              const struct wudf_call_options* options,
                              struct ArrowArray* out, struct ArrowSchema* out_schema,
                              struct wudf_error* error);
+
+/* ------------------------------------------------------------------------ */
+/* Table functions                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The Arrow C stream interface, as its specification defines it
+ * (https://arrow.apache.org/docs/format/CStreamInterface.html). */
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+  void (*release)(struct ArrowArrayStream*);
+  void* private_data;
+};
+
+#endif /* ARROW_C_STREAM_INTERFACE */
+
+/*
+ * Starts table function `function` on `arg_count` argument columns (as
+ * wudf_function_call takes them: types checked against the signature,
+ * lengths equal) and hands its output out as a stream of chunks: `*out`
+ * becomes an ArrowArrayStream owned by the caller, who must call its
+ * release. Nothing runs in the guest until the first get_next.
+ *
+ * Every chunk is a struct array (no struct-level nulls) of at most
+ * options->max_output_rows rows, copied into host memory and owned by the
+ * consumer, whose columns are "input_row" (int64, no nulls: the argument
+ * row, 0-based, that produced the output row; non-decreasing through the
+ * stream) and the declared columns. get_schema gives that struct's schema.
+ * The output of one input row may span any number of chunks, so memory
+ * stays bounded however many rows an input row yields. A strict function
+ * yields no rows for an input row with a null argument. get_next returns 0
+ * with a released array at the end; an error code (as wudf_function_call's
+ * failures) with get_last_error's message otherwise, after which the
+ * stream only repeats it.
+ *
+ * Lifetimes. The arguments are borrowed until the stream is released: they
+ * must stay valid and unchanged until then. The options are copied. The
+ * stream holds the instance: wudf_instance_free before the stream's
+ * release only marks the instance, and the stream's release frees it. The
+ * instance stays usable for other calls while the stream is open (several
+ * streams may be open on one instance), but get_next runs guest code on
+ * the calling thread and so follows the instance's one-thread-at-a-time
+ * rule. The stream's release runs no guest code (it may come from any
+ * thread, e.g. a garbage collector): a stream released before its end lets
+ * the guest forget its input at the instance's next call. With
+ * options->result == WUDF_RESULT_VIEW the call fails (ENOTSUP): chunks are
+ * always copies.
+ *
+ * Failures of this call: EINVAL (arguments, options), EBUSY,
+ * ENOTRECOVERABLE, ENOMEM; `*out` is then untouched.
+ */
+WUDF_API int wudf_table_call(struct wudf_instance* instance, uint32_t function,
+                             uint32_t arg_count, const struct ArrowArray* const* args,
+                             const struct ArrowSchema* const* arg_schemas,
+                             const struct wudf_call_options* options,
+                             struct ArrowArrayStream* out, struct wudf_error* error);
+
+/* As wudf_table_call, with the arguments the columns of a record batch (a
+ * struct array without struct-level nulls), borrowed likewise until the
+ * stream's release. */
+WUDF_API int wudf_table_call_batch(struct wudf_instance* instance, uint32_t function,
+                                   const struct ArrowArray* batch,
+                                   const struct ArrowSchema* batch_schema,
+                                   const struct wudf_call_options* options,
+                                   struct ArrowArrayStream* out, struct wudf_error* error);
+
+/* ------------------------------------------------------------------------ */
+/* Aggregate functions                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An accumulator: the states of one aggregate function for groups 0 .. N-1,
+ * kept in the guest (like DataFusion's GroupsAccumulator). Rows are folded
+ * into their groups' states many groups per guest call; partial states are
+ * taken out as an Arrow array of the STATE type (wudf_aggregate_state, and
+ * wudf_array_serialize for bytes) and merged into another accumulator --
+ * of the same function, in any instance of any process -- with
+ * wudf_aggregate_merge; wudf_aggregate_finish gives every group's result.
+ * The number of groups only grows; a group that never saw a row has the
+ * guest's empty state (its result is what the function gives an empty
+ * group, e.g. null for sum, 0 for count).
+ */
+struct wudf_aggregate;
+
+/*
+ * Creates an empty accumulator of aggregate function `function` on
+ * `instance` (no groups yet). The accumulator holds the instance:
+ * wudf_instance_free before wudf_aggregate_free only marks the instance,
+ * and the last holder frees it. Calls on the accumulator are calls on the
+ * instance (one thread at a time; EBUSY while a view pins it;
+ * ENOTRECOVERABLE once a trap broke it, which loses the states). On
+ * success `*out` is owned by the caller. Failures: EINVAL (not an
+ * aggregate function), EBUSY, ENOTRECOVERABLE, ENOMEM.
+ */
+WUDF_API int wudf_aggregate_new(struct wudf_instance* instance, uint32_t function,
+                                struct wudf_aggregate** out, struct wudf_error* error);
+
+/* Frees the accumulator and lets the guest forget its states (at once when
+ * the instance can run guest code, otherwise at its next call). NULL is
+ * allowed. */
+WUDF_API void wudf_aggregate_free(struct wudf_aggregate* aggregate);
+
+/*
+ * Folds `arg_count` argument columns (borrowed for the call; types checked
+ * against the signature, lengths equal) into the groups' states: row r
+ * goes to group group_ids[r]. `group_ids` has one entry per row, each below
+ * `group_count`; NULL puts every row into group 0. `group_count` is the
+ * number of groups the accumulator has afterwards: at least what it had
+ * and at least 1 (EINVAL otherwise, as for an id out of range). A strict
+ * function skips rows with a null argument. The rows go to the guest in
+ * calls of at most options->max_rows_per_call rows (NULL options: the
+ * defaults). Failures are wudf_function_call's; after a failure the states
+ * are unspecified (the guest may have folded part of the rows).
+ */
+WUDF_API int wudf_aggregate_update(struct wudf_aggregate* aggregate, uint32_t arg_count,
+                                   const struct ArrowArray* const* args,
+                                   const struct ArrowSchema* const* arg_schemas,
+                                   const uint32_t* group_ids, int64_t group_count,
+                                   const struct wudf_call_options* options,
+                                   struct wudf_error* error);
+
+/* As wudf_aggregate_update, with the arguments the columns of a record
+ * batch (borrowed for the call). */
+WUDF_API int wudf_aggregate_update_batch(struct wudf_aggregate* aggregate,
+                                         const struct ArrowArray* batch,
+                                         const struct ArrowSchema* batch_schema,
+                                         const uint32_t* group_ids, int64_t group_count,
+                                         const struct wudf_call_options* options,
+                                         struct wudf_error* error);
+
+/*
+ * Merges partial states into the groups' states: `states` (borrowed; an
+ * array of the function's STATE type, from wudf_aggregate_state of any
+ * accumulator of this function, or deserialized) row r into group
+ * group_ids[r] (NULL: every row into group 0). `group_count` as for
+ * wudf_aggregate_update. EINVAL when the states' type is not the STATE
+ * type, naming the difference; otherwise as wudf_aggregate_update.
+ */
+WUDF_API int wudf_aggregate_merge(struct wudf_aggregate* aggregate,
+                                  const struct ArrowArray* states,
+                                  const struct ArrowSchema* states_schema,
+                                  const uint32_t* group_ids, int64_t group_count,
+                                  const struct wudf_call_options* options,
+                                  struct wudf_error* error);
+
+/*
+ * The states of groups 0 .. wudf_aggregate_group_count() - 1 as one array
+ * of the STATE type (row g: group g), validated and copied into host
+ * memory; the accumulator keeps its states. The caller owns `*out` and
+ * `*out_schema` and releases them. Failures: a result that breaks the ABI
+ * (EPROTO, naming the function and the rule), a trap, the guest's error
+ * (ECANCELED), EBUSY, ENOTSUP for a view (states are always copied).
+ */
+WUDF_API int wudf_aggregate_state(struct wudf_aggregate* aggregate,
+                                  const struct wudf_call_options* options,
+                                  struct ArrowArray* out, struct ArrowSchema* out_schema,
+                                  struct wudf_error* error);
+
+/* The result of every group, groups 0 .. wudf_aggregate_group_count() - 1,
+ * as an array of the result type (row g: group g), validated and copied,
+ * or viewed with options->result == WUDF_RESULT_VIEW (see wudf_result_mode).
+ * The accumulator keeps its states (more rows may be folded in later).
+ * Ownership and failures as wudf_aggregate_state. */
+WUDF_API int wudf_aggregate_finish(struct wudf_aggregate* aggregate,
+                                   const struct wudf_call_options* options,
+                                   struct ArrowArray* out, struct ArrowSchema* out_schema,
+                                   struct wudf_error* error);
+
+/* The number of groups the accumulator has. */
+WUDF_API int64_t wudf_aggregate_group_count(const struct wudf_aggregate* aggregate);
+
+/* ------------------------------------------------------------------------ */
+/* Arrays as bytes                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Serializes an array of any type (e.g. aggregate states, for spilling or
+ * sending to another worker) into one block of bytes: `*out` (`*size`
+ * bytes, owned by the caller, freed with wudf_bytes_free) holds its schema
+ * and data, offsets and slices applied. The format is the wasm32 image of
+ * the guest ABI (docs/abi.md, section 9): little-endian, self-describing,
+ * at most 4 GiB. `array` and `schema` are borrowed and must be valid.
+ * Failures: EINVAL (a malformed array), EFBIG (over 4 GiB), ENOMEM.
+ */
+WUDF_API int wudf_array_serialize(const struct ArrowArray* array,
+                                  const struct ArrowSchema* schema, uint8_t** out,
+                                  size_t* size, struct wudf_error* error);
+
+/*
+ * Reads bytes of wudf_array_serialize back into an independent host array
+ * and schema owned by the caller. The bytes are untrusted: they are
+ * validated as completely as a guest's result (at `validation`), so
+ * corrupt or hostile bytes give EPROTO naming the rule, never a crash.
+ */
+WUDF_API int wudf_array_deserialize(const uint8_t* bytes, size_t size,
+                                    wudf_validation validation, struct ArrowArray* out,
+                                    struct ArrowSchema* out_schema, struct wudf_error* error);
+
+/* Frees bytes from wudf_array_serialize. NULL is allowed. */
+WUDF_API void wudf_bytes_free(uint8_t* bytes);
 
 #ifdef __cplusplus
 }

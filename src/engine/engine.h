@@ -57,31 +57,59 @@ struct wudf_instance {
   struct wudf__rt_instance runtime;
   struct wudf__wasi wasi;
   void* state;            /* wasm2c's instance struct */
-  /* Guest ABI state, set up by the first function call (udf/functions.c). */
+  /* Guest ABI state, set up by the first function call (udf/call.c). */
   int udf_ready;
   uint32_t udf_slots;          /* output ArrowArray, then ArrowSchema */
+  uint32_t udf_control;        /* the control block of table/aggregate calls */
   uint32_t udf_array_release;  /* the guest's input release callbacks */
   uint32_t udf_schema_release;
-  /* Zero-copy result views (udf/functions.c). While a view of guest memory
-   * is alive the instance is pinned: no export may run (EBUSY) and
-   * wudf_instance_free only marks it for destruction, which the view's last
-   * release then carries out. `view_state` holds WUDF__PINNED and
-   * WUDF__FREE_REQUESTED; `udf_release_pending` (written before the pin is
+  /* Lifetime. `life` holds WUDF__PINNED while a zero-copy result view of
+   * guest memory is alive (then no export may run: EBUSY),
+   * WUDF__FREE_REQUESTED once wudf_instance_free was called, and in its
+   * upper bits (units of WUDF__HOLDER) the number of table streams and
+   * accumulators, which outlive calls and keep the instance. The instance
+   * is destroyed when it is freed, not pinned and not held, by whichever
+   * of wudf_instance_free, the view's last release and the last holder's
+   * release comes last. `udf_release_pending` (written before the pin is
    * dropped) tells the next function call to release the guest's result
    * array that the view was reading. */
-  atomic_uint view_state;
+  atomic_uint life;
   int udf_release_pending;
+  /* Handles of streams and accumulators in the guest (udf/call.c), and the
+   * guest work their releases left for the next call. Guarded by
+   * udf_handle_lock, since a stream may be released on any thread. */
+  pthread_mutex_t udf_handle_lock;
+  struct wudf__handle_slot* udf_handles; /* index = handle; 0 unused */
+  uint32_t udf_handle_capacity;
+  atomic_uint udf_handles_pending;       /* slots with work to run */
 };
+
+/* One handle of an instance's guest. */
+struct wudf__handle_slot {
+  uint32_t function;  /* whose handle */
+  uint8_t state;      /* WUDF__HANDLE_* */
+  uint8_t op;         /* WUDF__OP_TABLE_CLOSE or WUDF__OP_AGGREGATE_FREE */
+};
+#define WUDF__HANDLE_FREE 0
+#define WUDF__HANDLE_TAKEN 1
+#define WUDF__HANDLE_PENDING 2 /* released: `op` must run before reuse */
 
 #define WUDF__PINNED 1u
 #define WUDF__FREE_REQUESTED 2u
+#define WUDF__HOLDER 4u
 
 /* Pins the instance for a view: 0, or EBUSY if it is already pinned. */
 int wudf__instance_pin(struct wudf_instance* instance);
 
 /* Drops the pin of a view (from any thread); destroys the instance if
- * wudf_instance_free was called while it was pinned. */
+ * wudf_instance_free was called while it was pinned and nothing holds it. */
 void wudf__instance_unpin(struct wudf_instance* instance);
+
+/* Takes and drops a holder's reference (a stream, an accumulator; see
+ * `life`). Dropping the last one of a freed instance destroys it (from any
+ * thread, no guest code). */
+void wudf__instance_hold(struct wudf_instance* instance);
+void wudf__instance_unhold(struct wudf_instance* instance);
 
 /* Reads and checks the functions a module declares in its "wasmudf" custom
  * section (udf/functions.c); sets module->udf. EPROTO on a bad record or a

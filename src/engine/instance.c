@@ -85,6 +85,7 @@ int wudf_instance_new(struct wudf_module* module,
   }
   struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  pthread_mutex_init(&instance->udf_handle_lock, NULL);
   if (config != NULL) {
     instance->config = *config;
   } else {
@@ -92,6 +93,7 @@ int wudf_instance_new(struct wudf_module* module,
   }
   instance->state = wudf__calloc(1, module->glue->instance_size);
   if (instance->state == NULL) {
+    pthread_mutex_destroy(&instance->udf_handle_lock);
     wudf__free(instance);
     return wudf__set_error(error, ENOMEM, "out of memory");
   }
@@ -146,26 +148,45 @@ static void wudf__instance_destroy(struct wudf_instance* instance) {
   wudf__rt_instance_release(&instance->runtime);
   wudf__wasi_release(&instance->wasi);
   wudf__free(instance->state);
+  wudf__free(instance->udf_handles);
+  pthread_mutex_destroy(&instance->udf_handle_lock);
   wudf__module_release(instance->module);
   wudf__free(instance);
 }
 
+/* The number of holders in a `life` word. */
+static unsigned wudf__holders(unsigned life) { return life / WUDF__HOLDER; }
+
 void wudf_instance_free(struct wudf_instance* instance) {
   if (instance == NULL) return;
-  unsigned previous = atomic_fetch_or(&instance->view_state, WUDF__FREE_REQUESTED);
-  /* A live view of guest memory: its last release destroys the instance. */
-  if (previous & WUDF__PINNED) return;
+  unsigned previous = atomic_fetch_or(&instance->life, WUDF__FREE_REQUESTED);
+  /* A live view, stream or accumulator destroys it when it goes. */
+  if ((previous & WUDF__PINNED) || wudf__holders(previous) > 0) return;
   wudf__instance_destroy(instance);
 }
 
 int wudf__instance_pin(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_or(&instance->view_state, WUDF__PINNED);
+  unsigned previous = atomic_fetch_or(&instance->life, WUDF__PINNED);
   return (previous & WUDF__PINNED) ? EBUSY : 0;
 }
 
 void wudf__instance_unpin(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_and(&instance->view_state, ~WUDF__PINNED);
-  if (previous & WUDF__FREE_REQUESTED) wudf__instance_destroy(instance);
+  unsigned previous = atomic_fetch_and(&instance->life, ~WUDF__PINNED);
+  if ((previous & WUDF__FREE_REQUESTED) && wudf__holders(previous) == 0) {
+    wudf__instance_destroy(instance);
+  }
+}
+
+void wudf__instance_hold(struct wudf_instance* instance) {
+  atomic_fetch_add(&instance->life, WUDF__HOLDER);
+}
+
+void wudf__instance_unhold(struct wudf_instance* instance) {
+  unsigned previous = atomic_fetch_sub(&instance->life, WUDF__HOLDER);
+  if ((previous & WUDF__FREE_REQUESTED) && !(previous & WUDF__PINNED) &&
+      wudf__holders(previous) == 1) {
+    wudf__instance_destroy(instance);
+  }
 }
 
 /* Formats a list of value types as "(i32, f64)". */
@@ -222,7 +243,7 @@ int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
                            index, module->export_count);
   }
   const struct wudf_export_info* export = &module->exports[index];
-  if (atomic_load(&instance->view_state) & WUDF__PINNED) {
+  if (atomic_load(&instance->life) & WUDF__PINNED) {
     return wudf__set_error(error, EBUSY,
                            "export '%s': a zero-copy result view of this instance's "
                            "memory is still alive; release it first", export->name);

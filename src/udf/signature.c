@@ -899,6 +899,16 @@ WUDF__NOINLINE static int wudf__parse_table_result(struct wudf__parser* p,
     if (fields_at == fields_end) {
       return wudf__fail(p, start, "a table function returns at least one column");
     }
+    uint32_t columns_count = 0;
+    for (size_t at = fields_at; at < fields_end; columns_count++) {
+      size_t item_end = wudf__item_end(p->out.data, fields_end, at);
+      if (item_end == (size_t)-1) break;
+      at = item_end + 2; /* ", " */
+    }
+    if (columns_count >= WUDF__MAX_FIELDS) {
+      return wudf__fail(p, start, "a table function returns at most %d columns (its chunks "
+                        "have one more, " WUDF__TABLE_ROW_COLUMN ")", WUDF__MAX_FIELDS - 1);
+    }
     if (wudf__has_field(p->out.data, fields_at, fields_end, WUDF__TABLE_ROW_COLUMN,
                         strlen(WUDF__TABLE_ROW_COLUMN))) {
       return wudf__fail(p, start, "the column name '" WUDF__TABLE_ROW_COLUMN "' is reserved "

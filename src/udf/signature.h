@@ -79,6 +79,32 @@
                                     longest, a union of WUDF__MAX_FIELDS
                                     fields ("+us:0,1,...,63"), has 186 bytes */
 
+/* The control block of table and aggregate calls (docs/abi.md, section 3):
+ * 32 bytes in guest memory, 8-byte aligned, written by the host before
+ * every call; the guest answers in `flags`. */
+#define WUDF__CONTROL_SIZE 32u
+#define WUDF__CONTROL_OP 0u      /* uint32: WUDF__OP_* */
+#define WUDF__CONTROL_HANDLE 4u  /* uint32: the stream or accumulator, >= 1 */
+#define WUDF__CONTROL_COUNT 8u   /* int64: table: most rows to return;
+                                    aggregate: the number of groups */
+#define WUDF__CONTROL_FLAGS 16u  /* uint32, guest to host: WUDF__FLAG_MORE */
+#define WUDF__FLAG_MORE 1u       /* table: this input has more output */
+
+/* Operations of table functions ... */
+#define WUDF__OP_TABLE_INPUT 1u     /* a new input; return its first chunk */
+#define WUDF__OP_TABLE_CONTINUE 2u  /* the next chunk of the current input */
+#define WUDF__OP_TABLE_CLOSE 3u     /* forget the handle's input */
+/* ... and of aggregate functions. */
+#define WUDF__OP_AGGREGATE_UPDATE 1u  /* fold rows into their groups' states */
+#define WUDF__OP_AGGREGATE_MERGE 2u   /* fold partial states into the groups' */
+#define WUDF__OP_AGGREGATE_STATE 3u   /* return the states of every group */
+#define WUDF__OP_AGGREGATE_FINISH 4u  /* return the result of every group */
+#define WUDF__OP_AGGREGATE_FREE 5u    /* forget the handle's states */
+
+/* The names of the extra columns in the input of aggregate calls. */
+#define WUDF__GROUP_COLUMN "group"
+#define WUDF__STATE_COLUMN "state"
+
 enum wudf__kind {
   WUDF__KIND_NONE = 0,
   WUDF__KIND_SCALAR,

@@ -26,7 +26,8 @@ class CallOptions(ctypes.Structure):
                 ("max_block_bytes", ctypes.c_int64),
                 ("timeout_ms", ctypes.c_uint64),
                 ("validation", ctypes.c_int),
-                ("result", ctypes.c_int)]
+                ("result", ctypes.c_int),
+                ("max_output_rows", ctypes.c_int64)]
 
 
 # wudf_result_mode: a zero-copy view of guest memory instead of a copy.

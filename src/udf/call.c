@@ -1,0 +1,796 @@
+/*
+ * call.c -- one guest call of the guest ABI, shared by every function kind
+ * (see call.h): the instance's first-call set-up, the input block written
+ * from a plan, the export called with or without a control block, the
+ * inputs the guest left released, the guest's error message read, the
+ * result validated (abi/import.c) against the declared type and copied or
+ * viewed; the caller's arguments checked and seen as one struct array; the
+ * rows of one guest call planned; and the handles that table streams and
+ * accumulators have in the guest, with the guest work their releases leave
+ * for the instance's next call. docs/abi.md is the contract.
+ */
+#include "call.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../arrow/bits.h"
+#include "../arrow/format.h"
+
+/* ------------------------------------------------------- guest plumbing */
+
+static struct wudf__guest_memory wudf__memory_of(const struct wudf_instance* instance) {
+  struct wudf__guest_memory memory = {NULL, 0};
+  if (instance->runtime.memory != NULL) {
+    memory.base = instance->runtime.memory->data;
+    memory.size = instance->runtime.memory->size;
+  }
+  return memory;
+}
+
+/* Calls an export of i32 arguments (at most 5) and at most one i32 result. */
+static int wudf__guest_call(struct wudf__call* call, uint32_t export_index,
+                            const uint32_t* args, size_t arg_count, uint32_t* result) {
+  struct wudf_value values[5];
+  for (size_t i = 0; i < arg_count; i++) {
+    values[i].type = WUDF_I32;
+    values[i].of.i32 = (int32_t)args[i];
+  }
+  struct wudf_value out;
+  int status = wudf_instance_call(call->instance, export_index, values, arg_count, &out,
+                                  result != NULL ? 1 : 0, call->timeout_ms, call->error);
+  if (status != 0) {
+    return wudf__error_prefix(call->error, status, "function '%s'",
+                              call->udf->signature.name);
+  }
+  if (result != NULL) *result = (uint32_t)out.of.i32;
+  return 0;
+}
+
+/* The first call on an instance: check the ABI version, learn the release
+ * callbacks, allocate the output slots and the control block. */
+static int wudf__instance_prepare(struct wudf__call* call) {
+  struct wudf_instance* instance = call->instance;
+  if (instance->udf_ready) return 0;
+  const uint32_t* abi = call->table->abi;
+  uint32_t version = 0, slots = 0;
+  int status = wudf__guest_call(call, abi[WUDF__ABI_VERSION_EXPORT], NULL, 0, &version);
+  if (status != 0) return status;
+  if (version != WUDF__ABI_VERSION) {
+    return wudf__set_error(call->error, EPROTO, "the module speaks guest ABI version %u; "
+                           "this library speaks version %d", version, WUDF__ABI_VERSION);
+  }
+  status = wudf__guest_call(call, abi[WUDF__ABI_INPUT_ARRAY_RELEASE], NULL, 0,
+                            &instance->udf_array_release);
+  if (status == 0) {
+    status = wudf__guest_call(call, abi[WUDF__ABI_INPUT_SCHEMA_RELEASE], NULL, 0,
+                              &instance->udf_schema_release);
+  }
+  uint32_t size = WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE + WUDF__CONTROL_SIZE;
+  uint32_t request[2] = {size, 8};
+  if (status == 0) status = wudf__guest_call(call, abi[WUDF__ABI_ALLOC], request, 2, &slots);
+  if (status != 0) return status;
+  struct wudf__guest_memory memory = wudf__memory_of(instance);
+  if (slots == 0 || (slots & 7) != 0 || !wudf__guest_range_ok(&memory, slots, size)) {
+    return wudf__set_error(call->error, EPROTO, "wudf_alloc returned %u for the output "
+                           "slots: not an aligned block inside linear memory", slots);
+  }
+  instance->udf_slots = slots;
+  instance->udf_control = slots + WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE;
+  instance->udf_ready = 1;
+  return 0;
+}
+
+/* Releases a guest-owned struct through the guest if its release is set. */
+static int wudf__release_through_guest(struct wudf__call* call, uint32_t at,
+                                       uint32_t release_field, int abi_export) {
+  struct wudf__guest_memory memory = wudf__memory_of(call->instance);
+  if (!wudf__guest_range_ok(&memory, at, release_field + 4)) return 0;
+  if (wudf__load_u32(&memory, at + release_field) == 0) return 0;
+  return wudf__guest_call(call, call->table->abi[abi_export], &at, 1, NULL);
+}
+
+/* After a guest call: release the inputs the guest left, and drop the host's
+ * reference to the input block (freeing it when nothing else holds it). */
+static int wudf__finish_inputs(struct wudf__call* call, uint32_t block,
+                               const struct wudf__guest_placement* placed) {
+  int status = wudf__release_through_guest(call, placed->array, WUDF__ARRAY_RELEASE,
+                                           WUDF__ABI_RELEASE_ARRAY);
+  if (status == 0) {
+    status = wudf__release_through_guest(call, placed->schema, WUDF__SCHEMA_RELEASE,
+                                         WUDF__ABI_RELEASE_SCHEMA);
+  }
+  if (status != 0) return status;
+  struct wudf__guest_memory memory = wudf__memory_of(call->instance);
+  uint32_t live = wudf__load_u32(&memory, block + WUDF__BLOCK_LIVE);
+  uint32_t magic = wudf__load_u32(&memory, block + WUDF__BLOCK_MAGIC_OFFSET);
+  if (magic != WUDF__BLOCK_MAGIC || live == 0 || live > placed->struct_count + 1) {
+    return wudf__set_error(call->error, EPROTO,
+                           "function '%s': the guest damaged the header of its input "
+                           "block (live %u, magic 0x%08x)",
+                           call->udf->signature.name, live, magic);
+  }
+  if (live == 1) {
+    return wudf__guest_call(call, call->table->abi[WUDF__ABI_FREE], &block, 1, NULL);
+  }
+  /* The guest kept some inputs (moved them): it frees the block when it
+   * releases the last of them. */
+  wudf__store_u32(&memory, block + WUDF__BLOCK_LIVE, live - 1);
+  return 0;
+}
+
+/* ------------------------------------------------------------ type errors */
+
+/* Writes the explanation of a type mismatch into `out`: the matcher's
+ * message, which names both sides, and when the difference is below the
+ * top (the message then starts with "at "), both whole types too. */
+static void wudf__type_mismatch(const char* declared, const struct ArrowSchema* given,
+                                const char* message, char* out, size_t size) {
+  if (strncmp(message, "at ", 3) != 0) {
+    snprintf(out, size, "%s", message);
+    return;
+  }
+  char described[256];
+  wudf__type_describe(given, described, sizeof(described));
+  snprintf(out, size, "%.400s (declared %.200s, got %.200s)", message, declared, described);
+}
+
+/* ---------------------------------------------------------------- results */
+
+void wudf__result_release(struct wudf__result* result) {
+  if (!result->present) return;
+  if (result->array.release != NULL) result->array.release(&result->array);
+  if (result->schema.release != NULL) result->schema.release(&result->schema);
+  result->present = 0;
+}
+
+/* The last release of a view: the instance may run guest code again. */
+static void wudf__view_released(void* context) { wudf__instance_unpin(context); }
+
+/*
+ * Validates the guest's result at `out`/`out_schema`: its schema, then its
+ * type against `type` (`type_length` bytes), then its data (exactly
+ * `length` rows, or any number when -1). Then copies it into `*result`,
+ * or, when `view`, makes `*result` a view of guest memory.
+ */
+static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_memory* memory,
+                             uint32_t out, uint32_t out_schema, const char* type,
+                             size_t type_length, const char* path, int64_t length, int view,
+                             struct wudf__result* result) {
+  const struct wudf__signature* signature = &call->udf->signature;
+  struct wudf__mirror* mirror = NULL;
+  int status = wudf__mirror_schema(memory, out_schema, path, &mirror, call->error);
+  if (status == 0) {
+    char message[512];
+    if (wudf__type_match(type, type_length, wudf__mirror_root_schema(mirror), message,
+                         sizeof(message)) != 0) {
+      char whole[1024], declared[WUDF__MAX_SIGNATURE];
+      snprintf(declared, sizeof(declared), "%.*s", (int)type_length, type);
+      wudf__type_mismatch(declared, wudf__mirror_root_schema(mirror), message, whole,
+                          sizeof(whole));
+      status = wudf__set_error(call->error, EPROTO, "%s: type: %s", path, whole);
+    }
+  }
+  if (status == 0) {
+    status = wudf__mirror_array(mirror, memory, out, length, (int)call->options->validation,
+                                path, call->error);
+  }
+  if (status == EPROTO) {
+    wudf__error_prefix(call->error, status, "function '%s' returned an invalid %s",
+                       signature->name, strcmp(path, "result") == 0 ? "result" : path);
+  }
+  if (status == 0 && view) {
+    /* The instance is pinned by the caller (wudf__run_guest) once the
+     * guest has released the result's schema. */
+    status = wudf__schema_export(wudf__mirror_root_schema(mirror), signature->name,
+                                 &result->schema, call->error);
+    if (status == 0) {
+      wudf__mirror_take_array(mirror, &result->array, wudf__view_released, call->instance);
+      result->present = 1;
+    }
+  } else if (status == 0) {
+    const struct ArrowArray* array = wudf__mirror_root_array(mirror);
+    struct wudf__segment all = {array, 0, array->length};
+    struct wudf__gather* gather = NULL;
+    status = wudf__gather_new(wudf__mirror_root_schema(mirror), &all, 1, &gather, call->error);
+    if (status == 0) {
+      status = wudf__plan_export(wudf__gather_plan(gather), signature->name, &result->array,
+                                 &result->schema, call->error);
+    }
+    wudf__gather_free(gather);
+    if (status == 0) result->present = 1;
+  }
+  wudf__mirror_free(mirror);
+  return status;
+}
+
+/* Reads the guest's message of a failed call into an ECANCELED error. */
+static int wudf__guest_failure(struct wudf__call* call, uint32_t returned) {
+  char message[1024] = "";
+  uint32_t at = 0;
+  int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ERROR_MESSAGE], NULL, 0, &at);
+  if (status != 0) return status;
+  struct wudf__guest_memory memory = wudf__memory_of(call->instance);
+  if (at == 0 || wudf__guest_string(&memory, at, message, sizeof(message)) != 0 ||
+      message[0] == '\0') {
+    snprintf(message, sizeof(message), "no message (code %d)", (int)returned);
+  }
+  return wudf__set_error(call->error, ECANCELED, "function '%s' failed: %s",
+                         call->udf->signature.name, message);
+}
+
+/* Writes the plan into a new input block; fills `*block` and `*placed`. */
+static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* plan,
+                             int64_t plan_size, uint32_t* block,
+                             struct wudf__guest_placement* placed) {
+  struct wudf_instance* instance = call->instance;
+  const char* name = call->udf->signature.name;
+  int64_t block_size = WUDF__BLOCK_HEADER_SIZE + plan_size;
+  uint32_t request[2] = {(uint32_t)block_size, WUDF__BLOCK_ALIGN};
+  int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ALLOC], request, 2, block);
+  if (status != 0) return status;
+  struct wudf__guest_memory memory = wudf__memory_of(instance);
+  if (*block == 0) {
+    return wudf__set_error(call->error, ENOMEM, "function '%s': the guest could not "
+                           "allocate %" PRId64 " bytes for the arguments (wudf_alloc "
+                           "returned 0)", name, block_size);
+  }
+  if ((*block & (WUDF__BLOCK_ALIGN - 1)) != 0 ||
+      !wudf__guest_range_ok(&memory, *block, (uint64_t)block_size)) {
+    return wudf__set_error(call->error, EPROTO, "function '%s': wudf_alloc returned %u, "
+                           "not a 64-byte aligned block of %" PRId64 " bytes inside "
+                           "linear memory", name, *block, block_size);
+  }
+  wudf__plan_guest_write(plan, "args", &memory, *block + WUDF__BLOCK_HEADER_SIZE,
+                         instance->udf_array_release, instance->udf_schema_release, *block,
+                         placed);
+  wudf__store_u32(&memory, *block + WUDF__BLOCK_LIVE, placed->struct_count + 1);
+  wudf__store_u32(&memory, *block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
+  return 0;
+}
+
+int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request,
+                    struct wudf__result* result) {
+  struct wudf_instance* instance = call->instance;
+  uint32_t block = 0;
+  struct wudf__guest_placement placed;
+  memset(&placed, 0, sizeof(placed));
+  int status = 0;
+  if (request->plan != NULL) {
+    status = wudf__write_input(call, request->plan, request->plan_size, &block, &placed);
+    if (status != 0) return status;
+  }
+  struct wudf__guest_memory memory = wudf__memory_of(instance);
+  uint32_t out = instance->udf_slots, out_schema = out + WUDF__ARRAY_SIZE;
+  uint32_t control = instance->udf_control;
+  memset(memory.base + out, 0, WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE + WUDF__CONTROL_SIZE);
+  uint32_t call_args[5] = {placed.array, placed.schema, out, out_schema, control};
+  size_t arg_count = 4;
+  if (request->op != 0) {
+    wudf__store_u32(&memory, control + WUDF__CONTROL_OP, request->op);
+    wudf__store_u32(&memory, control + WUDF__CONTROL_HANDLE, request->handle);
+    wudf__store_i64(&memory, control + WUDF__CONTROL_COUNT, request->count);
+    arg_count = 5;
+  }
+  uint32_t returned = 0;
+  status = wudf__guest_call(call, call->udf->export_index, call_args, arg_count, &returned);
+  if (status != 0) return status; /* a trap: the instance is broken */
+  if (request->plan != NULL) {
+    status = wudf__finish_inputs(call, block, &placed);
+    if (status != 0) return status;
+  }
+  memory = wudf__memory_of(instance);
+  request->flags = request->op != 0 ? wudf__load_u32(&memory, control + WUDF__CONTROL_FLAGS)
+                                    : 0;
+  int view = request->wants_result && request->view;
+  if (returned != 0) {
+    status = wudf__guest_failure(call, returned);
+  } else if (request->wants_result) {
+    const char* type = request->result_type != NULL ? request->result_type
+                                                    : call->udf->output_type;
+    size_t type_length = request->result_type != NULL ? request->result_type_length
+                                                      : call->udf->output_type_length;
+    status = wudf__take_result(call, &memory, out, out_schema, type, type_length,
+                               request->result_path != NULL ? request->result_path : "result",
+                               request->length, view, result);
+  }
+  /* Release the guest's result, whatever it was -- except the array a view
+   * still reads. */
+  struct wudf_error release_error;
+  struct wudf_error* saved = call->error;
+  call->error = status == 0 ? saved : &release_error;
+  int released = 0;
+  if (!(status == 0 && view)) {
+    released = wudf__release_through_guest(call, out, WUDF__ARRAY_RELEASE,
+                                           WUDF__ABI_RELEASE_ARRAY);
+  }
+  if (released == 0) {
+    released = wudf__release_through_guest(call, out_schema, WUDF__SCHEMA_RELEASE,
+                                           WUDF__ABI_RELEASE_SCHEMA);
+  }
+  call->error = saved;
+  if (status == 0 && released != 0) wudf__result_release(result);
+  if (status == 0 && released == 0 && view) {
+    /* From here until the view's last release no guest code may run; the
+     * guest's array stays until then, and the next function call releases
+     * it. The pin cannot be taken already: calls check it first. */
+    wudf__instance_pin(instance);
+    instance->udf_release_pending = 1;
+  }
+  return status != 0 ? status : released;
+}
+
+/* ------------------------------------------------------- handles, deferred */
+
+int wudf__handle_acquire(struct wudf_instance* instance, uint32_t* handle,
+                         struct wudf_error* error) {
+  pthread_mutex_lock(&instance->udf_handle_lock);
+  uint32_t found = 0;
+  for (uint32_t i = 1; i < instance->udf_handle_capacity; i++) {
+    if (instance->udf_handles[i].state == WUDF__HANDLE_FREE) {
+      found = i;
+      break;
+    }
+  }
+  if (found == 0) {
+    uint32_t capacity = instance->udf_handle_capacity ? 2 * instance->udf_handle_capacity : 8;
+    struct wudf__handle_slot* grown =
+        wudf__realloc(instance->udf_handles, capacity * sizeof(*grown));
+    if (grown == NULL) {
+      pthread_mutex_unlock(&instance->udf_handle_lock);
+      return wudf__set_error(error, ENOMEM, "out of memory");
+    }
+    uint32_t old = instance->udf_handle_capacity;
+    memset(grown + old, 0, (capacity - old) * sizeof(*grown));
+    instance->udf_handles = grown;
+    instance->udf_handle_capacity = capacity;
+    found = old > 0 ? old : 1;
+  }
+  instance->udf_handles[found].state = WUDF__HANDLE_TAKEN;
+  pthread_mutex_unlock(&instance->udf_handle_lock);
+  *handle = found;
+  return 0;
+}
+
+/* Runs `op` on `handle` of function `function` in the guest; the guest
+ * then has forgotten it. Failures are not reported (the handle's owner is
+ * gone); a trap breaks the instance as usual. */
+static void wudf__handle_run(struct wudf_instance* instance, uint32_t function,
+                             uint32_t handle, uint32_t op) {
+  struct wudf_error ignored;
+  struct wudf__call call;
+  memset(&call, 0, sizeof(call));
+  call.instance = instance;
+  call.table = instance->module->udf;
+  call.udf = &call.table->functions[function];
+  wudf_call_options_init(&call.defaults);
+  call.options = &call.defaults;
+  call.timeout_ms = WUDF_TIMEOUT_DEFAULT;
+  call.error = &ignored;
+  struct wudf__guest_request request;
+  memset(&request, 0, sizeof(request));
+  request.op = op;
+  request.handle = handle;
+  struct wudf__result none;
+  memset(&none, 0, sizeof(none));
+  wudf__run_guest(&call, &request, &none);
+}
+
+/* Whether guest code may run on the instance now. */
+static int wudf__instance_runnable(const struct wudf_instance* instance) {
+  return instance->udf_ready && !instance->broken &&
+         !(atomic_load(&instance->life) & WUDF__PINNED);
+}
+
+void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint32_t handle,
+                         uint32_t op, int now) {
+  if (op == 0 || (now && instance->broken)) {
+    /* Nothing for the guest to forget (or no guest left to tell). */
+    pthread_mutex_lock(&instance->udf_handle_lock);
+    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
+    pthread_mutex_unlock(&instance->udf_handle_lock);
+    return;
+  }
+  if (now && wudf__instance_runnable(instance)) {
+    wudf__handle_run(instance, function, handle, op);
+    pthread_mutex_lock(&instance->udf_handle_lock);
+    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
+    pthread_mutex_unlock(&instance->udf_handle_lock);
+    return;
+  }
+  pthread_mutex_lock(&instance->udf_handle_lock);
+  struct wudf__handle_slot* slot = &instance->udf_handles[handle];
+  slot->function = function;
+  slot->op = (uint8_t)op;
+  slot->state = WUDF__HANDLE_PENDING;
+  atomic_fetch_add(&instance->udf_handles_pending, 1);
+  pthread_mutex_unlock(&instance->udf_handle_lock);
+}
+
+/* Runs the guest work released handles left (at the start of a call). */
+static void wudf__handles_run_pending(struct wudf_instance* instance) {
+  while (atomic_load(&instance->udf_handles_pending) > 0 && wudf__instance_runnable(instance)) {
+    uint32_t handle = 0, function = 0, op = 0;
+    pthread_mutex_lock(&instance->udf_handle_lock);
+    for (uint32_t i = 1; i < instance->udf_handle_capacity; i++) {
+      struct wudf__handle_slot* slot = &instance->udf_handles[i];
+      if (slot->state == WUDF__HANDLE_PENDING) {
+        handle = i;
+        function = slot->function;
+        op = slot->op;
+        slot->state = WUDF__HANDLE_TAKEN; /* until the guest has run it */
+        atomic_fetch_sub(&instance->udf_handles_pending, 1);
+        break;
+      }
+    }
+    pthread_mutex_unlock(&instance->udf_handle_lock);
+    if (handle == 0) return;
+    wudf__handle_run(instance, function, handle, op);
+    pthread_mutex_lock(&instance->udf_handle_lock);
+    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
+    pthread_mutex_unlock(&instance->udf_handle_lock);
+  }
+}
+
+/* --------------------------------------------------------------- a call */
+
+/* The next function call on an instance whose view was released: let the
+ * guest free the result the view was reading. */
+static int wudf__release_pending_result(struct wudf__call* call) {
+  struct wudf_instance* instance = call->instance;
+  if (!instance->udf_release_pending) return 0;
+  instance->udf_release_pending = 0;
+  return wudf__release_through_guest(call, instance->udf_slots, WUDF__ARRAY_RELEASE,
+                                     WUDF__ABI_RELEASE_ARRAY);
+}
+
+/* The public names of the kinds' calls, for messages. */
+static const char* wudf__kind_api(uint8_t kind) {
+  switch (kind) {
+    case WUDF__KIND_TABLE: return "wudf_table_call";
+    case WUDF__KIND_AGGREGATE: return "wudf_aggregate_new";
+    default: return "wudf_function_call";
+  }
+}
+
+int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
+                     uint32_t function, uint8_t kind,
+                     const struct wudf_call_options* options, struct wudf_error* error) {
+  const struct wudf_module* module = instance->module;
+  memset(call, 0, sizeof(*call));
+  call->error = error;
+  if (function >= wudf_module_function_count(module)) {
+    return wudf__set_error(error, EINVAL, "function index %u out of range (%u functions)",
+                           function, wudf_module_function_count(module));
+  }
+  call->instance = instance;
+  call->table = module->udf;
+  call->udf = &module->udf->functions[function];
+  const struct wudf__signature* signature = &call->udf->signature;
+  if (kind != WUDF__KIND_NONE && signature->kind != kind) {
+    return wudf__set_error(error, EINVAL, "function '%s' is a %s function: call it with %s",
+                           signature->name, wudf__kind_name(signature->kind),
+                           wudf__kind_api(signature->kind));
+  }
+  if (options == NULL) {
+    wudf_call_options_init(&call->defaults);
+    options = &call->defaults;
+  }
+  call->options = options;
+  call->timeout_ms = options->timeout_ms;
+  if (options->validation != WUDF_VALIDATION_FULL &&
+      options->validation != WUDF_VALIDATION_STRUCTURE) {
+    return wudf__set_error(error, EINVAL, "unknown validation level %d",
+                           (int)options->validation);
+  }
+  if (options->result != WUDF_RESULT_COPY && options->result != WUDF_RESULT_VIEW) {
+    return wudf__set_error(error, EINVAL, "unknown result mode %d", (int)options->result);
+  }
+  return 0;
+}
+
+int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,
+                     uint8_t kind, const struct wudf_call_options* options,
+                     struct wudf_error* error) {
+  int status = wudf__call_check(call, instance, function, kind, options, error);
+  if (status != 0) return status;
+  const char* name = call->udf->signature.name;
+  if (atomic_load(&instance->life) & WUDF__PINNED) {
+    return wudf__set_error(error, EBUSY, "function '%s': a zero-copy result view of this "
+                           "instance's memory is still alive; release it first", name);
+  }
+  if (instance->broken) {
+    return wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
+                           "by an earlier trap; create a new instance", name);
+  }
+  status = wudf__instance_prepare(call);
+  if (status == 0) status = wudf__release_pending_result(call);
+  if (status == 0) wudf__handles_run_pending(instance);
+  if (status == 0 && instance->broken) {
+    status = wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance broke "
+                             "while releasing a closed stream or accumulator; create a new "
+                             "instance", name);
+  }
+  return status;
+}
+
+/* ------------------------------------------------------------- arguments */
+
+/* "arg0" .. "arg63", the names of the arguments in the input block. */
+#define WUDF__ARG_NAME(n) "arg" #n
+#define WUDF__ARG_NAMES8(n)                                                       \
+  WUDF__ARG_NAME(n##0), WUDF__ARG_NAME(n##1), WUDF__ARG_NAME(n##2), WUDF__ARG_NAME(n##3), \
+  WUDF__ARG_NAME(n##4), WUDF__ARG_NAME(n##5), WUDF__ARG_NAME(n##6), WUDF__ARG_NAME(n##7)
+static const char* const wudf__arg_names[WUDF__MAX_ARGS] = {
+    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7",
+    WUDF__ARG_NAMES8(1), WUDF__ARG_NAMES8(2), WUDF__ARG_NAMES8(3),
+    WUDF__ARG_NAMES8(4), WUDF__ARG_NAMES8(5), WUDF__ARG_NAMES8(6), WUDF__ARG_NAMES8(7)};
+
+/* Never called: the struct is the library's own and never released. */
+static void wudf__arguments_schema_release(struct ArrowSchema* schema) {
+  schema->release = NULL;
+}
+static void wudf__arguments_array_release(struct ArrowArray* array) { array->release = NULL; }
+
+void wudf__arguments_init(struct wudf__arguments* arguments, int64_t rows) {
+  arguments->count = 0;
+  arguments->rows = rows;
+  arguments->no_buffers[0] = NULL;
+  memset(&arguments->array, 0, sizeof(arguments->array));
+  memset(&arguments->schema, 0, sizeof(arguments->schema));
+  arguments->array.length = rows;
+  arguments->array.n_buffers = 1;
+  arguments->array.buffers = arguments->no_buffers;
+  arguments->array.children = arguments->arrays;
+  arguments->array.release = wudf__arguments_array_release;
+  arguments->schema.format = "+s";
+  arguments->schema.name = "args";
+  arguments->schema.children = arguments->schemas;
+  arguments->schema.release = wudf__arguments_schema_release;
+}
+
+void wudf__arguments_add(struct wudf__arguments* arguments, const struct ArrowArray* array,
+                         const struct ArrowSchema* schema, const char* name) {
+  uint32_t index = arguments->count++;
+  struct wudf__format format;
+  wudf__format_parse(schema->format, &format); /* checked by the caller */
+  arguments->layouts[index] = format.layout;
+  arguments->arrays[index] = (struct ArrowArray*)array;
+  arguments->renamed[index] = *schema;
+  arguments->renamed[index].name = name;
+  arguments->schemas[index] = &arguments->renamed[index];
+  arguments->array.n_children = arguments->count;
+  arguments->schema.n_children = arguments->count;
+}
+
+int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                      int depth, char* where, size_t size) {
+  struct wudf__format format;
+  if (array == NULL || schema == NULL || schema->format == NULL || depth > WUDF__MAX_DEPTH ||
+      wudf__format_parse(schema->format, &format) != 0 || array->length < 0 ||
+      array->offset < 0 || array->n_children != schema->n_children ||
+      (format.n_children >= 0 && array->n_children != format.n_children) ||
+      (format.layout == WUDF__LAYOUT_VIEW ? array->n_buffers < 3
+                                          : array->n_buffers != format.n_buffers) ||
+      (array->n_buffers > 0 && array->buffers == NULL) ||
+      (array->n_children > 0 && (array->children == NULL || schema->children == NULL)) ||
+      ((schema->dictionary == NULL) != (array->dictionary == NULL))) {
+    snprintf(where, size, "%s", schema != NULL && schema->name != NULL ? schema->name : "?");
+    return -1;
+  }
+  for (int64_t i = 0; i < array->n_children; i++) {
+    if (wudf__check_shape(array->children[i], schema->children[i], depth + 1, where, size)) {
+      return -1;
+    }
+  }
+  if (schema->dictionary != NULL &&
+      wudf__check_shape(array->dictionary, schema->dictionary, depth + 1, where, size) != 0) {
+    return -1;
+  }
+  return 0;
+}
+
+/* "argument 2", or "argument 2 (stop)" when it is named, into `out`
+ * (WUDF__MAX_NAME + 32 bytes); returns `out`. */
+static const char* wudf__argument_label(const struct wudf__udf* udf, uint32_t index,
+                                        char* out) {
+  if (udf->arg_names[index][0] != '\0') {
+    snprintf(out, WUDF__MAX_NAME + 32, "argument %u (%s)", index + 1, udf->arg_names[index]);
+  } else {
+    snprintf(out, WUDF__MAX_NAME + 32, "argument %u", index + 1);
+  }
+  return out;
+}
+
+int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
+                          const struct ArrowArray* array, const struct ArrowSchema* schema,
+                          struct wudf__arguments* arguments) {
+  const struct wudf__udf* udf = call->udf;
+  const struct wudf__signature* signature = &udf->signature;
+  char which[WUDF__MAX_NAME + 32];
+  if (array == NULL || schema == NULL || array->release == NULL ||
+      schema->release == NULL || schema->format == NULL) {
+    return wudf__set_error(call->error, EINVAL, "function '%s': %s is NULL or released",
+                           signature->name, wudf__argument_label(udf, index, which));
+  }
+  char message[512];
+  if (wudf__type_match(signature->text + signature->args[index].start,
+                       signature->args[index].length, schema, message, sizeof(message)) != 0) {
+    char whole[1024];
+    wudf__type_mismatch(udf->arg_types[index], schema, message, whole, sizeof(whole));
+    return wudf__set_error(call->error, EINVAL, "function '%s': %s: %s", signature->name,
+                           wudf__argument_label(udf, index, which), whole);
+  }
+  char where[128];
+  if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {
+    return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed %s "
+                           "array (at '%s': buffer or child counts, offset, length or "
+                           "dictionary)", signature->name,
+                           wudf__argument_label(udf, index, which), udf->arg_types[index],
+                           where);
+  }
+  if (array->length != arguments->rows) {
+    return wudf__set_error(call->error, EINVAL, "function '%s': %s has %" PRId64
+                           " rows, argument 1 has %" PRId64, signature->name,
+                           wudf__argument_label(udf, index, which), array->length,
+                           arguments->rows);
+  }
+  wudf__arguments_add(arguments, array, schema, wudf__arg_names[index]);
+  return 0;
+}
+
+/* Nonzero when row `row` of column `index` is null at the top level. */
+static int wudf__argument_null(const struct wudf__arguments* arguments, uint32_t index,
+                               int64_t row) {
+  const struct ArrowArray* a = arguments->arrays[index];
+  uint8_t layout = arguments->layouts[index];
+  if (layout == WUDF__LAYOUT_NULL) return 1;
+  if (!wudf__layout_has_validity(layout) || a->null_count == 0 || a->buffers[0] == NULL) {
+    return 0;
+  }
+  return !wudf__bit_get(a->buffers[0], a->offset + row);
+}
+
+int wudf__arguments_any_null(const struct wudf__arguments* arguments, int64_t start,
+                             int64_t count) {
+  for (uint32_t i = 0; i < arguments->count; i++) {
+    const struct ArrowArray* a = arguments->arrays[i];
+    uint8_t layout = arguments->layouts[i];
+    if (layout == WUDF__LAYOUT_NULL && count > 0) return 1;
+    if (!wudf__layout_has_validity(layout) || a->null_count == 0 || a->buffers[0] == NULL) {
+      continue;
+    }
+    if (wudf__bits_count(a->buffers[0], a->offset + start, count) != count) return 1;
+  }
+  return 0;
+}
+
+int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema* batch_schema,
+                        struct ArrowArray* columns, const struct ArrowArray** arrays,
+                        const struct ArrowSchema** schemas, uint32_t* count,
+                        struct wudf_error* error) {
+  if (batch->release == NULL || batch_schema->release == NULL ||
+      batch_schema->format == NULL || strcmp(batch_schema->format, "+s") != 0 ||
+      batch->n_children != batch_schema->n_children || batch->n_children < 0 ||
+      batch->n_children > WUDF__MAX_ARGS || batch->length < 0 || batch->offset < 0 ||
+      (batch->n_children > 0 && (batch->children == NULL || batch_schema->children == NULL))) {
+    return wudf__set_error(error, EINVAL, "the batch must be a struct array (format '+s') "
+                           "with at most %d columns", WUDF__MAX_ARGS);
+  }
+  if (batch->null_count != 0 && batch->n_buffers > 0 && batch->buffers != NULL &&
+      batch->buffers[0] != NULL) {
+    return wudf__set_error(error, EINVAL, "the batch has struct-level nulls; only its "
+                           "columns may have nulls");
+  }
+  *count = (uint32_t)batch->n_children;
+  for (uint32_t i = 0; i < *count; i++) {
+    const struct ArrowArray* child = batch->children[i];
+    if (child == NULL || batch_schema->children[i] == NULL ||
+        child->length < batch->offset + batch->length) {
+      return wudf__set_error(error, EINVAL, "column %u of the batch is missing or shorter "
+                             "than the batch", i + 1);
+    }
+    columns[i] = *child;
+    columns[i].offset = child->offset + batch->offset;
+    columns[i].length = batch->length;
+    if (child->null_count != 0) columns[i].null_count = -1; /* of a window: unknown */
+    arrays[i] = &columns[i];
+    schemas[i] = batch_schema->children[i];
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- segments */
+
+int wudf__segments_add(struct wudf__segments* list, const struct ArrowArray* array,
+                       int64_t start, int64_t count) {
+  if (count == 0) return 0;
+  if (list->count > 0) {
+    struct wudf__segment* last = &list->items[list->count - 1];
+    if (last->array == array && (array == NULL || last->start + last->count == start)) {
+      last->count += count;
+      return 0;
+    }
+  }
+  if (list->count == list->capacity) {
+    size_t capacity = list->capacity ? 2 * list->capacity : 16;
+    struct wudf__segment* grown = wudf__realloc(list->items, capacity * sizeof(*grown));
+    if (grown == NULL) return ENOMEM;
+    list->items = grown;
+    list->capacity = capacity;
+  }
+  list->items[list->count++] = (struct wudf__segment){array, start, count};
+  return 0;
+}
+
+/* The rows of [start, start + count) in which every column is valid, as
+ * segments of the arguments struct. */
+static int wudf__select_valid(const struct wudf__arguments* arguments, int64_t start,
+                              int64_t count, struct wudf__segments* selected,
+                              int64_t* selected_rows) {
+  selected->count = 0;
+  *selected_rows = 0;
+  for (int64_t row = start; row < start + count; row++) {
+    int valid = 1;
+    for (uint32_t i = 0; valid && i < arguments->count; i++) {
+      if (wudf__argument_null(arguments, i, row)) valid = 0;
+    }
+    if (!valid) continue;
+    if (wudf__segments_add(selected, &arguments->array, row, 1) != 0) return ENOMEM;
+    (*selected_rows)++;
+  }
+  return 0;
+}
+
+int wudf__plan_chunk(struct wudf__call* call, const struct wudf__arguments* arguments,
+                     int64_t start, int64_t count, int strict, int whole,
+                     struct wudf__chunk* chunk) {
+  const struct wudf_call_options* options = call->options;
+  chunk->start = start;
+  chunk->gather = NULL;
+  for (;;) {
+    chunk->count = count;
+    chunk->compacted = strict && wudf__arguments_any_null(arguments, start, count);
+    chunk->rows.count = 0;
+    int status;
+    if (chunk->compacted) {
+      status = wudf__select_valid(arguments, start, count, &chunk->rows, &chunk->selected);
+    } else {
+      chunk->selected = count;
+      status = wudf__segments_add(&chunk->rows, &arguments->array, start, count);
+    }
+    if (status != 0) return wudf__set_error(call->error, ENOMEM, "out of memory");
+    status = wudf__gather_new(&arguments->schema, chunk->rows.items, chunk->rows.count,
+                              &chunk->gather, call->error);
+    if (status != 0) return status;
+    chunk->size = wudf__plan_guest_size(wudf__gather_plan(chunk->gather));
+    if (chunk->size >= 0 && WUDF__BLOCK_HEADER_SIZE + chunk->size <= options->max_block_bytes) {
+      return 0;
+    }
+    wudf__gather_free(chunk->gather);
+    chunk->gather = NULL;
+    if (count <= 1 || whole) {
+      const char* name = call->udf->signature.name;
+      if (whole && count > 1) {
+        return wudf__set_error(call->error, EFBIG, "function '%s': the %" PRId64 " rows "
+                               "from %" PRId64 " need more than the %" PRId64 " bytes one "
+                               "call may pass to the guest, and this call cannot be split",
+                               name, count, start, options->max_block_bytes);
+      }
+      return wudf__set_error(call->error, EFBIG, "function '%s': row %" PRId64 " alone "
+                             "needs more than the %" PRId64 " bytes one call may pass to "
+                             "the guest", name, start, options->max_block_bytes);
+    }
+    count = (count + 1) / 2;
+  }
+}
+
+void wudf__chunk_free(struct wudf__chunk* chunk) {
+  wudf__gather_free(chunk->gather);
+  chunk->gather = NULL;
+  wudf__free(chunk->rows.items);
+  chunk->rows.items = NULL;
+  chunk->rows.count = chunk->rows.capacity = 0;
+}

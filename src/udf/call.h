@@ -1,0 +1,287 @@
+/*
+ * call.h -- what the calls of every function kind share (internal): the
+ * functions a module declares, one guest call of the guest ABI (input
+ * block, export, control block, result validated and copied or viewed),
+ * the caller's arguments seen as one struct array, and the planning of the
+ * rows one guest call gets.
+ *
+ * udf/functions.c reads the module's declarations; udf/call.c implements
+ * this header; udf/scalar.c, udf/table.c and udf/aggregate.c build the
+ * kinds on it. See docs/abi.md for the contract with guests.
+ */
+#ifndef WUDF_UDF_CALL_H
+#define WUDF_UDF_CALL_H
+
+#include <stdint.h>
+
+#include "../abi/import.h"
+#include "../arrow/gather.h"
+#include "../engine/engine.h"
+#include "signature.h"
+
+/* ------------------------------------------------------------ functions */
+
+/* A declared function and the texts its description points to. */
+struct wudf__udf {
+  struct wudf__signature signature;
+  uint32_t export_index;
+  char* strings; /* the NUL-terminated texts below point into it */
+  const char* arg_types[WUDF__MAX_ARGS];
+  const char* arg_formats[WUDF__MAX_ARGS];
+  const char* arg_names[WUDF__MAX_ARGS]; /* "" when unnamed */
+  const char* result_type;
+  const char* result_format;
+  /* The type of one guest call's result: the result type, or a table
+   * function's chunk struct (wudf__signature_output_type). */
+  const char* output_type;
+  size_t output_type_length;
+  const char* state_type; /* aggregates; NULL otherwise */
+  const char* state_format;
+  uint32_t field_count; /* columns of a batch result or a table's chunks */
+  const char* field_names[WUDF__MAX_FIELDS];
+  const char* field_types[WUDF__MAX_FIELDS];
+  const char* field_formats[WUDF__MAX_FIELDS];
+};
+
+/* The ABI exports every module with functions has (docs/abi.md, section 1). */
+enum {
+  WUDF__ABI_VERSION_EXPORT,
+  WUDF__ABI_ALLOC,
+  WUDF__ABI_FREE,
+  WUDF__ABI_INPUT_ARRAY_RELEASE,
+  WUDF__ABI_INPUT_SCHEMA_RELEASE,
+  WUDF__ABI_RELEASE_ARRAY,
+  WUDF__ABI_RELEASE_SCHEMA,
+  WUDF__ABI_ERROR_MESSAGE,
+  WUDF__ABI_EXPORT_COUNT
+};
+
+struct wudf__udf_table {
+  uint32_t count;
+  struct wudf__udf* functions;
+  uint32_t abi[WUDF__ABI_EXPORT_COUNT];
+};
+
+/* ----------------------------------------------------------- one call */
+
+/* The state of one library call on an instance. */
+struct wudf__call {
+  struct wudf_instance* instance;
+  const struct wudf__udf_table* table;
+  const struct wudf__udf* udf;
+  const struct wudf_call_options* options; /* the caller's, or `defaults` */
+  struct wudf_call_options defaults;
+  uint64_t timeout_ms;
+  struct wudf_error* error;
+};
+
+/*
+ * Starts a call of function `function` of the instance's module: checks the
+ * index (and, unless `kind` is WUDF__KIND_NONE, that the function is of
+ * `kind`, naming the API to use otherwise), the options (NULL: defaults),
+ * that the instance is neither pinned by a view (EBUSY) nor broken
+ * (ENOTRECOVERABLE), prepares the instance for the guest ABI on its first
+ * call, and runs whatever earlier releases left for the guest to do (a
+ * released view's result, closed streams and freed accumulators). 0 or an
+ * error code with `error` set.
+ */
+int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,
+                     uint8_t kind, const struct wudf_call_options* options,
+                     struct wudf_error* error);
+
+/* Checks only what wudf__call_begin checks before touching the instance:
+ * the index, the kind and the options. */
+int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
+                     uint32_t function, uint8_t kind,
+                     const struct wudf_call_options* options, struct wudf_error* error);
+
+/* What one guest call of a function produced, once validated: a host copy,
+ * or a view of guest memory. */
+struct wudf__result {
+  struct ArrowArray array;
+  struct ArrowSchema schema;
+  int present;
+};
+
+/* Releases a result if present. */
+void wudf__result_release(struct wudf__result* result);
+
+/* One guest call, as the kinds ask for it. */
+struct wudf__guest_request {
+  /* The input: a planned struct array (written as the input block), or NULL
+   * to pass no input (args = 0). */
+  const struct wudf__plan* plan;
+  int64_t plan_size;
+  /* Table and aggregate functions: the control block's op, handle and
+   * count (the export then has the five-parameter form); `op` 0 for the
+   * four-parameter exports of scalar and batch functions. `flags` receives
+   * the guest's answer. */
+  uint32_t op;
+  uint32_t handle;
+  int64_t count;
+  uint32_t flags;
+  /* Whether a result is expected; then of the function's output type, or
+   * `result_type` when not NULL, with exactly `length` rows (-1: any) and
+   * copied, or viewed when `view`. */
+  int wants_result;
+  const char* result_type;
+  size_t result_type_length;
+  const char* result_path; /* names the root in messages ("result", "state") */
+  int64_t length;
+  int view;
+};
+
+/*
+ * Makes one guest call: writes the input block, calls the export, releases
+ * the inputs the guest left, reads an error message, validates and copies
+ * (or views) the result into `*result` (present afterwards), and releases
+ * what the guest still owns of it. Without a result expected, anything the
+ * guest put into the output slots is released. Errors: a trap (the
+ * instance is then broken), the guest's own failure (ECANCELED), EPROTO.
+ */
+int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request,
+                    struct wudf__result* result);
+
+/* ------------------------------------------------------------ arguments */
+
+/* The most columns of a guest call's input: the arguments, and the group
+ * ids of an aggregate's update. */
+#define WUDF__MAX_COLUMNS (WUDF__MAX_ARGS + 1)
+
+/* The columns of a guest call seen as one struct array, so that one gather
+ * plans every column. */
+struct wudf__arguments {
+  uint32_t count;
+  int64_t rows;
+  uint8_t layouts[WUDF__MAX_COLUMNS]; /* enum wudf__layout of each column */
+  struct ArrowArray* arrays[WUDF__MAX_COLUMNS];
+  struct ArrowSchema* schemas[WUDF__MAX_COLUMNS];
+  /* Shallow copies of the caller's schemas, renamed "arg0", "arg1", ...
+   * (or "group", "state") as docs/abi.md promises the guest. */
+  struct ArrowSchema renamed[WUDF__MAX_COLUMNS];
+  const void* no_buffers[1];
+  struct ArrowArray array;
+  struct ArrowSchema schema;
+};
+
+/* Makes `arguments` an empty struct of `rows` rows. */
+void wudf__arguments_init(struct wudf__arguments* arguments, int64_t rows);
+
+/* Checks caller argument `index` (0-based) against the signature -- type,
+ * shape, length -- and appends it as column "argN". 0 or EINVAL naming the
+ * argument (and its declared name) and the difference. */
+int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
+                          const struct ArrowArray* array, const struct ArrowSchema* schema,
+                          struct wudf__arguments* arguments);
+
+/* Appends a column the library made or checked itself, named `name`.
+ * `schema` must be well-formed. */
+void wudf__arguments_add(struct wudf__arguments* arguments, const struct ArrowArray* array,
+                         const struct ArrowSchema* schema, const char* name);
+
+/* Checks that a caller's array has the shape its schema's format requires
+ * (buffer and child counts, dictionaries), so the gatherer can walk it.
+ * 0 or -1 with the path in `where`. */
+int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                      int depth, char* where, size_t size);
+
+/* Nonzero when some column may have a null in rows [start, start + count)
+ * at the top level (null-type columns are all null; unions and run-end
+ * encoded columns have no top-level nulls). */
+int wudf__arguments_any_null(const struct wudf__arguments* arguments, int64_t start,
+                             int64_t count);
+
+/* The columns of a record batch (a struct array without struct-level
+ * nulls), each seen through the batch's offset and length, into `columns`
+ * and the pointer arrays; `*count` receives their number. EINVAL. */
+int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema* batch_schema,
+                        struct ArrowArray* columns, const struct ArrowArray** arrays,
+                        const struct ArrowSchema** schemas, uint32_t* count,
+                        struct wudf_error* error);
+
+/* Checks `arg_count` caller columns of `rows` rows against the function's
+ * signature (count, types, shapes, lengths) into a new arguments struct
+ * `*out`, freed with wudf__free. 0, EINVAL or ENOMEM (scalar.c). */
+int wudf__arguments_collect(struct wudf__call* call, uint32_t arg_count,
+                            const struct ArrowArray* const* arrays,
+                            const struct ArrowSchema* const* schemas, int64_t rows,
+                            struct wudf__arguments** out);
+
+/* ------------------------------------------------------------- segments */
+
+/* A growable list of segments (arrow/gather.h). */
+struct wudf__segments {
+  struct wudf__segment* items;
+  size_t count;
+  size_t capacity;
+};
+
+/* Appends rows [start, start + count) of `array` (NULL: null rows), merging
+ * with the previous segment when it continues it. 0 or ENOMEM. */
+int wudf__segments_add(struct wudf__segments* list, const struct ArrowArray* array,
+                       int64_t start, int64_t count);
+
+/* The rows of one guest call. */
+struct wudf__chunk {
+  int64_t start;       /* first row of the arguments */
+  int64_t count;       /* rows of the arguments covered */
+  int64_t selected;    /* of them, rows passed to the guest */
+  int compacted;       /* 1: only the rows without a null argument */
+  struct wudf__segments rows; /* the selected rows, as segments of the arguments */
+  struct wudf__gather* gather;
+  int64_t size;        /* guest bytes of the planned input */
+};
+
+/*
+ * Plans the input of one guest call starting at row `start` with at most
+ * `count` rows: when `strict` and some row has a null column, only the rows
+ * without one (compacted). When the input block would exceed
+ * max_block_bytes, halves the rows until it fits -- unless `whole`, or a
+ * single row does not fit: EFBIG. `chunk->rows` must be initialised (it is
+ * reused); the previous gather must have been freed.
+ */
+int wudf__plan_chunk(struct wudf__call* call, const struct wudf__arguments* arguments,
+                     int64_t start, int64_t count, int strict, int whole,
+                     struct wudf__chunk* chunk);
+
+/* Frees the chunk's gather and segments. */
+void wudf__chunk_free(struct wudf__chunk* chunk);
+
+/* The host ArrowSchema tree of the canonical type `text` (`length` bytes),
+ * the root named `name`, owned by the caller (type_schema.c). 0 or ENOMEM. */
+int wudf__type_schema(const char* text, size_t length, const char* name,
+                      struct ArrowSchema* out, struct wudf_error* error);
+
+/* ------------------------------------------------- the kinds' own calls */
+
+/* Runs table function `call` over all rows of `arguments` and concatenates
+ * its chunks into one struct array (wudf_function_call; table.c). */
+int wudf__table_collect(struct wudf__call* call, const struct wudf__arguments* arguments,
+                        struct ArrowArray* out, struct ArrowSchema* out_schema);
+
+/* Runs aggregate function `call` over all rows of `arguments` as one group
+ * and returns its one-row result (wudf_function_call; aggregate.c). */
+int wudf__aggregate_once(struct wudf__call* call, const struct wudf__arguments* arguments,
+                         struct ArrowArray* out, struct ArrowSchema* out_schema);
+
+/* ------------------------------------------------- handles, deferred work */
+
+/* Reserves a handle (>= 1) of the instance's guest for a table stream or an
+ * accumulator. 0 or ENOMEM. */
+int wudf__handle_acquire(struct wudf_instance* instance, uint32_t* handle,
+                         struct wudf_error* error);
+
+/* Gives `handle` of function `function` back after `op` (a table close or
+ * an aggregate free; 0 for none) has run in the guest: at once when `now`
+ * and the instance can run guest code, otherwise at the start of the
+ * instance's next call (nothing runs on a broken instance). The handle is
+ * reused only after the guest has forgotten it. Safe from any thread when
+ * `now` is 0. */
+void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint32_t handle,
+                         uint32_t op, int now);
+
+/* Takes a reference to the instance for an object that outlives calls (a
+ * stream, an accumulator); wudf__instance_unhold drops it and destroys the
+ * instance if it was freed meanwhile. Both in engine/instance.c. */
+
+#endif /* WUDF_UDF_CALL_H */

@@ -1,0 +1,422 @@
+/*
+ * table.c -- table functions: each input row yields zero or more output
+ * rows, produced in bounded chunks and handed out as an ArrowArrayStream.
+ *
+ * A run walks the caller's rows in inputs of at most max_rows_per_call rows
+ * (for a strict function, only the rows without a null argument). Each
+ * input goes to the guest once (op INPUT, docs/abi.md section 3); the guest
+ * keeps it and returns the first chunk of its output, at most
+ * max_output_rows rows, with the flag MORE when the input has more: the
+ * next call (op CONTINUE) returns the next chunk, until a chunk without
+ * MORE ends the input. A chunk is validated like any result (its type is
+ * struct<input_row: int64, COLUMNS>), copied, and its input_row column --
+ * the guest's row within the input -- checked (no nulls, in range,
+ * non-decreasing) and rewritten to the caller's row. So memory stays
+ * bounded on both sides whatever one row yields. A stream released before
+ * its end lets the guest forget its input (op CLOSE) at the instance's next
+ * call; releases never run guest code.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "call.h"
+
+/* The state of one table function run over the caller's rows. */
+struct wudf__table_run {
+  struct wudf_instance* instance;
+  uint32_t function;
+  uint32_t handle;
+  struct wudf_call_options options;
+  const struct wudf__arguments* arguments; /* the caller's columns, borrowed */
+  struct wudf__arguments* owned_arguments; /* the stream's own, freed with it */
+  /* A record batch's columns re-cut by its offset (the arguments point at
+   * them), for wudf_table_call_batch. */
+  struct ArrowArray columns[WUDF__MAX_ARGS];
+  int64_t next_row;   /* the first argument row not yet given to the guest */
+  int input_open;     /* the guest holds an input with more output */
+  struct wudf__chunk input; /* the rows of the current input (segments) */
+  size_t segment;     /* the input_row mapping: the segment of the last row, */
+  int64_t segment_base; /* and the input row its first row is */
+  int64_t last_row;   /* the last input_row of this input, -1 before any */
+  int done;           /* 1: ended; `status` is the end's */
+  int status;
+  struct wudf_error error;
+};
+
+/* Ends the run with `status` (0: its end), keeping the error message. */
+static int wudf__table_end(struct wudf__table_run* run, int status) {
+  run->done = 1;
+  run->status = status;
+  if (status == 0) run->error.message[0] = '\0';
+  return status;
+}
+
+/* Starts a call on the run's instance; the call's error is the run's. */
+static int wudf__table_begin(struct wudf__table_run* run, struct wudf__call* call) {
+  return wudf__call_begin(call, run->instance, run->function, WUDF__KIND_TABLE, &run->options,
+                          &run->error);
+}
+
+/* The argument row of row `row` (0-based) of the current input; rows are
+ * asked for in non-decreasing order within one input. */
+static int64_t wudf__table_argument_row(struct wudf__table_run* run, int64_t row) {
+  const struct wudf__segments* rows = &run->input.rows;
+  while (run->segment + 1 < rows->count &&
+         row >= run->segment_base + rows->items[run->segment].count) {
+    run->segment_base += rows->items[run->segment].count;
+    run->segment++;
+  }
+  return rows->items[run->segment].start + (row - run->segment_base);
+}
+
+/* Checks the chunk a guest returned (a host copy) and rewrites its
+ * input_row column to the caller's rows. EPROTO naming the rule. */
+static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__call* call,
+                                   struct ArrowArray* chunk, uint32_t flags) {
+  char where[128];
+  snprintf(where, sizeof(where), "function '%s' returned an invalid result: result",
+           call->udf->signature.name);
+  if ((flags & ~WUDF__FLAG_MORE) != 0) {
+    return wudf__set_error(call->error, EPROTO, "%s: control flags: unknown bits 0x%x",
+                           where, flags & ~WUDF__FLAG_MORE);
+  }
+  if (chunk->length > run->options.max_output_rows) {
+    return wudf__set_error(call->error, EPROTO, "%s: length: a chunk of %" PRId64 " rows, "
+                           "more than the %" PRId64 " asked for", where, chunk->length,
+                           run->options.max_output_rows);
+  }
+  if ((flags & WUDF__FLAG_MORE) && chunk->length == 0) {
+    return wudf__set_error(call->error, EPROTO, "%s: more: an empty chunk with the flag "
+                           "MORE (a chunk that promises more output must have rows)", where);
+  }
+  if (chunk->null_count != 0) {
+    return wudf__set_error(call->error, EPROTO, "%s: null_count: a chunk row is null (rows "
+                           "of a table have no struct-level nulls)", where);
+  }
+  struct ArrowArray* rows = chunk->children[0];
+  if (rows->null_count != 0) {
+    return wudf__set_error(call->error, EPROTO, "%s.input_row: null_count: %" PRId64
+                           " null input rows", where, rows->null_count);
+  }
+  int64_t* values = (int64_t*)rows->buffers[1] + rows->offset;
+  for (int64_t i = 0; i < chunk->length; i++) {
+    int64_t row = values[i];
+    if (row < 0 || row >= run->input.selected) {
+      return wudf__set_error(call->error, EPROTO, "%s.input_row: input row: row %" PRId64
+                             " names input row %" PRId64 ", outside the %" PRId64
+                             " rows of the input", where, i, row, run->input.selected);
+    }
+    if (row < run->last_row) {
+      return wudf__set_error(call->error, EPROTO, "%s.input_row: input row: row %" PRId64
+                             " names input row %" PRId64 " after row %" PRId64
+                             " (input rows must not decrease)", where, i, row,
+                             run->last_row);
+    }
+    run->last_row = row;
+    values[i] = wudf__table_argument_row(run, row);
+  }
+  return 0;
+}
+
+/*
+ * The next chunk of the run into `*chunk` (present), or its end (0 and
+ * nothing present). Errors end the run, except EBUSY (nothing happened).
+ */
+static int wudf__table_next(struct wudf__table_run* run, struct wudf__result* chunk) {
+  memset(chunk, 0, sizeof(*chunk));
+  if (run->done) {
+    if (run->status != 0) {
+      /* get_last_error keeps the message; the code repeats. */
+      return run->status;
+    }
+    return 0;
+  }
+  const struct wudf__arguments* arguments = run->arguments;
+  int64_t max_rows = run->options.max_rows_per_call;
+  for (;;) {
+    struct wudf__call call;
+    int status = wudf__table_begin(run, &call);
+    if (status == EBUSY) return status;
+    if (status != 0) return wudf__table_end(run, status);
+    struct wudf__guest_request request;
+    memset(&request, 0, sizeof(request));
+    request.handle = run->handle;
+    request.count = run->options.max_output_rows;
+    request.wants_result = 1;
+    request.length = -1;
+    if (!run->input_open) {
+      if (run->next_row >= arguments->rows) return wudf__table_end(run, 0);
+      int64_t rest = arguments->rows - run->next_row;
+      status = wudf__plan_chunk(&call, arguments, run->next_row,
+                                rest < max_rows ? rest : max_rows,
+                                call.udf->signature.strict, 0, &run->input);
+      if (status != 0) return wudf__table_end(run, status);
+      if (run->input.selected == 0) {
+        /* Every row has a null argument: no output, no guest call. */
+        wudf__gather_free(run->input.gather);
+        run->input.gather = NULL;
+        run->next_row += run->input.count;
+        continue;
+      }
+      request.op = WUDF__OP_TABLE_INPUT;
+      request.plan = wudf__gather_plan(run->input.gather);
+      request.plan_size = run->input.size;
+      run->input_open = 1;
+      run->segment = 0;
+      run->segment_base = 0;
+      run->last_row = -1;
+    } else {
+      request.op = WUDF__OP_TABLE_CONTINUE;
+    }
+    status = wudf__run_guest(&call, &request, chunk);
+    wudf__gather_free(run->input.gather);
+    run->input.gather = NULL;
+    if (status == 0) status = wudf__table_check_chunk(run, &call, &chunk->array, request.flags);
+    if (status != 0) {
+      wudf__result_release(chunk);
+      return wudf__table_end(run, status);
+    }
+    if (!(request.flags & WUDF__FLAG_MORE)) {
+      run->input_open = 0;
+      run->next_row += run->input.count;
+    }
+    if (chunk->array.length > 0) return 0;
+    wudf__result_release(chunk);
+  }
+}
+
+/* Makes `run` (zeroed) a run of `call`'s function, index `function`, over
+ * `arguments` (borrowed): takes a handle and holds the instance. */
+static int wudf__table_run_start(struct wudf__call* call, const struct wudf__arguments* arguments,
+                                 uint32_t function, struct wudf__table_run* run) {
+  int status = wudf__handle_acquire(call->instance, &run->handle, call->error);
+  if (status != 0) return status;
+  run->instance = call->instance;
+  run->function = function;
+  run->options = *call->options;
+  if (run->options.max_rows_per_call < 1) run->options.max_rows_per_call = 1;
+  if (run->options.max_output_rows < 1) run->options.max_output_rows = 1;
+  if (run->options.max_output_rows > INT32_MAX) run->options.max_output_rows = INT32_MAX;
+  run->arguments = arguments;
+  wudf__instance_hold(call->instance);
+  return 0;
+}
+
+/* Frees a run; the guest forgets what it kept (at the next call, unless
+ * `now`). No guest code runs unless `now`. */
+static void wudf__table_run_free(struct wudf__table_run* run, int now) {
+  struct wudf_instance* instance = run->instance;
+  wudf__handle_finish(instance, run->function, run->handle,
+                      run->input_open ? WUDF__OP_TABLE_CLOSE : 0, now);
+  wudf__chunk_free(&run->input);
+  wudf__free(run->owned_arguments);
+  wudf__free(run);
+  wudf__instance_unhold(instance);
+}
+
+/* The index of `call`'s function in its module. */
+static uint32_t wudf__function_index(const struct wudf__call* call) {
+  return (uint32_t)(call->udf - call->table->functions);
+}
+
+/* ------------------------------------------------------------- collect */
+
+int wudf__table_collect(struct wudf__call* call, const struct wudf__arguments* arguments,
+                        struct ArrowArray* out, struct ArrowSchema* out_schema) {
+  struct wudf__table_run* run = wudf__calloc(1, sizeof(*run));
+  if (run == NULL) return wudf__set_error(call->error, ENOMEM, "out of memory");
+  int status = wudf__table_run_start(call, arguments, wudf__function_index(call), run);
+  if (status != 0) {
+    wudf__free(run);
+    return status;
+  }
+  struct wudf__result* chunks = NULL;
+  size_t count = 0, capacity = 0;
+  for (;;) {
+    if (count == capacity) {
+      capacity = capacity ? 2 * capacity : 8;
+      struct wudf__result* grown = wudf__realloc(chunks, capacity * sizeof(*grown));
+      if (grown == NULL) {
+        status = wudf__set_error(call->error, ENOMEM, "out of memory");
+        break;
+      }
+      chunks = grown;
+    }
+    status = wudf__table_next(run, &chunks[count]);
+    if (status != 0) {
+      if (call->error != NULL) *call->error = run->error;
+      break;
+    }
+    if (!chunks[count].present) break;
+    count++;
+  }
+  struct wudf__segment* segments = NULL;
+  if (status == 0 && count > 0) {
+    segments = wudf__malloc(count * sizeof(*segments));
+    if (segments == NULL) status = wudf__set_error(call->error, ENOMEM, "out of memory");
+  }
+  if (status == 0) {
+    /* Every chunk has the declared type; the first one's schema (or, with
+     * no output, the declared one) describes them all. */
+    struct ArrowSchema declared;
+    memset(&declared, 0, sizeof(declared));
+    const struct ArrowSchema* schema = count > 0 ? &chunks[0].schema : NULL;
+    if (count == 0) {
+      status = wudf__type_schema(call->udf->output_type, call->udf->output_type_length,
+                                 call->udf->signature.name, &declared, call->error);
+      schema = &declared;
+    }
+    for (size_t i = 0; i < count; i++) {
+      segments[i] = (struct wudf__segment){&chunks[i].array, 0, chunks[i].array.length};
+    }
+    struct wudf__gather* gather = NULL;
+    if (status == 0) status = wudf__gather_new(schema, segments, count, &gather, call->error);
+    if (status == 0) {
+      status = wudf__plan_export(wudf__gather_plan(gather), call->udf->signature.name, out,
+                                 out_schema, call->error);
+    }
+    wudf__gather_free(gather);
+    if (declared.release != NULL) declared.release(&declared);
+    if (status != 0) {
+      wudf__error_prefix(call->error, status, "function '%s': assembling the result",
+                         call->udf->signature.name);
+    }
+  }
+  for (size_t i = 0; i < count; i++) wudf__result_release(&chunks[i]);
+  wudf__free(chunks);
+  wudf__free(segments);
+  wudf__table_run_free(run, 1);
+  return status;
+}
+
+/* -------------------------------------------------------------- stream */
+
+static struct wudf__table_run* wudf__stream_run(struct ArrowArrayStream* stream) {
+  return stream->private_data;
+}
+
+static int wudf__stream_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
+  struct wudf__table_run* run = wudf__stream_run(stream);
+  const struct wudf__udf* udf = &run->instance->module->udf->functions[run->function];
+  return wudf__type_schema(udf->output_type, udf->output_type_length, udf->signature.name, out,
+                           &run->error);
+}
+
+static int wudf__stream_get_next(struct ArrowArrayStream* stream, struct ArrowArray* out) {
+  struct wudf__table_run* run = wudf__stream_run(stream);
+  struct wudf__result chunk;
+  int status = wudf__table_next(run, &chunk);
+  if (status != 0) return status;
+  if (!chunk.present) {
+    memset(out, 0, sizeof(*out)); /* released: the end */
+    return 0;
+  }
+  *out = chunk.array;
+  chunk.schema.release(&chunk.schema);
+  return 0;
+}
+
+static const char* wudf__stream_get_last_error(struct ArrowArrayStream* stream) {
+  struct wudf__table_run* run = wudf__stream_run(stream);
+  return run->error.message[0] != '\0' ? run->error.message : NULL;
+}
+
+static void wudf__stream_release(struct ArrowArrayStream* stream) {
+  if (stream->release == NULL) return;
+  wudf__table_run_free(wudf__stream_run(stream), 0);
+  stream->release = NULL;
+  stream->private_data = NULL;
+}
+
+/* Opens a stream over `count` columns; `batch_columns` (NULL, or columns
+ * re-cut from a record batch that `arrays` point at) are copied into the
+ * stream so that it does not point into the caller's stack. */
+static int wudf__table_open(struct wudf_instance* instance, uint32_t function, uint32_t count,
+                            const struct ArrowArray* const* arrays,
+                            const struct ArrowSchema* const* schemas, int64_t rows,
+                            const struct ArrowArray* batch_columns,
+                            const struct wudf_call_options* options,
+                            struct ArrowArrayStream* out, struct wudf_error* error) {
+  struct wudf__call call;
+  int status = wudf__call_check(&call, instance, function, WUDF__KIND_TABLE, options, error);
+  if (status != 0) return status;
+  const char* name = call.udf->signature.name;
+  if (call.options->result == WUDF_RESULT_VIEW) {
+    return wudf__set_error(error, ENOTSUP, "function '%s': the chunks of a table function "
+                           "are always copies (no zero-copy views)", name);
+  }
+  if (atomic_load(&instance->life) & WUDF__PINNED) {
+    return wudf__set_error(error, EBUSY, "function '%s': a zero-copy result view of this "
+                           "instance's memory is still alive; release it first", name);
+  }
+  if (instance->broken) {
+    return wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
+                           "by an earlier trap; create a new instance", name);
+  }
+  struct wudf__table_run* run = wudf__calloc(1, sizeof(*run));
+  if (run == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  const struct ArrowArray* kept[WUDF__MAX_ARGS];
+  for (uint32_t i = 0; i < count; i++) {
+    kept[i] = arrays[i];
+    if (batch_columns != NULL) {
+      run->columns[i] = batch_columns[i];
+      kept[i] = &run->columns[i];
+    }
+  }
+  status = wudf__arguments_collect(&call, count, kept, schemas, rows, &run->owned_arguments);
+  if (status == 0) status = wudf__table_run_start(&call, run->owned_arguments, function, run);
+  if (status != 0) {
+    wudf__free(run->owned_arguments);
+    wudf__free(run);
+    return status;
+  }
+  memset(out, 0, sizeof(*out));
+  out->get_schema = wudf__stream_get_schema;
+  out->get_next = wudf__stream_get_next;
+  out->get_last_error = wudf__stream_get_last_error;
+  out->release = wudf__stream_release;
+  out->private_data = run;
+  return 0;
+}
+
+int wudf_table_call(struct wudf_instance* instance, uint32_t function, uint32_t arg_count,
+                    const struct ArrowArray* const* args,
+                    const struct ArrowSchema* const* arg_schemas,
+                    const struct wudf_call_options* options, struct ArrowArrayStream* out,
+                    struct wudf_error* error) {
+  if (instance == NULL || out == NULL ||
+      (arg_count > 0 && (args == NULL || arg_schemas == NULL))) {
+    return wudf__set_error(error, EINVAL, "instance, args and out must not be NULL");
+  }
+  if (arg_count == 0) {
+    return wudf__set_error(error, EINVAL, "a call without arguments has no row count: use "
+                           "wudf_table_call_batch with an empty struct of N rows");
+  }
+  if (arg_count > WUDF__MAX_ARGS) {
+    return wudf__set_error(error, EINVAL, "%u arguments, more than the limit of %d",
+                           arg_count, WUDF__MAX_ARGS);
+  }
+  if (args[0] == NULL) return wudf__set_error(error, EINVAL, "argument 1 is NULL");
+  return wudf__table_open(instance, function, arg_count, args, arg_schemas, args[0]->length,
+                          NULL, options, out, error);
+}
+
+int wudf_table_call_batch(struct wudf_instance* instance, uint32_t function,
+                          const struct ArrowArray* batch, const struct ArrowSchema* batch_schema,
+                          const struct wudf_call_options* options,
+                          struct ArrowArrayStream* out, struct wudf_error* error) {
+  if (instance == NULL || batch == NULL || batch_schema == NULL || out == NULL) {
+    return wudf__set_error(error, EINVAL, "instance, batch, batch_schema and out must not be "
+                           "NULL");
+  }
+  struct ArrowArray columns[WUDF__MAX_ARGS];
+  const struct ArrowArray* arrays[WUDF__MAX_ARGS];
+  const struct ArrowSchema* schemas[WUDF__MAX_ARGS];
+  uint32_t count = 0;
+  int status = wudf__batch_columns(batch, batch_schema, columns, arrays, schemas, &count, error);
+  if (status != 0) return status;
+  return wudf__table_open(instance, function, count, arrays, schemas, batch->length, columns,
+                          options, out, error);
+}
