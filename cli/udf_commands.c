@@ -42,8 +42,7 @@ int command_list(int argc, char** argv) {
     for (uint32_t i = 0; i < count; i++) {
       struct wudf_function_info info;
       wudf_module_function(module, i, &info, NULL);
-      printf("%-7s %s\n", info.kind == WUDF_FUNCTION_BATCH ? "batch" : "scalar",
-             info.signature);
+      printf("%-9s %s\n", wudf_function_kind_name(info.kind), info.signature);
     }
     if (count == 0) fprintf(stderr, "wasmudf: %s declares no functions\n", argv[0]);
   }
@@ -310,6 +309,19 @@ static void cli_print_value(const struct ArrowArray* array, const char* format, 
   fputs("?", stdout);
 }
 
+/* Prints the rows of a struct result (a batch, a table's chunk), one line
+ * each, columns separated by tabs. */
+static void cli_print_rows(const struct ArrowArray* result,
+                           const struct wudf_function_info* info) {
+  for (int64_t row = 0; row < result->length; row++) {
+    for (int64_t c = 0; c < result->n_children; c++) {
+      if (c > 0) fputc('\t', stdout);
+      cli_print_value(result->children[c], info->field_formats[c], result->offset + row);
+    }
+    fputc('\n', stdout);
+  }
+}
+
 int command_run(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION COLUMN...\n");
@@ -352,27 +364,46 @@ int command_run(int argc, char** argv) {
     report(&error);
     goto done;
   }
-  struct ArrowArray result;
-  struct ArrowSchema result_schema;
-  if (wudf_function_call(instance, index, arg_count, arrays, schemas, NULL, &result,
-                         &result_schema, &error) != 0) {
-    report(&error);
-    goto done;
-  }
-  for (int64_t row = 0; row < result.length; row++) {
-    if (info.kind == WUDF_FUNCTION_BATCH) {
-      for (int64_t c = 0; c < result.n_children; c++) {
-        if (c > 0) fputc('\t', stdout);
-        cli_print_value(result.children[c], result_schema.children[c]->format,
-                        result.offset + row);
-      }
-    } else {
-      cli_print_value(&result, result_schema.format, row);
+  if (info.kind == WUDF_FUNCTION_TABLE) {
+    /* A table function's output, chunk by chunk as the stream gives it. */
+    struct ArrowArrayStream stream;
+    if (wudf_table_call(instance, index, arg_count, arrays, schemas, NULL, &stream,
+                        &error) != 0) {
+      report(&error);
+      goto done;
     }
-    fputc('\n', stdout);
+    int status;
+    struct ArrowArray chunk;
+    while ((status = stream.get_next(&stream, &chunk)) == 0 && chunk.release != NULL) {
+      cli_print_rows(&chunk, &info);
+      chunk.release(&chunk);
+    }
+    if (status != 0) {
+      const char* message = stream.get_last_error(&stream);
+      fprintf(stderr, "wasmudf: %s\n", message != NULL ? message : strerror(status));
+      stream.release(&stream);
+      goto done;
+    }
+    stream.release(&stream);
+  } else {
+    struct ArrowArray result;
+    struct ArrowSchema result_schema;
+    if (wudf_function_call(instance, index, arg_count, arrays, schemas, NULL, &result,
+                           &result_schema, &error) != 0) {
+      report(&error);
+      goto done;
+    }
+    if (info.kind == WUDF_FUNCTION_BATCH) {
+      cli_print_rows(&result, &info);
+    } else {
+      for (int64_t row = 0; row < result.length; row++) {
+        cli_print_value(&result, result_schema.format, row);
+        fputc('\n', stdout);
+      }
+    }
+    result.release(&result);
+    result_schema.release(&result_schema);
   }
-  result.release(&result);
-  result_schema.release(&result_schema);
   exit_status = 0;
 done:
   for (uint32_t i = 0; columns != NULL && i < arg_count; i++) cli_column_free(&columns[i]);

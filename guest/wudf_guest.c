@@ -372,7 +372,8 @@ struct wudf__function {
   struct wudf__signature signature;
   const char* arg_formats[WUDF__MAX_ARGS]; /* NULL: a nested argument */
   char* formats;                           /* the storage of arg_formats */
-  wudf_output root;
+  wudf_output root;       /* what a call returns: the result, a table's chunk */
+  wudf_output state_root; /* an aggregate's STATE output */
 };
 
 /* Checks argument `index` of a call against its declared type; 0 or an
@@ -396,20 +397,22 @@ static int wudf__check_arg(const struct wudf__function* function, uint32_t index
 }
 
 /* Checks the arguments of a call against the signature and fills their
- * views. Returns 0 or a nonzero code with the error message set. */
+ * views; the struct has `extra` more columns after the arguments (an
+ * aggregate update's group ids), which the caller checks. Returns 0 or a
+ * nonzero code with the error message set. */
 static int wudf__bind_args(const struct wudf__function* function,
-                           struct ArrowArray* args, struct ArrowSchema* args_schema,
-                           wudf_args* view) {
+                           const struct ArrowArray* args, const struct ArrowSchema* args_schema,
+                           int64_t extra, wudf_args* view) {
   const struct wudf__signature* signature = &function->signature;
   if (args == NULL || args_schema == NULL || args->release == NULL ||
       args_schema->release == NULL) {
     return wudf_error("%s: no arguments were passed", signature->name);
   }
+  int64_t columns = (int64_t)signature->arg_count + extra;
   if (args_schema->format == NULL || strcmp(args_schema->format, "+s") != 0 ||
-      args->n_children != (int64_t)signature->arg_count ||
-      args_schema->n_children != (int64_t)signature->arg_count) {
-    return wudf_error("%s: expected a struct of %u arguments", signature->name,
-                      signature->arg_count);
+      args->n_children != columns || args_schema->n_children != columns) {
+    return wudf_error("%s: expected a struct of %lld columns", signature->name,
+                      (long long)columns);
   }
   size_t count = signature->arg_count;
   for (uint32_t i = 0; i < signature->arg_count; i++) {
@@ -1704,18 +1707,23 @@ static int wudf__export_schema(const wudf_output* out, const char* name,
 
 /* ------------------------------------------------------------------ calls */
 
-/* Forgets the function held (its result tree and formats included). */
+/* Forgets the function held (its result trees and formats included). */
 static void wudf__function_reset(struct wudf__function* function) {
   wudf__output_destroy(&function->root);
+  wudf__output_destroy(&function->state_root);
   free(function->formats);
   function->formats = NULL;
   function->record = NULL;
 }
 
+/* The text of what a call of the function being prepared returns. */
+static char wudf__output_text[WUDF__MAX_SIGNATURE];
+
 /* Makes `function` hold the function of metadata record `record` (a
  * string literal per function, so its address identifies it): parses it,
- * notes the formats of its flat arguments and builds its result tree.
- * Returns 0 or an error code with the message set. */
+ * notes the formats of its flat arguments and builds its result tree (for
+ * a table function the tree of one chunk; for an aggregate also its state
+ * tree). Returns 0 or an error code with the message set. */
 static int wudf__function_prepare(struct wudf__function* function, const char* record) {
   if (function->record == record) return 0;
   wudf__function_reset(function);
@@ -1743,15 +1751,27 @@ static int wudf__function_prepare(struct wudf__function* function, const char* r
       next += size + 1;
     }
   }
-  const char* text = signature->text + signature->result.start;
-  if (wudf__output_init(&function->root, text, signature->result.length, "", 0,
-                        ARROW_FLAG_NULLABLE) != 0) {
+  int length = wudf__signature_output_type(signature, wudf__output_text,
+                                           sizeof(wudf__output_text));
+  if (length < 0 || wudf__output_init(&function->root, wudf__output_text, (size_t)length, "",
+                                      0, ARROW_FLAG_NULLABLE) != 0) {
     wudf__function_reset(function);
     return wudf_error("%s: out of memory", signature->name);
   }
-  if (signature->kind == WUDF__KIND_BATCH && function->root.builder != WUDF__BUILD_STRUCT) {
+  if ((signature->kind == WUDF__KIND_BATCH || signature->kind == WUDF__KIND_TABLE) &&
+      function->root.builder != WUDF__BUILD_STRUCT) {
     wudf__function_reset(function);
-    return wudf_error("%s: a batch function's result must be a struct", signature->name);
+    return wudf_error("%s: a batch or table function's result must be a struct",
+                      signature->name);
+  }
+  if (signature->kind == WUDF__KIND_TABLE) {
+    function->root.children[0].flags = 0; /* input_row has no nulls */
+  }
+  if (signature->kind == WUDF__KIND_AGGREGATE &&
+      wudf__output_init(&function->state_root, signature->text + signature->state.start,
+                        signature->state.length, "", 0, ARROW_FLAG_NULLABLE) != 0) {
+    wudf__function_reset(function);
+    return wudf_error("%s: out of memory", signature->name);
   }
   function->record = record;
   return 0;
@@ -1788,6 +1808,16 @@ static int wudf__deliver(wudf_output* root, int64_t rows, const char* function,
   return 0;
 }
 
+/* The rows a struct result has: those of its longest column. */
+static int64_t wudf__struct_rows(const wudf_output* root) {
+  int64_t rows = 0;
+  for (int i = 0; i < root->n_children; i++) {
+    int64_t column = wudf_output_rows(&root->children[i]);
+    if (column > rows) rows = column;
+  }
+  return rows;
+}
+
 /* The signature of the function called last is kept parsed, with its
  * result tree; calling another function prepares its own. */
 int32_t wudf__run_scalar(const char* record, wudf_scalar_fn fn,
@@ -1798,7 +1828,7 @@ int32_t wudf__run_scalar(const char* record, wudf_scalar_fn fn,
   int status = wudf__function_prepare(&function, record);
   wudf_args view;
   memset(&view, 0, sizeof(view));
-  if (status == 0) status = wudf__bind_args(&function, args, args_schema, &view);
+  if (status == 0) status = wudf__bind_args(&function, args, args_schema, 0, &view);
   wudf_output* root = &function.root;
   if (status == 0) {
     /* Rows that can be set in any order exist from the start. */
@@ -1821,7 +1851,7 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
   int status = wudf__function_prepare(&function, record);
   wudf_args view;
   memset(&view, 0, sizeof(view));
-  if (status == 0) status = wudf__bind_args(&function, args, args_schema, &view);
+  if (status == 0) status = wudf__bind_args(&function, args, args_schema, 0, &view);
   wudf_output* root = &function.root;
   if (status == 0) {
     wudf_result result = {root->n_children, root->children};
@@ -1829,16 +1859,380 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
   }
   wudf__release_inputs(args, args_schema);
   const char* name = function.signature.name;
-  if (status == 0) {
-    /* The batch has the rows of its longest column; the others are padded. */
-    int64_t rows = 0;
-    for (int i = 0; i < root->n_children; i++) {
-      int64_t column = wudf_output_rows(&root->children[i]);
-      if (column > rows) rows = column;
+  /* The batch has the rows of its longest column; the others are padded. */
+  if (status == 0) status = wudf__deliver(root, wudf__struct_rows(root), name, "", out, out_schema);
+  wudf__output_clear(root);
+  if (status != 0 && !wudf__message_set) wudf_error("%s failed with code %d", name, status);
+  return status;
+}
+
+/* ---------------------------------------------------------------- handles */
+
+/* The control block of table and aggregate calls (docs/abi.md, section 3). */
+struct wudf__control {
+  uint32_t op;
+  uint32_t handle;
+  int64_t count;
+  uint32_t flags;
+  uint32_t reserved[3];
+};
+_Static_assert(sizeof(struct wudf__control) == WUDF__CONTROL_SIZE, "control block size");
+_Static_assert(offsetof(struct wudf__control, handle) == WUDF__CONTROL_HANDLE, "handle");
+_Static_assert(offsetof(struct wudf__control, count) == WUDF__CONTROL_COUNT, "count");
+_Static_assert(offsetof(struct wudf__control, flags) == WUDF__CONTROL_FLAGS, "flags");
+
+/* What the SDK keeps per handle the host opened: a table function's input
+ * and position in it, or an aggregate's states. */
+struct wudf__handle {
+  const char* record; /* the function it belongs to; NULL: unused */
+  /* Table functions. */
+  int open;                   /* `args` holds an input with more output */
+  struct ArrowArray args;     /* the input, moved out of the host's block */
+  struct ArrowSchema args_schema;
+  int64_t row, emitted, state;
+  /* Aggregate functions. */
+  uint8_t* states;
+  int64_t count;              /* groups */
+  const wudf_aggregate_fns* fns;
+};
+
+static struct wudf__handle* wudf__handles;
+static uint32_t wudf__handle_capacity;
+
+/* The SDK's state of `handle` for the function of `record`, made on first
+ * use; NULL (message set) when out of memory or the handle belongs to
+ * another function. */
+static struct wudf__handle* wudf__handle_of(uint32_t handle, const char* record,
+                                            const char* name) {
+  if (handle == 0 || handle > (1u << 20)) {
+    wudf_error("%s: invalid handle %u", name, handle);
+    return NULL;
+  }
+  if (handle >= wudf__handle_capacity) {
+    uint32_t capacity = wudf__handle_capacity ? wudf__handle_capacity : 8;
+    while (capacity <= handle) capacity *= 2;
+    struct wudf__handle* grown = realloc(wudf__handles, capacity * sizeof(*grown));
+    if (grown == NULL) {
+      wudf_error("%s: out of memory", name);
+      return NULL;
     }
-    status = wudf__deliver(root, rows, name, "", out, out_schema);
+    memset(grown + wudf__handle_capacity, 0,
+           (capacity - wudf__handle_capacity) * sizeof(*grown));
+    wudf__handles = grown;
+    wudf__handle_capacity = capacity;
+  }
+  struct wudf__handle* slot = &wudf__handles[handle];
+  if (slot->record == NULL) slot->record = record;
+  if (slot->record != record) {
+    wudf_error("%s: handle %u belongs to another function", name, handle);
+    return NULL;
+  }
+  return slot;
+}
+
+/* ----------------------------------------------------------------- tables */
+
+int64_t wudf_table_emit(wudf_table* table) {
+  if (table->full || table->chunk_rows >= table->limit) {
+    table->full = true;
+    return -1;
+  }
+  int64_t row = table->chunk_rows++;
+  wudf_set_int64(table->rows, row, table->row);
+  table->emitted++;
+  return row;
+}
+
+/* Releases a table handle's kept input; the handle is then unused (the
+ * host may give it to another function). */
+static void wudf__table_drop(struct wudf__handle* slot) {
+  if (slot->open) wudf__release_inputs(&slot->args, &slot->args_schema);
+  slot->open = 0;
+  slot->record = NULL;
+}
+
+int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray* args,
+                        struct ArrowSchema* args_schema, struct ArrowArray* out,
+                        struct ArrowSchema* out_schema, void* control_block) {
+  static struct wudf__function function;
+  struct wudf__control* control = control_block;
+  wudf__message_set = 0;
+  control->flags = 0;
+  int status = wudf__function_prepare(&function, record);
+  const char* name = function.signature.name;
+  struct wudf__handle* slot = NULL;
+  if (status == 0) {
+    slot = wudf__handle_of(control->handle, record, name);
+    if (slot == NULL) status = 1;
+  }
+  if (status == 0) {
+    switch (control->op) {
+      case WUDF__OP_TABLE_INPUT:
+        if (args == NULL || args_schema == NULL) {
+          status = wudf_error("%s: an input op without input", name);
+          break;
+        }
+        /* Keep the input past this call: move it out of the host's
+         * structs (the C Data Interface's move), which the host then sees
+         * released. */
+        wudf__table_drop(slot);
+        slot->record = record;
+        slot->args = *args;
+        slot->args_schema = *args_schema;
+        args->release = NULL;
+        args_schema->release = NULL;
+        slot->open = 1;
+        slot->row = slot->emitted = slot->state = 0;
+        break;
+      case WUDF__OP_TABLE_CONTINUE:
+        if (!slot->open) status = wudf_error("%s: no input to continue", name);
+        break;
+      case WUDF__OP_TABLE_CLOSE:
+        wudf__table_drop(slot);
+        return 0;
+      default:
+        status = wudf_error("%s: unknown table op %u", name, control->op);
+        break;
+    }
+  }
+  wudf_args view;
+  memset(&view, 0, sizeof(view));
+  if (status == 0) {
+    status = wudf__bind_args(&function, &slot->args, &slot->args_schema, 0, &view);
+  }
+  wudf_output* root = &function.root;
+  wudf_table table;
+  memset(&table, 0, sizeof(table));
+  if (status == 0) {
+    table.limit = control->count > 0 ? control->count : 1;
+    table.rows = &root->children[0];
+    table.columns = &root->children[1];
+    while (slot->row < view.length) {
+      table.row = slot->row;
+      table.emitted = slot->emitted;
+      table.state = slot->state;
+      status = fn(&view, slot->row, &table);
+      if (status != 0) break;
+      slot->emitted = table.emitted;
+      slot->state = table.state;
+      if (table.full) break;
+      slot->row++;
+      slot->emitted = slot->state = 0;
+    }
+  }
+  int more = status == 0 && table.full;
+  if (status == 0) {
+    status = wudf__deliver(root, table.chunk_rows, name, "", out, out_schema);
   }
   wudf__output_clear(root);
+  if (status == 0 && more) {
+    control->flags = WUDF__FLAG_MORE;
+  } else if (slot != NULL) {
+    /* The input is done (or failed): let it go. */
+    wudf__table_drop(slot);
+  }
+  /* What the host passed and the SDK did not keep. */
+  wudf__release_inputs(args, args_schema);
+  if (status != 0 && !wudf__message_set) wudf_error("%s failed with code %d", name, status);
+  return status;
+}
+
+/* ------------------------------------------------------------- aggregates */
+
+int wudf_bytes_append(wudf_bytes* bytes, const void* data, size_t size) {
+  if (size == 0) return 0;
+  uint64_t needed = (uint64_t)bytes->size + size;
+  if (needed > INT32_MAX) return -1;
+  if (needed > bytes->capacity) {
+    uint64_t capacity = bytes->capacity ? (uint64_t)bytes->capacity * 2 : 16;
+    while (capacity < needed) capacity *= 2;
+    if (capacity > INT32_MAX) capacity = INT32_MAX;
+    char* grown = realloc(bytes->data, (size_t)capacity);
+    if (grown == NULL) return -1;
+    bytes->data = grown;
+    bytes->capacity = (uint32_t)capacity;
+  }
+  memcpy(bytes->data + bytes->size, data, size);
+  bytes->size = (uint32_t)needed;
+  return 0;
+}
+
+void wudf_bytes_release(wudf_bytes* bytes) {
+  free(bytes->data);
+  memset(bytes, 0, sizeof(*bytes));
+}
+
+/* Gives an aggregate handle `count` groups (new ones zeroed: empty). */
+static int wudf__states_grow(struct wudf__handle* slot, const wudf_aggregate_fns* fns,
+                             int64_t count, const char* name) {
+  if (count <= slot->count) return 0;
+  size_t bytes;
+  if (count > INT32_MAX || wudf__bytes(count, (int64_t)fns->state_size, &bytes) != 0) {
+    return wudf_error("%s: %lld groups of %zu-byte states do not fit in memory", name,
+                      (long long)count, fns->state_size);
+  }
+  uint8_t* grown = realloc(slot->states, bytes > 0 ? bytes : 1);
+  if (grown == NULL) return wudf_error("%s: out of memory for %lld groups", name,
+                                       (long long)count);
+  size_t old = (size_t)slot->count * fns->state_size;
+  memset(grown + old, 0, bytes - old);
+  slot->states = grown;
+  slot->count = count;
+  return 0;
+}
+
+/* Frees an aggregate handle's states. */
+static void wudf__states_free(struct wudf__handle* slot, const wudf_aggregate_fns* fns) {
+  if (fns->destroy != NULL) {
+    for (int64_t g = 0; g < slot->count; g++) {
+      fns->destroy(slot->states + (size_t)g * fns->state_size);
+    }
+  }
+  free(slot->states);
+  slot->states = NULL;
+  slot->count = 0;
+  slot->record = NULL;
+}
+
+/* The group ids of column `index` of an update or merge input: uint32
+ * without nulls, one per row. NULL (message set) otherwise. */
+static const uint32_t* wudf__group_ids(const struct ArrowArray* args,
+                                       const struct ArrowSchema* args_schema, int64_t index,
+                                       const char* name) {
+  const struct ArrowArray* ids = args->children[index];
+  const struct ArrowSchema* schema = args_schema->children[index];
+  if (ids == NULL || schema == NULL || schema->format == NULL ||
+      strcmp(schema->format, "I") != 0 || ids->n_buffers != 2 || ids->null_count != 0 ||
+      ids->length != args->length || ids->buffers == NULL || ids->buffers[1] == NULL) {
+    wudf_error("%s: the group column is not uint32 without nulls", name);
+    return NULL;
+  }
+  return (const uint32_t*)ids->buffers[1] + ids->offset;
+}
+
+/* Checks every group id is below the group count (so callbacks may index
+ * states with them). */
+static int wudf__check_group_ids(const uint32_t* groups, int64_t rows, int64_t count,
+                                 const char* name) {
+  for (int64_t row = 0; row < rows; row++) {
+    if ((int64_t)groups[row] >= count) {
+      return wudf_error("%s: row %lld has group %u of %lld", name, (long long)row,
+                        groups[row], (long long)count);
+    }
+  }
+  return 0;
+}
+
+/* Folds an update (arguments + group column) into the states. */
+static int wudf__aggregate_update(struct wudf__function* function, struct wudf__handle* slot,
+                                  const wudf_aggregate_fns* fns, struct ArrowArray* args,
+                                  struct ArrowSchema* args_schema) {
+  const char* name = function->signature.name;
+  wudf_args view;
+  memset(&view, 0, sizeof(view));
+  int status = wudf__bind_args(function, args, args_schema, 1, &view);
+  if (status != 0) return status;
+  const uint32_t* groups = wudf__group_ids(args, args_schema, args->n_children - 1, name);
+  if (groups == NULL) return 1;
+  status = wudf__check_group_ids(groups, view.length, slot->count, name);
+  if (status == 0) status = fns->update(slot->states, groups, &view);
+  return status;
+}
+
+/* Folds partial states (state column + group column) into the states. */
+static int wudf__aggregate_merge(struct wudf__function* function, struct wudf__handle* slot,
+                                 const wudf_aggregate_fns* fns, struct ArrowArray* args,
+                                 struct ArrowSchema* args_schema) {
+  const struct wudf__signature* signature = &function->signature;
+  const char* name = signature->name;
+  if (args == NULL || args_schema == NULL || args->n_children != 2 ||
+      args_schema->n_children != 2 || args->children == NULL ||
+      args_schema->children == NULL || args->children[0] == NULL ||
+      args_schema->children[0] == NULL) {
+    return wudf_error("%s: a merge input is a struct of states and group ids", name);
+  }
+  const struct ArrowSchema* schema = args_schema->children[0];
+  char message[256];
+  if (wudf__type_match(signature->text + signature->state.start, signature->state.length,
+                       schema, message, sizeof(message)) != 0) {
+    return wudf_error("%s: the partial states: %s", name, message);
+  }
+  const uint32_t* groups = wudf__group_ids(args, args_schema, 1, name);
+  if (groups == NULL) return 1;
+  size_t nodes = 0;
+  if (wudf__count_nodes(schema, 1, &nodes) != 0) {
+    return wudf_error("%s: the partial states are nested too deeply", name);
+  }
+  if (nodes > wudf__input_pool_capacity) {
+    size_t bytes;
+    wudf_input* grown = NULL;
+    if (wudf__bytes((int64_t)nodes, (int64_t)sizeof(wudf_input), &bytes) == 0) {
+      grown = realloc(wudf__input_pool, bytes);
+    }
+    if (grown == NULL) return wudf_error("%s: out of memory", name);
+    wudf__input_pool = grown;
+    wudf__input_pool_capacity = nodes;
+  }
+  size_t next = 1;
+  if (wudf__input_init(&wudf__input_pool[0], args->children[0], schema, 0, args->length,
+                       &next) != 0) {
+    return wudf_error("%s: the partial states do not have the layout of their type", name);
+  }
+  int status = wudf__check_group_ids(groups, args->length, slot->count, name);
+  if (status == 0) status = fns->merge(slot->states, groups, &wudf__input_pool[0]);
+  return status;
+}
+
+int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
+                            struct ArrowArray* args, struct ArrowSchema* args_schema,
+                            struct ArrowArray* out, struct ArrowSchema* out_schema,
+                            void* control_block) {
+  static struct wudf__function function;
+  struct wudf__control* control = control_block;
+  wudf__message_set = 0;
+  control->flags = 0;
+  int status = wudf__function_prepare(&function, record);
+  const char* name = function.signature.name;
+  struct wudf__handle* slot = NULL;
+  if (status == 0) {
+    slot = wudf__handle_of(control->handle, record, name);
+    if (slot == NULL) status = 1;
+  }
+  if (status == 0 && control->op == WUDF__OP_AGGREGATE_FREE) {
+    wudf__states_free(slot, fns);
+    wudf__release_inputs(args, args_schema);
+    return 0;
+  }
+  if (status == 0) status = wudf__states_grow(slot, fns, control->count, name);
+  wudf_output* root = NULL;
+  if (status == 0) {
+    switch (control->op) {
+      case WUDF__OP_AGGREGATE_UPDATE:
+        status = wudf__aggregate_update(&function, slot, fns, args, args_schema);
+        break;
+      case WUDF__OP_AGGREGATE_MERGE:
+        status = wudf__aggregate_merge(&function, slot, fns, args, args_schema);
+        break;
+      case WUDF__OP_AGGREGATE_STATE:
+        root = &function.state_root;
+        wudf__presize(root, slot->count);
+        status = fns->state(slot->states, slot->count, root);
+        break;
+      case WUDF__OP_AGGREGATE_FINISH:
+        root = &function.root;
+        wudf__presize(root, slot->count);
+        status = fns->finish(slot->states, slot->count, root);
+        break;
+      default:
+        status = wudf_error("%s: unknown aggregate op %u", name, control->op);
+        break;
+    }
+  }
+  wudf__release_inputs(args, args_schema);
+  if (status == 0 && root != NULL) {
+    status = wudf__deliver(root, slot->count, name, name, out, out_schema);
+  }
+  if (root != NULL) wudf__output_clear(root);
   if (status != 0 && !wudf__message_set) wudf_error("%s failed with code %d", name, status);
   return status;
 }

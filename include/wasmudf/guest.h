@@ -25,7 +25,10 @@
  * nulls (wudf_is_null) and decides.
  *
  * A batch function (WUDF_BATCH) gets the arguments of a whole batch and fills
- * `result`, a struct of the declared columns, with any number of rows.
+ * `result`, a struct of the declared columns, with any number of rows. A
+ * table function (WUDF_TABLE) emits any number of rows per input row, in
+ * bounded chunks (see wudf_table); an aggregate function (WUDF_AGGREGATE)
+ * folds rows into per-group states (see wudf_aggregate_fns).
  *
  * Return 0 for success, or `return wudf_error("...", ...)` to fail the call
  * with a message the host reports. Accessors do not check their arguments:
@@ -807,19 +810,142 @@ static inline void* wudf_output_values(wudf_output* out) { return out->values; }
 int wudf_error(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------------ */
+/* Table functions                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A table function (WUDF_TABLE) is called once per input row, with `row`,
+ * and emits that row's output rows:
+ *
+ *   WUDF_TABLE(series, "series(int32 start, int32 stop) -> setof int32") {
+ *     int32_t start = wudf_get_int32(wudf_arg(args, 0), row);
+ *     int32_t stop = wudf_get_int32(wudf_arg(args, 1), row);
+ *     for (int64_t value = start + table->emitted; value <= stop; value++) {
+ *       int64_t out = wudf_table_emit(table);
+ *       if (out < 0) return 0;     // the chunk is full: called again later
+ *       wudf_set_int32(wudf_table_column(table, 0), out, (int32_t)value);
+ *     }
+ *     return 0;
+ *   }
+ *
+ * Output goes to the host in chunks of bounded size. When the chunk is
+ * full, wudf_table_emit returns -1: return 0 then, and the SDK calls the
+ * function again for the same row in the next chunk, with `emitted` (the
+ * rows this input row has produced so far) and `state` (a value of the
+ * function's own, kept from the previous call; 0 at a new row) telling it
+ * where to go on. So one input row may yield any number of rows without
+ * the guest holding them all. The output row's input_row column is set by
+ * the SDK; the declared columns are wudf_table_column(table, 0 ..), built
+ * like any output at the row wudf_table_emit returned (rows not set are
+ * valid and zero or empty). A strict function is never called for a row
+ * with a null argument (the host yields no rows for it).
+ */
+typedef struct wudf_table {
+  int64_t emitted; /* rows the current input row produced so far */
+  int64_t state;   /* the function's resume point for this row; 0 at first */
+
+  /* Internal state of the SDK. */
+  int64_t row;           /* the input row */
+  int64_t chunk_rows;    /* rows in the chunk so far */
+  int64_t limit;         /* the most rows of the chunk */
+  bool full;             /* an emit was refused */
+  wudf_output* rows;     /* the input_row column */
+  wudf_output* columns;  /* the declared columns */
+} wudf_table;
+
+/* Adds an output row for the current input row: returns its index in the
+ * chunk's columns, or -1 when the chunk is full (then return 0; the row
+ * continues in the next chunk). */
+int64_t wudf_table_emit(wudf_table* table);
+
+/* Declared column `index` (0-based) of the chunk being built. */
+static inline wudf_output* wudf_table_column(wudf_table* table, int index) {
+  return &table->columns[index];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Aggregate functions                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An aggregate function (WUDF_AGGREGATE) keeps one state per group, a C
+ * object of `state_size` bytes that starts zeroed (the empty group), and
+ * provides four callbacks; the SDK keeps the states of every accumulator
+ * the host opened and grows them as groups appear:
+ *
+ *   update(states, groups, args): fold row r of `args` into
+ *       states[groups[r]] (groups[r] < the number of groups). The host
+ *       passes many rows of many groups per call; a strict function never
+ *       sees a row with a null argument.
+ *   merge(states, groups, partial): fold partial state row r (an input of
+ *       the declared STATE type, made by `state` of this function in this
+ *       or another instance) into states[groups[r]].
+ *   state(states, count, out): write the states of groups 0 .. count - 1
+ *       as rows 0 .. count - 1 of `out`, an output of the STATE type.
+ *   finish(states, count, out): write the results of groups 0 .. count - 1
+ *       into `out`, an output of the result type (e.g. a null for an empty
+ *       group of a sum).
+ *   destroy(state), optional: free what one group's state owns (NULL when
+ *       states own no memory).
+ *
+ * `states` points at `count` consecutive states (cast it to the state
+ * type); it may move between calls. Callbacks return 0 or wudf_error(...).
+ *
+ *   typedef struct { double sum; int64_t count; } avg_state;
+ *   static int avg_update(void* states, const uint32_t* groups,
+ *                         const wudf_args* args) { ... }
+ *   ...
+ *   static const wudf_aggregate_fns avg_fns = {sizeof(avg_state),
+ *       avg_update, avg_merge, avg_state_out, avg_finish, NULL};
+ *   WUDF_AGGREGATE(avg, "avg(float64) -> float64 "
+ *                  "STATE struct<sum: float64, count: int64>", avg_fns)
+ */
+typedef struct wudf_aggregate_fns {
+  size_t state_size;
+  int (*update)(void* states, const uint32_t* groups, const wudf_args* args);
+  int (*merge)(void* states, const uint32_t* groups, const wudf_input* partial);
+  int (*state)(const void* states, int64_t count, wudf_output* out);
+  int (*finish)(const void* states, int64_t count, wudf_output* out);
+  void (*destroy)(void* state);
+} wudf_aggregate_fns;
+
+/* A growable byte string for states that own memory (e.g. a string
+ * aggregate's text); free it in `destroy` with wudf_bytes_release. */
+typedef struct wudf_bytes {
+  char* data;
+  uint32_t size;
+  uint32_t capacity;
+} wudf_bytes;
+
+/* Appends `size` bytes; 0, or -1 when out of memory (or past 2 GiB). */
+int wudf_bytes_append(wudf_bytes* bytes, const void* data, size_t size);
+/* Frees the bytes and empties the string. */
+void wudf_bytes_release(wudf_bytes* bytes);
+
+/* ------------------------------------------------------------------------ */
 /* Declaring functions                                                       */
 /* ------------------------------------------------------------------------ */
 
 typedef int (*wudf_scalar_fn)(const wudf_args* args, wudf_output* out);
 typedef int (*wudf_batch_fn)(const wudf_args* args, wudf_result* result);
+typedef int (*wudf_table_fn)(const wudf_args* args, int64_t row, wudf_table* table);
 
-/* Internal: the SDK's side of one call (guest/wudf_guest.c). */
+/* Internal: the SDK's side of one call (guest/wudf_guest.c). `control` is
+ * the control block of docs/abi.md, section 3. */
 int32_t wudf__run_scalar(const char* record, wudf_scalar_fn fn,
                          struct ArrowArray* args, struct ArrowSchema* args_schema,
                          struct ArrowArray* out, struct ArrowSchema* out_schema);
 int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
                         struct ArrowArray* args, struct ArrowSchema* args_schema,
                         struct ArrowArray* out, struct ArrowSchema* out_schema);
+int32_t wudf__run_table(const char* record, wudf_table_fn fn,
+                        struct ArrowArray* args, struct ArrowSchema* args_schema,
+                        struct ArrowArray* out, struct ArrowSchema* out_schema,
+                        void* control);
+int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
+                            struct ArrowArray* args, struct ArrowSchema* args_schema,
+                            struct ArrowArray* out, struct ArrowSchema* out_schema,
+                            void* control);
 
 /* The metadata record goes to the "wasmudf" custom section through the
  * assembler (clang 14 has no C attribute for custom sections). The
@@ -861,6 +987,34 @@ int32_t wudf__run_batch(const char* record, wudf_batch_fn fn,
 #define WUDF_BATCH(name, signature)                                            \
   WUDF__DECLARE("batch", name, signature, wudf_batch_fn, wudf__run_batch,      \
                 (const wudf_args* args, wudf_result* result))
+
+/* Declares table function `name`; its body has parameters `args`, `row`
+ * and `table` (see wudf_table). The signature's result is "setof TYPE" or
+ * "table<NAME: TYPE, ...>". */
+#define WUDF_TABLE(name, signature)                                            \
+  WUDF__METADATA("table", signature)                                           \
+  static int wudf__body_##name(const wudf_args* args, int64_t row,             \
+                               wudf_table* table);                             \
+  WUDF__EXPORT_AS("wudf_fn_" #name) int32_t wudf__export_##name(               \
+      struct ArrowArray* args, struct ArrowSchema* args_schema,                \
+      struct ArrowArray* out, struct ArrowSchema* out_schema, void* control) { \
+    return wudf__run_table("wasmudf:1 table " signature, wudf__body_##name,    \
+                           args, args_schema, out, out_schema, control);       \
+  }                                                                            \
+  static int wudf__body_##name(const wudf_args* args, int64_t row,             \
+                               wudf_table* table)
+
+/* Declares aggregate function `name` implemented by the callbacks of
+ * `fns`, a wudf_aggregate_fns defined before. The signature has a STATE
+ * clause: "avg(float64) -> float64 STATE struct<sum: float64, ...>". */
+#define WUDF_AGGREGATE(name, signature, fns)                                   \
+  WUDF__METADATA("aggregate", signature)                                       \
+  WUDF__EXPORT_AS("wudf_fn_" #name) int32_t wudf__export_##name(               \
+      struct ArrowArray* args, struct ArrowSchema* args_schema,                \
+      struct ArrowArray* out, struct ArrowSchema* out_schema, void* control) { \
+    return wudf__run_aggregate("wasmudf:1 aggregate " signature, &(fns), args, \
+                               args_schema, out, out_schema, control);         \
+  }
 
 #ifdef __cplusplus
 }

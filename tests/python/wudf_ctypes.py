@@ -180,3 +180,181 @@ class Module:
         finally:
             pa.RecordBatch._import_from_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
         return self._import_result(out, out_schema, None)
+
+
+# ------------------------------------------------------ table and aggregate
+
+
+class ArrowArrayStream(ctypes.Structure):
+    """struct ArrowArrayStream (the Arrow C stream interface)."""
+    _fields_ = [("get_schema", ctypes.c_void_p), ("get_next", ctypes.c_void_p),
+                ("get_last_error", ctypes.c_void_p), ("release", ctypes.c_void_p),
+                ("private_data", ctypes.c_void_p)]
+
+
+lib.wudf_table_call.argtypes = [
+    ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32,
+    ctypes.POINTER(ctypes.POINTER(ArrowArray)), ctypes.POINTER(ctypes.POINTER(ArrowSchema)),
+    ctypes.POINTER(CallOptions), ctypes.POINTER(ArrowArrayStream), ctypes.POINTER(Error)]
+lib.wudf_table_call_batch.argtypes = [
+    ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+    ctypes.POINTER(CallOptions), ctypes.POINTER(ArrowArrayStream), ctypes.POINTER(Error)]
+lib.wudf_aggregate_new.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
+                                   ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(Error)]
+lib.wudf_aggregate_free.argtypes = [ctypes.c_void_p]
+lib.wudf_aggregate_update.argtypes = [
+    ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ctypes.POINTER(ArrowArray)),
+    ctypes.POINTER(ctypes.POINTER(ArrowSchema)), ctypes.c_void_p, ctypes.c_int64,
+    ctypes.POINTER(CallOptions), ctypes.POINTER(Error)]
+lib.wudf_aggregate_merge.argtypes = [
+    ctypes.c_void_p, ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema), ctypes.c_void_p,
+    ctypes.c_int64, ctypes.POINTER(CallOptions), ctypes.POINTER(Error)]
+for _name in ("wudf_aggregate_state", "wudf_aggregate_finish"):
+    getattr(lib, _name).argtypes = [ctypes.c_void_p, ctypes.POINTER(CallOptions),
+                                    ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+                                    ctypes.POINTER(Error)]
+lib.wudf_aggregate_group_count.argtypes = [ctypes.c_void_p]
+lib.wudf_aggregate_group_count.restype = ctypes.c_int64
+lib.wudf_array_serialize.argtypes = [
+    ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+    ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)), ctypes.POINTER(ctypes.c_size_t),
+    ctypes.POINTER(Error)]
+lib.wudf_array_deserialize.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int,
+                                       ctypes.POINTER(ArrowArray), ctypes.POINTER(ArrowSchema),
+                                       ctypes.POINTER(Error)]
+lib.wudf_bytes_free.argtypes = [ctypes.POINTER(ctypes.c_uint8)]
+
+
+class Exported:
+    """pyarrow arrays exported through the C Data Interface, for a call that
+    borrows them; release() gives them back."""
+
+    def __init__(self, arrays):
+        self.arrays = [ArrowArray() for _ in arrays]
+        self.schemas = [ArrowSchema() for _ in arrays]
+        for array, c_array, c_schema in zip(arrays, self.arrays, self.schemas):
+            array._export_to_c(ctypes.addressof(c_array), ctypes.addressof(c_schema))
+        count = len(arrays)
+        self.array_pointers = (ctypes.POINTER(ArrowArray) * count)(
+            *[ctypes.pointer(a) for a in self.arrays])
+        self.schema_pointers = (ctypes.POINTER(ArrowSchema) * count)(
+            *[ctypes.pointer(s) for s in self.schemas])
+
+    def release(self):
+        for c_array, c_schema in zip(self.arrays, self.schemas):
+            release_schema(c_schema)
+            release_array(c_array)
+
+
+def _group_ids(groups, rows):
+    """(pointer, keepalive) of uint32 group ids for `rows` rows (None: NULL)."""
+    if groups is None:
+        return None, None
+    ids = pa.array(groups, pa.uint32())
+    assert len(ids) == rows and ids.offset == 0 and ids.null_count == 0
+    return ids.buffers()[1].address, ids
+
+
+def table(module, function, *arrays, max_rows=None, max_output_rows=None):
+    """Runs table function `function` through wudf_table_call and returns
+    the pyarrow RecordBatches of its stream (each validated fully)."""
+    exported = Exported(arrays)
+    options = module._options(max_rows)
+    if max_output_rows is not None:
+        options.max_output_rows = max_output_rows
+    stream, error = ArrowArrayStream(), Error()
+    try:
+        check(lib.wudf_table_call(module.instance, module.index(function), len(arrays),
+                                  exported.array_pointers, exported.schema_pointers,
+                                  ctypes.byref(options), ctypes.byref(stream),
+                                  ctypes.byref(error)), error)
+        reader = pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
+        batches = []
+        for batch in reader:
+            batch.validate(full=True)
+            batches.append(batch)
+        reader.close()
+        del reader
+    finally:
+        # The stream borrowed the arguments until its release (above).
+        exported.release()
+    return batches
+
+
+class Aggregate:
+    """An accumulator of aggregate function `function` on module.instance."""
+
+    def __init__(self, module, function):
+        self.module = module
+        self.handle = ctypes.c_void_p()
+        error = Error()
+        check(lib.wudf_aggregate_new(module.instance, module.index(function),
+                                     ctypes.byref(self.handle), ctypes.byref(error)), error)
+
+    def close(self):
+        lib.wudf_aggregate_free(self.handle)
+        self.handle = None
+
+    def update(self, *arrays, groups=None, group_count=1, max_rows=None):
+        exported = Exported(arrays)
+        ids, keep = _group_ids(groups, len(arrays[0]))
+        options, error = self.module._options(max_rows), Error()
+        try:
+            check(lib.wudf_aggregate_update(self.handle, len(arrays), exported.array_pointers,
+                                            exported.schema_pointers, ids, group_count,
+                                            ctypes.byref(options), ctypes.byref(error)), error)
+        finally:
+            exported.release()
+        del keep
+
+    def merge(self, states, groups=None, group_count=1, max_rows=None):
+        exported = Exported([states])
+        ids, keep = _group_ids(groups, len(states))
+        options, error = self.module._options(max_rows), Error()
+        try:
+            check(lib.wudf_aggregate_merge(self.handle, exported.array_pointers[0],
+                                           exported.schema_pointers[0], ids, group_count,
+                                           ctypes.byref(options), ctypes.byref(error)), error)
+        finally:
+            exported.release()
+        del keep
+
+    def _result(self, call):
+        options, error = self.module._options(None), Error()
+        out, out_schema = ArrowArray(), ArrowSchema()
+        check(call(self.handle, ctypes.byref(options), ctypes.byref(out),
+                   ctypes.byref(out_schema), ctypes.byref(error)), error)
+        return self.module._import_result(out, out_schema, None)
+
+    def state(self):
+        return self._result(lib.wudf_aggregate_state)
+
+    def finish(self):
+        return self._result(lib.wudf_aggregate_finish)
+
+    def group_count(self):
+        return lib.wudf_aggregate_group_count(self.handle)
+
+
+def serialize(array):
+    """The bytes of wudf_array_serialize for a pyarrow array."""
+    exported = Exported([array])
+    data, size, error = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t(), Error()
+    try:
+        check(lib.wudf_array_serialize(exported.array_pointers[0], exported.schema_pointers[0],
+                                       ctypes.byref(data), ctypes.byref(size),
+                                       ctypes.byref(error)), error)
+        return ctypes.string_at(data, size.value)
+    finally:
+        lib.wudf_bytes_free(data)
+        exported.release()
+
+
+def deserialize(data, validation=0):
+    """The pyarrow array of wudf_array_deserialize (validated fully)."""
+    out, out_schema, error = ArrowArray(), ArrowSchema(), Error()
+    check(lib.wudf_array_deserialize(data, len(data), validation, ctypes.byref(out),
+                                     ctypes.byref(out_schema), ctypes.byref(error)), error)
+    array = pa.Array._import_from_c(ctypes.addressof(out), ctypes.addressof(out_schema))
+    array.validate(full=True)
+    return array
