@@ -470,8 +470,9 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
   call->udf = &module->udf->functions[function];
   const struct wudf__signature* signature = &call->udf->signature;
   if (kind != WUDF__KIND_NONE && signature->kind != kind) {
-    return wudf__set_error(error, EINVAL, "function '%s' is a %s function: call it with %s",
-                           signature->name, wudf__kind_name(signature->kind),
+    const char* kind_name = wudf__kind_name(signature->kind);
+    return wudf__set_error(error, EINVAL, "function '%s' is %s %s function: call it with %s",
+                           signature->name, kind_name[0] == 'a' ? "an" : "a", kind_name,
                            wudf__kind_api(signature->kind));
   }
   if (options == NULL) {
