@@ -2203,6 +2203,9 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
     wudf__release_inputs(args, args_schema);
     return 0;
   }
+  if (status == 0 && control->count < 0) {
+    status = wudf_error("%s: a negative group count", name);
+  }
   if (status == 0) status = wudf__states_grow(slot, fns, control->count, name);
   wudf_output* root = NULL;
   if (status == 0) {
@@ -2215,13 +2218,13 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
         break;
       case WUDF__OP_AGGREGATE_STATE:
         root = &function.state_root;
-        wudf__presize(root, slot->count);
-        status = fns->state(slot->states, slot->count, root);
+        wudf__presize(root, control->count);
+        status = fns->state(slot->states, control->count, root);
         break;
       case WUDF__OP_AGGREGATE_FINISH:
         root = &function.root;
-        wudf__presize(root, slot->count);
-        status = fns->finish(slot->states, slot->count, root);
+        wudf__presize(root, control->count);
+        status = fns->finish(slot->states, control->count, root);
         break;
       default:
         status = wudf_error("%s: unknown aggregate op %u", name, control->op);
@@ -2230,7 +2233,7 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
   }
   wudf__release_inputs(args, args_schema);
   if (status == 0 && root != NULL) {
-    status = wudf__deliver(root, slot->count, name, name, out, out_schema);
+    status = wudf__deliver(root, control->count, name, name, out, out_schema);
   }
   if (root != NULL) wudf__output_clear(root);
   if (status != 0 && !wudf__message_set) wudf_error("%s failed with code %d", name, status);

@@ -102,6 +102,9 @@ static int wudf__aggregate_fold(struct wudf__call* call, struct wudf_aggregate* 
   int status = wudf__group_column_init(&groups, ids, arguments->rows, call->error);
   if (status != 0) return status;
   wudf__arguments_add(arguments, &groups.array, &groups.schema, WUDF__GROUP_COLUMN);
+  /* The groups exist from now on, whatever the guest calls do (a failed
+   * fold leaves the states unspecified, never fewer). */
+  agg->group_count = group_count;
   int64_t max_rows = call->options->max_rows_per_call > 0 ? call->options->max_rows_per_call : 1;
   struct wudf__chunk chunk;
   memset(&chunk, 0, sizeof(chunk));
@@ -126,9 +129,6 @@ static int wudf__aggregate_fold(struct wudf__call* call, struct wudf_aggregate* 
   }
   wudf__chunk_free(&chunk);
   wudf__group_column_free(&groups);
-  /* Even without a guest call the accumulator has the groups now: the
-   * guest learns the count with the next op. */
-  if (status == 0) agg->group_count = group_count;
   return status;
 }
 
