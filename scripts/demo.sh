@@ -2,7 +2,7 @@
 # demo.sh WASMUDF -- wasmudf end to end on built-in samples: user-defined
 # functions written in C with the guest SDK, compiled to wasm32 and run over
 # Arrow columns (nulls, strings, a batch function, a function that fails, a
-# guest that lies); then the engine underneath: a numeric export called
+# guest that lies; table functions, aggregates, a filter); then the engine underneath: a numeric export called
 # directly (first load compiles through wasm2c and cc, the next comes from
 # the cache), and a trap, a runaway loop and a memory cap that are errors,
 # not crashes.
@@ -17,7 +17,7 @@ rm -rf "$WASMUDF_CACHE_DIR"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; echo "[exit status $?]"; }
 
 printf '\n\033[1m== User-defined functions over Arrow data\033[0m\n'
-for example in gcd sum strings checked_divide; do
+for example in gcd sum strings checked_divide tables aggregates batches; do
   step "$wasmudf" build "$here/examples/c/$example.c" -o "$work/udf_$example.wasm"
 done
 step "$wasmudf" list "$work/udf_strings.wasm"
@@ -26,6 +26,16 @@ step "$wasmudf" run "$work/udf_sum.wasm" sum 1,null,3
 step "$wasmudf" run "$work/udf_strings.wasm" upper hello,null,wasm
 step "$wasmudf" run "$work/udf_strings.wasm" concat left,null,null right,only,null
 step "$wasmudf" run "$work/udf_checked_divide.wasm" checked_divide 10,20,30 2,0,3
+
+printf '\n\033[1m== Table, aggregate and batch functions\033[0m\n'
+step "$wasmudf" list "$work/udf_tables.wasm"
+step "$wasmudf" run "$work/udf_tables.wasm" series 1,10,null 3,12,4
+step "$wasmudf" run "$work/udf_tables.wasm" split a:b::c,null,xyz :,:,y
+step "$wasmudf" list "$work/udf_aggregates.wasm"
+step "$wasmudf" run "$work/udf_aggregates.wasm" avg 1,2,null,6
+step "$wasmudf" run "$work/udf_aggregates.wasm" variance 1,2,null,6
+step "$wasmudf" run "$work/udf_aggregates.wasm" sum 9223372036854775807,1
+step "$wasmudf" run "$work/udf_batches.wasm" positive 1,2,3,4 -1.5,2.5,null,3
 
 printf '\n\033[1m== The engine underneath: plain wasm exports\033[0m\n'
 clang --target=wasm32-wasi -O2 -mexec-model=reactor \

@@ -3,7 +3,8 @@
 # and guest output, errors go to stderr with a non-zero status, usage errors
 # exit 2, proc_exit's code becomes the exit status; `exports` lists
 # signatures; `build` compiles a C guest with the SDK, `list` shows its
-# functions, `run` calls one on comma-separated columns.
+# functions of every kind, `run` calls one on comma-separated columns (a
+# table function's rows with their input row, an aggregate's one result).
 set -u
 wasmudf=$1
 modules=$2
@@ -55,8 +56,20 @@ built=$(mktemp -d)
 check build 0 "" "" -- "$wasmudf" build "$here/examples/c/strings.c" -o "$built/strings.wasm"
 check build_error 1 "" "clang failed" -- "$wasmudf" build "$here/tests/test_cli.sh" -o "$built/x.wasm"
 check build_usage 2 "" "usage" -- "$wasmudf" build "$here/examples/c/strings.c"
-check list 0 $'scalar  upper(utf8) -> utf8\nscalar  concat(utf8, utf8) -> utf8 CALLED ON NULL INPUT' "" \
+check list 0 $'scalar    upper(utf8) -> utf8\nscalar    concat(utf8, utf8) -> utf8 CALLED ON NULL INPUT' "" \
   -- "$wasmudf" list "$built/strings.wasm"
+check list_kinds 0 "$(printf '%s\n' \
+  'table     series(int32 start, int32 stop) -> setof int32' \
+  'table     split(utf8 text, utf8 separator) -> setof utf8')" "" \
+  -- "$wasmudf" list "$modules/example_tables.wasm"
+check list_aggregates 0 \
+  "aggregate avg(float64) -> float64 STATE struct<sum: float64, count: int64>" "" \
+  -- sh -c "'$wasmudf' list '$modules/example_aggregates.wasm' | grep avg"
+check run_series 0 $'0\t1\n0\t2\n0\t3\n2\t7' "" \
+  -- "$wasmudf" run "$modules/example_tables.wasm" series 1,5,7,null 3,4,7,1
+check run_avg 0 "3" "" -- "$wasmudf" run "$modules/example_aggregates.wasm" avg 1,2,null,6
+check run_positive 0 $'2\t2.5\n4\t3' "" \
+  -- "$wasmudf" run "$modules/example_batches.wasm" positive 1,2,3,4 -1.5,2.5,null,3
 check run_upper 0 $'HELLO\nnull\nWASM' "" -- "$wasmudf" run "$built/strings.wasm" upper hello,null,wasm
 check run_sum 0 "4" "" -- "$wasmudf" run "$modules/example_sum.wasm" sum 1,null,3
 check run_gcd 0 $'4\nnull' "" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 12,null 8,5
