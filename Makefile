@@ -30,6 +30,9 @@ bench: build
 	@$(BUILD)/bin/wasmudf build examples/c/gcd.c -o $(BUILD)/bench-modules/udf_gcd.wasm
 	@$(BUILD)/bin/wasmudf build examples/c/strings.c -o $(BUILD)/bench-modules/udf_strings.wasm
 	@$(BUILD)/bench/bench_udf $(BUILD)/bench-modules/udf_gcd.wasm $(BUILD)/bench-modules/udf_strings.wasm
+	@$(BUILD)/bin/wasmudf build examples/c/aggregates.c -o $(BUILD)/bench-modules/udf_aggregates.wasm
+	@$(BUILD)/bin/wasmudf build examples/c/tables.c -o $(BUILD)/bench-modules/udf_tables.wasm
+	@$(BUILD)/bench/bench_kinds $(BUILD)/bench-modules/udf_aggregates.wasm $(BUILD)/bench-modules/udf_tables.wasm
 
 clean:
 	rm -rf build

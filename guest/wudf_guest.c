@@ -795,7 +795,12 @@ int wudf_output_resize(wudf_output* out, int64_t rows) {
 static int wudf__touch(wudf_output* out, int64_t row) {
   if (out->failed) return -1;
   if (row < 0) return wudf__fail(out, "a negative row");
-  if (row >= out->length) {
+  if (row == out->length && row < out->capacity &&
+      (out->builder == WUDF__BUILD_FIXED || out->builder == WUDF__BUILD_BOOL)) {
+    /* Appending into reserved room: rows past `length` are zero and valid
+     * already (reserve and resize keep them so). */
+    out->length = row + 1;
+  } else if (row >= out->length) {
     if (out->builder == WUDF__BUILD_STRUCT || out->builder == WUDF__BUILD_FIXED_LIST) {
       /* Only the node's own rows: its children catch up when settled. */
       if (wudf_output_reserve(out, row + 1) != 0) return -1;
@@ -1932,16 +1937,24 @@ static struct wudf__handle* wudf__handle_of(uint32_t handle, const char* record,
 
 /* ----------------------------------------------------------------- tables */
 
-int64_t wudf_table_emit(wudf_table* table) {
+int64_t wudf__table_emit_slow(wudf_table* table) {
   if (table->full || table->chunk_rows >= table->limit) {
     table->full = true;
     return -1;
   }
   int64_t row = table->chunk_rows++;
-  wudf_set_int64(table->rows, row, table->row);
+  /* Past the reserved room: the rows written there become the column's
+   * rows, and it grows as any output. */
+  wudf_output* rows = table->rows;
+  if (rows->length < row) rows->length = row;
+  wudf_set_int64(rows, row, table->row);
   table->emitted++;
   return row;
 }
+
+/* The rows reserved up front for every chunk's columns (a chunk may be
+ * longer; its buffers then grow as usual). */
+#define WUDF__CHUNK_RESERVE 65536
 
 /* Releases a table handle's kept input; the handle is then unused (the
  * host may give it to another function). */
@@ -2007,6 +2020,22 @@ int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray*
     table.limit = control->count > 0 ? control->count : 1;
     table.rows = &root->children[0];
     table.columns = &root->children[1];
+    /* Room for the chunk's rows at once, instead of growing every chunk's
+     * buffers anew (a failure here fails the call at delivery). */
+    int64_t reserve = table.limit < WUDF__CHUNK_RESERVE ? table.limit : WUDF__CHUNK_RESERVE;
+    for (int i = 0; i < root->n_children; i++) {
+      uint8_t builder = root->children[i].builder;
+      if (builder == WUDF__BUILD_FIXED || builder == WUDF__BUILD_BOOL ||
+          builder == WUDF__BUILD_STRING || builder == WUDF__BUILD_LARGE_STRING ||
+          builder == WUDF__BUILD_VIEW) {
+        wudf_output_reserve(&root->children[i], reserve);
+      }
+    }
+    /* wudf_table_emit writes input_row straight into its reserved room. */
+    if (!table.rows->failed) {
+      table.row_values = table.rows->values;
+      table.reserved = table.rows->capacity;
+    }
     while (slot->row < view.length) {
       table.row = slot->row;
       table.emitted = slot->emitted;
@@ -2021,6 +2050,11 @@ int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray*
     }
   }
   int more = status == 0 && table.full;
+  /* The rows emitted into the reserved room are the column's rows. */
+  if (table.rows != NULL && table.rows->length < table.chunk_rows &&
+      table.chunk_rows <= table.reserved) {
+    table.rows->length = table.chunk_rows;
+  }
   if (status == 0) {
     status = wudf__deliver(root, table.chunk_rows, name, "", out, out_schema);
   }
@@ -2114,6 +2148,11 @@ static const uint32_t* wudf__group_ids(const struct ArrowArray* args,
  * states with them). */
 static int wudf__check_group_ids(const uint32_t* groups, int64_t rows, int64_t count,
                                  const char* name) {
+  uint32_t largest = 0;
+  for (int64_t row = 0; row < rows; row++) {
+    largest = groups[row] > largest ? groups[row] : largest;
+  }
+  if ((int64_t)largest < count) return 0;
   for (int64_t row = 0; row < rows; row++) {
     if ((int64_t)groups[row] >= count) {
       return wudf_error("%s: row %lld has group %u of %lld", name, (long long)row,

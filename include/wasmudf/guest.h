@@ -848,15 +848,29 @@ typedef struct wudf_table {
   int64_t row;           /* the input row */
   int64_t chunk_rows;    /* rows in the chunk so far */
   int64_t limit;         /* the most rows of the chunk */
+  int64_t reserved;      /* rows `row_values` has room for */
+  int64_t* row_values;   /* the input_row column's values */
   bool full;             /* an emit was refused */
   wudf_output* rows;     /* the input_row column */
   wudf_output* columns;  /* the declared columns */
 } wudf_table;
 
+/* Internal: wudf_table_emit past the reserved room. */
+int64_t wudf__table_emit_slow(wudf_table* table);
+
 /* Adds an output row for the current input row: returns its index in the
  * chunk's columns, or -1 when the chunk is full (then return 0; the row
  * continues in the next chunk). */
-int64_t wudf_table_emit(wudf_table* table);
+static inline int64_t wudf_table_emit(wudf_table* table) {
+  int64_t row = table->chunk_rows;
+  if (row < table->reserved && row < table->limit && !table->full) {
+    table->row_values[row] = table->row;
+    table->chunk_rows = row + 1;
+    table->emitted++;
+    return row;
+  }
+  return wudf__table_emit_slow(table);
+}
 
 /* Declared column `index` (0-based) of the chunk being built. */
 static inline wudf_output* wudf_table_column(wudf_table* table, int index) {

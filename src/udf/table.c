@@ -104,6 +104,7 @@ static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__cal
                            " null input rows", where, rows->null_count);
   }
   int64_t* values = (int64_t*)rows->buffers[1] + rows->offset;
+  int64_t last = run->last_row;
   for (int64_t i = 0; i < chunk->length; i++) {
     int64_t row = values[i];
     if (row < 0 || row >= run->input.selected) {
@@ -111,14 +112,22 @@ static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__cal
                              " names input row %" PRId64 ", outside the %" PRId64
                              " rows of the input", where, i, row, run->input.selected);
     }
-    if (row < run->last_row) {
+    if (row < last) {
       return wudf__set_error(call->error, EPROTO, "%s.input_row: input row: row %" PRId64
                              " names input row %" PRId64 " after row %" PRId64
-                             " (input rows must not decrease)", where, i, row,
-                             run->last_row);
+                             " (input rows must not decrease)", where, i, row, last);
     }
-    run->last_row = row;
-    values[i] = wudf__table_argument_row(run, row);
+    last = row;
+  }
+  run->last_row = last;
+  if (run->input.rows.count == 1) {
+    /* One run of the caller's rows: a shift. */
+    int64_t start = run->input.rows.items[0].start;
+    for (int64_t i = 0; i < chunk->length; i++) values[i] += start;
+  } else {
+    for (int64_t i = 0; i < chunk->length; i++) {
+      values[i] = wudf__table_argument_row(run, values[i]);
+    }
   }
   return 0;
 }
