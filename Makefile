@@ -3,7 +3,8 @@
 #   make demo    install what is missing, build, run the sample end to end
 #   make check   install what is missing, build and run every test
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
-#   make bench   the benchmarks in bench/
+#   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
+#                as peers)
 .PHONY: all deps build demo check bench clean
 
 BUILD ?= build/release
@@ -33,6 +34,10 @@ bench: build
 	@$(BUILD)/bin/wasmudf build examples/c/aggregates.c -o $(BUILD)/bench-modules/udf_aggregates.wasm
 	@$(BUILD)/bin/wasmudf build examples/c/tables.c -o $(BUILD)/bench-modules/udf_tables.wasm
 	@$(BUILD)/bench/bench_kinds $(BUILD)/bench-modules/udf_aggregates.wasm $(BUILD)/bench-modules/udf_tables.wasm
+	@python=$$(scripts/python-env.sh) && { $$python -c "import duckdb" 2>/dev/null || \
+	  $$python -m pip install --quiet --disable-pip-version-check duckdb; } && \
+	  WUDF_LIBRARY=$(BUILD)/libwasmudf.so $$python bench/bench_kinds_peers.py \
+	  $(BUILD)/bench-modules/udf_aggregates.wasm $(BUILD)/bench-modules/udf_tables.wasm
 
 clean:
 	rm -rf build

@@ -283,7 +283,10 @@ WUDF_API int wudf_instance_new(struct wudf_module* module,
                       struct wudf_instance** out, struct wudf_error* error);
 
 /* Frees the instance and its memory. NULL is allowed. Must not be called
- * while a call on the instance is running. */
+ * while a call on the instance is running. While a zero-copy view, a table
+ * stream or an accumulator of the instance is alive, this only drops the
+ * caller's handle: the last of them frees the instance (see
+ * wudf_result_mode, wudf_table_call, wudf_aggregate_new). */
 WUDF_API void wudf_instance_free(struct wudf_instance* instance);
 
 /* A WebAssembly value. */

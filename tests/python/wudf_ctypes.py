@@ -247,10 +247,12 @@ class Exported:
 
 
 def _group_ids(groups, rows):
-    """(pointer, keepalive) of uint32 group ids for `rows` rows (None: NULL)."""
+    """(pointer, keepalive) of uint32 group ids for `rows` rows: a list, a
+    pyarrow uint32 array (used as it is), or None (NULL)."""
     if groups is None:
         return None, None
-    ids = pa.array(groups, pa.uint32())
+    ids = groups if isinstance(groups, pa.Array) else pa.array(groups, pa.uint32())
+    assert ids.type == pa.uint32()
     assert len(ids) == rows and ids.offset == 0 and ids.null_count == 0
     return ids.buffers()[1].address, ids
 
