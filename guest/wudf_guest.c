@@ -1935,6 +1935,20 @@ static struct wudf__handle* wudf__handle_of(uint32_t handle, const char* record,
   return slot;
 }
 
+/* The start of a table or aggregate call: the answer flags cleared, the
+ * function prepared, the handle's state found (made on first use). 0, or a
+ * nonzero code with the message set (`*slot` then NULL). */
+static int wudf__controlled_begin(struct wudf__function* function, const char* record,
+                                  struct wudf__control* control, struct wudf__handle** slot) {
+  wudf__message_set = 0;
+  control->flags = 0;
+  *slot = NULL;
+  int status = wudf__function_prepare(function, record);
+  if (status != 0) return status;
+  *slot = wudf__handle_of(control->handle, record, function->signature.name);
+  return *slot != NULL ? 0 : 1;
+}
+
 /* ----------------------------------------------------------------- tables */
 
 int64_t wudf__table_emit_slow(wudf_table* table) {
@@ -1969,15 +1983,9 @@ int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray*
                         struct ArrowSchema* out_schema, void* control_block) {
   static struct wudf__function function;
   struct wudf__control* control = control_block;
-  wudf__message_set = 0;
-  control->flags = 0;
-  int status = wudf__function_prepare(&function, record);
-  const char* name = function.signature.name;
   struct wudf__handle* slot = NULL;
-  if (status == 0) {
-    slot = wudf__handle_of(control->handle, record, name);
-    if (slot == NULL) status = 1;
-  }
+  int status = wudf__controlled_begin(&function, record, control, &slot);
+  const char* name = function.signature.name;
   if (status == 0) {
     switch (control->op) {
       case WUDF__OP_TABLE_INPUT:
@@ -2228,15 +2236,9 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
                             void* control_block) {
   static struct wudf__function function;
   struct wudf__control* control = control_block;
-  wudf__message_set = 0;
-  control->flags = 0;
-  int status = wudf__function_prepare(&function, record);
-  const char* name = function.signature.name;
   struct wudf__handle* slot = NULL;
-  if (status == 0) {
-    slot = wudf__handle_of(control->handle, record, name);
-    if (slot == NULL) status = 1;
-  }
+  int status = wudf__controlled_begin(&function, record, control, &slot);
+  const char* name = function.signature.name;
   if (status == 0 && control->op == WUDF__OP_AGGREGATE_FREE) {
     wudf__states_free(slot, fns);
     wudf__release_inputs(args, args_schema);

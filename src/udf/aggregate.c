@@ -176,11 +176,7 @@ int wudf_aggregate_new(struct wudf_instance* instance, uint32_t function,
   struct wudf__call call;
   int status = wudf__call_check(&call, instance, function, WUDF__KIND_AGGREGATE, NULL, error);
   if (status != 0) return status;
-  if (instance->broken) {
-    return wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
-                           "by an earlier trap; create a new instance",
-                           call.udf->signature.name);
-  }
+  if (instance->broken) return wudf__call_usable(&call); /* the trap's message */
   struct wudf_aggregate* agg = wudf__calloc(1, sizeof(*agg));
   if (agg == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   status = wudf__handle_acquire(instance, &agg->handle, error);
@@ -239,18 +235,10 @@ int wudf_aggregate_update(struct wudf_aggregate* agg, uint32_t arg_count,
                           const struct ArrowSchema* const* arg_schemas,
                           const uint32_t* group_ids, int64_t group_count,
                           const struct wudf_call_options* options, struct wudf_error* error) {
-  if (agg == NULL || (arg_count > 0 && (args == NULL || arg_schemas == NULL))) {
-    return wudf__set_error(error, EINVAL, "aggregate and args must not be NULL");
-  }
-  if (arg_count == 0) {
-    return wudf__set_error(error, EINVAL, "an update without arguments has no row count: "
-                           "use wudf_aggregate_update_batch with an empty struct of N rows");
-  }
-  if (arg_count > WUDF__MAX_ARGS) {
-    return wudf__set_error(error, EINVAL, "%u arguments, more than the limit of %d",
-                           arg_count, WUDF__MAX_ARGS);
-  }
-  if (args[0] == NULL) return wudf__set_error(error, EINVAL, "argument 1 is NULL");
+  if (agg == NULL) return wudf__set_error(error, EINVAL, "aggregate must not be NULL");
+  int status = wudf__check_columns(arg_count, args, arg_schemas,
+                                   "wudf_aggregate_update_batch", error);
+  if (status != 0) return status;
   return wudf__aggregate_update(agg, arg_count, args, arg_schemas, args[0]->length, group_ids,
                                 group_count, options, error);
 }

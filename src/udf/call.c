@@ -492,20 +492,44 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
   return 0;
 }
 
+int wudf__call_usable(const struct wudf__call* call) {
+  const char* name = call->udf->signature.name;
+  if (atomic_load(&call->instance->life) & WUDF__PINNED) {
+    return wudf__set_error(call->error, EBUSY, "function '%s': a zero-copy result view of "
+                           "this instance's memory is still alive; release it first", name);
+  }
+  if (call->instance->broken) {
+    return wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance is "
+                           "broken by an earlier trap; create a new instance", name);
+  }
+  return 0;
+}
+
+int wudf__check_columns(uint32_t count, const struct ArrowArray* const* arrays,
+                        const struct ArrowSchema* const* schemas, const char* batch_api,
+                        struct wudf_error* error) {
+  if (count > 0 && (arrays == NULL || schemas == NULL)) {
+    return wudf__set_error(error, EINVAL, "the argument arrays and schemas must not be NULL");
+  }
+  if (count == 0) {
+    return wudf__set_error(error, EINVAL, "a call without arguments has no row count: use "
+                           "%s with an empty struct of N rows", batch_api);
+  }
+  if (count > WUDF__MAX_ARGS) {
+    return wudf__set_error(error, EINVAL, "%u arguments, more than the limit of %d", count,
+                           WUDF__MAX_ARGS);
+  }
+  if (arrays[0] == NULL) return wudf__set_error(error, EINVAL, "argument 1 is NULL");
+  return 0;
+}
+
 int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,
                      uint8_t kind, const struct wudf_call_options* options,
                      struct wudf_error* error) {
   int status = wudf__call_check(call, instance, function, kind, options, error);
+  if (status == 0) status = wudf__call_usable(call);
   if (status != 0) return status;
   const char* name = call->udf->signature.name;
-  if (atomic_load(&instance->life) & WUDF__PINNED) {
-    return wudf__set_error(error, EBUSY, "function '%s': a zero-copy result view of this "
-                           "instance's memory is still alive; release it first", name);
-  }
-  if (instance->broken) {
-    return wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
-                           "by an earlier trap; create a new instance", name);
-  }
   status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
   if (status == 0) wudf__handles_run_pending(instance);

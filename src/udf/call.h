@@ -95,6 +95,18 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                      uint32_t function, uint8_t kind,
                      const struct wudf_call_options* options, struct wudf_error* error);
 
+/* EBUSY when a view pins the call's instance, ENOTRECOVERABLE when a trap
+ * broke it, otherwise 0 (the call's error names the function). */
+int wudf__call_usable(const struct wudf__call* call);
+
+/* The checks of every call that takes `count` argument columns: the
+ * arrays given, at least one (its length is the call's rows; `batch_api`
+ * names the call that takes a batch instead), at most WUDF__MAX_ARGS, the
+ * first not NULL. 0 or EINVAL. */
+int wudf__check_columns(uint32_t count, const struct ArrowArray* const* arrays,
+                        const struct ArrowSchema* const* schemas, const char* batch_api,
+                        struct wudf_error* error);
+
 /* What one guest call of a function produced, once validated: a host copy,
  * or a view of guest memory. */
 struct wudf__result {

@@ -258,20 +258,12 @@ int wudf_function_call(struct wudf_instance* instance, uint32_t function,
                        const struct wudf_call_options* options,
                        struct ArrowArray* out, struct ArrowSchema* out_schema,
                        struct wudf_error* error) {
-  if (instance == NULL || out == NULL || out_schema == NULL ||
-      (arg_count > 0 && (args == NULL || arg_schemas == NULL))) {
-    return wudf__set_error(error, EINVAL, "instance, args, out and out_schema must not be "
-                           "NULL");
+  if (instance == NULL || out == NULL || out_schema == NULL) {
+    return wudf__set_error(error, EINVAL, "instance, out and out_schema must not be NULL");
   }
-  if (arg_count == 0) {
-    return wudf__set_error(error, EINVAL, "a call without arguments has no row count: use "
-                           "wudf_function_call_batch with an empty struct of N rows");
-  }
-  if (arg_count > WUDF__MAX_ARGS) {
-    return wudf__set_error(error, EINVAL, "%u arguments, more than the limit of %d",
-                           arg_count, WUDF__MAX_ARGS);
-  }
-  if (args[0] == NULL) return wudf__set_error(error, EINVAL, "argument 1 is NULL");
+  int status = wudf__check_columns(arg_count, args, arg_schemas, "wudf_function_call_batch",
+                                   error);
+  if (status != 0) return status;
   return wudf__call_function(instance, function, arg_count, args, arg_schemas,
                              args[0]->length, options, out, out_schema, error);
 }

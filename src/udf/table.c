@@ -98,6 +98,7 @@ static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__cal
     return wudf__set_error(call->error, EPROTO, "%s: null_count: a chunk row is null (rows "
                            "of a table have no struct-level nulls)", where);
   }
+  if (chunk->length == 0) return 0;
   struct ArrowArray* rows = chunk->children[0];
   if (rows->null_count != 0) {
     return wudf__set_error(call->error, EPROTO, "%s.input_row: null_count: %" PRId64
@@ -366,14 +367,8 @@ static int wudf__table_open(struct wudf_instance* instance, uint32_t function, u
     return wudf__set_error(error, ENOTSUP, "function '%s': the chunks of a table function "
                            "are always copies (no zero-copy views)", name);
   }
-  if (atomic_load(&instance->life) & WUDF__PINNED) {
-    return wudf__set_error(error, EBUSY, "function '%s': a zero-copy result view of this "
-                           "instance's memory is still alive; release it first", name);
-  }
-  if (instance->broken) {
-    return wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance is broken "
-                           "by an earlier trap; create a new instance", name);
-  }
+  status = wudf__call_usable(&call);
+  if (status != 0) return status;
   struct wudf__table_run* run = wudf__calloc(1, sizeof(*run));
   if (run == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   const struct ArrowArray* kept[WUDF__MAX_ARGS];
@@ -405,19 +400,12 @@ int wudf_table_call(struct wudf_instance* instance, uint32_t function, uint32_t 
                     const struct ArrowSchema* const* arg_schemas,
                     const struct wudf_call_options* options, struct ArrowArrayStream* out,
                     struct wudf_error* error) {
-  if (instance == NULL || out == NULL ||
-      (arg_count > 0 && (args == NULL || arg_schemas == NULL))) {
-    return wudf__set_error(error, EINVAL, "instance, args and out must not be NULL");
+  if (instance == NULL || out == NULL) {
+    return wudf__set_error(error, EINVAL, "instance and out must not be NULL");
   }
-  if (arg_count == 0) {
-    return wudf__set_error(error, EINVAL, "a call without arguments has no row count: use "
-                           "wudf_table_call_batch with an empty struct of N rows");
-  }
-  if (arg_count > WUDF__MAX_ARGS) {
-    return wudf__set_error(error, EINVAL, "%u arguments, more than the limit of %d",
-                           arg_count, WUDF__MAX_ARGS);
-  }
-  if (args[0] == NULL) return wudf__set_error(error, EINVAL, "argument 1 is NULL");
+  int status = wudf__check_columns(arg_count, args, arg_schemas, "wudf_table_call_batch",
+                                   error);
+  if (status != 0) return status;
   return wudf__table_open(instance, function, arg_count, args, arg_schemas, args[0]->length,
                           NULL, options, out, error);
 }
