@@ -495,6 +495,50 @@ TEST(function_call_aggregates_all_rows_as_one_group) {
   wudf_instance_free(instance);
 }
 
+TEST(functions_without_arguments_take_a_batch_of_n_rows) {
+  struct wudf_instance* instance = new_instance(kinds);
+  struct wudf_error error;
+  struct wudf_aggregate* count = new_aggregate(instance, kinds, "count_star");
+  /* A struct of no columns and 7 rows (sliced to 5 of them). */
+  struct column batch = make_struct(7, 0, NULL);
+  batch.array.offset = 2;
+  batch.array.length = 5;
+  uint32_t groups[5] = {0, 1, 1, 0, 1};
+  ASSERT_OK(wudf_aggregate_update_batch(count, &batch.array, &batch.schema, groups, 3, NULL,
+                                        &error), &error);
+  struct column result = take(wudf_aggregate_finish, count);
+  ASSERT_EQ(result.array.length, 3);
+  ASSERT_EQ(int64_at(&result.array, 0, -1), 2);
+  ASSERT_EQ(int64_at(&result.array, 1, -1), 3);
+  ASSERT_EQ(int64_at(&result.array, 2, -1), 0);
+  column_release(&result);
+  const struct ArrowArray* none[1] = {NULL};
+  ASSERT_STATUS(wudf_aggregate_update(count, 0, none, NULL, NULL, 3, NULL, &error), EINVAL,
+                &error);
+  ASSERT_CONTAINS(error.message, "use wudf_aggregate_update_batch");
+  wudf_aggregate_free(count);
+  /* A table function of no arguments through a batch. */
+  struct ArrowArrayStream stream;
+  uint32_t index = function_index(kinds, "twice_each");
+  ASSERT_OK(wudf_table_call_batch(instance, index, &batch.array, &batch.schema, NULL, &stream,
+                                  &error), &error);
+  struct ArrowArray chunk;
+  ASSERT_EQ(stream.get_next(&stream, &chunk), 0);
+  ASSERT_EQ(chunk.length, 10);
+  const int64_t* rows = chunk.children[0]->buffers[1];
+  const int64_t* emitted = chunk.children[1]->buffers[1];
+  for (int64_t k = 0; k < 10; k++) {
+    ASSERT_EQ(rows[k], k / 2);
+    ASSERT_EQ(emitted[k], k / 2); /* the guest's row in its input */
+  }
+  chunk.release(&chunk);
+  ASSERT_EQ(stream.get_next(&stream, &chunk), 0);
+  ASSERT(chunk.release == NULL);
+  stream.release(&stream);
+  column_release(&batch);
+  wudf_instance_free(instance);
+}
+
 /* One round of every accumulator call; returns the first failure. */
 static int every_call(struct wudf_instance* instance, struct wudf_error* error) {
   struct wudf_aggregate* a = NULL;
@@ -570,6 +614,7 @@ int main(void) {
   RUN_TEST(destructors_run_for_every_group_also_when_deferred);
   RUN_TEST(an_accumulator_holds_its_instance);
   RUN_TEST(function_call_aggregates_all_rows_as_one_group);
+  RUN_TEST(functions_without_arguments_take_a_batch_of_n_rows);
   RUN_TEST(every_allocation_failure_is_enomem_and_harmless);
   column_release(&values);
   wudf_module_free(examples);

@@ -7,6 +7,8 @@
  * protocol violation of a lying guest named with its rule. Expected rows are
  * computed here from the inputs.
  */
+#include <pthread.h>
+
 #include "udf_helpers.h"
 
 static struct wudf_engine* engine;
@@ -364,6 +366,67 @@ TEST(streams_released_early_let_the_guest_forget_their_input) {
   wudf_instance_free(instance);
 }
 
+/* Releases the streams of `arg` (a struct released_streams) one by one. */
+struct released_streams {
+  struct ArrowArrayStream* streams;
+  int count;
+};
+
+static void* release_streams(void* arg) {
+  struct released_streams* work = arg;
+  for (int i = 0; i < work->count; i++) work->streams[i].release(&work->streams[i]);
+  return NULL;
+}
+
+TEST(streams_released_on_another_thread_while_calls_run) {
+  struct wudf_instance* instance = new_instance(kinds);
+  struct wudf_error error;
+  int64_t start[1] = {0};
+  struct column column = int_column(TYPE_INT64, start, NULL, 1);
+  const struct ArrowArray* arrays[1] = {&column.array};
+  const struct ArrowSchema* schemas[1] = {&column.schema};
+  struct wudf_call_options options;
+  wudf_call_options_init(&options);
+  options.max_output_rows = 100;
+  enum { STREAMS = 40 };
+  static struct ArrowArrayStream streams[STREAMS];
+  for (int i = 0; i < STREAMS; i++) {
+    ASSERT_OK(open_stream(instance, kinds, "endless", 1, arrays, schemas, &options, &streams[i],
+                          &error), &error);
+    struct ArrowArray chunk;
+    ASSERT_EQ(streams[i].get_next(&streams[i], &chunk), 0);
+    chunk.release(&chunk);
+  }
+  struct released_streams work = {streams, STREAMS};
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, NULL, release_streams, &work), 0);
+  int64_t n[1] = {21};
+  struct column twenty_one = int_column(TYPE_INT32, n, NULL, 1);
+  const struct ArrowArray* scalar_args[1] = {&twenty_one.array};
+  const struct ArrowSchema* scalar_schemas[1] = {&twenty_one.schema};
+  for (int i = 0; i < 300; i++) {
+    struct column doubled;
+    ASSERT_OK(call_function(instance, "twice", 1, scalar_args, scalar_schemas, NULL, &doubled,
+                            &error), &error);
+    ASSERT_EQ(((const int32_t*)doubled.array.buffers[1])[0], 42);
+    column_release(&doubled);
+  }
+  ASSERT_EQ(pthread_join(thread, NULL), 0);
+  /* The next call closes what the guest still held; then every handle is
+   * free. */
+  struct column doubled;
+  ASSERT_OK(call_function(instance, "twice", 1, scalar_args, scalar_schemas, NULL, &doubled,
+                          &error), &error);
+  column_release(&doubled);
+  for (uint32_t h = 1; h < instance->udf_handle_capacity; h++) {
+    ASSERT_EQ(instance->udf_handles[h].state, WUDF__HANDLE_FREE);
+  }
+  ASSERT_EQ(atomic_load(&instance->udf_handles_pending), 0);
+  column_release(&twenty_one);
+  column_release(&column);
+  wudf_instance_free(instance);
+}
+
 TEST(a_stream_holds_its_instance) {
   struct wudf_instance* instance = new_instance(examples);
   struct wudf_error error;
@@ -589,6 +652,7 @@ int main(void) {
   RUN_TEST(null_handling_both_ways);
   RUN_TEST(streams_interleave_with_each_other_and_with_calls);
   RUN_TEST(streams_released_early_let_the_guest_forget_their_input);
+  RUN_TEST(streams_released_on_another_thread_while_calls_run);
   RUN_TEST(a_stream_holds_its_instance);
   RUN_TEST(batch_columns_are_kept_by_the_stream);
   RUN_TEST(every_protocol_violation_is_named);

@@ -169,3 +169,16 @@ WUDF_AGGREGATE(owning, "owning(int64) -> int64 STATE int64", owning_fns)
 static const wudf_aggregate_fns live_fns = {sizeof(count_state), count_rows_update,
                                             count_merge, count_out, live_finish, NULL};
 WUDF_AGGREGATE(live, "live(int64) -> int64 STATE int64", live_fns)
+
+/* No arguments: count(*) of a batch's rows. */
+WUDF_AGGREGATE(count_star, "count_star() -> int64 STATE int64", count_all_fns)
+
+/* No arguments: for each row of a batch, its row number twice. */
+WUDF_TABLE(twice_each, "twice_each() -> setof int64") {
+  for (int64_t i = table->emitted; i < 2; i++) {
+    int64_t out = wudf_table_emit(table);
+    if (out < 0) return 0;
+    wudf_set_int64(wudf_table_column(table, 0), out, row);
+  }
+  return 0;
+}
