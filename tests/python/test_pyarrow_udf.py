@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from wudf_ctypes import Module, lib
+from wudf_ctypes import Aggregate, Module, lib, table
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +199,42 @@ def test_rust_guest_memory_stays_flat(rust):
     for _ in range(10000):
         rust.call("str_len", array.slice(0, 50))
     assert lib.wudf_instance_memory_size(rust.instance) == warm
+
+
+def test_rust_guest_table_function_in_chunks(rust):
+    """chars(), a table function written against the raw ABI in Rust: the
+    characters of each text, resumed across chunks of a few rows."""
+    texts = pa.array(["héllo", None, "", "✓✓", "wasm" * 20, None, "z"])
+    for array in (texts, texts.slice(1, 5)):
+        expected = [(row, position, character)
+                    for row, text in enumerate(array.to_pylist()) if text is not None
+                    for position, character in enumerate(text)]
+        for max_output_rows in (1, 3, 1000):
+            batches = table(rust, "chars", array, max_output_rows=max_output_rows)
+            assert all(0 < batch.num_rows <= max_output_rows for batch in batches)
+            got = [row for batch in batches for row in zip(*(c.to_pylist() for c in batch.columns))]
+            assert got == expected
+    # One text spans several chunks, and chunks span texts.
+    batches = table(rust, "chars", pa.array(["abcde"] * 3), max_output_rows=2)
+    assert [batch.column(0).to_pylist() for batch in batches][2:4] == [[0, 1], [1, 1]]
+
+
+def test_rust_guest_grouped_mean_with_merge(rust):
+    """mean(), an aggregate in Rust: grouped updates, partial states merged
+    from another accumulator, against pyarrow's hash mean."""
+    keys = [(i * 7) % 50 for i in range(5000)]
+    values = pa.array([None if i % 9 == 0 else i * 0.5 - 300 for i in range(5000)], pa.float64())
+    data = pa.table({"g": pa.array(keys, pa.uint32()), "v": values})
+    expected = dict(zip(*data.group_by("g").aggregate([("v", "mean")]).to_pydict().values()))
+    left, right = Aggregate(rust, "mean"), Aggregate(rust, "mean")
+    left.update(values.slice(0, 3000), groups=keys[:3000], group_count=60)
+    right.update(values.slice(3000), groups=keys[3000:], group_count=60)
+    left.merge(right.state(), groups=list(range(60)), group_count=60)
+    result = left.finish().to_pylist()
+    for group in range(60):
+        if group in expected and expected[group] is not None:
+            assert math.isclose(result[group], expected[group], rel_tol=1e-12)
+        else:
+            assert result[group] is None  # groups 50 .. 59 are empty
+    left.close()
+    right.close()

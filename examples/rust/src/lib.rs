@@ -2,8 +2,9 @@
 //!
 //! This module implements version 1 of the guest ABI (docs/abi.md) without the C guest SDK: it
 //! exports the allocator, the release entry points and the error message that §1 requires, and
-//! three functions, `sum` (a batch function), `str_len` and `fail_on_negative` (scalar
-//! functions), each described by a record in the `wasmudf` custom section. The inputs are
+//! five functions, `sum` (a batch function), `str_len` and `fail_on_negative` (scalar
+//! functions), `chars` (a table function, streamed in chunks) and `mean` (a grouped aggregate),
+//! each described by a record in the `wasmudf` custom section. The inputs are
 //! imported with `arrow::ffi::from_ffi`, as in the blog post this project grew from, but nothing
 //! is leaked with `mem::forget`: the inputs are released by dropping them, which calls the
 //! `release` callback that the host put in every input struct. That callback is part of this
@@ -17,12 +18,16 @@
 
 use std::alloc::{Layout, alloc, dealloc};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::{CString, c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StructArray};
-use arrow::datatypes::{DataType, Field, Int32Type};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, StringArray, StringBuilder,
+    StructArray,
+};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, UInt32Type};
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +52,14 @@ metadata_record!(META_STR_LEN, b"wasmudf:1 scalar str_len(utf8) -> int64\0");
 metadata_record!(
     META_FAIL_ON_NEGATIVE,
     b"wasmudf:1 scalar fail_on_negative(int32) -> int32\0"
+);
+metadata_record!(
+    META_CHARS,
+    b"wasmudf:1 table chars(utf8 text) -> table<position: int32, character: utf8>\0"
+);
+metadata_record!(
+    META_MEAN,
+    b"wasmudf:1 aggregate mean(float64) -> float64 STATE struct<sum: float64, count: int64>\0"
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -525,6 +538,329 @@ pub unsafe extern "C" fn wudf_fn_fail_on_negative(
             fail_on_negative,
         )
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table and aggregate functions (ABI §3): the control block and per-handle state.
+// ---------------------------------------------------------------------------------------------
+
+/// The control block the host passes to table and aggregate functions.
+#[repr(C)]
+pub struct Control {
+    op: u32,
+    handle: u32,
+    count: i64,
+    flags: u32,
+    reserved: [u32; 3],
+}
+
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(size_of::<Control>() == 32);
+
+/// Table ops (ABI §3).
+const OP_TABLE_INPUT: u32 = 1;
+const OP_TABLE_CONTINUE: u32 = 2;
+const OP_TABLE_CLOSE: u32 = 3;
+/// The flag of a table chunk with more output to come.
+const FLAG_MORE: u32 = 1;
+/// Aggregate ops (ABI §3).
+const OP_AGGREGATE_UPDATE: u32 = 1;
+const OP_AGGREGATE_MERGE: u32 = 2;
+const OP_AGGREGATE_STATE: u32 = 3;
+const OP_AGGREGATE_FINISH: u32 = 4;
+const OP_AGGREGATE_FREE: u32 = 5;
+
+/// Takes ownership of the input of a call and imports it as a struct array (the move leaves the
+/// host's structs released, as ABI §4 allows; the input block lives while the data does).
+///
+/// # Safety
+///
+/// The pointers must be those the host passes, not null.
+unsafe fn take_input(
+    name: &str,
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+) -> Result<StructArray, String> {
+    if args.is_null() || args_schema.is_null() {
+        return Err(format!("{name}: no input"));
+    }
+    // SAFETY: the host passed valid input structs whose ownership is now ours.
+    let (array, schema) = unsafe {
+        (
+            FFI_ArrowArray::from_raw(args),
+            FFI_ArrowSchema::from_raw(args_schema),
+        )
+    };
+    // SAFETY: the host wrote the input following the C Data Interface.
+    let data = unsafe { from_ffi(array, &schema) }
+        .map_err(|e| format!("{name}: cannot import the input: {e}"))?;
+    match data.data_type() {
+        DataType::Struct(_) => Ok(StructArray::from(data)),
+        other => Err(format!("{name}: the input is a {other}, not a struct")),
+    }
+}
+
+/// Moves `result` into the output slots.
+///
+/// # Safety
+///
+/// The slots must be those the host passes.
+unsafe fn put_result(
+    name: &str,
+    result: ArrayRef,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> Result<(), String> {
+    let data = result.to_data();
+    let schema = FFI_ArrowSchema::try_from(data.data_type())
+        .map_err(|e| format!("{name}: cannot export the result: {e}"))?;
+    // SAFETY: the output slots are valid, zeroed and hold nothing to drop.
+    unsafe {
+        ptr::write(out, FFI_ArrowArray::new(&data));
+        ptr::write(out_schema, schema);
+    }
+    Ok(())
+}
+
+/// Turns the outcome of a table or aggregate op into its return code.
+fn finish_op(outcome: Result<(), String>) -> i32 {
+    match outcome {
+        Ok(()) => 0,
+        Err(message) => {
+            set_error(message);
+            1
+        }
+    }
+}
+
+/// Where a stream of `chars` is in its input.
+struct CharsInput {
+    texts: StringArray,
+    row: usize,
+    /// The byte in `texts[row]` where the next character starts, and that character's position.
+    at: usize,
+    position: i32,
+}
+
+thread_local! {
+    /// The input each open stream of `chars` holds, by handle.
+    static CHARS: RefCell<HashMap<u32, CharsInput>> = RefCell::new(HashMap::new());
+    /// The (sum, count) of each group of each accumulator of `mean`, by handle.
+    static MEANS: RefCell<HashMap<u32, Vec<(f64, i64)>>> = RefCell::new(HashMap::new());
+}
+
+/// One chunk of `chars`: at most `limit` rows; returns whether the input has more.
+fn chars_chunk(input: &mut CharsInput, limit: usize) -> (ArrayRef, bool) {
+    let mut rows = Vec::new();
+    let mut positions = Vec::new();
+    let mut characters = StringBuilder::new();
+    while input.row < input.texts.len() && rows.len() < limit {
+        // A strict function never sees a null row; a null would simply yield no rows.
+        let text = if input.texts.is_null(input.row) { "" } else { input.texts.value(input.row) };
+        match text[input.at..].chars().next() {
+            Some(c) => {
+                rows.push(input.row as i64);
+                positions.push(input.position);
+                characters.append_value(c.encode_utf8(&mut [0; 4]));
+                input.at += c.len_utf8();
+                input.position += 1;
+            }
+            None => {
+                input.row += 1;
+                input.at = 0;
+                input.position = 0;
+            }
+        }
+    }
+    // Past the last character of the last row with output there may be empty rows left: the
+    // input has more only if a character is still to come.
+    while input.row < input.texts.len()
+        && (input.texts.is_null(input.row) || input.at >= input.texts.value(input.row).len())
+    {
+        input.row += 1;
+        input.at = 0;
+        input.position = 0;
+    }
+    let more = input.row < input.texts.len();
+    let fields: Vec<(Arc<Field>, ArrayRef)> = vec![
+        (Arc::new(Field::new("input_row", DataType::Int64, false)), Arc::new(Int64Array::from(rows))),
+        (Arc::new(Field::new("position", DataType::Int32, true)), Arc::new(Int32Array::from(positions))),
+        (Arc::new(Field::new("character", DataType::Utf8, true)), Arc::new(characters.finish())),
+    ];
+    (Arc::new(StructArray::from(fields)), more)
+}
+
+/// The export of `chars(utf8 text) -> table<position: int32, character: utf8>`: the characters
+/// (Unicode scalar values) of each text with their positions, in chunks of at most
+/// `control.count` rows.
+///
+/// # Safety
+///
+/// The pointers must be those the host passes (ABI §3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wudf_fn_chars(
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+    control: *mut Control,
+) -> i32 {
+    // SAFETY: the host passes a valid control block.
+    let control = unsafe { &mut *control };
+    control.flags = 0;
+    let handle = control.handle;
+    let limit = usize::try_from(control.count.max(1)).unwrap_or(usize::MAX);
+    let outcome = CHARS.with_borrow_mut(|streams| -> Result<(), String> {
+        match control.op {
+            OP_TABLE_INPUT => {
+                // SAFETY: the host passes the input of this op.
+                let input = unsafe { take_input("chars", args, args_schema) }?;
+                let texts = input
+                    .column(0)
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| wrong_type("chars", 0, "utf8", input.column(0)))?
+                    .clone();
+                streams.insert(handle, CharsInput { texts, row: 0, at: 0, position: 0 });
+            }
+            OP_TABLE_CONTINUE => {}
+            OP_TABLE_CLOSE => {
+                streams.remove(&handle);
+                return Ok(());
+            }
+            op => return Err(format!("chars: unknown op {op}")),
+        }
+        let input = streams
+            .get_mut(&handle)
+            .ok_or_else(|| format!("chars: no input for handle {handle}"))?;
+        let (chunk, more) = chars_chunk(input, limit);
+        if more {
+            control.flags = FLAG_MORE;
+        } else {
+            streams.remove(&handle); // the input is done: drop it
+        }
+        // SAFETY: the output slots are the host's.
+        unsafe { put_result("chars", chunk, out, out_schema) }
+    });
+    if outcome.is_err() {
+        CHARS.with_borrow_mut(|streams| streams.remove(&handle));
+    }
+    finish_op(outcome)
+}
+
+/// The group ids of an update or merge input (its last column, uint32).
+fn group_ids<'a>(input: &'a StructArray) -> Result<&'a [u32], String> {
+    let column = input.column(input.num_columns() - 1);
+    let ids = column
+        .as_primitive_opt::<UInt32Type>()
+        .ok_or_else(|| format!("mean: the group column is {}", column.data_type()))?;
+    Ok(ids.values())
+}
+
+/// Folds an update or merge input into the states `states` (grown to `count` groups).
+fn mean_fold(op: u32, input: &StructArray, states: &mut Vec<(f64, i64)>) -> Result<(), String> {
+    let groups = group_ids(input)?;
+    let group_count = states.len();
+    let check = |g: u32| -> Result<usize, String> {
+        let g = g as usize;
+        if g < group_count { Ok(g) } else { Err(format!("mean: group {g} of {group_count}")) }
+    };
+    if op == OP_AGGREGATE_UPDATE {
+        let column = input.column(0);
+        let values = column
+            .as_primitive_opt::<Float64Type>()
+            .ok_or_else(|| wrong_type("mean", 0, "float64", column))?;
+        for (row, g) in groups.iter().enumerate() {
+            let g = check(*g)?;
+            // A strict aggregate never gets null rows; skip them anyway.
+            if values.is_valid(row) {
+                states[g].0 += values.value(row);
+                states[g].1 += 1;
+            }
+        }
+    } else {
+        let partial = input
+            .column(0)
+            .as_struct_opt()
+            .ok_or_else(|| "mean: the partial states are not a struct".to_owned())?;
+        let sums = partial.column(0).as_primitive_opt::<Float64Type>();
+        let counts = partial.column(1).as_primitive_opt::<Int64Type>();
+        let (Some(sums), Some(counts)) = (sums, counts) else {
+            return Err("mean: the partial states are not struct<sum: float64, count: int64>".into());
+        };
+        for (row, g) in groups.iter().enumerate() {
+            let g = check(*g)?;
+            if partial.is_valid(row) {
+                states[g].0 += sums.value(row);
+                states[g].1 += counts.value(row);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The export of `mean(float64) -> float64 STATE struct<sum: float64, count: int64>`: the mean
+/// of each group, null for a group without values.
+///
+/// # Safety
+///
+/// The pointers must be those the host passes (ABI §3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wudf_fn_mean(
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+    control: *mut Control,
+) -> i32 {
+    // SAFETY: the host passes a valid control block.
+    let control = unsafe { &mut *control };
+    control.flags = 0;
+    let (op, handle) = (control.op, control.handle);
+    let Ok(count) = usize::try_from(control.count) else {
+        return finish_op(Err(format!("mean: group count {}", control.count)));
+    };
+    let outcome = MEANS.with_borrow_mut(|accumulators| -> Result<(), String> {
+        if op == OP_AGGREGATE_FREE {
+            accumulators.remove(&handle);
+            return Ok(());
+        }
+        let states = accumulators.entry(handle).or_default();
+        if states.len() < count {
+            states.resize(count, (0.0, 0));
+        }
+        match op {
+            OP_AGGREGATE_UPDATE | OP_AGGREGATE_MERGE => {
+                // SAFETY: the host passes the input of this op.
+                let input = unsafe { take_input("mean", args, args_schema) }?;
+                mean_fold(op, &input, states)
+            }
+            OP_AGGREGATE_STATE => {
+                let states = &states[..count];
+                let fields: Vec<(Arc<Field>, ArrayRef)> = vec![
+                    (
+                        Arc::new(Field::new("sum", DataType::Float64, true)),
+                        Arc::new(Float64Array::from_iter_values(states.iter().map(|s| s.0))),
+                    ),
+                    (
+                        Arc::new(Field::new("count", DataType::Int64, true)),
+                        Arc::new(Int64Array::from_iter_values(states.iter().map(|s| s.1))),
+                    ),
+                ];
+                // SAFETY: the output slots are the host's.
+                unsafe { put_result("mean", Arc::new(StructArray::from(fields)), out, out_schema) }
+            }
+            OP_AGGREGATE_FINISH => {
+                let means: Float64Array = states[..count]
+                    .iter()
+                    .map(|(sum, n)| (*n > 0).then(|| sum / *n as f64))
+                    .collect();
+                // SAFETY: the output slots are the host's.
+                unsafe { put_result("mean", Arc::new(means), out, out_schema) }
+            }
+            op => Err(format!("mean: unknown op {op}")),
+        }
+    });
+    finish_op(outcome)
 }
 
 // ---------------------------------------------------------------------------------------------
