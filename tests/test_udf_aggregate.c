@@ -453,6 +453,36 @@ TEST(destructors_run_for_every_group_also_when_deferred) {
   wudf_instance_free(instance);
 }
 
+TEST(results_as_a_view_pin_the_instance) {
+  struct wudf_instance* instance = new_instance(examples);
+  struct wudf_aggregate* sum = new_aggregate(instance, examples, "sum");
+  struct wudf_error error;
+  struct ArrowArray rows = slice_of(&values, 0, 1000);
+  ASSERT_OK(update(sum, &rows, &values.schema, ids, GROUPS, NULL, &error), &error);
+  struct wudf_call_options view;
+  wudf_call_options_init(&view);
+  view.result = WUDF_RESULT_VIEW;
+  struct column viewed;
+  ASSERT_OK(wudf_aggregate_finish(sum, &view, &viewed.array, &viewed.schema, &error), &error);
+  /* The buffers are the guest's. */
+  const uint8_t* base = instance->runtime.memory->data;
+  const uint8_t* data = viewed.array.buffers[1];
+  ASSERT(data >= base && data < base + instance->runtime.memory->size);
+  static int64_t sums[GROUPS];
+  static int any[GROUPS];
+  expected_sums(0, 1000, sums, any);
+  check_sums(&viewed, sums, any);
+  ASSERT_STATUS(update(sum, &rows, &values.schema, ids, GROUPS, NULL, &error), EBUSY, &error);
+  column_release(&viewed);
+  ASSERT_OK(update(sum, &rows, &values.schema, ids, GROUPS, NULL, &error), &error);
+  struct column copied = take(wudf_aggregate_finish, sum);
+  for (int g = 0; g < GROUPS; g++) sums[g] *= 2;
+  check_sums(&copied, sums, any);
+  column_release(&copied);
+  wudf_aggregate_free(sum);
+  wudf_instance_free(instance);
+}
+
 TEST(an_accumulator_holds_its_instance) {
   struct wudf_instance* instance = new_instance(examples);
   struct wudf_aggregate* sum = new_aggregate(instance, examples, "sum");
@@ -612,6 +642,7 @@ int main(void) {
   RUN_TEST(every_protocol_violation_is_named);
   RUN_TEST(guest_failures_and_traps);
   RUN_TEST(destructors_run_for_every_group_also_when_deferred);
+  RUN_TEST(results_as_a_view_pin_the_instance);
   RUN_TEST(an_accumulator_holds_its_instance);
   RUN_TEST(function_call_aggregates_all_rows_as_one_group);
   RUN_TEST(functions_without_arguments_take_a_batch_of_n_rows);
