@@ -569,6 +569,50 @@ TEST(functions_without_arguments_take_a_batch_of_n_rows) {
   wudf_instance_free(instance);
 }
 
+TEST(function_info_describes_every_kind) {
+  struct wudf_error error;
+  struct wudf_function_info info;
+  ASSERT_OK(wudf_module_function(examples, function_index(examples, "avg"), &info, &error),
+            &error);
+  ASSERT_EQ(info.kind, WUDF_FUNCTION_AGGREGATE);
+  ASSERT_STR_EQ(wudf_function_kind_name(info.kind), "aggregate");
+  ASSERT_STR_EQ(info.signature, "avg(float64) -> float64 STATE struct<sum: float64, count: "
+                                "int64>");
+  ASSERT_STR_EQ(info.result_type, "float64");
+  ASSERT_STR_EQ(info.result_format, "g");
+  ASSERT_STR_EQ(info.state_type, "struct<sum: float64, count: int64>");
+  ASSERT_STR_EQ(info.state_format, "+s");
+  ASSERT_EQ(info.strict, 1);
+  ASSERT_EQ(info.deterministic, 0);
+  ASSERT_EQ(info.arg_count, 1);
+  ASSERT_STR_EQ(info.arg_names[0], "");
+  ASSERT_OK(wudf_module_function(examples, function_index(examples, "sum"), &info, &error),
+            &error);
+  ASSERT_EQ(info.deterministic, 1);
+  ASSERT_OK(wudf_module_function(examples, function_index(examples, "string_agg"), &info,
+                                 &error), &error);
+  ASSERT_STR_EQ(info.arg_names[0], "value");
+  ASSERT_STR_EQ(info.arg_names[1], "separator");
+  ASSERT_STR_EQ(info.arg_types[1], "utf8");
+  ASSERT_OK(wudf_module_function(kinds, function_index(kinds, "columns"), &info, &error),
+            &error);
+  ASSERT_EQ(info.kind, WUDF_FUNCTION_TABLE);
+  ASSERT_STR_EQ(info.result_type, "table<i: int32, text: utf8, half: float64>");
+  ASSERT_STR_EQ(info.result_format, "+s");
+  ASSERT_EQ(info.field_count, 4);
+  ASSERT_STR_EQ(info.field_names[0], "input_row");
+  ASSERT_STR_EQ(info.field_types[0], "int64");
+  ASSERT_STR_EQ(info.field_names[2], "text");
+  ASSERT_STR_EQ(info.field_formats[3], "g");
+  ASSERT(info.state_type == NULL);
+  ASSERT_OK(wudf_module_function(kinds, function_index(kinds, "null_flags"), &info, &error),
+            &error);
+  ASSERT_STR_EQ(info.result_type, "setof int32");
+  ASSERT_STR_EQ(info.field_names[1], "null_flags");
+  ASSERT_EQ(info.strict, 0);
+  ASSERT_STR_EQ(wudf_function_kind_name((wudf_function_kind)9), "unknown");
+}
+
 /* One round of every accumulator call; returns the first failure. */
 static int every_call(struct wudf_instance* instance, struct wudf_error* error) {
   struct wudf_aggregate* a = NULL;
@@ -646,6 +690,7 @@ int main(void) {
   RUN_TEST(an_accumulator_holds_its_instance);
   RUN_TEST(function_call_aggregates_all_rows_as_one_group);
   RUN_TEST(functions_without_arguments_take_a_batch_of_n_rows);
+  RUN_TEST(function_info_describes_every_kind);
   RUN_TEST(every_allocation_failure_is_enomem_and_harmless);
   column_release(&values);
   wudf_module_free(examples);
