@@ -44,14 +44,6 @@ struct wudf__gather {
   struct wudf__gather_chunk* chunks;
 };
 
-/* A growable list of segments that merges each new run into the previous
- * one when it continues it (same array and adjacent rows, or both null). */
-struct wudf__segment_list {
-  struct wudf__segment* items;
-  size_t count;
-  size_t capacity;
-};
-
 /* Context of one planning: the gather being filled and the error channel. */
 struct wudf__planner {
   struct wudf__gather* gather;
@@ -92,9 +84,7 @@ static int wudf__planner_buffer(struct wudf__planner* planner, int64_t count, in
   return 0;
 }
 
-/* Appends a run to `list`, merging it into the last run when it continues
- * it. Empty runs are dropped. Returns 0 or ENOMEM. */
-static int wudf__segment_push(struct wudf__segment_list* list, const struct ArrowArray* array,
+int wudf__segment_push(struct wudf__segment_list* list, const struct ArrowArray* array,
                               int64_t start, int64_t count) {
   if (count == 0) return 0;
   if (list->count > 0) {
@@ -129,8 +119,7 @@ static int wudf__planner_push(struct wudf__planner* planner, struct wudf__segmen
   return 0;
 }
 
-/* Frees a segment list's storage. */
-static void wudf__segment_list_free(struct wudf__segment_list* list) {
+void wudf__segment_list_free(struct wudf__segment_list* list) {
   wudf__free(list->items);
   memset(list, 0, sizeof(*list));
 }

@@ -62,6 +62,23 @@ struct wudf__segment {
   int64_t count;
 };
 
+/* A growable list of segments that merges each new run into the previous
+ * one when it continues it (same array and adjacent rows, or both null). */
+struct wudf__segment_list {
+  struct wudf__segment* items;
+  size_t count;
+  size_t capacity;
+};
+
+/* Appends rows [start, start + count) of `array` (NULL: null rows) to
+ * `list`, merging them into the last run when they continue it. Empty runs
+ * are dropped. Returns 0 or ENOMEM. */
+int wudf__segment_push(struct wudf__segment_list* list, const struct ArrowArray* array,
+                       int64_t start, int64_t count);
+
+/* Frees a segment list's storage, leaving it empty. */
+void wudf__segment_list_free(struct wudf__segment_list* list);
+
 struct wudf__plan_buffer {
   const uint8_t* data; /* NULL only when size is 0 (or for an absent validity) */
   int64_t size;        /* bytes */

@@ -729,31 +729,10 @@ int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema
 
 /* ------------------------------------------------------------- segments */
 
-int wudf__segments_add(struct wudf__segments* list, const struct ArrowArray* array,
-                       int64_t start, int64_t count) {
-  if (count == 0) return 0;
-  if (list->count > 0) {
-    struct wudf__segment* last = &list->items[list->count - 1];
-    if (last->array == array && (array == NULL || last->start + last->count == start)) {
-      last->count += count;
-      return 0;
-    }
-  }
-  if (list->count == list->capacity) {
-    size_t capacity = list->capacity ? 2 * list->capacity : 16;
-    struct wudf__segment* grown = wudf__realloc(list->items, capacity * sizeof(*grown));
-    if (grown == NULL) return ENOMEM;
-    list->items = grown;
-    list->capacity = capacity;
-  }
-  list->items[list->count++] = (struct wudf__segment){array, start, count};
-  return 0;
-}
-
 /* The rows of [start, start + count) in which every column is valid, as
  * segments of the arguments struct. */
 static int wudf__select_valid(const struct wudf__arguments* arguments, int64_t start,
-                              int64_t count, struct wudf__segments* selected,
+                              int64_t count, struct wudf__segment_list* selected,
                               int64_t* selected_rows) {
   selected->count = 0;
   *selected_rows = 0;
@@ -763,7 +742,7 @@ static int wudf__select_valid(const struct wudf__arguments* arguments, int64_t s
       if (wudf__argument_null(arguments, i, row)) valid = 0;
     }
     if (!valid) continue;
-    if (wudf__segments_add(selected, &arguments->array, row, 1) != 0) return ENOMEM;
+    if (wudf__segment_push(selected, &arguments->array, row, 1) != 0) return ENOMEM;
     (*selected_rows)++;
   }
   return 0;
@@ -784,7 +763,7 @@ int wudf__plan_chunk(struct wudf__call* call, const struct wudf__arguments* argu
       status = wudf__select_valid(arguments, start, count, &chunk->rows, &chunk->selected);
     } else {
       chunk->selected = count;
-      status = wudf__segments_add(&chunk->rows, &arguments->array, start, count);
+      status = wudf__segment_push(&chunk->rows, &arguments->array, start, count);
     }
     if (status != 0) return wudf__set_error(call->error, ENOMEM, "out of memory");
     status = wudf__gather_new(&arguments->schema, chunk->rows.items, chunk->rows.count,
@@ -815,7 +794,5 @@ int wudf__plan_chunk(struct wudf__call* call, const struct wudf__arguments* argu
 void wudf__chunk_free(struct wudf__chunk* chunk) {
   wudf__gather_free(chunk->gather);
   chunk->gather = NULL;
-  wudf__free(chunk->rows.items);
-  chunk->rows.items = NULL;
-  chunk->rows.count = chunk->rows.capacity = 0;
+  wudf__segment_list_free(&chunk->rows);
 }

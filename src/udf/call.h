@@ -221,25 +221,13 @@ int wudf__arguments_collect(struct wudf__call* call, uint32_t arg_count,
 
 /* ------------------------------------------------------------- segments */
 
-/* A growable list of segments (arrow/gather.h). */
-struct wudf__segments {
-  struct wudf__segment* items;
-  size_t count;
-  size_t capacity;
-};
-
-/* Appends rows [start, start + count) of `array` (NULL: null rows), merging
- * with the previous segment when it continues it. 0 or ENOMEM. */
-int wudf__segments_add(struct wudf__segments* list, const struct ArrowArray* array,
-                       int64_t start, int64_t count);
-
 /* The rows of one guest call. */
 struct wudf__chunk {
   int64_t start;       /* first row of the arguments */
   int64_t count;       /* rows of the arguments covered */
   int64_t selected;    /* of them, rows passed to the guest */
   int compacted;       /* 1: only the rows without a null argument */
-  struct wudf__segments rows; /* the selected rows, as segments of the arguments */
+  struct wudf__segment_list rows; /* the selected rows, as segments of the arguments */
   struct wudf__gather* gather;
   int64_t size;        /* guest bytes of the planned input */
 };

@@ -26,7 +26,7 @@ struct wudf__scalar_parts {
                                     `output` point into them */
   size_t count;
   size_t capacity;
-  struct wudf__segments output;  /* rows of the final column, in order */
+  struct wudf__segment_list output;  /* rows of the final column, in order */
 };
 
 static void wudf__scalar_parts_free(struct wudf__scalar_parts* parts) {
@@ -35,7 +35,7 @@ static void wudf__scalar_parts_free(struct wudf__scalar_parts* parts) {
     wudf__free(parts->results[i]);
   }
   wudf__free(parts->results);
-  wudf__free(parts->output.items);
+  wudf__segment_list_free(&parts->output);
 }
 
 /* A new, empty result at the end of `parts`. NULL on ENOMEM. */
@@ -59,14 +59,14 @@ static int wudf__scalar_place(struct wudf__scalar_parts* parts, const struct wud
   int64_t row = chunk->start, next = 0; /* next: row of the guest's result */
   for (size_t i = 0; i < chunk->rows.count; i++) {
     const struct wudf__segment* taken = &chunk->rows.items[i];
-    if (wudf__segments_add(&parts->output, NULL, 0, taken->start - row) != 0 ||
-        wudf__segments_add(&parts->output, &result->array, next, taken->count) != 0) {
+    if (wudf__segment_push(&parts->output, NULL, 0, taken->start - row) != 0 ||
+        wudf__segment_push(&parts->output, &result->array, next, taken->count) != 0) {
       return ENOMEM;
     }
     next += taken->count;
     row = taken->start + taken->count;
   }
-  return wudf__segments_add(&parts->output, NULL, 0, chunk->start + chunk->count - row);
+  return wudf__segment_push(&parts->output, NULL, 0, chunk->start + chunk->count - row);
 }
 
 static int wudf__call_scalar(struct wudf__call* call, const struct wudf__arguments* arguments,

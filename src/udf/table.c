@@ -65,7 +65,7 @@ static int wudf__table_begin(struct wudf__table_run* run, struct wudf__call* cal
 /* The argument row of row `row` (0-based) of the current input; rows are
  * asked for in non-decreasing order within one input. */
 static int64_t wudf__table_argument_row(struct wudf__table_run* run, int64_t row) {
-  const struct wudf__segments* rows = &run->input.rows;
+  const struct wudf__segment_list* rows = &run->input.rows;
   while (run->segment + 1 < rows->count &&
          row >= run->segment_base + rows->items[run->segment].count) {
     run->segment_base += rows->items[run->segment].count;
