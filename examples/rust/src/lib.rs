@@ -346,14 +346,75 @@ pub extern "C" fn wudf_error_message() -> *const c_char {
 // Calling a function (ABI §3).
 // ---------------------------------------------------------------------------------------------
 
-/// Runs one call of function `name`: takes ownership of the arguments, imports them with
-/// `from_ffi`, runs `body` on the struct array of arguments and moves its result into the output
-/// slots. Returns 0 on success; on failure records the message and returns 1.
+/// Takes ownership of the input of a call and imports it with `from_ffi` as a struct array (the
+/// move leaves the host's structs released, as ABI §4 allows). The inputs are released when the
+/// imported data is dropped: the schema at once, the array when the last buffer imported from it
+/// goes (which may be after the host releases a result that borrows the input's buffers, as
+/// `fail_on_negative` does, or after later calls, as `chars` keeps its input).
 ///
-/// The inputs are released on every path when the `FFI_ArrowArray` and `FFI_ArrowSchema` that
-/// own them are dropped: the schema at the end of this function, the array when the last buffer
-/// imported from it is dropped (which may be after the host releases a result that borrows the
-/// input's buffers, as `fail_on_negative` does).
+/// # Safety
+///
+/// The pointers must be those the host passes, not null.
+unsafe fn take_input(
+    name: &str,
+    args: *mut FFI_ArrowArray,
+    args_schema: *mut FFI_ArrowSchema,
+) -> Result<StructArray, String> {
+    if args.is_null() || args_schema.is_null() {
+        return Err(format!("{name}: called with a null pointer"));
+    }
+    // SAFETY: the host passed valid input structs whose ownership is now ours.
+    let (array, schema) = unsafe {
+        (
+            FFI_ArrowArray::from_raw(args),
+            FFI_ArrowSchema::from_raw(args_schema),
+        )
+    };
+    // SAFETY: the host wrote the input following the C Data Interface.
+    let data = unsafe { from_ffi(array, &schema) }
+        .map_err(|e| format!("{name}: cannot import the arguments: {e}"))?;
+    match data.data_type() {
+        DataType::Struct(_) => Ok(StructArray::from(data)),
+        other => Err(format!("{name}: the arguments are a {other}, not a struct")),
+    }
+}
+
+/// Moves `result` into the output slots.
+///
+/// # Safety
+///
+/// The slots must be those the host passes.
+unsafe fn put_result(
+    name: &str,
+    result: ArrayRef,
+    out: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> Result<(), String> {
+    let data = result.to_data();
+    let schema = FFI_ArrowSchema::try_from(data.data_type())
+        .map_err(|e| format!("{name}: cannot export the result: {e}"))?;
+    // SAFETY: the output slots are valid, zeroed and hold nothing to drop.
+    unsafe {
+        ptr::write(out, FFI_ArrowArray::new(&data));
+        ptr::write(out_schema, schema);
+    }
+    Ok(())
+}
+
+/// Turns the outcome of a table or aggregate op into its return code.
+fn finish_op(outcome: Result<(), String>) -> i32 {
+    match outcome {
+        Ok(()) => 0,
+        Err(message) => {
+            set_error(message);
+            1
+        }
+    }
+}
+
+/// Runs one call of scalar or batch function `name`: takes the arguments (`take_input`), runs
+/// `body` on them and moves its result into the output slots. Returns 0 on success; on failure
+/// records the message and returns 1. The inputs are released on every path.
 ///
 /// # Safety
 ///
@@ -366,46 +427,15 @@ unsafe fn call(
     out_schema: *mut FFI_ArrowSchema,
     body: impl FnOnce(&StructArray) -> Result<ArrayRef, String>,
 ) -> i32 {
-    let result = if args.is_null() || args_schema.is_null() || out.is_null() || out_schema.is_null()
-    {
+    let outcome = if out.is_null() || out_schema.is_null() {
         Err(format!("{name}: called with a null pointer"))
     } else {
-        // SAFETY: the host passed valid input structs whose ownership is now ours.
-        let (array, schema) = unsafe {
-            (
-                FFI_ArrowArray::from_raw(args),
-                FFI_ArrowSchema::from_raw(args_schema),
-            )
-        };
-        // SAFETY: the host wrote the arguments following the C Data Interface.
-        unsafe { from_ffi(array, &schema) }
-            .map_err(|e| format!("{name}: cannot import the arguments: {e}"))
-            .and_then(|data| match data.data_type() {
-                DataType::Struct(_) => Ok(StructArray::from(data)),
-                other => Err(format!("{name}: the arguments are a {other}, not a struct")),
-            })
+        // SAFETY: the host passes the arguments and output slots of this call.
+        unsafe { take_input(name, args, args_schema) }
             .and_then(|args| body(&args))
-            .and_then(|result| {
-                let data = result.to_data();
-                let schema = FFI_ArrowSchema::try_from(data.data_type())
-                    .map_err(|e| format!("{name}: cannot export the result: {e}"))?;
-                Ok((FFI_ArrowArray::new(&data), schema))
-            })
+            .and_then(|result| unsafe { put_result(name, result, out, out_schema) })
     };
-    match result {
-        Ok((array, schema)) => {
-            // SAFETY: the output slots are valid, zeroed and hold nothing to drop.
-            unsafe {
-                ptr::write(out, array);
-                ptr::write(out_schema, schema);
-            }
-            0
-        }
-        Err(message) => {
-            set_error(message);
-            1
-        }
-    }
+    finish_op(outcome)
 }
 
 /// Returns argument `index` of a call of `name` after checking that there are exactly `count`
@@ -569,69 +599,6 @@ const OP_AGGREGATE_MERGE: u32 = 2;
 const OP_AGGREGATE_STATE: u32 = 3;
 const OP_AGGREGATE_FINISH: u32 = 4;
 const OP_AGGREGATE_FREE: u32 = 5;
-
-/// Takes ownership of the input of a call and imports it as a struct array (the move leaves the
-/// host's structs released, as ABI §4 allows; the input block lives while the data does).
-///
-/// # Safety
-///
-/// The pointers must be those the host passes, not null.
-unsafe fn take_input(
-    name: &str,
-    args: *mut FFI_ArrowArray,
-    args_schema: *mut FFI_ArrowSchema,
-) -> Result<StructArray, String> {
-    if args.is_null() || args_schema.is_null() {
-        return Err(format!("{name}: no input"));
-    }
-    // SAFETY: the host passed valid input structs whose ownership is now ours.
-    let (array, schema) = unsafe {
-        (
-            FFI_ArrowArray::from_raw(args),
-            FFI_ArrowSchema::from_raw(args_schema),
-        )
-    };
-    // SAFETY: the host wrote the input following the C Data Interface.
-    let data = unsafe { from_ffi(array, &schema) }
-        .map_err(|e| format!("{name}: cannot import the input: {e}"))?;
-    match data.data_type() {
-        DataType::Struct(_) => Ok(StructArray::from(data)),
-        other => Err(format!("{name}: the input is a {other}, not a struct")),
-    }
-}
-
-/// Moves `result` into the output slots.
-///
-/// # Safety
-///
-/// The slots must be those the host passes.
-unsafe fn put_result(
-    name: &str,
-    result: ArrayRef,
-    out: *mut FFI_ArrowArray,
-    out_schema: *mut FFI_ArrowSchema,
-) -> Result<(), String> {
-    let data = result.to_data();
-    let schema = FFI_ArrowSchema::try_from(data.data_type())
-        .map_err(|e| format!("{name}: cannot export the result: {e}"))?;
-    // SAFETY: the output slots are valid, zeroed and hold nothing to drop.
-    unsafe {
-        ptr::write(out, FFI_ArrowArray::new(&data));
-        ptr::write(out_schema, schema);
-    }
-    Ok(())
-}
-
-/// Turns the outcome of a table or aggregate op into its return code.
-fn finish_op(outcome: Result<(), String>) -> i32 {
-    match outcome {
-        Ok(()) => 0,
-        Err(message) => {
-            set_error(message);
-            1
-        }
-    }
-}
 
 /// Where a stream of `chars` is in its input.
 struct CharsInput {
