@@ -252,14 +252,11 @@ int wudf_aggregate_update_batch(struct wudf_aggregate* agg, const struct ArrowAr
     return wudf__set_error(error, EINVAL, "aggregate, batch and batch_schema must not be "
                            "NULL");
   }
-  struct ArrowArray columns[WUDF__MAX_ARGS];
-  const struct ArrowArray* arrays[WUDF__MAX_ARGS];
-  const struct ArrowSchema* schemas[WUDF__MAX_ARGS];
-  uint32_t count = 0;
-  int status = wudf__batch_columns(batch, batch_schema, columns, arrays, schemas, &count, error);
+  struct wudf__batch_columns columns;
+  int status = wudf__batch_columns(batch, batch_schema, &columns, error);
   if (status != 0) return status;
-  return wudf__aggregate_update(agg, count, arrays, schemas, batch->length, group_ids,
-                                group_count, options, error);
+  return wudf__aggregate_update(agg, columns.count, columns.arrays, columns.schemas,
+                                batch->length, group_ids, group_count, options, error);
 }
 
 int wudf_aggregate_merge(struct wudf_aggregate* agg, const struct ArrowArray* states,

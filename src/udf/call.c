@@ -693,9 +693,7 @@ int wudf__arguments_any_null(const struct wudf__arguments* arguments, int64_t st
 }
 
 int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema* batch_schema,
-                        struct ArrowArray* columns, const struct ArrowArray** arrays,
-                        const struct ArrowSchema** schemas, uint32_t* count,
-                        struct wudf_error* error) {
+                        struct wudf__batch_columns* out, struct wudf_error* error) {
   if (batch->release == NULL || batch_schema->release == NULL ||
       batch_schema->format == NULL || strcmp(batch_schema->format, "+s") != 0 ||
       batch->n_children != batch_schema->n_children || batch->n_children < 0 ||
@@ -709,20 +707,20 @@ int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema
     return wudf__set_error(error, EINVAL, "the batch has struct-level nulls; only its "
                            "columns may have nulls");
   }
-  *count = (uint32_t)batch->n_children;
-  for (uint32_t i = 0; i < *count; i++) {
+  out->count = (uint32_t)batch->n_children;
+  for (uint32_t i = 0; i < out->count; i++) {
     const struct ArrowArray* child = batch->children[i];
     if (child == NULL || batch_schema->children[i] == NULL ||
         child->length < batch->offset + batch->length) {
       return wudf__set_error(error, EINVAL, "column %u of the batch is missing or shorter "
                              "than the batch", i + 1);
     }
-    columns[i] = *child;
-    columns[i].offset = child->offset + batch->offset;
-    columns[i].length = batch->length;
-    if (child->null_count != 0) columns[i].null_count = -1; /* of a window: unknown */
-    arrays[i] = &columns[i];
-    schemas[i] = batch_schema->children[i];
+    out->columns[i] = *child;
+    out->columns[i].offset = child->offset + batch->offset;
+    out->columns[i].length = batch->length;
+    if (child->null_count != 0) out->columns[i].null_count = -1; /* of a window: unknown */
+    out->arrays[i] = &out->columns[i];
+    out->schemas[i] = batch_schema->children[i];
   }
   return 0;
 }

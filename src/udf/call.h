@@ -203,13 +203,19 @@ int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* 
 int wudf__arguments_any_null(const struct wudf__arguments* arguments, int64_t start,
                              int64_t count);
 
-/* The columns of a record batch (a struct array without struct-level
- * nulls), each seen through the batch's offset and length, into `columns`
- * and the pointer arrays; `*count` receives their number. EINVAL. */
+/* The columns of a record batch, each seen through the batch's offset and
+ * length (wudf__batch_columns). */
+struct wudf__batch_columns {
+  uint32_t count;
+  struct ArrowArray columns[WUDF__MAX_ARGS];
+  const struct ArrowArray* arrays[WUDF__MAX_ARGS];   /* &columns[i] */
+  const struct ArrowSchema* schemas[WUDF__MAX_ARGS]; /* the batch's */
+};
+
+/* Fills `out` with the columns of a record batch (a struct array without
+ * struct-level nulls). EINVAL. */
 int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema* batch_schema,
-                        struct ArrowArray* columns, const struct ArrowArray** arrays,
-                        const struct ArrowSchema** schemas, uint32_t* count,
-                        struct wudf_error* error);
+                        struct wudf__batch_columns* out, struct wudf_error* error);
 
 /* Checks `arg_count` caller columns of `rows` rows against the function's
  * signature (count, types, shapes, lengths) into a new arguments struct

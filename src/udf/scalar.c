@@ -279,12 +279,9 @@ int wudf_function_call_batch(struct wudf_instance* instance, uint32_t function,
     return wudf__set_error(error, EINVAL, "instance, batch, batch_schema, out and "
                            "out_schema must not be NULL");
   }
-  struct ArrowArray columns[WUDF__MAX_ARGS];
-  const struct ArrowArray* arrays[WUDF__MAX_ARGS];
-  const struct ArrowSchema* schemas[WUDF__MAX_ARGS];
-  uint32_t count = 0;
-  int status = wudf__batch_columns(batch, batch_schema, columns, arrays, schemas, &count, error);
+  struct wudf__batch_columns columns;
+  int status = wudf__batch_columns(batch, batch_schema, &columns, error);
   if (status != 0) return status;
-  return wudf__call_function(instance, function, count, arrays, schemas, batch->length,
-                             options, out, out_schema, error);
+  return wudf__call_function(instance, function, columns.count, columns.arrays, columns.schemas,
+                             batch->length, options, out, out_schema, error);
 }

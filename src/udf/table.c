@@ -418,12 +418,9 @@ int wudf_table_call_batch(struct wudf_instance* instance, uint32_t function,
     return wudf__set_error(error, EINVAL, "instance, batch, batch_schema and out must not be "
                            "NULL");
   }
-  struct ArrowArray columns[WUDF__MAX_ARGS];
-  const struct ArrowArray* arrays[WUDF__MAX_ARGS];
-  const struct ArrowSchema* schemas[WUDF__MAX_ARGS];
-  uint32_t count = 0;
-  int status = wudf__batch_columns(batch, batch_schema, columns, arrays, schemas, &count, error);
+  struct wudf__batch_columns columns;
+  int status = wudf__batch_columns(batch, batch_schema, &columns, error);
   if (status != 0) return status;
-  return wudf__table_open(instance, function, count, arrays, schemas, batch->length, columns,
-                          options, out, error);
+  return wudf__table_open(instance, function, columns.count, columns.arrays, columns.schemas,
+                          batch->length, columns.columns, options, out, error);
 }
