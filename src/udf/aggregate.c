@@ -219,8 +219,7 @@ static int wudf__aggregate_update(struct wudf_aggregate* agg, uint32_t arg_count
     status = wudf__arguments_collect(&call, arg_count, args, arg_schemas, rows, &arguments);
   }
   if (status == 0) {
-    status = wudf__call_begin(&call, agg->instance, agg->function, WUDF__KIND_AGGREGATE,
-                              options, error);
+    status = wudf__call_enter(&call);
   }
   if (status == 0) {
     status = wudf__aggregate_fold(&call, agg, arguments, group_ids, group_count,
@@ -294,8 +293,7 @@ int wudf_aggregate_merge(struct wudf_aggregate* agg, const struct ArrowArray* st
   if (arguments == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   wudf__arguments_init(arguments, states->length);
   wudf__arguments_add(arguments, states, states_schema, WUDF__STATE_COLUMN);
-  status = wudf__call_begin(&call, agg->instance, agg->function, WUDF__KIND_AGGREGATE, options,
-                            error);
+  status = wudf__call_enter(&call);
   if (status == 0) {
     status = wudf__aggregate_fold(&call, agg, arguments, group_ids, group_count,
                                   WUDF__OP_AGGREGATE_MERGE, 0);

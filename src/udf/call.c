@@ -523,22 +523,25 @@ int wudf__check_columns(uint32_t count, const struct ArrowArray* const* arrays,
   return 0;
 }
 
+int wudf__call_enter(struct wudf__call* call) {
+  struct wudf_instance* instance = call->instance;
+  int status = wudf__call_usable(call);
+  if (status == 0) status = wudf__instance_prepare(call);
+  if (status == 0) status = wudf__release_pending_result(call);
+  if (status == 0) wudf__handles_run_pending(instance);
+  if (status == 0 && instance->broken) {
+    status = wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance broke "
+                             "while releasing a closed stream or accumulator; create a new "
+                             "instance", call->udf->signature.name);
+  }
+  return status;
+}
+
 int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,
                      uint8_t kind, const struct wudf_call_options* options,
                      struct wudf_error* error) {
   int status = wudf__call_check(call, instance, function, kind, options, error);
-  if (status == 0) status = wudf__call_usable(call);
-  if (status != 0) return status;
-  const char* name = call->udf->signature.name;
-  status = wudf__instance_prepare(call);
-  if (status == 0) status = wudf__release_pending_result(call);
-  if (status == 0) wudf__handles_run_pending(instance);
-  if (status == 0 && instance->broken) {
-    status = wudf__set_error(error, ENOTRECOVERABLE, "function '%s': the instance broke "
-                             "while releasing a closed stream or accumulator; create a new "
-                             "instance", name);
-  }
-  return status;
+  return status != 0 ? status : wudf__call_enter(call);
 }
 
 /* ------------------------------------------------------------- arguments */

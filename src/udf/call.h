@@ -89,11 +89,14 @@ int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, ui
                      uint8_t kind, const struct wudf_call_options* options,
                      struct wudf_error* error);
 
-/* Checks only what wudf__call_begin checks before touching the instance:
- * the index, the kind and the options. */
+/* The two halves of wudf__call_begin: wudf__call_check checks only what
+ * needs no instance state (the index, the kind, the options) and fills
+ * `call`; wudf__call_enter then does the rest on the checked call. Calls
+ * that check their arguments in between use the two. */
 int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                      uint32_t function, uint8_t kind,
                      const struct wudf_call_options* options, struct wudf_error* error);
+int wudf__call_enter(struct wudf__call* call);
 
 /* EBUSY when a view pins the call's instance, ENOTRECOVERABLE when a trap
  * broke it, otherwise 0 (the call's error names the function). */

@@ -235,7 +235,7 @@ static int wudf__call_function(struct wudf_instance* instance, uint32_t function
   struct wudf__arguments* arguments = NULL;
   status = wudf__arguments_collect(&call, arg_count, arrays, schemas, rows, &arguments);
   if (status != 0) return status;
-  status = wudf__call_begin(&call, instance, function, WUDF__KIND_NONE, options, error);
+  status = wudf__call_enter(&call);
   if (status == 0) {
     switch (kind) {
       case WUDF__KIND_BATCH: status = wudf__call_batch(&call, arguments, out, out_schema); break;
