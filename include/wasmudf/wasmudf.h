@@ -447,6 +447,33 @@ WUDF_API uint32_t wudf_module_function_count(const struct wudf_module* module);
 WUDF_API int wudf_module_function(const struct wudf_module* module, uint32_t index,
                          struct wudf_function_info* out, struct wudf_error* error);
 
+/* Which of a function's types wudf_function_schema describes. */
+typedef enum wudf_schema_part {
+  /* The arguments: a struct (no struct-level nulls) named after the
+   * function, one child per argument, named as declared or "argN" (N from
+   * 0) when unnamed. What wudf_function_call_batch takes. */
+  WUDF_SCHEMA_ARGUMENTS = 1,
+  /* What a call returns, named after the function: the result type; for a
+   * batch function its struct; for a table function the struct of every
+   * chunk of its stream (input_row: int64, never null, then the columns). */
+  WUDF_SCHEMA_RESULT = 2,
+  /* An aggregate's STATE type (EINVAL for the other kinds). */
+  WUDF_SCHEMA_STATE = 3
+} wudf_schema_part;
+
+/*
+ * The Arrow schema of one part of function `index`'s declared types, as an
+ * ArrowSchema tree owned by the caller (release it with its release
+ * callback): formats, child names, nullability and dictionaries as the
+ * signature declares them, every field nullable except a map's entries and
+ * keys and a run-end array's run ends. An engine registers a function from
+ * these without parsing the type language. Failures: EINVAL (index out of
+ * range, no such part), ENOMEM.
+ */
+WUDF_API int wudf_function_schema(const struct wudf_module* module, uint32_t index,
+                                  wudf_schema_part part, struct ArrowSchema* out,
+                                  struct wudf_error* error);
+
 /* Finds function `name` and stores its index in `*index`; ENOENT when there
  * is none. */
 WUDF_API int wudf_module_find_function(const struct wudf_module* module, const char* name,

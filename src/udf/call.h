@@ -261,6 +261,12 @@ void wudf__chunk_free(struct wudf__chunk* chunk);
 int wudf__type_schema(const char* text, size_t length, const char* name,
                       struct ArrowSchema* out, struct wudf_error* error);
 
+/* The declared schema of a table function's chunks, named after the
+ * function: a struct without struct-level nulls whose first column,
+ * input_row, is never null (table.c). 0 or ENOMEM. */
+int wudf__table_chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* out,
+                             struct wudf_error* error);
+
 /* ------------------------------------------------- the kinds' own calls */
 
 /* Runs table function `call` over all rows of `arguments` and concatenates

@@ -273,6 +273,76 @@ int wudf_module_function(const struct wudf_module* module, uint32_t index,
   return 0;
 }
 
+/* The release of the transient root below: never called (it is on the
+ * stack and only read by the exporter). */
+static void wudf__transient_schema_release(struct ArrowSchema* schema) {
+  schema->release = NULL;
+}
+
+/* The argument struct of `udf`: each argument's declared schema under one
+ * transient root, deep-copied by the exporter. */
+static int wudf__arguments_schema(const struct wudf__udf* udf, struct ArrowSchema* out,
+                                  struct wudf_error* error) {
+  uint32_t count = udf->signature.arg_count;
+  struct ArrowSchema arguments[WUDF__MAX_ARGS];
+  struct ArrowSchema* children[WUDF__MAX_ARGS];
+  int status = 0;
+  uint32_t made = 0;
+  for (; made < count && status == 0; made++) {
+    char generated[16];
+    const char* name = udf->arg_names[made];
+    if (name[0] == '\0') {
+      snprintf(generated, sizeof(generated), "arg%u", made);
+      name = generated;
+    }
+    status = wudf__type_schema(udf->arg_types[made], strlen(udf->arg_types[made]), name,
+                               &arguments[made], error);
+    children[made] = &arguments[made];
+  }
+  if (status != 0) made--; /* the failed one made nothing */
+  if (status == 0) {
+    struct ArrowSchema root = {0};
+    root.format = "+s";
+    root.n_children = count;
+    root.children = children;
+    root.release = wudf__transient_schema_release;
+    status = wudf__schema_export(&root, udf->signature.name, out, error);
+  }
+  for (uint32_t i = 0; i < made; i++) arguments[i].release(&arguments[i]);
+  return status;
+}
+
+int wudf_function_schema(const struct wudf_module* module, uint32_t index,
+                         wudf_schema_part part, struct ArrowSchema* out,
+                         struct wudf_error* error) {
+  if (module == NULL || out == NULL) {
+    return wudf__set_error(error, EINVAL, "module and out must not be NULL");
+  }
+  if (index >= wudf_module_function_count(module)) {
+    return wudf__set_error(error, EINVAL, "function index %u out of range (%u functions)",
+                           index, wudf_module_function_count(module));
+  }
+  const struct wudf__udf* udf = &module->udf->functions[index];
+  const char* name = udf->signature.name;
+  switch (part) {
+    case WUDF_SCHEMA_ARGUMENTS:
+      return wudf__arguments_schema(udf, out, error);
+    case WUDF_SCHEMA_RESULT:
+      if (udf->signature.kind == WUDF_FUNCTION_TABLE) {
+        return wudf__table_chunk_schema(udf, out, error);
+      }
+      return wudf__type_schema(udf->result_type, strlen(udf->result_type), name, out, error);
+    case WUDF_SCHEMA_STATE:
+      if (udf->state_type == NULL) {
+        return wudf__set_error(error, EINVAL,
+                               "function '%s' is a %s function: it has no STATE type", name,
+                               wudf_function_kind_name((wudf_function_kind)udf->signature.kind));
+      }
+      return wudf__type_schema(udf->state_type, strlen(udf->state_type), name, out, error);
+  }
+  return wudf__set_error(error, EINVAL, "unknown schema part %d", (int)part);
+}
+
 int wudf_module_find_function(const struct wudf_module* module, const char* name,
                               uint32_t* index, struct wudf_error* error) {
   if (module == NULL || name == NULL || index == NULL) {

@@ -23,9 +23,6 @@
 
 #include "call.h"
 
-static int wudf__chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* out,
-                              struct wudf_error* error);
-
 /* The state of one table function run over the caller's rows. */
 struct wudf__table_run {
   struct wudf_instance* instance;
@@ -277,7 +274,7 @@ int wudf__table_collect(struct wudf__call* call, const struct wudf__arguments* a
     memset(&declared, 0, sizeof(declared));
     const struct ArrowSchema* schema = count > 0 ? &chunks[0].schema : NULL;
     if (count == 0) {
-      status = wudf__chunk_schema(call->udf, &declared, call->error);
+      status = wudf__table_chunk_schema(call->udf, &declared, call->error);
       schema = &declared;
     }
     for (size_t i = 0; i < count; i++) {
@@ -309,9 +306,8 @@ static struct wudf__table_run* wudf__stream_run(struct ArrowArrayStream* stream)
   return stream->private_data;
 }
 
-/* The declared schema of a table's chunks: input_row is never null. */
-static int wudf__chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* out,
-                              struct wudf_error* error) {
+int wudf__table_chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* out,
+                             struct wudf_error* error) {
   int status = wudf__type_schema(udf->output_type, udf->output_type_length,
                                  udf->signature.name, out, error);
   if (status == 0) out->children[0]->flags &= ~(int64_t)ARROW_FLAG_NULLABLE;
@@ -320,7 +316,7 @@ static int wudf__chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* o
 
 static int wudf__stream_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
   struct wudf__table_run* run = wudf__stream_run(stream);
-  return wudf__chunk_schema(&run->instance->module->udf->functions[run->function], out,
+  return wudf__table_chunk_schema(&run->instance->module->udf->functions[run->function], out,
                             &run->error);
 }
 

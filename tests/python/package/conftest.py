@@ -1,0 +1,38 @@
+"""
+conftest.py -- fixtures of the Python package's tests (tests/python/package).
+
+These tests use the installed `wasmudf` package (built from python/ into a
+wheel and installed into build/venv by the test command), never a private
+binding. Guest modules are built from examples/c with the CLI named by
+$WUDF_CLI (default: build/debug/bin/wasmudf) into a per-session directory,
+once per example. The compile cache is $WASMUDF_CACHE_DIR when set, so runs
+after the first load modules without compiling them again.
+"""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+
+
+def _cli():
+    return os.environ.get("WUDF_CLI", str(ROOT / "build" / "debug" / "bin" / "wasmudf"))
+
+
+@pytest.fixture(scope="session")
+def example_wasm(tmp_path_factory):
+    """example_wasm("gcd") -> the path of examples/c/gcd.c built for wasm32."""
+    directory = tmp_path_factory.mktemp("guests")
+    built = {}
+
+    def build(name):
+        if name not in built:
+            target = directory / f"{name}.wasm"
+            subprocess.run([_cli(), "build", str(ROOT / "examples" / "c" / f"{name}.c"),
+                            "-o", str(target)], check=True)
+            built[name] = str(target)
+        return built[name]
+
+    return build
