@@ -519,13 +519,18 @@ static int wudf_py_column_append(struct wudf_py_column* column, struct ArrowArra
 }
 
 /* Imports `object` as argument `position` of function `function` through
- * the PyCapsule interface. 0, or -1 with an exception set. */
-static int wudf_py_column_import(PyObject* object, Py_ssize_t position, const char* function,
-                                 struct wudf_py_column* column) {
+ * the PyCapsule interface, asking for `requested` (an "arrow_schema"
+ * capsule, or NULL for the producer's own type). 0, or -1 with an
+ * exception set. */
+static int wudf_py_column_import_as(PyObject* object, Py_ssize_t position,
+                                    const char* function, PyObject* requested,
+                                    struct wudf_py_column* column) {
   memset(column, 0, sizeof(*column));
   PyObject* exported = NULL;
   if (PyObject_HasAttrString(object, "__arrow_c_array__")) {
-    exported = PyObject_CallMethod(object, "__arrow_c_array__", NULL);
+    exported = requested != NULL
+                   ? PyObject_CallMethod(object, "__arrow_c_array__", "O", requested)
+                   : PyObject_CallMethod(object, "__arrow_c_array__", NULL);
     if (exported == NULL) return -1;
     struct ArrowArray array;
     if (!PyTuple_Check(exported) || PyTuple_GET_SIZE(exported) != 2) {
@@ -543,7 +548,9 @@ static int wudf_py_column_import(PyObject* object, Py_ssize_t position, const ch
     return wudf_py_column_append(column, &array);
   }
   if (PyObject_HasAttrString(object, "__arrow_c_stream__")) {
-    exported = PyObject_CallMethod(object, "__arrow_c_stream__", NULL);
+    exported = requested != NULL
+                   ? PyObject_CallMethod(object, "__arrow_c_stream__", "O", requested)
+                   : PyObject_CallMethod(object, "__arrow_c_stream__", NULL);
     if (exported == NULL) return -1;
     struct ArrowArrayStream stream;
     int status = wudf_py__take_stream(exported, &stream);
@@ -579,6 +586,95 @@ static int wudf_py_column_import(PyObject* object, Py_ssize_t position, const ch
                          "__arrow_c_array__ or __arrow_c_stream__), got %s",
                          function, position, Py_TYPE(object)->tp_name);
   return -1;
+}
+
+static int wudf_py_column_import(PyObject* object, Py_ssize_t position, const char* function,
+                                 struct wudf_py_column* column) {
+  return wudf_py_column_import_as(object, position, function, NULL, column);
+}
+
+static void wudf_py_column_free(struct wudf_py_column* column) {
+  for (int64_t i = 0; i < column->chunk_count; i++) wudf_py__release_array(&column->chunks[i]);
+  free(column->chunks);
+  wudf_py__release_schema(&column->schema);
+  memset(column, 0, sizeof(*column));
+}
+
+/* The family of a top-level format whose members hold the same values in
+ * another layout: strings, binaries, lists (plain, large, view); 0 for
+ * the rest. */
+static int wudf_py_format_family(const char* format) {
+  static const char* const families[][4] = {{"u", "U", "vu", NULL},
+                                            {"z", "Z", "vz", NULL},
+                                            {"+l", "+L", "+vl", "+vL"}};
+  for (int family = 0; family < 3; family++) {
+    for (int i = 0; i < 4 && families[family][i] != NULL; i++) {
+      if (strcmp(format, families[family][i]) == 0) return family + 1;
+    }
+  }
+  return 0;
+}
+
+/* Gives argument `position`, imported in another layout of the same values
+ * than the declared one (polars hands out strings as views, for example),
+ * a second chance: the producer is asked for the declared type (pyarrow
+ * casts), and a producer that ignores the request is cast by pyarrow when
+ * it is installed. Anything else is left for the library to refuse,
+ * naming both types. 0, or -1 with an exception set. */
+static int wudf_py_column_conform(PyObject* object, Py_ssize_t position, const char* function,
+                                  const struct ArrowSchema* declared,
+                                  struct wudf_py_column* column) {
+  int family = wudf_py_format_family(column->schema.format);
+  if (family == 0 || strcmp(column->schema.format, declared->format) == 0 ||
+      family != wudf_py_format_family(declared->format)) {
+    return 0;
+  }
+  PyObject* requested = wudf_py__schema_capsule(declared);
+  if (requested == NULL) return -1;
+  struct wudf_py_column again;
+  if (wudf_py_column_import_as(object, position, function, requested, &again) == 0) {
+    if (strcmp(again.schema.format, declared->format) == 0) {
+      Py_DECREF(requested);
+      wudf_py_column_free(column);
+      *column = again;
+      return 0;
+    }
+    wudf_py_column_free(&again);
+  }
+  PyErr_Clear();
+  PyObject* pyarrow = PyImport_ImportModule("pyarrow");
+  PyObject* cast = NULL;
+  struct ArrowSchema copy;
+  PyObject* schema = NULL;
+  if (pyarrow != NULL && wudf_py__schema_copy(declared, &copy) == 0) {
+    schema = wudf_py_schema_new(&copy);
+  }
+  if (schema != NULL) {
+    PyObject* field = PyObject_CallMethod(pyarrow, "field", "O", schema);
+    PyObject* type = field != NULL ? PyObject_GetAttrString(field, "type") : NULL;
+    PyObject* chunked = PyObject_CallMethod(pyarrow, "chunked_array", "O", object);
+    if (chunked == NULL) {
+      PyErr_Clear();
+      chunked = PyObject_CallMethod(pyarrow, "array", "O", object);
+    }
+    cast = type != NULL && chunked != NULL ? PyObject_CallMethod(chunked, "cast", "O", type)
+                                           : NULL;
+    Py_XDECREF(field);
+    Py_XDECREF(type);
+    Py_XDECREF(chunked);
+  }
+  Py_XDECREF(schema);
+  Py_XDECREF(pyarrow);
+  Py_DECREF(requested);
+  PyErr_Clear();
+  if (cast == NULL) return 0;
+  int status = wudf_py_column_import(cast, position, function, &again);
+  Py_DECREF(cast);
+  if (status != 0) return -1;
+  wudf_py_column_free(column);
+  *column = again;
+  column->chunked = 1;
+  return 0;
 }
 
 /* Imports every object of `objects` (a tuple). NULL with an exception set
@@ -1335,6 +1431,31 @@ static PyObject* wudf_py_call_rows(wudf_py_Function* self, wudf_py_Instance* ins
   return chunked_result;
 }
 
+/* wudf_py_column_conform for every argument of a call. */
+static int wudf_py_columns_conform(wudf_py_Function* self, PyObject* objects,
+                                   const char* function, struct wudf_py_columns* columns) {
+  struct wudf_function_info info = wudf_py_function_info(self);
+  int needed = 0;
+  for (Py_ssize_t c = 0; c < columns->count && c < (Py_ssize_t)info.arg_count; c++) {
+    needed |= strcmp(columns->column[c].schema.format, info.arg_formats[c]) != 0;
+  }
+  if (!needed) return 0;
+  struct ArrowSchema declared;
+  struct wudf_error error;
+  if (wudf_function_schema(self->module->module, self->index, WUDF_SCHEMA_ARGUMENTS,
+                           &declared, &error) != 0) {
+    wudf_py_raise(&error, WUDF_PY_CALLING, function);
+    return -1;
+  }
+  int status = 0;
+  for (Py_ssize_t c = 0; status == 0 && c < columns->count && c < declared.n_children; c++) {
+    status = wudf_py_column_conform(PyTuple_GET_ITEM(objects, c), c, function,
+                                    declared.children[c], &columns->column[c]);
+  }
+  declared.release(&declared);
+  return status;
+}
+
 static PyObject* wudf_py_function_call(wudf_py_Function* self, PyObject* args,
                                        PyObject* kwargs) {
   struct wudf_function_info info = wudf_py_function_info(self);
@@ -1343,6 +1464,10 @@ static PyObject* wudf_py_function_call(wudf_py_Function* self, PyObject* args,
   struct wudf_py_columns* columns = wudf_py_columns_import(args, info.name);
   if (columns == NULL) return NULL;
   int batch = wudf_py_is_batch(&info, columns);
+  if (!batch && wudf_py_columns_conform(self, args, info.name, columns) != 0) {
+    wudf_py_columns_free(columns);
+    return NULL;
+  }
   wudf_py_Instance* instance = wudf_py_function_instance(self);
   if (instance == NULL) {
     wudf_py_columns_free(columns);
@@ -1535,9 +1660,7 @@ static int wudf_py_group_ids(PyObject* groups, int64_t rows, const char* functio
         }
       }
     }
-    for (int64_t i = 0; i < column.chunk_count; i++) wudf_py__release_array(&column.chunks[i]);
-    free(column.chunks);
-    wudf_py__release_schema(&column.schema);
+    wudf_py_column_free(&column);
     if (width <= 0) {
       free(values);
       wudf_py_argument_error("%s: groups must be integers without nulls (got format '%s'%s)",

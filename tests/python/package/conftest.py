@@ -21,18 +21,28 @@ def _cli():
     return os.environ.get("WUDF_CLI", str(ROOT / "build" / "debug" / "bin" / "wasmudf"))
 
 
-@pytest.fixture(scope="session")
-def example_wasm(tmp_path_factory):
-    """example_wasm("gcd") -> the path of examples/c/gcd.c built for wasm32."""
-    directory = tmp_path_factory.mktemp("guests")
+def _builder(directory, sources):
     built = {}
 
     def build(name):
         if name not in built:
             target = directory / f"{name}.wasm"
-            subprocess.run([_cli(), "build", str(ROOT / "examples" / "c" / f"{name}.c"),
-                            "-o", str(target)], check=True)
+            subprocess.run([_cli(), "build", str(sources / f"{name}.c"), "-o", str(target)],
+                           check=True)
             built[name] = str(target)
         return built[name]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def example_wasm(tmp_path_factory):
+    """example_wasm("gcd") -> the path of examples/c/gcd.c built for wasm32."""
+    return _builder(tmp_path_factory.mktemp("examples"), ROOT / "examples" / "c")
+
+
+@pytest.fixture(scope="session")
+def guest_wasm(tmp_path_factory):
+    """guest_wasm("faults") -> the path of tests/python/package/guests/faults.c
+    built for wasm32."""
+    return _builder(tmp_path_factory.mktemp("guests"), pathlib.Path(__file__).parent / "guests")
