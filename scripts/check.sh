@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
-# tests (which also run the Rust guest of examples/rust), then the C suite
+# tests (which also run the Rust guest of examples/rust), then the Python
+# package (its wheel built, installed and tested), then the C suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
 # under valgrind's leak checker, then a 60-second libFuzzer run of the
 # guest-result validator (FUZZ_SECONDS to change it). Ends with one line
@@ -34,6 +35,31 @@ run_suite() {
   failed=$((failed + fail))
 }
 
+# python_package: builds the wheel of python/ (libwasmudf linked in), installs
+# it into build/venv and runs its tests (tests/python/package: pyarrow,
+# polars, DuckDB, Spark); counts pytest's passed and failed tests.
+python_package() {
+  echo "== Python package: wheel, install, tests"
+  rm -rf build/wheel
+  if ! { "$python" -m pip wheel --no-build-isolation --no-deps ./python -w build/wheel &&
+         "$python" -m pip install --force-reinstall --no-deps build/wheel/wasmudf-*.whl; } \
+       > build/wheel.log 2>&1; then
+    tail -30 build/wheel.log; failed=$((failed + 1)); return
+  fi
+  local log=build/python-package.log
+  WUDF_CLI=$PWD/build/debug/bin/wasmudf WASMUDF_CACHE_DIR=$PWD/build/python-cache \
+    "$python" -m pytest -q -p no:cacheprovider tests/python/package 2>&1 | tee "$log"
+  local summary count
+  summary=$(grep -E "^(=+ )?[0-9]+ (passed|failed|errors?)" "$log" | tail -1)
+  if [ -z "$summary" ]; then failed=$((failed + 1)); return; fi
+  for count in $(echo "$summary" | grep -oE "[0-9]+ passed" | grep -oE "^[0-9]+"); do
+    passed=$((passed + count))
+  done
+  for count in $(echo "$summary" | grep -oE "[0-9]+ (failed|errors?)" | grep -oE "^[0-9]+"); do
+    failed=$((failed + count))
+  done
+}
+
 mkdir -p build
 python=$(scripts/python-env.sh) || { echo "cannot set up the Python test environment"; exit 1; }
 # The Rust guest (examples/rust), built with Debian's Rust toolchain.
@@ -42,6 +68,7 @@ if ! scripts/build-rust-guest.sh "$rust_guest" > build/rust-guest.log 2>&1; then
   tail -30 build/rust-guest.log; echo "cannot build the Rust guest"; exit 1
 fi
 run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest"
+python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
 echo "== libFuzzer: the guest-result validator"
