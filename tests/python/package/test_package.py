@@ -191,6 +191,11 @@ def test_polars_in_and_out(gcd_module, pairs):
     series = pl.Series(result)
     assert series.dtype == pl.Int32
     assert series.to_list() == [gcd_or_none(x, y) for x, y in zip(a, b)]
+    # A stream in (a polars Series), chunks out; polars imports them without
+    # a copy: the same buffer as pyarrow's import.
+    assert isinstance(result, wasmudf.ChunkedArray)
+    assert series.to_arrow().buffers()[1].address == \
+        pa.chunked_array(result).chunk(0).buffers()[1].address
     frame = pl.DataFrame({"a": left, "b": right})
     from_frame = pl.Series(gcd_module["gcd"](frame))
     assert from_frame.to_list() == series.to_list()
@@ -395,3 +400,38 @@ def test_one_instance_serialises_threads(gcd_module):
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+# ------------------------------------------------------------------ leaks
+
+def resident_kib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 // 1024
+
+
+def test_no_growth_over_many_calls(example_wasm):
+    gcd = wasmudf.load(example_wasm("gcd"))["gcd"]
+    series = wasmudf.load(example_wasm("tables"))["series"]
+    avg = wasmudf.load(example_wasm("aggregates"))["avg"]
+    x = pa.array(range(1000), pa.int32())
+
+    def round_trip():
+        pa.array(gcd(x, x))
+        pa.chunked_array(gcd(pa.chunked_array([x, x]), pa.chunked_array([x.slice(1), x[:1], x])))
+        pa.RecordBatchReader.from_stream(series(x.slice(0, 3), x.slice(2, 3))).read_all()
+        list(series(x.slice(0, 3), x.slice(5, 3)))
+        series(x.slice(0, 3), x.slice(5, 3))  # never read
+        accumulator = avg.accumulator()
+        accumulator.update(pa.array([1.0, 2.0]), groups=[0, 1])
+        pa.array(wasmudf.deserialize(wasmudf.serialize(accumulator.state())))
+        pa.array(accumulator.finish())
+        with pytest.raises(wasmudf.ArgumentError):
+            gcd(x, pa.array([1], pa.int32()))
+
+    for _ in range(300):  # warm-up: allocator pools, caches
+        round_trip()
+    before = resident_kib()
+    for _ in range(1500):
+        round_trip()
+    grown = resident_kib() - before
+    assert grown < 4096, f"resident memory grew by {grown} KiB over 1,500 rounds"
