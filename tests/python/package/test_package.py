@@ -435,3 +435,23 @@ def test_no_growth_over_many_calls(example_wasm):
         round_trip()
     grown = resident_kib() - before
     assert grown < 4096, f"resident memory grew by {grown} KiB over 1,500 rounds"
+
+
+# ------------------------------------------------------------------- docs
+
+def test_the_examples_of_docs_python_md(example_wasm, tmp_path, monkeypatch):
+    """Runs every ```python block of docs/python.md, in order, in one
+    namespace, in a directory holding the example modules it names."""
+    import pathlib
+    import re
+    import shutil
+
+    for name in ("gcd", "tables", "aggregates", "checked_divide"):
+        shutil.copy(example_wasm(name), tmp_path / f"{name}.wasm")
+    monkeypatch.chdir(tmp_path)
+    text = (pathlib.Path(__file__).resolve().parents[3] / "docs" / "python.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 7
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "docs/python.md", "exec"), namespace)
