@@ -518,14 +518,34 @@ static int wudf_py_column_append(struct wudf_py_column* column, struct ArrowArra
   return 0;
 }
 
+static void wudf_py_column_free(struct wudf_py_column* column) {
+  for (int64_t i = 0; i < column->chunk_count; i++) wudf_py__release_array(&column->chunks[i]);
+  free(column->chunks);
+  wudf_py__release_schema(&column->schema);
+  memset(column, 0, sizeof(*column));
+}
+
+static int wudf_py_column_take(PyObject* object, Py_ssize_t position, const char* function,
+                               PyObject* requested, struct wudf_py_column* column);
+
 /* Imports `object` as argument `position` of function `function` through
  * the PyCapsule interface, asking for `requested` (an "arrow_schema"
  * capsule, or NULL for the producer's own type). 0, or -1 with an
- * exception set. */
+ * exception set and nothing to free. */
 static int wudf_py_column_import_as(PyObject* object, Py_ssize_t position,
                                     const char* function, PyObject* requested,
                                     struct wudf_py_column* column) {
   memset(column, 0, sizeof(*column));
+  if (wudf_py_column_take(object, position, function, requested, column) != 0) {
+    wudf_py_column_free(column);
+    return -1;
+  }
+  return 0;
+}
+
+/* The import itself; on failure `column` holds what was taken so far. */
+static int wudf_py_column_take(PyObject* object, Py_ssize_t position, const char* function,
+                               PyObject* requested, struct wudf_py_column* column) {
   PyObject* exported = NULL;
   if (PyObject_HasAttrString(object, "__arrow_c_array__")) {
     exported = requested != NULL
@@ -591,13 +611,6 @@ static int wudf_py_column_import_as(PyObject* object, Py_ssize_t position,
 static int wudf_py_column_import(PyObject* object, Py_ssize_t position, const char* function,
                                  struct wudf_py_column* column) {
   return wudf_py_column_import_as(object, position, function, NULL, column);
-}
-
-static void wudf_py_column_free(struct wudf_py_column* column) {
-  for (int64_t i = 0; i < column->chunk_count; i++) wudf_py__release_array(&column->chunks[i]);
-  free(column->chunks);
-  wudf_py__release_schema(&column->schema);
-  memset(column, 0, sizeof(*column));
 }
 
 /* The family of a top-level format whose members hold the same values in
@@ -1967,6 +1980,7 @@ static PyObject* wudf_py_aggregate_all(wudf_py_Function* self, wudf_py_Instance*
 struct wudf_py_stream_core {
   wudf_py_Instance* instance; /* a reference */
   PyObject* columns;          /* the "wasmudf.columns" capsule, a reference */
+  const struct wudf_py_columns* arguments; /* what it holds */
   uint32_t index;
   int batch;
   struct wudf_call_options options;
@@ -2006,7 +2020,7 @@ static int wudf_py_core_schema(struct wudf_py_stream_core* core, struct ArrowSch
  * guest under the instance's lock. */
 static int wudf_py_core_next(struct wudf_py_stream_core* core, struct ArrowArray* out) {
   if (core->failed) return core->error.code;
-  const struct wudf_py_columns* columns = PyCapsule_GetPointer(core->columns, "wasmudf.columns");
+  const struct wudf_py_columns* columns = core->arguments;
   for (;;) {
     if (core->running.release == NULL) {
       if (core->piece >= core->plan.piece_count) {
@@ -2096,6 +2110,7 @@ static PyObject* wudf_py_stream_new(wudf_py_Instance* instance, uint32_t index, 
   core->instance = instance;
   Py_INCREF(columns_capsule);
   core->columns = columns_capsule;
+  core->arguments = columns;
   core->index = index;
   core->batch = batch;
   core->options = *options;
