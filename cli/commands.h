@@ -6,6 +6,17 @@
 #ifndef WASMUDF_CLI_COMMANDS_H
 #define WASMUDF_CLI_COMMANDS_H
 
+/* Where `build` looks for the guest SDK, relative to the directory of the
+ * wasmudf executable: the installed layout (CMakeLists.txt computes both
+ * from GNUInstallDirs), which the build tree mirrors. No absolute path of
+ * the build is compiled in. */
+#ifndef WUDF_SDK_OBJECT_RELATIVE
+#define WUDF_SDK_OBJECT_RELATIVE "../share/wasmudf/wudf_guest.o"
+#endif
+#ifndef WUDF_SDK_INCLUDE_RELATIVE
+#define WUDF_SDK_INCLUDE_RELATIVE "../include"
+#endif
+
 int command_list(int argc, char** argv);
 int command_build(int argc, char** argv);
 int command_run(int argc, char** argv);

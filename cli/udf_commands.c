@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,12 +54,94 @@ int command_list(int argc, char** argv) {
 
 /* ----------------------------------------------------------------- build */
 
-int command_build(int argc, char** argv) {
-  const char* sdk = getenv("WASMUDF_SDK_OBJECT");
+/* The guest SDK that `wasmudf build` uses: its wasm32 object, and the
+ * directory holding wasmudf/guest.h (given to clang as -I). */
+struct sdk_paths {
+  char object[PATH_MAX];
+  char include[PATH_MAX];
+};
+
+/* Writes the directory of the running executable (from /proc/self/exe, links
+ * resolved) into `dir` (`size` bytes). Returns 0, or -1 with errno set. */
+static int executable_dir(char* dir, size_t size) {
+  ssize_t length = readlink("/proc/self/exe", dir, size);
+  if (length < 0) return -1;
+  if ((size_t)length >= size) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  dir[length] = '\0';
+  char* slash = strrchr(dir, '/');
+  if (slash == NULL) {
+    errno = ENOENT;
+    return -1;
+  }
+  *(slash == dir ? slash + 1 : slash) = '\0';
+  return 0;
+}
+
+/* Fills `*paths`: $WASMUDF_SDK_OBJECT and $WASMUDF_SDK_INCLUDE when set and
+ * non-empty, otherwise WUDF_SDK_OBJECT_RELATIVE and WUDF_SDK_INCLUDE_RELATIVE
+ * under the executable's directory (BINDIR/../share/wasmudf/wudf_guest.o and
+ * BINDIR/../include by default). Checks that the object and
+ * INCLUDE/wasmudf/guest.h exist. Returns 0, or 1 after printing a message
+ * that names the path tried and where it came from. */
+static int find_sdk(struct sdk_paths* paths) {
+  const char* object = getenv("WASMUDF_SDK_OBJECT");
   const char* include = getenv("WASMUDF_SDK_INCLUDE");
+  int object_from_env = object != NULL && object[0] != '\0';
+  int include_from_env = include != NULL && include[0] != '\0';
+  char bindir[PATH_MAX] = "";
+  if (!object_from_env || !include_from_env) {
+    if (executable_dir(bindir, sizeof(bindir)) != 0) {
+      fprintf(stderr, "wasmudf: cannot find the C guest SDK: /proc/self/exe: %s (set "
+              "WASMUDF_SDK_OBJECT and WASMUDF_SDK_INCLUDE)\n", strerror(errno));
+      return 1;
+    }
+  }
+  int n = object_from_env
+              ? snprintf(paths->object, sizeof(paths->object), "%s", object)
+              : snprintf(paths->object, sizeof(paths->object), "%s/%s", bindir,
+                         WUDF_SDK_OBJECT_RELATIVE);
+  int m = include_from_env
+              ? snprintf(paths->include, sizeof(paths->include), "%s", include)
+              : snprintf(paths->include, sizeof(paths->include), "%s/%s", bindir,
+                         WUDF_SDK_INCLUDE_RELATIVE);
+  if (n < 0 || (size_t)n >= sizeof(paths->object) || m < 0 ||
+      (size_t)m >= sizeof(paths->include)) {
+    fprintf(stderr, "wasmudf: the path of the C guest SDK is too long\n");
+    return 1;
+  }
+  struct stat info;
+  if (stat(paths->object, &info) != 0 || !S_ISREG(info.st_mode)) {
+    if (object_from_env) {
+      fprintf(stderr, "wasmudf: the C guest SDK is missing: tried %s (WASMUDF_SDK_OBJECT)\n",
+              paths->object);
+    } else {
+      fprintf(stderr, "wasmudf: the C guest SDK is missing: tried %s (relative to the "
+              "wasmudf executable; build or install the project, or set "
+              "WASMUDF_SDK_OBJECT)\n", paths->object);
+    }
+    return 1;
+  }
+  char header[sizeof(paths->include) + sizeof("/wasmudf/guest.h")];
+  snprintf(header, sizeof(header), "%s/wasmudf/guest.h", paths->include);
+  if (stat(header, &info) != 0) {
+    if (include_from_env) {
+      fprintf(stderr, "wasmudf: the C guest SDK header is missing: tried %s "
+              "(WASMUDF_SDK_INCLUDE)\n", header);
+    } else {
+      fprintf(stderr, "wasmudf: the C guest SDK header is missing: tried %s (relative to "
+              "the wasmudf executable; build or install the project, or set "
+              "WASMUDF_SDK_INCLUDE)\n", header);
+    }
+    return 1;
+  }
+  return 0;
+}
+
+int command_build(int argc, char** argv) {
   const char* clang = getenv("WASMUDF_CLANG");
-  if (sdk == NULL || sdk[0] == '\0') sdk = WUDF_SDK_OBJECT;
-  if (include == NULL || include[0] == '\0') include = WUDF_SDK_INCLUDE;
   if (clang == NULL || clang[0] == '\0') clang = "clang";
   int has_output = 0;
   for (int i = 0; i < argc; i++) {
@@ -68,14 +151,10 @@ int command_build(int argc, char** argv) {
     fprintf(stderr, "usage: wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n");
     return 2;
   }
-  struct stat info;
-  if (stat(sdk, &info) != 0) {
-    fprintf(stderr, "wasmudf: the C guest SDK %s is missing (build the project, or set "
-            "WASMUDF_SDK_OBJECT)\n", sdk);
-    return 1;
-  }
-  char include_flag[4200];
-  snprintf(include_flag, sizeof(include_flag), "-I%s", include);
+  static struct sdk_paths sdk;
+  if (find_sdk(&sdk) != 0) return 1;
+  char include_flag[PATH_MAX + 3];
+  snprintf(include_flag, sizeof(include_flag), "-I%s", sdk.include);
   const char* fixed[] = {clang, "--target=wasm32-wasi", "-O2", "-mexec-model=reactor",
                          include_flag};
   size_t fixed_count = sizeof(fixed) / sizeof(fixed[0]);
@@ -87,7 +166,7 @@ int command_build(int argc, char** argv) {
   size_t n = 0;
   for (size_t i = 0; i < fixed_count; i++) command[n++] = (char*)fixed[i];
   for (int i = 0; i < argc; i++) command[n++] = argv[i];
-  command[n++] = (char*)sdk;
+  command[n++] = sdk.object;
   command[n++] = "-Wl,--strip-debug";
   command[n] = NULL;
   pid_t child;

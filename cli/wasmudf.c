@@ -13,7 +13,10 @@
  *       with kind and signature, without running guest code.
  *   wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm
  *       Compiles a C guest with clang for wasm32-wasi and links the C guest
- *       SDK: the exports of the guest ABI come with it.
+ *       SDK: the exports of the guest ABI come with it. The SDK is found
+ *       relative to this executable, BINDIR/../share/wasmudf/wudf_guest.o and
+ *       BINDIR/../include/wasmudf/guest.h, installed or in the build tree
+ *       ($WASMUDF_SDK_OBJECT and $WASMUDF_SDK_INCLUDE override them).
  *   wasmudf run MODULE.wasm FUNCTION COLUMN...
  *       Calls a function on small columns written as comma-separated values
  *       ("1,null,3", "a,b,null"), one per argument, and prints the result
@@ -58,7 +61,10 @@ static const char usage_text[] =
     "  --deterministic      fixed clock and random numbers for WASI\n"
     "\n"
     "Compiled modules are cached in $WASMUDF_CACHE_DIR (default\n"
-    "$XDG_CACHE_HOME/wasmudf or ~/.cache/wasmudf).\n";
+    "$XDG_CACHE_HOME/wasmudf or ~/.cache/wasmudf). `build` takes the guest SDK\n"
+    "from " WUDF_SDK_OBJECT_RELATIVE " and " WUDF_SDK_INCLUDE_RELATIVE "/wasmudf/guest.h\n"
+    "relative to this executable's directory, or from $WASMUDF_SDK_OBJECT and\n"
+    "$WASMUDF_SDK_INCLUDE.\n";
 
 static int usage(const char* problem) {
   if (problem != NULL) fprintf(stderr, "wasmudf: %s\n", problem);

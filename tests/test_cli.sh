@@ -2,9 +2,11 @@
 # test_cli.sh WASMUDF MODULES -- the command-line tool: `call` prints results
 # and guest output, errors go to stderr with a non-zero status, usage errors
 # exit 2, proc_exit's code becomes the exit status; `exports` lists
-# signatures; `build` compiles a C guest with the SDK, `list` shows its
-# functions of every kind, `run` calls one on comma-separated columns (a
-# table function's rows with their input row, an aggregate's one result).
+# signatures; `build` compiles a C guest with the SDK (found relative to
+# the executable, or through WASMUDF_SDK_OBJECT / WASMUDF_SDK_INCLUDE),
+# `list` shows its functions of every kind, `run` calls one on
+# comma-separated columns (a table function's rows with their input row, an
+# aggregate's one result).
 set -u
 wasmudf=$1
 modules=$2
@@ -56,6 +58,21 @@ built=$(mktemp -d)
 check build 0 "" "" -- "$wasmudf" build "$here/examples/c/strings.c" -o "$built/strings.wasm"
 check build_error 1 "" "clang failed" -- "$wasmudf" build "$here/tests/test_cli.sh" -o "$built/x.wasm"
 check build_usage 2 "" "usage" -- "$wasmudf" build "$here/examples/c/strings.c"
+# The SDK is found relative to the executable (BINDIR/../share/wasmudf and
+# BINDIR/../include), or where the environment says; errors name the path.
+mkdir -p "$built/alone/bin"
+cp "$wasmudf" "$built/alone/bin/wasmudf"
+check sdk_relative 1 "" "tried $built/alone/bin/\.\./share/wasmudf/wudf_guest\.o" \
+  -- "$built/alone/bin/wasmudf" build "$here/examples/c/gcd.c" -o "$built/x.wasm"
+check sdk_env_object 1 "" "tried /nonexistent/wudf_guest\.o \(WASMUDF_SDK_OBJECT\)" \
+  -- env WASMUDF_SDK_OBJECT=/nonexistent/wudf_guest.o \
+  "$wasmudf" build "$here/examples/c/gcd.c" -o "$built/x.wasm"
+check sdk_env_include 1 "" "tried /nonexistent/wasmudf/guest\.h \(WASMUDF_SDK_INCLUDE\)" \
+  -- env WASMUDF_SDK_INCLUDE=/nonexistent \
+  "$wasmudf" build "$here/examples/c/gcd.c" -o "$built/x.wasm"
+check sdk_env 0 "" "" -- env WASMUDF_SDK_OBJECT="$(dirname "$wasmudf")/../share/wasmudf/wudf_guest.o" \
+  WASMUDF_SDK_INCLUDE="$here/include" \
+  "$built/alone/bin/wasmudf" build "$here/examples/c/gcd.c" -o "$built/x.wasm"
 check list 0 $'scalar    upper(utf8) -> utf8\nscalar    concat(utf8, utf8) -> utf8 CALLED ON NULL INPUT' "" \
   -- "$wasmudf" list "$built/strings.wasm"
 check list_kinds 0 "$(printf '%s\n' \
