@@ -8,7 +8,9 @@ target machine; it still needs wasm2c (Debian package wabt) and a C
 compiler there to compile modules on first load, as the library does.
 
 Set WASMUDF_PREFIX to an installed prefix (cmake --install) to link its
-libwasmudf.a instead of building one.
+libwasmudf.a instead of building one, or WASMUDF_LIBRARY to a libwasmudf.a
+of a build tree of this checkout (the test command links the sanitizer
+build's this way).
 """
 import os
 import pathlib
@@ -27,7 +29,10 @@ class BuildWithLibrary(build_ext):
 
     def run(self):
         prefix = os.environ.get("WASMUDF_PREFIX")
-        if prefix:
+        if os.environ.get("WASMUDF_LIBRARY"):
+            include = CHECKOUT / "include"
+            library = pathlib.Path(os.environ["WASMUDF_LIBRARY"]).resolve()
+        elif prefix:
             include = pathlib.Path(prefix) / "include"
             library = next((pathlib.Path(prefix) / d / "libwasmudf.a"
                             for d in ("lib", "lib64", "lib/x86_64-linux-gnu")

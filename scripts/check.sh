@@ -41,7 +41,8 @@ run_suite() {
 python_package() {
   echo "== Python package: wheel, install, tests"
   rm -rf build/wheel
-  if ! { "$python" -m pip wheel --no-build-isolation --no-deps ./python -w build/wheel &&
+  if ! { CFLAGS=-Werror "$python" -m pip wheel --no-build-isolation --no-deps ./python \
+           -w build/wheel &&
          "$python" -m pip install --force-reinstall --no-deps build/wheel/wasmudf-*.whl; } \
        > build/wheel.log 2>&1; then
     tail -30 build/wheel.log; failed=$((failed + 1)); return
@@ -49,7 +50,13 @@ python_package() {
   local log=build/python-package.log
   WUDF_CLI=$PWD/build/debug/bin/wasmudf WASMUDF_CACHE_DIR=$PWD/build/python-cache \
     "$python" -m pytest -q -p no:cacheprovider tests/python/package 2>&1 | tee "$log"
-  local summary count
+  count_pytest "$log"
+}
+
+# count_pytest LOG: adds the passed and failed (and errored) tests of
+# pytest's closing line to the totals; no such line counts as a failure.
+count_pytest() {
+  local log=$1 summary count
   summary=$(grep -E "^(=+ )?[0-9]+ (passed|failed|errors?)" "$log" | tail -1)
   if [ -z "$summary" ]; then failed=$((failed + 1)); return; fi
   for count in $(echo "$summary" | grep -oE "[0-9]+ passed" | grep -oE "^[0-9]+"); do
@@ -58,6 +65,30 @@ python_package() {
   for count in $(echo "$summary" | grep -oE "[0-9]+ (failed|errors?)" | grep -oE "^[0-9]+"); do
     failed=$((failed + count))
   done
+}
+
+# python_package_sanitized: the Python package's own tests again, its
+# extension built with ASan + UBSan and linked to the sanitizer build's
+# libwasmudf, in a Python that preloads the sanitizer runtimes.
+python_package_sanitized() {
+  echo "== Python package: ASan + UBSan"
+  local out=$PWD/build/python-sanitize
+  rm -rf "$out"
+  if ! (cd python && CFLAGS="-Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
+          -fno-omit-frame-pointer" LDFLAGS="-fsanitize=address,undefined" \
+        WASMUDF_LIBRARY=../build/sanitize/libwasmudf.a \
+        "$python" setup.py -q build --build-base "$out/build" --build-lib "$out/lib") \
+       > build/python-sanitize.log 2>&1; then
+    tail -30 build/python-sanitize.log; failed=$((failed + 1)); return
+  fi
+  local log=build/python-sanitize.test.log
+  PYTHONPATH=$out/lib PYTHONMALLOC=malloc WUDF_PY_SANITIZED=1 \
+    LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)" \
+    ASAN_OPTIONS=detect_leaks=0 WUDF_CLI=$PWD/build/debug/bin/wasmudf \
+    WASMUDF_CACHE_DIR=$PWD/build/python-cache \
+    "$python" -m pytest -q -p no:cacheprovider -p no:faulthandler \
+    tests/python/package/test_package.py 2>&1 | tee "$log"
+  count_pytest "$log"
 }
 
 mkdir -p build
@@ -70,6 +101,7 @@ fi
 run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest"
 python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
+python_package_sanitized
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
 echo "== libFuzzer: the guest-result validator"
 if scripts/fuzz-import.sh "${FUZZ_SECONDS:-60}"; then

@@ -2222,9 +2222,9 @@ static PyObject* wudf_py_serialize(PyObject* unused, PyObject* object) {
   if (columns == NULL) return NULL;
   struct wudf_py_column* column = &columns->column[0];
   if (column->chunk_count != 1) {
+    long long chunks = (long long)column->chunk_count;
     wudf_py_columns_free(columns);
-    return wudf_py_argument_error("serialize: expected one array, got %lld chunks",
-                                  (long long)column->chunk_count);
+    return wudf_py_argument_error("serialize: expected one array, got %lld chunks", chunks);
   }
   uint8_t* bytes = NULL;
   size_t size = 0;
