@@ -4,7 +4,8 @@
 # missing:
 #   pyarrow, pytest      the oracle of the Arrow tests and the test runner
 #   polars, duckdb       peers the Python package is tested with (PyCapsule
-#                        data from polars, SQL UDFs in DuckDB)
+#                        data from polars, SQL UDFs in DuckDB, which needs
+#                        numpy for Python UDFs)
 #   pyspark              Spark in local mode (runs on the machine's Java)
 #   setuptools, wheel    to build the wasmudf wheel (python/)
 set -euo pipefail
@@ -15,7 +16,8 @@ requirements=(
   "pyarrow=pyarrow>=14"
   "pytest=pytest>=7"
   "polars=polars>=1.0"
-  "duckdb=duckdb>=1.1"
+  "numpy=numpy"
+  "duckdb=duckdb>=1.5"
   "pyspark=pyspark>=4.0"
   "setuptools=setuptools>=64"
   "wheel=wheel"

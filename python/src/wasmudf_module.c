@@ -930,11 +930,22 @@ static PyMappingMethods wudf_py_instance_mapping = {
     .mp_subscript = (binaryfunc)wudf_py_instance_getitem,
 };
 
+static int wudf_py_module_contains(wudf_py_Module* self, PyObject* key);
+
+static int wudf_py_instance_contains(wudf_py_Instance* self, PyObject* key) {
+  return wudf_py_module_contains(self->module, key);
+}
+
+static PySequenceMethods wudf_py_instance_sequence = {
+    .sq_contains = (objobjproc)wudf_py_instance_contains,
+};
+
 static PyTypeObject wudf_py_InstanceType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "wasmudf.Instance",
     .tp_basicsize = sizeof(wudf_py_Instance),
     .tp_dealloc = (destructor)wudf_py_instance_dealloc,
     .tp_as_mapping = &wudf_py_instance_mapping,
+    .tp_as_sequence = &wudf_py_instance_sequence,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)wudf_py_instance_traverse,
     .tp_clear = (inquiry)wudf_py_instance_clear,

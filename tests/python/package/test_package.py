@@ -54,6 +54,7 @@ def test_load_from_path_and_bytes(example_wasm):
     assert from_bytes.source is None
     assert [f.name for f in from_path.functions] == ["gcd"]
     assert "gcd" in from_bytes and "nope" not in from_bytes
+    assert "gcd" in from_path.instance() and "nope" not in from_path.instance()
     with pytest.raises(KeyError):
         from_path["nope"]
 
