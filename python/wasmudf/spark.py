@@ -207,7 +207,8 @@ def _apply_batches(plan, batches):
     for batch in batches:
         arguments = [_argument(plan.function, name, batch.column(index), arg_type)
                      for name, index, arg_type in zip(plan.columns, plan.indices, plan.arg_types)]
-        result = _spark_column(pa.array(function(*arguments)), plan.result_type)
+        result = _spark_column(pa.array(function(*(arguments or _no_arguments(batch)))),
+                               plan.result_type)
         yield pa.RecordBatch.from_arrays(batch.columns + [result],
                                          names=batch.schema.names + [plan.alias])
 
@@ -225,6 +226,7 @@ def _partial_states(plan, batches):
             continue
         arguments = [_argument(plan.function, name, batch.column(key_count + i), arg_type)
                      for i, (name, arg_type) in enumerate(zip(plan.columns, plan.arg_types))]
+        arguments = arguments or _no_arguments(batch)
         if key_count:
             ids, fresh = _group_ids(batch, key_count, groups)
             first_seen.append(fresh)
@@ -304,6 +306,12 @@ def _key_name(index):
     """Returns the name of key column `index` between the phases of an
     aggregate."""
     return f"key{index}"
+
+
+def _no_arguments(batch):
+    """Returns the arguments of a function without any for the rows of
+    `batch`: a record batch without columns, which carries the row count."""
+    return [batch.select([])]
 
 
 def _argument(function, name, column, arg_type):

@@ -10,6 +10,7 @@ import math
 import os
 import pathlib
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -24,6 +25,8 @@ from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType  # noqa: E402
 
 import wasmudf.spark  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +191,19 @@ def test_aggregate_by_its_own_argument_column(measurements, example_wasm):
                                   "sum", ["k"], group_by=["k"])
     counts = by_key(measurements.where("k < 3").groupBy("k").count().toArrow(), "k", "count")
     assert by_key(out.toArrow(), "k", "sum") == {key: key * count for key, count in counts.items()}
+
+
+def test_aggregate_without_arguments(measurements, tmp_path):
+    # count_star() of the C suite's guest tests/udf_guests/kinds.c, built
+    # with the CLI that conftest.py uses.
+    cli = os.environ.get("WUDF_CLI", str(ROOT / "build" / "debug" / "bin" / "wasmudf"))
+    wasm = tmp_path / "kinds.wasm"
+    subprocess.run([cli, "build", str(ROOT / "tests" / "udf_guests" / "kinds.c"), "-o", str(wasm)],
+                   check=True)
+    out = wasmudf.spark.aggregate(measurements, str(wasm), "count_star", [], group_by=["k"],
+                                  alias="n")
+    counts = measurements.groupBy("k").count().toArrow()
+    assert by_key(out.toArrow(), "k", "n") == by_key(counts, "k", "count")
 
 
 # ------------------------------------------------------------------- errors
