@@ -6,7 +6,8 @@
 #   polars, duckdb       peers the Python package is tested with (PyCapsule
 #                        data from polars, SQL UDFs in DuckDB, which needs
 #                        numpy for Python UDFs)
-#   pyspark              Spark in local mode (runs on the machine's Java)
+#   pyspark, pandas      Spark in local mode (runs on the machine's Java);
+#                        pyspark's mapInArrow needs pandas
 #   setuptools, wheel    to build the wasmudf wheel (python/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ requirements=(
   "polars=polars>=1.0"
   "numpy=numpy"
   "duckdb=duckdb>=1.5"
+  "pandas=pandas>=2.2,<3"
   "pyspark=pyspark>=4.0"
   "setuptools=setuptools>=64"
   "wheel=wheel"
