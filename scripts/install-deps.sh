@@ -7,12 +7,14 @@
 # Debian packages: the C toolchain and CMake for the library; clang, lld,
 # wasi-libc and the wasm32 compiler runtime to build guests; wabt for wasm2c
 # and wat2wasm; valgrind for the leak checks; Python's venv module for the
-# pyarrow oracle tests (scripts/python-env.sh installs pyarrow from PyPI).
+# pyarrow oracle tests (scripts/python-env.sh installs pyarrow from PyPI);
+# python3-dev for the Python package's extension; pkg-config for the
+# installed-package test; a Java runtime for Spark's tests (pyspark).
 set -euo pipefail
 
 packages=(build-essential cmake clang lld wasi-libc libclang-rt-14-dev-wasm32
           libclang-rt-14-dev wabt valgrind python3 python3-venv python3-dev
-          pkg-config)
+          pkg-config openjdk-17-jre-headless)
 
 missing=()
 for package in "${packages[@]}"; do
