@@ -4,7 +4,7 @@
 #   make check   install what is missing, build and run every test
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
 #   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
-#                as peers)
+#                as peers; the Python package's call overhead and DuckDB)
 .PHONY: all deps build demo check bench clean
 
 BUILD ?= build/release
@@ -38,6 +38,9 @@ bench: build
 	  $$python -m pip install --quiet --disable-pip-version-check duckdb; } && \
 	  WUDF_LIBRARY=$(BUILD)/libwasmudf.so $$python bench/bench_kinds_peers.py \
 	  $(BUILD)/bench-modules/udf_aggregates.wasm $(BUILD)/bench-modules/udf_tables.wasm
+	@python=$$(scripts/python-env.sh) && $$python -m pip install --quiet \
+	  --disable-pip-version-check --no-build-isolation --no-deps ./python && \
+	  $$python bench/bench_python.py $(BUILD)/bench-modules/udf_gcd.wasm
 
 clean:
 	rm -rf build
