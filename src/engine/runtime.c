@@ -259,6 +259,7 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
     if (status != 0) return -status;
   }
   sigjmp_buf jump;
+  if (instance != NULL) instance->refused_pages = 0;
   self->current = instance;
   self->pending_interrupt = 0;
   self->trap_signal = 0;
@@ -292,6 +293,17 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
     sigaddset(&unblock, wudf__interrupt_signal());
     pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
     self->trap_signal = 0;
+  }
+  if (instance != NULL && instance->refused_pages != 0 && trap != WUDF_TRAP_NONE &&
+      trap != WUDF_TRAP_TIMEOUT && trap != WUDF_TRAP_EXIT &&
+      trap != WUDF_TRAP_OUT_OF_MEMORY) {
+    snprintf(instance->detail, sizeof(instance->detail),
+             "memory.grow to %llu pages was refused by the limit of %u pages "
+             "(%llu bytes), then the guest trapped (%s)",
+             (unsigned long long)instance->refused_pages, instance->refused_cap,
+             (unsigned long long)instance->refused_cap * WUDF__PAGE_SIZE,
+             wudf_trap_name((wudf_trap)trap));
+    trap = WUDF_TRAP_OUT_OF_MEMORY;
   }
   return trap;
 }
@@ -492,6 +504,9 @@ static uint32_t wudf__rt_grow_memory(wasm_rt_memory_t* memory,
         memory->size = (uint32_t)(new_pages * WUDF__PAGE_SIZE);
         result = old_pages;
       }
+    } else {
+      instance->refused_pages = new_pages;
+      instance->refused_cap = cap;
     }
   }
   wudf__rt_hostcall_leave(saved);

@@ -51,6 +51,11 @@ struct wudf__rt_instance {
 
   int exit_code;                /* for WUDF_TRAP_EXIT */
   char detail[256];             /* explains WUDF_TRAP_OUT_OF_MEMORY */
+  /* The pages a memory.grow of the current run asked for and was refused
+   * (0: none): a trap after it is reported as running out of memory, since
+   * guests abort when an allocation fails. */
+  uint64_t refused_pages;
+  uint32_t refused_cap;         /* the cap that refused it, in pages */
 };
 
 /* The runtime as handed to compiled modules. */
