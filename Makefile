@@ -28,6 +28,7 @@ bench: build
 	@mkdir -p $(BUILD)/bench-modules
 	@clang --target=wasm32-wasi -O2 -mexec-model=reactor examples/engine/gcd.c -o $(BUILD)/bench-modules/gcd.wasm
 	@$(BUILD)/bench/bench_engine $(BUILD)/bench-modules/gcd.wasm
+	@$(BUILD)/bench/bench_deadline
 	@$(BUILD)/bin/wasmudf build examples/c/gcd.c -o $(BUILD)/bench-modules/udf_gcd.wasm
 	@$(BUILD)/bin/wasmudf build examples/c/strings.c -o $(BUILD)/bench-modules/udf_strings.wasm
 	@$(BUILD)/bench/bench_udf $(BUILD)/bench-modules/udf_gcd.wasm $(BUILD)/bench-modules/udf_strings.wasm
