@@ -42,8 +42,13 @@ static int wudf__trap_error(struct wudf_instance* instance, const char* what,
       if (error != NULL) error->exit_code = instance->runtime.exit_code;
       break;
     case WUDF_TRAP_OUT_OF_MEMORY:
-      code = wudf__set_error(error, EFAULT, "%s: trap: out of memory: %s",
-                             what, instance->runtime.detail);
+      if (instance->runtime.host_failure) { /* the host's, not the guest's */
+        code = wudf__set_error(error, ENOMEM, "%s: out of memory: %s", what,
+                               instance->runtime.detail);
+      } else {
+        code = wudf__set_error(error, EFAULT, "%s: trap: out of memory: %s",
+                               what, instance->runtime.detail);
+      }
       break;
     default:
       code = wudf__set_error(error, EFAULT, "%s: trap: %s", what,

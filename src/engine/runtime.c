@@ -259,7 +259,10 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
     if (status != 0) return -status;
   }
   sigjmp_buf jump;
-  if (instance != NULL) instance->refused_pages = 0;
+  if (instance != NULL) {
+    instance->refused_pages = 0;
+    instance->host_failure = 0;
+  }
   self->current = instance;
   self->pending_interrupt = 0;
   self->trap_signal = 0;
@@ -441,6 +444,7 @@ __attribute__((noreturn)) static void wudf__out_of_memory(
     struct wudf__rt_instance* instance, const char* detail) {
   if (instance != NULL) {
     snprintf(instance->detail, sizeof(instance->detail), "%s", detail);
+    instance->host_failure = 1;
   }
   wudf__rt_trap(WUDF_TRAP_OUT_OF_MEMORY);
 }
@@ -451,7 +455,9 @@ static void wudf__rt_allocate_memory(wasm_rt_memory_t* memory,
   int saved = wudf__rt_hostcall_enter();
   struct wudf__rt_instance* instance = wudf__self.current;
   if (instance == NULL || instance->memory != NULL) {
-    wudf__out_of_memory(instance, "a second linear memory is not supported");
+    snprintf(instance->detail, sizeof(instance->detail),
+             "a second linear memory is not supported");
+    wudf__rt_trap(WUDF_TRAP_OUT_OF_MEMORY);
   }
   uint32_t cap = wudf__min_u32(wudf__min_u32(max_pages, WUDF__MAX_PAGES),
                                instance->memory_limit_pages);

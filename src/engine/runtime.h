@@ -56,6 +56,9 @@ struct wudf__rt_instance {
    * guests abort when an allocation fails. */
   uint64_t refused_pages;
   uint32_t refused_cap;         /* the cap that refused it, in pages */
+  /* Nonzero when the run's WUDF_TRAP_OUT_OF_MEMORY is the host's own
+   * failure (an allocation or a mapping), not the guest's limit. */
+  int host_failure;
 };
 
 /* The runtime as handed to compiled modules. */
