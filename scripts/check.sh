@@ -3,7 +3,8 @@
 # tests (which also run the Rust guest of examples/rust), then the Python
 # package (its wheel built, installed and tested), then the C suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
-# under valgrind's leak checker, then a 60-second libFuzzer run of the
+# under valgrind's leak checker, then the thread stress test under
+# ThreadSanitizer, then a 60-second libFuzzer run of the
 # guest-result validator (FUZZ_SECONDS to change it). Ends with one line
 # "N passed, N failed" counting every test run of every configuration.
 set -uo pipefail
@@ -91,6 +92,26 @@ python_package_sanitized() {
   count_pytest "$log"
 }
 
+# tsan_suite: the thread stress test (tests/test_stress.c) built with
+# ThreadSanitizer; the other tests stop runaway guest code with signals,
+# which TSan holds back (see that file).
+tsan_suite() {
+  echo "== ThreadSanitizer: test_stress"
+  local dir=build/tsan
+  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DWUDF_TSAN=ON &&
+         cmake --build "$dir" -j "$jobs" --target test_stress wudf_test_modules; } \
+       > "$dir.build.log" 2>&1; then
+    tail -50 "$dir.build.log"; failed=$((failed + 1)); return
+  fi
+  local log="$dir.ctest.log"
+  ctest --test-dir "$dir" --output-on-failure -R '^test_stress$' 2>&1 | tee "$log"
+  if grep -qE "100% tests passed, 0 tests failed out of 1$" "$log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+}
+
 mkdir -p build
 python=$(scripts/python-env.sh) || { echo "cannot set up the Python test environment"; exit 1; }
 # The Rust guest (examples/rust), built with Debian's Rust toolchain.
@@ -103,6 +124,7 @@ python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 python_package_sanitized
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
+tsan_suite
 echo "== libFuzzer: the guest-result validator"
 if scripts/fuzz-import.sh "${FUZZ_SECONDS:-60}"; then
   passed=$((passed + 1))
