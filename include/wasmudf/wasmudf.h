@@ -26,7 +26,11 @@
  *
  * Thread safety: engines and modules may be used from any number of threads
  * at once. An instance may be used by one thread at a time; different
- * instances (of the same or different modules) run concurrently.
+ * instances (of the same or different modules) run concurrently. A call on
+ * an instance while another thread is in a call on it is refused with EBUSY
+ * ("... the instance is in use by another thread", naming the export or
+ * function) and changes nothing: misuse never races. (wudf_instance_free
+ * and wudf_instance_output are not guarded: never call them during a call.)
  */
 #ifndef WASMUDF_WASMUDF_H
 #define WASMUDF_WASMUDF_H
@@ -312,6 +316,8 @@ struct wudf_value {
  * ETIMEDOUT or ECANCELED, the error names the export and the cause, and the
  * instance is broken: further calls return ENOTRECOVERABLE and the caller
  * should free it and create a new one. The calling thread is never harmed.
+ * EBUSY: another thread is in a call on the instance, or a zero-copy view
+ * pins it; nothing ran.
  */
 #define WUDF_TIMEOUT_DEFAULT UINT64_MAX
 WUDF_API int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
@@ -573,8 +579,8 @@ WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
  * the instance stays usable); input too large for one call (EFBIG); a
  * result too large for its type once the chunks are concatenated
  * (EOVERFLOW); a view that needs several guest calls, or of a table or
- * aggregate function (ENOTSUP); a call on an instance pinned by a live view
- * (EBUSY).
+ * aggregate function (ENOTSUP); a call on an instance pinned by a live view,
+ * or while another thread is in a call on it (EBUSY: nothing ran).
  */
 WUDF_API int wudf_function_call(struct wudf_instance* instance, uint32_t function,
                        uint32_t arg_count, const struct ArrowArray* const* args,

@@ -82,6 +82,15 @@ struct wudf_instance {
   struct wudf__handle_slot* udf_handles; /* index = handle; 0 unused */
   uint32_t udf_handle_capacity;
   atomic_uint udf_handles_pending;       /* slots with work to run */
+  /* The in-call flag. An instance runs one call at a time: `busy_owner`
+   * holds a token of the thread running a call on it (0 when idle), taken
+   * with a compare-and-swap by every call that runs guest code or touches
+   * guest state, so a second thread is refused with EBUSY instead of
+   * racing. The owner may enter again (a function call runs many export
+   * calls); `busy_depth` counts its entries and only the owner touches
+   * it. */
+  _Atomic(uintptr_t) busy_owner;
+  unsigned busy_depth;
 };
 
 /* One handle of an instance's guest. */
@@ -97,6 +106,17 @@ struct wudf__handle_slot {
 #define WUDF__PINNED 1u
 #define WUDF__FREE_REQUESTED 2u
 #define WUDF__HOLDER 4u
+
+/* Enters a call on the instance from the calling thread: 0, or EBUSY when
+ * another thread is in a call on it (nothing is changed then). Entries of
+ * the thread already in the call nest. Every successful entry is matched
+ * by one wudf__instance_leave on the same thread. The caller writes the
+ * error message, naming its export or function. */
+int wudf__instance_enter(struct wudf_instance* instance);
+void wudf__instance_leave(struct wudf_instance* instance);
+
+/* The message of a refused entry, for `what` (e.g. "export 'f'"). */
+int wudf__instance_busy_error(struct wudf_error* error, const char* what);
 
 /* Pins the instance for a view: 0, or EBUSY if it is already pinned. */
 int wudf__instance_pin(struct wudf_instance* instance);

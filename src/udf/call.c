@@ -393,12 +393,18 @@ void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint
     pthread_mutex_unlock(&instance->udf_handle_lock);
     return;
   }
-  if (now && wudf__instance_runnable(instance)) {
-    wudf__handle_run(instance, function, handle, op);
-    pthread_mutex_lock(&instance->udf_handle_lock);
-    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
-    pthread_mutex_unlock(&instance->udf_handle_lock);
-    return;
+  /* Running it now needs the instance: when another thread is in a call
+   * on it, the work waits for the next call like a release's. */
+  if (now && wudf__instance_enter(instance) == 0) {
+    int ran = wudf__instance_runnable(instance);
+    if (ran) wudf__handle_run(instance, function, handle, op);
+    wudf__instance_leave(instance);
+    if (ran) {
+      pthread_mutex_lock(&instance->udf_handle_lock);
+      instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
+      pthread_mutex_unlock(&instance->udf_handle_lock);
+      return;
+    }
   }
   pthread_mutex_lock(&instance->udf_handle_lock);
   struct wudf__handle_slot* slot = &instance->udf_handles[handle];
@@ -525,6 +531,12 @@ int wudf__check_columns(uint32_t count, const struct ArrowArray* const* arrays,
 
 int wudf__call_enter(struct wudf__call* call) {
   struct wudf_instance* instance = call->instance;
+  if (wudf__instance_enter(instance) != 0) {
+    char what[WUDF__MAX_NAME + 32];
+    snprintf(what, sizeof(what), "function '%s'", call->udf->signature.name);
+    return wudf__instance_busy_error(call->error, what);
+  }
+  call->entered = 1;
   int status = wudf__call_usable(call);
   if (status == 0) status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
@@ -534,7 +546,14 @@ int wudf__call_enter(struct wudf__call* call) {
                              "while releasing a closed stream or accumulator; create a new "
                              "instance", call->udf->signature.name);
   }
+  if (status != 0) wudf__call_end(call);
   return status;
+}
+
+void wudf__call_end(struct wudf__call* call) {
+  if (!call->entered) return;
+  call->entered = 0;
+  wudf__instance_leave(call->instance);
 }
 
 int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,

@@ -248,6 +248,7 @@ static int wudf__call_function(struct wudf_instance* instance, uint32_t function
       default: status = wudf__call_scalar(&call, arguments, out, out_schema); break;
     }
   }
+  wudf__call_end(&call);
   wudf__free(arguments);
   return status;
 }
