@@ -157,11 +157,47 @@ struct wudf_engine_config {
   /* Nonzero: WASI clocks and random_get are deterministic (a fixed clock that
    * advances 1 ms per reading, a fixed-seed generator). */
   int deterministic;
+
+  /* ---- Limits (docs/engine.md, "Limits"). Every error a limit gives names
+   * the field and its value. ---- */
+
+  /* Tables a module may define; more is refused at load (EFBIG). 0 means
+   * the default. */
+  uint32_t max_tables;
+  /* Elements of one table, at start (refused at load, EFBIG) and after
+   * table.grow (which returns -1 beyond). 0 means the default. */
+  uint32_t max_table_elements;
+  /* Engine-wide cap, in bytes, on the linear memory and tables that all
+   * live instances of this engine hold together (tables count the host
+   * memory of their elements: 24 bytes per funcref, 8 per externref). An
+   * instantiation beyond it fails with WUDF_TRAP_OUT_OF_MEMORY; memory.grow
+   * and table.grow beyond it return -1 (a guest that then aborts is
+   * reported as out of memory). 0 means none. */
+  uint64_t memory_budget;
+  /* Compiling a module (wasm2c, then the C compiler; each in its own
+   * process group under these limits; a load that hits the cache runs
+   * neither). A compile that fails or passes a limit is remembered under
+   * the module's cache key -- in memory and in the cache directory -- and
+   * the same module is then refused at once with the original message
+   * (EIO), until it is loaded under more generous limits (any of these
+   * four larger) or wudf_engine_forget_failures is called. 0 means none
+   * for each. */
+  uint64_t compile_timeout_ms;   /* wall clock of wasm2c and cc together;
+                                    the whole process group is killed */
+  uint64_t compile_cpu_seconds;  /* CPU time of each tool process
+                                    (RLIMIT_CPU) */
+  uint64_t compile_memory_limit; /* address space of each tool process in
+                                    bytes (RLIMIT_AS and RLIMIT_DATA) */
+  uint64_t compile_file_limit;   /* largest file a tool may write, in bytes
+                                    (RLIMIT_FSIZE) */
 };
 
 /* Fills `config` with the defaults: cache and tools from the environment,
  * timeout 10000 ms, memory limit 1 GiB, module size 64 MiB, 64 KiB of output,
- * not deterministic. */
+ * not deterministic; 100 tables of at most 10,000,000 elements; a memory
+ * budget of half the machine's physical memory; compiles of at most 300 s
+ * of wall clock, 300 s of CPU time per tool process, 4 GiB of address
+ * space per tool process and files of at most 1 GiB. */
 WUDF_API void wudf_engine_config_init(struct wudf_engine_config* config);
 
 /* Creates an engine. `config` may be NULL for the defaults. The cache
@@ -178,7 +214,19 @@ WUDF_API void wudf_engine_free(struct wudf_engine* engine);
 struct wudf_engine_stats {
   uint64_t compiles;    /* modules translated and compiled by this engine */
   uint64_t cache_hits;  /* loads answered from the on-disk cache */
+  uint64_t compile_failures_remembered; /* loads refused at once because the
+                                           same module failed to compile
+                                           before */
+  uint64_t memory_in_use; /* bytes of linear memory and tables its live
+                             instances hold (what memory_budget caps) */
 };
+
+/* Forgets every compile failure the engine remembers (see
+ * wudf_engine_config.compile_timeout_ms), in the engine and in its cache
+ * directory (for every process sharing it), so that the next load of such
+ * a module compiles it again. 0, or EIO when a marker cannot be removed. */
+WUDF_API int wudf_engine_forget_failures(struct wudf_engine* engine,
+                                         struct wudf_error* error);
 
 /* Copies the engine's counters into `*stats`. */
 WUDF_API void wudf_engine_stats(const struct wudf_engine* engine,

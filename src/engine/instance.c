@@ -45,6 +45,19 @@ static int wudf__trap_error(struct wudf_instance* instance, const char* what,
       code = wudf__set_error(error, EFAULT, "%s: trap: out of memory: %s",
                              what, instance->runtime.detail);
       break;
+    case WUDF_TRAP_UNREACHABLE:
+      if (instance->runtime.grow_refused) {
+        /* A guest that gives up after the host refused it memory (abort()
+         * is `unreachable`) ran out of memory. */
+        code = wudf__set_error(error, EFAULT, "%s: trap: out of memory: %s (the guest "
+                               "then gave up: unreachable)", what,
+                               instance->runtime.refusal);
+        trap = WUDF_TRAP_OUT_OF_MEMORY;
+        break;
+      }
+      code = wudf__set_error(error, EFAULT, "%s: trap: %s", what,
+                             wudf_trap_name((wudf_trap)trap));
+      break;
     default:
       code = wudf__set_error(error, EFAULT, "%s: trap: %s", what,
                              wudf_trap_name((wudf_trap)trap));
@@ -102,6 +115,8 @@ int wudf_instance_new(struct wudf_module* module,
     limit_pages = WUDF__MAX_PAGES;
   }
   instance->runtime.memory_limit_pages = (uint32_t)limit_pages;
+  instance->runtime.byte_limit = instance->config.memory_limit;
+  instance->runtime.budget = &module->engine->budget;
   instance->runtime.table_limit = module->engine->limits.max_table_size;
   wudf__wasi_init(&instance->wasi, instance->config.output_limit,
                   instance->config.deterministic);
