@@ -590,10 +590,28 @@ struct wudf_call_options {
   /* Table functions: the most rows of one output chunk (one guest call's
    * output, one ArrowArrayStream batch). Values below 1 mean 1. */
   int64_t max_output_rows;
+  /* The most rows, and bytes of buffers (validity, offsets, values, data;
+   * dictionaries and children included), of everything one call returns:
+   * a scalar call's column, a table function's whole output (through
+   * wudf_function_call, or all the chunks of one stream together), an
+   * aggregate's states or results. Counted as each guest call's result is
+   * validated, before it is copied, so an endless table function fails
+   * fast (EFBIG, naming the function, the limit and its value; a stream
+   * ends with that error). A zero-copy view counts rows only (its bytes
+   * stay in guest memory, under memory_limit). 0 means no limit. */
+  int64_t result_row_limit;
+  int64_t result_byte_limit;
+  /* The deepest nesting of the call's arguments and of the guest's result,
+   * counted in levels: a flat type is 1, list<int32> is 2, a dictionary's
+   * values one level below its indices. 1 to 32 (the library's own
+   * maximum); 0 means 32. Deeper arguments or results fail with EFBIG
+   * naming the function and the limit. */
+  int nesting_depth_limit;
 };
 
 /* Defaults: 1,048,576 rows, 64 MiB, the instance's deadline, full validation,
- * results copied, chunks of at most 65,536 rows. */
+ * results copied, chunks of at most 65,536 rows; results of at most
+ * 2,147,483,647 rows and 1 GiB; nesting up to 32 levels. */
 WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
 
 /*

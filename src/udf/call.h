@@ -64,6 +64,13 @@ struct wudf__udf_table {
 
 /* ----------------------------------------------------------- one call */
 
+/* What a call has returned so far, against its options' result_row_limit
+ * and result_byte_limit. */
+struct wudf__output_tally {
+  int64_t rows;
+  int64_t bytes;
+};
+
 /* The state of one library call on an instance. */
 struct wudf__call {
   struct wudf_instance* instance;
@@ -74,6 +81,10 @@ struct wudf__call {
   uint64_t timeout_ms;
   struct wudf_error* error;
   int entered; /* 1 between a successful wudf__call_enter and wudf__call_end */
+  /* The output counted so far: `own_tally`, or a table run's, which spans
+   * the guest calls of a whole stream. */
+  struct wudf__output_tally own_tally;
+  struct wudf__output_tally* tally;
 };
 
 /*
@@ -162,6 +173,11 @@ struct wudf__guest_request {
  */
 int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request,
                     struct wudf__result* result);
+
+/* Adds `rows` and `bytes` of a guest call's result to the call's tally:
+ * 0, or EFBIG naming the function and the limit passed (result_row_limit,
+ * result_byte_limit). wudf__run_guest counts every result it takes. */
+int wudf__count_output(struct wudf__call* call, int64_t rows, int64_t bytes);
 
 /* ------------------------------------------------------------ arguments */
 

@@ -40,6 +40,7 @@ struct wudf__table_run {
   size_t segment;     /* the input_row mapping: the segment of the last row, */
   int64_t segment_base; /* and the input row its first row is */
   int64_t last_row;   /* the last input_row of this input, -1 before any */
+  struct wudf__output_tally tally; /* the run's output so far */
   int done;           /* 1: ended; `status` is the end's */
   int status;
   struct wudf_error error;
@@ -210,6 +211,7 @@ static int wudf__table_next(struct wudf__table_run* run, struct wudf__result* ch
     if (status == EBUSY) return status;
     if (status != 0) return wudf__table_end(run, status);
     int again = 0;
+    call.tally = &run->tally; /* the limits span the whole run */
     status = wudf__table_step(run, &call, chunk, &again);
     wudf__call_end(&call);
     if (status != 0 || !again) return status;
