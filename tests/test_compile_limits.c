@@ -273,7 +273,11 @@ TEST(tools_run_under_rlimits_in_their_own_group) {
   read_text(report, text, sizeof(text));
   expect_limit(text, "Max cpu time", "77", "78");
   expect_limit(text, "Max file size", "5242880", "5242880");
-  expect_limit(text, "Max data size", "3221225472", "3221225472");
+  /* Valgrind keeps RLIMIT_DATA to itself (it emulates the data segment of
+   * the process it runs, which the child still is until exec). */
+  if (getenv("WUDF_TEST_SLACK_MS") == NULL) {
+    expect_limit(text, "Max data size", "3221225472", "3221225472");
+  }
   expect_limit(text, "Max address space", "3221225472", "3221225472");
   expect_limit(text, "Max core file size", "0", "0");
   ASSERT(strstr(text, "LEAKED") == NULL);

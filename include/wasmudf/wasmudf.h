@@ -146,8 +146,10 @@ struct wudf_engine_config {
   const char* wasm2c;
   /* Default deadline of one call in milliseconds; 0 means no deadline. */
   uint64_t timeout_ms;
-  /* Default cap on one instance's linear memory, in bytes (rounded down to
-   * 64 KiB pages). 0 means the module's own maximum (at most 4 GiB). */
+  /* Default cap on one instance's linear memory plus tables, in bytes
+   * (linear memory rounded down to 64 KiB pages; tables count 24 bytes per
+   * funcref element, 8 per externref). 0 means the module's own maximum
+   * for memory (at most 4 GiB) and no cap on tables but memory_budget's. */
   uint64_t memory_limit;
   /* Largest module accepted, in bytes. */
   size_t max_module_size;
@@ -314,8 +316,10 @@ struct wudf_instance;
  * wudf_instance_config_init, which copies the engine's defaults. */
 struct wudf_instance_config {
   uint64_t timeout_ms;    /* default deadline of calls, 0 = none */
-  uint64_t memory_limit;  /* cap on linear memory in bytes, 0 = module's max */
-  size_t output_limit;    /* bytes of WASI output kept */
+  uint64_t memory_limit;  /* cap on linear memory + tables in bytes, 0 = module's
+                             max (see wudf_engine_config.memory_limit) */
+  size_t output_limit;    /* bytes of WASI output kept (one buffer per
+                             instance, across calls until cleared) */
   int deterministic;      /* deterministic WASI clock and random */
 };
 
@@ -326,9 +330,11 @@ WUDF_API void wudf_instance_config_init(const struct wudf_engine* engine,
  * Instantiates `module`: maps linear memory (guard-paged; its base never
  * moves), initialises globals, tables and data, and runs the start function
  * (under the instance's deadline). `config` may be NULL for the engine's
- * defaults. Fails with WUDF_TRAP_OUT_OF_MEMORY when the module's initial
- * memory exceeds the limit, or with the trap of the start function. On
- * success `*out` is owned by the caller and holds a reference to the module.
+ * defaults. Fails (EFAULT) with WUDF_TRAP_OUT_OF_MEMORY when the module's
+ * initial memory and tables exceed the instance's memory_limit or the
+ * engine's memory_budget (the message names the limit and its value), or
+ * with the trap of the start function. On success `*out` is owned by the
+ * caller and holds a reference to the module.
  */
 WUDF_API int wudf_instance_new(struct wudf_module* module,
                       const struct wudf_instance_config* config,
