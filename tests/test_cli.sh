@@ -40,7 +40,8 @@ check floats 0 "1099511627776.75" "" -- "$wasmudf" call "$m" types 1099511627776
 check multi_value 0 $'-2.5\n-5' "" -- "$wasmudf" call "$m" swap -5 -2.5
 check trap 1 "" "export 'div_s': trap: integer divide by zero" -- "$wasmudf" call "$m" div_s 1 0
 check timeout 1 "" "timeout" -- "$wasmudf" call --timeout 50 "$m" spin
-check memory_limit 0 "-1" "" -- "$wasmudf" call --memory-limit 64K "$m" grow 1
+check memory_limit 0 "-1" "" -- "$wasmudf" call --memory-limit 65K "$m" grow 1
+check memory_limit_tables 1 "" "table 0 of 4 funcref elements needs 96 bytes, over the instance's memory_limit of 65536 bytes" -- "$wasmudf" call --memory-limit 64K "$m" grow 1
 check bad_size 2 "" "memory-limit" -- "$wasmudf" call --memory-limit lots "$m" grow 1
 check arity 2 "" "takes 2 arguments" -- "$wasmudf" call "$m" add 1
 check bad_number 2 "" "not a valid i32" -- "$wasmudf" call "$m" add 1 x

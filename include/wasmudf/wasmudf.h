@@ -26,7 +26,11 @@
  *
  * Thread safety: engines and modules may be used from any number of threads
  * at once. An instance may be used by one thread at a time; different
- * instances (of the same or different modules) run concurrently.
+ * instances (of the same or different modules) run concurrently. A call on
+ * an instance while another thread is in a call on it is refused with EBUSY
+ * ("... the instance is in use by another thread", naming the export or
+ * function) and changes nothing: misuse never races. (wudf_instance_free
+ * and wudf_instance_output are not guarded: never call them during a call.)
  */
 #ifndef WASMUDF_WASMUDF_H
 #define WASMUDF_WASMUDF_H
@@ -142,8 +146,10 @@ struct wudf_engine_config {
   const char* wasm2c;
   /* Default deadline of one call in milliseconds; 0 means no deadline. */
   uint64_t timeout_ms;
-  /* Default cap on one instance's linear memory, in bytes (rounded down to
-   * 64 KiB pages). 0 means the module's own maximum (at most 4 GiB). */
+  /* Default cap on one instance's linear memory plus tables, in bytes
+   * (linear memory rounded down to 64 KiB pages; tables count 24 bytes per
+   * funcref element, 8 per externref). 0 means the module's own maximum
+   * for memory (at most 4 GiB) and no cap on tables but memory_budget's. */
   uint64_t memory_limit;
   /* Largest module accepted, in bytes. */
   size_t max_module_size;
@@ -153,11 +159,47 @@ struct wudf_engine_config {
   /* Nonzero: WASI clocks and random_get are deterministic (a fixed clock that
    * advances 1 ms per reading, a fixed-seed generator). */
   int deterministic;
+
+  /* ---- Limits (docs/engine.md, "Limits"). Every error a limit gives names
+   * the field and its value. ---- */
+
+  /* Tables a module may define; more is refused at load (EFBIG). 0 means
+   * the default. */
+  uint32_t max_tables;
+  /* Elements of one table, at start (refused at load, EFBIG) and after
+   * table.grow (which returns -1 beyond). 0 means the default. */
+  uint32_t max_table_elements;
+  /* Engine-wide cap, in bytes, on the linear memory and tables that all
+   * live instances of this engine hold together (tables count the host
+   * memory of their elements: 24 bytes per funcref, 8 per externref). An
+   * instantiation beyond it fails with WUDF_TRAP_OUT_OF_MEMORY; memory.grow
+   * and table.grow beyond it return -1 (a guest that then aborts is
+   * reported as out of memory). 0 means none. */
+  uint64_t memory_budget;
+  /* Compiling a module (wasm2c, then the C compiler; each in its own
+   * process group under these limits; a load that hits the cache runs
+   * neither). A compile that fails or passes a limit is remembered under
+   * the module's cache key -- in memory and in the cache directory -- and
+   * the same module is then refused at once with the original message
+   * (EIO), until it is loaded under more generous limits (any of these
+   * four larger) or wudf_engine_forget_failures is called. 0 means none
+   * for each. */
+  uint64_t compile_timeout_ms;   /* wall clock of wasm2c and cc together;
+                                    the whole process group is killed */
+  uint64_t compile_cpu_seconds;  /* CPU time of each tool process
+                                    (RLIMIT_CPU) */
+  uint64_t compile_memory_limit; /* address space of each tool process in
+                                    bytes (RLIMIT_AS and RLIMIT_DATA) */
+  uint64_t compile_file_limit;   /* largest file a tool may write, in bytes
+                                    (RLIMIT_FSIZE) */
 };
 
 /* Fills `config` with the defaults: cache and tools from the environment,
  * timeout 10000 ms, memory limit 1 GiB, module size 64 MiB, 64 KiB of output,
- * not deterministic. */
+ * not deterministic; 100 tables of at most 10,000,000 elements; a memory
+ * budget of half the machine's physical memory; compiles of at most 300 s
+ * of wall clock, 300 s of CPU time per tool process, 4 GiB of address
+ * space per tool process and files of at most 1 GiB. */
 WUDF_API void wudf_engine_config_init(struct wudf_engine_config* config);
 
 /* Creates an engine. `config` may be NULL for the defaults. The cache
@@ -174,7 +216,19 @@ WUDF_API void wudf_engine_free(struct wudf_engine* engine);
 struct wudf_engine_stats {
   uint64_t compiles;    /* modules translated and compiled by this engine */
   uint64_t cache_hits;  /* loads answered from the on-disk cache */
+  uint64_t compile_failures_remembered; /* loads refused at once because the
+                                           same module failed to compile
+                                           before */
+  uint64_t memory_in_use; /* bytes of linear memory and tables its live
+                             instances hold (what memory_budget caps) */
 };
+
+/* Forgets every compile failure the engine remembers (see
+ * wudf_engine_config.compile_timeout_ms), in the engine and in its cache
+ * directory (for every process sharing it), so that the next load of such
+ * a module compiles it again. 0, or EIO when a marker cannot be removed. */
+WUDF_API int wudf_engine_forget_failures(struct wudf_engine* engine,
+                                         struct wudf_error* error);
 
 /* Copies the engine's counters into `*stats`. */
 WUDF_API void wudf_engine_stats(const struct wudf_engine* engine,
@@ -262,8 +316,10 @@ struct wudf_instance;
  * wudf_instance_config_init, which copies the engine's defaults. */
 struct wudf_instance_config {
   uint64_t timeout_ms;    /* default deadline of calls, 0 = none */
-  uint64_t memory_limit;  /* cap on linear memory in bytes, 0 = module's max */
-  size_t output_limit;    /* bytes of WASI output kept */
+  uint64_t memory_limit;  /* cap on linear memory + tables in bytes, 0 = module's
+                             max (see wudf_engine_config.memory_limit) */
+  size_t output_limit;    /* bytes of WASI output kept (one buffer per
+                             instance, across calls until cleared) */
   int deterministic;      /* deterministic WASI clock and random */
 };
 
@@ -274,9 +330,11 @@ WUDF_API void wudf_instance_config_init(const struct wudf_engine* engine,
  * Instantiates `module`: maps linear memory (guard-paged; its base never
  * moves), initialises globals, tables and data, and runs the start function
  * (under the instance's deadline). `config` may be NULL for the engine's
- * defaults. Fails with WUDF_TRAP_OUT_OF_MEMORY when the module's initial
- * memory exceeds the limit, or with the trap of the start function. On
- * success `*out` is owned by the caller and holds a reference to the module.
+ * defaults. Fails (EFAULT) with WUDF_TRAP_OUT_OF_MEMORY when the module's
+ * initial memory and tables exceed the instance's memory_limit or the
+ * engine's memory_budget (the message names the limit and its value), or
+ * with the trap of the start function. On success `*out` is owned by the
+ * caller and holds a reference to the module.
  */
 WUDF_API int wudf_instance_new(struct wudf_module* module,
                       const struct wudf_instance_config* config,
@@ -312,6 +370,8 @@ struct wudf_value {
  * ETIMEDOUT or ECANCELED, the error names the export and the cause, and the
  * instance is broken: further calls return ENOTRECOVERABLE and the caller
  * should free it and create a new one. The calling thread is never harmed.
+ * EBUSY: another thread is in a call on the instance, or a zero-copy view
+ * pins it; nothing ran.
  */
 #define WUDF_TIMEOUT_DEFAULT UINT64_MAX
 WUDF_API int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
@@ -536,10 +596,28 @@ struct wudf_call_options {
   /* Table functions: the most rows of one output chunk (one guest call's
    * output, one ArrowArrayStream batch). Values below 1 mean 1. */
   int64_t max_output_rows;
+  /* The most rows, and bytes of buffers (validity, offsets, values, data;
+   * dictionaries and children included), of everything one call returns:
+   * a scalar call's column, a table function's whole output (through
+   * wudf_function_call, or all the chunks of one stream together), an
+   * aggregate's states or results. Counted as each guest call's result is
+   * validated, before it is copied, so an endless table function fails
+   * fast (EFBIG, naming the function, the limit and its value; a stream
+   * ends with that error). A zero-copy view counts rows only (its bytes
+   * stay in guest memory, under memory_limit). 0 means no limit. */
+  int64_t result_row_limit;
+  int64_t result_byte_limit;
+  /* The deepest nesting of the call's arguments and of the guest's result,
+   * counted in levels: a flat type is 1, list<int32> is 2, a dictionary's
+   * values one level below its indices. 1 to 32 (the library's own
+   * maximum); 0 means 32. Deeper arguments or results fail with EFBIG
+   * naming the function and the limit. */
+  int nesting_depth_limit;
 };
 
 /* Defaults: 1,048,576 rows, 64 MiB, the instance's deadline, full validation,
- * results copied, chunks of at most 65,536 rows. */
+ * results copied, chunks of at most 65,536 rows; results of at most
+ * 2,147,483,647 rows and 1 GiB; nesting up to 32 levels. */
 WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
 
 /*
@@ -573,8 +651,8 @@ WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
  * the instance stays usable); input too large for one call (EFBIG); a
  * result too large for its type once the chunks are concatenated
  * (EOVERFLOW); a view that needs several guest calls, or of a table or
- * aggregate function (ENOTSUP); a call on an instance pinned by a live view
- * (EBUSY).
+ * aggregate function (ENOTSUP); a call on an instance pinned by a live view,
+ * or while another thread is in a call on it (EBUSY: nothing ran).
  */
 WUDF_API int wudf_function_call(struct wudf_instance* instance, uint32_t function,
                        uint32_t arg_count, const struct ArrowArray* const* args,

@@ -265,6 +265,7 @@ struct wudf__walk {
   uint64_t work;                      /* bytes the content checks read */
   uint64_t work_limit;                /* the budget of `work` */
   int depth;                          /* nodes on the current path */
+  int max_depth;                      /* a caller's lower limit, or 0 */
   uint32_t ancestors[WUDF__MAX_DEPTH + 1];
   size_t path_length;
   char path[WUDF__PATH_CAPACITY];
@@ -393,6 +394,11 @@ static int wudf__enter_node(struct wudf__walk* walk, uint32_t at, uint32_t size,
       return wudf__reject(walk, WUDF__RULE_CYCLE, "the %s at %" PRIu32
                           " is its own ancestor (%d levels up)", what, at, walk->depth - i);
     }
+  }
+  if (walk->max_depth > 0 && walk->depth >= walk->max_depth) {
+    /* Not a broken rule but the caller's limit. */
+    return wudf__set_error(walk->error, EFBIG, "%s: nesting deeper than the caller's limit "
+                           "of %d levels", walk->path, walk->max_depth);
   }
   if (walk->depth >= WUDF__MAX_DEPTH) {
     return wudf__reject(walk, WUDF__RULE_DEPTH, "nesting deeper than %d levels",
@@ -628,6 +634,12 @@ static int wudf__visit_schema(struct wudf__walk* walk, uint32_t at, int64_t labe
 
 int wudf__mirror_schema(const struct wudf__guest_memory* memory, uint32_t schema,
                         const char* path, struct wudf__mirror** out, struct wudf_error* error) {
+  return wudf__mirror_schema_limited(memory, schema, path, WUDF__MAX_DEPTH, out, error);
+}
+
+int wudf__mirror_schema_limited(const struct wudf__guest_memory* memory, uint32_t schema,
+                                const char* path, int max_depth, struct wudf__mirror** out,
+                                struct wudf_error* error) {
   *out = NULL;
   struct wudf__mirror* mirror = wudf__calloc(1, sizeof(*mirror));
   if (mirror == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
@@ -639,6 +651,7 @@ int wudf__mirror_schema(const struct wudf__guest_memory* memory, uint32_t schema
   walk->memory = memory;
   walk->error = error;
   walk->arena = &mirror->schema_arena;
+  walk->max_depth = max_depth > 0 && max_depth < WUDF__MAX_DEPTH ? max_depth : 0;
   wudf__path_start(walk, path);
   int status = wudf__visit_schema(walk, schema, WUDF__LABEL_ROOT, &mirror->root_schema);
   wudf__free(walk);

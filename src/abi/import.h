@@ -59,6 +59,14 @@ struct wudf__mirror; /* host copies of a guest result's structs */
 int wudf__mirror_schema(const struct wudf__guest_memory* memory, uint32_t schema,
                         const char* path, struct wudf__mirror** out, struct wudf_error* error);
 
+/* As wudf__mirror_schema, with nesting limited to `max_depth` levels (the
+ * root is level 1) when that is below WUDF__MAX_DEPTH: deeper nesting is
+ * EFBIG ("PATH: nesting deeper than the caller's limit of N levels"), a
+ * limit of the caller rather than a broken rule. */
+int wudf__mirror_schema_limited(const struct wudf__guest_memory* memory, uint32_t schema,
+                                const char* path, int max_depth, struct wudf__mirror** out,
+                                struct wudf_error* error);
+
 /* Checks the guest array tree at `array` against the mirror's schema at
  * `level` and mirrors it; `length` is the root length required (-1: any).
  * EPROTO or ENOMEM; on failure the mirror keeps no array. */

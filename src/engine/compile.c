@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -459,11 +460,29 @@ static int wudf__open_compiled(const char* path, const char* key,
   return 0;
 }
 
-/* Runs wasm2c and the compiler in `work` and leaves work/module.so. */
+/* Runs wasm2c and the compiler in `work` under the engine's compile limits
+ * and leaves work/module.so. `*tool_failed` tells whether a failure was a
+ * tool's (which the same input would meet again) rather than this host's. */
 static int wudf__build(struct wudf_engine* engine, const char* work,
                        const uint8_t* bytes, size_t size,
                        const struct wudf__wasm_info* info, const char* key,
-                       struct wudf_error* error) {
+                       int* tool_failed, struct wudf_error* error) {
+  *tool_failed = 0;
+  struct wudf__process_limits limits;
+  memset(&limits, 0, sizeof(limits));
+  limits.timeout_ms = engine->config.compile_timeout_ms;
+  limits.cpu_seconds = engine->config.compile_cpu_seconds;
+  limits.memory_bytes = engine->config.compile_memory_limit;
+  limits.file_bytes = engine->config.compile_file_limit;
+  if (limits.timeout_ms != 0) {
+    /* One deadline for wasm2c and cc together. */
+    clock_gettime(CLOCK_MONOTONIC, &limits.deadline);
+    uint64_t seconds = limits.timeout_ms / 1000, nanoseconds =
+        (limits.timeout_ms % 1000) * 1000000u + (uint64_t)limits.deadline.tv_nsec;
+    limits.deadline.tv_sec += (time_t)(seconds + nanoseconds / 1000000000u);
+    limits.deadline.tv_nsec = (long)(nanoseconds % 1000000000u);
+    limits.has_deadline = 1;
+  }
   /* `work` is shorter than WUDF__PATH_MAX; every file name below fits in 32. */
   char wasm_path[WUDF__PATH_MAX + 32], c_path[WUDF__PATH_MAX + 32];
   char glue_path[WUDF__PATH_MAX + 32], so_path[WUDF__PATH_MAX + 32];
@@ -478,7 +497,7 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
 
   snprintf(log_path, sizeof(log_path), "%s/wasm2c.log", work);
   char* wasm2c_argv[] = {engine->wasm2c, wasm_path, "-n", "m", "-o", c_path, NULL};
-  status = wudf__process_run(wasm2c_argv, log_path, engine->tool_timeout_seconds, error);
+  status = wudf__process_run(wasm2c_argv, log_path, &limits, tool_failed, error);
   if (status != 0) return status;
 
   struct wudf__text glue = {0};
@@ -521,7 +540,7 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
   cc_argv[n++] = glue_path;
   cc_argv[n] = NULL;
   snprintf(log_path, sizeof(log_path), "%s/cc.log", work);
-  status = wudf__process_run(cc_argv, log_path, engine->tool_timeout_seconds, error);
+  status = wudf__process_run(cc_argv, log_path, &limits, tool_failed, error);
   wudf__free(cc_argv);
   return status;
 }
@@ -537,18 +556,22 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
   /* The engine keeps cache_dir under WUDF__CACHE_DIR_MAX, so nothing here
    * is truncated. */
   char directory[WUDF__PATH_MAX], so_path[WUDF__PATH_MAX + 80];
-  char lock_path[WUDF__PATH_MAX + 80];
+  char lock_path[WUDF__PATH_MAX + 80], marker_path[WUDF__PATH_MAX + 80];
   snprintf(directory, sizeof(directory), "%s/v1/%.2s", engine->cache_dir, key);
   snprintf(so_path, sizeof(so_path), "%s/%s.so", directory, key);
   snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", directory, key);
+  snprintf(marker_path, sizeof(marker_path), "%s/%s.failed", directory, key);
 
   if (access(so_path, R_OK) == 0 &&
       wudf__open_compiled(so_path, key, module, NULL) == 0) {
     atomic_fetch_add(&engine->cache_hits, 1);
     return 0;
   }
+  /* The same bytes failed before: refuse at once (failures.c). */
+  int status = wudf__failure_check(engine, key, marker_path, error);
+  if (status != 0) return status;
 
-  int status = wudf__make_directories(directory, error);
+  status = wudf__make_directories(directory, error);
   if (status != 0) return status;
   int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0) {
@@ -572,6 +595,12 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
     }
     unlink(so_path); /* damaged: compile it again */
   }
+  /* Or failed to compile while we waited. */
+  status = wudf__failure_check(engine, key, marker_path, error);
+  if (status != 0) {
+    close(lock);
+    return status;
+  }
 
   char work[WUDF__PATH_MAX];
   snprintf(work, sizeof(work), "%s/v1/tmp", engine->cache_dir);
@@ -584,7 +613,18 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
     }
   }
   if (status == 0) {
-    status = wudf__build(engine, work, bytes, size, &module->info, key, error);
+    int tool_failed = 0;
+    struct wudf_error build_error;
+    status = wudf__build(engine, work, bytes, size, &module->info, key, &tool_failed,
+                         &build_error);
+    if (status != 0) {
+      if (tool_failed) {
+        wudf__failure_remember(engine, key, marker_path, status, build_error.message);
+      }
+      if (error != NULL) *error = build_error;
+    } else {
+      wudf__failure_forget(engine, key, marker_path);
+    }
     if (status == 0) {
       char built[WUDF__PATH_MAX + 32];
       snprintf(built, sizeof(built), "%s/module.so", work);

@@ -19,7 +19,20 @@
 #define WUDF__DEFAULT_MEMORY_LIMIT ((uint64_t)1 << 30)
 #define WUDF__DEFAULT_MODULE_SIZE ((size_t)64 << 20)
 #define WUDF__DEFAULT_OUTPUT_LIMIT ((size_t)64 << 10)
-#define WUDF__TOOL_TIMEOUT_SECONDS 600u
+#define WUDF__DEFAULT_MAX_TABLES 100u
+#define WUDF__DEFAULT_MAX_TABLE_ELEMENTS 10000000u
+#define WUDF__DEFAULT_COMPILE_TIMEOUT_MS 300000u
+#define WUDF__DEFAULT_COMPILE_CPU_SECONDS 300u
+#define WUDF__DEFAULT_COMPILE_MEMORY ((uint64_t)4 << 30)
+#define WUDF__DEFAULT_COMPILE_FILE ((uint64_t)1 << 30)
+
+/* Half the machine's physical memory, or 0 (no budget) when it is unknown:
+ * guests together may not take more than half of what the host has. */
+static uint64_t wudf__default_memory_budget(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  return (uint64_t)pages * (uint64_t)page_size / 2;
+}
 
 void wudf_engine_config_init(struct wudf_engine_config* config) {
   memset(config, 0, sizeof(*config));
@@ -27,6 +40,13 @@ void wudf_engine_config_init(struct wudf_engine_config* config) {
   config->memory_limit = WUDF__DEFAULT_MEMORY_LIMIT;
   config->max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   config->output_limit = WUDF__DEFAULT_OUTPUT_LIMIT;
+  config->max_tables = WUDF__DEFAULT_MAX_TABLES;
+  config->max_table_elements = WUDF__DEFAULT_MAX_TABLE_ELEMENTS;
+  config->memory_budget = wudf__default_memory_budget();
+  config->compile_timeout_ms = WUDF__DEFAULT_COMPILE_TIMEOUT_MS;
+  config->compile_cpu_seconds = WUDF__DEFAULT_COMPILE_CPU_SECONDS;
+  config->compile_memory_limit = WUDF__DEFAULT_COMPILE_MEMORY;
+  config->compile_file_limit = WUDF__DEFAULT_COMPILE_FILE;
 }
 
 /* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
@@ -85,6 +105,7 @@ static void wudf__free_flags(char** flags) {
 
 /* Frees an engine that wudf_engine_new could not finish. */
 static void wudf__engine_discard(struct wudf_engine* engine) {
+  pthread_mutex_destroy(&engine->failures_lock);
   wudf__free(engine->cache_dir);
   wudf__free(engine->cc);
   wudf__free(engine->wasm2c);
@@ -108,9 +129,17 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   if (engine->config.max_module_size == 0) {
     engine->config.max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   }
-  engine->tool_timeout_seconds = WUDF__TOOL_TIMEOUT_SECONDS;
+  if (engine->config.max_tables == 0) engine->config.max_tables = WUDF__DEFAULT_MAX_TABLES;
+  if (engine->config.max_table_elements == 0) {
+    engine->config.max_table_elements = WUDF__DEFAULT_MAX_TABLE_ELEMENTS;
+  }
   wudf__wasm_limits_init(&engine->limits);
   engine->limits.max_module_size = engine->config.max_module_size;
+  engine->limits.max_tables = engine->config.max_tables;
+  engine->limits.max_table_size = engine->config.max_table_elements;
+  atomic_init(&engine->budget.used, 0);
+  engine->budget.limit = engine->config.memory_budget;
+  pthread_mutex_init(&engine->failures_lock, NULL);
 
   const char* cc = config->cc ? config->cc : getenv("CC");
   const char* wasm2c = config->wasm2c ? config->wasm2c : getenv("WASMUDF_WASM2C");
@@ -147,6 +176,8 @@ int wudf_engine_new(const struct wudf_engine_config* config,
 void wudf_engine_free(struct wudf_engine* engine) {
   if (engine == NULL) return;
   wudf__rt_release();
+  wudf__failures_free(engine);
+  pthread_mutex_destroy(&engine->failures_lock);
   wudf__free(engine->cache_dir);
   wudf__free(engine->cc);
   wudf__free(engine->wasm2c);
@@ -159,6 +190,8 @@ void wudf_engine_stats(const struct wudf_engine* engine,
                        struct wudf_engine_stats* stats) {
   stats->compiles = atomic_load(&engine->compiles);
   stats->cache_hits = atomic_load(&engine->cache_hits);
+  stats->compile_failures_remembered = atomic_load(&engine->failures_remembered);
+  stats->memory_in_use = atomic_load(&engine->budget.used);
 }
 
 /* ---------------------------------------------------------------- modules */

@@ -21,6 +21,8 @@
 #define WUDF__PATH_MAX 4096
 #define WUDF__CACHE_DIR_MAX (WUDF__PATH_MAX - 128)
 
+struct wudf__failure;
+
 struct wudf_engine {
   char* cache_dir;
   char* cc;
@@ -30,9 +32,13 @@ struct wudf_engine {
   struct wudf__tool_identity cc_identity;
   struct wudf__tool_identity wasm2c_identity;
   struct wudf__wasm_limits limits;
-  unsigned tool_timeout_seconds;
+  struct wudf__rt_budget budget; /* memory_budget across the instances */
+  /* Compiles that failed, remembered by key (failures.c). */
+  pthread_mutex_t failures_lock;
+  struct wudf__failure* failures;
   _Atomic uint64_t compiles;
   _Atomic uint64_t cache_hits;
+  _Atomic uint64_t failures_remembered;
 };
 
 struct wudf_module {
@@ -82,6 +88,15 @@ struct wudf_instance {
   struct wudf__handle_slot* udf_handles; /* index = handle; 0 unused */
   uint32_t udf_handle_capacity;
   atomic_uint udf_handles_pending;       /* slots with work to run */
+  /* The in-call flag. An instance runs one call at a time: `busy_owner`
+   * holds a token of the thread running a call on it (0 when idle), taken
+   * with a compare-and-swap by every call that runs guest code or touches
+   * guest state, so a second thread is refused with EBUSY instead of
+   * racing. The owner may enter again (a function call runs many export
+   * calls); `busy_depth` counts its entries and only the owner touches
+   * it. */
+  _Atomic(uintptr_t) busy_owner;
+  unsigned busy_depth;
 };
 
 /* One handle of an instance's guest. */
@@ -97,6 +112,17 @@ struct wudf__handle_slot {
 #define WUDF__PINNED 1u
 #define WUDF__FREE_REQUESTED 2u
 #define WUDF__HOLDER 4u
+
+/* Enters a call on the instance from the calling thread: 0, or EBUSY when
+ * another thread is in a call on it (nothing is changed then). Entries of
+ * the thread already in the call nest. Every successful entry is matched
+ * by one wudf__instance_leave on the same thread. The caller writes the
+ * error message, naming its export or function. */
+int wudf__instance_enter(struct wudf_instance* instance);
+void wudf__instance_leave(struct wudf_instance* instance);
+
+/* The message of a refused entry, for `what` (e.g. "export 'f'"). */
+int wudf__instance_busy_error(struct wudf_error* error, const char* what);
 
 /* Pins the instance for a view: 0, or EBUSY if it is already pinned. */
 int wudf__instance_pin(struct wudf_instance* instance);
@@ -130,6 +156,33 @@ void wudf__module_release(struct wudf_module* module);
 int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
                        size_t size, struct wudf_module* module,
                        struct wudf_error* error);
+
+/* The compile limits of an engine's configuration, as a failure is
+ * remembered under them (failures.c). */
+struct wudf__compile_limits {
+  uint64_t timeout_ms;
+  uint64_t cpu_seconds;
+  uint64_t memory_bytes;
+  uint64_t file_bytes;
+};
+void wudf__compile_limits_of(const struct wudf_engine* engine,
+                             struct wudf__compile_limits* limits);
+
+/* The memory of failed compiles (failures.c). `marker` is the key's marker
+ * file, CACHE/v1/XX/KEY.failed.
+ *   check:    0 when the key is not known to have failed under compile
+ *             limits at least as generous as the engine's; otherwise the
+ *             original code, with a message that quotes the original one.
+ *   remember: records a failure (`code`, `message`) of the key under the
+ *             engine's limits, in the engine and in the marker (best effort).
+ *   forget:   drops the key's record and marker (after a good compile).
+ *   free:     drops the engine's records (not the markers). */
+int wudf__failure_check(struct wudf_engine* engine, const char* key, const char* marker,
+                        struct wudf_error* error);
+void wudf__failure_remember(struct wudf_engine* engine, const char* key, const char* marker,
+                            int code, const char* message);
+void wudf__failure_forget(struct wudf_engine* engine, const char* key, const char* marker);
+void wudf__failures_free(struct wudf_engine* engine);
 
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);

@@ -50,6 +50,19 @@ static int wudf__trap_error(struct wudf_instance* instance, const char* what,
                                what, instance->runtime.detail);
       }
       break;
+    case WUDF_TRAP_UNREACHABLE:
+      if (instance->runtime.grow_refused) {
+        /* A guest that gives up after the host refused it memory (abort()
+         * is `unreachable`) ran out of memory. */
+        code = wudf__set_error(error, EFAULT, "%s: trap: out of memory: %s (the guest "
+                               "then gave up: unreachable)", what,
+                               instance->runtime.refusal);
+        trap = WUDF_TRAP_OUT_OF_MEMORY;
+        break;
+      }
+      code = wudf__set_error(error, EFAULT, "%s: trap: %s", what,
+                             wudf_trap_name((wudf_trap)trap));
+      break;
     default:
       code = wudf__set_error(error, EFAULT, "%s: trap: %s", what,
                              wudf_trap_name((wudf_trap)trap));
@@ -107,6 +120,8 @@ int wudf_instance_new(struct wudf_module* module,
     limit_pages = WUDF__MAX_PAGES;
   }
   instance->runtime.memory_limit_pages = (uint32_t)limit_pages;
+  instance->runtime.byte_limit = instance->config.memory_limit;
+  instance->runtime.budget = &module->engine->budget;
   instance->runtime.table_limit = module->engine->limits.max_table_size;
   wudf__wasi_init(&instance->wasi, instance->config.output_limit,
                   instance->config.deterministic);
@@ -157,6 +172,37 @@ static void wudf__instance_destroy(struct wudf_instance* instance) {
   pthread_mutex_destroy(&instance->udf_handle_lock);
   wudf__module_release(instance->module);
   wudf__free(instance);
+}
+
+/* A token of the calling thread for the in-call flag: the address of a
+ * thread-local byte, unique among live threads and never 0. */
+static __thread char wudf__thread_token;
+
+int wudf__instance_enter(struct wudf_instance* instance) {
+  uintptr_t self = (uintptr_t)&wudf__thread_token;
+  uintptr_t expected = 0;
+  if (atomic_compare_exchange_strong_explicit(&instance->busy_owner, &expected, self,
+                                              memory_order_acquire, memory_order_relaxed)) {
+    instance->busy_depth = 1;
+    return 0;
+  }
+  if (expected == self) {
+    instance->busy_depth++;
+    return 0;
+  }
+  return EBUSY;
+}
+
+void wudf__instance_leave(struct wudf_instance* instance) {
+  if (--instance->busy_depth == 0) {
+    atomic_store_explicit(&instance->busy_owner, 0, memory_order_release);
+  }
+}
+
+int wudf__instance_busy_error(struct wudf_error* error, const char* what) {
+  return wudf__set_error(error, EBUSY, "%s: the instance is in use by another thread (an "
+                         "instance runs one call at a time: give each thread its own "
+                         "instance)", what);
 }
 
 /* The number of holders in a `life` word. */
@@ -234,6 +280,11 @@ static int wudf__check_arguments(const struct wudf_export_info* export,
   return 0;
 }
 
+static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t index,
+                                       const struct wudf_value* args, size_t arg_count,
+                                       struct wudf_value* results, size_t result_count,
+                                       uint64_t timeout_ms, struct wudf_error* error);
+
 int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
                        const struct wudf_value* args, size_t arg_count,
                        struct wudf_value* results, size_t result_count,
@@ -247,6 +298,23 @@ int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
     return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
                            index, module->export_count);
   }
+  if (wudf__instance_enter(instance) != 0) {
+    char what[300];
+    snprintf(what, sizeof(what), "export '%s'", module->exports[index].name);
+    return wudf__instance_busy_error(error, what);
+  }
+  int status = wudf__instance_call_entered(instance, index, args, arg_count, results,
+                                           result_count, timeout_ms, error);
+  wudf__instance_leave(instance);
+  return status;
+}
+
+/* wudf_instance_call on an instance the calling thread has entered. */
+static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t index,
+                                       const struct wudf_value* args, size_t arg_count,
+                                       struct wudf_value* results, size_t result_count,
+                                       uint64_t timeout_ms, struct wudf_error* error) {
+  const struct wudf_module* module = instance->module;
   const struct wudf_export_info* export = &module->exports[index];
   if (atomic_load(&instance->life) & WUDF__PINNED) {
     return wudf__set_error(error, EBUSY,

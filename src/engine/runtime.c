@@ -260,7 +260,7 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
   }
   sigjmp_buf jump;
   if (instance != NULL) {
-    instance->refused_pages = 0;
+    instance->grow_refused = 0;
     instance->host_failure = 0;
   }
   self->current = instance;
@@ -296,17 +296,6 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
     sigaddset(&unblock, wudf__interrupt_signal());
     pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
     self->trap_signal = 0;
-  }
-  if (instance != NULL && instance->refused_pages != 0 && trap != WUDF_TRAP_NONE &&
-      trap != WUDF_TRAP_TIMEOUT && trap != WUDF_TRAP_EXIT &&
-      trap != WUDF_TRAP_OUT_OF_MEMORY) {
-    snprintf(instance->detail, sizeof(instance->detail),
-             "memory.grow to %llu pages was refused by the limit of %u pages "
-             "(%llu bytes), then the guest trapped (%s)",
-             (unsigned long long)instance->refused_pages, instance->refused_cap,
-             (unsigned long long)instance->refused_cap * WUDF__PAGE_SIZE,
-             wudf_trap_name((wudf_trap)trap));
-    trap = WUDF_TRAP_OUT_OF_MEMORY;
   }
   return trap;
 }
@@ -436,6 +425,61 @@ static uint32_t wudf__rt_register_func_type(uint32_t param_count,
   return index;
 }
 
+/* -------------------------------------------------------------- accounting */
+
+/*
+ * Charges `bytes` more of memory or tables (`what`, for the message) to the
+ * instance's byte limit and to the engine's budget. Returns 0, or -1 with
+ * the reason in `detail` (`size` bytes) and nothing charged.
+ */
+static int wudf__charge(struct wudf__rt_instance* instance, uint64_t bytes, const char* what,
+                        char* detail, size_t size) {
+  uint64_t held = instance->memory_bytes + instance->table_bytes;
+  if (instance->byte_limit != 0 &&
+      (bytes > instance->byte_limit || held > instance->byte_limit - bytes)) {
+    snprintf(detail, size,
+             "%s needs %llu bytes, over the instance's memory_limit of %llu bytes "
+             "(it holds %llu bytes of linear memory and %llu of tables)",
+             what, (unsigned long long)bytes, (unsigned long long)instance->byte_limit,
+             (unsigned long long)instance->memory_bytes,
+             (unsigned long long)instance->table_bytes);
+    return -1;
+  }
+  struct wudf__rt_budget* budget = instance->budget;
+  if (budget != NULL && budget->limit != 0) {
+    uint64_t used = atomic_load_explicit(&budget->used, memory_order_relaxed);
+    do {
+      if (bytes > budget->limit || used > budget->limit - bytes) {
+        snprintf(detail, size,
+                 "%s needs %llu bytes, over the engine's memory_budget of %llu bytes "
+                 "(its instances hold %llu bytes)",
+                 what, (unsigned long long)bytes, (unsigned long long)budget->limit,
+                 (unsigned long long)used);
+        return -1;
+      }
+    } while (!atomic_compare_exchange_weak_explicit(&budget->used, &used, used + bytes,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+  } else if (budget != NULL) {
+    atomic_fetch_add_explicit(&budget->used, bytes, memory_order_relaxed);
+  }
+  return 0;
+}
+
+/* Gives back `bytes` charged to the engine's budget (the instance's own
+ * counters are the caller's). */
+static void wudf__rt_uncharge(struct wudf__rt_instance* instance, uint64_t bytes) {
+  if (instance->budget != NULL) {
+    atomic_fetch_sub_explicit(&instance->budget->used, bytes, memory_order_relaxed);
+  }
+}
+
+/* Records a grow refused by a host limit (see struct wudf__rt_instance). */
+static void wudf__grow_refused(struct wudf__rt_instance* instance, const char* detail) {
+  instance->grow_refused = 1;
+  snprintf(instance->refusal, sizeof(instance->refusal), "%s", detail);
+}
+
 /* ------------------------------------------------------------------ memory */
 
 static uint32_t wudf__min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
@@ -462,13 +506,28 @@ static void wudf__rt_allocate_memory(wasm_rt_memory_t* memory,
   uint32_t cap = wudf__min_u32(wudf__min_u32(max_pages, WUDF__MAX_PAGES),
                                instance->memory_limit_pages);
   if (initial_pages > cap) {
+    char limit[96];
+    if (cap == instance->memory_limit_pages && instance->byte_limit != 0) {
+      snprintf(limit, sizeof(limit), "the instance's memory_limit of %llu bytes",
+               (unsigned long long)instance->byte_limit);
+    } else {
+      snprintf(limit, sizeof(limit), "the runtime's largest memory");
+    }
     snprintf(instance->detail, sizeof(instance->detail),
              "the module needs %u pages (%llu bytes) of linear memory at "
-             "start, more than the limit of %u pages",
+             "start, more than the limit of %u pages (%s)",
              initial_pages, (unsigned long long)initial_pages * WUDF__PAGE_SIZE,
-             cap);
+             cap, limit);
     wudf__rt_trap(WUDF_TRAP_OUT_OF_MEMORY);
   }
+  uint64_t initial_bytes = (uint64_t)initial_pages * WUDF__PAGE_SIZE;
+  char what[96];
+  snprintf(what, sizeof(what), "the linear memory of %u pages at start", initial_pages);
+  if (wudf__charge(instance, initial_bytes, what, instance->detail,
+                   sizeof(instance->detail)) != 0) {
+    wudf__rt_trap(WUDF_TRAP_OUT_OF_MEMORY);
+  }
+  instance->memory_bytes = initial_bytes;
   void* base = mmap(NULL, WUDF__RESERVATION, PROT_NONE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {
@@ -501,18 +560,35 @@ static uint32_t wudf__rt_grow_memory(wasm_rt_memory_t* memory,
     uint32_t cap = wudf__min_u32(wudf__min_u32(memory->max_pages,
                                                WUDF__MAX_PAGES),
                                  instance->memory_limit_pages);
+    uint64_t delta_bytes = (uint64_t)delta_pages * WUDF__PAGE_SIZE;
+    char what[96], detail[256];
+    snprintf(what, sizeof(what), "memory.grow by %u pages", delta_pages);
     if (new_pages <= cap) {
-      if (delta_pages == 0 ||
-          mprotect(memory->data + (size_t)old_pages * WUDF__PAGE_SIZE,
-                   (size_t)delta_pages * WUDF__PAGE_SIZE,
-                   PROT_READ | PROT_WRITE) == 0) {
+      if (delta_pages == 0) {
+        result = old_pages;
+      } else if (wudf__charge(instance, delta_bytes, what, detail, sizeof(detail)) != 0) {
+        wudf__grow_refused(instance, detail);
+      } else if (mprotect(memory->data + (size_t)old_pages * WUDF__PAGE_SIZE,
+                          (size_t)delta_bytes, PROT_READ | PROT_WRITE) == 0) {
         memory->pages = (uint32_t)new_pages;
         memory->size = (uint32_t)(new_pages * WUDF__PAGE_SIZE);
+        instance->memory_bytes += delta_bytes;
         result = old_pages;
+      } else {
+        wudf__rt_uncharge(instance, delta_bytes);
       }
-    } else {
-      instance->refused_pages = new_pages;
-      instance->refused_cap = cap;
+    } else if (new_pages <= wudf__min_u32(memory->max_pages, WUDF__MAX_PAGES)) {
+      /* Within the module's maximum: the host's limit refused it. */
+      if (instance->byte_limit != 0 && cap == instance->memory_limit_pages) {
+        snprintf(detail, sizeof(detail),
+                 "%s to %llu pages, over the instance's memory_limit of %llu bytes "
+                 "(%u pages)", what, (unsigned long long)new_pages,
+                 (unsigned long long)instance->byte_limit, instance->memory_limit_pages);
+      } else {
+        snprintf(detail, sizeof(detail), "%s to %llu pages, over the runtime's largest "
+                 "memory of %u pages", what, (unsigned long long)new_pages, cap);
+      }
+      wudf__grow_refused(instance, detail);
     }
   }
   wudf__rt_hostcall_leave(saved);
@@ -547,33 +623,61 @@ static struct wudf__rt_instance* wudf__track_table(void* table, int funcref) {
   return instance;
 }
 
-/* Allocates `elements` zeroed elements of `element_size` bytes for a table of
- * the current instance, or traps. */
+/* Allocates `elements` zeroed elements of `element_size` bytes for the
+ * table just tracked (the instance's last; `kind` names its element type),
+ * charged to the instance's limits, or traps. */
 static void* wudf__table_storage(struct wudf__rt_instance* instance,
-                                 uint32_t elements, size_t element_size) {
+                                 uint32_t elements, size_t element_size, const char* kind) {
+  uint32_t index = instance->table_count - 1;
   if (elements > instance->table_limit) {
     snprintf(instance->detail, sizeof(instance->detail),
-             "the module needs a table of %u elements, more than the limit "
-             "of %u", elements, instance->table_limit);
+             "table %u needs %u %s elements, more than the limit of %u elements "
+             "per table (max_table_elements)", index, elements, kind,
+             instance->table_limit);
     wudf__rt_trap(WUDF_TRAP_OUT_OF_MEMORY);
   }
+  char what[96];
+  snprintf(what, sizeof(what), "table %u of %u %s elements", index, elements, kind);
+  uint64_t bytes = (uint64_t)elements * element_size;
+  if (wudf__charge(instance, bytes, what, instance->detail, sizeof(instance->detail)) != 0) {
+    wudf__rt_trap(WUDF_TRAP_OUT_OF_MEMORY);
+  }
+  instance->table_bytes += bytes;
   void* data = wudf__calloc(elements ? elements : 1, element_size);
   if (data == NULL) wudf__out_of_memory(instance, "cannot allocate a table");
   return data;
 }
 
 /* Grows a table's storage by `delta` elements of `element_size` bytes,
- * returning the new storage or NULL (the grow fails, the table is intact). */
+ * charged to the instance's limits, returning the new storage or NULL (the
+ * grow fails, the table is intact). */
 static void* wudf__table_grow_storage(void* data, uint32_t size,
                                       uint32_t max_size, uint32_t delta,
                                       size_t element_size) {
   struct wudf__rt_instance* instance = wudf__self.current;
   uint64_t new_size = (uint64_t)size + delta;
-  if (instance == NULL || new_size > max_size ||
-      new_size > instance->table_limit) {
+  if (instance == NULL || new_size > max_size) return NULL;
+  char what[96], detail[256];
+  snprintf(what, sizeof(what), "table.grow by %u elements", delta);
+  if (new_size > instance->table_limit) {
+    snprintf(detail, sizeof(detail), "%s to %llu, over the limit of %u elements per table "
+             "(max_table_elements)", what, (unsigned long long)new_size,
+             instance->table_limit);
+    wudf__grow_refused(instance, detail);
     return NULL;
   }
-  return wudf__realloc(data, (size_t)(new_size ? new_size : 1) * element_size);
+  uint64_t bytes = (uint64_t)delta * element_size;
+  if (wudf__charge(instance, bytes, what, detail, sizeof(detail)) != 0) {
+    wudf__grow_refused(instance, detail);
+    return NULL;
+  }
+  void* grown = wudf__realloc(data, (size_t)(new_size ? new_size : 1) * element_size);
+  if (grown == NULL) {
+    wudf__rt_uncharge(instance, bytes);
+    return NULL;
+  }
+  instance->table_bytes += bytes;
+  return grown;
 }
 
 static void wudf__rt_allocate_funcref_table(wasm_rt_funcref_table_t* table,
@@ -584,7 +688,7 @@ static void wudf__rt_allocate_funcref_table(wasm_rt_funcref_table_t* table,
   table->size = 0;
   table->max_size = max_elements;
   struct wudf__rt_instance* instance = wudf__track_table(table, 1);
-  table->data = wudf__table_storage(instance, elements, sizeof(*table->data));
+  table->data = wudf__table_storage(instance, elements, sizeof(*table->data), "funcref");
   table->size = elements;
   wudf__rt_hostcall_leave(saved);
 }
@@ -618,7 +722,7 @@ static void wudf__rt_allocate_externref_table(wasm_rt_externref_table_t* table,
   table->size = 0;
   table->max_size = max_elements;
   struct wudf__rt_instance* instance = wudf__track_table(table, 0);
-  table->data = wudf__table_storage(instance, elements, sizeof(*table->data));
+  table->data = wudf__table_storage(instance, elements, sizeof(*table->data), "externref");
   table->size = elements;
   wudf__rt_hostcall_leave(saved);
 }
@@ -645,6 +749,8 @@ static void wudf__rt_free_externref_table(wasm_rt_externref_table_t* table) {
 }
 
 void wudf__rt_instance_release(struct wudf__rt_instance* instance) {
+  wudf__rt_uncharge(instance, instance->memory_bytes + instance->table_bytes);
+  instance->memory_bytes = instance->table_bytes = 0;
   if (instance->reservation != NULL) {
     munmap(instance->reservation, instance->reservation_size);
   }

@@ -21,6 +21,7 @@
 #ifndef WUDF_ENGINE_RUNTIME_H
 #define WUDF_ENGINE_RUNTIME_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,13 +33,41 @@
 #define WUDF__MAX_PAGES 65535u
 #define WUDF__PAGE_SIZE 65536u
 
+/* An engine-wide memory budget: the bytes of linear memory and tables that
+ * all instances sharing it hold, against `limit` (0: none). Instances
+ * charge it as they allocate and grow, with a compare-and-swap, and give
+ * their share back when released. */
+struct wudf__rt_budget {
+  _Atomic uint64_t used;
+  uint64_t limit;
+};
+
 /* Everything the runtime allocated for one instance. The instance's owner
  * sets the limits before the first run and calls wudf__rt_instance_release
- * when done; the runtime fills in the rest. */
+ * when done; the runtime fills in the rest.
+ *
+ * Accounting: linear memory (its current size) and tables (the bytes their
+ * elements take in host memory: sizeof(wasm_rt_funcref_t) = 24 per funcref
+ * element, 8 per externref element) are charged against `byte_limit`, the
+ * instance's memory_limit, and against the engine's budget. Allocations
+ * over either are refused: at instantiation with an out-of-memory trap,
+ * in memory.grow and table.grow with -1 as the specification says -- and
+ * then remembered, so that a guest that gives up with `unreachable` (what
+ * abort() compiles to) is reported as out of memory. */
 struct wudf__rt_instance {
   uint32_t memory_limit_pages;  /* cap on memory 0 (<= WUDF__MAX_PAGES) */
   uint32_t table_limit;         /* cap on elements of each table */
+  uint64_t byte_limit;          /* cap on memory + tables in bytes, 0: none */
+  struct wudf__rt_budget* budget; /* the engine's, or NULL */
   void* wasi_context;           /* handed to WASI functions */
+
+  uint64_t memory_bytes;        /* charged for linear memory */
+  uint64_t table_bytes;         /* charged for tables */
+  /* Set when a memory.grow or table.grow of the current run was refused by
+   * a limit of the host (not by the module's own maximum); `refusal`
+   * explains it. Cleared when a run starts. */
+  int grow_refused;
+  char refusal[256];
 
   wasm_rt_memory_t* memory;     /* memory 0, or NULL */
   uint8_t* reservation;         /* its whole reserved address range */
@@ -51,11 +80,6 @@ struct wudf__rt_instance {
 
   int exit_code;                /* for WUDF_TRAP_EXIT */
   char detail[256];             /* explains WUDF_TRAP_OUT_OF_MEMORY */
-  /* The pages a memory.grow of the current run asked for and was refused
-   * (0: none): a trap after it is reported as running out of memory, since
-   * guests abort when an allocation fails. */
-  uint64_t refused_pages;
-  uint32_t refused_cap;         /* the cap that refused it, in pages */
   /* Nonzero when the run's WUDF_TRAP_OUT_OF_MEMORY is the host's own
    * failure (an allocation or a mapping), not the guest's limit. */
   int host_failure;

@@ -560,8 +560,9 @@ static int read_table_type(struct reader* r) {
                 "table of %" PRIu32 " initial elements (limit %" PRIu32 ")",
                 min, r->limits->max_table_size);
   }
-  if (r->table_total == UINT32_MAX) {
-    return fail(r, EFBIG, at, "more than %" PRIu32 " tables", UINT32_MAX);
+  if (r->table_total >= r->limits->max_tables) {
+    return fail(r, EFBIG, at, "more than %" PRIu32 " tables (limit %" PRIu32 ": max_tables)",
+                r->limits->max_tables, r->limits->max_tables);
   }
   if (r->table_total == 0) {
     r->info->table_min = min;
@@ -1756,6 +1757,7 @@ void wudf__wasm_limits_init(struct wudf__wasm_limits* limits) {
   limits->max_locals = 50000;
   limits->max_body_size = (size_t)8 << 20;
   limits->max_table_size = 10000000;
+  limits->max_tables = 100;
   limits->max_segments = 100000;
   limits->max_block_depth = 1024;
 }

@@ -63,13 +63,14 @@ struct wudf__wasm_limits {
   uint32_t max_locals;        /* declared locals per function body */
   size_t max_body_size;       /* bytes of one function body */
   uint32_t max_table_size;    /* initial elements of a table */
+  uint32_t max_tables;        /* tables (imported and defined) */
   uint32_t max_segments;      /* data segments, and element segments */
   uint32_t max_block_depth;   /* nesting of block/loop/if in one body */
 };
 
 /* Fills `limits` with the defaults (module size 64 MiB, 100000 functions,
- * 50000 locals, 8 MiB per body, 10 million table elements, block depth 1024,
- * and proportionate values for the rest). */
+ * 50000 locals, 8 MiB per body, 100 tables of 10 million elements, block
+ * depth 1024, and proportionate values for the rest). */
 void wudf__wasm_limits_init(struct wudf__wasm_limits* limits);
 
 struct wudf__wasm_functype {

@@ -213,7 +213,6 @@ static int wudf__aggregate_update(struct wudf_aggregate* agg, uint32_t arg_count
   struct wudf__call call;
   int status = wudf__call_check(&call, agg->instance, agg->function, WUDF__KIND_AGGREGATE,
                                 options, error);
-  if (status == 0) status = wudf__check_groups(&call, agg, group_ids, rows, group_count);
   struct wudf__arguments* arguments = NULL;
   if (status == 0) {
     status = wudf__arguments_collect(&call, arg_count, args, arg_schemas, rows, &arguments);
@@ -221,10 +220,14 @@ static int wudf__aggregate_update(struct wudf_aggregate* agg, uint32_t arg_count
   if (status == 0) {
     status = wudf__call_enter(&call);
   }
+  /* The groups are checked inside the call: the accumulator's count is
+   * the instance's state. */
+  if (status == 0) status = wudf__check_groups(&call, agg, group_ids, rows, group_count);
   if (status == 0) {
     status = wudf__aggregate_fold(&call, agg, arguments, group_ids, group_count,
                                   WUDF__OP_AGGREGATE_UPDATE, call.udf->signature.strict);
   }
+  wudf__call_end(&call);
   wudf__free(arguments);
   return status;
 }
@@ -287,17 +290,19 @@ int wudf_aggregate_merge(struct wudf_aggregate* agg, const struct ArrowArray* st
     return wudf__set_error(error, EINVAL, "function '%s': the states are not a well-formed "
                            "%s array (at '%s')", name, udf->state_type, where);
   }
-  status = wudf__check_groups(&call, agg, group_ids, states->length, group_count);
-  if (status != 0) return status;
   struct wudf__arguments* arguments = wudf__malloc(sizeof(*arguments));
   if (arguments == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   wudf__arguments_init(arguments, states->length);
   wudf__arguments_add(arguments, states, states_schema, WUDF__STATE_COLUMN);
   status = wudf__call_enter(&call);
   if (status == 0) {
+    status = wudf__check_groups(&call, agg, group_ids, states->length, group_count);
+  }
+  if (status == 0) {
     status = wudf__aggregate_fold(&call, agg, arguments, group_ids, group_count,
                                   WUDF__OP_AGGREGATE_MERGE, 0);
   }
+  wudf__call_end(&call);
   wudf__free(arguments);
   return status;
 }
@@ -315,10 +320,13 @@ static int wudf__aggregate_result(struct wudf_aggregate* agg, uint32_t op,
                                 options, error);
   if (status != 0) return status;
   if (op == WUDF__OP_AGGREGATE_STATE && call.options->result == WUDF_RESULT_VIEW) {
-    return wudf__set_error(error, ENOTSUP, "function '%s': states are always copied (no "
-                           "zero-copy views)", call.udf->signature.name);
+    status = wudf__set_error(error, ENOTSUP, "function '%s': states are always copied (no "
+                             "zero-copy views)", call.udf->signature.name);
+  } else {
+    status = wudf__aggregate_emit(&call, agg, op, out, out_schema);
   }
-  return wudf__aggregate_emit(&call, agg, op, out, out_schema);
+  wudf__call_end(&call);
+  return status;
 }
 
 int wudf_aggregate_state(struct wudf_aggregate* agg, const struct wudf_call_options* options,

@@ -149,6 +149,42 @@ void wudf__result_release(struct wudf__result* result) {
 /* The last release of a view: the instance may run guest code again. */
 static void wudf__view_released(void* context) { wudf__instance_unpin(context); }
 
+/* The nesting limit of `options` (0: the library's own). */
+static int wudf__depth_limit(const struct wudf_call_options* options) {
+  return options->nesting_depth_limit > 0 ? options->nesting_depth_limit : WUDF__MAX_DEPTH;
+}
+
+/* The bytes of the buffers of a planned array, children and dictionaries
+ * included. */
+static int64_t wudf__plan_bytes(const struct wudf__plan* plan) {
+  int64_t bytes = 0;
+  for (int32_t i = 0; i < plan->n_buffers; i++) bytes += plan->buffers[i].size;
+  for (int32_t i = 0; i < plan->n_children; i++) bytes += wudf__plan_bytes(plan->children[i]);
+  if (plan->dictionary != NULL) bytes += wudf__plan_bytes(plan->dictionary);
+  return bytes;
+}
+
+int wudf__count_output(struct wudf__call* call, int64_t rows, int64_t bytes) {
+  const struct wudf_call_options* options = call->options;
+  struct wudf__output_tally* tally = call->tally;
+  tally->rows += rows;
+  tally->bytes += bytes;
+  const char* name = call->udf->signature.name;
+  if (options->result_row_limit > 0 && tally->rows > options->result_row_limit) {
+    return wudf__set_error(call->error, EFBIG, "function '%s': its output passed "
+                           "result_row_limit (%" PRId64 " rows): %" PRId64 " rows so far, "
+                           "%" PRId64 " bytes", name, options->result_row_limit,
+                           tally->rows, tally->bytes);
+  }
+  if (options->result_byte_limit > 0 && tally->bytes > options->result_byte_limit) {
+    return wudf__set_error(call->error, EFBIG, "function '%s': its output passed "
+                           "result_byte_limit (%" PRId64 " bytes): %" PRId64 " bytes so far, "
+                           "%" PRId64 " rows", name, options->result_byte_limit,
+                           tally->bytes, tally->rows);
+  }
+  return 0;
+}
+
 /*
  * Validates the guest's result at `out`/`out_schema`: its schema, then its
  * type against `type` (`type_length` bytes), then its data (exactly
@@ -161,7 +197,13 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
                              struct wudf__result* result) {
   const struct wudf__signature* signature = &call->udf->signature;
   struct wudf__mirror* mirror = NULL;
-  int status = wudf__mirror_schema(memory, out_schema, path, &mirror, call->error);
+  int status = wudf__mirror_schema_limited(memory, out_schema, path,
+                                           wudf__depth_limit(call->options), &mirror,
+                                           call->error);
+  if (status == EFBIG) {
+    wudf__error_prefix(call->error, status, "function '%s': its result is over "
+                       "nesting_depth_limit", signature->name);
+  }
   if (status == 0) {
     char message[512];
     if (wudf__type_match(type, type_length, wudf__mirror_root_schema(mirror), message,
@@ -182,6 +224,9 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
                        signature->name, strcmp(path, "result") == 0 ? "result" : path);
   }
   if (status == 0 && view) {
+    status = wudf__count_output(call, wudf__mirror_root_array(mirror)->length, 0);
+  }
+  if (status == 0 && view) {
     /* The instance is pinned by the caller (wudf__run_guest) once the
      * guest has released the result's schema. */
     status = wudf__schema_export(wudf__mirror_root_schema(mirror), signature->name,
@@ -195,6 +240,11 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
     struct wudf__segment all = {array, 0, array->length};
     struct wudf__gather* gather = NULL;
     status = wudf__gather_new(wudf__mirror_root_schema(mirror), &all, 1, &gather, call->error);
+    if (status == 0) {
+      /* Counted before the copy is made. */
+      status = wudf__count_output(call, array->length,
+                                  wudf__plan_bytes(wudf__gather_plan(gather)));
+    }
     if (status == 0) {
       status = wudf__plan_export(wudf__gather_plan(gather), signature->name, &result->array,
                                  &result->schema, call->error);
@@ -393,12 +443,18 @@ void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint
     pthread_mutex_unlock(&instance->udf_handle_lock);
     return;
   }
-  if (now && wudf__instance_runnable(instance)) {
-    wudf__handle_run(instance, function, handle, op);
-    pthread_mutex_lock(&instance->udf_handle_lock);
-    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
-    pthread_mutex_unlock(&instance->udf_handle_lock);
-    return;
+  /* Running it now needs the instance: when another thread is in a call
+   * on it, the work waits for the next call like a release's. */
+  if (now && wudf__instance_enter(instance) == 0) {
+    int ran = wudf__instance_runnable(instance);
+    if (ran) wudf__handle_run(instance, function, handle, op);
+    wudf__instance_leave(instance);
+    if (ran) {
+      pthread_mutex_lock(&instance->udf_handle_lock);
+      instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
+      pthread_mutex_unlock(&instance->udf_handle_lock);
+      return;
+    }
   }
   pthread_mutex_lock(&instance->udf_handle_lock);
   struct wudf__handle_slot* slot = &instance->udf_handles[handle];
@@ -481,6 +537,12 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
   }
   call->options = options;
   call->timeout_ms = options->timeout_ms;
+  call->tally = &call->own_tally;
+  if (options->nesting_depth_limit < 0 || options->nesting_depth_limit > WUDF__MAX_DEPTH) {
+    return wudf__set_error(error, EINVAL, "function '%s': nesting_depth_limit %d is outside "
+                           "1 to %d", signature->name, options->nesting_depth_limit,
+                           WUDF__MAX_DEPTH);
+  }
   if (options->validation != WUDF_VALIDATION_FULL &&
       options->validation != WUDF_VALIDATION_STRUCTURE) {
     return wudf__set_error(error, EINVAL, "unknown validation level %d",
@@ -525,6 +587,12 @@ int wudf__check_columns(uint32_t count, const struct ArrowArray* const* arrays,
 
 int wudf__call_enter(struct wudf__call* call) {
   struct wudf_instance* instance = call->instance;
+  if (wudf__instance_enter(instance) != 0) {
+    char what[WUDF__MAX_NAME + 32];
+    snprintf(what, sizeof(what), "function '%s'", call->udf->signature.name);
+    return wudf__instance_busy_error(call->error, what);
+  }
+  call->entered = 1;
   int status = wudf__call_usable(call);
   if (status == 0) status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
@@ -534,7 +602,14 @@ int wudf__call_enter(struct wudf__call* call) {
                              "while releasing a closed stream or accumulator; create a new "
                              "instance", call->udf->signature.name);
   }
+  if (status != 0) wudf__call_end(call);
   return status;
+}
+
+void wudf__call_end(struct wudf__call* call) {
+  if (!call->entered) return;
+  call->entered = 0;
+  wudf__instance_leave(call->instance);
 }
 
 int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,
@@ -620,6 +695,22 @@ int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* 
   return 0;
 }
 
+/* The nesting depth of a schema tree (the root is 1; a dictionary is a
+ * level below its indices), counted up to `cap`. */
+static int wudf__schema_depth(const struct ArrowSchema* schema, int cap) {
+  if (schema == NULL || cap <= 1) return 1;
+  int deepest = 0;
+  for (int64_t i = 0; i < schema->n_children && schema->children != NULL; i++) {
+    int depth = wudf__schema_depth(schema->children[i], cap - 1);
+    if (depth > deepest) deepest = depth;
+  }
+  if (schema->dictionary != NULL) {
+    int depth = wudf__schema_depth(schema->dictionary, cap - 1);
+    if (depth > deepest) deepest = depth;
+  }
+  return 1 + deepest;
+}
+
 /* "argument 2", or "argument 2 (stop)" when it is named, into `out`
  * (WUDF__MAX_NAME + 32 bytes); returns `out`. */
 static const char* wudf__argument_label(const struct wudf__udf* udf, uint32_t index,
@@ -650,6 +741,13 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
     wudf__type_mismatch(udf->arg_types[index], schema, message, whole, sizeof(whole));
     return wudf__set_error(call->error, EINVAL, "function '%s': %s: %s", signature->name,
                            wudf__argument_label(udf, index, which), whole);
+  }
+  int limit = wudf__depth_limit(call->options);
+  int depth = wudf__schema_depth(schema, limit + 1);
+  if (depth > limit) {
+    return wudf__set_error(call->error, EFBIG, "function '%s': %s nests deeper than "
+                           "nesting_depth_limit (%d levels)", signature->name,
+                           wudf__argument_label(udf, index, which), limit);
   }
   char where[128];
   if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {

@@ -64,6 +64,13 @@ struct wudf__udf_table {
 
 /* ----------------------------------------------------------- one call */
 
+/* What a call has returned so far, against its options' result_row_limit
+ * and result_byte_limit. */
+struct wudf__output_tally {
+  int64_t rows;
+  int64_t bytes;
+};
+
 /* The state of one library call on an instance. */
 struct wudf__call {
   struct wudf_instance* instance;
@@ -73,17 +80,23 @@ struct wudf__call {
   struct wudf_call_options defaults;
   uint64_t timeout_ms;
   struct wudf_error* error;
+  int entered; /* 1 between a successful wudf__call_enter and wudf__call_end */
+  /* The output counted so far: `own_tally`, or a table run's, which spans
+   * the guest calls of a whole stream. */
+  struct wudf__output_tally own_tally;
+  struct wudf__output_tally* tally;
 };
 
 /*
  * Starts a call of function `function` of the instance's module: checks the
  * index (and, unless `kind` is WUDF__KIND_NONE, that the function is of
  * `kind`, naming the API to use otherwise), the options (NULL: defaults),
- * that the instance is neither pinned by a view (EBUSY) nor broken
- * (ENOTRECOVERABLE), prepares the instance for the guest ABI on its first
- * call, and runs whatever earlier releases left for the guest to do (a
- * released view's result, closed streams and freed accumulators). 0 or an
- * error code with `error` set.
+ * enters the instance (EBUSY when another thread is in a call on it), checks
+ * that it is neither pinned by a view (EBUSY) nor broken (ENOTRECOVERABLE),
+ * prepares the instance for the guest ABI on its first call, and runs
+ * whatever earlier releases left for the guest to do (a released view's
+ * result, closed streams and freed accumulators). 0 or an error code with
+ * `error` set. After 0 the caller ends the call with wudf__call_end.
  */
 int wudf__call_begin(struct wudf__call* call, struct wudf_instance* instance, uint32_t function,
                      uint8_t kind, const struct wudf_call_options* options,
@@ -97,6 +110,10 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                      uint32_t function, uint8_t kind,
                      const struct wudf_call_options* options, struct wudf_error* error);
 int wudf__call_enter(struct wudf__call* call);
+
+/* Leaves the instance a successful wudf__call_enter entered; does nothing
+ * for a call that did not enter (or already ended). */
+void wudf__call_end(struct wudf__call* call);
 
 /* EBUSY when a view pins the call's instance, ENOTRECOVERABLE when a trap
  * broke it, otherwise 0 (the call's error names the function). */
@@ -156,6 +173,11 @@ struct wudf__guest_request {
  */
 int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request,
                     struct wudf__result* result);
+
+/* Adds `rows` and `bytes` of a guest call's result to the call's tally:
+ * 0, or EFBIG naming the function and the limit passed (result_row_limit,
+ * result_byte_limit). wudf__run_guest counts every result it takes. */
+int wudf__count_output(struct wudf__call* call, int64_t rows, int64_t bytes);
 
 /* ------------------------------------------------------------ arguments */
 
@@ -288,10 +310,10 @@ int wudf__handle_acquire(struct wudf_instance* instance, uint32_t* handle,
 
 /* Gives `handle` of function `function` back after `op` (a table close or
  * an aggregate free; 0 for none) has run in the guest: at once when `now`
- * and the instance can run guest code, otherwise at the start of the
- * instance's next call (nothing runs on a broken instance). The handle is
- * reused only after the guest has forgotten it. Safe from any thread when
- * `now` is 0. */
+ * and the instance can run guest code (and no other thread is in a call on
+ * it), otherwise at the start of the instance's next call (nothing runs on
+ * a broken instance). The handle is reused only after the guest has
+ * forgotten it. Safe from any thread. */
 void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint32_t handle,
                          uint32_t op, int now);
 

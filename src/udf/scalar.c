@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,6 +76,12 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
   const struct wudf_call_options* options = call->options;
   int64_t total = arguments->rows;
   int64_t max_rows = options->max_rows_per_call > 0 ? options->max_rows_per_call : 1;
+  /* A scalar function's column has a row per argument row. */
+  if (options->result_row_limit > 0 && total > options->result_row_limit) {
+    return wudf__set_error(call->error, EFBIG, "function '%s': its result would have %" PRId64
+                           " rows, more than result_row_limit (%" PRId64 " rows)",
+                           signature->name, total, options->result_row_limit);
+  }
   int view = options->result == WUDF_RESULT_VIEW;
   if (view && total > max_rows) {
     return wudf__set_error(call->error, ENOTSUP, "function '%s': a zero-copy view needs the "
@@ -191,6 +198,9 @@ void wudf_call_options_init(struct wudf_call_options* options) {
   options->validation = WUDF_VALIDATION_FULL;
   options->result = WUDF_RESULT_COPY;
   options->max_output_rows = (int64_t)1 << 16;
+  options->result_row_limit = INT32_MAX;
+  options->result_byte_limit = (int64_t)1 << 30;
+  options->nesting_depth_limit = WUDF__MAX_DEPTH;
 }
 
 int wudf__arguments_collect(struct wudf__call* call, uint32_t arg_count,
@@ -248,6 +258,7 @@ static int wudf__call_function(struct wudf_instance* instance, uint32_t function
       default: status = wudf__call_scalar(&call, arguments, out, out_schema); break;
     }
   }
+  wudf__call_end(&call);
   wudf__free(arguments);
   return status;
 }

@@ -40,6 +40,7 @@ struct wudf__table_run {
   size_t segment;     /* the input_row mapping: the segment of the last row, */
   int64_t segment_base; /* and the input row its first row is */
   int64_t last_row;   /* the last input_row of this input, -1 before any */
+  struct wudf__output_tally tally; /* the run's output so far */
   int done;           /* 1: ended; `status` is the end's */
   int status;
   struct wudf_error error;
@@ -131,6 +132,67 @@ static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__cal
 }
 
 /*
+ * One step of a run inside an entered call: gives the guest the next input
+ * or asks for the input's next chunk. 0 with `*chunk` present (a chunk with
+ * rows), 0 with nothing present and `*again` set (nothing to hand out yet:
+ * step again), 0 with nothing present (the run's end), or an error, which
+ * ends the run.
+ */
+static int wudf__table_step(struct wudf__table_run* run, struct wudf__call* call,
+                            struct wudf__result* chunk, int* again) {
+  const struct wudf__arguments* arguments = run->arguments;
+  int64_t max_rows = run->options.max_rows_per_call;
+  struct wudf__guest_request request;
+  memset(&request, 0, sizeof(request));
+  request.handle = run->handle;
+  request.count = run->options.max_output_rows;
+  request.wants_result = 1;
+  request.length = -1;
+  int status;
+  if (!run->input_open) {
+    if (run->next_row >= arguments->rows) return wudf__table_end(run, 0);
+    int64_t rest = arguments->rows - run->next_row;
+    status = wudf__plan_chunk(call, arguments, run->next_row,
+                              rest < max_rows ? rest : max_rows,
+                              call->udf->signature.strict, 0, &run->input);
+    if (status != 0) return wudf__table_end(run, status);
+    if (run->input.selected == 0) {
+      /* Every row has a null argument: no output, no guest call. */
+      wudf__gather_free(run->input.gather);
+      run->input.gather = NULL;
+      run->next_row += run->input.count;
+      *again = 1;
+      return 0;
+    }
+    request.op = WUDF__OP_TABLE_INPUT;
+    request.plan = wudf__gather_plan(run->input.gather);
+    request.plan_size = run->input.size;
+    run->input_open = 1;
+    run->segment = 0;
+    run->segment_base = 0;
+    run->last_row = -1;
+  } else {
+    request.op = WUDF__OP_TABLE_CONTINUE;
+  }
+  status = wudf__run_guest(call, &request, chunk);
+  wudf__gather_free(run->input.gather);
+  run->input.gather = NULL;
+  if (status == 0) status = wudf__table_check_chunk(run, call, &chunk->array, request.flags);
+  if (status != 0) {
+    wudf__result_release(chunk);
+    return wudf__table_end(run, status);
+  }
+  if (!(request.flags & WUDF__FLAG_MORE)) {
+    run->input_open = 0;
+    run->next_row += run->input.count;
+  }
+  if (chunk->array.length > 0) return 0;
+  wudf__result_release(chunk);
+  *again = 1;
+  return 0;
+}
+
+/*
  * The next chunk of the run into `*chunk` (present), or its end (0 and
  * nothing present). Errors end the run, except EBUSY (nothing happened).
  */
@@ -143,57 +205,16 @@ static int wudf__table_next(struct wudf__table_run* run, struct wudf__result* ch
     }
     return 0;
   }
-  const struct wudf__arguments* arguments = run->arguments;
-  int64_t max_rows = run->options.max_rows_per_call;
   for (;;) {
     struct wudf__call call;
     int status = wudf__table_begin(run, &call);
     if (status == EBUSY) return status;
     if (status != 0) return wudf__table_end(run, status);
-    struct wudf__guest_request request;
-    memset(&request, 0, sizeof(request));
-    request.handle = run->handle;
-    request.count = run->options.max_output_rows;
-    request.wants_result = 1;
-    request.length = -1;
-    if (!run->input_open) {
-      if (run->next_row >= arguments->rows) return wudf__table_end(run, 0);
-      int64_t rest = arguments->rows - run->next_row;
-      status = wudf__plan_chunk(&call, arguments, run->next_row,
-                                rest < max_rows ? rest : max_rows,
-                                call.udf->signature.strict, 0, &run->input);
-      if (status != 0) return wudf__table_end(run, status);
-      if (run->input.selected == 0) {
-        /* Every row has a null argument: no output, no guest call. */
-        wudf__gather_free(run->input.gather);
-        run->input.gather = NULL;
-        run->next_row += run->input.count;
-        continue;
-      }
-      request.op = WUDF__OP_TABLE_INPUT;
-      request.plan = wudf__gather_plan(run->input.gather);
-      request.plan_size = run->input.size;
-      run->input_open = 1;
-      run->segment = 0;
-      run->segment_base = 0;
-      run->last_row = -1;
-    } else {
-      request.op = WUDF__OP_TABLE_CONTINUE;
-    }
-    status = wudf__run_guest(&call, &request, chunk);
-    wudf__gather_free(run->input.gather);
-    run->input.gather = NULL;
-    if (status == 0) status = wudf__table_check_chunk(run, &call, &chunk->array, request.flags);
-    if (status != 0) {
-      wudf__result_release(chunk);
-      return wudf__table_end(run, status);
-    }
-    if (!(request.flags & WUDF__FLAG_MORE)) {
-      run->input_open = 0;
-      run->next_row += run->input.count;
-    }
-    if (chunk->array.length > 0) return 0;
-    wudf__result_release(chunk);
+    int again = 0;
+    call.tally = &run->tally; /* the limits span the whole run */
+    status = wudf__table_step(run, &call, chunk, &again);
+    wudf__call_end(&call);
+    if (status != 0 || !again) return status;
   }
 }
 

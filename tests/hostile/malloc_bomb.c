@@ -5,7 +5,7 @@
  * config: memory_limit=16777216
  * trap: out of memory
  * expect: EFAULT
- * message: function 'bomb': export 'wudf_fn_bomb': trap: out of memory: memory.grow to 259 pages was refused by the limit of 256 pages (16777216 bytes), then the guest trapped (unreachable executed)
+ * message: function 'bomb': export 'wudf_fn_bomb': trap: out of memory: memory.grow by 17 pages to 259 pages, over the instance's memory_limit of 16777216 bytes (256 pages) (the guest then gave up: unreachable)
  */
 #include <stdlib.h>
 

@@ -27,7 +27,10 @@ class CallOptions(ctypes.Structure):
                 ("timeout_ms", ctypes.c_uint64),
                 ("validation", ctypes.c_int),
                 ("result", ctypes.c_int),
-                ("max_output_rows", ctypes.c_int64)]
+                ("max_output_rows", ctypes.c_int64),
+                ("result_row_limit", ctypes.c_int64),
+                ("result_byte_limit", ctypes.c_int64),
+                ("nesting_depth_limit", ctypes.c_int)]
 
 
 # wudf_result_mode: a zero-copy view of guest memory instead of a copy.

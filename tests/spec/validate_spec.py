@@ -34,7 +34,12 @@ class Config(ctypes.Structure):
                 ("cflags", ctypes.c_char_p), ("wasm2c", ctypes.c_char_p),
                 ("timeout_ms", ctypes.c_uint64), ("memory_limit", ctypes.c_uint64),
                 ("max_module_size", ctypes.c_size_t), ("output_limit", ctypes.c_size_t),
-                ("deterministic", ctypes.c_int)]
+                ("deterministic", ctypes.c_int), ("max_tables", ctypes.c_uint32),
+                ("max_table_elements", ctypes.c_uint32), ("memory_budget", ctypes.c_uint64),
+                ("compile_timeout_ms", ctypes.c_uint64),
+                ("compile_cpu_seconds", ctypes.c_uint64),
+                ("compile_memory_limit", ctypes.c_uint64),
+                ("compile_file_limit", ctypes.c_uint64)]
 
 
 def main():
