@@ -10,7 +10,7 @@
  *   - a guest that aborts after the host refused it memory is reported as
  *     out of memory, not as `unreachable`;
  *   - the total rows and bytes of a call's output (a table function that
- *     emits forever, through wudf_function_call and through a stream), and
+ *     emits forever, through wudf_function_call; a stream per chunk), and
  *     the nesting depth of arguments and results.
  */
 #include "udf_helpers.h"
@@ -289,7 +289,7 @@ TEST(endless_table_function_stops_at_the_default_limit) {
   wudf_instance_free(instance);
 }
 
-TEST(stream_output_is_limited_in_total) {
+TEST(stream_output_is_limited_per_chunk) {
   struct wudf_instance* instance = new_instance(kinds);
   struct column start = one_start();
   const struct ArrowArray* arrays[1] = {&start.array};
@@ -300,18 +300,26 @@ TEST(stream_output_is_limited_in_total) {
   options.result_row_limit = 2500;
   struct ArrowArrayStream stream;
   struct wudf_error error;
-  ASSERT_OK(wudf_table_call(instance, function_index(kinds, "endless"), 1, arrays, schemas,
-                            &options, &stream, &error), &error);
+  uint32_t endless = function_index(kinds, "endless");
+  ASSERT_OK(wudf_table_call(instance, endless, 1, arrays, schemas, &options, &stream, &error),
+            &error);
   struct ArrowArray chunk;
-  for (int i = 0; i < 2; i++) {
+  /* A stream reads any amount in bounded chunks: far past the limit in
+   * total, each chunk within it. */
+  for (int i = 0; i < 10; i++) {
     ASSERT_EQ(stream.get_next(&stream, &chunk), 0);
     ASSERT_EQ(chunk.length, 1000);
     chunk.release(&chunk);
   }
+  stream.release(&stream);
+  /* A chunk over the limit ends the stream with the limit's error. */
+  options.result_row_limit = 500;
+  ASSERT_OK(wudf_table_call(instance, endless, 1, arrays, schemas, &options, &stream, &error),
+            &error);
   ASSERT_EQ(stream.get_next(&stream, &chunk), EFBIG);
   ASSERT_STR_EQ(stream.get_last_error(&stream), "function 'endless': its output passed "
-                                                "result_row_limit (2500 rows): 3000 rows so "
-                                                "far, 48000 bytes");
+                                                "result_row_limit (500 rows): 1000 rows so "
+                                                "far, 16000 bytes");
   ASSERT_EQ(stream.get_next(&stream, &chunk), EFBIG); /* it only repeats */
   stream.release(&stream);
   column_release(&start);
@@ -424,7 +432,7 @@ int main(void) {
   alltypes = load_module(engine, "alltypes");
   RUN_TEST(endless_table_function_fails_fast_through_function_call);
   RUN_TEST(endless_table_function_stops_at_the_default_limit);
-  RUN_TEST(stream_output_is_limited_in_total);
+  RUN_TEST(stream_output_is_limited_per_chunk);
   RUN_TEST(scalar_and_aggregate_output_is_limited);
   RUN_TEST(nesting_depth_is_limited_per_call);
   wudf_module_free(alltypes);

@@ -598,12 +598,13 @@ struct wudf_call_options {
   int64_t max_output_rows;
   /* The most rows, and bytes of buffers (validity, offsets, values, data;
    * dictionaries and children included), of everything one call returns:
-   * a scalar call's column, a table function's whole output (through
-   * wudf_function_call, or all the chunks of one stream together), an
-   * aggregate's states or results. Counted as each guest call's result is
-   * validated, before it is copied, so an endless table function fails
-   * fast (EFBIG, naming the function, the limit and its value; a stream
-   * ends with that error). A zero-copy view counts rows only (its bytes
+   * a scalar call's column, a table function's whole output through
+   * wudf_function_call (each chunk of a wudf_table_call stream, which
+   * reads output of any size in bounded memory), an aggregate's states or
+   * results. Counted as each guest call's result is validated, before it
+   * is copied, so an endless table function fails fast (EFBIG, naming the
+   * function, the limit and its value; a stream's chunk over the limit
+   * ends the stream with that error). A zero-copy view counts rows only (its bytes
    * stay in guest memory, under memory_limit). 0 means no limit. */
   int64_t result_row_limit;
   int64_t result_byte_limit;

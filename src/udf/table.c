@@ -40,7 +40,12 @@ struct wudf__table_run {
   size_t segment;     /* the input_row mapping: the segment of the last row, */
   int64_t segment_base; /* and the input row its first row is */
   int64_t last_row;   /* the last input_row of this input, -1 before any */
-  struct wudf__output_tally tally; /* the run's output so far */
+  /* The output counted against the call's result limits: the whole run's
+   * for wudf_function_call, each chunk's for a stream (a stream is how a
+   * consumer reads output of any size in bounded memory, and stops when it
+   * likes). */
+  struct wudf__output_tally tally;
+  int tally_per_chunk;
   int done;           /* 1: ended; `status` is the end's */
   int status;
   struct wudf_error error;
@@ -211,7 +216,8 @@ static int wudf__table_next(struct wudf__table_run* run, struct wudf__result* ch
     if (status == EBUSY) return status;
     if (status != 0) return wudf__table_end(run, status);
     int again = 0;
-    call.tally = &run->tally; /* the limits span the whole run */
+    if (run->tally_per_chunk) memset(&run->tally, 0, sizeof(run->tally));
+    call.tally = &run->tally;
     status = wudf__table_step(run, &call, chunk, &again);
     wudf__call_end(&call);
     if (status != 0 || !again) return status;
@@ -398,6 +404,7 @@ static int wudf__table_open(struct wudf_instance* instance, uint32_t function, u
   }
   status = wudf__arguments_collect(&call, count, kept, schemas, rows, &run->owned_arguments);
   if (status == 0) status = wudf__table_run_start(&call, run->owned_arguments, function, run);
+  run->tally_per_chunk = 1;
   if (status != 0) {
     wudf__free(run->owned_arguments);
     wudf__free(run);
