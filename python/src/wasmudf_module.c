@@ -1325,6 +1325,12 @@ static int wudf_py_call_options(PyObject* kwargs, struct wudf_call_options* opti
       options->max_output_rows = number;
     } else if (strcmp(name, "max_block_bytes") == 0 && value != Py_None) {
       options->max_block_bytes = number;
+    } else if (strcmp(name, "result_row_limit") == 0 && value != Py_None) {
+      options->result_row_limit = number;
+    } else if (strcmp(name, "result_byte_limit") == 0 && value != Py_None) {
+      options->result_byte_limit = number;
+    } else if (strcmp(name, "nesting_depth_limit") == 0 && value != Py_None) {
+      options->nesting_depth_limit = (int)number;
     } else {
       PyErr_Format(PyExc_TypeError, "unexpected keyword argument '%s'", name);
       return -1;
@@ -1566,7 +1572,8 @@ static PyTypeObject wudf_py_FunctionType = {
     .tp_doc = "A function of a module. f(*columns) or f(record_batch) calls it: an Array "
               "(a ChunkedArray for stream arguments), a Stream for table functions, the "
               "one-group result for aggregates. Keywords: timeout_ms, max_rows_per_call, "
-              "max_output_rows, max_block_bytes, validation ('full' or 'structure').",
+              "max_output_rows, max_block_bytes, result_row_limit, result_byte_limit, "
+              "nesting_depth_limit, validation ('full' or 'structure').",
     .tp_methods = wudf_py_function_methods,
     .tp_getset = wudf_py_function_getset,
 };

@@ -339,6 +339,17 @@ def test_trap_exit_and_timeout(guest_wasm):
     assert pa.array(faults["positive"](one)).to_pylist() == [1]
 
 
+def test_call_limits(example_wasm):
+    series = wasmudf.load(example_wasm("tables"))["series"]
+    args = (pa.array([0], pa.int32()), pa.array([99_999], pa.int32()))
+    with pytest.raises(wasmudf.LimitError, match="result_row_limit"):
+        list(series(*args, max_output_rows=1000, result_row_limit=500))
+    # A stream's chunks are limited one by one, not in total.
+    rows = sum(len(chunk) for chunk in series(*args, max_output_rows=1000,
+                                               result_row_limit=1000))
+    assert rows == 100_000
+
+
 def test_broken_instance_stays_broken(guest_wasm):
     instance = wasmudf.load(guest_wasm("faults")).instance()
     with pytest.raises(wasmudf.TrapError):
