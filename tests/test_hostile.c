@@ -14,6 +14,10 @@
  *                         accumulator's update then state / finish
  *   config: K=V ...       instance configuration: timeout_ms,
  *                         memory_limit, output_limit
+ *   options: K=V ...      call options: result_row_limit,
+ *                         result_byte_limit, max_output_rows
+ *   stage: load|instantiate|call  where the error comes (default call;
+ *                         the earlier stages need no call:)
  *   stack: BYTES          make the call on a thread with this stack size
  *   expect: ERRNO         the status, by name (ETIMEDOUT, EFAULT, ...)
  *   trap: NAME            the trap kind, as wudf_trap_name gives it
@@ -21,6 +25,9 @@
  *   output_at_most: BYTES the guest's captured output stays within this
  *   then: FUNCTION        called with int32 [7] on a fresh instance of the
  *                         same module afterwards, must succeed (default ok)
+ *   then_module: NAME     the module of `then` (default: the case's; a
+ *                         case that fails to load or instantiate names
+ *                         another)
  *
  * Every case must leave the process up, leak nothing (the suite runs under
  * ASan and valgrind) and the next call on a fresh instance working.
@@ -40,10 +47,13 @@ struct hostile_case {
   char args[256];
   char via[16];
   char config[256];
+  char options[256];
+  char stage[16];
   char expect[32];
   char trap[64];
   char message[1024];
   char then[128];
+  char then_module[128];
   size_t stack;
   long long output_at_most;
 };
@@ -90,6 +100,7 @@ static void read_case(const char* path, const char* name, int is_c,
   snprintf(out->args, sizeof(out->args), "int32 1,2,3");
   snprintf(out->via, sizeof(out->via), "call");
   snprintf(out->then, sizeof(out->then), "ok");
+  snprintf(out->stage, sizeof(out->stage), "call");
   out->output_at_most = -1;
   FILE* file = fopen(path, "r");
   if (file == NULL) TEST_FAIL("cannot open %s", path);
@@ -110,6 +121,11 @@ static void read_case(const char* path, const char* name, int is_c,
     else if (strcmp(text, "args") == 0) set_field(out->args, sizeof(out->args), value);
     else if (strcmp(text, "via") == 0) set_field(out->via, sizeof(out->via), value);
     else if (strcmp(text, "config") == 0) set_field(out->config, sizeof(out->config), value);
+    else if (strcmp(text, "options") == 0) set_field(out->options, sizeof(out->options), value);
+    else if (strcmp(text, "stage") == 0) set_field(out->stage, sizeof(out->stage), value);
+    else if (strcmp(text, "then_module") == 0) {
+      set_field(out->then_module, sizeof(out->then_module), value);
+    }
     else if (strcmp(text, "expect") == 0) set_field(out->expect, sizeof(out->expect), value);
     else if (strcmp(text, "trap") == 0) set_field(out->trap, sizeof(out->trap), value);
     else if (strcmp(text, "message") == 0) set_field(out->message, sizeof(out->message), value);
@@ -118,8 +134,11 @@ static void read_case(const char* path, const char* name, int is_c,
     else if (strcmp(text, "output_at_most") == 0) out->output_at_most = atoll(value);
   }
   fclose(file);
-  if (out->call[0] == '\0' || out->expect[0] == '\0' || out->message[0] == '\0') {
-    TEST_FAIL("%s: a case needs call, expect and message", path);
+  if (out->then_module[0] == '\0') snprintf(out->then_module, sizeof(out->then_module), "%s",
+                                            out->module);
+  if ((strcmp(out->stage, "call") == 0 && out->call[0] == '\0') || out->expect[0] == '\0' ||
+      out->message[0] == '\0') {
+    TEST_FAIL("%s: a case needs call (at the call stage), expect and message", path);
   }
 }
 
@@ -140,6 +159,25 @@ static struct wudf_instance_config case_config(const struct hostile_case* c) {
     else TEST_FAIL("unknown config item '%s'", item);
   }
   return config;
+}
+
+/* The call options of the case. */
+static struct wudf_call_options case_options(const struct hostile_case* c) {
+  struct wudf_call_options options;
+  wudf_call_options_init(&options);
+  char copy[256];
+  snprintf(copy, sizeof(copy), "%s", c->options);
+  for (char* item = strtok(copy, " "); item != NULL; item = strtok(NULL, " ")) {
+    char* equals = strchr(item, '=');
+    if (equals == NULL) TEST_FAIL("bad options item '%s'", item);
+    *equals = '\0';
+    long long value = strtoll(equals + 1, NULL, 10);
+    if (strcmp(item, "result_row_limit") == 0) options.result_row_limit = value;
+    else if (strcmp(item, "result_byte_limit") == 0) options.result_byte_limit = value;
+    else if (strcmp(item, "max_output_rows") == 0) options.max_output_rows = value;
+    else TEST_FAIL("unknown options item '%s'", item);
+  }
+  return options;
 }
 
 /* The argument column of the case. */
@@ -198,19 +236,20 @@ static void* make_call(void* argument) {
   struct wudf_error* error = &call->outcome.error;
   struct column result;
   memset(&result, 0, sizeof(result));
+  struct wudf_call_options options = case_options(&current);
   if (strcmp(current.via, "call") == 0) {
     call->outcome.status = wudf_function_call(call->instance, call->function, 1, args, schemas,
-                                              NULL, &result.array, &result.schema, error);
+                                              &options, &result.array, &result.schema, error);
   } else {
     struct wudf_aggregate* aggregate = NULL;
     int status = wudf_aggregate_new(call->instance, call->function, &aggregate, error);
     if (status == 0) {
-      status = wudf_aggregate_update(aggregate, 1, args, schemas, NULL, 1, NULL, error);
+      status = wudf_aggregate_update(aggregate, 1, args, schemas, NULL, 1, &options, error);
     }
     if (status == 0 && strcmp(current.via, "state") == 0) {
-      status = wudf_aggregate_state(aggregate, NULL, &result.array, &result.schema, error);
+      status = wudf_aggregate_state(aggregate, &options, &result.array, &result.schema, error);
     } else if (status == 0) {
-      status = wudf_aggregate_finish(aggregate, NULL, &result.array, &result.schema, error);
+      status = wudf_aggregate_finish(aggregate, &options, &result.array, &result.schema, error);
     }
     wudf_aggregate_free(aggregate);
     call->outcome.status = status;
@@ -219,12 +258,60 @@ static void* make_call(void* argument) {
   return NULL;
 }
 
+/* Checks a failure against the case's expectations. */
+static void expect_failure(const struct hostile_case* c, int status,
+                           const struct wudf_error* error) {
+  int expected = errno_of(c->expect);
+  if (status != expected) {
+    TEST_FAIL("%s: expected %s, got status %d: %s", c->name, c->expect, status,
+              status != 0 ? error->message : "(success)");
+  }
+  if (expected != 0) ASSERT_STR_EQ(error->message, c->message);
+  if (c->trap[0] != '\0') ASSERT_STR_EQ(wudf_trap_name(error->trap), c->trap);
+}
+
+/* The case's `then` call on a fresh instance of its then_module. */
+static void then_call(const struct hostile_case* c) {
+  struct wudf_module* module = load_module(engine, c->then_module);
+  struct wudf_instance* instance = new_instance(module);
+  struct column seven = case_argument(&(struct hostile_case){.args = "int32 7"});
+  const struct ArrowArray* args[1] = {&seven.array};
+  const struct ArrowSchema* schemas[1] = {&seven.schema};
+  struct column result;
+  struct wudf_error error;
+  ASSERT_OK(call_function(instance, c->then, 1, args, schemas, NULL, &result, &error), &error);
+  if (strcmp(c->then, "ok") == 0) {
+    ASSERT_EQ(result.array.length, 1);
+    ASSERT_EQ(((const int32_t*)result.array.buffers[1])[result.array.offset], 7);
+  }
+  column_release(&result);
+  column_release(&seven);
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+}
+
 TEST(hostile_case) {
   const struct hostile_case* c = &current;
+  struct wudf_error error;
+  if (strcmp(c->stage, "load") == 0) {
+    struct wudf_module* module = NULL;
+    int status = wudf_module_load_file(engine, module_path(c->module), &module, &error);
+    wudf_module_free(module);
+    expect_failure(c, status, &error);
+    then_call(c);
+    return;
+  }
   struct wudf_module* module = load_module(engine, c->module);
   struct wudf_instance_config config = case_config(c);
-  struct wudf_error error;
   struct wudf_instance* instance = NULL;
+  if (strcmp(c->stage, "instantiate") == 0) {
+    int status = wudf_instance_new(module, &config, &instance, &error);
+    wudf_instance_free(instance);
+    wudf_module_free(module);
+    expect_failure(c, status, &error);
+    then_call(c);
+    return;
+  }
   ASSERT_OK(wudf_instance_new(module, &config, &instance, &error), &error);
   struct hostile_call call = {.instance = instance, .argument = NULL};
   ASSERT_OK(wudf_module_find_function(module, c->call, &call.function, &error), &error);
@@ -246,30 +333,10 @@ TEST(hostile_case) {
   wudf_instance_output(instance, &output_size, NULL);
   wudf_instance_free(instance);
 
-  int expected = errno_of(c->expect);
-  if (call.outcome.status != expected) {
-    TEST_FAIL("%s: expected %s, got status %d: %s", c->name, c->expect, call.outcome.status,
-              call.outcome.status != 0 ? call.outcome.error.message : "(success)");
-  }
-  if (expected != 0) ASSERT_STR_EQ(call.outcome.error.message, c->message);
-  if (c->trap[0] != '\0') ASSERT_STR_EQ(wudf_trap_name(call.outcome.error.trap), c->trap);
-  if (c->output_at_most >= 0) ASSERT_LE(output_size, c->output_at_most);
-
-  /* The same module, a fresh instance: the next call works. */
-  instance = new_instance(module);
-  struct column seven = case_argument(&(struct hostile_case){.args = "int32 7"});
-  const struct ArrowArray* args[1] = {&seven.array};
-  const struct ArrowSchema* schemas[1] = {&seven.schema};
-  struct column result;
-  ASSERT_OK(call_function(instance, c->then, 1, args, schemas, NULL, &result, &error), &error);
-  if (strcmp(c->then, "ok") == 0) {
-    ASSERT_EQ(result.array.length, 1);
-    ASSERT_EQ(((const int32_t*)result.array.buffers[1])[result.array.offset], 7);
-  }
-  column_release(&result);
-  column_release(&seven);
-  wudf_instance_free(instance);
   wudf_module_free(module);
+  expect_failure(c, call.outcome.status, &call.outcome.error);
+  if (c->output_at_most >= 0) ASSERT_LE(output_size, c->output_at_most);
+  then_call(c); /* a fresh instance: the next call works */
 }
 
 static int by_name(const struct dirent** a, const struct dirent** b) {
