@@ -20,6 +20,10 @@
 #define WUDF__DEFAULT_MODULE_SIZE ((size_t)64 << 20)
 #define WUDF__DEFAULT_OUTPUT_LIMIT ((size_t)64 << 10)
 #define WUDF__TOOL_TIMEOUT_SECONDS 600u
+/* A process compiling a module holds its lock for at most the two tools'
+ * time limits; a waiter gives up a minute after that. */
+#define WUDF__DEFAULT_LOCK_TIMEOUT_MS \
+  ((2ull * WUDF__TOOL_TIMEOUT_SECONDS + 60u) * 1000u)
 
 void wudf_engine_config_init(struct wudf_engine_config* config) {
   memset(config, 0, sizeof(*config));
@@ -27,6 +31,7 @@ void wudf_engine_config_init(struct wudf_engine_config* config) {
   config->memory_limit = WUDF__DEFAULT_MEMORY_LIMIT;
   config->max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   config->output_limit = WUDF__DEFAULT_OUTPUT_LIMIT;
+  config->lock_timeout_ms = WUDF__DEFAULT_LOCK_TIMEOUT_MS;
 }
 
 /* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
@@ -109,6 +114,9 @@ int wudf_engine_new(const struct wudf_engine_config* config,
     engine->config.max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   }
   engine->tool_timeout_seconds = WUDF__TOOL_TIMEOUT_SECONDS;
+  engine->lock_timeout_ms = engine->config.lock_timeout_ms != 0
+                                ? engine->config.lock_timeout_ms
+                                : WUDF__DEFAULT_LOCK_TIMEOUT_MS;
   wudf__wasm_limits_init(&engine->limits);
   engine->limits.max_module_size = engine->config.max_module_size;
 
@@ -264,7 +272,7 @@ bad:
 }
 
 static void wudf__module_destroy(struct wudf_module* module) {
-  if (module->library != NULL) dlclose(module->library);
+  wudf__compile_unload(module);
   wudf__wasm_info_release(&module->info);
   wudf__free(module->exports);
   wudf__free(module->glue_exports);

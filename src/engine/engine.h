@@ -31,6 +31,7 @@ struct wudf_engine {
   struct wudf__tool_identity wasm2c_identity;
   struct wudf__wasm_limits limits;
   unsigned tool_timeout_seconds;
+  uint64_t lock_timeout_ms; /* longest wait for another compile of a key */
   _Atomic uint64_t compiles;
   _Atomic uint64_t cache_hits;
 };
@@ -39,7 +40,7 @@ struct wudf_module {
   atomic_int references;  /* the caller's handle + one per instance */
   struct wudf_engine* engine;
   struct wudf__wasm_info info;
-  void* library;          /* dlopen handle */
+  struct wudf__loaded* loaded; /* the compiled object (compile.c) */
   const struct wudf__glue_module* glue;
   /* Callable exports: those with only numeric types, in glue order. */
   uint32_t export_count;
@@ -130,6 +131,10 @@ void wudf__module_release(struct wudf_module* module);
 int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
                        size_t size, struct wudf_module* module,
                        struct wudf_error* error);
+
+/* Releases `module`'s share of its compiled object (unloaded with the last
+ * module using it). */
+void wudf__compile_unload(struct wudf_module* module);
 
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);
