@@ -544,6 +544,9 @@ static void wudf__process_init(void) {
  * unlimited, and the kernel keeps a guard gap there: left out. */
 static void wudf__find_stack(struct wudf__thread* self) {
   self->known_low = self->known_high = 0;
+  struct rlimit limit;
+  int unlimited = getrlimit(RLIMIT_STACK, &limit) == 0 &&
+                  limit.rlim_cur == RLIM_INFINITY;
   pthread_attr_t attributes;
   if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
     void* stack_address;
@@ -552,16 +555,15 @@ static void wudf__find_stack(struct wudf__thread* self) {
         stack_size > 0) {
       self->known_low = (uintptr_t)stack_address;
       self->known_high = self->known_low + stack_size;
-      if (getpid() == gettid() && stack_size > 2 * WUDF__MAIN_STACK_GUARD_GAP) {
+      if (unlimited && getpid() == gettid() &&
+          stack_size > 2 * WUDF__MAIN_STACK_GUARD_GAP) {
         self->known_low += WUDF__MAIN_STACK_GUARD_GAP;
       }
     }
     pthread_attr_destroy(&attributes);
   }
   self->assumed_stack = WUDF__UNKNOWN_STACK_ASSUMED;
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_STACK, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-      limit.rlim_cur / 2 < self->assumed_stack) {
+  if (!unlimited && limit.rlim_cur / 2 < self->assumed_stack) {
     self->assumed_stack = (uintptr_t)(limit.rlim_cur / 2);
   }
 }
