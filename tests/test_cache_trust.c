@@ -422,7 +422,7 @@ TEST(lock_held_by_a_stuck_process_times_out) {
  * mapped. Exits 77 when the mounts cannot be made (not root). */
 static void noexec_scenario(const char* directory) {
   if (unshare(CLONE_NEWNS) != 0 ||
-      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
       mount("tmpfs", directory, "tmpfs", MS_NOEXEC, "size=64m,mode=0700") != 0) {
     _exit(77);
   }
@@ -445,9 +445,11 @@ static void noexec_scenario(const char* directory) {
   fflush(stdout);
   wudf_engine_free(engine);
 
-  if (mount(NULL, directory, NULL, MS_REMOUNT, "size=64m,mode=0700") != 0) _exit(77);
+  if (mount("tmpfs", directory, "tmpfs", MS_REMOUNT, "size=64m,mode=0700") != 0) {
+    _exit(77);
+  }
   if (load_traps_in(cache) != 1) _exit(3);
-  if (mount(NULL, directory, NULL, MS_REMOUNT | MS_NOEXEC, "size=64m,mode=0700") != 0) {
+  if (mount("tmpfs", directory, "tmpfs", MS_REMOUNT | MS_NOEXEC, "size=64m,mode=0700") != 0) {
     _exit(77);
   }
   engine = engine_for(cache, 0);

@@ -149,6 +149,13 @@ static struct {
   sigset_t needed;               /* unblocked while guest code runs */
 } wudf__signals = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* A handler we displaced, kept for the life of the process. */
+struct wudf__chain_record {
+  struct sigaction action;
+  struct wudf__chain_record* next;
+};
+static struct wudf__chain_record* wudf__chain_records; /* under the lock */
+
 int wudf__interrupt_signal(void) { return SIGRTMAX - 3; }
 
 static void wudf__on_fault(int signal_number, siginfo_t* info, void* context);
@@ -198,8 +205,9 @@ static int wudf__install(int signal_number,
     sigaddset(&action.sa_mask, wudf__interrupt_signal());
   }
   /* Process-lifetime records, read by handlers at any moment: plain malloc,
-   * never freed. A new one only when a new handler displaced ours. */
-  struct sigaction* record = malloc(sizeof(*record));
+   * never freed (but listed, so leak checkers see them reachable). A new one
+   * only when a new handler displaced ours. */
+  struct wudf__chain_record* record = malloc(sizeof(*record));
   if (record == NULL) return ENOMEM;
   if (sigaction(signal_number, &action, &displaced) != 0) {
     int saved = errno;
@@ -213,8 +221,10 @@ static int wudf__install(int signal_number,
     free(record);
     return 0;
   }
-  *record = displaced;
-  atomic_store(chain, record);
+  record->action = displaced;
+  record->next = wudf__chain_records;
+  wudf__chain_records = record;
+  atomic_store(chain, &record->action);
   return 0;
 }
 
