@@ -9,8 +9,8 @@
  * dead processes are removed while those of a live one stay; a lock held by
  * a stuck process makes a load fail after lock_timeout_ms, naming the lock
  * and the process; a cache on a noexec mount is refused (before compiling,
- * and when an existing entry cannot be mapped); and modules of one key share
- * one loaded object.
+ * and when an existing entry cannot be mapped); entries compiled under umask
+ * 002 are still trusted; and modules of one key share one loaded object.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -482,6 +482,19 @@ TEST(noexec_cache_is_refused) {
   ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
+TEST(entries_made_under_a_permissive_umask_are_trusted) {
+  /* The compiler honours the umask: 002 would make objects group-writable,
+   * which loads refuse to trust. */
+  char cache[4200];
+  fresh_directory(cache, sizeof(cache), "trust-umask");
+  mode_t saved = umask(002);
+  uint64_t first = load_traps_in(cache);
+  uint64_t second = load_traps_in(cache);
+  umask(saved);
+  ASSERT_EQ(first, 1);
+  ASSERT_EQ(second, 0);
+}
+
 TEST(modules_of_one_key_share_the_loaded_object) {
   char cache[4200];
   fresh_directory(cache, sizeof(cache), "trust-shared");
@@ -512,6 +525,7 @@ int main(void) {
   RUN_TEST(stale_work_directories_and_locks_are_removed);
   RUN_TEST(lock_held_by_a_stuck_process_times_out);
   RUN_TEST(noexec_cache_is_refused);
+  RUN_TEST(entries_made_under_a_permissive_umask_are_trusted);
   RUN_TEST(modules_of_one_key_share_the_loaded_object);
   return TEST_SUMMARY();
 }

@@ -269,6 +269,15 @@ int wudf__cache_write_manifest(const char* work, const char* key,
   if (fd < 0) {
     return wudf__set_error(error, EIO, "cannot open %s: %s", path, strerror(errno));
   }
+  /* The compiler made it with the user's umask: group and others must not
+   * be able to write it, or loads would not trust it. */
+  struct stat info;
+  if (fstat(fd, &info) != 0 || fchmod(fd, info.st_mode & 0755) != 0) {
+    int saved = errno;
+    close(fd);
+    return wudf__set_error(error, EIO, "cannot set the mode of %s: %s", path,
+                           strerror(saved));
+  }
   char hex[65];
   uint64_t size;
   int hashed = wudf__hash_file(fd, hex, &size);

@@ -61,8 +61,9 @@ int wudf__cache_check_exec(int fd, const char* cache_dir,
  */
 int wudf__cache_open_entry(int directory, const char* key, int* fd);
 
-/* Hashes `work`/module.so and writes `work`/module.manifest for `key`.
- * Returns 0 or EIO. */
+/* Takes write permission on `work`/module.so from group and others (the
+ * compiler honoured the umask), hashes it and writes `work`/module.manifest
+ * for `key`. Returns 0 or EIO. */
 int wudf__cache_write_manifest(const char* work, const char* key,
                                struct wudf_error* error);
 
