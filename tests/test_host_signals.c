@@ -9,7 +9,8 @@
  * still reach it); a handler that took the deadline signal is displaced
  * again by the watchdog (and still gets the signals that are not ours); and
  * a call on a stack pthread does not know (a coroutine's) still turns deep
- * recursion into a trap.
+ * recursion into a trap, and refuses host calls deeper than the stack it
+ * assumes there (which run on the main thread's known stack).
  *
  * Tests that change the process's signal handlers run in a child process, so
  * the others see the handlers the engine installed.
@@ -365,16 +366,49 @@ TEST(displaced_interrupt_handler_is_taken_back) {
 
 static ucontext_t main_context, coroutine_context;
 static int coroutine_failed;
+static struct wudf_module* deep_host;
+
+/* Calls grow_deep(depth): recursion, then a host call at the deepest point. */
+static int grow_deep(int32_t depth, struct wudf_error* error, int32_t* result) {
+  struct wudf_instance* instance = new_instance(deep_host);
+  struct wudf_value argument = i32_value(depth), value;
+  int status = wudf_instance_call_name(instance, "grow_deep", &argument, 1, &value, 1,
+                                       WUDF_TIMEOUT_DEFAULT, error);
+  *result = value.of.i32;
+  wudf_instance_free(instance);
+  return status;
+}
+
+/* A host call this deep (about 1 MiB: the compiler folds three levels into
+ * a 16-byte frame) is more than the 256 KiB the runtime assumes of a stack
+ * it cannot see, and well within the 4 MiB coroutine stack or the main
+ * thread's. */
+#define DEEP_HOST_CALL 200000
 
 static void coroutine_main(void) {
   jmp_buf saved;
   memcpy(saved, test__escape, sizeof(saved));
   if (setjmp(test__escape) == 0) {
     calls_trap_and_time_out();
+    struct wudf_error error;
+    int32_t result;
+    ASSERT_OK(grow_deep(10, &error, &result), &error);
+    ASSERT_EQ(result, 11);
+    /* Deeper than the assumed stack: the host call traps instead of running
+     * on stack the runtime cannot vouch for. */
+    ASSERT_STATUS(grow_deep(DEEP_HOST_CALL, &error, &result), EFAULT, &error);
+    ASSERT_EQ(error.trap, WUDF_TRAP_STACK_EXHAUSTED);
   } else {
     coroutine_failed = 1;
   }
   memcpy(test__escape, saved, sizeof(saved));
+}
+
+TEST(deep_host_call_on_a_known_stack_runs) {
+  struct wudf_error error;
+  int32_t result;
+  ASSERT_OK(grow_deep(DEEP_HOST_CALL, &error, &result), &error);
+  ASSERT_EQ(result, DEEP_HOST_CALL + 1);
 }
 
 TEST(recursion_on_a_coroutine_stack_traps) {
@@ -404,6 +438,7 @@ TEST(recursion_on_a_coroutine_stack_traps) {
 int main(void) {
   engine = new_engine();
   traps = load_module(engine, "traps");
+  deep_host = load_module(engine, "deep_host");
   RUN_TEST(thread_blocking_every_signal_traps_and_times_out);
   RUN_TEST(main_thread_blocking_faults_gets_its_mask_back);
   RUN_TEST(forked_child_has_a_watchdog);
@@ -412,7 +447,9 @@ int main(void) {
   RUN_TEST(oblivious_handler_gets_a_clear_refusal);
   RUN_TEST(reinstall_mode_keeps_traps_and_host_faults_working);
   RUN_TEST(displaced_interrupt_handler_is_taken_back);
+  RUN_TEST(deep_host_call_on_a_known_stack_runs);
   RUN_TEST(recursion_on_a_coroutine_stack_traps);
+  wudf_module_free(deep_host);
   wudf_module_free(traps);
   wudf_engine_free(engine);
   return TEST_SUMMARY();

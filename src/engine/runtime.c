@@ -706,8 +706,10 @@ int wudf__rt_hostcall_enter(void) {
   struct wudf__thread* self = &wudf__self;
   int saved = self->state;
   if (saved == WUDF__STATE_GUEST) {
+    /* Below the low end is too deep as well: on a stack the runtime cannot
+     * see, the guest may recurse past the bound it assumed. */
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    if (here - self->stack_low < WUDF__HOSTCALL_STACK_RESERVE) {
+    if (here < self->stack_low + WUDF__HOSTCALL_STACK_RESERVE) {
       wudf__rt_trap(WUDF_TRAP_STACK_EXHAUSTED);
     }
   }
