@@ -34,7 +34,7 @@ class Config(ctypes.Structure):
                 ("cflags", ctypes.c_char_p), ("wasm2c", ctypes.c_char_p),
                 ("timeout_ms", ctypes.c_uint64), ("memory_limit", ctypes.c_uint64),
                 ("max_module_size", ctypes.c_size_t), ("output_limit", ctypes.c_size_t),
-                ("deterministic", ctypes.c_int)]
+                ("deterministic", ctypes.c_int), ("lock_timeout_ms", ctypes.c_uint64)]
 
 
 def main():
