@@ -276,6 +276,36 @@ static void forwarding_handler_installed_later(void) {
   calls_trap_and_time_out();
 }
 
+static void forward_mode_before_the_first_engine(void) {
+  /* A host that owns SIGSEGV from the start: the engine must not take it. */
+  ASSERT_EQ(wudf_set_signal_mode(WUDF_SIGNALS_FORWARD), 0);
+  install_host_handler(forwarding_handler);
+  engine = new_engine();
+  traps = load_module(engine, "traps");
+  struct sigaction current;
+  ASSERT_EQ(sigaction(SIGSEGV, NULL, &current), 0);
+  ASSERT(current.sa_sigaction == forwarding_handler);
+  ASSERT_EQ(sigaction(SIGBUS, NULL, &current), 0);
+  ASSERT(current.sa_handler == SIG_DFL);
+  calls_trap_and_time_out();
+  host_fault_reaches_host_handler();
+
+  /* Back to the default mode: the next call installs the runtime's handlers
+   * (on top of the host's, which gets the faults that are not the guest's). */
+  ASSERT_EQ(wudf_set_signal_mode(WUDF_SIGNALS_CHECK), 0);
+  calls_trap_and_time_out();
+  ASSERT_EQ(sigaction(SIGSEGV, NULL, &current), 0);
+  ASSERT(current.sa_sigaction != forwarding_handler);
+  host_fault_reaches_host_handler();
+  ASSERT_EQ(host_faults, 2);
+  wudf_module_free(traps);
+  wudf_engine_free(engine);
+}
+
+TEST(forward_mode_before_the_first_engine_installs_nothing) {
+  run_in_child(forward_mode_before_the_first_engine, child_seconds());
+}
+
 TEST(forwarding_handler_installed_after_the_engine) {
   run_in_child(forwarding_handler_installed_later, child_seconds());
 }
@@ -436,6 +466,8 @@ TEST(recursion_on_a_coroutine_stack_traps) {
 }
 
 int main(void) {
+  /* First, in a child of a process that has made no engine yet. */
+  RUN_TEST(forward_mode_before_the_first_engine_installs_nothing);
   engine = new_engine();
   traps = load_module(engine, "traps");
   deep_host = load_module(engine, "deep_host");
