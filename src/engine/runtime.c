@@ -73,8 +73,9 @@
 /* Host code called from the guest needs this much native stack left. */
 #define WUDF__HOSTCALL_STACK_RESERVE ((uintptr_t)64 << 10)
 
-/* A fault this close to the low end of the thread's stack is exhaustion. */
-#define WUDF__STACK_FAULT_BELOW ((uintptr_t)1 << 20)
+/* A fault this close to the low end of the thread's stack is exhaustion (the
+ * main thread's low end is taken 1 MiB above the real one: 2 MiB below). */
+#define WUDF__STACK_FAULT_BELOW ((uintptr_t)2 << 20)
 #define WUDF__STACK_FAULT_ABOVE ((uintptr_t)256 << 10)
 
 /* A fault this far below (or a little above) the faulting context's stack
@@ -549,33 +550,51 @@ static void wudf__process_init(void) {
   wudf__process_error = status;
 }
 
-/* Finds the calling thread's stack as pthread reports it. For the main
- * thread the report reaches down to the mapping below when RLIMIT_STACK is
- * unlimited, and the kernel keeps a guard gap there: left out. */
+/* Finds the calling thread's stack as pthread reports it, or leaves it
+ * unknown (0, 0). The main thread's stack grows on demand, and glibc reports
+ * it as reaching down RLIMIT_STACK or to the mapping below, whichever is
+ * nearer; when that mapping is what stops it, the kernel keeps a guard gap
+ * above it. Which one it was cannot be told exactly (the report leaves out
+ * the arguments and environment above the stack), so the gap is always left
+ * out: host calls on the main thread stop 1 MiB early, and a report with no
+ * room left is taken as unknown. Under valgrind, which grows the client's
+ * main stack into a reservation of its own, the mapping below means
+ * nothing: the rlimit is the bound. */
 static void wudf__find_stack(struct wudf__thread* self) {
   self->known_low = self->known_high = 0;
-  struct rlimit limit;
-  int unlimited = getrlimit(RLIMIT_STACK, &limit) == 0 &&
-                  limit.rlim_cur == RLIM_INFINITY;
-  pthread_attr_t attributes;
-  if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
-    void* stack_address;
-    size_t stack_size;
-    if (pthread_attr_getstack(&attributes, &stack_address, &stack_size) == 0 &&
-        stack_size > 0) {
-      self->known_low = (uintptr_t)stack_address;
-      self->known_high = self->known_low + stack_size;
-      if (unlimited && getpid() == gettid() &&
-          stack_size > 2 * WUDF__MAIN_STACK_GUARD_GAP) {
-        self->known_low += WUDF__MAIN_STACK_GUARD_GAP;
-      }
-    }
-    pthread_attr_destroy(&attributes);
-  }
+  struct rlimit limit = {RLIM_INFINITY, RLIM_INFINITY};
+  getrlimit(RLIMIT_STACK, &limit);
+  int limited = limit.rlim_cur != RLIM_INFINITY;
   self->assumed_stack = WUDF__UNKNOWN_STACK_ASSUMED;
-  if (!unlimited && limit.rlim_cur / 2 < self->assumed_stack) {
+  if (limited && limit.rlim_cur / 2 < self->assumed_stack) {
     self->assumed_stack = (uintptr_t)(limit.rlim_cur / 2);
   }
+  pthread_attr_t attributes;
+  if (pthread_getattr_np(pthread_self(), &attributes) != 0) return;
+  void* stack_address;
+  size_t stack_size;
+  int status = pthread_attr_getstack(&attributes, &stack_address, &stack_size);
+  pthread_attr_destroy(&attributes);
+  if (status != 0 || stack_size == 0) return;
+  uintptr_t low = (uintptr_t)stack_address, high = low + stack_size;
+  if (getpid() == gettid()) {
+    int valgrind_main = 0;
+#ifdef WUDF__HAVE_VALGRIND
+    if (RUNNING_ON_VALGRIND && limited && limit.rlim_cur < high) {
+      uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+      low = (high - (uintptr_t)limit.rlim_cur + page) & ~(page - 1);
+      valgrind_main = 1;
+    }
+#endif
+    if (!valgrind_main) {
+      if (stack_size <= WUDF__MAIN_STACK_GUARD_GAP + 2 * WUDF__HOSTCALL_STACK_RESERVE) {
+        return;
+      }
+      low += WUDF__MAIN_STACK_GUARD_GAP;
+    }
+  }
+  self->known_low = low;
+  self->known_high = high;
 }
 
 /* Sets up the calling thread: stack bounds, an alternate signal stack (unless
