@@ -230,15 +230,16 @@ struct wudf_engine_config {
   int deterministic;
   /* Longest wait, in milliseconds, for another process (or thread) that is
    * compiling the same module into the cache, after which the load fails
-   * with ETIMEDOUT naming the lock and the process that holds it. 0: the
-   * default, 1,260,000 (21 minutes: the compile's two tools may take up to
-   * 10 minutes each). */
+   * with ETIMEDOUT naming the lock and the process that holds it. 0 (the
+   * default): the time a compile may take plus a minute, 21 minutes (the
+   * compile's two tools may take up to 10 minutes each). */
   uint64_t lock_timeout_ms;
 };
 
 /* Fills `config` with the defaults: cache and tools from the environment,
  * timeout 10000 ms, memory limit 1 GiB, module size 64 MiB, 64 KiB of output,
- * not deterministic, cache lock wait 21 minutes. */
+ * not deterministic, cache lock wait 0 (the compile time limit plus a
+ * minute: 21 minutes). */
 WUDF_API void wudf_engine_config_init(struct wudf_engine_config* config);
 
 /* Creates an engine. `config` may be NULL for the defaults. The cache

@@ -20,10 +20,6 @@
 #define WUDF__DEFAULT_MODULE_SIZE ((size_t)64 << 20)
 #define WUDF__DEFAULT_OUTPUT_LIMIT ((size_t)64 << 10)
 #define WUDF__TOOL_TIMEOUT_SECONDS 600u
-/* A process compiling a module holds its lock for at most the two tools'
- * time limits; a waiter gives up a minute after that. */
-#define WUDF__DEFAULT_LOCK_TIMEOUT_MS \
-  ((2ull * WUDF__TOOL_TIMEOUT_SECONDS + 60u) * 1000u)
 
 void wudf_engine_config_init(struct wudf_engine_config* config) {
   memset(config, 0, sizeof(*config));
@@ -31,7 +27,6 @@ void wudf_engine_config_init(struct wudf_engine_config* config) {
   config->memory_limit = WUDF__DEFAULT_MEMORY_LIMIT;
   config->max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   config->output_limit = WUDF__DEFAULT_OUTPUT_LIMIT;
-  config->lock_timeout_ms = WUDF__DEFAULT_LOCK_TIMEOUT_MS;
 }
 
 /* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
@@ -114,9 +109,11 @@ int wudf_engine_new(const struct wudf_engine_config* config,
     engine->config.max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   }
   engine->tool_timeout_seconds = WUDF__TOOL_TIMEOUT_SECONDS;
+  /* A process compiling a module holds its lock for at most the time limits
+   * of the two tools: by default, a waiter gives up a minute after that. */
   engine->lock_timeout_ms = engine->config.lock_timeout_ms != 0
                                 ? engine->config.lock_timeout_ms
-                                : WUDF__DEFAULT_LOCK_TIMEOUT_MS;
+                                : (2ull * engine->tool_timeout_seconds + 60u) * 1000u;
   wudf__wasm_limits_init(&engine->limits);
   engine->limits.max_module_size = engine->config.max_module_size;
 
