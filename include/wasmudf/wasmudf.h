@@ -67,6 +67,13 @@ extern "C" {
  *   ETIMEDOUT         the call exceeded its deadline (trap WUDF_TRAP_TIMEOUT)
  *   ECANCELED         the guest called WASI proc_exit; `wudf_error.exit_code`
  *   ENOTRECOVERABLE   the instance is broken by an earlier trap; make a new one
+ *   EPERM             a call cannot run safely: another handler displaced
+ *                     the library's SIGSEGV handler (see wudf_signal_mode)
+ *   EACCES            the compile cache is not safe to load code from (a
+ *                     directory of another user or writable by others), or
+ *                     is on a file system mounted noexec
+ *   ETIMEDOUT         also: a load waited longer than lock_timeout_ms for
+ *                     another process compiling the same module
  *   EPROTO            a guest broke the guest ABI (docs/abi.md): a result
  *                     that fails validation, a bad metadata record, a
  *                     missing ABI export; the message names the rule
@@ -126,6 +133,70 @@ struct wudf_allocator {
 WUDF_API int wudf_set_allocator(const struct wudf_allocator* allocator);
 
 /* ------------------------------------------------------------------------ */
+/* Signals: how the runtime shares them with its host                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The runtime turns faults of guest code (SIGSEGV from a guard page or from
+ * native stack exhaustion; SIGBUS on other systems) into traps, and stops
+ * calls at their deadline with a signal sent to the calling thread,
+ * SIGRTMAX - 3, which is reserved for the library. Handlers are process-wide,
+ * so the host and the library must agree on them (docs/engine.md, "Host
+ * cooperation"):
+ *
+ *   - Signal masks: each guest call unblocks SIGSEGV, SIGBUS and SIGRTMAX - 3
+ *     on the calling thread and restores the caller's mask when it returns,
+ *     so threads that block every signal still trap and time out.
+ *   - fork: a child forked after an engine was made can keep using it
+ *     (engines, modules, and instances no other thread was using at the
+ *     fork); the watchdog is started again in the child when first needed.
+ *   - Handlers installed after the library's, by the modes below.
+ */
+typedef enum wudf_signal_mode {
+  /* The default. The first engine installs the library's SIGSEGV, SIGBUS and
+   * SIGRTMAX - 3 handlers; signals that are not the library's go on to the
+   * handlers that were installed before. Every guest call first checks (one
+   * sigaction query) that the SIGSEGV handler is still the library's: if a
+   * handler installed later displaced it, the call fails with EPERM, naming
+   * the handler, instead of letting a guest fault crash the process. */
+  WUDF_SIGNALS_CHECK = 0,
+  /* As CHECK, but a displaced SIGSEGV or SIGBUS handler is installed again by
+   * the next guest call, and a fault of host code is then handed back to the
+   * handler that displaced the library's, as if the library had never taken
+   * the signal back (a handler that passes it back to the library reaches
+   * the handlers installed before the library). For hosts that cannot
+   * forward, e.g. a crash reporter that a plugin installs later. */
+  WUDF_SIGNALS_REINSTALL = 1,
+  /* The host owns SIGSEGV and SIGBUS: its handlers, installed with
+   * SA_SIGINFO | SA_ONSTACK, call wudf_handle_signal first. Set before the
+   * first engine, the library installs no SIGSEGV/SIGBUS handler; set later,
+   * the ones it installed stay (still passing on what is not theirs). Guest
+   * calls check nothing. */
+  WUDF_SIGNALS_FORWARD = 2
+} wudf_signal_mode;
+
+/* Sets the signal mode of the process (any time; it applies to the calls that
+ * start after). Returns 0, or EINVAL for an unknown mode. */
+WUDF_API int wudf_set_signal_mode(wudf_signal_mode mode);
+
+/*
+ * For a host's own signal handlers (mode WUDF_SIGNALS_FORWARD, or any
+ * handler installed after the library's): call it first, with the handler's
+ * three arguments (`info` is the siginfo_t*, `context` the ucontext; void*
+ * here so this header needs no POSIX declarations). If the signal is a fault
+ * of guest code running on this thread, or the library's deadline signal
+ * for a call in progress, it unwinds that call and does not return (the call
+ * fails with its trap). Returns nonzero when the signal was the library's
+ * and needs nothing more (a deadline signal for a call that has ended, or
+ * one that arrived while the guest was in host code: it is delivered when
+ * the host code returns), and 0 when the signal is not the library's: the
+ * host handles it as it would have. Async-signal-safe. The handler must run
+ * on an alternate signal stack (SA_ONSTACK; the library gives every thread
+ * that runs guest code one) for native stack exhaustion to become a trap.
+ */
+WUDF_API int wudf_handle_signal(int signal_number, void* info, void* context);
+
+/* ------------------------------------------------------------------------ */
 /* Engine                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -135,7 +206,11 @@ struct wudf_engine;
  * fields. Strings are copied by wudf_engine_new; the caller keeps ownership. */
 struct wudf_engine_config {
   /* Directory of the compile cache. NULL: $WASMUDF_CACHE_DIR, else
-   * $XDG_CACHE_HOME/wasmudf, else $HOME/.cache/wasmudf. */
+   * $XDG_CACHE_HOME/wasmudf, else $HOME/.cache/wasmudf. It and the
+   * directories the library makes in it must belong to the current user and
+   * not be writable by group or others: loads refuse (EACCES) to run code
+   * from anywhere else. Every compiled object is verified against the
+   * manifest written when it was compiled before it is loaded. */
   const char* cache_dir;
   /* The C compiler used for wasm2c output. NULL: $CC, else "cc". */
   const char* cc;
@@ -192,6 +267,12 @@ struct wudf_engine_config {
                                     bytes (RLIMIT_AS and RLIMIT_DATA) */
   uint64_t compile_file_limit;   /* largest file a tool may write, in bytes
                                     (RLIMIT_FSIZE) */
+  /* Longest wait, in milliseconds, for another process (or thread) that is
+   * compiling the same module into the cache, after which the load fails
+   * with ETIMEDOUT naming the lock and the process that holds it. 0 (the
+   * default): compile_timeout_ms plus a minute (6 minutes by default; 21
+   * minutes when compile_timeout_ms is 0, no limit). */
+  uint64_t lock_timeout_ms;
 };
 
 /* Fills `config` with the defaults: cache and tools from the environment,
@@ -199,7 +280,8 @@ struct wudf_engine_config {
  * not deterministic; 100 tables of at most 10,000,000 elements; a memory
  * budget of half the machine's physical memory; compiles of at most 300 s
  * of wall clock, 300 s of CPU time per tool process, 4 GiB of address
- * space per tool process and files of at most 1 GiB. */
+ * space per tool process and files of at most 1 GiB; a cache lock wait of
+ * 0 (compile_timeout_ms plus a minute). */
 WUDF_API void wudf_engine_config_init(struct wudf_engine_config* config);
 
 /* Creates an engine. `config` may be NULL for the defaults. The cache

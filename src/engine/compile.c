@@ -8,11 +8,22 @@
  * The cache key is the SHA-256 of everything that determines the compiled
  * code: the module bytes, the generated glue, the shim texts and ABI version, the identities of
  * wasm2c and the compiler (path, size, modification time: no process is run
- * on a cache hit) and the flags. Entries live at CACHE/v1/XX/KEY.so. A miss
- * takes an flock on CACHE/v1/XX/KEY.lock, looks again (another process may
- * have just finished), compiles in a private temporary directory and renames
- * the result into place, so readers only ever see complete files and two
- * processes compiling the same module at once do the work once.
+ * on a cache hit) and the flags. Entries live at CACHE/v1/XX/KEY.so, each
+ * with its manifest KEY.manifest (cache.h: nothing is loaded before it is
+ * verified, from directories only the user can write). A miss takes the
+ * lock CACHE/v1/XX/KEY.lock (waiting a bounded time), looks again (another
+ * process may have just finished), compiles in a private temporary directory
+ * CACHE/v1/tmp/KEY.XXXXXX and renames the manifest and the result into
+ * place, so readers only ever see complete files and two processes compiling
+ * the same module at once do the work once.
+ *
+ * A verified object is dlopen()ed through /proc/self/fd/N of the descriptor
+ * it was hashed through, so the file loaded is the file checked. The objects
+ * loaded in the process are kept in a table by key (struct wudf__loaded):
+ * a second module of the same key shares the object without reading the
+ * cache again, and each object's descriptor stays open while it is loaded,
+ * because glibc knows the object by that /proc/self/fd name and would hand
+ * it out again for another file opened under the same number.
  *
  * The glue (see glue_abi.h) is one C file that #includes wasm2c's output and
  * the runtime shim, defines the WASI imports as forwarders to the host, and
@@ -31,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "engine.h"
 #include "sha256.h"
 
@@ -330,33 +342,12 @@ static int wudf__write_file(const char* path, const void* data, size_t size,
   return 0;
 }
 
-/* Creates `path` and its missing parents (mode 0700). */
-static int wudf__make_directories(const char* path, struct wudf_error* error) {
-  char partial[4096];
-  size_t length = strlen(path);
-  if (length >= sizeof(partial)) {
-    return wudf__set_error(error, ENAMETOOLONG, "cache path too long: %s", path);
-  }
-  memcpy(partial, path, length + 1);
-  for (size_t i = 1; i <= length; i++) {
-    if (partial[i] == '/' || partial[i] == '\0') {
-      char saved = partial[i];
-      partial[i] = '\0';
-      if (mkdir(partial, 0700) != 0 && errno != EEXIST) {
-        return wudf__set_error(error, EIO, "cannot create directory %s: %s",
-                               partial, strerror(errno));
-      }
-      partial[i] = saved;
-    }
-  }
-  return 0;
-}
-
 /* Removes the temporary directory and the files the pipeline put in it. */
 static void wudf__remove_work_directory(const char* directory) {
   static const char* const names[] = {"module.wasm", "module.c", "module.h",
                                       "glue.c", "glue_abi.h", "glue_shim.c",
-                                      "module.so", "wasm2c.log", "cc.log"};
+                                      "module.so", WUDF__MANIFEST_NAME,
+                                      "wasm2c.log", "cc.log"};
   char path[WUDF__PATH_MAX + 32];
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     snprintf(path, sizeof(path), "%s/%s", directory, names[i]);
@@ -417,47 +408,172 @@ static int wudf__cache_key(const struct wudf_engine* engine, const uint8_t* byte
   return 0;
 }
 
+/* A compiled object loaded in this process. */
+struct wudf__loaded {
+  char key[65];
+  int fd;            /* the verified file, open while the object is loaded */
+  void* library;     /* dlopen handle */
+  const struct wudf__glue_module* glue;
+  unsigned references; /* modules using it */
+  struct wudf__loaded* next;
+};
+
+/* Guards the table of loaded objects and the binding of new ones (which
+ * runs their type registration). */
 static pthread_mutex_t wudf__bind_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct wudf__loaded* wudf__loaded_objects;
+
+void wudf__loader_fork(int stage) {
+  if (stage == WUDF__FORK_PREPARE) {
+    pthread_mutex_lock(&wudf__bind_lock);
+  } else {
+    pthread_mutex_unlock(&wudf__bind_lock);
+  }
+}
 
 static void wudf__run_init_module(void* closure) {
   const struct wudf__glue_module* glue = closure;
   glue->init_module();
 }
 
-/* Opens the compiled object at `path` and binds it; ENOEXEC if it is not a
- * usable object for `key` (the caller then recompiles). */
-static int wudf__open_compiled(const char* path, const char* key,
-                               struct wudf_module* module,
-                               struct wudf_error* error) {
-  void* library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (library == NULL) {
-    return wudf__set_error(error, ENOEXEC, "cannot load %s: %s", path, dlerror());
+/* Gives `module` the object of `key` if this process has it loaded. Called
+ * with the bind lock held. */
+static int wudf__attach_loaded(const char* key, struct wudf_module* module) {
+  for (struct wudf__loaded* loaded = wudf__loaded_objects; loaded != NULL;
+       loaded = loaded->next) {
+    if (strcmp(loaded->key, key) == 0) {
+      loaded->references++;
+      module->loaded = loaded;
+      module->glue = loaded->glue;
+      return 1;
+    }
   }
-  wudf__glue_bind_fn bind;
-  *(void**)&bind = dlsym(library, WUDF__GLUE_BIND_SYMBOL);
+  return 0;
+}
+
+/* Gives `module` the object of `key` if another module of this process has
+ * it loaded: nothing to read from the cache. */
+static int wudf__find_loaded(const char* key, struct wudf_module* module) {
   pthread_mutex_lock(&wudf__bind_lock);
-  const struct wudf__glue_module* glue = bind ? bind(wudf__rt_api_get()) : NULL;
+  int found = wudf__attach_loaded(key, module);
+  pthread_mutex_unlock(&wudf__bind_lock);
+  return found;
+}
+
+/* Loads and binds the verified object open at `fd` (`path` in messages),
+ * which it takes: kept open while the object is loaded, closed otherwise.
+ * Returns 0; ENOEXEC when it is not a usable object for `key` (the caller
+ * compiles it again); EACCES when the system refuses to map it for
+ * execution (a noexec mount: no compile would help); ENOMEM. */
+static int wudf__load_verified(int fd, const char* path, const char* cache_dir,
+                               const char* key, struct wudf_module* module,
+                               struct wudf_error* error) {
+  pthread_mutex_lock(&wudf__bind_lock);
+  if (wudf__attach_loaded(key, module)) {
+    pthread_mutex_unlock(&wudf__bind_lock);
+    close(fd);
+    return 0;
+  }
+  struct wudf__loaded* loaded = wudf__calloc(1, sizeof(*loaded));
+  if (loaded == NULL) {
+    pthread_mutex_unlock(&wudf__bind_lock);
+    close(fd);
+    return wudf__set_error(error, ENOMEM, "out of memory loading %s", path);
+  }
+  char name[64];
+  snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+  void* library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  if (library == NULL && access("/proc/self/fd", X_OK) != 0) {
+    /* No /proc: load by path. The directories were checked to be writable by
+     * this user only, so the file cannot have been swapped by anyone else
+     * since it was verified. */
+    library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  }
   int status = 0;
-  if (glue == NULL || glue->abi_version != WUDF__GLUE_ABI_VERSION ||
-      strcmp(glue->cache_key, key) != 0) {
-    status = wudf__set_error(error, ENOEXEC, "%s is not the compiled module for key %s",
-                             path, key);
+  if (library == NULL) {
+    const char* reason = dlerror();
+    if (reason == NULL) reason = "unknown error";
+    status = wudf__cache_check_exec(fd, cache_dir, error);
+    if (status == 0 && strstr(reason, "failed to map segment") != NULL &&
+        (strstr(reason, "Operation not permitted") != NULL ||
+         strstr(reason, "Permission denied") != NULL)) {
+      status = wudf__set_error(error, EACCES,
+                               "the system refuses to map %s for execution (a "
+                               "noexec mount or a security policy): %s",
+                               path, reason);
+    }
+    if (status == 0) {
+      status = wudf__set_error(error, ENOEXEC, "cannot load %s: %s", path, reason);
+    }
   } else {
-    int trap = wudf__rt_run(NULL, wudf__run_init_module, (void*)glue, 0);
-    if (trap != 0) {
-      status = wudf__set_error(error, trap < 0 ? -trap : ENOMEM,
-                               "cannot initialise the compiled module: %s",
-                               trap < 0 ? strerror(-trap) : wudf_trap_name(trap));
+    wudf__glue_bind_fn bind;
+    *(void**)&bind = dlsym(library, WUDF__GLUE_BIND_SYMBOL);
+    const struct wudf__glue_module* glue = bind ? bind(wudf__rt_api_get()) : NULL;
+    if (glue == NULL || glue->abi_version != WUDF__GLUE_ABI_VERSION ||
+        strcmp(glue->cache_key, key) != 0) {
+      status = wudf__set_error(error, ENOEXEC, "%s is not the compiled module for key %s",
+                               path, key);
+    } else {
+      int trap = wudf__rt_run(NULL, wudf__run_init_module, (void*)glue, 0);
+      if (trap != 0) {
+        status = wudf__set_error(error, trap < 0 ? -trap : ENOMEM,
+                                 "cannot initialise the compiled module: %s",
+                                 trap < 0 ? wudf__rt_refusal(-trap)
+                                          : wudf_trap_name(trap));
+      }
+    }
+    if (status == 0) {
+      memcpy(loaded->key, key, sizeof(loaded->key));
+      loaded->fd = fd;
+      loaded->library = library;
+      loaded->glue = glue;
+      loaded->references = 1;
+      loaded->next = wudf__loaded_objects;
+      wudf__loaded_objects = loaded;
+      module->loaded = loaded;
+      module->glue = glue;
+    } else {
+      dlclose(library);
     }
   }
   pthread_mutex_unlock(&wudf__bind_lock);
   if (status != 0) {
-    dlclose(library);
-    return status;
+    wudf__free(loaded);
+    close(fd);
   }
-  module->library = library;
-  module->glue = glue;
-  return 0;
+  return status;
+}
+
+void wudf__compile_unload(struct wudf_module* module) {
+  struct wudf__loaded* loaded = module->loaded;
+  if (loaded == NULL) return;
+  module->loaded = NULL;
+  pthread_mutex_lock(&wudf__bind_lock);
+  if (--loaded->references == 0) {
+    for (struct wudf__loaded** link = &wudf__loaded_objects; *link != NULL;
+         link = &(*link)->next) {
+      if (*link == loaded) {
+        *link = loaded->next;
+        break;
+      }
+    }
+    dlclose(loaded->library);
+    close(loaded->fd);
+    wudf__free(loaded);
+  }
+  pthread_mutex_unlock(&wudf__bind_lock);
+}
+
+/* Loads the entry of `key` from the cache directory open at `directory` if
+ * it is there and verified. Returns 0, ENOENT (no usable entry: compile it),
+ * or a failure that compiling would not mend (EACCES, ENOMEM). */
+static int wudf__load_entry(struct wudf_engine* engine, int directory,
+                            const char* so_path, const char* key,
+                            struct wudf_module* module, struct wudf_error* error) {
+  int fd;
+  if (wudf__cache_open_entry(directory, key, &fd) != 0) return ENOENT;
+  int status = wudf__load_verified(fd, so_path, engine->cache_dir, key, module, error);
+  return status == ENOEXEC ? ENOENT : status;
 }
 
 /* Runs wasm2c and the compiler in `work` under the engine's compile limits
@@ -552,92 +668,108 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
   if (wudf__cache_key(engine, bytes, size, &module->info, key) != 0) {
     return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
   }
-
-  /* The engine keeps cache_dir under WUDF__CACHE_DIR_MAX, so nothing here
-   * is truncated. */
-  char directory[WUDF__PATH_MAX], so_path[WUDF__PATH_MAX + 80];
-  char lock_path[WUDF__PATH_MAX + 80], marker_path[WUDF__PATH_MAX + 80];
-  snprintf(directory, sizeof(directory), "%s/v1/%.2s", engine->cache_dir, key);
-  snprintf(so_path, sizeof(so_path), "%s/%s.so", directory, key);
-  snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", directory, key);
-  snprintf(marker_path, sizeof(marker_path), "%s/%s.failed", directory, key);
-
-  if (access(so_path, R_OK) == 0 &&
-      wudf__open_compiled(so_path, key, module, NULL) == 0) {
+  if (wudf__find_loaded(key, module)) {
     atomic_fetch_add(&engine->cache_hits, 1);
     return 0;
   }
-  /* The same bytes failed before: refuse at once (failures.c). */
-  int status = wudf__failure_check(engine, key, marker_path, error);
-  if (status != 0) return status;
 
-  status = wudf__make_directories(directory, error);
-  if (status != 0) return status;
-  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0) {
-    return wudf__set_error(error, EIO, "cannot open %s: %s", lock_path,
-                           strerror(errno));
-  }
-  while (flock(lock, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      int saved = errno;
-      close(lock);
-      return wudf__set_error(error, EIO, "cannot lock %s: %s", lock_path,
-                             strerror(saved));
-    }
-  }
-  /* Another process may have compiled it while we waited for the lock. */
-  if (access(so_path, R_OK) == 0) {
-    if (wudf__open_compiled(so_path, key, module, NULL) == 0) {
-      close(lock);
+  /* The engine keeps cache_dir under WUDF__CACHE_DIR_MAX, so nothing here
+   * is truncated. */
+  char so_path[WUDF__PATH_MAX + 80], lock_path[WUDF__PATH_MAX + 80];
+  char marker_path[WUDF__PATH_MAX + 80];
+  snprintf(so_path, sizeof(so_path), "%s/v1/%.2s/%s.so", engine->cache_dir, key, key);
+  snprintf(lock_path, sizeof(lock_path), "%s/v1/%.2s/%s.lock", engine->cache_dir,
+           key, key);
+  snprintf(marker_path, sizeof(marker_path), "%s/v1/%.2s/%s.failed", engine->cache_dir,
+           key, key);
+
+  int directory;
+  int status = wudf__cache_open_tree(engine->cache_dir, key, 0, &directory, error);
+  if (status == 0) {
+    status = wudf__load_entry(engine, directory, so_path, key, module, error);
+    close(directory);
+    if (status == 0) {
       atomic_fetch_add(&engine->cache_hits, 1);
       return 0;
     }
-    unlink(so_path); /* damaged: compile it again */
   }
-  /* Or failed to compile while we waited. */
+  if (status != ENOENT) return status;
+  /* The same bytes failed before: refuse at once (failures.c). */
   status = wudf__failure_check(engine, key, marker_path, error);
-  if (status != 0) {
-    close(lock);
-    return status;
+  if (status != 0) return status;
+
+  /* A miss: compile it, once for all processes, under the key's lock. */
+  status = wudf__cache_open_tree(engine->cache_dir, key, 1, &directory, error);
+  if (status != 0) return status;
+  int work_parent = -1, lock = -1;
+  status = wudf__cache_check_exec(directory, engine->cache_dir, error);
+  if (status == 0) status = wudf__cache_open_work_parent(engine->cache_dir, &work_parent, error);
+  if (status == 0) status = wudf__cache_lock(lock_path, engine->lock_timeout_ms, &lock, error);
+  if (status == 0) {
+    /* Another process may have compiled it while we waited for the lock, */
+    status = wudf__load_entry(engine, directory, so_path, key, module, error);
+    if (status == 0) {
+      wudf__cache_unlock(lock_path, lock);
+      close(work_parent);
+      close(directory);
+      atomic_fetch_add(&engine->cache_hits, 1);
+      return 0;
+    }
+    /* or failed to compile it. */
+    if (status == ENOENT) status = wudf__failure_check(engine, key, marker_path, error);
   }
+  if (status == 0) wudf__cache_clean(engine->cache_dir, work_parent, directory, key);
 
   char work[WUDF__PATH_MAX];
-  snprintf(work, sizeof(work), "%s/v1/tmp", engine->cache_dir);
-  status = wudf__make_directories(work, error);
   if (status == 0) {
-    snprintf(work, sizeof(work), "%s/v1/tmp/%.16s.XXXXXX", engine->cache_dir, key);
+    snprintf(work, sizeof(work), "%s/v1/tmp/%s.XXXXXX", engine->cache_dir, key);
     if (mkdtemp(work) == NULL) {
       status = wudf__set_error(error, EIO, "cannot create %s: %s", work,
                                strerror(errno));
-    }
-  }
-  if (status == 0) {
-    int tool_failed = 0;
-    struct wudf_error build_error;
-    status = wudf__build(engine, work, bytes, size, &module->info, key, &tool_failed,
-                         &build_error);
-    if (status != 0) {
-      if (tool_failed) {
-        wudf__failure_remember(engine, key, marker_path, status, build_error.message);
-      }
-      if (error != NULL) *error = build_error;
     } else {
-      wudf__failure_forget(engine, key, marker_path);
-    }
-    if (status == 0) {
-      char built[WUDF__PATH_MAX + 32];
-      snprintf(built, sizeof(built), "%s/module.so", work);
-      if (rename(built, so_path) != 0) {
-        status = wudf__set_error(error, EIO, "cannot move %s to %s: %s", built,
-                                 so_path, strerror(errno));
+      int tool_failed = 0;
+      struct wudf_error build_error;
+      status = wudf__build(engine, work, bytes, size, &module->info, key, &tool_failed,
+                           &build_error);
+      if (status != 0) {
+        if (tool_failed) {
+          wudf__failure_remember(engine, key, marker_path, status, build_error.message);
+        }
+        if (error != NULL) *error = build_error;
+      } else {
+        wudf__failure_forget(engine, key, marker_path);
       }
+      if (status == 0) status = wudf__cache_write_manifest(work, key, error);
+      if (status == 0) {
+        char built[WUDF__PATH_MAX + 32], manifest[WUDF__PATH_MAX + 80];
+        snprintf(built, sizeof(built), "%s/%s", work, WUDF__MANIFEST_NAME);
+        snprintf(manifest, sizeof(manifest), "%s/v1/%.2s/%s.manifest",
+                 engine->cache_dir, key, key);
+        if (rename(built, manifest) != 0) {
+          status = wudf__set_error(error, EIO, "cannot move %s to %s: %s", built,
+                                   manifest, strerror(errno));
+        }
+        snprintf(built, sizeof(built), "%s/module.so", work);
+        if (status == 0 && rename(built, so_path) != 0) {
+          status = wudf__set_error(error, EIO, "cannot move %s to %s: %s", built,
+                                   so_path, strerror(errno));
+        }
+      }
+      wudf__remove_work_directory(work);
     }
-    wudf__remove_work_directory(work);
   }
-  close(lock);
-  if (status != 0) return status;
-  status = wudf__open_compiled(so_path, key, module, error);
-  if (status == 0) atomic_fetch_add(&engine->compiles, 1);
+  if (lock >= 0) wudf__cache_unlock(lock_path, lock);
+  if (work_parent >= 0) close(work_parent);
+  if (status == 0) {
+    int fd;
+    if (wudf__cache_open_entry(directory, key, &fd) != 0) {
+      status = wudf__set_error(error, EIO, "the compiled module %s does not match "
+                               "the manifest just written for it", so_path);
+    } else {
+      status = wudf__load_verified(fd, so_path, engine->cache_dir, key, module, error);
+    }
+    if (status == 0) atomic_fetch_add(&engine->compiles, 1);
+  }
+  close(directory);
   return status;
 }

@@ -133,6 +133,13 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   if (engine->config.max_table_elements == 0) {
     engine->config.max_table_elements = WUDF__DEFAULT_MAX_TABLE_ELEMENTS;
   }
+  /* A process compiling a module holds its lock for at most the compile's
+   * time limit: by default, a waiter gives up a minute after that (21
+   * minutes without a compile time limit). */
+  engine->lock_timeout_ms =
+      engine->config.lock_timeout_ms != 0 ? engine->config.lock_timeout_ms
+      : engine->config.compile_timeout_ms != 0 ? engine->config.compile_timeout_ms + 60000u
+                                               : 21u * 60u * 1000u;
   wudf__wasm_limits_init(&engine->limits);
   engine->limits.max_module_size = engine->config.max_module_size;
   engine->limits.max_tables = engine->config.max_tables;
@@ -297,7 +304,7 @@ bad:
 }
 
 static void wudf__module_destroy(struct wudf_module* module) {
-  if (module->library != NULL) dlclose(module->library);
+  wudf__compile_unload(module);
   wudf__wasm_info_release(&module->info);
   wudf__free(module->exports);
   wudf__free(module->glue_exports);

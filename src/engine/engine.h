@@ -36,6 +36,7 @@ struct wudf_engine {
   /* Compiles that failed, remembered by key (failures.c). */
   pthread_mutex_t failures_lock;
   struct wudf__failure* failures;
+  uint64_t lock_timeout_ms; /* longest wait for another compile of a key */
   _Atomic uint64_t compiles;
   _Atomic uint64_t cache_hits;
   _Atomic uint64_t failures_remembered;
@@ -45,7 +46,7 @@ struct wudf_module {
   atomic_int references;  /* the caller's handle + one per instance */
   struct wudf_engine* engine;
   struct wudf__wasm_info info;
-  void* library;          /* dlopen handle */
+  struct wudf__loaded* loaded; /* the compiled object (compile.c) */
   const struct wudf__glue_module* glue;
   /* Callable exports: those with only numeric types, in glue order. */
   uint32_t export_count;
@@ -183,6 +184,9 @@ void wudf__failure_remember(struct wudf_engine* engine, const char* key, const c
                             int code, const char* message);
 void wudf__failure_forget(struct wudf_engine* engine, const char* key, const char* marker);
 void wudf__failures_free(struct wudf_engine* engine);
+/* Releases `module`'s share of its compiled object (unloaded with the last
+ * module using it). */
+void wudf__compile_unload(struct wudf_module* module);
 
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);

@@ -25,9 +25,7 @@ static int wudf__trap_error(struct wudf_instance* instance, const char* what,
                             struct wudf_error* error) {
   if (trap < 0) {
     return wudf__set_error(error, -trap, "%s: cannot run guest code here: %s",
-                           what, -trap == EDEADLK
-                                     ? "called from inside guest code"
-                                     : strerror(-trap));
+                           what, wudf__rt_refusal(-trap));
   }
   int code;
   switch ((wudf_trap)trap) {

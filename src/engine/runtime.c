@@ -13,11 +13,33 @@
  * else -- a fault in host code, a signal not sent by our watchdog -- is handed
  * to the handler the process had installed before us, so the library never
  * swallows a crash or a signal that belongs to someone else.
+ *
+ * Host cooperation (docs/engine.md, "Host cooperation"):
+ *   - Every run unblocks SIGSEGV, SIGBUS and the interrupt signal on the
+ *     calling thread (one rt_sigprocmask) and restores the caller's mask
+ *     after, so threads that block signals still trap and time out.
+ *   - The signal mode (wudf_set_signal_mode) says who owns SIGSEGV/SIGBUS:
+ *     CHECK (ours; every run checks with one sigaction query that our
+ *     SIGSEGV handler is still installed and refuses with EPERM if not),
+ *     REINSTALL (the same, but a displaced handler is installed again; host
+ *     faults are then handed back to the handler that displaced us), or
+ *     FORWARD (the host's handlers call wudf_handle_signal first; we install
+ *     nothing more and check nothing). The interrupt signal is reserved for
+ *     us: the watchdog reinstalls its handler if it finds it displaced.
+ *   - fork: pthread_atfork handlers hold every lock of the runtime across
+ *     fork, and the child gets a fresh watchdog when it first needs one.
+ *   - The thread's stack is taken from pthread_getattr_np when that works
+ *     and the call runs on it; otherwise (a main thread without /proc, a
+ *     coroutine's stack) a conservative bound below the current stack
+ *     pointer is assumed, and a fault near the faulting context's stack
+ *     pointer is recognised as stack exhaustion without knowing the stack.
  */
 #define _GNU_SOURCE
 #include "runtime.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "wasi.h"
@@ -49,9 +73,27 @@
 /* Host code called from the guest needs this much native stack left. */
 #define WUDF__HOSTCALL_STACK_RESERVE ((uintptr_t)64 << 10)
 
-/* A fault this close to the low end of the thread's stack is exhaustion. */
-#define WUDF__STACK_FAULT_BELOW ((uintptr_t)1 << 20)
+/* A fault this close to the low end of the thread's stack is exhaustion (the
+ * main thread's low end is taken 1 MiB above the real one: 2 MiB below). */
+#define WUDF__STACK_FAULT_BELOW ((uintptr_t)2 << 20)
 #define WUDF__STACK_FAULT_ABOVE ((uintptr_t)256 << 10)
+
+/* A fault this far below (or a little above) the faulting context's stack
+ * pointer is exhaustion too: compiled guest code touches memory near its
+ * stack pointer only for its own frames (calls push at sp - 8, stack-clash
+ * probes touch each new page at sp, leaf functions use 128 bytes below sp). */
+#define WUDF__STACK_FAULT_BELOW_SP ((uintptr_t)64 << 10)
+#define WUDF__STACK_FAULT_ABOVE_SP ((uintptr_t)256)
+
+/* When the runtime cannot know the thread's stack, it assumes this much below
+ * the stack pointer at the start of a call (or half the RLIMIT_STACK soft
+ * limit, if that is smaller). */
+#define WUDF__UNKNOWN_STACK_ASSUMED ((uintptr_t)256 << 10)
+
+/* Linux keeps this gap (stack_guard_gap, 256 pages by default) between the
+ * main thread's growing stack and the mapping below it, which
+ * pthread_getattr_np counts as stack when RLIMIT_STACK is unlimited. */
+#define WUDF__MAIN_STACK_GUARD_GAP ((uintptr_t)1 << 20)
 
 #define WUDF__ALTSTACK_SIZE ((size_t)64 << 10)
 
@@ -65,10 +107,12 @@ struct wudf__thread {
   sigjmp_buf* volatile jump;
   struct wudf__rt_instance* volatile current;
   volatile sig_atomic_t pending_interrupt;
-  volatile sig_atomic_t trap_signal; /* the signal that unwound, to unblock */
+  volatile sig_atomic_t trap_signal; /* the signal that unwound, if any */
   volatile sig_atomic_t armed;       /* a deadline is armed for this call */
   volatile uint32_t generation;      /* of the armed call */
-  uintptr_t stack_low;
+  uintptr_t stack_low;               /* of this call's stack (known or assumed) */
+  uintptr_t known_low, known_high;   /* the stack pthread reports, or 0, 0 */
+  uintptr_t assumed_stack;           /* bytes assumed when the stack is unknown */
   void* altstack;                    /* ours, if we installed one */
   unsigned altstack_id;              /* its valgrind stack id, if any */
   struct wudf__watch_slot* slot;
@@ -77,81 +121,360 @@ struct wudf__thread {
 static __thread struct wudf__thread wudf__self
     __attribute__((tls_model("initial-exec")));
 
+/* Why the last wudf__rt_run on this thread refused to run (see
+ * wudf__rt_refusal). Never touched by signal handlers: default TLS model. */
+static __thread int wudf__refusal_code;
+static __thread char wudf__refusal_text[512];
+
 static pthread_once_t wudf__process_once = PTHREAD_ONCE_INIT;
 static int wudf__process_error;
 static pthread_key_t wudf__thread_key;
-static struct sigaction wudf__previous_segv, wudf__previous_bus,
-    wudf__previous_interrupt;
 
 /* ------------------------------------------------------------------ signals */
 
+/* The process's signal arrangements. The handler we chain to for a signal
+ * that is not ours is published as a pointer to a record that is never
+ * changed or freed, since signal handlers read it at any moment. */
+static struct {
+  pthread_mutex_t lock;          /* installing and reinstalling handlers */
+  atomic_int mode;               /* wudf_signal_mode */
+  atomic_int faults_installed;   /* our SIGSEGV/SIGBUS handlers were installed */
+  atomic_int handed_back;        /* REINSTALL: a host fault went back to the
+                                    displacing handler since we reinstalled */
+  /* What was installed before our first handler: where faults that are not
+   * ours go. For the interrupt signal, the handler we last displaced. */
+  _Atomic(const struct sigaction*) original_segv, original_bus,
+      chain_interrupt;
+  /* REINSTALL: the handlers we displaced when we reinstalled ours. */
+  _Atomic(const struct sigaction*) displacer_segv, displacer_bus;
+  sigset_t needed;               /* unblocked while guest code runs */
+} wudf__signals = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A handler we displaced, kept for the life of the process. */
+struct wudf__chain_record {
+  struct sigaction action;
+  struct wudf__chain_record* next;
+};
+static struct wudf__chain_record* wudf__chain_records; /* under the lock */
+
 int wudf__interrupt_signal(void) { return SIGRTMAX - 3; }
 
-/* Hands a signal we do not handle to the handler installed before ours. For a
- * fault with the default disposition, restores it and returns: the faulting
- * instruction runs again and the process dies as it would have without us. */
+static void wudf__on_fault(int signal_number, siginfo_t* info, void* context);
+static void wudf__on_interrupt(int signal_number, siginfo_t* info,
+                               void* context);
+
+/* Nonzero when `action` is our handler for `signal_number`, installed with
+ * the flags it needs. */
+static int wudf__is_ours(int signal_number, const struct sigaction* action) {
+  void (*ours)(int, siginfo_t*, void*) =
+      signal_number == wudf__interrupt_signal() ? wudf__on_interrupt
+                                                : wudf__on_fault;
+  return (action->sa_flags & (SA_SIGINFO | SA_ONSTACK)) ==
+             (SA_SIGINFO | SA_ONSTACK) &&
+         action->sa_sigaction == ours;
+}
+
+/* Nonzero when the function `action` runs (its handler, for SA_SIGINFO or
+ * not) is one of ours, whatever its flags. */
+static int wudf__runs_ours(const struct sigaction* action) {
+  return (action->sa_flags & SA_SIGINFO) &&
+         (action->sa_sigaction == wudf__on_fault ||
+          action->sa_sigaction == wudf__on_interrupt);
+}
+
+static _Atomic(const struct sigaction*)* wudf__original_slot(int signal_number) {
+  if (signal_number == SIGSEGV) return &wudf__signals.original_segv;
+  if (signal_number == SIGBUS) return &wudf__signals.original_bus;
+  return &wudf__signals.chain_interrupt;
+}
+
+/* Installs our handler for `signal_number` and publishes what it displaced
+ * in `chain` (the handler to pass other signals to), unless that is one of
+ * ours (we never chain to ourselves) or the record there already describes
+ * it. Returns 0 or an errno. Called with wudf__signals.lock held. */
+static int wudf__install(int signal_number,
+                         _Atomic(const struct sigaction*)* chain) {
+  struct sigaction action, displaced;
+  memset(&action, 0, sizeof(action));
+  sigemptyset(&action.sa_mask);
+  if (signal_number == wudf__interrupt_signal()) {
+    action.sa_sigaction = wudf__on_interrupt;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  } else {
+    action.sa_sigaction = wudf__on_fault;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaddset(&action.sa_mask, wudf__interrupt_signal());
+  }
+  /* Process-lifetime records, read by handlers at any moment: plain malloc,
+   * never freed (but listed, so leak checkers see them reachable). A new one
+   * only when a new handler displaced ours. */
+  struct wudf__chain_record* record = malloc(sizeof(*record));
+  if (record == NULL) return ENOMEM;
+  if (sigaction(signal_number, &action, &displaced) != 0) {
+    int saved = errno;
+    free(record);
+    return saved;
+  }
+  const struct sigaction* known = atomic_load(chain);
+  if (wudf__runs_ours(&displaced) ||
+      (known != NULL && known->sa_sigaction == displaced.sa_sigaction &&
+       known->sa_flags == displaced.sa_flags)) {
+    free(record);
+    return 0;
+  }
+  record->action = displaced;
+  record->next = wudf__chain_records;
+  wudf__chain_records = record;
+  atomic_store(chain, &record->action);
+  return 0;
+}
+
+/* Hands a signal we do not handle to `previous` (NULL: the default action).
+ * For a fault with the default disposition, restores it and returns: the
+ * faulting instruction runs again and the process dies as it would have
+ * without us. */
 static void wudf__chain_signal(int signal_number, siginfo_t* info,
                                void* context,
                                const struct sigaction* previous) {
-  if (previous->sa_flags & SA_SIGINFO) {
+  int fault = signal_number == SIGSEGV || signal_number == SIGBUS;
+  if (previous != NULL && (previous->sa_flags & SA_SIGINFO)) {
     previous->sa_sigaction(signal_number, info, context);
     return;
   }
-  if (previous->sa_handler == SIG_IGN &&
-      signal_number != SIGSEGV && signal_number != SIGBUS) {
-    return;
-  }
-  if (previous->sa_handler == SIG_DFL || previous->sa_handler == SIG_IGN) {
+  void (*handler)(int) = previous != NULL ? previous->sa_handler : SIG_DFL;
+  if (handler == SIG_IGN && !fault) return;
+  if (handler == SIG_DFL || handler == SIG_IGN) {
     signal(signal_number, SIG_DFL);
-    if (signal_number != SIGSEGV && signal_number != SIGBUS) {
-      raise(signal_number); /* delivered when this handler returns */
-    }
+    /* A signal that did not come from a fault is not raised again by
+     * returning: raise it (delivered when this handler returns). */
+    if (!fault || info->si_code <= 0) raise(signal_number);
     return;
   }
-  previous->sa_handler(signal_number);
+  handler(signal_number);
+}
+
+/* Unwinds the guest with the trap a fault stands for, if the calling thread
+ * runs guest code and the fault is the guest's; returns otherwise. */
+static void wudf__take_fault(int signal_number, siginfo_t* info,
+                             void* context) {
+  struct wudf__thread* self = &wudf__self;
+  if (self->state != WUDF__STATE_GUEST || self->jump == NULL ||
+      info->si_code <= 0) {
+    return;
+  }
+  uintptr_t address = (uintptr_t)info->si_addr;
+  struct wudf__rt_instance* instance = self->current;
+  wudf_trap trap = WUDF_TRAP_NONE;
+  uintptr_t sp = 0;
+#if defined(__x86_64__)
+  if (context != NULL) sp = (uintptr_t)((ucontext_t*)context)->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  if (context != NULL) sp = (uintptr_t)((ucontext_t*)context)->uc_mcontext.sp;
+#else
+  (void)context;
+#endif
+  if (instance != NULL && instance->reservation != NULL &&
+      address - (uintptr_t)instance->reservation <
+          instance->reservation_size) {
+    trap = WUDF_TRAP_OUT_OF_BOUNDS;
+  } else if (address + WUDF__STACK_FAULT_BELOW >= self->stack_low &&
+             address < self->stack_low + WUDF__STACK_FAULT_ABOVE) {
+    trap = WUDF_TRAP_STACK_EXHAUSTED;
+  } else if (sp != 0 && address + WUDF__STACK_FAULT_BELOW_SP >= sp &&
+             address <= sp + WUDF__STACK_FAULT_ABOVE_SP) {
+    trap = WUDF_TRAP_STACK_EXHAUSTED;
+  }
+  if (trap != WUDF_TRAP_NONE) {
+    self->trap_signal = signal_number;
+    siglongjmp(*self->jump, (int)trap);
+  }
+}
+
+/* Handles the interrupt if it is ours: unwinds the guest, defers it while
+ * host code runs, or drops it for a call that has ended. Returns 0 when the
+ * signal is someone else's. */
+static int wudf__take_interrupt(int signal_number, siginfo_t* info) {
+  if (info->si_code != SI_QUEUE || info->si_pid != getpid()) return 0;
+  uint64_t value = (uint64_t)(uintptr_t)info->si_value.sival_ptr;
+  if ((uint32_t)(value >> 32) != WUDF__INTERRUPT_MAGIC) return 0;
+  struct wudf__thread* self = &wudf__self;
+  if (self->armed && (uint32_t)value == self->generation) {
+    if (self->state == WUDF__STATE_GUEST && self->jump != NULL) {
+      self->trap_signal = signal_number;
+      siglongjmp(*self->jump, (int)WUDF_TRAP_TIMEOUT);
+    }
+    if (self->state == WUDF__STATE_HOSTCALL) self->pending_interrupt = 1;
+  }
+  return 1; /* ours, possibly for a call that already ended */
 }
 
 static void wudf__on_fault(int signal_number, siginfo_t* info, void* context) {
-  struct wudf__thread* self = &wudf__self;
-  if (self->state == WUDF__STATE_GUEST && self->jump != NULL) {
-    uintptr_t address = (uintptr_t)info->si_addr;
-    struct wudf__rt_instance* instance = self->current;
-    wudf_trap trap = WUDF_TRAP_NONE;
-    if (instance != NULL && instance->reservation != NULL &&
-        address - (uintptr_t)instance->reservation <
-            instance->reservation_size) {
-      trap = WUDF_TRAP_OUT_OF_BOUNDS;
-    } else if (address + WUDF__STACK_FAULT_BELOW >= self->stack_low &&
-               address < self->stack_low + WUDF__STACK_FAULT_ABOVE) {
-      trap = WUDF_TRAP_STACK_EXHAUSTED;
-    }
-    if (trap != WUDF_TRAP_NONE) {
-      self->trap_signal = signal_number;
-      siglongjmp(*self->jump, (int)trap);
+  wudf__take_fault(signal_number, info, context);
+  if (atomic_load(&wudf__signals.mode) == WUDF_SIGNALS_REINSTALL) {
+    /* We took this signal back from a handler installed after us: give that
+     * handler the host's fault as if we had never come back (ours is
+     * reinstalled before the next guest call). The flag makes a handler that
+     * passes the fault back to us reach the original handler, not a loop. */
+    const struct sigaction* displacer = atomic_load(
+        signal_number == SIGSEGV ? &wudf__signals.displacer_segv
+                                 : &wudf__signals.displacer_bus);
+    if (displacer != NULL && !atomic_exchange(&wudf__signals.handed_back, 1)) {
+      sigaction(signal_number, displacer, NULL);
+      if (info->si_code <= 0) raise(signal_number);
+      return; /* a real fault happens again, now in the displacer */
     }
   }
   wudf__chain_signal(signal_number, info, context,
-                     signal_number == SIGSEGV ? &wudf__previous_segv
-                                              : &wudf__previous_bus);
+                     atomic_load(wudf__original_slot(signal_number)));
 }
 
 static void wudf__on_interrupt(int signal_number, siginfo_t* info,
                                void* context) {
-  if (info->si_code == SI_QUEUE && info->si_pid == getpid()) {
-    uint64_t value = (uint64_t)(uintptr_t)info->si_value.sival_ptr;
-    if ((uint32_t)(value >> 32) == WUDF__INTERRUPT_MAGIC) {
-      struct wudf__thread* self = &wudf__self;
-      if (self->armed && (uint32_t)value == self->generation) {
-        if (self->state == WUDF__STATE_GUEST && self->jump != NULL) {
-          self->trap_signal = signal_number;
-          siglongjmp(*self->jump, (int)WUDF_TRAP_TIMEOUT);
-        }
-        if (self->state == WUDF__STATE_HOSTCALL) self->pending_interrupt = 1;
-      }
-      return; /* ours, but for a call that already ended */
-    }
+  if (wudf__take_interrupt(signal_number, info)) return;
+  wudf__chain_signal(signal_number, info, context,
+                     atomic_load(&wudf__signals.chain_interrupt));
+}
+
+int wudf_handle_signal(int signal_number, void* info, void* context) {
+  if (info == NULL) return 0;
+  if (signal_number == SIGSEGV || signal_number == SIGBUS) {
+    wudf__take_fault(signal_number, info, context);
+    return 0;
   }
-  wudf__chain_signal(signal_number, info, context, &wudf__previous_interrupt);
+  if (signal_number == wudf__interrupt_signal()) {
+    return wudf__take_interrupt(signal_number, info);
+  }
+  return 0;
+}
+
+int wudf_set_signal_mode(wudf_signal_mode mode) {
+  if (mode != WUDF_SIGNALS_CHECK && mode != WUDF_SIGNALS_REINSTALL &&
+      mode != WUDF_SIGNALS_FORWARD) {
+    return EINVAL;
+  }
+  atomic_store(&wudf__signals.mode, (int)mode);
+  return 0;
+}
+
+/* Records why the run is refused and returns the negative code. */
+static int wudf__refuse(int code, const char* format, ...) WUDF__PRINTF(2, 3);
+
+static int wudf__refuse(int code, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(wudf__refusal_text, sizeof(wudf__refusal_text), format, args);
+  va_end(args);
+  wudf__refusal_code = code;
+  return -code;
+}
+
+const char* wudf__rt_refusal(int code) {
+  if (code == wudf__refusal_code && wudf__refusal_text[0] != '\0') {
+    return wudf__refusal_text;
+  }
+  return strerror(code);
+}
+
+/* Describes an installed handler for an error message: its address and the
+ * object that defines it. */
+static void wudf__describe_handler(const struct sigaction* action, char* text,
+                                   size_t size) {
+  void* function = (action->sa_flags & SA_SIGINFO)
+                       ? (void*)action->sa_sigaction
+                       : (void*)action->sa_handler;
+  if (!(action->sa_flags & SA_SIGINFO) && action->sa_handler == SIG_DFL) {
+    snprintf(text, size, "the default action");
+    return;
+  }
+  if (!(action->sa_flags & SA_SIGINFO) && action->sa_handler == SIG_IGN) {
+    snprintf(text, size, "SIG_IGN");
+    return;
+  }
+  Dl_info where;
+  if (dladdr(function, &where) != 0 && where.dli_fname != NULL) {
+    snprintf(text, size, "the handler at %p in %s", function, where.dli_fname);
+  } else {
+    snprintf(text, size, "the handler at %p", function);
+  }
+}
+
+/* The per-run check of SIGSEGV/SIGBUS in modes CHECK and REINSTALL: our
+ * handler must be installed for guest faults to become traps. Costs one
+ * sigaction query when all is well. Returns 0 or a refusal. */
+static int wudf__check_fault_handlers(void) {
+  int mode = atomic_load_explicit(&wudf__signals.mode, memory_order_relaxed);
+  if (mode == WUDF_SIGNALS_FORWARD) return 0;
+  struct sigaction current;
+  if (sigaction(SIGSEGV, NULL, &current) == 0 &&
+      wudf__is_ours(SIGSEGV, &current)) {
+    return 0;
+  }
+  int status = 0;
+  pthread_mutex_lock(&wudf__signals.lock);
+  if (!atomic_load(&wudf__signals.faults_installed)) {
+    /* The mode was FORWARD when the first engine was made. */
+    status = wudf__install(SIGSEGV, &wudf__signals.original_segv);
+    if (status == 0) status = wudf__install(SIGBUS, &wudf__signals.original_bus);
+    if (status == 0) atomic_store(&wudf__signals.faults_installed, 1);
+    pthread_mutex_unlock(&wudf__signals.lock);
+    if (status != 0) {
+      return wudf__refuse(status, "cannot install the runtime's SIGSEGV and "
+                          "SIGBUS handlers: %s", strerror(status));
+    }
+    return 0;
+  }
+  static const int faults[2] = {SIGSEGV, SIGBUS};
+  for (int i = 0; i < 2 && status == 0; i++) {
+    int signal_number = faults[i];
+    if (sigaction(signal_number, NULL, &current) != 0 ||
+        wudf__is_ours(signal_number, &current)) {
+      continue;
+    }
+    if (mode == WUDF_SIGNALS_REINSTALL) {
+      /* Remember the displacing handler, to hand host faults back to it. */
+      status = wudf__install(signal_number,
+                             signal_number == SIGSEGV
+                                 ? &wudf__signals.displacer_segv
+                                 : &wudf__signals.displacer_bus);
+      if (status != 0) {
+        pthread_mutex_unlock(&wudf__signals.lock);
+        return wudf__refuse(status, "cannot reinstall the runtime's %s "
+                            "handler: %s",
+                            signal_number == SIGSEGV ? "SIGSEGV" : "SIGBUS",
+                            strerror(status));
+      }
+      continue;
+    }
+    char displacer[300];
+    wudf__describe_handler(&current, displacer, sizeof(displacer));
+    pthread_mutex_unlock(&wudf__signals.lock);
+    return wudf__refuse(
+        EPERM,
+        "the runtime's %s handler was replaced by %s, installed after the "
+        "engine: a fault of guest code would reach it instead of becoming a "
+        "trap. Make that handler call wudf_handle_signal() first and set "
+        "wudf_set_signal_mode(WUDF_SIGNALS_FORWARD), or set "
+        "WUDF_SIGNALS_REINSTALL",
+        signal_number == SIGSEGV ? "SIGSEGV" : "SIGBUS", displacer);
+  }
+  atomic_store(&wudf__signals.handed_back, 0);
+  pthread_mutex_unlock(&wudf__signals.lock);
+  return 0;
+}
+
+int wudf__rt_check_interrupt_handler(void) {
+  struct sigaction current;
+  int signal_number = wudf__interrupt_signal();
+  if (sigaction(signal_number, NULL, &current) != 0 ||
+      wudf__is_ours(signal_number, &current)) {
+    return 0;
+  }
+  /* Someone took the signal reserved for us: take it back and pass them the
+   * signals that are not ours. */
+  pthread_mutex_lock(&wudf__signals.lock);
+  int status = wudf__install(signal_number, &wudf__signals.chain_interrupt);
+  pthread_mutex_unlock(&wudf__signals.lock);
+  return status;
 }
 
 /* Thread exit: remove the alternate stack we installed, free the slot. */
@@ -171,43 +494,113 @@ static void wudf__thread_exit(void* value) {
   self->initialised = 0;
 }
 
+static pthread_mutex_t wudf__retain_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t wudf__types_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork: hold every lock of the runtime (in the order code nests them), so the
+ * child starts with none held; the child then forgets the parent's other
+ * threads and gets a new watchdog when it needs one (watchdog.c). */
+static void wudf__fork_prepare(void) {
+  pthread_mutex_lock(&wudf__retain_lock);
+  wudf__loader_fork(WUDF__FORK_PREPARE);
+  pthread_mutex_lock(&wudf__types_lock);
+  wudf__watchdog_fork(WUDF__FORK_PREPARE);
+  pthread_mutex_lock(&wudf__signals.lock);
+}
+
+static void wudf__fork_parent(void) {
+  pthread_mutex_unlock(&wudf__signals.lock);
+  wudf__watchdog_fork(WUDF__FORK_PARENT);
+  pthread_mutex_unlock(&wudf__types_lock);
+  wudf__loader_fork(WUDF__FORK_PARENT);
+  pthread_mutex_unlock(&wudf__retain_lock);
+}
+
+static void wudf__fork_child(void) {
+  pthread_mutex_unlock(&wudf__signals.lock);
+  wudf__watchdog_fork(WUDF__FORK_CHILD);
+  pthread_mutex_unlock(&wudf__types_lock);
+  wudf__loader_fork(WUDF__FORK_CHILD);
+  pthread_mutex_unlock(&wudf__retain_lock);
+}
+
 static void wudf__process_init(void) {
   if (pthread_key_create(&wudf__thread_key, wudf__thread_exit) != 0) {
     wudf__process_error = EAGAIN;
     return;
   }
-  struct sigaction action;
-  memset(&action, 0, sizeof(action));
-  action.sa_sigaction = wudf__on_fault;
-  action.sa_flags = SA_SIGINFO | SA_ONSTACK;
-  sigemptyset(&action.sa_mask);
-  sigaddset(&action.sa_mask, wudf__interrupt_signal());
-  if (sigaction(SIGSEGV, &action, &wudf__previous_segv) != 0 ||
-      sigaction(SIGBUS, &action, &wudf__previous_bus) != 0) {
-    wudf__process_error = errno;
-    return;
+  sigemptyset(&wudf__signals.needed);
+  sigaddset(&wudf__signals.needed, SIGSEGV);
+  sigaddset(&wudf__signals.needed, SIGBUS);
+  sigaddset(&wudf__signals.needed, wudf__interrupt_signal());
+  int status = pthread_atfork(wudf__fork_prepare, wudf__fork_parent,
+                              wudf__fork_child);
+  pthread_mutex_lock(&wudf__signals.lock);
+  if (status == 0 &&
+      atomic_load(&wudf__signals.mode) != WUDF_SIGNALS_FORWARD) {
+    status = wudf__install(SIGSEGV, &wudf__signals.original_segv);
+    if (status == 0) status = wudf__install(SIGBUS, &wudf__signals.original_bus);
+    if (status == 0) atomic_store(&wudf__signals.faults_installed, 1);
   }
-  action.sa_sigaction = wudf__on_interrupt;
-  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  if (sigaction(wudf__interrupt_signal(), &action,
-                &wudf__previous_interrupt) != 0) {
-    wudf__process_error = errno;
+  if (status == 0) {
+    status = wudf__install(wudf__interrupt_signal(),
+                           &wudf__signals.chain_interrupt);
   }
+  pthread_mutex_unlock(&wudf__signals.lock);
+  wudf__process_error = status;
+}
+
+/* Finds the calling thread's stack as pthread reports it, or leaves it
+ * unknown (0, 0). The main thread's stack grows on demand, and glibc reports
+ * it as reaching down RLIMIT_STACK or to the mapping below, whichever is
+ * nearer; when that mapping is what stops it, the kernel keeps a guard gap
+ * above it. Which one it was cannot be told exactly (the report leaves out
+ * the arguments and environment above the stack), so the gap is always left
+ * out: host calls on the main thread stop 1 MiB early, and a report with no
+ * room left is taken as unknown. Under valgrind, which grows the client's
+ * main stack into a reservation of its own, the mapping below means
+ * nothing: the rlimit is the bound. */
+static void wudf__find_stack(struct wudf__thread* self) {
+  self->known_low = self->known_high = 0;
+  struct rlimit limit = {RLIM_INFINITY, RLIM_INFINITY};
+  getrlimit(RLIMIT_STACK, &limit);
+  int limited = limit.rlim_cur != RLIM_INFINITY;
+  self->assumed_stack = WUDF__UNKNOWN_STACK_ASSUMED;
+  if (limited && limit.rlim_cur / 2 < self->assumed_stack) {
+    self->assumed_stack = (uintptr_t)(limit.rlim_cur / 2);
+  }
+  pthread_attr_t attributes;
+  if (pthread_getattr_np(pthread_self(), &attributes) != 0) return;
+  void* stack_address;
+  size_t stack_size;
+  int status = pthread_attr_getstack(&attributes, &stack_address, &stack_size);
+  pthread_attr_destroy(&attributes);
+  if (status != 0 || stack_size == 0) return;
+  uintptr_t low = (uintptr_t)stack_address, high = low + stack_size;
+  if (getpid() == gettid()) {
+    int valgrind_main = 0;
+#ifdef WUDF__HAVE_VALGRIND
+    if (RUNNING_ON_VALGRIND && limited && limit.rlim_cur < high) {
+      uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+      low = (high - (uintptr_t)limit.rlim_cur + page) & ~(page - 1);
+      valgrind_main = 1;
+    }
+#endif
+    if (!valgrind_main) {
+      if (stack_size <= WUDF__MAIN_STACK_GUARD_GAP + 2 * WUDF__HOSTCALL_STACK_RESERVE) {
+        return;
+      }
+      low += WUDF__MAIN_STACK_GUARD_GAP;
+    }
+  }
+  self->known_low = low;
+  self->known_high = high;
 }
 
 /* Sets up the calling thread: stack bounds, an alternate signal stack (unless
  * the thread has one), and its watchdog slot. Returns 0 or an errno. */
 static int wudf__thread_init(struct wudf__thread* self) {
-  pthread_attr_t attributes;
-  void* stack_address;
-  size_t stack_size;
-  if (pthread_getattr_np(pthread_self(), &attributes) != 0) return EAGAIN;
-  int status = pthread_attr_getstack(&attributes, &stack_address, &stack_size);
-  pthread_attr_destroy(&attributes);
-  if (status != 0) return EAGAIN;
-  self->stack_low = (uintptr_t)stack_address;
-
+  wudf__find_stack(self);
   self->slot = wudf__watch_slot_new();
   if (self->slot == NULL) return ENOMEM;
 
@@ -238,6 +631,17 @@ static int wudf__thread_init(struct wudf__thread* self) {
   return 0;
 }
 
+/* The low end of the stack this call runs on: the reported stack when the
+ * call runs on it, else a conservative bound below the current frame. */
+static void wudf__pick_stack(struct wudf__thread* self) {
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+  if (here > self->known_low && here <= self->known_high) {
+    self->stack_low = self->known_low;
+  } else {
+    self->stack_low = here > self->assumed_stack ? here - self->assumed_stack : 0;
+  }
+}
+
 /* ------------------------------------------------------------ run and trap */
 
 void wudf__rt_trap(wudf_trap trap) {
@@ -253,11 +657,33 @@ void wudf__rt_trap(wudf_trap trap) {
 int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
                  void* closure, uint64_t timeout_ms) {
   struct wudf__thread* self = &wudf__self;
-  if (self->state != WUDF__STATE_HOST) return -EDEADLK;
+  if (self->state != WUDF__STATE_HOST) {
+    return wudf__refuse(EDEADLK, "called from inside guest code");
+  }
   if (!self->initialised) {
     int status = wudf__thread_init(self);
-    if (status != 0) return -status;
+    if (status != 0) {
+      return wudf__refuse(status, "cannot set up the thread's signal stack "
+                          "and watchdog slot: %s", strerror(status));
+    }
   }
+  int status = wudf__check_fault_handlers();
+  if (status != 0) return status;
+  if (timeout_ms != 0) {
+    status = wudf__watchdog_ensure();
+    if (status != 0) {
+      return wudf__refuse(status, "cannot start the watchdog thread: %s",
+                          strerror(status));
+    }
+  }
+  wudf__pick_stack(self);
+  /* Guest faults and the deadline need these signals on this thread, whatever
+   * the host blocks: unblock them for the run, restore the mask after. */
+  sigset_t caller_mask;
+  pthread_sigmask(SIG_UNBLOCK, &wudf__signals.needed, &caller_mask);
+  int restore_mask = sigismember(&caller_mask, SIGSEGV) == 1 ||
+                     sigismember(&caller_mask, SIGBUS) == 1 ||
+                     sigismember(&caller_mask, wudf__interrupt_signal()) == 1;
   sigjmp_buf jump;
   if (instance != NULL) {
     instance->grow_refused = 0;
@@ -287,14 +713,11 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
   }
   self->jump = NULL;
   self->current = NULL;
-  if (self->trap_signal != 0) {
-    /* We left a handler by siglongjmp without restoring the signal mask (that
-     * would cost a system call on every run): unblock what delivery blocked. */
-    sigset_t unblock;
-    sigemptyset(&unblock);
-    sigaddset(&unblock, self->trap_signal);
-    sigaddset(&unblock, wudf__interrupt_signal());
-    pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+  if (restore_mask || self->trap_signal != 0) {
+    /* The caller blocked some of our signals, or we left a handler by
+     * siglongjmp without restoring the mask (that would cost a system call
+     * on every run) and delivery blocked some: back to the caller's mask. */
+    pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
     self->trap_signal = 0;
   }
   return trap;
@@ -306,8 +729,10 @@ int wudf__rt_hostcall_enter(void) {
   struct wudf__thread* self = &wudf__self;
   int saved = self->state;
   if (saved == WUDF__STATE_GUEST) {
+    /* Below the low end is too deep as well: on a stack the runtime cannot
+     * see, the guest may recurse past the bound it assumed. */
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    if (here - self->stack_low < WUDF__HOSTCALL_STACK_RESERVE) {
+    if (here < self->stack_low + WUDF__HOSTCALL_STACK_RESERVE) {
       wudf__rt_trap(WUDF_TRAP_STACK_EXHAUSTED);
     }
   }
@@ -328,8 +753,6 @@ void wudf__rt_hostcall_leave(int saved) {
 }
 
 /* ------------------------------------------------------- process services */
-
-static pthread_mutex_t wudf__retain_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int wudf__rt_retain(struct wudf_error* error) {
   pthread_once(&wudf__process_once, wudf__process_init);
@@ -362,7 +785,6 @@ struct wudf__functype_entry {
   wasm_rt_type_t* types;
 };
 
-static pthread_mutex_t wudf__types_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wudf__functype_entry* wudf__types;
 static uint32_t wudf__type_count, wudf__type_capacity;
 

@@ -12,7 +12,10 @@
  *     pages, native stack exhaustion, handled on a per-thread alternate
  *     signal stack) and the watchdog's interrupt signal become traps, while
  *     any signal that does not come from guest code goes to whatever handler
- *     the process had before.
+ *     the process had before;
+ *   - host cooperation: the signals it needs are unblocked for each run, the
+ *     signal mode decides who owns SIGSEGV/SIGBUS (wudf_set_signal_mode,
+ *     wudf_handle_signal), fork is handled with pthread_atfork.
  *
  * The unit of execution is wudf__rt_run: it runs a piece of guest code (a
  * constructor or an export call) on the calling thread, under a deadline, and
@@ -91,14 +94,24 @@ const struct wudf__rt_api* wudf__rt_api_get(void);
 /*
  * Runs body(closure) on the calling thread as guest code of `instance` (which
  * may be NULL for code that allocates nothing, such as a module's type
- * registration), with a deadline of `timeout_ms` (0: none). Returns
- * WUDF_TRAP_NONE when body returns normally, otherwise the trap that unwound
- * it. Must not be called from inside guest code (a WASI function): returns
- * -EDEADLK then. Returns -ENOMEM when the thread's runtime state (alternate
- * signal stack, watchdog slot) cannot be set up.
+ * registration), with a deadline of `timeout_ms` (0: none). SIGSEGV, SIGBUS
+ * and the interrupt signal are unblocked on the thread while it runs; the
+ * caller's signal mask is restored after. Returns WUDF_TRAP_NONE when body
+ * returns normally, otherwise the trap that unwound it. Returns a negative
+ * errno, without running anything, when it cannot run guest code safely
+ * (wudf__rt_refusal explains): -EDEADLK from inside guest code (a WASI
+ * function), -EPERM when another handler displaced the runtime's SIGSEGV or
+ * SIGBUS handler (signal mode WUDF_SIGNALS_CHECK), -ENOMEM or -EAGAIN when
+ * the thread's runtime state (alternate signal stack, watchdog slot) or the
+ * watchdog cannot be set up.
  */
 int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
                  void* closure, uint64_t timeout_ms);
+
+/* Why the last wudf__rt_run on this thread refused with -`code`: a sentence
+ * for an error message (strerror(code) when there is nothing better). Valid
+ * until the thread's next run. */
+const char* wudf__rt_refusal(int code);
 
 /* Frees the memory and tables of `instance` and zeroes its bookkeeping. */
 void wudf__rt_instance_release(struct wudf__rt_instance* instance);
@@ -126,6 +139,10 @@ void wudf__rt_release(void);
 struct wudf__watch_slot;
 int wudf__watchdog_retain(void);
 void wudf__watchdog_release(void);
+/* Starts the watchdog again in a child process forked while it ran (it does
+ * not survive fork). One atomic load when nothing is to be done. Returns 0 or
+ * an errno. */
+int wudf__watchdog_ensure(void);
 /* A slot per thread that runs guest code; NULL when out of memory. */
 struct wudf__watch_slot* wudf__watch_slot_new(void);
 void wudf__watch_slot_free(struct wudf__watch_slot* slot);
@@ -138,5 +155,18 @@ void wudf__watch_disarm(struct wudf__watch_slot* slot);
 /* The interrupt signal and the tag in its value that marks it as ours. */
 int wudf__interrupt_signal(void);
 #define WUDF__INTERRUPT_MAGIC 0x57554446u /* "WUDF" */
+
+/* Checks that the runtime's handler of the interrupt signal is installed and
+ * installs it again if another displaced it (the signal is reserved for the
+ * runtime); the watchdog calls it before it interrupts a call. Returns 0 or
+ * an errno. */
+int wudf__rt_check_interrupt_handler(void);
+
+/* The stages of fork, for the pthread_atfork handlers the runtime registers:
+ * each part with locks takes them at PREPARE and gives them up in the parent
+ * and the child, where it also forgets the threads that did not survive. */
+enum { WUDF__FORK_PREPARE, WUDF__FORK_PARENT, WUDF__FORK_CHILD };
+void wudf__watchdog_fork(int stage);
+void wudf__loader_fork(int stage); /* compile.c: the table of loaded objects */
 
 #endif /* WUDF_ENGINE_RUNTIME_H */

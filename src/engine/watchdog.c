@@ -17,6 +17,17 @@
  * The watchdog sleeps on a condition variable after WUDF__WATCHDOG_IDLE_NS
  * without armed calls; arming wakes it only then. It is started by the first
  * engine and joined when the last engine is freed.
+ *
+ * Before it signals a call, the watchdog checks that the runtime's handler of
+ * the interrupt signal is still installed (the signal is reserved for the
+ * runtime) and installs it again if not: a cost paid per expired deadline,
+ * not per call.
+ *
+ * fork: the watchdog thread and every other thread's slot do not survive in
+ * a child. The child handler (wudf__watchdog_fork) drops the other threads'
+ * slots, makes the lock and condition variable usable again and marks the
+ * watchdog for a restart, which the child's first call with a deadline does
+ * (wudf__watchdog_ensure), so a child that only execs pays nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +60,7 @@ static struct {
   int running;      /* the thread exists */
   int stop;
   atomic_int idle;  /* the thread sleeps until woken */
+  atomic_int restart; /* forked: the thread must be started again */
   struct wudf__watch_slot* slots;
 } wudf__watchdog = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -76,6 +88,9 @@ static uint64_t wudf__watchdog_scan(uint64_t now) {
       uint32_t generation = atomic_load(&slot->generation);
       if (slot->signalled_generation != generation ||
           now - slot->signalled_at_ns >= WUDF__WATCHDOG_RESEND_NS) {
+        /* A handler that displaced ours would get the signal instead (and
+         * the default action of a real-time signal ends the process). */
+        wudf__rt_check_interrupt_handler();
         union sigval value;
         value.sival_ptr =
             (void*)(uintptr_t)(((uint64_t)WUDF__INTERRUPT_MAGIC << 32) |
@@ -119,33 +134,91 @@ static void* wudf__watchdog_main(void* unused) {
   return NULL;
 }
 
+static void wudf__watchdog_init_wake(void) {
+  pthread_condattr_t attributes;
+  pthread_condattr_init(&attributes);
+  pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+  pthread_cond_init(&wudf__watchdog.wake, &attributes);
+  pthread_condattr_destroy(&attributes);
+}
+
+/* Starts the watchdog thread. Called with the lock held; returns 0 or an
+ * errno. */
+static int wudf__watchdog_start(void) {
+  wudf__watchdog_init_wake();
+  wudf__watchdog.stop = 0;
+  atomic_store(&wudf__watchdog.idle, 0);
+  /* The watchdog must never receive the interrupt itself. */
+  sigset_t block, previous;
+  sigemptyset(&block);
+  sigaddset(&block, wudf__interrupt_signal());
+  pthread_sigmask(SIG_BLOCK, &block, &previous);
+  int status = pthread_create(&wudf__watchdog.thread, NULL,
+                              wudf__watchdog_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  if (status == 0) {
+    wudf__watchdog.running = 1;
+  } else {
+    pthread_cond_destroy(&wudf__watchdog.wake);
+  }
+  return status;
+}
+
 int wudf__watchdog_retain(void) {
   pthread_mutex_lock(&wudf__watchdog.lock);
   int status = 0;
-  if (wudf__watchdog.users == 0 && !wudf__watchdog.running) {
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&wudf__watchdog.wake, &attributes);
-    pthread_condattr_destroy(&attributes);
-    wudf__watchdog.stop = 0;
-    /* The watchdog must never receive the interrupt itself. */
-    sigset_t block, previous;
-    sigemptyset(&block);
-    sigaddset(&block, wudf__interrupt_signal());
-    pthread_sigmask(SIG_BLOCK, &block, &previous);
-    status = pthread_create(&wudf__watchdog.thread, NULL, wudf__watchdog_main,
-                            NULL);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    if (status == 0) {
-      wudf__watchdog.running = 1;
-    } else {
-      pthread_cond_destroy(&wudf__watchdog.wake);
-    }
+  if (!wudf__watchdog.running) status = wudf__watchdog_start();
+  if (status == 0) {
+    wudf__watchdog.users++;
+    atomic_store(&wudf__watchdog.restart, 0);
   }
-  if (status == 0) wudf__watchdog.users++;
   pthread_mutex_unlock(&wudf__watchdog.lock);
   return status;
+}
+
+int wudf__watchdog_ensure(void) {
+  if (!atomic_load_explicit(&wudf__watchdog.restart, memory_order_acquire)) {
+    return 0;
+  }
+  pthread_mutex_lock(&wudf__watchdog.lock);
+  int status = 0;
+  if (atomic_load(&wudf__watchdog.restart)) {
+    if (wudf__watchdog.users > 0 && !wudf__watchdog.running) {
+      status = wudf__watchdog_start();
+    }
+    if (status == 0) atomic_store(&wudf__watchdog.restart, 0);
+  }
+  pthread_mutex_unlock(&wudf__watchdog.lock);
+  return status;
+}
+
+void wudf__watchdog_fork(int stage) {
+  if (stage == WUDF__FORK_PREPARE) {
+    pthread_mutex_lock(&wudf__watchdog.lock);
+    return;
+  }
+  if (stage == WUDF__FORK_CHILD) {
+    /* Only the forking thread exists here: drop every other thread's slot
+     * (their pthread_t no longer names a thread) and the watchdog thread,
+     * whose condition variable may still count it as a waiter. */
+    pthread_t self = pthread_self();
+    struct wudf__watch_slot** link = &wudf__watchdog.slots;
+    while (*link != NULL) {
+      struct wudf__watch_slot* slot = *link;
+      if (pthread_equal(slot->thread, self)) {
+        link = &slot->next;
+      } else {
+        *link = slot->next;
+        free(slot);
+      }
+    }
+    if (wudf__watchdog.running) wudf__watchdog_init_wake();
+    wudf__watchdog.running = 0;
+    wudf__watchdog.stop = 0;
+    atomic_store(&wudf__watchdog.idle, 0);
+    atomic_store(&wudf__watchdog.restart, wudf__watchdog.users > 0);
+  }
+  pthread_mutex_unlock(&wudf__watchdog.lock);
 }
 
 void wudf__watchdog_release(void) {

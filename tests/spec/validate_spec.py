@@ -39,7 +39,8 @@ class Config(ctypes.Structure):
                 ("compile_timeout_ms", ctypes.c_uint64),
                 ("compile_cpu_seconds", ctypes.c_uint64),
                 ("compile_memory_limit", ctypes.c_uint64),
-                ("compile_file_limit", ctypes.c_uint64)]
+                ("compile_file_limit", ctypes.c_uint64),
+                ("lock_timeout_ms", ctypes.c_uint64)]
 
 
 def main():
