@@ -1422,8 +1422,7 @@ TEST(index_out_of_range) {
   expect_malformed("start", m.bytes, m.size, "function index 0 out of range");
   begin(&m);
   section(&m, 6, B(0x01, 0x7F, 0x00, 0x23, 0x00, 0x0B));
-  expect_malformed("global.get self", m.bytes, m.size,
-                   "global index 0 out of range");
+  expect_malformed("global.get self", m.bytes, m.size, "unknown global 0");
   begin(&m);
   section(&m, 9, B(0x01, 0x00, 0x41, 0x00, 0x0B, 0x00));
   expect_malformed("element without table", m.bytes, m.size,
