@@ -5,7 +5,12 @@
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
 #   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
 #                as peers)
-.PHONY: all deps build demo check bench clean
+#   make conformance   every command of the WebAssembly core spec tests
+#                through the engine, modules compiled as users get them
+#                (make check runs them at -O0)
+#   make differential N=1000   N random modules against wasmtime (make check
+#                runs 25)
+.PHONY: all deps build demo check bench clean conformance differential
 
 BUILD ?= build/release
 
@@ -38,6 +43,14 @@ bench: build
 	  $$python -m pip install --quiet --disable-pip-version-check duckdb; } && \
 	  WUDF_LIBRARY=$(BUILD)/libwasmudf.so $$python bench/bench_kinds_peers.py \
 	  $(BUILD)/bench-modules/udf_aggregates.wasm $(BUILD)/bench-modules/udf_tables.wasm
+
+conformance: deps
+	@scripts/conformance.sh spec
+
+N ?= 1000
+SEED ?= 1000
+differential: deps
+	@scripts/conformance.sh differential $(N) $(SEED)
 
 clean:
 	rm -rf build

@@ -31,11 +31,11 @@ recorded step must agree; a module either engine refuses, or that hangs in
 either (wasmtime: fuel; wasmudf: deadline), is counted apart.
 
     python run_differential.py LIBWASMUDF.so WORK_DIR --count N [--seed S]
-        [--jobs N] [--cflags FLAGS] [--modules FILE.wasm ...] [--findings DIR]
+        [--jobs N] [--cflags FLAGS] [--cases FILE.wasm ...] [--findings DIR]
 
-Modules i = 0 .. N-1 come from seed S + i (deterministic). --modules runs
-saved modules instead (the regression cases in tests/differential/cases;
-already rewritten). Prints one line per disagreement, then the counts and
+Modules i = 0 .. N-1 come from seed S + i (deterministic). --cases runs saved
+modules as well (the regression cases in tests/differential/cases, saved
+after the rewrite), and --findings saves every module that disagrees. Prints one line per disagreement, then the counts and
 "N passed, N failed" (a module that agrees passes).
 """
 import argparse
@@ -441,7 +441,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--cflags", default=None)
-    parser.add_argument("--modules", nargs="*", default=None)
+    parser.add_argument("--cases", nargs="*", default=[])
     parser.add_argument("--findings", default=None,
                         help="directory where modules that disagree are saved")
     options = parser.parse_args()
@@ -455,12 +455,9 @@ def main():
     config.consume_fuel = True
     theirs_engine = wasmtime.Engine(config)
 
-    if options.modules is not None:
-        jobs = [(os.path.basename(p), lambda p=p: open(p, "rb").read()) for p in options.modules]
-    else:
-        jobs = [(f"seed {options.seed + i}",
-                 lambda s=options.seed + i: generate(s, options.work_dir))
-                for i in range(options.count)]
+    jobs = [(f"seed {options.seed + i}", lambda s=options.seed + i: generate(s, options.work_dir))
+            for i in range(options.count)]
+    jobs += [(os.path.basename(p), lambda p=p: open(p, "rb").read()) for p in options.cases]
 
     def one(job):
         name, make = job
@@ -484,7 +481,8 @@ def main():
         steps += count
         for line in details:
             print(("DIFFERS " if kind == "differ" else "note: ") + line)
-    print(f"differential: {len(results)} modules, {steps} compared steps, "
+    print(f"differential: {len(results)} modules ({options.count} generated from seed "
+          f"{options.seed}, {len(options.cases)} saved cases), {steps} compared steps, "
           f"{counts['agree']} agree, {counts['differ']} differ, {counts['hang']} hang "
           f"(inconclusive), {counts['refused']} refused by wasmtime (inconclusive), "
           f"{time.monotonic() - started:.0f} s")
