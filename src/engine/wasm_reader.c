@@ -97,7 +97,7 @@ enum { FRAME_FUNCTION, FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_ELSE };
 
 /* An open block of the body being checked (a "control frame" of the
  * validation algorithm): its kind, its parameter and result types (pointers
- * into the module's types or into value_type_storage, never into the frame
+ * into the module's types or into single_value_types, never into the frame
  * array, which moves), the operand stack height at its start, and whether
  * the rest of it is unreachable. */
 struct frame {
@@ -160,8 +160,8 @@ struct reader {
   uint8_t* declared_functions;
 
   /* The body being checked, reused across bodies: its locals (parameters
-   * first), the operand stack and the control stack. `op_at` and `op_name`
-   * describe the instruction being checked, for messages. */
+   * first), the operand stack and the control stack. `op_prefix` and
+   * `op_code` name the instruction being checked, for messages. */
   uint8_t* locals;
   uint32_t local_capacity;
   uint32_t local_count;
@@ -607,22 +607,22 @@ static int read_limits(struct reader* r, const char* what, uint32_t* min,
 }
 
 /*
- * Makes room for `needed` entries of `entry_size` bytes in `*array`, whose
- * capacity is `*capacity` entries, by doubling (at least 16). The callers'
- * counts are bounded by the module's size or a limit, so the product cannot
- * overflow.
+ * Returns `array`, of `*capacity` entries of `entry_size` bytes, with room
+ * for `needed` entries: itself, or a reallocation to double the capacity (at
+ * least 16, at least `needed`; an array of capacity 0 is always allocated,
+ * so the result is never NULL on success), updating `*capacity`. Returns
+ * NULL (and `array` stays allocated) when that fails. The callers' counts are bounded
+ * by the module's size or a limit, so the sizes cannot overflow.
  */
-static int reserve(struct reader* r, void** array, size_t entry_size,
-                   uint32_t* capacity, uint64_t needed) {
-  if (needed <= *capacity) return 0;
+static void* reserve(void* array, size_t entry_size, uint32_t* capacity,
+                     uint64_t needed) {
+  if (needed <= *capacity && *capacity != 0) return array;
   uint64_t grown = *capacity != 0 ? (uint64_t)*capacity * 2 : 16;
   if (grown < needed) grown = needed;
   if (grown > UINT32_MAX) grown = UINT32_MAX;
-  void* bigger = wudf__realloc(*array, (size_t)grown * entry_size);
-  if (bigger == NULL) return out_of_memory(r);
-  *array = bigger;
-  *capacity = (uint32_t)grown;
-  return 0;
+  void* bigger = wudf__realloc(array, (size_t)grown * entry_size);
+  if (bigger != NULL) *capacity = (uint32_t)grown;
+  return bigger;
 }
 
 /*
@@ -655,9 +655,10 @@ static int read_table_type(struct reader* r) {
   if (r->table_total == UINT32_MAX) {
     return fail(r, EFBIG, at, "more than %" PRIu32 " tables", UINT32_MAX);
   }
-  status = reserve(r, (void**)&r->table_types, 1, &r->table_type_capacity,
-                   (uint64_t)r->table_total + 1);
-  if (status != 0) return status;
+  uint8_t* table_types = reserve(r->table_types, 1, &r->table_type_capacity,
+                                 (uint64_t)r->table_total + 1);
+  if (table_types == NULL) return out_of_memory(r);
+  r->table_types = table_types;
   if (r->table_total == 0) {
     r->info->table_min = min;
     r->info->table_max = has_max ? max : UINT32_MAX;
@@ -720,9 +721,11 @@ static int read_global_type(struct reader* r) {
     return fail(r, EFBIG, at, "more than %" PRIu32 " globals",
                 r->limits->max_globals);
   }
-  status = reserve(r, (void**)&r->globals, sizeof(*r->globals),
-                   &r->global_capacity, (uint64_t)r->info->global_count + 1);
-  if (status != 0) return status;
+  struct global_type* globals =
+      reserve(r->globals, sizeof(*r->globals), &r->global_capacity,
+              (uint64_t)r->info->global_count + 1);
+  if (globals == NULL) return out_of_memory(r);
+  r->globals = globals;
   r->globals[r->info->global_count].type = type;
   r->globals[r->info->global_count].is_mutable = mutability;
   r->info->global_count++;
@@ -1808,9 +1811,10 @@ static int read_body(struct reader* r) {
   int status = read_count(r, "local declarations", 2, UINT32_MAX, &groups);
   if (status != 0) return status;
   /* The parameters are the first locals. */
-  status = reserve(r, (void**)&r->locals, 1, &r->local_capacity,
-                   type->param_count);
-  if (status != 0) return status;
+  uint8_t* locals = reserve(r->locals, 1, &r->local_capacity,
+                            type->param_count);
+  if (locals == NULL) return out_of_memory(r);
+  r->locals = locals;
   if (type->param_count != 0) {
     memcpy(r->locals, type->params, type->param_count);
   }
@@ -1832,9 +1836,9 @@ static int read_body(struct reader* r) {
     status = read_value_type(r, &local_type);
     if (status != 0) return status;
     const uint64_t first = type->param_count + declared - count;
-    status = reserve(r, (void**)&r->locals, 1, &r->local_capacity,
-                     first + count);
-    if (status != 0) return status;
+    locals = reserve(r->locals, 1, &r->local_capacity, first + count);
+    if (locals == NULL) return out_of_memory(r);
+    r->locals = locals;
     if (count != 0) memset(r->locals + first, local_type, count);
   }
   r->local_count = (uint32_t)(type->param_count + declared);

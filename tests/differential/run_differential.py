@@ -377,21 +377,21 @@ def function_exports(module):
 
 def run_module(name, data, ours_engine, theirs_engine):
     """Runs the protocol on both engines. Returns ("agree"|"differ"|"hang"|
-    "refused", detail lines, steps)."""
+    "refused", detail lines, compared steps, traps)."""
     try:
         theirs = Theirs(theirs_engine, data)
     except Exception as error:  # wasmtime refuses: binaryen made an invalid module
-        return ("refused", [f"{name}: wasmtime refuses the module: {error}"], 0)
+        return ("refused", [f"{name}: wasmtime refuses the module: {error}"], 0, 0)
     try:
         ours = Ours(ours_engine, data)
     except RuntimeError as error:
-        return ("differ", [f"{name}: {error}"], 0)
+        return ("differ", [f"{name}: {error}"], 0, 0)
     exports = function_exports(theirs.module)
     missing = [e for e in exports if not ours.callable(e)]
     if missing:
         ours.free()
-        return ("differ", [f"{name}: wasmudf lacks exports {missing}"], 0)
-    steps, details, replay = 0, [], []
+        return ("differ", [f"{name}: wasmudf lacks exports {missing}"], 0, 0)
+    steps, traps, details, replay = 0, 0, [], []
     try:
         for engine in (ours, theirs):
             engine.fresh()
@@ -408,6 +408,7 @@ def run_module(name, data, ours_engine, theirs_engine):
                 details.append(f"{name}: {export}: wasmudf {outcomes[0]}, wasmtime {outcomes[1]}")
                 break
             if outcomes[0][0] == "trap":
+                traps += 1
                 for engine in (ours, theirs):
                     engine.fresh()
                     for done in replay:
@@ -428,9 +429,9 @@ def run_module(name, data, ours_engine, theirs_engine):
                 break
     except Hang as hang:
         ours.free()
-        return ("hang", [f"{name}: {hang} runs out of fuel or time"], steps)
+        return ("hang", [f"{name}: {hang} runs out of fuel or time"], steps, traps)
     ours.free()
-    return ("differ" if details else "agree", details, steps)
+    return ("differ" if details else "agree", details, steps, traps)
 
 
 def main():
@@ -475,14 +476,16 @@ def main():
     ours_engine.free()
 
     counts = {"agree": 0, "differ": 0, "hang": 0, "refused": 0}
-    steps = 0
-    for name, (kind, details, count) in results:
+    steps = traps = 0
+    for name, (kind, details, count, trapped) in results:
         counts[kind] += 1
         steps += count
+        traps += trapped
         for line in details:
             print(("DIFFERS " if kind == "differ" else "note: ") + line)
     print(f"differential: {len(results)} modules ({options.count} generated from seed "
-          f"{options.seed}, {len(options.cases)} saved cases), {steps} compared steps, "
+          f"{options.seed}, {len(options.cases)} saved cases), {steps} compared steps "
+          f"({traps} of them traps), "
           f"{counts['agree']} agree, {counts['differ']} differ, {counts['hang']} hang "
           f"(inconclusive), {counts['refused']} refused by wasmtime (inconclusive), "
           f"{time.monotonic() - started:.0f} s")
