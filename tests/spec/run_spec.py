@@ -20,10 +20,14 @@ What the engine does not offer by design is excluded, command by command,
 with the reason (EXCLUSIONS below); the run prints every exclusion, the pass
 count of each command kind, every failure, and "N passed, N failed".
 
-One difference of design is bridged rather than excluded: a trap breaks an
-instance for good (docs/engine.md), where the specification's instance lives
-on. After a trap the harness makes a fresh instance of the module and replays
-the calls that succeeded on the old one, in order, before the next command.
+Two differences of design are bridged rather than excluded. The engine links
+nothing but WASI imports: link.py binds a module's imports from "spectest"
+and the stateless functions it imports from registered modules by rewriting
+its binary (imports become definitions at the same indexes). And a trap
+breaks an instance for good (docs/engine.md), where the specification's
+instance lives on: after a trap the harness makes a fresh instance of the
+module and replays the calls that succeeded on the old one, in order, before
+the next command.
 
     python run_spec.py LIBWASMUDF.so JSON_DIR CACHE_DIR [--cflags FLAGS]
                        [--jobs N] [--files NAME,NAME,...] [--quiet]
@@ -40,6 +44,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import link  # noqa: E402
 import wudf_engine as wudf  # noqa: E402
 
 # Why commands are excluded. Every excluded command is printed with one of
@@ -47,16 +52,18 @@ import wudf_engine as wudf  # noqa: E402
 EXCLUSIONS = {
     "text": "assert_malformed of the text format: the engine reads binary modules only "
             "(the malformation is in .wat syntax, which wast2json leaves as text)",
-    "import": "the module imports from \"spectest\" or from a registered module: UDF "
-              "modules may import only WASI preview1 functions (docs/engine.md, Imports), "
-              "so there is no spectest host module and no cross-module linking",
+    "import": "the module imports what link.py cannot bind by copying (a registered "
+              "module's memory, table or global, or a function that uses its module's state, "
+              "or something spectest lacks): UDF modules may import only WASI preview1 "
+              "functions (docs/engine.md, Imports), so the engine has no cross-module linking",
     "excluded module": "the command uses a module that was excluded (see its reason)",
     "reference": "the export takes or returns externref/funcref: wudf_instance_call "
                  "carries i32, i64, f32 and f64 only, so such exports are not callable",
     "global": "the command reads an exported global: the API gives no access to globals",
     "nul": "a name contains a NUL character: refused by design (names are C strings; "
            "docs/engine.md)",
-    "state": "the module's state may depend on an excluded command: a call with references, "
+    "state": "the module's state may depend on an excluded command: a call with references "
+             "to an export that may write state (calls, or writes a global, memory or table), "
              "or a module excluded for its imports that imports this module's memory, table or "
              "globals, or has a start function (so it could have written them)",
 }
@@ -166,8 +173,9 @@ class Loaded:
     the calls that succeeded on it (replayed into a fresh instance after a
     trap), or the reason it is excluded."""
 
-    def __init__(self, module=None, excluded=None, failed=None):
+    def __init__(self, module=None, excluded=None, failed=None, data=None):
         self.module = module
+        self.data = data
         self.instance = None
         self.log = []
         self.broken = False
@@ -216,6 +224,7 @@ class FileRun:
         self.current = None    # the last module
         self.all = []
         self.results = []      # (kind, outcome, where, detail)
+        self.linked = 0        # modules whose imports link.py bound
 
     def record(self, command, outcome, detail=""):
         where = f"{self.name}.wast:{command['line']}"
@@ -231,14 +240,31 @@ class FileRun:
             handler(command)
         for loaded in self.all:
             loaded.free()
-        return self.results
+        return self.results, self.linked
 
     # -- modules ---------------------------------------------------------
 
+    def link(self, data):
+        """The module's bytes with its imports bound by link.py, or None
+        (after marking the registered modules it could have changed) when
+        they cannot be."""
+        registered = {name: loaded.data for name, loaded in self.registered.items()
+                      if loaded.data is not None}
+        try:
+            linked = link.link(data, registered)
+        except link.Unlinkable:
+            self.taint_exporters(data)
+            return None
+        if linked is not data:
+            self.linked += 1
+        return linked
+
     def load(self, command):
-        """Loads and instantiates a command's module. Returns a Loaded, or
-        None after recording a failure."""
-        data = self.read(command["filename"])
+        """Loads and instantiates a command's module (its imports bound by
+        link.py). Returns a Loaded, which may be excluded or failed."""
+        data = self.link(self.read(command["filename"]))
+        if data is None:
+            return Loaded(excluded="import")
         module, status, message = self.engine.load(data)
         if module is None:
             if status == wudf.ENOTSUP and "unsupported import" in message:
@@ -248,7 +274,7 @@ class FileRun:
                 return Loaded(excluded="nul")
             self.record(command, "fail", f"load refused: {message}")
             return Loaded(failed=f"line {command['line']}: load refused")
-        loaded = Loaded(module)
+        loaded = Loaded(module, data=data)
         self.all.append(loaded)
         instance, status, error = module.instantiate()
         if instance is None:
@@ -317,7 +343,10 @@ class FileRun:
             self.record(command, "fail", f"expected an import refusal, got {status}: {message}")
 
     def do_assert_uninstantiable(self, command):
-        data = self.read(command["filename"])
+        data = self.link(self.read(command["filename"]))
+        if data is None:
+            self.record(command, "excluded", "import")
+            return
         module, status, message = self.engine.load(data)
         if module is None:
             if status == wudf.ENOTSUP and "unsupported import" in message:
@@ -356,7 +385,8 @@ class FileRun:
         args = action.get("args", [])
         expected = command.get("expected", [])
         if any(v["type"] in REFERENCE_TYPES for v in args + expected):
-            loaded.tainted = True
+            if link.export_may_write(loaded.data, action["field"]):
+                loaded.tainted = True
             return ("excluded", "reference")
         if loaded.tainted:
             return ("excluded", "state")
@@ -454,11 +484,12 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
         runs = list(pool.map(lambda p: FileRun(engine, options.json_dir, p).run(), paths))
     engine.free()
-    results = sorted((r for run in runs for r in run), key=lambda r: r[2])
+    results = sorted((r for run, _ in runs for r in run), key=lambda r: r[2])
+    linked = sum(count for _, count in runs)
 
     kinds = sorted({r[0] for r in results})
     print(f"spec tests: {len(paths)} files, {len(results)} commands, "
-          f"{time.monotonic() - started:.0f} s")
+          f"{time.monotonic() - started:.0f} s; {linked} modules linked by link.py")
     print(f"{'command':24} {'total':>6} {'passed':>6} {'failed':>6} {'excluded':>8}")
     for kind in kinds:
         of_kind = [r for r in results if r[0] == kind]
