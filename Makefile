@@ -8,8 +8,8 @@
 #   make conformance   every command of the WebAssembly core spec tests
 #                through the engine, modules compiled as users get them
 #                (make check runs them at -O0)
-#   make differential N=1000   N random modules against wasmtime (make check
-#                runs 25)
+#   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
+#                modules against wasmtime (make check runs 25)
 .PHONY: all deps build demo check bench clean conformance differential
 
 BUILD ?= build/release
@@ -49,8 +49,9 @@ conformance: deps
 
 N ?= 1000
 SEED ?= 1000
+WASM_OPT ?=
 differential: deps
-	@scripts/conformance.sh differential $(N) $(SEED)
+	@scripts/conformance.sh differential $(N) $(SEED) "$(WASM_OPT)"
 
 clean:
 	rm -rf build

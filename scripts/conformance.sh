@@ -7,11 +7,13 @@
 #                                            tests, modules compiled with the
 #                                            engine's default flags (-O2);
 #                                            every exclusion listed
-#   scripts/conformance.sh differential N [SEED]
+#   scripts/conformance.sh differential N [SEED [WASM_OPT_ARGS]]
 #                                            N random binaryen -ttf modules
 #                                            (seeds SEED .. SEED+N-1, default
-#                                            1000) against wasmtime; modules
-#                                            that disagree are saved in
+#                                            1000; more wasm-opt arguments such
+#                                            as --fuzz-passes) against
+#                                            wasmtime; modules that disagree
+#                                            are saved in
 #                                            build/differential-findings
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +38,7 @@ case "$mode" in
       { tail -50 "$dir.build.log"; exit 1; }
     exec "$python" tests/differential/run_differential.py "$dir/libwasmudf.so" \
       build/differential --count "$count" --seed "${3:-1000}" --jobs "$(nproc)" \
-      --findings build/differential-findings
+      --wasm-opt="${4:-}" --findings build/differential-findings
     ;;
   *)
     echo "unknown mode $mode"; exit 2

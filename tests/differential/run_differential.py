@@ -31,7 +31,8 @@ recorded step must agree; a module either engine refuses, or that hangs in
 either (wasmtime: fuel; wasmudf: deadline), is counted apart.
 
     python run_differential.py LIBWASMUDF.so WORK_DIR --count N [--seed S]
-        [--jobs N] [--cflags FLAGS] [--cases FILE.wasm ...] [--findings DIR]
+        [--jobs N] [--cflags FLAGS] [--wasm-opt ARGS] [--cases FILE.wasm ...]
+        [--findings DIR]
 
 Modules i = 0 .. N-1 come from seed S + i (deterministic). --cases runs saved
 modules as well (the regression cases in tests/differential/cases, saved
@@ -247,15 +248,16 @@ def rewrite(data):
     return bytes(out)
 
 
-def generate(seed, work_dir):
-    """Makes module `seed`: random bytes -> wasm-opt -ttf -> rewrite()."""
+def generate(seed, work_dir, extra=()):
+    """Makes module `seed`: random bytes -> wasm-opt -ttf (with the `extra`
+    wasm-opt arguments, e.g. --fuzz-passes) -> rewrite()."""
     rng = random.Random(seed)
     raw = bytes(rng.getrandbits(8) for _ in range(rng.randint(1000, 16000)))
     source = os.path.join(work_dir, f"seed-{seed}.bin")
     target = os.path.join(work_dir, f"ttf-{seed}.wasm")
     with open(source, "wb") as file:
         file.write(raw)
-    subprocess.run(["wasm-opt", source, "-ttf", *FEATURES, "--denan", "-o", target],
+    subprocess.run(["wasm-opt", source, "-ttf", *FEATURES, *extra, "--denan", "-o", target],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(target, "rb") as file:
         data = rewrite(file.read())
@@ -443,6 +445,9 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--cflags", default=None)
     parser.add_argument("--cases", nargs="*", default=[])
+    parser.add_argument("--wasm-opt", default="",
+                        help="more wasm-opt arguments for the generated modules, e.g. "
+                             "\"--fuzz-passes\" (random optimizations) or \"-O3\"")
     parser.add_argument("--findings", default=None,
                         help="directory where modules that disagree are saved")
     options = parser.parse_args()
@@ -456,7 +461,9 @@ def main():
     config.consume_fuel = True
     theirs_engine = wasmtime.Engine(config)
 
-    jobs = [(f"seed {options.seed + i}", lambda s=options.seed + i: generate(s, options.work_dir))
+    extra = options.wasm_opt.split()
+    jobs = [(f"seed {options.seed + i}",
+             lambda s=options.seed + i: generate(s, options.work_dir, extra))
             for i in range(options.count)]
     jobs += [(os.path.basename(p), lambda p=p: open(p, "rb").read()) for p in options.cases]
 
