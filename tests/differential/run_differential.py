@@ -36,7 +36,9 @@ either (wasmtime: fuel; wasmudf: deadline), is counted apart.
 
 Modules i = 0 .. N-1 come from seed S + i (deterministic). --cases runs saved
 modules as well (the regression cases in tests/differential/cases, saved
-after the rewrite), and --findings saves every module that disagrees. Prints one line per disagreement, then the counts and
+after the rewrite: .wat files, made with wasm2wat and assembled here with
+wat2wasm, since the repository keeps no .wasm files), and --findings saves
+every module that disagrees (as .wasm and .wat). Prints one line per disagreement, then the counts and
 "N passed, N failed" (a module that agrees passes).
 """
 import argparse
@@ -246,6 +248,16 @@ def rewrite(data):
         payload = new.get(section, by_id.get(section, [None, None])[1])
         out += bytes([section]) + leb_u(len(payload)) + payload
     return bytes(out)
+
+
+def read_case(path):
+    """The bytes of a saved case: a .wasm file, or a .wat file assembled by
+    wat2wasm."""
+    if path.endswith(".wat"):
+        return subprocess.run(["wat2wasm", path, "--output=-"], check=True,
+                              stdout=subprocess.PIPE).stdout
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def generate(seed, work_dir, extra=()):
@@ -465,7 +477,7 @@ def main():
     jobs = [(f"seed {options.seed + i}",
              lambda s=options.seed + i: generate(s, options.work_dir, extra))
             for i in range(options.count)]
-    jobs += [(os.path.basename(p), lambda p=p: open(p, "rb").read()) for p in options.cases]
+    jobs += [(os.path.basename(p), lambda p=p: read_case(p)) for p in options.cases]
 
     def one(job):
         name, make = job
@@ -474,8 +486,10 @@ def main():
         if outcome[0] == "differ" and options.findings:
             os.makedirs(options.findings, exist_ok=True)
             safe = name.replace(" ", "-")
-            with open(os.path.join(options.findings, f"{safe}.wasm"), "wb") as file:
+            path = os.path.join(options.findings, f"{safe}.wasm")
+            with open(path, "wb") as file:
                 file.write(data)
+            subprocess.run(["wasm2wat", path, "-o", path[:-5] + ".wat"], check=False)
         return name, outcome
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
