@@ -5,7 +5,12 @@
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
 #   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
 #                as peers; the Python package's call overhead and DuckDB)
-.PHONY: all deps build demo check bench clean
+#   make conformance   every command of the WebAssembly core spec tests
+#                through the engine, modules compiled as users get them
+#                (make check runs them at -O0)
+#   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
+#                modules against wasmtime (make check runs 25)
+.PHONY: all deps build demo check bench clean conformance differential
 
 BUILD ?= build/release
 
@@ -42,6 +47,15 @@ bench: build
 	@python=$$(scripts/python-env.sh) && $$python -m pip install --quiet \
 	  --disable-pip-version-check --no-build-isolation --no-deps ./python && \
 	  $$python bench/bench_python.py $(BUILD)/bench-modules/udf_gcd.wasm
+
+conformance: deps
+	@scripts/conformance.sh spec
+
+N ?= 1000
+SEED ?= 1000
+WASM_OPT ?=
+differential: deps
+	@scripts/conformance.sh differential $(N) $(SEED) "$(WASM_OPT)"
 
 clean:
 	rm -rf build

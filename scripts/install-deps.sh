@@ -14,7 +14,7 @@ set -euo pipefail
 
 packages=(build-essential cmake clang lld wasi-libc libclang-rt-14-dev-wasm32
           libclang-rt-14-dev wabt valgrind python3 python3-venv python3-dev
-          pkg-config openjdk-17-jre-headless)
+          pkg-config openjdk-17-jre-headless binaryen)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -23,6 +23,7 @@ requirements=(
   "pyspark=pyspark>=4.0"
   "setuptools=setuptools>=64"
   "wheel=wheel"
+  "wasmtime=wasmtime"
 )
 if [ ! -x "$venv/bin/python" ]; then
   mkdir -p build

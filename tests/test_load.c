@@ -155,13 +155,37 @@ TEST(names_cannot_inject_control_characters_into_messages) {
   ASSERT_EQ(strchr(error.message, '\n') == NULL, 1);
 }
 
-TEST(wasm2c_rejection_is_an_error_not_a_crash) {
+TEST(type_errors_are_refused_before_any_tool_runs) {
+  /* The engine's validator type-checks bodies itself: the module never
+   * reaches wasm2c (no compile is counted). */
+  struct wudf_engine_stats before, after;
+  wudf_engine_stats(engine, &before);
   struct wudf_error error;
   struct wudf_module* module = NULL;
   ASSERT_STATUS(wudf_module_load_file(engine, module_path("bad_body"), &module, &error),
-                EIO, &error);
-  ASSERT_CONTAINS(error.message, "wasm2c");
-  ASSERT_CONTAINS(error.message, "type mismatch");
+                ENOEXEC, &error);
+  ASSERT_CONTAINS(error.message, "invalid module: type mismatch");
+  ASSERT_CONTAINS(error.message, "function 0");
+  wudf_engine_stats(engine, &after);
+  ASSERT_EQ(after.compiles, before.compiles);
+}
+
+TEST(wasm2c_failure_is_an_error_not_a_crash) {
+  /* A wasm2c that fails (here /bin/false) gives EIO naming the tool and its
+   * exit status. */
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  config.wasm2c = "/bin/false";
+  char cache[4096];
+  snprintf(cache, sizeof(cache), "%s/failing-wasm2c-cache", getenv("WUDF_TEST_TMP"));
+  config.cache_dir = cache;
+  struct wudf_engine* failing = new_engine_with(&config);
+  struct wudf_error error;
+  struct wudf_module* module = NULL;
+  ASSERT_STATUS(wudf_module_load_file(failing, module_path("names"), &module, &error), EIO,
+                &error);
+  ASSERT_CONTAINS(error.message, "/bin/false failed with exit status 1");
+  wudf_engine_free(failing);
   /* The engine still works. */
   module = load_module(engine, "traps");
   wudf_module_free(module);
@@ -220,7 +244,8 @@ int main(void) {
   RUN_TEST(size_cap_is_enforced);
   RUN_TEST(foreign_imports_are_refused_by_name);
   RUN_TEST(names_cannot_inject_control_characters_into_messages);
-  RUN_TEST(wasm2c_rejection_is_an_error_not_a_crash);
+  RUN_TEST(type_errors_are_refused_before_any_tool_runs);
+  RUN_TEST(wasm2c_failure_is_an_error_not_a_crash);
   RUN_TEST(missing_tools_are_reported);
   RUN_TEST(names_start_and_reference_exports);
   RUN_TEST(start_function_trap_fails_instantiation);

@@ -442,6 +442,15 @@ static void expect_malformed(const char* what, const uint8_t* bytes,
   }
 }
 
+/* Expects a well-formed module that breaks a rule of validation to be
+ * refused with ENOEXEC, "invalid module: " and `needle`, and wabt to reject
+ * it too. */
+static void expect_invalid(const char* what, const uint8_t* bytes, size_t size,
+                           const char* needle) {
+  expect_error(what, bytes, size, NULL, ENOEXEC, "invalid module: ");
+  expect_malformed(what, bytes, size, needle);
+}
+
 /* Expects ENOEXEC with `needle` for a module the specification calls
  * malformed (spec 5.4, 5.5.16; the spec test suite's binary.wast has these
  * cases) but wabt 1.0.32 accepts: it does not check that a function body
@@ -1309,6 +1318,243 @@ TEST(unbalanced_blocks) {
                    "unexpected end of function body");
 }
 
+/* ------------------------------------------------------------------------ */
+/* Type checking (the validation algorithm of the specification's appendix)  */
+/* ------------------------------------------------------------------------ */
+
+/* In body_module's bodies: function 0 is [] -> []; type 1 is [i32] -> [i32];
+ * table 0 holds funcref; global 0 is a mutable i32; function 0 is declared
+ * by passive element segment 0. */
+
+TEST(type_check_accepts_valid_bodies) {
+  struct module m;
+  /* After unreachable the stack is polymorphic: i32.add pops two unknowns. */
+  body_module(&m, B(0x00, 0x00, 0x6A, 0x1A, 0x0B));
+  expect_valid("polymorphic after unreachable", m.bytes, m.size);
+  /* br_table below unreachable: an unknown index and unknown values. */
+  body_module(&m, B(0x00, 0x02, 0x7F, 0x00, 0x0E, 0x01, 0x00, 0x00, 0x0B, 0x1A,
+                    0x0B));
+  expect_valid("br_table in unreachable code", m.bytes, m.size);
+  /* A block with a parameter (type 1): i32.const 1 block (type 1) i32.const
+   * 2 i32.add end drop. */
+  body_module(&m, B(0x00, 0x41, 0x01, 0x02, 0x01, 0x41, 0x02, 0x6A, 0x0B, 0x1A,
+                    0x0B));
+  expect_valid("block with a parameter", m.bytes, m.size);
+  /* A loop's label takes its parameters: i32.const 0 loop (type 1) br 0
+   * end drop. */
+  body_module(&m, B(0x00, 0x41, 0x00, 0x03, 0x01, 0x0C, 0x00, 0x0B, 0x1A,
+                    0x0B));
+  expect_valid("branch to a loop with a parameter", m.bytes, m.size);
+  /* br_if keeps its values: block (result i32) i32.const 1 i32.const 0
+   * br_if 0 end drop. */
+  body_module(&m, B(0x00, 0x02, 0x7F, 0x41, 0x01, 0x41, 0x00, 0x0D, 0x00, 0x0B,
+                    0x1A, 0x0B));
+  expect_valid("br_if passes its values through", m.bytes, m.size);
+  /* select between i64s, and typed select between funcrefs. */
+  body_module(&m, B(0x00, 0x42, 0x01, 0x42, 0x02, 0x41, 0x00, 0x1B, 0x1A,
+                    0xD0, 0x70, 0xD0, 0x70, 0x41, 0x00, 0x1C, 0x01, 0x70, 0x1A,
+                    0x0B));
+  expect_valid("select", m.bytes, m.size);
+  /* if/else with a result, a mutable global, locals of their types. */
+  body_module(&m, B(0x01, 0x01, 0x7C,                   /* local f64 */
+                    0x41, 0x01, 0x04, 0x7F, 0x41, 0x02, 0x05, 0x41, 0x03,
+                    0x0B, 0x24, 0x00,                     /* if -> global.set */
+                    0x44, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F,
+                    0x22, 0x00, 0x21, 0x00,               /* local.tee, set */
+                    0x0B));
+  expect_valid("if/else, global.set, locals", m.bytes, m.size);
+  /* Memory, table and bulk operations with operands of their types. */
+  body_module(&m, B(0x00, 0x41, 0x00, 0x43, 0, 0, 0, 0, 0x38, 0x02, 0x00,
+                    0x41, 0x00, 0x31, 0x00, 0x00, 0x1A,   /* f32.store, i64.load8_u */
+                    0x41, 0x00, 0x25, 0x00, 0x1A,         /* table.get */
+                    0xD2, 0x00, 0x41, 0x01, 0xFC, 0x0F, 0x00, 0x1A,  /* table.grow */
+                    0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xFC, 0x0B, 0x00,
+                    0x0B));
+  expect_valid("memory and table operands", m.bytes, m.size);
+  /* An unknown operand of unreachable code satisfies ref.is_null. */
+  body_module(&m, B(0x00, 0x00, 0xD1, 0x1A, 0x0B));
+  expect_valid("ref.is_null of an unknown", m.bytes, m.size);
+}
+
+TEST(type_check_refuses_mismatches) {
+  struct module m;
+  body_module(&m, B(0x00, 0x41, 0x00, 0x42, 0x00, 0x6A, 0x1A, 0x0B));
+  expect_invalid("i32.add of an i64", m.bytes, m.size,
+                 "type mismatch: instruction 0x6a needs an operand of type "
+                 "i32 but finds i64 in function 0");
+  body_module(&m, B(0x00, 0x6A, 0x1A, 0x0B));
+  expect_invalid("i32.add on an empty stack", m.bytes, m.size,
+                 "the operand stack of its block is empty");
+  /* A block cannot pop what lies below it, even after unreachable code. */
+  body_module(&m, B(0x00, 0x41, 0x01, 0x02, 0x40, 0x1A, 0x0B, 0x1A, 0x0B));
+  expect_invalid("drop across a block", m.bytes, m.size,
+                 "the operand stack of its block is empty");
+  body_module(&m, B(0x00, 0x02, 0x7F, 0x0B, 0x1A, 0x0B));
+  expect_invalid("block without its result", m.bytes, m.size,
+                 "type mismatch");
+  body_module(&m, B(0x00, 0x41, 0x01, 0x0B));
+  expect_invalid("a value left at the end", m.bytes, m.size,
+                 "1 operands left on the stack at the end of a block with 0 "
+                 "results");
+  body_module(&m, B(0x00, 0x02, 0x7F, 0x0C, 0x00, 0x0B, 0x1A, 0x0B));
+  expect_invalid("br without the label's value", m.bytes, m.size,
+                 "type mismatch");
+  body_module(&m, B(0x00, 0x02, 0x7F, 0x02, 0x40, 0x41, 0x00, 0x41, 0x00,
+                    0x0E, 0x01, 0x00, 0x01, 0x0B, 0x41, 0x00, 0x0B, 0x1A,
+                    0x0B));
+  expect_invalid("br_table targets of different arity", m.bytes, m.size,
+                 "br_table targets take 0 and 1 values");
+  body_module(&m, B(0x00, 0x41, 0x00, 0x04, 0x7F, 0x41, 0x01, 0x0B, 0x1A,
+                    0x0B));
+  expect_invalid("if with a result and no else", m.bytes, m.size,
+                 "an if without else must have the same parameters and "
+                 "results");
+  body_module(&m, B(0x00, 0x41, 0x00, 0x04, 0x7F, 0x41, 0x01, 0x05, 0x42,
+                    0x01, 0x0B, 0x1A, 0x0B));
+  expect_invalid("else of another type", m.bytes, m.size,
+                 "needs an operand of type i32 but finds i64");
+  body_module(&m, B(0x00, 0xD0, 0x70, 0xD0, 0x70, 0x41, 0x00, 0x1B, 0x1A,
+                    0x0B));
+  expect_invalid("untyped select of references", m.bytes, m.size,
+                 "select without a type cannot choose between references");
+  body_module(&m, B(0x00, 0x41, 0x01, 0x42, 0x01, 0x41, 0x00, 0x1B, 0x1A,
+                    0x0B));
+  expect_invalid("select of two types", m.bytes, m.size,
+                 "select chooses between i32 and i64");
+  body_module(&m, B(0x00, 0x41, 0x01, 0x41, 0x01, 0x41, 0x00, 0x1C, 0x02,
+                    0x7F, 0x7F, 0x1A, 0x0B));
+  expect_invalid("typed select with two types", m.bytes, m.size,
+                 "invalid result arity");
+  body_module(&m, B(0x01, 0x01, 0x7E, 0x41, 0x00, 0x21, 0x00, 0x0B));
+  expect_invalid("local.set of another type", m.bytes, m.size,
+                 "needs an operand of type i64 but finds i32");
+  body_module(&m, B(0x00, 0x41, 0x00, 0x43, 0, 0, 0, 0, 0x36, 0x02, 0x00,
+                    0x0B));
+  expect_invalid("i32.store of an f32", m.bytes, m.size,
+                 "instruction 0x36 needs an operand of type i32 but finds "
+                 "f32");
+  body_module(&m, B(0x00, 0x42, 0x01, 0x40, 0x00, 0x1A, 0x0B));
+  expect_invalid("memory.grow of an i64", m.bytes, m.size, "type mismatch");
+  /* return discards what lies below the function's results. */
+  body_module(&m, B(0x00, 0x41, 0x00, 0x0F, 0x0B));
+  expect_valid("return over an extra value", m.bytes, m.size);
+  body_module(&m, B(0x00, 0x42, 0x00, 0x24, 0x00, 0x0B));
+  expect_invalid("global.set of an i64", m.bytes, m.size, "type mismatch");
+  body_module(&m, B(0x00, 0x41, 0x00, 0xFC, 0x10, 0x00, 0xFC, 0x0F, 0x00,
+                    0x1A, 0x0B));
+  expect_invalid("table.grow with an i32 as the value", m.bytes, m.size,
+                 "instruction 0xfc 15 needs an operand of type funcref but "
+                 "finds i32");
+  body_module(&m, B(0x00, 0x41, 0x00, 0xD1, 0x1A, 0x0B));
+  expect_invalid("ref.is_null of an i32", m.bytes, m.size,
+                 "ref.is_null needs a reference but finds i32");
+  body_module(&m, B(0x00, 0x43, 0, 0, 0, 0, 0xFC, 0x02, 0x1A, 0x0B));
+  expect_invalid("trunc_sat of the wrong float", m.bytes, m.size,
+                 "needs an operand of type f64 but finds f32");
+}
+
+TEST(type_check_module_rules) {
+  struct module m;
+  /* global.set of an immutable global. */
+  begin(&m);
+  section(&m, 1, B(0x01, 0x60, 0x00, 0x00));
+  section(&m, 3, B(0x01, 0x00));
+  section(&m, 6, B(0x01, 0x7F, 0x00, 0x41, 0x00, 0x0B));
+  code_section(&m, B(0x00, 0x41, 0x01, 0x24, 0x00, 0x0B));
+  expect_invalid("immutable global", m.bytes, m.size,
+                 "global is immutable: global.set of global 0");
+  /* A global's initializer of another type. */
+  begin(&m);
+  section(&m, 6, B(0x01, 0x7F, 0x00, 0x42, 0x00, 0x0B));
+  expect_invalid("initializer type", m.bytes, m.size,
+                 "type mismatch: the global's initializer is i64, expected "
+                 "i32");
+  /* Initializers read immutable imported globals only. */
+  begin(&m);
+  section(&m, 6, B(0x02, 0x7F, 0x00, 0x41, 0x00, 0x0B, 0x7F, 0x00, 0x23,
+                   0x00, 0x0B));
+  expect_invalid("initializer reads a defined global", m.bytes, m.size,
+                 "unknown global 0 in the global's initializer");
+  begin(&m);
+  section(&m, 2, B(0x01, 0x01, 'm', 0x01, 'g', 0x03, 0x7F, 0x01));
+  section(&m, 6, B(0x01, 0x7F, 0x00, 0x23, 0x00, 0x0B));
+  expect_invalid("initializer reads a mutable import", m.bytes, m.size,
+                 "constant expression required: the global's initializer "
+                 "reads mutable global 0");
+  /* A segment offset must be an i32. */
+  begin(&m);
+  section(&m, 5, B(0x01, 0x00, 0x01));
+  section(&m, 11, B(0x01, 0x00, 0x42, 0x00, 0x0B, 0x00));
+  expect_invalid("i64 data offset", m.bytes, m.size,
+                 "the segment's offset is i64, expected i32");
+  /* A funcref segment for an externref table, an externref expression in a
+   * funcref segment. */
+  begin(&m);
+  section(&m, 4, B(0x01, 0x6F, 0x00, 0x01));
+  section(&m, 9, B(0x01, 0x00, 0x41, 0x00, 0x0B, 0x00));
+  expect_invalid("segment type vs table type", m.bytes, m.size,
+                 "type mismatch: a segment of funcref for table 0 of "
+                 "externref");
+  begin(&m);
+  section(&m, 9, B(0x01, 0x05, 0x70, 0x01, 0xD0, 0x6F, 0x0B));
+  expect_invalid("element expression type", m.bytes, m.size,
+                 "an element expression is externref, expected funcref");
+  /* call_indirect through an externref table; table.copy between types. */
+  begin(&m);
+  section(&m, 1, B(0x01, 0x60, 0x00, 0x00));
+  section(&m, 3, B(0x01, 0x00));
+  section(&m, 4, B(0x02, 0x6F, 0x00, 0x01, 0x70, 0x00, 0x01));
+  code_section(&m, B(0x00, 0x41, 0x00, 0x11, 0x00, 0x00, 0x0B));
+  /* (wabt 1.0.32 does not check the table's type here.) */
+  expect_error("call_indirect through externref", m.bytes, m.size, NULL,
+               ENOEXEC, "call_indirect through table 0 of externref");
+  begin(&m);
+  section(&m, 1, B(0x01, 0x60, 0x00, 0x00));
+  section(&m, 3, B(0x01, 0x00));
+  section(&m, 4, B(0x02, 0x6F, 0x00, 0x01, 0x70, 0x00, 0x01));
+  code_section(&m, B(0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xFC, 0x0E,
+                     0x00, 0x01, 0x0B));
+  expect_invalid("table.copy between types", m.bytes, m.size,
+                 "table 0 holds externref but table 1 holds funcref");
+  /* ref.func of a function no segment, export or global names; the same
+   * function declared by an export. */
+  begin(&m);
+  section(&m, 1, B(0x01, 0x60, 0x00, 0x00));
+  section(&m, 3, B(0x01, 0x00));
+  code_section(&m, B(0x00, 0xD2, 0x00, 0x1A, 0x0B));
+  expect_invalid("undeclared ref.func", m.bytes, m.size,
+                 "undeclared function reference: ref.func 0");
+  begin(&m);
+  section(&m, 1, B(0x01, 0x60, 0x00, 0x00));
+  section(&m, 3, B(0x01, 0x00));
+  section(&m, 7, B(0x01, 0x01, 'f', 0x00, 0x00));
+  code_section(&m, B(0x00, 0xD2, 0x00, 0x1A, 0x0B));
+  expect_valid("ref.func of an exported function", m.bytes, m.size);
+  /* Alignment beyond the natural one is a validation rule. */
+  body_module(&m, B(0x00, 0x41, 0x00, 0x28, 0x03, 0x00, 0x1A, 0x0B));
+  expect_invalid("over-aligned load", m.bytes, m.size,
+                 "alignment 2**3 exceeds the natural alignment 2**2");
+}
+
+TEST(type_check_operand_stack_limit) {
+  struct wudf__wasm_limits limits;
+  wudf__wasm_limits_init(&limits);
+  limits.max_operand_stack = 4;
+  struct module m;
+  /* Four values fit; a fifth does not. */
+  body_module(&m, B(0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00,
+                    0x1A, 0x1A, 0x1A, 0x1A, 0x0B));
+  struct wudf__wasm_info info;
+  struct wudf_error error = {0};
+  int status = read_copy(m.bytes, m.size, &limits, &info, &error);
+  if (status != 0) TEST_FAIL("four values: %s", error.message);
+  wudf__wasm_info_release(&info);
+  body_module(&m, B(0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00,
+                    0x41, 0x00, 0x1A, 0x1A, 0x1A, 0x1A, 0x1A, 0x0B));
+  expect_too_large("five values", m.bytes, m.size, &limits,
+                   "operand stack deeper than 4 values in function 0");
+}
+
 TEST(duplicate_exports) {
   struct module m;
   /* Exports "f", "g", "f" of two functions. */
@@ -1422,8 +1668,7 @@ TEST(index_out_of_range) {
   expect_malformed("start", m.bytes, m.size, "function index 0 out of range");
   begin(&m);
   section(&m, 6, B(0x01, 0x7F, 0x00, 0x23, 0x00, 0x0B));
-  expect_malformed("global.get self", m.bytes, m.size,
-                   "global index 0 out of range");
+  expect_malformed("global.get self", m.bytes, m.size, "unknown global 0");
   begin(&m);
   section(&m, 9, B(0x01, 0x00, 0x41, 0x00, 0x0B, 0x00));
   expect_malformed("element without table", m.bytes, m.size,
@@ -1467,6 +1712,7 @@ TEST(limits_defaults) {
   ASSERT_EQ(limits.max_body_size, 8 << 20);
   ASSERT_EQ(limits.max_table_size, 10000000);
   ASSERT_EQ(limits.max_block_depth, 1024);
+  ASSERT_EQ(limits.max_operand_stack, 1000000);
   ASSERT(limits.max_types > 0 && limits.max_imports > 0 &&
          limits.max_exports > 0 && limits.max_globals > 0 &&
          limits.max_params > 0 && limits.max_segments > 0);
@@ -1759,6 +2005,10 @@ int main(void) {
   RUN_TEST(malformed_utf8_names);
   RUN_TEST(unknown_opcodes);
   RUN_TEST(unbalanced_blocks);
+  RUN_TEST(type_check_accepts_valid_bodies);
+  RUN_TEST(type_check_refuses_mismatches);
+  RUN_TEST(type_check_module_rules);
+  RUN_TEST(type_check_operand_stack_limit);
   RUN_TEST(duplicate_exports);
   RUN_TEST(index_out_of_range);
   RUN_TEST(malformed_limits);

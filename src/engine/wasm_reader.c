@@ -10,9 +10,13 @@
  * at the first problem with an errno-style code and a message naming the place
  * (section, entry or function) and the byte offset. It checks what the binary
  * format requires (LEB128 ranges, UTF-8 names, section order and sizes,
- * balanced blocks) plus the index-range rules of validation that cost nothing
- * in one pass; it does not type-check instruction sequences, which wasm2c's
- * own validator does afterwards.
+ * balanced blocks) and every rule of validation (chapter 3) for the features
+ * the engine accepts: index ranges, constant expressions and their types,
+ * element and table types, declared function references, and the operand
+ * types of every instruction of every body, with the validation algorithm of
+ * the specification's appendix (an operand stack and a control stack, where
+ * the stack below an unconditional branch is polymorphic). A module that
+ * passes is valid: no later tool needs to validate it again.
  *
  * Memory discipline: every read goes through the bounds-checked primitives
  * below, which never look past `end` (the end of the current module, section
@@ -87,6 +91,31 @@ enum {
 /* Kinds of open blocks on the control stack of a function body. */
 enum { FRAME_FUNCTION, FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_ELSE };
 
+/* The operand type of unreachable code, which matches every type (the
+ * "Unknown" of the validation algorithm); no value type byte is zero. */
+#define TYPE_UNKNOWN 0x00
+
+/* An open block of the body being checked (a "control frame" of the
+ * validation algorithm): its kind, its parameter and result types (pointers
+ * into the module's types or into single_value_types, never into the frame
+ * array, which moves), the operand stack height at its start, and whether
+ * the rest of it is unreachable. */
+struct frame {
+  uint8_t kind;
+  uint8_t unreachable;
+  uint32_t param_count;
+  uint32_t result_count;
+  const uint8_t* params;
+  const uint8_t* results;
+  size_t height;
+};
+
+/* A global's type: its value type byte and mutability. */
+struct global_type {
+  uint8_t type;
+  uint8_t is_mutable;
+};
+
 /* The state of one wudf__wasm_read call. */
 struct reader {
   /* The module and the read position. */
@@ -118,9 +147,32 @@ struct reader {
   uint32_t data_segment_count;
   uint32_t custom_capacity;
 
-  /* The control stack of the body being read, reused across bodies. */
-  uint8_t* frames;
+  /* The types that the type rules look up and the binary does not keep in
+   * `info`: every table's element type, every global's type, every element
+   * segment's reference type, and the functions that ref.func may name in a
+   * body (C.refs: those named outside bodies, a bitmap). */
+  uint8_t* table_types;
+  uint32_t table_type_capacity;
+  struct global_type* globals;
+  uint32_t global_capacity;
+  uint32_t imported_global_count;
+  uint8_t* element_types;
+  uint8_t* declared_functions;
+
+  /* The body being checked, reused across bodies: its locals (parameters
+   * first), the operand stack and the control stack. `op_prefix` and
+   * `op_code` name the instruction being checked, for messages. */
+  uint8_t* locals;
+  uint32_t local_capacity;
+  uint32_t local_count;
+  uint8_t* values;
+  size_t value_count;
+  size_t value_capacity;
+  struct frame* frames;
+  size_t frame_count;
   size_t frame_capacity;
+  uint32_t op_prefix; /* 0, or the prefix byte of a prefixed instruction */
+  uint32_t op_code;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -166,9 +218,11 @@ static void describe_place(const struct reader* r, char* out, size_t size) {
 
 /* Fills the caller's error with `code` and the message "<category>: <detail>
  * in <place> at offset 0x<offset>", where the category follows from the code
- * (and names `feature` for ENOTSUP). Returns `code`. */
-static int vfail(struct reader* r, int code, const char* feature, size_t offset,
-                 const char* format, va_list args) {
+ * (and names `feature` for ENOTSUP), unless `is_invalid` makes it "invalid
+ * module" (a well-formed binary that breaks a rule of validation, ENOEXEC).
+ * Returns `code`. */
+static int vfail(struct reader* r, int code, int is_invalid, const char* feature,
+                 size_t offset, const char* format, va_list args) {
   char detail[512];
   char place[160];
   char category[96];
@@ -185,7 +239,8 @@ static int vfail(struct reader* r, int code, const char* feature, size_t offset,
       snprintf(category, sizeof(category), "out of memory");
       break;
     default:
-      snprintf(category, sizeof(category), "malformed module");
+      snprintf(category, sizeof(category), "%s module",
+               is_invalid ? "invalid" : "malformed");
       break;
   }
   return wudf__set_error(r->error, code, "%s: %s%s%s at offset 0x%zx",
@@ -200,9 +255,21 @@ static int fail(struct reader* r, int code, size_t offset, const char* format,
                 ...) {
   va_list args;
   va_start(args, format);
-  vfail(r, code, NULL, offset, format, args);
+  vfail(r, code, 0, NULL, offset, format, args);
   va_end(args);
   return code;
+}
+
+/* Fails with ENOEXEC at `offset` for a rule of validation ("invalid module:
+ * ..."); returns ENOEXEC. */
+static int invalid(struct reader* r, size_t offset, const char* format, ...)
+    WUDF__PRINTF(3, 4);
+static int invalid(struct reader* r, size_t offset, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  vfail(r, ENOEXEC, 1, NULL, offset, format, args);
+  va_end(args);
+  return ENOEXEC;
 }
 
 /* Fails with ENOTSUP for `feature` at `offset`; returns ENOTSUP. */
@@ -212,7 +279,7 @@ static int unsupported(struct reader* r, size_t offset, const char* feature,
                        const char* format, ...) {
   va_list args;
   va_start(args, format);
-  vfail(r, ENOTSUP, feature, offset, format, args);
+  vfail(r, ENOTSUP, 0, feature, offset, format, args);
   va_end(args);
   return ENOTSUP;
 }
@@ -458,15 +525,20 @@ static int read_value_type(struct reader* r, uint8_t* out) {
   return status;
 }
 
-/* Reads a reference type (funcref or externref), as tables and element
- * segments use it, or, when `is_heap_type`, the heap type of ref.null, where
- * the function-references proposal also allows a concrete type index. */
-static int read_reference_type(struct reader* r, int is_heap_type) {
+/* Reads a reference type (funcref or externref) into `*out` (may be NULL),
+ * as tables and element segments use it, or, when `is_heap_type`, the heap
+ * type of ref.null, where the function-references proposal also allows a
+ * concrete type index. */
+static int read_reference_type(struct reader* r, int is_heap_type,
+                               uint8_t* out) {
   const size_t at = r->pos;
   uint8_t byte;
   int status = read_byte(r, &byte);
   if (status != 0) return status;
-  if (byte == WUDF__WASM_FUNCREF || byte == WUDF__WASM_EXTERNREF) return 0;
+  if (byte == WUDF__WASM_FUNCREF || byte == WUDF__WASM_EXTERNREF) {
+    if (out != NULL) *out = byte;
+    return 0;
+  }
   if (byte == WUDF__WASM_V128) {
     return unsupported(r, at, FEATURE_SIMD, "value type v128");
   }
@@ -535,16 +607,36 @@ static int read_limits(struct reader* r, const char* what, uint32_t* min,
 }
 
 /*
+ * Returns `array`, of `*capacity` entries of `entry_size` bytes, with room
+ * for `needed` entries: itself, or a reallocation to double the capacity (at
+ * least 16, at least `needed`; an array of capacity 0 is always allocated,
+ * so the result is never NULL on success), updating `*capacity`. Returns
+ * NULL (and `array` stays allocated) when that fails. The callers' counts are bounded
+ * by the module's size or a limit, so the sizes cannot overflow.
+ */
+static void* reserve(void* array, size_t entry_size, uint32_t* capacity,
+                     uint64_t needed) {
+  if (needed <= *capacity && *capacity != 0) return array;
+  uint64_t grown = *capacity != 0 ? (uint64_t)*capacity * 2 : 16;
+  if (grown < needed) grown = needed;
+  if (grown > UINT32_MAX) grown = UINT32_MAX;
+  void* bigger = wudf__realloc(array, (size_t)grown * entry_size);
+  if (bigger != NULL) *capacity = (uint32_t)grown;
+  return bigger;
+}
+
+/*
  * Reads a table type (spec 5.3.9), counts the table in the table index space
- * and, for table 0, records its limits in the info. The initial size is
- * checked against max_table_size (EFBIG).
+ * and records its element type and, for table 0, its limits in the info. The
+ * initial size is checked against max_table_size (EFBIG).
  */
 static int read_table_type(struct reader* r) {
   const size_t at = r->pos;
   if (r->pos < r->end && r->bytes[r->pos] == 0x40) {
     return unsupported(r, at, FEATURE_GC, "table with an initializer");
   }
-  int status = read_reference_type(r, 0);
+  uint8_t element_type = 0;
+  int status = read_reference_type(r, 0, &element_type);
   if (status != 0) return status;
   uint32_t min = 0, max = UINT32_MAX;
   int has_max = 0;
@@ -564,11 +656,15 @@ static int read_table_type(struct reader* r) {
     return fail(r, EFBIG, at, "more than %" PRIu32 " tables (limit %" PRIu32 ": max_tables)",
                 r->limits->max_tables, r->limits->max_tables);
   }
+  uint8_t* table_types = reserve(r->table_types, 1, &r->table_type_capacity,
+                                 (uint64_t)r->table_total + 1);
+  if (table_types == NULL) return out_of_memory(r);
+  r->table_types = table_types;
   if (r->table_total == 0) {
     r->info->table_min = min;
     r->info->table_max = has_max ? max : UINT32_MAX;
   }
-  r->table_total++;
+  r->table_types[r->table_total++] = element_type;
   return 0;
 }
 
@@ -607,11 +703,12 @@ static int read_memory_type(struct reader* r) {
   return 0;
 }
 
-/* Reads a global type (spec 5.3.10) and counts the global in the global index
- * space, against max_globals. */
+/* Reads a global type (spec 5.3.10), counts the global in the global index
+ * space, against max_globals, and records its type. */
 static int read_global_type(struct reader* r) {
   const size_t at = r->pos;
-  int status = read_value_type(r, NULL);
+  uint8_t type = 0;
+  int status = read_value_type(r, &type);
   if (status != 0) return status;
   const size_t mut_at = r->pos;
   uint8_t mutability;
@@ -625,6 +722,13 @@ static int read_global_type(struct reader* r) {
     return fail(r, EFBIG, at, "more than %" PRIu32 " globals",
                 r->limits->max_globals);
   }
+  struct global_type* globals =
+      reserve(r->globals, sizeof(*r->globals), &r->global_capacity,
+              (uint64_t)r->info->global_count + 1);
+  if (globals == NULL) return out_of_memory(r);
+  r->globals = globals;
+  r->globals[r->info->global_count].type = type;
+  r->globals[r->info->global_count].is_mutable = mutability;
   r->info->global_count++;
   return 0;
 }
@@ -633,16 +737,56 @@ static int read_global_type(struct reader* r) {
 /* Constant expressions                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* Returns the text name of a value type byte ("any" for TYPE_UNKNOWN). */
+static const char* type_name(uint8_t type) {
+  switch (type) {
+    case WUDF__WASM_I32: return "i32";
+    case WUDF__WASM_I64: return "i64";
+    case WUDF__WASM_F32: return "f32";
+    case WUDF__WASM_F64: return "f64";
+    case WUDF__WASM_FUNCREF: return "funcref";
+    case WUDF__WASM_EXTERNREF: return "externref";
+    case TYPE_UNKNOWN: return "any";
+  }
+  return "?";
+}
+
+/* Records that ref.func may name `function` in a body: it is named outside
+ * the bodies (in a global, an element segment or an export; spec 3.4.10,
+ * C.refs). The bitmap is made with the first entry, once the function index
+ * space is complete. */
+static int declare_function(struct reader* r, uint32_t function) {
+  if (r->declared_functions == NULL) {
+    r->declared_functions =
+        wudf__calloc(((size_t)r->info->function_count + 7) / 8, 1);
+    if (r->declared_functions == NULL) return out_of_memory(r);
+  }
+  r->declared_functions[function / 8] |= (uint8_t)(1u << (function % 8));
+  return 0;
+}
+
+/* Returns nonzero when ref.func may name `function` in a body. */
+static int is_declared_function(const struct reader* r, uint32_t function) {
+  return r->declared_functions != NULL &&
+         (r->declared_functions[function / 8] >> (function % 8)) & 1u;
+}
+
 /*
- * Reads a constant expression (spec 3.3.10 and 5.4.9): exactly one of
- * i32.const, i64.const, f32.const, f64.const, global.get (of a global below
- * `global_bound`), ref.null or ref.func, followed by end. v128.const and the
- * GC constant instructions are refused with ENOTSUP; anything else (including
- * the arithmetic of the extended-const proposal) is ENOEXEC.
+ * Reads a constant expression (spec 3.3.10 and 5.4.9) that must produce a
+ * value of type `expected` (`what` names it for messages: "the initializer
+ * of global 3"): exactly one of i32.const, i64.const, f32.const, f64.const,
+ * global.get, ref.null or ref.func, followed by end. global.get may read an
+ * immutable imported global (spec 3.4: constant expressions are checked in a
+ * context whose globals are the imported ones). ref.func
+ * declares its function (C.refs). v128.const and the GC constant
+ * instructions are refused with ENOTSUP; anything else (including the
+ * arithmetic of the extended-const proposal) is ENOEXEC.
  */
-static int read_const_expr(struct reader* r, uint32_t global_bound) {
+static int read_const_expr(struct reader* r, uint8_t expected,
+                           const char* what) {
   const size_t start = r->pos;
   unsigned instructions = 0;
+  uint8_t type = TYPE_UNKNOWN;
   for (;;) {
     const size_t at = r->pos;
     uint8_t op;
@@ -654,17 +798,46 @@ static int read_const_expr(struct reader* r, uint32_t global_bound) {
       case OP_I64_CONST: {
         uint64_t ignored;
         status = read_leb(r, op == OP_I32_CONST ? 32 : 64, 1, &ignored);
+        type = op == OP_I32_CONST ? WUDF__WASM_I32 : WUDF__WASM_I64;
         break;
       }
-      case OP_F32_CONST: status = skip(r, 4); break;
-      case OP_F64_CONST: status = skip(r, 8); break;
-      case OP_GLOBAL_GET:
-        status = read_index(r, "global", global_bound, NULL);
+      case OP_F32_CONST:
+        status = skip(r, 4);
+        type = WUDF__WASM_F32;
         break;
-      case OP_REF_NULL: status = read_reference_type(r, 1); break;
-      case OP_REF_FUNC:
-        status = read_index(r, "function", r->info->function_count, NULL);
+      case OP_F64_CONST:
+        status = skip(r, 8);
+        type = WUDF__WASM_F64;
         break;
+      case OP_GLOBAL_GET: {
+        const size_t index_at = r->pos;
+        uint32_t global = 0;
+        status = read_u32(r, &global);
+        if (status != 0) return status;
+        if (global >= r->imported_global_count) {
+          return invalid(r, index_at,
+                         "unknown global %" PRIu32 " in %s (a constant "
+                         "expression may read only the %" PRIu32
+                         " imported globals)",
+                         global, what, r->imported_global_count);
+        }
+        if (r->globals[global].is_mutable) {
+          return invalid(r, at,
+                         "constant expression required: %s reads mutable "
+                         "global %" PRIu32,
+                         what, global);
+        }
+        type = r->globals[global].type;
+        break;
+      }
+      case OP_REF_NULL: status = read_reference_type(r, 1, &type); break;
+      case OP_REF_FUNC: {
+        uint32_t function = 0;
+        status = read_index(r, "function", r->info->function_count, &function);
+        if (status == 0) status = declare_function(r, function);
+        type = WUDF__WASM_FUNCREF;
+        break;
+      }
       case OP_PREFIX_SIMD:
         return unsupported(r, at, FEATURE_SIMD,
                            "instruction 0xfd in a constant expression");
@@ -686,12 +859,31 @@ static int read_const_expr(struct reader* r, uint32_t global_bound) {
   if (instructions == 0) {
     return fail(r, ENOEXEC, start, "constant expression is empty");
   }
+  if (type != expected) {
+    return invalid(r, start, "type mismatch: %s is %s, expected %s", what,
+                   type_name(type), type_name(expected));
+  }
   return 0;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Function bodies                                                           */
 /* ------------------------------------------------------------------------ */
+
+/* Single value types, for the result of a block type written as one value
+ * type: frames point into this array. */
+static const uint8_t single_value_types[] = {
+    WUDF__WASM_I32,     WUDF__WASM_I64,     WUDF__WASM_F32,
+    WUDF__WASM_F64,     WUDF__WASM_FUNCREF, WUDF__WASM_EXTERNREF};
+
+/* Returns a pointer to `type` in single_value_types; `type` is a supported
+ * value type. */
+static const uint8_t* single_value_type(uint8_t type) {
+  for (size_t i = 0; i + 1 < sizeof(single_value_types); i++) {
+    if (single_value_types[i] == type) return &single_value_types[i];
+  }
+  return &single_value_types[sizeof(single_value_types) - 1];
+}
 
 /* Returns the name of an instruction the engine refuses, for messages. */
 static const char* refused_instruction_name(uint8_t op) {
@@ -716,35 +908,226 @@ static const char* refused_instruction_name(uint8_t op) {
   return "?";
 }
 
+/* Writes the instruction being checked ("instruction 0x6a", "instruction
+ * 0xfc 17") into `out`, for messages. */
+static void describe_instruction(const struct reader* r, char* out,
+                                 size_t size) {
+  if (r->op_prefix != 0) {
+    snprintf(out, size, "instruction 0x%02" PRIx32 " %" PRIu32, r->op_prefix,
+             r->op_code);
+  } else {
+    snprintf(out, size, "instruction 0x%02" PRIx32, r->op_code);
+  }
+}
+
+/* Returns the innermost open frame. */
+static struct frame* top_frame(struct reader* r) {
+  return &r->frames[r->frame_count - 1];
+}
+
+/* Pushes an operand of `type` (TYPE_UNKNOWN allowed) for the instruction at
+ * `at`. The operand stack may not grow beyond max_operand_stack (EFBIG), so
+ * multi-value results cannot make it huge. */
+static int push_value(struct reader* r, uint8_t type, size_t at) {
+  if (r->value_count == r->value_capacity) {
+    if (r->value_count >= r->limits->max_operand_stack) {
+      return fail(r, EFBIG, at,
+                  "operand stack deeper than %" PRIu32 " values",
+                  r->limits->max_operand_stack);
+    }
+    size_t capacity = r->value_capacity != 0 ? r->value_capacity * 2 : 256;
+    if (capacity > r->limits->max_operand_stack) {
+      capacity = r->limits->max_operand_stack;
+    }
+    uint8_t* values = wudf__realloc(r->values, capacity);
+    if (values == NULL) return out_of_memory(r);
+    r->values = values;
+    r->value_capacity = capacity;
+  }
+  r->values[r->value_count++] = type;
+  return 0;
+}
+
+/* Pushes `count` operands of the given types. */
+static int push_values(struct reader* r, const uint8_t* types, uint32_t count,
+                       size_t at) {
+  for (uint32_t i = 0; i < count; i++) {
+    int status = push_value(r, types[i], at);
+    if (status != 0) return status;
+  }
+  return 0;
+}
+
 /*
- * Pushes a frame of `kind` on the control stack, which holds `*depth` frames
- * (the function's own frame included). Nesting deeper than max_block_depth
- * is EFBIG; the stack grows by doubling, bounded by the body size.
+ * Pops an operand that must be of type `expected` (TYPE_UNKNOWN: any type)
+ * for the instruction at `at` and stores its type in `*actual` (may be
+ * NULL). Below the innermost frame's height there is nothing to pop, unless
+ * the frame's rest is unreachable, where the stack is polymorphic and the
+ * operand is TYPE_UNKNOWN.
  */
-static int push_frame(struct reader* r, size_t* depth, uint8_t kind,
+static int pop_value(struct reader* r, size_t at, uint8_t expected,
+                     uint8_t* actual) {
+  const struct frame* frame = top_frame(r);
+  uint8_t type = TYPE_UNKNOWN;
+  char instruction[40];
+  if (r->value_count == frame->height) {
+    if (!frame->unreachable) {
+      describe_instruction(r, instruction, sizeof(instruction));
+      return invalid(r, at,
+                     "type mismatch: %s needs an operand of type %s but the "
+                     "operand stack of its block is empty",
+                     instruction, type_name(expected));
+    }
+  } else {
+    type = r->values[--r->value_count];
+  }
+  if (expected != TYPE_UNKNOWN && type != TYPE_UNKNOWN && type != expected) {
+    describe_instruction(r, instruction, sizeof(instruction));
+    return invalid(r, at,
+                   "type mismatch: %s needs an operand of type %s but finds %s",
+                   instruction, type_name(expected), type_name(type));
+  }
+  if (actual != NULL) *actual = type;
+  return 0;
+}
+
+/* Pops `count` operands of the given types (the last one first). */
+static int pop_values(struct reader* r, const uint8_t* types, uint32_t count,
                       size_t at) {
-  if (kind != FRAME_FUNCTION && *depth > r->limits->max_block_depth) {
+  for (uint32_t i = count; i > 0; i--) {
+    int status = pop_value(r, at, types[i - 1], NULL);
+    if (status != 0) return status;
+  }
+  return 0;
+}
+
+/*
+ * Checks, without popping, that the top of the operand stack holds `count`
+ * operands of the given types, as popping and pushing them back would
+ * (br_table checks every target's types this way). Positions below the
+ * innermost frame's height match only where its rest is unreachable.
+ */
+static int peek_values(struct reader* r, const uint8_t* types, uint32_t count,
+                       size_t at) {
+  const struct frame* frame = top_frame(r);
+  const size_t available = r->value_count - frame->height;
+  for (uint32_t i = 0; i < count; i++) {
+    const uint8_t expected = types[count - 1 - i]; /* i-th from the top */
+    uint8_t type = TYPE_UNKNOWN;
+    char instruction[40];
+    if (i < available) {
+      type = r->values[r->value_count - 1 - i];
+    } else if (!frame->unreachable) {
+      describe_instruction(r, instruction, sizeof(instruction));
+      return invalid(r, at,
+                     "type mismatch: %s needs %" PRIu32 " operands but the "
+                     "operand stack of its block has %zu",
+                     instruction, count, available);
+    }
+    if (type != TYPE_UNKNOWN && type != expected) {
+      describe_instruction(r, instruction, sizeof(instruction));
+      return invalid(r, at,
+                     "type mismatch: %s needs an operand of type %s but finds "
+                     "%s",
+                     instruction, type_name(expected), type_name(type));
+    }
+  }
+  return 0;
+}
+
+/*
+ * Opens a block of `kind` with the given parameter and result types (the
+ * parameters already popped by the caller) and pushes its parameters again
+ * inside it. Nesting deeper than max_block_depth (the function's own frame
+ * not counted) is EFBIG; the stack grows by doubling, bounded by the body
+ * size.
+ */
+static int push_frame(struct reader* r, uint8_t kind, const uint8_t* params,
+                      uint32_t param_count, const uint8_t* results,
+                      uint32_t result_count, size_t at) {
+  if (kind != FRAME_FUNCTION && r->frame_count > r->limits->max_block_depth) {
     return fail(r, EFBIG, at, "blocks nested more than %" PRIu32 " deep",
                 r->limits->max_block_depth);
   }
-  if (*depth == r->frame_capacity) {
-    size_t capacity = r->frame_capacity != 0 ? r->frame_capacity * 2 : 64;
-    uint8_t* frames = wudf__realloc(r->frames, capacity);
+  if (r->frame_count == r->frame_capacity) {
+    size_t capacity = r->frame_capacity != 0 ? r->frame_capacity * 2 : 16;
+    struct frame* frames =
+        wudf__realloc(r->frames, capacity * sizeof(*frames));
     if (frames == NULL) return out_of_memory(r);
     r->frames = frames;
     r->frame_capacity = capacity;
   }
-  r->frames[(*depth)++] = kind;
+  struct frame* frame = &r->frames[r->frame_count++];
+  frame->kind = kind;
+  frame->unreachable = 0;
+  frame->params = params;
+  frame->param_count = param_count;
+  frame->results = results;
+  frame->result_count = result_count;
+  frame->height = r->value_count;
+  return push_values(r, params, param_count, at);
+}
+
+/* Closes the innermost block at its `end` or `else` (at `at`): its results
+ * must be exactly what is left on its operand stack. Copies the frame to
+ * `*closed`. */
+static int pop_frame(struct reader* r, size_t at, struct frame* closed) {
+  struct frame* frame = top_frame(r);
+  int status = pop_values(r, frame->results, frame->result_count, at);
+  if (status != 0) return status;
+  if (r->value_count != frame->height) {
+    return invalid(r, at,
+                   "type mismatch: %zu operands left on the stack at the end "
+                   "of a block with %" PRIu32 " results",
+                   r->value_count - frame->height + frame->result_count,
+                   frame->result_count);
+  }
+  *closed = *frame;
+  r->frame_count--;
   return 0;
 }
 
-/* Reads a block type (spec 5.4.1): 0x40, a value type, or a non-negative s33
- * index into the type section. */
-static int read_block_type(struct reader* r) {
+/* Makes the rest of the innermost block unreachable (after unreachable, br,
+ * br_table, return): its operand stack becomes polymorphic. */
+static void set_unreachable(struct reader* r) {
+  struct frame* frame = top_frame(r);
+  r->value_count = frame->height;
+  frame->unreachable = 1;
+}
+
+/* The types a branch to `frame` carries: a loop's parameters, any other
+ * block's results. */
+static void label_types(const struct frame* frame, const uint8_t** types,
+                        uint32_t* count) {
+  if (frame->kind == FRAME_LOOP) {
+    *types = frame->params;
+    *count = frame->param_count;
+  } else {
+    *types = frame->results;
+    *count = frame->result_count;
+  }
+}
+
+/* Returns nonzero when two type vectors are equal. */
+static int same_types(const uint8_t* a, uint32_t a_count, const uint8_t* b,
+                      uint32_t b_count) {
+  return a_count == b_count && (a_count == 0 || memcmp(a, b, a_count) == 0);
+}
+
+/*
+ * Reads a block type (spec 5.4.1): 0x40 (no parameters or results), a value
+ * type (one result), or a non-negative s33 index into the type section (its
+ * parameters and results).
+ */
+static int read_block_type(struct reader* r, const uint8_t** params,
+                           uint32_t* param_count, const uint8_t** results,
+                           uint32_t* result_count) {
   const size_t at = r->pos;
   int status = need(r, 1);
   if (status != 0) return status;
   const uint8_t byte = r->bytes[r->pos];
+  *params = *results = NULL;
+  *param_count = *result_count = 0;
   if (byte == 0x40) {
     r->pos++;
     return 0;
@@ -752,7 +1135,11 @@ static int read_block_type(struct reader* r) {
   if ((byte & 0xC0) == 0x40) {
     /* A one-byte negative s33: the value-type shorthand. */
     r->pos++;
-    return check_value_type(r, byte, at);
+    status = check_value_type(r, byte, at);
+    if (status != 0) return status;
+    *results = single_value_type(byte);
+    *result_count = 1;
+    return 0;
   }
   int64_t index;
   status = read_s33(r, &index);
@@ -766,21 +1153,27 @@ static int read_block_type(struct reader* r) {
                 ")",
                 index, r->info->type_count);
   }
+  const struct wudf__wasm_functype* type = &r->info->types[index];
+  *params = type->params;
+  *param_count = type->param_count;
+  *results = type->results;
+  *result_count = type->result_count;
   return 0;
 }
 
-/* Reads a branch label and checks it names one of the `depth` enclosing
- * blocks (the function's own frame included). */
-static int read_label(struct reader* r, size_t depth) {
+/* Reads a branch label, checks that it names one of the open blocks (the
+ * function's own frame included) and returns that block's frame. */
+static int read_label(struct reader* r, const struct frame** target) {
   const size_t at = r->pos;
   uint32_t label;
   int status = read_u32(r, &label);
   if (status != 0) return status;
-  if (label >= depth) {
+  if (label >= r->frame_count) {
     return fail(r, ENOEXEC, at,
                 "branch depth %" PRIu32 " out of range (%zu enclosing blocks)",
-                label, depth);
+                label, r->frame_count);
   }
+  *target = &r->frames[r->frame_count - 1 - label];
   return 0;
 }
 
@@ -807,17 +1200,27 @@ static int read_memory_byte(struct reader* r, const char* what) {
 }
 
 /*
- * Reads the memarg of load/store `op` (spec 5.4.6). An alignment field with
- * bit 6 set announces an explicit memory index (multi-memory, ENOTSUP); an
- * alignment above the access's natural alignment, or a field of 128 or more,
- * is ENOEXEC.
+ * Reads the memarg of load/store `op` (spec 5.4.6) and checks its operands:
+ * a load pops an i32 address and pushes its value type, a store pops the
+ * value and the address. An alignment field with bit 6 set announces an
+ * explicit memory index (multi-memory, ENOTSUP); an alignment above the
+ * access's natural alignment, or a field of 128 or more, is ENOEXEC.
  */
 static int read_memarg(struct reader* r, uint8_t op, size_t op_at) {
-  /* log2 of the access width of opcodes 0x28 (i32.load) to 0x3e
-   * (i64.store32). */
+  /* log2 of the access width, and the value type, of opcodes 0x28
+   * (i32.load) to 0x3e (i64.store32). */
   static const uint8_t natural_alignment[] = {
       2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, /* loads  0x28-0x35 */
       2, 3, 2, 3, 0, 1, 0, 1, 2                 /* stores 0x36-0x3e */
+  };
+  static const uint8_t value_type[] = {
+      WUDF__WASM_I32, WUDF__WASM_I64, WUDF__WASM_F32, WUDF__WASM_F64,
+      WUDF__WASM_I32, WUDF__WASM_I32, WUDF__WASM_I32, WUDF__WASM_I32,
+      WUDF__WASM_I64, WUDF__WASM_I64, WUDF__WASM_I64, WUDF__WASM_I64,
+      WUDF__WASM_I64, WUDF__WASM_I64,                   /* loads */
+      WUDF__WASM_I32, WUDF__WASM_I64, WUDF__WASM_F32, WUDF__WASM_F64,
+      WUDF__WASM_I32, WUDF__WASM_I32, WUDF__WASM_I64, WUDF__WASM_I64,
+      WUDF__WASM_I64                                    /* stores */
   };
   const size_t at = r->pos;
   uint32_t align, offset;
@@ -831,14 +1234,31 @@ static int read_memarg(struct reader* r, uint8_t op, size_t op_at) {
   }
   const uint8_t natural = natural_alignment[op - 0x28];
   if (align > natural) {
-    return fail(r, ENOEXEC, at,
-                "alignment 2**%" PRIu32
-                " exceeds the natural alignment 2**%u of instruction 0x%02x",
-                align, natural, op);
+    return invalid(r, at,
+                   "alignment 2**%" PRIu32
+                   " exceeds the natural alignment 2**%u of instruction 0x%02x",
+                   align, natural, op);
   }
   status = read_u32(r, &offset);
+  if (status == 0) status = need_memory(r, op_at, "a load or store");
   if (status != 0) return status;
-  return need_memory(r, op_at, "a load or store");
+  const uint8_t type = value_type[op - 0x28];
+  if (op <= 0x35) {
+    status = pop_value(r, op_at, WUDF__WASM_I32, NULL);
+    return status == 0 ? push_value(r, type, op_at) : status;
+  }
+  status = pop_value(r, op_at, type, NULL);
+  return status == 0 ? pop_value(r, op_at, WUDF__WASM_I32, NULL) : status;
+}
+
+/* Pops `count` i32 operands (the lengths, offsets and indexes of the bulk
+ * memory and table instructions). */
+static int pop_i32s(struct reader* r, unsigned count, size_t at) {
+  for (unsigned i = 0; i < count; i++) {
+    int status = pop_value(r, at, WUDF__WASM_I32, NULL);
+    if (status != 0) return status;
+  }
+  return 0;
 }
 
 /* Fails with ENOEXEC unless the module has a data count section, which
@@ -852,46 +1272,90 @@ static int read_data_index(struct reader* r, uint32_t subop, size_t at) {
   return read_index(r, "data segment", r->data_count, NULL);
 }
 
+/* Fails with "type mismatch" at `at` unless reference types `a` (of `what_a`)
+ * and `b` (of `what_b`) are equal. */
+static int same_reference_type(struct reader* r, size_t at, uint8_t a,
+                               const char* what_a, uint32_t index_a,
+                               uint8_t b, const char* what_b,
+                               uint32_t index_b) {
+  if (a == b) return 0;
+  return invalid(r, at,
+                 "type mismatch: %s %" PRIu32 " holds %s but %s %" PRIu32
+                 " holds %s",
+                 what_a, index_a, type_name(a), what_b, index_b,
+                 type_name(b));
+}
+
 /*
- * Reads the rest of a 0xFC-prefixed instruction at `at`: the saturating
- * truncations (0-7), bulk memory (8-11) and table operations (12-17).
+ * Reads and checks the rest of a 0xFC-prefixed instruction at `at`: the
+ * saturating truncations (0-7), bulk memory (8-11) and table operations
+ * (12-17).
  */
 static int read_misc_instruction(struct reader* r, size_t at) {
   uint32_t subop;
   int status = read_u32(r, &subop);
   if (status != 0) return status;
+  r->op_prefix = OP_PREFIX_MISC;
+  r->op_code = subop;
   const uint64_t tables = r->table_total;
+  uint32_t table = 0, other = 0, segment = 0;
   switch (subop) {
-    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
-      return 0; /* iNN.trunc_sat_fMM_s/u */
+    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: {
+      /* iNN.trunc_sat_fMM_s/u: f32 sources first, i32 results first. */
+      const uint8_t source = (subop & 2) ? WUDF__WASM_F64 : WUDF__WASM_F32;
+      const uint8_t result = subop < 4 ? WUDF__WASM_I32 : WUDF__WASM_I64;
+      status = pop_value(r, at, source, NULL);
+      return status == 0 ? push_value(r, result, at) : status;
+    }
     case 8: /* memory.init dataidx 0x00 */
       status = read_data_index(r, subop, at);
       if (status == 0) status = read_memory_byte(r, "memory.init");
       if (status == 0) status = need_memory(r, at, "memory.init");
-      return status;
+      return status == 0 ? pop_i32s(r, 3, at) : status;
     case 9: /* data.drop dataidx */
       return read_data_index(r, subop, at);
     case 10: /* memory.copy 0x00 0x00 */
       status = read_memory_byte(r, "memory.copy");
       if (status == 0) status = read_memory_byte(r, "memory.copy");
       if (status == 0) status = need_memory(r, at, "memory.copy");
-      return status;
+      return status == 0 ? pop_i32s(r, 3, at) : status;
     case 11: /* memory.fill 0x00 */
       status = read_memory_byte(r, "memory.fill");
       if (status == 0) status = need_memory(r, at, "memory.fill");
-      return status;
+      return status == 0 ? pop_i32s(r, 3, at) : status;
     case 12: /* table.init elemidx tableidx */
-      status = read_index(r, "element segment", r->element_count, NULL);
-      if (status == 0) status = read_index(r, "table", tables, NULL);
-      return status;
+      status = read_index(r, "element segment", r->element_count, &segment);
+      if (status == 0) status = read_index(r, "table", tables, &table);
+      if (status == 0) {
+        status = same_reference_type(r, at, r->table_types[table], "table",
+                                     table, r->element_types[segment],
+                                     "element segment", segment);
+      }
+      return status == 0 ? pop_i32s(r, 3, at) : status;
     case 13: /* elem.drop elemidx */
       return read_index(r, "element segment", r->element_count, NULL);
     case 14: /* table.copy tableidx tableidx */
+      status = read_index(r, "table", tables, &table);
+      if (status == 0) status = read_index(r, "table", tables, &other);
+      if (status == 0) {
+        status = same_reference_type(r, at, r->table_types[table], "table",
+                                     table, r->table_types[other], "table",
+                                     other);
+      }
+      return status == 0 ? pop_i32s(r, 3, at) : status;
+    case 15: /* table.grow tableidx: [t i32] -> [i32] */
+      status = read_index(r, "table", tables, &table);
+      if (status == 0) status = pop_value(r, at, WUDF__WASM_I32, NULL);
+      if (status == 0) status = pop_value(r, at, r->table_types[table], NULL);
+      return status == 0 ? push_value(r, WUDF__WASM_I32, at) : status;
+    case 16: /* table.size tableidx: [] -> [i32] */
       status = read_index(r, "table", tables, NULL);
-      if (status == 0) status = read_index(r, "table", tables, NULL);
-      return status;
-    case 15: case 16: case 17: /* table.grow, table.size, table.fill */
-      return read_index(r, "table", tables, NULL);
+      return status == 0 ? push_value(r, WUDF__WASM_I32, at) : status;
+    case 17: /* table.fill tableidx: [i32 t i32] -> [] */
+      status = read_index(r, "table", tables, &table);
+      if (status == 0) status = pop_value(r, at, WUDF__WASM_I32, NULL);
+      if (status == 0) status = pop_value(r, at, r->table_types[table], NULL);
+      return status == 0 ? pop_value(r, at, WUDF__WASM_I32, NULL) : status;
   }
   return fail(r, ENOEXEC, at, "unknown opcode 0xfc %" PRIu32, subop);
 }
@@ -926,72 +1390,252 @@ static int refuse_prefixed(struct reader* r, uint8_t prefix, size_t at) {
 }
 
 /*
- * Walks the instructions of the current function body, whose locals
- * (parameters included) number `local_count`, up to and including the end
- * that closes the function's own block. Decodes every immediate, checks the
- * indexes named above, and keeps the control stack to check that `else` only
- * follows `if` and that every block is closed.
+ * The operand and result types of numeric instruction `op` (0x45-0xC4, spec
+ * 5.4.7): `*first` and `*second` are its operands (`*second` is
+ * TYPE_UNKNOWN for one operand), `*result` its result.
  */
-static int read_instructions(struct reader* r, uint64_t local_count) {
-  size_t depth = 0;
-  int status = push_frame(r, &depth, FRAME_FUNCTION, r->pos);
+static void numeric_signature(uint8_t op, uint8_t* first, uint8_t* second,
+                              uint8_t* result) {
+  const uint8_t i32 = WUDF__WASM_I32, i64 = WUDF__WASM_I64;
+  const uint8_t f32 = WUDF__WASM_F32, f64 = WUDF__WASM_F64;
+  uint8_t a = i32, b = TYPE_UNKNOWN, out = i32;
+  if (op == 0x45) {                      /* i32.eqz */
+  } else if (op <= 0x4F) {               /* i32 comparisons */
+    b = i32;
+  } else if (op == 0x50) {               /* i64.eqz */
+    a = i64;
+  } else if (op <= 0x5A) {               /* i64 comparisons */
+    a = b = i64;
+  } else if (op <= 0x60) {               /* f32 comparisons */
+    a = b = f32;
+  } else if (op <= 0x66) {               /* f64 comparisons */
+    a = b = f64;
+  } else if (op <= 0x69) {               /* i32 clz, ctz, popcnt */
+  } else if (op <= 0x78) {               /* i32 binary */
+    b = i32;
+  } else if (op <= 0x7B) {               /* i64 clz, ctz, popcnt */
+    a = out = i64;
+  } else if (op <= 0x8A) {               /* i64 binary */
+    a = b = out = i64;
+  } else if (op <= 0x91) {               /* f32 unary */
+    a = out = f32;
+  } else if (op <= 0x98) {               /* f32 binary */
+    a = b = out = f32;
+  } else if (op <= 0x9F) {               /* f64 unary */
+    a = out = f64;
+  } else if (op <= 0xA6) {               /* f64 binary */
+    a = b = out = f64;
+  } else {
+    /* Conversions 0xA7-0xBF and sign extension 0xC0-0xC4: source, result. */
+    static const uint8_t conversions[][2] = {
+        {0x7E, 0x7F},                                         /* wrap */
+        {0x7D, 0x7F}, {0x7D, 0x7F}, {0x7C, 0x7F}, {0x7C, 0x7F}, /* i32.trunc */
+        {0x7F, 0x7E}, {0x7F, 0x7E},                           /* extend */
+        {0x7D, 0x7E}, {0x7D, 0x7E}, {0x7C, 0x7E}, {0x7C, 0x7E}, /* i64.trunc */
+        {0x7F, 0x7D}, {0x7F, 0x7D}, {0x7E, 0x7D}, {0x7E, 0x7D}, /* f32.conv */
+        {0x7C, 0x7D},                                         /* demote */
+        {0x7F, 0x7C}, {0x7F, 0x7C}, {0x7E, 0x7C}, {0x7E, 0x7C}, /* f64.conv */
+        {0x7D, 0x7C},                                         /* promote */
+        {0x7D, 0x7F}, {0x7C, 0x7E}, {0x7F, 0x7D}, {0x7E, 0x7C}, /* reinterp */
+        {0x7F, 0x7F}, {0x7F, 0x7F},                           /* i32.extend */
+        {0x7E, 0x7E}, {0x7E, 0x7E}, {0x7E, 0x7E}};            /* i64.extend */
+    a = conversions[op - 0xA7][0];
+    out = conversions[op - 0xA7][1];
+  }
+  *first = a;
+  *second = b;
+  *result = out;
+}
+
+/* Checks a call of a function of `type` at `at`: pops its parameters and
+ * pushes its results. */
+static int check_call(struct reader* r, const struct wudf__wasm_functype* type,
+                      size_t at) {
+  int status = pop_values(r, type->params, type->param_count, at);
+  return status == 0 ? push_values(r, type->results, type->result_count, at)
+                     : status;
+}
+
+/* Checks select without a type (spec 3.3.2): two operands of one numeric
+ * type (or of unknown type in unreachable code) and an i32 condition. */
+static int check_untyped_select(struct reader* r, size_t at) {
+  uint8_t first = TYPE_UNKNOWN, second = TYPE_UNKNOWN;
+  int status = pop_value(r, at, WUDF__WASM_I32, NULL);
+  if (status == 0) status = pop_value(r, at, TYPE_UNKNOWN, &second);
+  if (status == 0) status = pop_value(r, at, TYPE_UNKNOWN, &first);
+  if (status != 0) return status;
+  const uint8_t reference = first == WUDF__WASM_FUNCREF ||
+                                    first == WUDF__WASM_EXTERNREF
+                                ? first
+                                : second;
+  if (reference == WUDF__WASM_FUNCREF || reference == WUDF__WASM_EXTERNREF) {
+    return invalid(r, at,
+                   "type mismatch: select without a type cannot choose "
+                   "between references (%s); select (result %s) can",
+                   type_name(reference), type_name(reference));
+  }
+  if (first != TYPE_UNKNOWN && second != TYPE_UNKNOWN && first != second) {
+    return invalid(r, at,
+                   "type mismatch: select chooses between %s and %s",
+                   type_name(first), type_name(second));
+  }
+  return push_value(r, first != TYPE_UNKNOWN ? first : second, at);
+}
+
+/* Checks br_table at `at` (its i32 operand already popped): every target
+ * must take as many values as the first, of the types on the stack. */
+static int check_br_table(struct reader* r, size_t at) {
+  uint32_t count = 0;
+  int status = read_count(r, "branch targets", 1, UINT32_MAX, &count);
+  const uint8_t* types = NULL;
+  uint32_t arity = 0;
+  for (uint64_t i = 0; status == 0 && i <= count; i++) {
+    const struct frame* target = NULL;
+    status = read_label(r, &target);
+    if (status != 0) break;
+    const uint8_t* target_types = NULL;
+    uint32_t target_arity = 0;
+    label_types(target, &target_types, &target_arity);
+    if (i == 0) {
+      arity = target_arity;
+    } else if (target_arity != arity) {
+      return invalid(r, at,
+                     "type mismatch: br_table targets take %" PRIu32
+                     " and %" PRIu32 " values",
+                     arity, target_arity);
+    }
+    types = target_types;
+    status = peek_values(r, target_types, target_arity, at);
+  }
+  if (status == 0) status = pop_values(r, types, arity, at);
+  if (status == 0) set_unreachable(r);
+  return status;
+}
+
+/*
+ * Walks and type-checks the instructions of the current function body, whose
+ * type is `type` and whose locals (parameters included) are in r->locals, up
+ * to and including the end that closes the function's own block. Decodes
+ * every immediate, checks every index, and runs the validation algorithm of
+ * the specification's appendix: each instruction pops its operands from and
+ * pushes its results onto the operand stack of its innermost block.
+ */
+static int read_instructions(struct reader* r,
+                             const struct wudf__wasm_functype* type) {
   struct wudf__wasm_info* info = r->info;
-  while (status == 0 && depth > 0) {
+  r->value_count = 0;
+  r->frame_count = 0;
+  int status = push_frame(r, FRAME_FUNCTION, NULL, 0, type->results,
+                          type->result_count, r->pos);
+  while (status == 0 && r->frame_count > 0) {
     const size_t at = r->pos;
     uint8_t op;
     status = read_byte(r, &op);
     if (status != 0) break;
+    r->op_prefix = 0;
+    r->op_code = op;
+    const uint8_t* params = NULL;
+    const uint8_t* results = NULL;
+    uint32_t param_count = 0, result_count = 0, index = 0;
+    const struct frame* target = NULL;
+    struct frame closed;
+    uint8_t value_type = 0;
     switch (op) {
       case 0x00: /* unreachable */
+        set_unreachable(r);
+        break;
       case 0x01: /* nop */
-      case 0x0F: /* return */
-      case 0x1A: /* drop */
-      case 0x1B: /* select */
-      case 0xD1: /* ref.is_null */
         break;
       case OP_BLOCK:
       case OP_LOOP:
       case OP_IF:
-        status = read_block_type(r);
+        status = read_block_type(r, &params, &param_count, &results,
+                                 &result_count);
+        if (status == 0 && op == OP_IF) {
+          status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        }
+        if (status == 0) status = pop_values(r, params, param_count, at);
         if (status == 0) {
-          status = push_frame(r, &depth,
+          status = push_frame(r,
                               op == OP_BLOCK  ? FRAME_BLOCK
                               : op == OP_LOOP ? FRAME_LOOP
                                               : FRAME_IF,
-                              at);
+                              params, param_count, results, result_count, at);
         }
         break;
       case OP_ELSE:
-        if (r->frames[depth - 1] != FRAME_IF) {
+        if (top_frame(r)->kind != FRAME_IF) {
           status = fail(r, ENOEXEC, at, "else without a matching if");
-        } else {
-          r->frames[depth - 1] = FRAME_ELSE;
+          break;
+        }
+        status = pop_frame(r, at, &closed);
+        if (status == 0) {
+          status = push_frame(r, FRAME_ELSE, closed.params,
+                              closed.param_count, closed.results,
+                              closed.result_count, at);
         }
         break;
       case OP_END:
-        depth--;
+        status = pop_frame(r, at, &closed);
+        if (status != 0) break;
+        if (closed.kind == FRAME_IF &&
+            !same_types(closed.params, closed.param_count, closed.results,
+                        closed.result_count)) {
+          status = invalid(r, at,
+                           "type mismatch: an if without else must have the "
+                           "same parameters and results");
+          break;
+        }
+        if (r->frame_count > 0) {
+          status = push_values(r, closed.results, closed.result_count, at);
+        }
         break;
       case 0x0C: /* br */
-      case 0x0D: /* br_if */
-        status = read_label(r, depth);
+        status = read_label(r, &target);
+        if (status != 0) break;
+        label_types(target, &results, &result_count);
+        status = pop_values(r, results, result_count, at);
+        if (status == 0) set_unreachable(r);
         break;
-      case 0x0E: { /* br_table vec(labelidx) labelidx */
-        uint32_t count = 0;
-        status = read_count(r, "branch targets", 1, UINT32_MAX, &count);
-        for (uint64_t i = 0; status == 0 && i <= count; i++) {
-          status = read_label(r, depth);
+      case 0x0D: /* br_if */
+        status = read_label(r, &target);
+        if (status != 0) break;
+        label_types(target, &results, &result_count);
+        status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        if (status == 0) status = pop_values(r, results, result_count, at);
+        if (status == 0) status = push_values(r, results, result_count, at);
+        break;
+      case 0x0E: /* br_table vec(labelidx) labelidx */
+        status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        if (status == 0) status = check_br_table(r, at);
+        break;
+      case 0x0F: /* return */
+        status = pop_values(r, type->results, type->result_count, at);
+        if (status == 0) set_unreachable(r);
+        break;
+      case 0x10: /* call funcidx */
+        status = read_index(r, "function", info->function_count, &index);
+        if (status == 0) {
+          status = check_call(r, &info->types[info->function_types[index]],
+                              at);
         }
+        break;
+      case 0x11: { /* call_indirect typeidx tableidx */
+        uint32_t table = 0;
+        status = read_index(r, "type", info->type_count, &index);
+        if (status == 0) status = read_index(r, "table", r->table_total, &table);
+        if (status != 0) break;
+        if (r->table_types[table] != WUDF__WASM_FUNCREF) {
+          status = invalid(r, at,
+                           "type mismatch: call_indirect through table %" PRIu32
+                           " of %s",
+                           table, type_name(r->table_types[table]));
+          break;
+        }
+        status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        if (status == 0) status = check_call(r, &info->types[index], at);
         break;
       }
-      case 0x10: /* call funcidx */
-        status = read_index(r, "function", info->function_count, NULL);
-        break;
-      case 0x11: /* call_indirect typeidx tableidx */
-        status = read_index(r, "type", info->type_count, NULL);
-        if (status == 0) {
-          status = read_index(r, "table", r->table_total, NULL);
-        }
-        break;
       case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18:
       case 0x19: case 0x1F:
         status = unsupported(r, at, FEATURE_EXCEPTIONS,
@@ -1007,51 +1651,124 @@ static int read_instructions(struct reader* r, uint64_t local_count) {
         status = unsupported(r, at, FEATURE_GC, "instruction 0x%02x (%s)", op,
                              refused_instruction_name(op));
         break;
+      case 0x1A: /* drop */
+        status = pop_value(r, at, TYPE_UNKNOWN, NULL);
+        break;
+      case 0x1B: /* select */
+        status = check_untyped_select(r, at);
+        break;
       case 0x1C: { /* select vec(valtype) */
         uint32_t count = 0;
         status = read_count(r, "select types", 1, UINT32_MAX, &count);
         for (uint32_t i = 0; status == 0 && i < count; i++) {
-          status = read_value_type(r, NULL);
+          status = read_value_type(r, &value_type);
         }
+        if (status != 0) break;
+        if (count != 1) {
+          status = invalid(r, at,
+                           "invalid result arity: select with %" PRIu32
+                           " types (it takes exactly one)",
+                           count);
+          break;
+        }
+        status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        if (status == 0) status = pop_value(r, at, value_type, NULL);
+        if (status == 0) status = pop_value(r, at, value_type, NULL);
+        if (status == 0) status = push_value(r, value_type, at);
         break;
       }
       case 0x20: /* local.get */
       case 0x21: /* local.set */
       case 0x22: /* local.tee */
-        status = read_index(r, "local", local_count, NULL);
+        status = read_index(r, "local", r->local_count, &index);
+        if (status != 0) break;
+        value_type = r->locals[index];
+        if (op != 0x20) status = pop_value(r, at, value_type, NULL);
+        if (status == 0 && op != 0x21) status = push_value(r, value_type, at);
         break;
       case 0x23: /* global.get */
       case 0x24: /* global.set */
-        status = read_index(r, "global", info->global_count, NULL);
+        status = read_index(r, "global", info->global_count, &index);
+        if (status != 0) break;
+        value_type = r->globals[index].type;
+        if (op == 0x23) {
+          status = push_value(r, value_type, at);
+        } else if (!r->globals[index].is_mutable) {
+          status = invalid(r, at,
+                           "global is immutable: global.set of global %" PRIu32,
+                           index);
+        } else {
+          status = pop_value(r, at, value_type, NULL);
+        }
         break;
-      case 0x25: /* table.get */
-      case 0x26: /* table.set */
-        status = read_index(r, "table", r->table_total, NULL);
+      case 0x25: /* table.get: [i32] -> [t] */
+        status = read_index(r, "table", r->table_total, &index);
+        if (status == 0) status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        if (status == 0) status = push_value(r, r->table_types[index], at);
         break;
-      case 0x3F:   /* memory.size 0x00 */
-      case 0x40: { /* memory.grow 0x00 */
+      case 0x26: /* table.set: [i32 t] -> [] */
+        status = read_index(r, "table", r->table_total, &index);
+        if (status == 0) status = pop_value(r, at, r->table_types[index], NULL);
+        if (status == 0) status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        break;
+      case 0x3F:   /* memory.size 0x00: [] -> [i32] */
+      case 0x40: { /* memory.grow 0x00: [i32] -> [i32] */
         const char* name = op == 0x3F ? "memory.size" : "memory.grow";
         status = read_memory_byte(r, name);
         if (status == 0) status = need_memory(r, at, name);
+        if (status == 0 && op == 0x40) {
+          status = pop_value(r, at, WUDF__WASM_I32, NULL);
+        }
+        if (status == 0) status = push_value(r, WUDF__WASM_I32, at);
         break;
       }
       case OP_I32_CONST:
       case OP_I64_CONST: {
         uint64_t ignored;
         status = read_leb(r, op == OP_I32_CONST ? 32 : 64, 1, &ignored);
+        if (status == 0) {
+          status = push_value(
+              r, op == OP_I32_CONST ? WUDF__WASM_I32 : WUDF__WASM_I64, at);
+        }
         break;
       }
       case OP_F32_CONST:
         status = skip(r, 4);
+        if (status == 0) status = push_value(r, WUDF__WASM_F32, at);
         break;
       case OP_F64_CONST:
         status = skip(r, 8);
+        if (status == 0) status = push_value(r, WUDF__WASM_F64, at);
         break;
       case OP_REF_NULL:
-        status = read_reference_type(r, 1);
+        status = read_reference_type(r, 1, &value_type);
+        if (status == 0) status = push_value(r, value_type, at);
+        break;
+      case 0xD1: /* ref.is_null: [t] -> [i32] for a reference type t */
+        status = pop_value(r, at, TYPE_UNKNOWN, &value_type);
+        if (status != 0) break;
+        if (value_type != TYPE_UNKNOWN && value_type != WUDF__WASM_FUNCREF &&
+            value_type != WUDF__WASM_EXTERNREF) {
+          status = invalid(r, at,
+                           "type mismatch: ref.is_null needs a reference but "
+                           "finds %s",
+                           type_name(value_type));
+          break;
+        }
+        status = push_value(r, WUDF__WASM_I32, at);
         break;
       case OP_REF_FUNC:
-        status = read_index(r, "function", info->function_count, NULL);
+        status = read_index(r, "function", info->function_count, &index);
+        if (status != 0) break;
+        if (!is_declared_function(r, index)) {
+          status = invalid(r, at,
+                           "undeclared function reference: ref.func %" PRIu32
+                           " names a function that no element segment, "
+                           "export or global names",
+                           index);
+          break;
+        }
+        status = push_value(r, WUDF__WASM_FUNCREF, at);
         break;
       case OP_PREFIX_MISC:
         status = read_misc_instruction(r, at);
@@ -1067,6 +1784,11 @@ static int read_instructions(struct reader* r, uint64_t local_count) {
         } else if (op >= 0x45 && op <= 0xC4) {
           /* Numeric instructions without immediates, including the
            * sign-extension operators 0xC0-0xC4. */
+          uint8_t first, second, result;
+          numeric_signature(op, &first, &second, &result);
+          if (second != TYPE_UNKNOWN) status = pop_value(r, at, second, NULL);
+          if (status == 0) status = pop_value(r, at, first, NULL);
+          if (status == 0) status = push_value(r, result, at);
         } else {
           status = fail(r, ENOEXEC, at, "unknown opcode 0x%02x", op);
         }
@@ -1089,6 +1811,14 @@ static int read_body(struct reader* r) {
   uint32_t groups = 0;
   int status = read_count(r, "local declarations", 2, UINT32_MAX, &groups);
   if (status != 0) return status;
+  /* The parameters are the first locals. */
+  uint8_t* locals = reserve(r->locals, 1, &r->local_capacity,
+                            type->param_count);
+  if (locals == NULL) return out_of_memory(r);
+  r->locals = locals;
+  if (type->param_count != 0) {
+    memcpy(r->locals, type->params, type->param_count);
+  }
   uint64_t declared = 0;
   for (uint32_t i = 0; i < groups; i++) {
     const size_t at = r->pos;
@@ -1103,10 +1833,17 @@ static int read_body(struct reader* r) {
                   "%" PRIu64 " locals declared (limit %" PRIu32 ")", declared,
                   r->limits->max_locals);
     }
-    status = read_value_type(r, NULL);
+    uint8_t local_type = 0;
+    status = read_value_type(r, &local_type);
     if (status != 0) return status;
+    const uint64_t first = type->param_count + declared - count;
+    locals = reserve(r->locals, 1, &r->local_capacity, first + count);
+    if (locals == NULL) return out_of_memory(r);
+    r->locals = locals;
+    if (count != 0) memset(r->locals + first, local_type, count);
   }
-  status = read_instructions(r, declared + type->param_count);
+  r->local_count = (uint32_t)(type->param_count + declared);
+  status = read_instructions(r, type);
   if (status != 0) return status;
   if (r->pos != r->end) {
     return fail(r, ENOEXEC, r->pos,
@@ -1239,6 +1976,7 @@ static int read_import_section(struct reader* r) {
     }
   }
   info->imported_function_count = functions;
+  r->imported_global_count = info->global_count;
   info->function_count = functions;
   return 0;
 }
@@ -1313,18 +2051,21 @@ static int read_memory_section(struct reader* r) {
   return 0;
 }
 
-/* Reads the global section (spec 5.5.9); an initializer may read the
- * globals before its own. */
+/* Reads the global section (spec 5.5.9); an initializer must have the
+ * global's type and may read only imported globals (spec 3.4.10). */
 static int read_global_section(struct reader* r) {
   uint32_t count = 0;
   int status = read_count(r, "globals", 3, UINT32_MAX, &count);
   if (status != 0) return status;
   r->item_kind = "global";
   for (uint32_t i = 0; i < count; i++) {
-    const uint32_t before = r->info->global_count;
-    r->item_index = before;
+    const uint32_t index = r->info->global_count;
+    r->item_index = index;
     status = read_global_type(r);
-    if (status == 0) status = read_const_expr(r, before);
+    if (status == 0) {
+      status = read_const_expr(r, r->globals[index].type,
+                               "the global's initializer");
+    }
     if (status != 0) return status;
   }
   r->item_kind = NULL;
@@ -1367,7 +2108,8 @@ static int check_duplicate_exports(struct reader* r, struct export_key* keys,
 }
 
 /* Reads the export section (spec 5.5.10), checking each index against its
- * index space and that names are unique. */
+ * index space and that names are unique. Exported functions are declared
+ * for ref.func. */
 static int read_export_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
   uint32_t count = 0;
@@ -1394,6 +2136,7 @@ static int read_export_section(struct reader* r) {
       case WUDF__EXTERN_FUNC:
         status = read_index(r, "function", info->function_count,
                             &export->index);
+        if (status == 0) status = declare_function(r, export->index);
         break;
       case WUDF__EXTERN_TABLE:
         status = read_index(r, "table", r->table_total, &export->index);
@@ -1440,17 +2183,22 @@ static int read_start_section(struct reader* r) {
 }
 
 /*
- * Reads the element section (spec 5.5.12) in all eight encodings. Bit 0 of
- * the flags marks a passive or declarative segment, bit 1 an explicit table
- * index (active) or a declarative segment (passive), bit 2 expressions
- * instead of function indexes.
+ * Reads the element section (spec 5.5.12) in all eight encodings and checks
+ * it (spec 3.4.5). Bit 0 of the flags marks a passive or declarative
+ * segment, bit 1 an explicit table index (active) or a declarative segment
+ * (passive), bit 2 expressions instead of function indexes. Every segment's
+ * reference type is recorded; an active segment's table must hold that
+ * type, its offset is an i32, its expressions are of its type, and the
+ * functions it names are declared for ref.func.
  */
 static int read_element_section(struct reader* r) {
   struct wudf__wasm_info* info = r->info;
   uint32_t count = 0;
   int status =
       read_count(r, "element segments", 3, r->limits->max_segments, &count);
-  if (status != 0) return status;
+  if (status != 0 || count == 0) return status;
+  r->element_types = wudf__malloc(count);
+  if (r->element_types == NULL) return out_of_memory(r);
   r->item_kind = "element segment";
   for (uint32_t i = 0; i < count; i++) {
     r->item_index = i;
@@ -1462,9 +2210,9 @@ static int read_element_section(struct reader* r) {
       return fail(r, ENOEXEC, at, "invalid element segment flags %" PRIu32,
                   flags);
     }
+    uint32_t table = 0;
+    size_t table_at = r->pos;
     if (!(flags & 1)) { /* active: optional table index, then the offset */
-      const size_t table_at = r->pos;
-      uint32_t table = 0;
       if (flags & 2) status = read_u32(r, &table);
       if (status != 0) return status;
       if (table >= r->table_total) {
@@ -1473,12 +2221,14 @@ static int read_element_section(struct reader* r) {
                     PRIu32 ")",
                     table, r->table_total);
       }
-      status = read_const_expr(r, info->global_count);
+      status = read_const_expr(r, WUDF__WASM_I32,
+                               "the segment's offset");
       if (status != 0) return status;
     }
+    uint8_t type = WUDF__WASM_FUNCREF;
     if (flags & 3) { /* an element kind or reference type follows */
       if (flags & 4) {
-        status = read_reference_type(r, 0);
+        status = read_reference_type(r, 0, &type);
       } else {
         const size_t kind_at = r->pos;
         uint8_t kind;
@@ -1490,22 +2240,32 @@ static int read_element_section(struct reader* r) {
       }
       if (status != 0) return status;
     }
+    r->element_types[i] = type;
+    r->element_count = i + 1;
+    if (!(flags & 1) && r->table_types[table] != type) {
+      return invalid(r, table_at,
+                     "type mismatch: a segment of %s for table %" PRIu32
+                     " of %s",
+                     type_name(type), table, type_name(r->table_types[table]));
+    }
     uint32_t elements = 0;
     if (flags & 4) {
       status = read_count(r, "element expressions", 2, UINT32_MAX, &elements);
       for (uint32_t k = 0; status == 0 && k < elements; k++) {
-        status = read_const_expr(r, info->global_count);
+        status = read_const_expr(r, type,
+                                 "an element expression");
       }
     } else {
       status = read_count(r, "element functions", 1, UINT32_MAX, &elements);
       for (uint32_t k = 0; status == 0 && k < elements; k++) {
-        status = read_index(r, "function", info->function_count, NULL);
+        uint32_t function = 0;
+        status = read_index(r, "function", info->function_count, &function);
+        if (status == 0) status = declare_function(r, function);
       }
     }
     if (status != 0) return status;
   }
   r->item_kind = NULL;
-  r->element_count = count;
   return 0;
 }
 
@@ -1602,7 +2362,10 @@ static int read_data_section(struct reader* r) {
                            "data segment for memory %" PRIu32, memory);
       }
       status = need_memory(r, flags_at, "an active data segment");
-      if (status == 0) status = read_const_expr(r, r->info->global_count);
+      if (status == 0) {
+        status = read_const_expr(r, WUDF__WASM_I32,
+                                 "the segment's offset");
+      }
       if (status != 0) return status;
     }
     uint32_t length = 0;
@@ -1760,6 +2523,7 @@ void wudf__wasm_limits_init(struct wudf__wasm_limits* limits) {
   limits->max_tables = 100;
   limits->max_segments = 100000;
   limits->max_block_depth = 1024;
+  limits->max_operand_stack = 1000000;
 }
 
 int wudf__wasm_read(const uint8_t* bytes, size_t size,
@@ -1786,6 +2550,12 @@ int wudf__wasm_read(const uint8_t* bytes, size_t size,
   r.error = error;
   r.section_id = -1;
   int status = read_module(&r);
+  wudf__free(r.table_types);
+  wudf__free(r.globals);
+  wudf__free(r.element_types);
+  wudf__free(r.declared_functions);
+  wudf__free(r.locals);
+  wudf__free(r.values);
   wudf__free(r.frames);
   if (status != 0) {
     wudf__wasm_info_release(info);

@@ -16,9 +16,13 @@
  *     imports/exports or try/catch/throw/rethrow/delegate; tail calls;
  *     GC/function-references types): ENOTSUP;
  *   - sizes beyond `struct wudf__wasm_limits`: EFBIG.
- * It does not type-check function bodies (wasm2c's own validator does that
- * later); it guarantees that wasm2c only ever sees a module made of features it
- * supports.
+ *   - modules that break a rule of validation (spec chapter 3: index
+ *     ranges, constant expressions, and the operand types of every
+ *     instruction, checked with the validation algorithm of the
+ *     specification's appendix): ENOEXEC, "invalid module: type mismatch:
+ *     ...".
+ * A module it accepts is valid WebAssembly made of features the engine
+ * supports, so wasm2c only ever sees modules it can translate.
  *
  * What it extracts is what the rest of the engine needs: function types,
  * imports, exports, the memory and table limits, and custom sections.
@@ -66,11 +70,13 @@ struct wudf__wasm_limits {
   uint32_t max_tables;        /* tables (imported and defined) */
   uint32_t max_segments;      /* data segments, and element segments */
   uint32_t max_block_depth;   /* nesting of block/loop/if in one body */
+  uint32_t max_operand_stack; /* operands on the stack of one body at once */
 };
 
 /* Fills `limits` with the defaults (module size 64 MiB, 100000 functions,
  * 50000 locals, 8 MiB per body, 100 tables of 10 million elements, block
- * depth 1024, and proportionate values for the rest). */
+ * depth 1024, an operand stack of one million values, and proportionate
+ * values for the rest). */
 void wudf__wasm_limits_init(struct wudf__wasm_limits* limits);
 
 struct wudf__wasm_functype {
