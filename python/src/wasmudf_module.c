@@ -2310,6 +2310,11 @@ static PyObject* wudf_py_exception(PyObject* module, const char* name, PyObject*
 
 PyMODINIT_FUNC PyInit__wasmudf(void) {
   wudf_py__array_of = wudf_py_array_of;
+  /* A Python process loads other native code that installs SIGSEGV
+   * handlers after ours (faulthandler.enable(), wasmtime, a JVM bridge):
+   * each guest call takes the signal back, and faults that are not a
+   * guest's go on to the handler that displaced ours (docs/engine.md). */
+  wudf_set_signal_mode(WUDF_SIGNALS_REINSTALL);
   PyTypeObject* types[] = {&wudf_py_SchemaType,   &wudf_py_ArrayType,
                            &wudf_py_ChunkedArrayType, &wudf_py_InstanceType,
                            &wudf_py_ModuleType,   &wudf_py_FunctionType,

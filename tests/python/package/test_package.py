@@ -350,6 +350,21 @@ def test_call_limits(example_wasm):
     assert rows == 100_000
 
 
+def test_traps_still_work_after_faulthandler_takes_sigsegv(guest_wasm):
+    import faulthandler
+    faults = wasmudf.load(guest_wasm("faults"))
+    was_enabled = faulthandler.is_enabled()
+    faulthandler.disable()
+    faulthandler.enable()  # installs its SIGSEGV handler after the engine's
+    try:
+        with pytest.raises(wasmudf.TrapError, match="out of bounds"):
+            faults["segv"](pa.array([1], pa.int32()))
+        assert pa.array(faults["positive"](pa.array([2], pa.int32()))).to_pylist() == [2]
+    finally:
+        if not was_enabled:
+            faulthandler.disable()
+
+
 def test_broken_instance_stays_broken(guest_wasm):
     instance = wasmudf.load(guest_wasm("faults")).instance()
     with pytest.raises(wasmudf.TrapError):

@@ -1,7 +1,8 @@
 /*
  * faults.c -- test guest of the Python package's error classes: a function
- * that never returns (a deadline stops it), one that traps, one that calls
- * proc_exit, and one that reports an error for negative input.
+ * that never returns (a deadline stops it), one that traps, one that faults
+ * on memory, one that calls proc_exit, and one that reports an error for
+ * negative input.
  */
 #include <stdlib.h>
 
@@ -15,6 +16,14 @@ WUDF_SCALAR(spin, "spin(int32) -> int32") {
 
 WUDF_SCALAR(crash, "crash(int32) -> int32") {
   __builtin_trap();
+  return 0;
+}
+
+/* Reads far outside linear memory: a hardware fault (SIGSEGV) that the
+ * runtime's signal handler turns into a trap. */
+WUDF_SCALAR(segv, "segv(int32) -> int32") {
+  volatile int32_t* far = (volatile int32_t*)(uintptr_t)0xfffffff0u;
+  wudf_set_int32(out, 0, *far);
   return 0;
 }
 
