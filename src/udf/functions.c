@@ -241,16 +241,28 @@ uint32_t wudf_module_function_count(const struct wudf_module* module) {
   return module != NULL && module->udf != NULL ? module->udf->count : 0;
 }
 
-int wudf_module_function(const struct wudf_module* module, uint32_t index,
-                         struct wudf_function_info* out, struct wudf_error* error) {
+/* Function `index` of `module` for a call that writes to `out`: NULL,
+ * with EINVAL in `error`, when either is NULL or the index is out of
+ * range. */
+static const struct wudf__udf* wudf__function_at(const struct wudf_module* module,
+                                                 uint32_t index, const void* out,
+                                                 struct wudf_error* error) {
   if (module == NULL || out == NULL) {
-    return wudf__set_error(error, EINVAL, "module and out must not be NULL");
+    wudf__set_error(error, EINVAL, "module and out must not be NULL");
+    return NULL;
   }
   if (index >= wudf_module_function_count(module)) {
-    return wudf__set_error(error, EINVAL, "function index %u out of range (%u functions)",
-                           index, wudf_module_function_count(module));
+    wudf__set_error(error, EINVAL, "function index %u out of range (%u functions)", index,
+                    wudf_module_function_count(module));
+    return NULL;
   }
-  const struct wudf__udf* udf = &module->udf->functions[index];
+  return &module->udf->functions[index];
+}
+
+int wudf_module_function(const struct wudf_module* module, uint32_t index,
+                         struct wudf_function_info* out, struct wudf_error* error) {
+  const struct wudf__udf* udf = wudf__function_at(module, index, out, error);
+  if (udf == NULL) return EINVAL;
   const struct wudf__signature* signature = &udf->signature;
   memset(out, 0, sizeof(*out));
   out->name = signature->name;
@@ -315,14 +327,8 @@ static int wudf__arguments_schema(const struct wudf__udf* udf, struct ArrowSchem
 int wudf_function_schema(const struct wudf_module* module, uint32_t index,
                          wudf_schema_part part, struct ArrowSchema* out,
                          struct wudf_error* error) {
-  if (module == NULL || out == NULL) {
-    return wudf__set_error(error, EINVAL, "module and out must not be NULL");
-  }
-  if (index >= wudf_module_function_count(module)) {
-    return wudf__set_error(error, EINVAL, "function index %u out of range (%u functions)",
-                           index, wudf_module_function_count(module));
-  }
-  const struct wudf__udf* udf = &module->udf->functions[index];
+  const struct wudf__udf* udf = wudf__function_at(module, index, out, error);
+  if (udf == NULL) return EINVAL;
   const char* name = udf->signature.name;
   switch (part) {
     case WUDF_SCHEMA_ARGUMENTS:

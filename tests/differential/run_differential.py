@@ -53,6 +53,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "spec"))
 import wudf_engine as wudf  # noqa: E402
+from link import leb_s, leb_u, read_u  # noqa: E402  (the LEB128 codec)
 
 import wasmtime  # noqa: E402
 
@@ -92,38 +93,6 @@ class Hang(Exception):
 
 
 # -- the binary rewrite ------------------------------------------------------
-
-def leb_u(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def leb_s(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte | (0 if done else 0x80))
-        if done:
-            return bytes(out)
-
-
-def read_u(data, pos):
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
-
 
 def sections_of(data):
     """The module's sections as a list of [id, payload]."""

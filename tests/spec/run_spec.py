@@ -89,18 +89,6 @@ EXPONENT = {"f32": 0x7F800000, "f64": 0x7FF0000000000000}
 SIGN = {"f32": 0x80000000, "f64": 0x8000000000000000}
 
 
-def read_leb(data, pos):
-    """Reads an unsigned LEB128 at `pos`; returns (value, next position)."""
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
-
-
 def linking_effects(data):
     """For a module the engine refuses for its imports: the names of the
     modules it imports a memory, table or global from (all it imports from
@@ -108,31 +96,31 @@ def linking_effects(data):
     pos, stateful, every, has_start = 8, set(), set(), False
     while pos < len(data):
         section, pos = data[pos], pos + 1
-        size, pos = read_leb(data, pos)
+        size, pos = link.read_u(data, pos)
         end = pos + size
         if section == 8:
             has_start = True
         if section == 2:
-            count, pos = read_leb(data, pos)
+            count, pos = link.read_u(data, pos)
             for _ in range(count):
                 names = []
                 for _ in range(2):
-                    length, pos = read_leb(data, pos)
+                    length, pos = link.read_u(data, pos)
                     names.append(data[pos:pos + length].decode("utf-8", "replace"))
                     pos += length
                 kind, pos = data[pos], pos + 1
                 every.add(names[0])
                 if kind == 0:
-                    _, pos = read_leb(data, pos)
+                    _, pos = link.read_u(data, pos)
                     continue
                 stateful.add(names[0])
                 if kind == 1:
                     pos += 1
                 if kind in (1, 2):
-                    flags, pos = read_leb(data, pos)
-                    _, pos = read_leb(data, pos)
+                    flags, pos = link.read_u(data, pos)
+                    _, pos = link.read_u(data, pos)
                     if flags & 1:
-                        _, pos = read_leb(data, pos)
+                        _, pos = link.read_u(data, pos)
                 else:
                     pos += 2
         pos = end
