@@ -97,6 +97,15 @@ check run_liar 1 "" "not valid UTF-8" -- "$wasmudf" run "$modules/liars.wasm" ba
 check run_bad_value 2 "" "not a valid value" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd x 1
 check run_arity 2 "" "takes 2 columns" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 1
 check list_none 0 "" "declares no functions" -- "$wasmudf" list "$m"
+# list reads the metadata without compiling: no wasm2c, no compiler, no cache.
+nocache=$(mktemp -d)
+check list_no_compile 0 "scalar    gcd(int32, int32) -> int32" "" \
+  -- env WASMUDF_WASM2C=/bin/false CC=/bin/false WASMUDF_CACHE_DIR="$nocache/cache" \
+  "$wasmudf" list "$modules/example_gcd.wasm"
+check list_no_compile_cache 0 "" "" -- test ! -e "$nocache/cache"
+check list_invalid 1 "" "malformed|magic" \
+  -- env WASMUDF_WASM2C=/bin/false "$wasmudf" list "$here/tests/test_cli.sh"
+rm -rf "$nocache"
 rm -rf "$built"
 check version 0 "wasmudf 0.1.0" "" -- "$wasmudf" --version
 

@@ -351,6 +351,23 @@ WUDF_API int wudf_module_validate(struct wudf_engine* engine, const uint8_t* byt
 WUDF_API int wudf_module_load_file(struct wudf_engine* engine, const char* path,
                           struct wudf_module** out, struct wudf_error* error);
 
+/*
+ * Reads a module as wudf_module_load does -- validation, the import policy,
+ * the callable exports and the functions of its "wasmudf" custom section,
+ * with the same errors -- without compiling it: no wasm2c, no C compiler,
+ * no cache. The module answers every query (wudf_module_export*,
+ * wudf_module_function*) but cannot be instantiated or called
+ * (wudf_instance_new fails with EINVAL); free it with wudf_module_free.
+ */
+WUDF_API int wudf_module_inspect(struct wudf_engine* engine, const uint8_t* bytes,
+                                 size_t size, struct wudf_module** out,
+                                 struct wudf_error* error);
+
+/* Reads the file at `path` and calls wudf_module_inspect. */
+WUDF_API int wudf_module_inspect_file(struct wudf_engine* engine, const char* path,
+                                      struct wudf_module** out,
+                                      struct wudf_error* error);
+
 /* Releases the caller's reference. The module stays alive while instances of
  * it exist and is unloaded with the last one. NULL is allowed. */
 WUDF_API void wudf_module_free(struct wudf_module* module);

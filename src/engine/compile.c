@@ -159,8 +159,7 @@ static void wudf__append_c_string(struct wudf__text* text, const char* name) {
   wudf__text_append(text, "\"");
 }
 
-/* Nonzero when export `export` is a function with only numeric types. */
-static int wudf__callable_export(const struct wudf__wasm_info* info,
+int wudf__callable_export(const struct wudf__wasm_info* info,
                                  const struct wudf__wasm_export* export) {
   if (export->kind != WUDF__EXTERN_FUNC) return 0;
   const struct wudf__wasm_functype* type =

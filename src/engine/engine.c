@@ -253,54 +253,74 @@ static int wudf__check_imports(const struct wudf__wasm_info* info,
   return 0;
 }
 
-static int wudf__valtype_from_letter(char letter, wudf_valtype* type) {
-  switch (letter) {
-    case 'i': *type = WUDF_I32; return 0;
-    case 'j': *type = WUDF_I64; return 0;
-    case 'f': *type = WUDF_F32; return 0;
-    case 'd': *type = WUDF_F64; return 0;
-    default: return EINVAL;
+/* The public type of a numeric wasm value type (callable exports have no
+ * others). */
+static wudf_valtype wudf__valtype_of(uint8_t type) {
+  switch (type) {
+    case WUDF__WASM_I32: return WUDF_I32;
+    case WUDF__WASM_I64: return WUDF_I64;
+    case WUDF__WASM_F32: return WUDF_F32;
+    default: return WUDF_F64;
   }
 }
 
-/* Builds the public export descriptions from the glue's table. */
+/* Builds the public export descriptions from the module's own export
+ * section (the callable exports, in the glue's order) and, when the module
+ * was compiled, points each at its trampoline in the glue's table. */
 static int wudf__describe_exports(struct wudf_module* module,
                                   struct wudf_error* error) {
+  const struct wudf__wasm_info* wasm = &module->info;
   const struct wudf__glue_module* glue = module->glue;
+  uint32_t count = 0;
   size_t letters = 0;
-  for (uint32_t i = 0; i < glue->export_count; i++) {
-    letters += strlen(glue->exports[i].signature);
+  for (uint32_t i = 0; i < wasm->export_count; i++) {
+    if (!wudf__callable_export(wasm, &wasm->exports[i])) continue;
+    const struct wudf__wasm_functype* type =
+        &wasm->types[wasm->function_types[wasm->exports[i].index]];
+    letters += type->param_count + type->result_count;
+    count++;
   }
-  module->export_count = glue->export_count;
-  module->exports = wudf__calloc(glue->export_count + 1, sizeof(*module->exports));
-  module->glue_exports = wudf__calloc(glue->export_count + 1, sizeof(void*));
+  if (glue != NULL && glue->export_count != count) {
+    return wudf__set_error(error, ENOEXEC, "the compiled module's export table is corrupt "
+                           "(%u exports, the module has %u)", glue->export_count, count);
+  }
+  module->export_count = count;
+  module->exports = wudf__calloc(count + 1, sizeof(*module->exports));
+  module->glue_exports = wudf__calloc(count + 1, sizeof(void*));
   module->types = wudf__calloc(letters + 1, sizeof(wudf_valtype));
   if (module->exports == NULL || module->glue_exports == NULL ||
       module->types == NULL) {
     return wudf__set_error(error, ENOMEM, "out of memory");
   }
   wudf_valtype* next = module->types;
-  for (uint32_t i = 0; i < glue->export_count; i++) {
-    const struct wudf__glue_export* export = &glue->exports[i];
-    struct wudf_export_info* info = &module->exports[i];
-    module->glue_exports[i] = export;
+  uint32_t number = 0;
+  for (uint32_t i = 0; i < wasm->export_count; i++) {
+    const struct wudf__wasm_export* export = &wasm->exports[i];
+    if (!wudf__callable_export(wasm, export)) continue;
+    const struct wudf__wasm_functype* type =
+        &wasm->types[wasm->function_types[export->index]];
+    struct wudf_export_info* info = &module->exports[number];
+    if (glue != NULL) {
+      if (strcmp(glue->exports[number].name, export->name) != 0) {
+        return wudf__set_error(error, ENOEXEC,
+                               "the compiled module's export table is corrupt");
+      }
+      module->glue_exports[number] = &glue->exports[number];
+    }
     info->name = export->name;
     info->params = next;
-    const char* p = export->signature;
-    for (; *p && *p != ':'; p++) {
-      if (wudf__valtype_from_letter(*p, next++) != 0) goto bad;
-      info->param_count++;
+    for (uint32_t p = 0; p < type->param_count; p++) {
+      *next++ = wudf__valtype_of(type->params[p]);
     }
-    if (*p != ':') goto bad;
+    info->param_count = type->param_count;
     info->results = next;
-    for (p++; *p; p++) {
-      if (wudf__valtype_from_letter(*p, next++) != 0) goto bad;
-      info->result_count++;
+    for (uint32_t r = 0; r < type->result_count; r++) {
+      *next++ = wudf__valtype_of(type->results[r]);
     }
+    info->result_count = type->result_count;
+    number++;
   }
   return 0;
-bad:
-  return wudf__set_error(error, ENOEXEC, "the compiled module's export table is corrupt");
 }
 
 static void wudf__module_destroy(struct wudf_module* module) {
@@ -313,9 +333,11 @@ static void wudf__module_destroy(struct wudf_module* module) {
   wudf__free(module);
 }
 
-int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
-                     size_t size, struct wudf_module** out,
-                     struct wudf_error* error) {
+/* Reads, checks and (unless `inspect`) compiles a module: the body of
+ * wudf_module_load and wudf_module_inspect. */
+static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
+                             size_t size, int inspect, struct wudf_module** out,
+                             struct wudf_error* error) {
   if (engine == NULL || out == NULL || (bytes == NULL && size != 0)) {
     return wudf__set_error(error, EINVAL, "engine, bytes and out must not be NULL");
   }
@@ -329,7 +351,9 @@ int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
     return status;
   }
   status = wudf__check_imports(&module->info, error);
-  if (status == 0) status = wudf__compile_load(engine, bytes, size, module, error);
+  if (status == 0 && !inspect) {
+    status = wudf__compile_load(engine, bytes, size, module, error);
+  }
   if (status == 0) status = wudf__describe_exports(module, error);
   if (status == 0) status = wudf__udf_module_init(module, bytes, error);
   if (status != 0) {
@@ -338,6 +362,18 @@ int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
   }
   *out = module;
   return 0;
+}
+
+int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
+                     size_t size, struct wudf_module** out,
+                     struct wudf_error* error) {
+  return wudf__module_open(engine, bytes, size, 0, out, error);
+}
+
+int wudf_module_inspect(struct wudf_engine* engine, const uint8_t* bytes,
+                        size_t size, struct wudf_module** out,
+                        struct wudf_error* error) {
+  return wudf__module_open(engine, bytes, size, 1, out, error);
 }
 
 int wudf_module_validate(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
@@ -351,8 +387,10 @@ int wudf_module_validate(struct wudf_engine* engine, const uint8_t* bytes, size_
   return status;
 }
 
-int wudf_module_load_file(struct wudf_engine* engine, const char* path,
-                          struct wudf_module** out, struct wudf_error* error) {
+/* Reads the file at `path` and opens it as wudf__module_open does. */
+static int wudf__module_open_file(struct wudf_engine* engine, const char* path,
+                                  int inspect, struct wudf_module** out,
+                                  struct wudf_error* error) {
   if (engine == NULL || path == NULL || out == NULL) {
     return wudf__set_error(error, EINVAL, "engine, path and out must not be NULL");
   }
@@ -392,10 +430,20 @@ int wudf_module_load_file(struct wudf_engine* engine, const char* path,
     done += (size_t)got;
   }
   close(fd);
-  int status = wudf_module_load(engine, bytes, size, out, error);
+  int status = wudf__module_open(engine, bytes, size, inspect, out, error);
   wudf__free(bytes);
   if (status != 0) wudf__error_prefix(error, status, "%s", path);
   return status;
+}
+
+int wudf_module_load_file(struct wudf_engine* engine, const char* path,
+                          struct wudf_module** out, struct wudf_error* error) {
+  return wudf__module_open_file(engine, path, 0, out, error);
+}
+
+int wudf_module_inspect_file(struct wudf_engine* engine, const char* path,
+                             struct wudf_module** out, struct wudf_error* error) {
+  return wudf__module_open_file(engine, path, 1, out, error);
 }
 
 void wudf__module_release(struct wudf_module* module) {

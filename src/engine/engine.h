@@ -47,7 +47,7 @@ struct wudf_module {
   struct wudf_engine* engine;
   struct wudf__wasm_info info;
   struct wudf__loaded* loaded; /* the compiled object (compile.c) */
-  const struct wudf__glue_module* glue;
+  const struct wudf__glue_module* glue; /* NULL: inspected, not compiled */
   /* Callable exports: those with only numeric types, in glue order. */
   uint32_t export_count;
   struct wudf_export_info* exports;
@@ -187,6 +187,11 @@ void wudf__failures_free(struct wudf_engine* engine);
 /* Releases `module`'s share of its compiled object (unloaded with the last
  * module using it). */
 void wudf__compile_unload(struct wudf_module* module);
+
+/* Nonzero when export `export` of `info` is a function with only numeric
+ * types: the exports the glue makes callable, in export order. */
+int wudf__callable_export(const struct wudf__wasm_info* info,
+                          const struct wudf__wasm_export* export);
 
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);

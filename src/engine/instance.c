@@ -99,6 +99,11 @@ int wudf_instance_new(struct wudf_module* module,
   if (module == NULL || out == NULL) {
     return wudf__set_error(error, EINVAL, "module and out must not be NULL");
   }
+  if (module->glue == NULL) {
+    return wudf__set_error(error, EINVAL, "the module was inspected "
+                           "(wudf_module_inspect), not compiled: load it with "
+                           "wudf_module_load to run it");
+  }
   struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   pthread_mutex_init(&instance->udf_handle_lock, NULL);
