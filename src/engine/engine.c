@@ -106,6 +106,9 @@ static void wudf__free_flags(char** flags) {
 /* Frees an engine that wudf_engine_new could not finish. */
 static void wudf__engine_discard(struct wudf_engine* engine) {
   pthread_mutex_destroy(&engine->failures_lock);
+  pthread_mutex_destroy(&engine->tier_lock);
+  pthread_cond_destroy(&engine->tier_done);
+  wudf__free(engine->fast_cc);
   wudf__free(engine->cache_dir);
   wudf__free(engine->cc);
   wudf__free(engine->wasm2c);
@@ -125,7 +128,7 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   if (engine == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   engine->config = *config;
   engine->config.cache_dir = engine->config.cc = NULL;
-  engine->config.cflags = engine->config.wasm2c = NULL;
+  engine->config.cflags = engine->config.wasm2c = engine->config.fast_cc = NULL;
   if (engine->config.max_module_size == 0) {
     engine->config.max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   }
@@ -147,6 +150,8 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   atomic_init(&engine->budget.used, 0);
   engine->budget.limit = engine->config.memory_budget;
   pthread_mutex_init(&engine->failures_lock, NULL);
+  pthread_mutex_init(&engine->tier_lock, NULL);
+  pthread_cond_init(&engine->tier_done, NULL);
 
   const char* cc = config->cc ? config->cc : getenv("CC");
   const char* wasm2c = config->wasm2c ? config->wasm2c : getenv("WASMUDF_WASM2C");
@@ -155,7 +160,9 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   engine->cc = wudf__strdup(cc && cc[0] ? cc : "cc");
   engine->wasm2c = wudf__strdup(wasm2c && wasm2c[0] ? wasm2c : "wasm2c");
   engine->cflags = wudf__split_flags(config->cflags);
-  if (engine->cache_dir == NULL || engine->cc == NULL ||
+  const char* fast_cc = config->fast_cc ? config->fast_cc : getenv("WASMUDF_FAST_CC");
+  engine->fast_cc = wudf__strdup(fast_cc && fast_cc[0] ? fast_cc : "tcc");
+  if (engine->cache_dir == NULL || engine->cc == NULL || engine->fast_cc == NULL ||
       engine->wasm2c == NULL || engine->cflags == NULL) {
     wudf__engine_discard(engine);
     return wudf__set_error(error, ENOMEM, "out of memory");
@@ -169,6 +176,7 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   /* A missing tool is not an error yet: cached modules need no tools. */
   wudf__tool_identify(engine->cc, &engine->cc_identity);
   wudf__tool_identify(engine->wasm2c, &engine->wasm2c_identity);
+  if (engine->config.fast_tier) wudf__tool_identify(engine->fast_cc, &engine->fast_cc_identity);
 
   int status = wudf__rt_retain(error);
   if (status != 0) {
@@ -182,9 +190,13 @@ int wudf_engine_new(const struct wudf_engine_config* config,
 
 void wudf_engine_free(struct wudf_engine* engine) {
   if (engine == NULL) return;
+  wudf__tier_join_all(engine);
   wudf__rt_release();
   wudf__failures_free(engine);
   pthread_mutex_destroy(&engine->failures_lock);
+  pthread_mutex_destroy(&engine->tier_lock);
+  pthread_cond_destroy(&engine->tier_done);
+  wudf__free(engine->fast_cc);
   wudf__free(engine->cache_dir);
   wudf__free(engine->cc);
   wudf__free(engine->wasm2c);
@@ -199,6 +211,10 @@ void wudf_engine_stats(const struct wudf_engine* engine,
   stats->cache_hits = atomic_load(&engine->cache_hits);
   stats->compile_failures_remembered = atomic_load(&engine->failures_remembered);
   stats->memory_in_use = atomic_load(&engine->budget.used);
+  stats->fast_compiles = atomic_load(&engine->fast_compiles);
+  stats->fast_failures = atomic_load(&engine->fast_failures);
+  stats->optimized_ready = atomic_load(&engine->optimized_ready);
+  stats->optimized_failures = atomic_load(&engine->optimized_failures);
 }
 
 /* ---------------------------------------------------------------- modules */
@@ -324,6 +340,7 @@ static int wudf__describe_exports(struct wudf_module* module,
 }
 
 static void wudf__module_destroy(struct wudf_module* module) {
+  wudf__tier_release(module);
   wudf__compile_unload(module);
   wudf__wasm_info_release(&module->info);
   wudf__free(module->exports);
@@ -360,6 +377,7 @@ static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
     wudf__module_destroy(module);
     return status;
   }
+  if (module->tier == WUDF__TIER_FAST) wudf__tier_start(engine, module, bytes, size);
   *out = module;
   return 0;
 }
@@ -452,6 +470,14 @@ void wudf__module_release(struct wudf_module* module) {
 
 void wudf_module_free(struct wudf_module* module) {
   if (module != NULL) wudf__module_release(module);
+}
+
+int wudf_module_tier(const struct wudf_module* module) {
+  if (module->glue == NULL) return WUDF_TIER_NONE;
+  if (atomic_load_explicit(&module->optimized_glue, memory_order_acquire) != NULL) {
+    return WUDF_TIER_OPTIMIZED;
+  }
+  return module->tier == WUDF__TIER_FAST ? WUDF_TIER_FAST : WUDF_TIER_OPTIMIZED;
 }
 
 uint32_t wudf_module_export_count(const struct wudf_module* module) {

@@ -112,7 +112,20 @@ int wudf_instance_new(struct wudf_module* module,
   } else {
     wudf_instance_config_init(module->engine, &instance->config);
   }
-  instance->state = wudf__calloc(1, module->glue->instance_size);
+  /* New instances run the optimised object once the background build has
+   * published it (tier.c); until then the module's own. */
+  const struct wudf__glue_module* optimized =
+      atomic_load_explicit(&module->optimized_glue, memory_order_acquire);
+  if (optimized != NULL) {
+    instance->glue = optimized;
+    instance->glue_exports = module->optimized_exports;
+    instance->tier = WUDF_TIER_OPTIMIZED;
+  } else {
+    instance->glue = module->glue;
+    instance->glue_exports = module->glue_exports;
+    instance->tier = module->tier == WUDF__TIER_FAST ? WUDF_TIER_FAST : WUDF_TIER_OPTIMIZED;
+  }
+  instance->state = wudf__calloc(1, instance->glue->instance_size);
   if (instance->state == NULL) {
     pthread_mutex_destroy(&instance->udf_handle_lock);
     wudf__free(instance);
@@ -132,7 +145,7 @@ int wudf_instance_new(struct wudf_module* module,
   instance->module = module;
   atomic_fetch_add(&module->references, 1);
 
-  struct wudf__instantiate_closure closure = {module->glue, instance->state,
+  struct wudf__instantiate_closure closure = {instance->glue, instance->state,
                                               &instance->wasi};
   int trap = wudf__rt_run(&instance->runtime, wudf__run_instantiate, &closure,
                           instance->config.timeout_ms);
@@ -148,7 +161,7 @@ int wudf_instance_new(struct wudf_module* module,
   if (wudf_module_find_export(module, "_initialize", &initialize, NULL) == 0 &&
       module->exports[initialize].param_count == 0 &&
       module->exports[initialize].result_count == 0) {
-    struct wudf__call_closure call = {module->glue_exports[initialize]->call,
+    struct wudf__call_closure call = {instance->glue_exports[initialize]->call,
                                       instance->state, NULL, NULL};
     trap = wudf__rt_run(&instance->runtime, wudf__run_call, &call,
                         instance->config.timeout_ms);
@@ -353,7 +366,7 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
     }
   }
   uint64_t* result_slots = slots + export->param_count;
-  struct wudf__call_closure closure = {module->glue_exports[index]->call,
+  struct wudf__call_closure closure = {instance->glue_exports[index]->call,
                                        instance->state, slots, result_slots};
   if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
@@ -414,3 +427,5 @@ void wudf_instance_output_clear(struct wudf_instance* instance) {
 uint64_t wudf_instance_memory_size(const struct wudf_instance* instance) {
   return instance->runtime.memory ? instance->runtime.memory->size : 0;
 }
+
+int wudf_instance_tier(const struct wudf_instance* instance) { return instance->tier; }
