@@ -4,8 +4,8 @@
  * builtins glue_abi.h supplies, libm, traps, and stack exhaustion in frames
  * larger than a guard page (stack probes), on the main thread and on a
  * thread with a small stack; the optimised build appears in the background
- * (polled with a bounded wait) and new instances run it while old ones keep
- * the fast code; later loads take the optimised object from the cache; both
+ * (polled with a bounded wait): new instances run it, and an instance made
+ * before moves to it at its next call, keeping its state and table; later loads take the optimised object from the cache; both
  * tiers' entries are verified by manifest (a tampered fast entry is
  * compiled again); a fast compiler that fails leaves the load to cc -O2, and
  * an optimised build that fails leaves the module on the fast code.
@@ -182,6 +182,8 @@ TEST(fast_tier_then_optimized) {
   int early_tier = wudf_instance_tier(early);
   ASSERT(early_tier == WUDF_TIER_FAST || early_tier == WUDF_TIER_OPTIMIZED);
   check_results(module);
+  struct wudf_value pair[2] = {i32_value(1071), i32_value(462)};
+  ASSERT_EQ(call_i32(early, "gcd_indirect", pair, 2), 21);
   check_exhaustion(module, "many_locals");
   check_exhaustion(module, "deep_operands");
   check_exhaustion_on_small_thread(module);
@@ -193,11 +195,15 @@ TEST(fast_tier_then_optimized) {
   ASSERT_EQ(stats.optimized_failures, 0);
   struct wudf_instance* late = new_instance(module);
   ASSERT_EQ(wudf_instance_tier(late), WUDF_TIER_OPTIMIZED);
-  /* The early instance keeps its code and still works. */
+  /* The early instance moves to the optimised code at its next call and
+   * keeps its state; its table still reaches the fast code's gcd. */
   ASSERT_EQ(wudf_instance_tier(early), early_tier);
   struct wudf_value arg = i32_value(0xf0);
   ASSERT_EQ(call_i32(early, "bits", &arg, 1), 24 + 400 + 40000);
+  ASSERT_EQ(wudf_instance_tier(early), WUDF_TIER_OPTIMIZED);
   ASSERT_EQ(call_i32(late, "bits", &arg, 1), 24 + 400 + 40000);
+  ASSERT_EQ(call_i32(early, "gcd_indirect", pair, 2), 21);
+  ASSERT_EQ(call_i32(late, "gcd_indirect", pair, 2), 21);
   check_results(module);
   check_exhaustion(module, "deep_operands");
   wudf_instance_free(early);

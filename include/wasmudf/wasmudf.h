@@ -280,8 +280,9 @@ struct wudf_engine_config {
    * cache) compiles the module with fast_cc (tcc: about 100 times faster
    * to compile, code several times slower) so it runs at once, and builds
    * the optimised object (cc -O2, the ordinary compile) on a background
-   * thread; instances created after it is ready run it (wudf_module_tier,
-   * wudf_instance_tier), instances alive before keep the fast code. Each
+   * thread; instances created after it is ready run it, and instances
+   * alive before move to it at their next export call (wudf_module_tier,
+   * wudf_instance_tier). Each
    * tier has its own cache key; both are verified by manifest. A fast
    * compile that fails leaves the load to the ordinary compile.
    * wudf_engine_free waits for the background builds. 0 (the default):
@@ -479,7 +480,10 @@ WUDF_API int wudf_instance_new(struct wudf_module* module,
 WUDF_API void wudf_instance_free(struct wudf_instance* instance);
 
 /* The tier of the code `instance` runs (WUDF_TIER_FAST or
- * WUDF_TIER_OPTIMIZED), fixed at its creation. */
+ * WUDF_TIER_OPTIMIZED). A fast-tier instance moves to the optimised object
+ * at its first export call after the module's background build is ready
+ * (its entry points; indirect calls through tables filled at instantiation
+ * still reach the fast code: docs/engine.md, "Tiers"). */
 WUDF_API int wudf_instance_tier(const struct wudf_instance* instance);
 
 /* A WebAssembly value. */

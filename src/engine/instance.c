@@ -93,6 +93,27 @@ static void wudf__run_instantiate(void* closure) {
   c->glue->instantiate(c->state, c->wasi);
 }
 
+/* Moves a fast-tier instance's entry points to its module's optimised
+ * object once the background build has published it. Called before an
+ * export call, on the thread that owns the instance, so no code of this
+ * instance runs: between calls. Both objects come from the same wasm2c
+ * output, so they agree on the instance struct (checked by its size), on
+ * function type ids (registered by signature in the host's table) and on
+ * everything else the guest state holds. Funcref table and global entries
+ * made by the fast object keep pointing at its functions, so indirect calls
+ * still run fast code; that object stays loaded as long as the module. */
+static void wudf__instance_upgrade(struct wudf_instance* instance) {
+  if (instance->tier != WUDF_TIER_FAST) return;
+  const struct wudf__glue_module* optimized =
+      atomic_load_explicit(&instance->module->optimized_glue, memory_order_acquire);
+  if (optimized == NULL || optimized->instance_size != instance->glue->instance_size) {
+    return;
+  }
+  instance->glue = optimized;
+  instance->glue_exports = instance->module->optimized_exports;
+  instance->tier = WUDF_TIER_OPTIMIZED;
+}
+
 int wudf_instance_new(struct wudf_module* module,
                       const struct wudf_instance_config* config,
                       struct wudf_instance** out, struct wudf_error* error) {
@@ -366,6 +387,7 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
     }
   }
   uint64_t* result_slots = slots + export->param_count;
+  wudf__instance_upgrade(instance);
   struct wudf__call_closure closure = {instance->glue_exports[index]->call,
                                        instance->state, slots, result_slots};
   if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;

@@ -27,6 +27,12 @@
         (local.set 1 (local.get 2))
         (br $next)))
     (local.get 0))
+  ;; gcd through the table filled at instantiation.
+  (table 1 funcref)
+  (elem (i32.const 0) $gcd)
+  (type $binary (func (param i32 i32) (result i32)))
+  (func (export "gcd_indirect") (param i32 i32) (result i32)
+    (call_indirect (type $binary) (local.get 0) (local.get 1) (i32.const 0)))
   (func (export "gcd_sum") (param i32) (result i64) (local i32 i64)
     (local.set 1 (i32.const 1))
     (block $done
