@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,8 +103,9 @@ static void check_results(struct wudf_module* module) {
  * stack-exhaustion trap, not a crash. */
 static void check_exhaustion(struct wudf_module* module, const char* name) {
   struct wudf_instance* instance = new_instance(module);
+  ASSERT_EQ(wudf_instance_tier(instance), wudf_module_tier(module));
   struct wudf_error error;
-  struct wudf_value arg = i32_value(0), result;
+  struct wudf_value arg = i32_value(1), result; /* skip_frame: not the deep branch */
   ASSERT_STATUS(wudf_instance_call_name(instance, name, &arg, 1, &result, 1,
                                         WUDF_TIMEOUT_DEFAULT, &error), EFAULT, &error);
   ASSERT_EQ(error.trap, WUDF_TRAP_STACK_EXHAUSTED);
@@ -132,6 +134,58 @@ static void check_exhaustion_on_small_thread(struct wudf_module* module) {
   ASSERT_EQ(pthread_create(&thread, &attributes, exhaust_on_thread, &job), 0);
   pthread_join(thread, NULL);
   pthread_attr_destroy(&attributes);
+}
+
+/* A thread stack with writable memory right below its guard page: what a
+ * frame that skipped the guard would write into without a fault. */
+#define VICTIM_BYTES (64 << 10)
+#define GUARD_BYTES 4096
+#define STACK_BYTES (512 << 10)
+
+/* Runs skip_frame from `pad` bytes further down the stack. */
+static void __attribute__((noinline)) skip_frame_from(struct wudf_module* module,
+                                                      size_t pad) {
+  volatile char padding[pad + 1];
+  padding[0] = 0;
+  padding[pad] = 0;
+  check_exhaustion(module, "skip_frame");
+  ASSERT_EQ(padding[0] + padding[pad], 0);
+}
+
+/* The frames of skip_frame are touched only at their ends, about 4.8 KB
+ * apart; whether that stride steps over the guard page depends on where the
+ * recursion starts, so it starts at ten offsets 512 bytes apart (one of
+ * which skips the guard when nothing probes the frames). */
+static void* exhaust_skip_frame(void* argument) {
+  for (size_t offset = 0; offset < 10; offset++) {
+    skip_frame_from(((struct exhaustion_job*)argument)->module, offset * 512);
+  }
+  return NULL;
+}
+
+/* Runs skip_frame to stack exhaustion on a stack laid out as [victim |
+ * guard | stack]: it must trap at the guard and leave the victim as it
+ * was. */
+static void check_guard_not_skipped(struct wudf_module* module) {
+  size_t total = VICTIM_BYTES + GUARD_BYTES + STACK_BYTES;
+  unsigned char* region = mmap(NULL, total, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT(region != MAP_FAILED);
+  memset(region, 0xa5, VICTIM_BYTES);
+  ASSERT_EQ(mprotect(region + VICTIM_BYTES, GUARD_BYTES, PROT_NONE), 0);
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  ASSERT_EQ(pthread_attr_setstack(&attributes, region + VICTIM_BYTES + GUARD_BYTES,
+                                  STACK_BYTES), 0);
+  struct exhaustion_job job = {module};
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attributes, exhaust_skip_frame, &job), 0);
+  pthread_join(thread, NULL);
+  pthread_attr_destroy(&attributes);
+  size_t touched = 0;
+  for (size_t i = 0; i < VICTIM_BYTES; i++) touched += region[i] != 0xa5;
+  munmap(region, total);
+  ASSERT_EQ(touched, 0);
 }
 
 /* Polls until new instances of `module` get the optimised tier. */
@@ -187,6 +241,7 @@ TEST(fast_tier_then_optimized) {
   check_exhaustion(module, "many_locals");
   check_exhaustion(module, "deep_operands");
   check_exhaustion_on_small_thread(module);
+  check_guard_not_skipped(module);
 
   wait_optimized(module);
   wudf_engine_stats(engine, &stats);
@@ -206,6 +261,7 @@ TEST(fast_tier_then_optimized) {
   ASSERT_EQ(call_i32(late, "gcd_indirect", pair, 2), 21);
   check_results(module);
   check_exhaustion(module, "deep_operands");
+  check_guard_not_skipped(module);
   wudf_instance_free(early);
   wudf_instance_free(late);
   wudf_module_free(module);
@@ -290,6 +346,13 @@ TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it) {
   struct wudf_value arg = i32_value(1);
   ASSERT_EQ(call_i32(instance, "bits", &arg, 1), 31 + 0 + 10000);
   wudf_instance_free(instance);
+  /* Deterministically on the fast code: results, traps, stack probes. */
+  check_results(module);
+  check_exhaustion(module, "many_locals");
+  check_exhaustion(module, "deep_operands");
+  check_exhaustion_on_small_thread(module);
+  check_guard_not_skipped(module);
+  ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_FAST);
   wudf_module_free(module);
   wudf_engine_free(engine);
   /* The fast entry is the only one; a tampered copy is not loaded but

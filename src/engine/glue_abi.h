@@ -55,11 +55,14 @@
     __asm__ volatile("mov %%rsp, %0" : "=r"(wudf__probe_sp));                 \
     char* wudf__probe = (char*)__builtin_frame_address(0) - WUDF__TCC_PAGE;   \
     for (; wudf__probe > wudf__probe_sp; wudf__probe -= WUDF__TCC_PAGE) {     \
-      (void)*(volatile char*)wudf__probe;                                     \
+      WUDF__TCC_TOUCH(wudf__probe);                                           \
     }                                                                         \
-    (void)*(volatile char*)wudf__probe_sp;                                    \
+    WUDF__TCC_TOUCH(wudf__probe_sp);                                          \
     0;                                                                        \
   })
+/* Reads one byte at `address` (tcc drops a discarded volatile read). */
+#define WUDF__TCC_TOUCH(address) \
+  __asm__ volatile("cmpb $0, (%0)" : : "r"(address) : "cc", "memory")
 #define WASM_RT_USE_STACK_DEPTH_COUNT 1
 #define WASM_RT_MAX_CALL_STACK_DEPTH (WUDF__TCC_PROBE_FRAME(), 0xffffffffu)
 
