@@ -7,18 +7,21 @@
  * (polled with a bounded wait): new instances run it, and an instance made
  * before moves to it at its next call, keeping its state and table; later loads take the optimised object from the cache; both
  * tiers' entries are verified by manifest (a tampered fast entry is
- * compiled again); a fast compiler that fails leaves the load to cc -O2, and
- * an optimised build that fails leaves the module on the fast code.
+ * compiled again); a fast compiler that fails leaves the load to cc -O2, an
+ * optimised build that fails leaves the module on the fast code, and the
+ * child of a fork frees the engine without waiting for the parent's build.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -393,10 +396,51 @@ TEST(missing_fast_compiler_falls_back_to_the_optimized_compile) {
   wudf_engine_free(engine);
 }
 
+TEST(a_forked_child_frees_the_engine_without_the_build) {
+  /* A compiler that takes a while, so the build still runs at the fork. */
+  char cache[4096], slow_cc[4200];
+  fresh_cache(cache, sizeof(cache), "tiers-fork");
+  snprintf(slow_cc, sizeof(slow_cc), "%s/slow-cc", cache);
+  FILE* script = fopen(slow_cc, "w");
+  ASSERT(script != NULL);
+  fprintf(script, "#!/bin/sh\nsleep 1\nexec cc \"$@\"\n");
+  fclose(script);
+  ASSERT_EQ(chmod(slow_cc, 0700), 0);
+  struct wudf_engine* engine = tier_engine(cache, slow_cc, NULL);
+  struct wudf_module* module = load_module(engine, "tiers");
+  pid_t child = fork();
+  ASSERT(child >= 0);
+  if (child == 0) {
+    /* The background thread does not exist here: freeing must not wait for
+     * it. The child's module stays on the fast code. */
+    int tier = wudf_module_tier(module);
+    wudf_module_free(module);
+    wudf_engine_free(engine);
+    _exit(tier == WUDF_TIER_FAST ? 0 : 3);
+  }
+  int status = 0;
+  for (int i = 0; i < OPTIMIZED_WAIT_SECONDS * 100; i++) {
+    if (waitpid(child, &status, WNOHANG) == child) break;
+    if (i == OPTIMIZED_WAIT_SECONDS * 100 - 1) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+      TEST_FAIL("the child did not finish freeing the engine");
+    }
+    usleep(10000);
+  }
+  ASSERT(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  /* The parent's build finishes as usual. */
+  wait_optimized(module);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+}
+
 int main(void) {
   RUN_TEST(fast_tier_then_optimized);
   RUN_TEST(freeing_the_module_does_not_wait);
   RUN_TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it);
   RUN_TEST(missing_fast_compiler_falls_back_to_the_optimized_compile);
+  RUN_TEST(a_forked_child_frees_the_engine_without_the_build);
   return TEST_SUMMARY();
 }

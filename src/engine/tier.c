@@ -10,10 +10,12 @@
  * fast code until they are freed (compiled code keeps pointers into its own
  * object in the instance: its function table entries, see "Tiers"). The job
  * holds a reference to the module, so freeing the module never waits for
- * it; wudf_engine_free waits for and joins every job of the engine.
+ * it; wudf_engine_free waits for and joins every job of the engine (in the
+ * child of a fork, where the threads do not exist, it drops them).
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -23,6 +25,7 @@ struct wudf__tier_job {
   uint8_t* bytes;             /* a copy of the module's bytes */
   size_t size;
   pthread_t thread;
+  pid_t process;              /* the process the thread runs in */
   int done;                   /* under engine->tier_lock */
   struct wudf__tier_job* next;
 };
@@ -73,10 +76,20 @@ static void* wudf__tier_run(void* argument) {
   return NULL;
 }
 
-/* Joins and frees the jobs that have ended. Called with tier_lock held. */
+/* Joins and frees the jobs that have ended. Jobs started in the parent of
+ * a fork have no thread in this process: they are dropped (their copy of
+ * the module's reference stays taken, so the child's copy of the module is
+ * never freed: it keeps the fast code). Called with tier_lock held. */
 static void wudf__tier_reap(struct wudf_engine* engine) {
+  pid_t self = getpid();
   for (struct wudf__tier_job** link = &engine->tier_jobs; *link != NULL;) {
     struct wudf__tier_job* job = *link;
+    if (job->process != self) {
+      *link = job->next;
+      wudf__free(job->bytes);
+      wudf__free(job);
+      continue;
+    }
     if (!job->done) {
       link = &job->next;
       continue;
@@ -102,6 +115,7 @@ void wudf__tier_start(struct wudf_engine* engine, struct wudf_module* module,
   job->module = module;
   job->bytes = copy;
   job->size = size;
+  job->process = getpid();
   atomic_fetch_add(&module->references, 1);
   pthread_mutex_lock(&engine->tier_lock);
   wudf__tier_reap(engine);
