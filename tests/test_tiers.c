@@ -441,11 +441,26 @@ TEST(a_forked_child_frees_the_engine_without_the_build) {
   wudf_engine_free(engine);
 }
 
+TEST(environment_opts_in) {
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  ASSERT_EQ(config.fast_tier, 0);
+  setenv("WASMUDF_FAST_TIER", "1", 1);
+  wudf_engine_config_init(&config);
+  ASSERT_EQ(config.fast_tier, 1);
+  setenv("WASMUDF_FAST_TIER", "yes", 1);
+  wudf_engine_config_init(&config);
+  ASSERT_EQ(config.fast_tier, 0);
+  unsetenv("WASMUDF_FAST_TIER");
+}
+
 int main(void) {
+  unsetenv("WASMUDF_FAST_TIER");
   RUN_TEST(fast_tier_then_optimized);
   RUN_TEST(freeing_the_module_does_not_wait);
   RUN_TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it);
   RUN_TEST(missing_fast_compiler_falls_back_to_the_optimized_compile);
   RUN_TEST(a_forked_child_frees_the_engine_without_the_build);
+  RUN_TEST(environment_opts_in);
   return TEST_SUMMARY();
 }

@@ -47,6 +47,10 @@ void wudf_engine_config_init(struct wudf_engine_config* config) {
   config->compile_cpu_seconds = WUDF__DEFAULT_COMPILE_CPU_SECONDS;
   config->compile_memory_limit = WUDF__DEFAULT_COMPILE_MEMORY;
   config->compile_file_limit = WUDF__DEFAULT_COMPILE_FILE;
+  /* The fast tier is opt-in: here, or with WASMUDF_FAST_TIER=1 for hosts
+   * that do not set the field (the CLI, the Python package). */
+  const char* fast_tier = getenv("WASMUDF_FAST_TIER");
+  config->fast_tier = fast_tier != NULL && strcmp(fast_tier, "1") == 0;
 }
 
 /* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
