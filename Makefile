@@ -5,12 +5,14 @@
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
 #   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
 #                as peers; the Python package's call overhead and DuckDB)
+#   make bench-tiers   first-load time and call speed per compiler (gcc -O2,
+#                gcc -O0, clang -O0, tcc): the measurements behind fast_tier
 #   make conformance   every command of the WebAssembly core spec tests
 #                through the engine, modules compiled as users get them
 #                (make check runs them at -O0)
 #   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
 #                modules against wasmtime (make check runs 25)
-.PHONY: all deps build demo check bench clean conformance differential
+.PHONY: all deps build demo check bench bench-tiers clean conformance differential
 
 BUILD ?= build/release
 
@@ -47,6 +49,22 @@ bench: build
 	@python=$$(scripts/python-env.sh) && $$python -m pip install --quiet \
 	  --disable-pip-version-check --no-build-isolation --no-deps ./python && \
 	  $$python bench/bench_python.py $(BUILD)/bench-modules/udf_gcd.wasm
+
+# Cold start against code speed per compiler (docs/engine.md, "Tiers"):
+# first loads of examples/engine/gcd.c, examples/c/gcd.c, bench/guests/alu.c
+# and, when built (scripts/build-rust-guest.sh), the Rust guest; call times
+# of gcd_sum and alu_sum.
+TIER_COMPILERS = gcc-O2 gcc-O0 clang-O0 tcc tcc-only
+bench-tiers: build
+	@mkdir -p $(BUILD)/bench-modules
+	@clang --target=wasm32-wasi -O2 -mexec-model=reactor examples/engine/gcd.c -o $(BUILD)/bench-modules/gcd.wasm
+	@clang --target=wasm32-wasi -O2 -mexec-model=reactor bench/guests/alu.c -o $(BUILD)/bench-modules/alu.wasm
+	@$(BUILD)/bin/wasmudf build examples/c/gcd.c -o $(BUILD)/bench-modules/udf_gcd.wasm
+	@for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c $(BUILD)/bench-modules/gcd.wasm gcd_sum; done
+	@for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c $(BUILD)/bench-modules/alu.wasm alu_sum; done
+	@for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c $(BUILD)/bench-modules/udf_gcd.wasm; done
+	@if [ -f build/rust/wasmudf_rust_example.wasm ]; then \
+	  for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c build/rust/wasmudf_rust_example.wasm; done; fi
 
 conformance: deps
 	@scripts/conformance.sh spec

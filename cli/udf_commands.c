@@ -37,7 +37,8 @@ int command_list(int argc, char** argv) {
   struct wudf_engine* engine = NULL;
   struct wudf_module* module = NULL;
   if (wudf_engine_new(NULL, &engine, &error) != 0) return report(&error);
-  int status = wudf_module_load_file(engine, argv[0], &module, &error);
+  /* The functions are in the module's metadata: nothing to compile. */
+  int status = wudf_module_inspect_file(engine, argv[0], &module, &error);
   if (status == 0) {
     uint32_t count = wudf_module_function_count(module);
     for (uint32_t i = 0; i < count; i++) {

@@ -97,6 +97,21 @@ check run_liar 1 "" "not valid UTF-8" -- "$wasmudf" run "$modules/liars.wasm" ba
 check run_bad_value 2 "" "not a valid value" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd x 1
 check run_arity 2 "" "takes 2 columns" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 1
 check list_none 0 "" "declares no functions" -- "$wasmudf" list "$m"
+# list reads the metadata without compiling: no wasm2c, no compiler, no cache.
+nocache=$(mktemp -d)
+check list_no_compile 0 "scalar    gcd(int32, int32) -> int32" "" \
+  -- env WASMUDF_WASM2C=/bin/false CC=/bin/false WASMUDF_CACHE_DIR="$nocache/cache" \
+  "$wasmudf" list "$modules/example_gcd.wasm"
+check list_no_compile_cache 0 "" "" -- test ! -e "$nocache/cache"
+check list_invalid 1 "" "malformed|magic" \
+  -- env WASMUDF_WASM2C=/bin/false "$wasmudf" list "$here/tests/test_cli.sh"
+# The fast tier from the environment: tcc's code answers, cc -O2 follows.
+check fast_tier_call 0 "42" "" \
+  -- env WASMUDF_FAST_TIER=1 WASMUDF_CACHE_DIR="$nocache/tiers" "$wasmudf" call "$m" add 40 2
+# Both tiers are in the cache, each with its manifest (the CLI's engine waited
+# for the background build before it exited).
+check fast_tier_cached 0 "2" "" -- sh -c "ls '$nocache'/tiers/v1/*/*.manifest | wc -l"
+rm -rf "$nocache"
 rm -rf "$built"
 check version 0 "wasmudf 0.1.0" "" -- "$wasmudf" --version
 

@@ -4,9 +4,11 @@
  * before wasm2c ever sees them; imports other than WASI are refused naming
  * the import; a module wasm2c itself rejects gives an error quoting wasm2c,
  * and the host carries on; export names that need mangling, a start function
- * and exports with reference types are handled.
+ * and exports with reference types are handled. wudf_module_inspect reads a
+ * module's exports and functions without compiling it.
  */
 #include <errno.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -234,6 +236,56 @@ TEST(start_function_trap_fails_instantiation) {
   wudf_module_free(module);
 }
 
+TEST(inspect_reads_exports_and_functions_without_compiling) {
+  /* An engine whose tools fail: inspecting runs neither and writes no cache. */
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  config.wasm2c = "/bin/false";
+  config.cc = "/bin/false";
+  char cache[4096];
+  snprintf(cache, sizeof(cache), "%s/inspect-cache", getenv("WUDF_TEST_TMP"));
+  config.cache_dir = cache;
+  struct wudf_engine* toolless = new_engine_with(&config);
+  struct wudf_error error;
+  struct wudf_module* module = NULL;
+  ASSERT_STATUS(wudf_module_inspect_file(toolless, module_path("example_gcd"), &module,
+                                         &error), 0, &error);
+  ASSERT_EQ(wudf_module_function_count(module), 1);
+  struct wudf_function_info info;
+  ASSERT_STATUS(wudf_module_function(module, 0, &info, &error), 0, &error);
+  ASSERT_STR_EQ(info.signature, "gcd(int32, int32) -> int32");
+  /* The same exports, in the same order, as a compiled load reports. */
+  struct wudf_module* loaded = load_module(engine, "example_gcd");
+  ASSERT_EQ(wudf_module_export_count(module), wudf_module_export_count(loaded));
+  for (uint32_t i = 0; i < wudf_module_export_count(loaded); i++) {
+    struct wudf_export_info a, b;
+    ASSERT_STATUS(wudf_module_export(module, i, &a, &error), 0, &error);
+    ASSERT_STATUS(wudf_module_export(loaded, i, &b, &error), 0, &error);
+    ASSERT_STR_EQ(a.name, b.name);
+    ASSERT_EQ(a.param_count, b.param_count);
+    ASSERT_EQ(a.result_count, b.result_count);
+    for (uint32_t p = 0; p < a.param_count; p++) ASSERT_EQ(a.params[p], b.params[p]);
+    for (uint32_t r = 0; r < a.result_count; r++) ASSERT_EQ(a.results[r], b.results[r]);
+  }
+  wudf_module_free(loaded);
+  /* It cannot run. */
+  struct wudf_instance* instance = NULL;
+  ASSERT_STATUS(wudf_instance_new(module, NULL, &instance, &error), EINVAL, &error);
+  ASSERT_CONTAINS(error.message, "inspected");
+  wudf_module_free(module);
+  struct wudf_engine_stats stats;
+  wudf_engine_stats(toolless, &stats);
+  ASSERT_EQ(stats.compiles, 0);
+  ASSERT_EQ(access(cache, F_OK), -1);
+  /* Its checks are the load's: malformed bytes and foreign imports. */
+  static const unsigned char garbage[] = {0, 'a', 's', 'x', 1, 0, 0, 0};
+  ASSERT_STATUS(wudf_module_inspect(toolless, garbage, sizeof(garbage), &module, &error),
+                ENOEXEC, &error);
+  ASSERT_STATUS(wudf_module_inspect_file(toolless, "/nonexistent.wasm", &module, &error),
+                ENOENT, &error);
+  wudf_engine_free(toolless);
+}
+
 int main(void) {
   engine = new_engine();
   RUN_TEST(malformed_is_refused);
@@ -249,6 +301,7 @@ int main(void) {
   RUN_TEST(missing_tools_are_reported);
   RUN_TEST(names_start_and_reference_exports);
   RUN_TEST(start_function_trap_fails_instantiation);
+  RUN_TEST(inspect_reads_exports_and_functions_without_compiling);
   wudf_engine_free(engine);
   return TEST_SUMMARY();
 }

@@ -273,6 +273,25 @@ struct wudf_engine_config {
    * default): compile_timeout_ms plus a minute (6 minutes by default; 21
    * minutes when compile_timeout_ms is 0, no limit). */
   uint64_t lock_timeout_ms;
+
+  /* ---- Tiers (docs/engine.md, "Tiers"). ---- */
+
+  /* Nonzero: a load that finds no optimised object (in this process or the
+   * cache) compiles the module with fast_cc (tcc: about 100 times faster
+   * to compile, code several times slower) so it runs at once, and builds
+   * the optimised object (cc -O2, the ordinary compile) on a background
+   * thread; instances created after it is ready run it, and instances
+   * alive before move to it at their next export call (wudf_module_tier,
+   * wudf_instance_tier). Each
+   * tier has its own cache key; both are verified by manifest. A fast
+   * compile that fails leaves the load to the ordinary compile.
+   * wudf_engine_free waits for the background builds. 0 (the default,
+   * unless $WASMUDF_FAST_TIER is "1" when wudf_engine_config_init runs):
+   * every load compiles with cc -O2 before it returns. */
+  int fast_tier;
+  /* The fast tier's compiler (only tcc is supported). NULL:
+   * $WASMUDF_FAST_CC, else "tcc". */
+  const char* fast_cc;
 };
 
 /* Fills `config` with the defaults: cache and tools from the environment,
@@ -303,6 +322,12 @@ struct wudf_engine_stats {
                                            before */
   uint64_t memory_in_use; /* bytes of linear memory and tables its live
                              instances hold (what memory_budget caps) */
+  uint64_t fast_compiles;      /* modules compiled with fast_cc */
+  uint64_t fast_failures;      /* fast compiles that failed (the load then
+                                  compiled the optimised object itself) */
+  uint64_t optimized_ready;    /* background optimised builds published */
+  uint64_t optimized_failures; /* background builds that failed (the module
+                                  keeps the fast code) */
 };
 
 /* Forgets every compile failure the engine remembers (see
@@ -351,9 +376,35 @@ WUDF_API int wudf_module_validate(struct wudf_engine* engine, const uint8_t* byt
 WUDF_API int wudf_module_load_file(struct wudf_engine* engine, const char* path,
                           struct wudf_module** out, struct wudf_error* error);
 
+/*
+ * Reads a module as wudf_module_load does -- validation, the import policy,
+ * the callable exports and the functions of its "wasmudf" custom section,
+ * with the same errors -- without compiling it: no wasm2c, no C compiler,
+ * no cache. The module answers every query (wudf_module_export*,
+ * wudf_module_function*) but cannot be instantiated or called
+ * (wudf_instance_new fails with EINVAL); free it with wudf_module_free.
+ */
+WUDF_API int wudf_module_inspect(struct wudf_engine* engine, const uint8_t* bytes,
+                                 size_t size, struct wudf_module** out,
+                                 struct wudf_error* error);
+
+/* Reads the file at `path` and calls wudf_module_inspect. */
+WUDF_API int wudf_module_inspect_file(struct wudf_engine* engine, const char* path,
+                                      struct wudf_module** out,
+                                      struct wudf_error* error);
+
 /* Releases the caller's reference. The module stays alive while instances of
  * it exist and is unloaded with the last one. NULL is allowed. */
 WUDF_API void wudf_module_free(struct wudf_module* module);
+
+/* The compiled code of a module or instance (engine fast_tier). */
+#define WUDF_TIER_NONE 0      /* inspected, not compiled */
+#define WUDF_TIER_FAST 1      /* compiled by fast_cc (tcc) */
+#define WUDF_TIER_OPTIMIZED 2 /* compiled by cc -O2 */
+
+/* The tier new instances of `module` get: WUDF_TIER_OPTIMIZED once the
+ * background build of a module loaded with the fast tier is ready. */
+WUDF_API int wudf_module_tier(const struct wudf_module* module);
 
 /* WebAssembly value types, as used in export signatures. */
 typedef enum wudf_valtype {
@@ -428,6 +479,13 @@ WUDF_API int wudf_instance_new(struct wudf_module* module,
  * caller's handle: the last of them frees the instance (see
  * wudf_result_mode, wudf_table_call, wudf_aggregate_new). */
 WUDF_API void wudf_instance_free(struct wudf_instance* instance);
+
+/* The tier of the code `instance` runs (WUDF_TIER_FAST or
+ * WUDF_TIER_OPTIMIZED). A fast-tier instance moves to the optimised object
+ * at its first export call after the module's background build is ready
+ * (its entry points; indirect calls through tables filled at instantiation
+ * still reach the fast code: docs/engine.md, "Tiers"). */
+WUDF_API int wudf_instance_tier(const struct wudf_instance* instance);
 
 /* A WebAssembly value. */
 struct wudf_value {

@@ -57,6 +57,25 @@ static const char* const wudf__required_cflags[] = {
     "-fstack-clash-protection", "-fno-strict-aliasing", "-w",
     "-Wl,-Bsymbolic", "-Wl,-z,now", NULL};
 
+/* Flags of the fast tier's compiler (tcc: docs/engine.md, "Tiers"); the
+ * user's cflags are not passed to it. glue_abi.h supplies what tcc lacks
+ * (the GCC builtins, stack probes instead of -fstack-clash-protection);
+ * -Wl,-Bsymbolic binds the object's references to its own definitions
+ * (tcc ignores -fvisibility=hidden), -lm links the math functions gcc
+ * does not inline (linked for both tiers). */
+static const char* const wudf__fast_cflags[] = {
+    "-fPIC", "-shared", "-w", "-Wl,-Bsymbolic", NULL};
+
+/* Linked after the glue, for both tiers: unoptimised code (tcc, -O0) calls
+ * libm's ceil, floor, trunc, ..., and gcc -O2 calls sqrtf/sqrt for the
+ * cases it does not inline (errno), so the object must not rely on the host
+ * process having loaded libm. */
+static const char wudf__link_libraries[] = "-lm";
+
+static const char* const* wudf__tier_cflags(int tier) {
+  return tier == WUDF__TIER_FAST ? wudf__fast_cflags : wudf__required_cflags;
+}
+
 /* ------------------------------------------------------------- text builder */
 
 struct wudf__text {
@@ -159,8 +178,7 @@ static void wudf__append_c_string(struct wudf__text* text, const char* name) {
   wudf__text_append(text, "\"");
 }
 
-/* Nonzero when export `export` is a function with only numeric types. */
-static int wudf__callable_export(const struct wudf__wasm_info* info,
+int wudf__callable_export(const struct wudf__wasm_info* info,
                                  const struct wudf__wasm_export* export) {
   if (export->kind != WUDF__EXTERN_FUNC) return 0;
   const struct wudf__wasm_functype* type =
@@ -371,9 +389,9 @@ static void wudf__hash_identity(struct wudf__sha256* hash,
  * input: it is generated here with an empty key field and hashed, so any
  * change to the generator invalidates the entries it made. Returns 0 or
  * ENOMEM. */
-static int wudf__cache_key(const struct wudf_engine* engine, const uint8_t* bytes,
-                           size_t size, const struct wudf__wasm_info* info,
-                           char key[65]) {
+static int wudf__cache_key(const struct wudf_engine* engine, int tier,
+                           const uint8_t* bytes, size_t size,
+                           const struct wudf__wasm_info* info, char key[65]) {
   struct wudf__text glue = {0};
   wudf__generate_glue(&glue, info, "");
   if (glue.failed) {
@@ -390,13 +408,21 @@ static int wudf__cache_key(const struct wudf_engine* engine, const uint8_t* byte
   wudf__sha256_update(&hash, wudf__glue_abi_text, strlen(wudf__glue_abi_text) + 1);
   wudf__sha256_update(&hash, wudf__glue_shim_text, strlen(wudf__glue_shim_text) + 1);
   wudf__hash_identity(&hash, &engine->wasm2c_identity);
-  wudf__hash_identity(&hash, &engine->cc_identity);
-  for (const char* const* flag = wudf__required_cflags; *flag; flag++) {
+  if (tier == WUDF__TIER_FAST) {
+    /* A separate key: another compiler, other flags, a tier of its own. */
+    static const char fast[] = "fast tier";
+    wudf__sha256_update(&hash, fast, sizeof(fast));
+    wudf__hash_identity(&hash, &engine->fast_cc_identity);
+  } else {
+    wudf__hash_identity(&hash, &engine->cc_identity);
+  }
+  for (const char* const* flag = wudf__tier_cflags(tier); *flag; flag++) {
     wudf__sha256_update(&hash, *flag, strlen(*flag) + 1);
   }
-  for (char** flag = engine->cflags; *flag; flag++) {
+  for (char** flag = engine->cflags; tier == WUDF__TIER_OPTIMIZED && *flag; flag++) {
     wudf__sha256_update(&hash, *flag, strlen(*flag) + 1);
   }
+  wudf__sha256_update(&hash, wudf__link_libraries, sizeof(wudf__link_libraries));
   uint64_t length = glue.size;
   wudf__sha256_update(&hash, &length, sizeof(length));
   wudf__sha256_update(&hash, glue.data, glue.size);
@@ -579,7 +605,7 @@ static int wudf__load_entry(struct wudf_engine* engine, int directory,
 /* Runs wasm2c and the compiler in `work` under the engine's compile limits
  * and leaves work/module.so. `*tool_failed` tells whether a failure was a
  * tool's (which the same input would meet again) rather than this host's. */
-static int wudf__build(struct wudf_engine* engine, const char* work,
+static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
                        const uint8_t* bytes, size_t size,
                        const struct wudf__wasm_info* info, const char* key,
                        int* tool_failed, struct wudf_error* error) {
@@ -638,22 +664,26 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
   if (status != 0) return status;
 
   /* cc REQUIRED... USER... -I work -o module.so glue.c */
+  const char* const* required = wudf__tier_cflags(tier);
   size_t user_count = 0;
-  while (engine->cflags[user_count]) user_count++;
-  size_t required_count =
-      sizeof(wudf__required_cflags) / sizeof(wudf__required_cflags[0]) - 1;
+  if (tier == WUDF__TIER_OPTIMIZED) {
+    while (engine->cflags[user_count]) user_count++;
+  }
+  size_t required_count = 0;
+  while (required[required_count]) required_count++;
   char** cc_argv = wudf__calloc(required_count + user_count + 8, sizeof(char*));
   if (cc_argv == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   size_t n = 0;
   char include[WUDF__PATH_MAX + 8];
   snprintf(include, sizeof(include), "-I%s", work);
-  cc_argv[n++] = engine->cc;
-  for (size_t i = 0; i < required_count; i++) cc_argv[n++] = (char*)wudf__required_cflags[i];
+  cc_argv[n++] = tier == WUDF__TIER_FAST ? engine->fast_cc : engine->cc;
+  for (size_t i = 0; i < required_count; i++) cc_argv[n++] = (char*)required[i];
   for (size_t i = 0; i < user_count; i++) cc_argv[n++] = engine->cflags[i];
   cc_argv[n++] = include;
   cc_argv[n++] = "-o";
   cc_argv[n++] = so_path;
   cc_argv[n++] = glue_path;
+  cc_argv[n++] = (char*)wudf__link_libraries;
   cc_argv[n] = NULL;
   snprintf(log_path, sizeof(log_path), "%s/cc.log", work);
   status = wudf__process_run(cc_argv, log_path, &limits, tool_failed, error);
@@ -661,39 +691,53 @@ static int wudf__build(struct wudf_engine* engine, const char* work,
   return status;
 }
 
-int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
-                       size_t size, struct wudf_module* module,
-                       struct wudf_error* error) {
-  char key[65];
-  if (wudf__cache_key(engine, bytes, size, &module->info, key) != 0) {
-    return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
-  }
+/* Gives `module` (its `loaded` and `glue`) the object of `key` if this
+ * process has it or the cache holds a verified entry, without compiling.
+ * Returns 0, ENOENT, or a failure compiling would not mend. */
+static int wudf__compile_find(struct wudf_engine* engine, const char* key,
+                              const char* so_path, struct wudf_module* module,
+                              struct wudf_error* error) {
   if (wudf__find_loaded(key, module)) {
     atomic_fetch_add(&engine->cache_hits, 1);
     return 0;
   }
-
-  /* The engine keeps cache_dir under WUDF__CACHE_DIR_MAX, so nothing here
-   * is truncated. */
-  char so_path[WUDF__PATH_MAX + 80], lock_path[WUDF__PATH_MAX + 80];
-  char marker_path[WUDF__PATH_MAX + 80];
-  snprintf(so_path, sizeof(so_path), "%s/v1/%.2s/%s.so", engine->cache_dir, key, key);
-  snprintf(lock_path, sizeof(lock_path), "%s/v1/%.2s/%s.lock", engine->cache_dir,
-           key, key);
-  snprintf(marker_path, sizeof(marker_path), "%s/v1/%.2s/%s.failed", engine->cache_dir,
-           key, key);
-
   int directory;
   int status = wudf__cache_open_tree(engine->cache_dir, key, 0, &directory, error);
   if (status == 0) {
     status = wudf__load_entry(engine, directory, so_path, key, module, error);
     close(directory);
-    if (status == 0) {
-      atomic_fetch_add(&engine->cache_hits, 1);
-      return 0;
-    }
+    if (status == 0) atomic_fetch_add(&engine->cache_hits, 1);
   }
+  return status;
+}
+
+/* The cache paths of `key`. The engine keeps cache_dir under
+ * WUDF__CACHE_DIR_MAX, so nothing here is truncated. */
+static void wudf__entry_path(const struct wudf_engine* engine, const char* key,
+                             const char* suffix, char* path, size_t capacity) {
+  snprintf(path, capacity, "%s/v1/%.2s/%s%s", engine->cache_dir, key, key, suffix);
+}
+
+/* Produces the object of `tier` for `bytes` (read into `info`) into
+ * `module`'s `loaded` and `glue`: from this process, the cache, or a
+ * compile stored in the cache. */
+static int wudf__compile_tier(struct wudf_engine* engine, int tier,
+                              const uint8_t* bytes, size_t size,
+                              const struct wudf__wasm_info* info,
+                              struct wudf_module* module, struct wudf_error* error) {
+  char key[65];
+  if (wudf__cache_key(engine, tier, bytes, size, info, key) != 0) {
+    return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
+  }
+  char so_path[WUDF__PATH_MAX + 80], lock_path[WUDF__PATH_MAX + 80];
+  char marker_path[WUDF__PATH_MAX + 80];
+  wudf__entry_path(engine, key, ".so", so_path, sizeof(so_path));
+  wudf__entry_path(engine, key, ".lock", lock_path, sizeof(lock_path));
+  wudf__entry_path(engine, key, ".failed", marker_path, sizeof(marker_path));
+
+  int status = wudf__compile_find(engine, key, so_path, module, error);
   if (status != ENOENT) return status;
+  int directory;
   /* The same bytes failed before: refuse at once (failures.c). */
   status = wudf__failure_check(engine, key, marker_path, error);
   if (status != 0) return status;
@@ -729,7 +773,7 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
     } else {
       int tool_failed = 0;
       struct wudf_error build_error;
-      status = wudf__build(engine, work, bytes, size, &module->info, key, &tool_failed,
+      status = wudf__build(engine, tier, work, bytes, size, info, key, &tool_failed,
                            &build_error);
       if (status != 0) {
         if (tool_failed) {
@@ -768,8 +812,47 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
     } else {
       status = wudf__load_verified(fd, so_path, engine->cache_dir, key, module, error);
     }
-    if (status == 0) atomic_fetch_add(&engine->compiles, 1);
+    if (status == 0) {
+      atomic_fetch_add(tier == WUDF__TIER_FAST ? &engine->fast_compiles : &engine->compiles, 1);
+    }
   }
   close(directory);
   return status;
+}
+
+int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
+                       size_t size, struct wudf_module* module,
+                       struct wudf_error* error) {
+  module->tier = WUDF__TIER_OPTIMIZED;
+  if (!engine->config.fast_tier) {
+    return wudf__compile_tier(engine, WUDF__TIER_OPTIMIZED, bytes, size, &module->info,
+                              module, error);
+  }
+  /* The optimised object, when this process or the cache has it already. */
+  char key[65], so_path[WUDF__PATH_MAX + 80];
+  if (wudf__cache_key(engine, WUDF__TIER_OPTIMIZED, bytes, size, &module->info, key) != 0) {
+    return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
+  }
+  wudf__entry_path(engine, key, ".so", so_path, sizeof(so_path));
+  int status = wudf__compile_find(engine, key, so_path, module, error);
+  if (status != ENOENT) return status;
+  /* Otherwise the fast tier now, the optimised build in the background. A
+   * fast tier that fails (no tcc, a module it cannot compile) leaves the
+   * optimised compile to this load. */
+  struct wudf_error fast_error;
+  status = wudf__compile_tier(engine, WUDF__TIER_FAST, bytes, size, &module->info, module,
+                              &fast_error);
+  if (status != 0) {
+    atomic_fetch_add(&engine->fast_failures, 1);
+    return wudf__compile_tier(engine, WUDF__TIER_OPTIMIZED, bytes, size, &module->info,
+                              module, error);
+  }
+  module->tier = WUDF__TIER_FAST;
+  return 0;
+}
+
+int wudf__compile_optimized(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
+                            const struct wudf__wasm_info* info,
+                            struct wudf_module* holder, struct wudf_error* error) {
+  return wudf__compile_tier(engine, WUDF__TIER_OPTIMIZED, bytes, size, info, holder, error);
 }

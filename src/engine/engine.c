@@ -47,6 +47,10 @@ void wudf_engine_config_init(struct wudf_engine_config* config) {
   config->compile_cpu_seconds = WUDF__DEFAULT_COMPILE_CPU_SECONDS;
   config->compile_memory_limit = WUDF__DEFAULT_COMPILE_MEMORY;
   config->compile_file_limit = WUDF__DEFAULT_COMPILE_FILE;
+  /* The fast tier is opt-in: here, or with WASMUDF_FAST_TIER=1 for hosts
+   * that do not set the field (the CLI, the Python package). */
+  const char* fast_tier = getenv("WASMUDF_FAST_TIER");
+  config->fast_tier = fast_tier != NULL && strcmp(fast_tier, "1") == 0;
 }
 
 /* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
@@ -106,6 +110,9 @@ static void wudf__free_flags(char** flags) {
 /* Frees an engine that wudf_engine_new could not finish. */
 static void wudf__engine_discard(struct wudf_engine* engine) {
   pthread_mutex_destroy(&engine->failures_lock);
+  pthread_mutex_destroy(&engine->tier_lock);
+  pthread_cond_destroy(&engine->tier_done);
+  wudf__free(engine->fast_cc);
   wudf__free(engine->cache_dir);
   wudf__free(engine->cc);
   wudf__free(engine->wasm2c);
@@ -125,7 +132,7 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   if (engine == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   engine->config = *config;
   engine->config.cache_dir = engine->config.cc = NULL;
-  engine->config.cflags = engine->config.wasm2c = NULL;
+  engine->config.cflags = engine->config.wasm2c = engine->config.fast_cc = NULL;
   if (engine->config.max_module_size == 0) {
     engine->config.max_module_size = WUDF__DEFAULT_MODULE_SIZE;
   }
@@ -147,6 +154,8 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   atomic_init(&engine->budget.used, 0);
   engine->budget.limit = engine->config.memory_budget;
   pthread_mutex_init(&engine->failures_lock, NULL);
+  pthread_mutex_init(&engine->tier_lock, NULL);
+  pthread_cond_init(&engine->tier_done, NULL);
 
   const char* cc = config->cc ? config->cc : getenv("CC");
   const char* wasm2c = config->wasm2c ? config->wasm2c : getenv("WASMUDF_WASM2C");
@@ -155,7 +164,9 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   engine->cc = wudf__strdup(cc && cc[0] ? cc : "cc");
   engine->wasm2c = wudf__strdup(wasm2c && wasm2c[0] ? wasm2c : "wasm2c");
   engine->cflags = wudf__split_flags(config->cflags);
-  if (engine->cache_dir == NULL || engine->cc == NULL ||
+  const char* fast_cc = config->fast_cc ? config->fast_cc : getenv("WASMUDF_FAST_CC");
+  engine->fast_cc = wudf__strdup(fast_cc && fast_cc[0] ? fast_cc : "tcc");
+  if (engine->cache_dir == NULL || engine->cc == NULL || engine->fast_cc == NULL ||
       engine->wasm2c == NULL || engine->cflags == NULL) {
     wudf__engine_discard(engine);
     return wudf__set_error(error, ENOMEM, "out of memory");
@@ -169,6 +180,7 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   /* A missing tool is not an error yet: cached modules need no tools. */
   wudf__tool_identify(engine->cc, &engine->cc_identity);
   wudf__tool_identify(engine->wasm2c, &engine->wasm2c_identity);
+  if (engine->config.fast_tier) wudf__tool_identify(engine->fast_cc, &engine->fast_cc_identity);
 
   int status = wudf__rt_retain(error);
   if (status != 0) {
@@ -182,9 +194,13 @@ int wudf_engine_new(const struct wudf_engine_config* config,
 
 void wudf_engine_free(struct wudf_engine* engine) {
   if (engine == NULL) return;
+  wudf__tier_join_all(engine);
   wudf__rt_release();
   wudf__failures_free(engine);
   pthread_mutex_destroy(&engine->failures_lock);
+  pthread_mutex_destroy(&engine->tier_lock);
+  pthread_cond_destroy(&engine->tier_done);
+  wudf__free(engine->fast_cc);
   wudf__free(engine->cache_dir);
   wudf__free(engine->cc);
   wudf__free(engine->wasm2c);
@@ -199,6 +215,10 @@ void wudf_engine_stats(const struct wudf_engine* engine,
   stats->cache_hits = atomic_load(&engine->cache_hits);
   stats->compile_failures_remembered = atomic_load(&engine->failures_remembered);
   stats->memory_in_use = atomic_load(&engine->budget.used);
+  stats->fast_compiles = atomic_load(&engine->fast_compiles);
+  stats->fast_failures = atomic_load(&engine->fast_failures);
+  stats->optimized_ready = atomic_load(&engine->optimized_ready);
+  stats->optimized_failures = atomic_load(&engine->optimized_failures);
 }
 
 /* ---------------------------------------------------------------- modules */
@@ -253,57 +273,78 @@ static int wudf__check_imports(const struct wudf__wasm_info* info,
   return 0;
 }
 
-static int wudf__valtype_from_letter(char letter, wudf_valtype* type) {
-  switch (letter) {
-    case 'i': *type = WUDF_I32; return 0;
-    case 'j': *type = WUDF_I64; return 0;
-    case 'f': *type = WUDF_F32; return 0;
-    case 'd': *type = WUDF_F64; return 0;
-    default: return EINVAL;
+/* The public type of a numeric wasm value type (callable exports have no
+ * others). */
+static wudf_valtype wudf__valtype_of(uint8_t type) {
+  switch (type) {
+    case WUDF__WASM_I32: return WUDF_I32;
+    case WUDF__WASM_I64: return WUDF_I64;
+    case WUDF__WASM_F32: return WUDF_F32;
+    default: return WUDF_F64;
   }
 }
 
-/* Builds the public export descriptions from the glue's table. */
+/* Builds the public export descriptions from the module's own export
+ * section (the callable exports, in the glue's order) and, when the module
+ * was compiled, points each at its trampoline in the glue's table. */
 static int wudf__describe_exports(struct wudf_module* module,
                                   struct wudf_error* error) {
+  const struct wudf__wasm_info* wasm = &module->info;
   const struct wudf__glue_module* glue = module->glue;
+  uint32_t count = 0;
   size_t letters = 0;
-  for (uint32_t i = 0; i < glue->export_count; i++) {
-    letters += strlen(glue->exports[i].signature);
+  for (uint32_t i = 0; i < wasm->export_count; i++) {
+    if (!wudf__callable_export(wasm, &wasm->exports[i])) continue;
+    const struct wudf__wasm_functype* type =
+        &wasm->types[wasm->function_types[wasm->exports[i].index]];
+    letters += type->param_count + type->result_count;
+    count++;
   }
-  module->export_count = glue->export_count;
-  module->exports = wudf__calloc(glue->export_count + 1, sizeof(*module->exports));
-  module->glue_exports = wudf__calloc(glue->export_count + 1, sizeof(void*));
+  if (glue != NULL && glue->export_count != count) {
+    return wudf__set_error(error, ENOEXEC, "the compiled module's export table is corrupt "
+                           "(%u exports, the module has %u)", glue->export_count, count);
+  }
+  module->export_count = count;
+  module->exports = wudf__calloc(count + 1, sizeof(*module->exports));
+  module->glue_exports = wudf__calloc(count + 1, sizeof(void*));
   module->types = wudf__calloc(letters + 1, sizeof(wudf_valtype));
   if (module->exports == NULL || module->glue_exports == NULL ||
       module->types == NULL) {
     return wudf__set_error(error, ENOMEM, "out of memory");
   }
   wudf_valtype* next = module->types;
-  for (uint32_t i = 0; i < glue->export_count; i++) {
-    const struct wudf__glue_export* export = &glue->exports[i];
-    struct wudf_export_info* info = &module->exports[i];
-    module->glue_exports[i] = export;
+  uint32_t number = 0;
+  for (uint32_t i = 0; i < wasm->export_count; i++) {
+    const struct wudf__wasm_export* export = &wasm->exports[i];
+    if (!wudf__callable_export(wasm, export)) continue;
+    const struct wudf__wasm_functype* type =
+        &wasm->types[wasm->function_types[export->index]];
+    struct wudf_export_info* info = &module->exports[number];
+    if (glue != NULL) {
+      if (strcmp(glue->exports[number].name, export->name) != 0) {
+        return wudf__set_error(error, ENOEXEC,
+                               "the compiled module's export table is corrupt");
+      }
+      module->glue_exports[number] = &glue->exports[number];
+    }
     info->name = export->name;
     info->params = next;
-    const char* p = export->signature;
-    for (; *p && *p != ':'; p++) {
-      if (wudf__valtype_from_letter(*p, next++) != 0) goto bad;
-      info->param_count++;
+    for (uint32_t p = 0; p < type->param_count; p++) {
+      *next++ = wudf__valtype_of(type->params[p]);
     }
-    if (*p != ':') goto bad;
+    info->param_count = type->param_count;
     info->results = next;
-    for (p++; *p; p++) {
-      if (wudf__valtype_from_letter(*p, next++) != 0) goto bad;
-      info->result_count++;
+    for (uint32_t r = 0; r < type->result_count; r++) {
+      *next++ = wudf__valtype_of(type->results[r]);
     }
+    info->result_count = type->result_count;
+    number++;
   }
   return 0;
-bad:
-  return wudf__set_error(error, ENOEXEC, "the compiled module's export table is corrupt");
 }
 
 static void wudf__module_destroy(struct wudf_module* module) {
+  wudf__tier_release(module);
   wudf__compile_unload(module);
   wudf__wasm_info_release(&module->info);
   wudf__free(module->exports);
@@ -313,9 +354,11 @@ static void wudf__module_destroy(struct wudf_module* module) {
   wudf__free(module);
 }
 
-int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
-                     size_t size, struct wudf_module** out,
-                     struct wudf_error* error) {
+/* Reads, checks and (unless `inspect`) compiles a module: the body of
+ * wudf_module_load and wudf_module_inspect. */
+static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
+                             size_t size, int inspect, struct wudf_module** out,
+                             struct wudf_error* error) {
   if (engine == NULL || out == NULL || (bytes == NULL && size != 0)) {
     return wudf__set_error(error, EINVAL, "engine, bytes and out must not be NULL");
   }
@@ -329,15 +372,30 @@ int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
     return status;
   }
   status = wudf__check_imports(&module->info, error);
-  if (status == 0) status = wudf__compile_load(engine, bytes, size, module, error);
+  if (status == 0 && !inspect) {
+    status = wudf__compile_load(engine, bytes, size, module, error);
+  }
   if (status == 0) status = wudf__describe_exports(module, error);
   if (status == 0) status = wudf__udf_module_init(module, bytes, error);
   if (status != 0) {
     wudf__module_destroy(module);
     return status;
   }
+  if (module->tier == WUDF__TIER_FAST) wudf__tier_start(engine, module, bytes, size);
   *out = module;
   return 0;
+}
+
+int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,
+                     size_t size, struct wudf_module** out,
+                     struct wudf_error* error) {
+  return wudf__module_open(engine, bytes, size, 0, out, error);
+}
+
+int wudf_module_inspect(struct wudf_engine* engine, const uint8_t* bytes,
+                        size_t size, struct wudf_module** out,
+                        struct wudf_error* error) {
+  return wudf__module_open(engine, bytes, size, 1, out, error);
 }
 
 int wudf_module_validate(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
@@ -351,8 +409,10 @@ int wudf_module_validate(struct wudf_engine* engine, const uint8_t* bytes, size_
   return status;
 }
 
-int wudf_module_load_file(struct wudf_engine* engine, const char* path,
-                          struct wudf_module** out, struct wudf_error* error) {
+/* Reads the file at `path` and opens it as wudf__module_open does. */
+static int wudf__module_open_file(struct wudf_engine* engine, const char* path,
+                                  int inspect, struct wudf_module** out,
+                                  struct wudf_error* error) {
   if (engine == NULL || path == NULL || out == NULL) {
     return wudf__set_error(error, EINVAL, "engine, path and out must not be NULL");
   }
@@ -392,10 +452,20 @@ int wudf_module_load_file(struct wudf_engine* engine, const char* path,
     done += (size_t)got;
   }
   close(fd);
-  int status = wudf_module_load(engine, bytes, size, out, error);
+  int status = wudf__module_open(engine, bytes, size, inspect, out, error);
   wudf__free(bytes);
   if (status != 0) wudf__error_prefix(error, status, "%s", path);
   return status;
+}
+
+int wudf_module_load_file(struct wudf_engine* engine, const char* path,
+                          struct wudf_module** out, struct wudf_error* error) {
+  return wudf__module_open_file(engine, path, 0, out, error);
+}
+
+int wudf_module_inspect_file(struct wudf_engine* engine, const char* path,
+                             struct wudf_module** out, struct wudf_error* error) {
+  return wudf__module_open_file(engine, path, 1, out, error);
 }
 
 void wudf__module_release(struct wudf_module* module) {
@@ -404,6 +474,14 @@ void wudf__module_release(struct wudf_module* module) {
 
 void wudf_module_free(struct wudf_module* module) {
   if (module != NULL) wudf__module_release(module);
+}
+
+int wudf_module_tier(const struct wudf_module* module) {
+  if (module->glue == NULL) return WUDF_TIER_NONE;
+  if (atomic_load_explicit(&module->optimized_glue, memory_order_acquire) != NULL) {
+    return WUDF_TIER_OPTIMIZED;
+  }
+  return module->tier == WUDF__TIER_FAST ? WUDF_TIER_FAST : WUDF_TIER_OPTIMIZED;
 }
 
 uint32_t wudf_module_export_count(const struct wudf_module* module) {

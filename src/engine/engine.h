@@ -22,15 +22,22 @@
 #define WUDF__CACHE_DIR_MAX (WUDF__PATH_MAX - 128)
 
 struct wudf__failure;
+struct wudf__tier_job;
+
+/* The two tiers of compiled code (docs/engine.md, "Tiers"). */
+#define WUDF__TIER_OPTIMIZED 0 /* cc -O2: what every load made before tiers */
+#define WUDF__TIER_FAST 1      /* fast_cc (tcc) at the first load */
 
 struct wudf_engine {
   char* cache_dir;
   char* cc;
   char* wasm2c;
+  char* fast_cc;          /* the fast tier's compiler */
   char** cflags;          /* user flags, NULL-terminated */
   struct wudf_engine_config config; /* defaults; its strings are not used */
   struct wudf__tool_identity cc_identity;
   struct wudf__tool_identity wasm2c_identity;
+  struct wudf__tool_identity fast_cc_identity;
   struct wudf__wasm_limits limits;
   struct wudf__rt_budget budget; /* memory_budget across the instances */
   /* Compiles that failed, remembered by key (failures.c). */
@@ -40,6 +47,16 @@ struct wudf_engine {
   _Atomic uint64_t compiles;
   _Atomic uint64_t cache_hits;
   _Atomic uint64_t failures_remembered;
+  /* Tiers (tier.c): the background optimised builds, joined by
+   * wudf_engine_free; `tier_lock` guards the list, `tier_done` is signalled
+   * as each ends. */
+  pthread_mutex_t tier_lock;
+  pthread_cond_t tier_done;
+  struct wudf__tier_job* tier_jobs;
+  _Atomic uint64_t fast_compiles;
+  _Atomic uint64_t fast_failures;
+  _Atomic uint64_t optimized_ready;
+  _Atomic uint64_t optimized_failures;
 };
 
 struct wudf_module {
@@ -47,7 +64,14 @@ struct wudf_module {
   struct wudf_engine* engine;
   struct wudf__wasm_info info;
   struct wudf__loaded* loaded; /* the compiled object (compile.c) */
-  const struct wudf__glue_module* glue;
+  const struct wudf__glue_module* glue; /* NULL: inspected, not compiled */
+  int tier;               /* the tier of `glue` (WUDF__TIER_*) */
+  /* The optimised object a background build made for a module loaded with
+   * the fast tier: published once (release) with its export table; new
+   * instances take it (acquire), existing ones keep `glue`. */
+  _Atomic(const struct wudf__glue_module*) optimized_glue;
+  const struct wudf__glue_export** optimized_exports;
+  struct wudf__loaded* optimized_loaded;
   /* Callable exports: those with only numeric types, in glue order. */
   uint32_t export_count;
   struct wudf_export_info* exports;
@@ -58,6 +82,10 @@ struct wudf_module {
 
 struct wudf_instance {
   struct wudf_module* module;
+  /* The compiled code this instance runs: the module's at its creation. */
+  const struct wudf__glue_module* glue;
+  const struct wudf__glue_export* const* glue_exports;
+  int tier;
   struct wudf_instance_config config;
   int broken;
   int instantiated;
@@ -158,6 +186,24 @@ int wudf__compile_load(struct wudf_engine* engine, const uint8_t* bytes,
                        size_t size, struct wudf_module* module,
                        struct wudf_error* error);
 
+/* Compiles (or finds) the optimised object of a module into `holder`'s
+ * `loaded` and `glue` (the background build of tier.c). */
+int wudf__compile_optimized(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
+                            const struct wudf__wasm_info* info,
+                            struct wudf_module* holder, struct wudf_error* error);
+
+/* Starts the background optimised build of `module`, loaded with the fast
+ * tier and fully described (tier.c). Best effort: when no thread can be started the module
+ * keeps the fast code. */
+void wudf__tier_start(struct wudf_engine* engine, struct wudf_module* module,
+                      const uint8_t* bytes, size_t size);
+
+/* Waits for the engine's background builds and joins them (engine free). */
+void wudf__tier_join_all(struct wudf_engine* engine);
+
+/* Releases the module's optimised object, if any (module destroy). */
+void wudf__tier_release(struct wudf_module* module);
+
 /* The compile limits of an engine's configuration, as a failure is
  * remembered under them (failures.c). */
 struct wudf__compile_limits {
@@ -187,6 +233,11 @@ void wudf__failures_free(struct wudf_engine* engine);
 /* Releases `module`'s share of its compiled object (unloaded with the last
  * module using it). */
 void wudf__compile_unload(struct wudf_module* module);
+
+/* Nonzero when export `export` of `info` is a function with only numeric
+ * types: the exports the glue makes callable, in export order. */
+int wudf__callable_export(const struct wudf__wasm_info* info,
+                          const struct wudf__wasm_export* export);
 
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);

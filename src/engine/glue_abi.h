@@ -26,6 +26,77 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __TINYC__
+/*
+ * The fast tier (docs/engine.md, "Tiers"): a module compiled by tcc.
+ *
+ * tcc lacks the GCC builtins wasm2c's output and the shim use; they are
+ * defined here as plain C. It has no stack-clash protection either: a frame
+ * larger than the guard page below a thread's stack could be written past
+ * the guard, into whatever is mapped below. wasm2c declares a function's
+ * parameters and locals first, each initialised (tcc lays them out
+ * downwards, so these writes walk down the frame without a gap), then runs
+ * FUNC_PROLOGUE before touching anything else. With stack depth counting
+ * on, FUNC_PROLOGUE evaluates WASM_RT_MAX_CALL_STACK_DEPTH, which here reads
+ * one byte of every page from the frame's top down to the stack pointer, so
+ * the frame's first access below the guard is a read of the guard itself (a
+ * stack-exhaustion trap). The depth counter is a dummy compared with the
+ * largest uint32_t, so it never traps; concurrent threads may garble it.
+ */
+#if !defined(__x86_64__)
+#error "the tcc tier needs x86_64 (the stack probe is x86_64 assembly)"
+#endif
+#include <stdlib.h>
+
+#define WUDF__TCC_PAGE 4096
+#define WUDF__TCC_PROBE_FRAME()                                               \
+  ({                                                                          \
+    char* wudf__probe_sp;                                                     \
+    __asm__ volatile("mov %%rsp, %0" : "=r"(wudf__probe_sp));                 \
+    char* wudf__probe = (char*)__builtin_frame_address(0) - WUDF__TCC_PAGE;   \
+    for (; wudf__probe > wudf__probe_sp; wudf__probe -= WUDF__TCC_PAGE) {     \
+      WUDF__TCC_TOUCH(wudf__probe);                                           \
+    }                                                                         \
+    WUDF__TCC_TOUCH(wudf__probe_sp);                                          \
+    0;                                                                        \
+  })
+/* Reads one byte at `address` (tcc drops a discarded volatile read). */
+#define WUDF__TCC_TOUCH(address) \
+  __asm__ volatile("cmpb $0, (%0)" : : "r"(address) : "cc", "memory")
+#define WASM_RT_USE_STACK_DEPTH_COUNT 1
+#define WASM_RT_MAX_CALL_STACK_DEPTH (WUDF__TCC_PROBE_FRAME(), 0xffffffffu)
+
+static inline int wudf__tcc_popcountll(unsigned long long x) {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return (int)((x * 0x0101010101010101ull) >> 56);
+}
+/* Count leading zeros of a nonzero value: smear the highest set bit down,
+ * then count the ones. */
+static inline int wudf__tcc_clzll(unsigned long long x) {
+  x |= x >> 1;
+  x |= x >> 2;
+  x |= x >> 4;
+  x |= x >> 8;
+  x |= x >> 16;
+  x |= x >> 32;
+  return 64 - wudf__tcc_popcountll(x);
+}
+static inline int wudf__tcc_ctzll(unsigned long long x) {
+  return wudf__tcc_popcountll((x & (0 - x)) - 1);
+}
+#define __builtin_popcountll(x) wudf__tcc_popcountll((unsigned long long)(x))
+#define __builtin_popcount(x) wudf__tcc_popcountll((unsigned long long)(unsigned)(x))
+#define __builtin_clzll(x) wudf__tcc_clzll((unsigned long long)(x))
+#define __builtin_clz(x) (wudf__tcc_clzll((unsigned long long)(unsigned)(x)) - 32)
+#define __builtin_ctzll(x) wudf__tcc_ctzll((unsigned long long)(x))
+#define __builtin_ctz(x) wudf__tcc_ctzll((unsigned long long)(unsigned)(x))
+#define __builtin_unreachable() abort()
+#else
+#define WUDF__TCC_PROBE_FRAME() 0
+#endif
+
 #include "wasm-rt.h"
 
 #define WUDF__GLUE_ABI_VERSION 1u

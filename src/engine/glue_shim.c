@@ -15,6 +15,11 @@
 
 static const struct wudf__rt_api* wudf__rt;
 
+#ifdef __TINYC__
+/* The dummy depth counter of the tcc tier (glue_abi.h). */
+uint32_t wasm_rt_call_stack_depth;
+#endif
+
 void wasm_rt_init(void) {}
 
 bool wasm_rt_is_initialized(void) { return wudf__rt != NULL; }
@@ -34,6 +39,7 @@ const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
 uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
   /* The reader caps params and results per type well below this. */
   wasm_rt_type_t types[4096];
+  (void)WUDF__TCC_PROBE_FRAME(); /* 16 KiB of frame: probed under tcc */
   uint32_t count = params + results;
   if (count > sizeof(types) / sizeof(types[0])) wasm_rt_trap(WASM_RT_TRAP_OOB);
   va_list args;

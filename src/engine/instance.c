@@ -93,11 +93,37 @@ static void wudf__run_instantiate(void* closure) {
   c->glue->instantiate(c->state, c->wasi);
 }
 
+/* Moves a fast-tier instance's entry points to its module's optimised
+ * object once the background build has published it. Called before an
+ * export call, on the thread that owns the instance, so no code of this
+ * instance runs: between calls. Both objects come from the same wasm2c
+ * output, so they agree on the instance struct (checked by its size), on
+ * function type ids (registered by signature in the host's table) and on
+ * everything else the guest state holds. Funcref table and global entries
+ * made by the fast object keep pointing at its functions, so indirect calls
+ * still run fast code; that object stays loaded as long as the module. */
+static void wudf__instance_upgrade(struct wudf_instance* instance) {
+  if (instance->tier != WUDF_TIER_FAST) return;
+  const struct wudf__glue_module* optimized =
+      atomic_load_explicit(&instance->module->optimized_glue, memory_order_acquire);
+  if (optimized == NULL || optimized->instance_size != instance->glue->instance_size) {
+    return;
+  }
+  instance->glue = optimized;
+  instance->glue_exports = instance->module->optimized_exports;
+  instance->tier = WUDF_TIER_OPTIMIZED;
+}
+
 int wudf_instance_new(struct wudf_module* module,
                       const struct wudf_instance_config* config,
                       struct wudf_instance** out, struct wudf_error* error) {
   if (module == NULL || out == NULL) {
     return wudf__set_error(error, EINVAL, "module and out must not be NULL");
+  }
+  if (module->glue == NULL) {
+    return wudf__set_error(error, EINVAL, "the module was inspected "
+                           "(wudf_module_inspect), not compiled: load it with "
+                           "wudf_module_load to run it");
   }
   struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
@@ -107,7 +133,20 @@ int wudf_instance_new(struct wudf_module* module,
   } else {
     wudf_instance_config_init(module->engine, &instance->config);
   }
-  instance->state = wudf__calloc(1, module->glue->instance_size);
+  /* New instances run the optimised object once the background build has
+   * published it (tier.c); until then the module's own. */
+  const struct wudf__glue_module* optimized =
+      atomic_load_explicit(&module->optimized_glue, memory_order_acquire);
+  if (optimized != NULL) {
+    instance->glue = optimized;
+    instance->glue_exports = module->optimized_exports;
+    instance->tier = WUDF_TIER_OPTIMIZED;
+  } else {
+    instance->glue = module->glue;
+    instance->glue_exports = module->glue_exports;
+    instance->tier = module->tier == WUDF__TIER_FAST ? WUDF_TIER_FAST : WUDF_TIER_OPTIMIZED;
+  }
+  instance->state = wudf__calloc(1, instance->glue->instance_size);
   if (instance->state == NULL) {
     pthread_mutex_destroy(&instance->udf_handle_lock);
     wudf__free(instance);
@@ -127,7 +166,7 @@ int wudf_instance_new(struct wudf_module* module,
   instance->module = module;
   atomic_fetch_add(&module->references, 1);
 
-  struct wudf__instantiate_closure closure = {module->glue, instance->state,
+  struct wudf__instantiate_closure closure = {instance->glue, instance->state,
                                               &instance->wasi};
   int trap = wudf__rt_run(&instance->runtime, wudf__run_instantiate, &closure,
                           instance->config.timeout_ms);
@@ -143,7 +182,7 @@ int wudf_instance_new(struct wudf_module* module,
   if (wudf_module_find_export(module, "_initialize", &initialize, NULL) == 0 &&
       module->exports[initialize].param_count == 0 &&
       module->exports[initialize].result_count == 0) {
-    struct wudf__call_closure call = {module->glue_exports[initialize]->call,
+    struct wudf__call_closure call = {instance->glue_exports[initialize]->call,
                                       instance->state, NULL, NULL};
     trap = wudf__rt_run(&instance->runtime, wudf__run_call, &call,
                         instance->config.timeout_ms);
@@ -348,7 +387,8 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
     }
   }
   uint64_t* result_slots = slots + export->param_count;
-  struct wudf__call_closure closure = {module->glue_exports[index]->call,
+  wudf__instance_upgrade(instance);
+  struct wudf__call_closure closure = {instance->glue_exports[index]->call,
                                        instance->state, slots, result_slots};
   if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
@@ -409,3 +449,5 @@ void wudf_instance_output_clear(struct wudf_instance* instance) {
 uint64_t wudf_instance_memory_size(const struct wudf_instance* instance) {
   return instance->runtime.memory ? instance->runtime.memory->size : 0;
 }
+
+int wudf_instance_tier(const struct wudf_instance* instance) { return instance->tier; }

@@ -52,7 +52,8 @@ class EngineConfig(ctypes.Structure):
                 ("compile_cpu_seconds", ctypes.c_uint64),
                 ("compile_memory_limit", ctypes.c_uint64),
                 ("compile_file_limit", ctypes.c_uint64),
-                ("lock_timeout_ms", ctypes.c_uint64)]
+                ("lock_timeout_ms", ctypes.c_uint64), ("fast_tier", ctypes.c_int),
+                ("fast_cc", ctypes.c_char_p)]
 
 
 class InstanceConfig(ctypes.Structure):

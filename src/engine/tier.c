@@ -1,0 +1,155 @@
+/*
+ * tier.c -- the background optimised build of a module loaded with the fast
+ * tier (docs/engine.md, "Tiers").
+ *
+ * A load with fast_tier set and no optimised object at hand links the fast
+ * tier's object (tcc) and starts a job here: a thread that runs the ordinary
+ * compile path (cache lookup, lock, wasm2c, cc -O2, manifest, verified load)
+ * on a copy of the bytes, then publishes the optimised object in the module.
+ * Instances created after that run it; instances already alive keep the
+ * fast code until they are freed (compiled code keeps pointers into its own
+ * object in the instance: its function table entries, see "Tiers"). The job
+ * holds a reference to the module, so freeing the module never waits for
+ * it; wudf_engine_free waits for and joins every job of the engine (in the
+ * child of a fork, where the threads do not exist, it drops them).
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+struct wudf__tier_job {
+  struct wudf_engine* engine;
+  struct wudf_module* module; /* a reference, dropped when the job ends */
+  uint8_t* bytes;             /* a copy of the module's bytes */
+  size_t size;
+  pthread_t thread;
+  pid_t process;              /* the process the thread runs in */
+  int done;                   /* under engine->tier_lock */
+  struct wudf__tier_job* next;
+};
+
+/* Publishes `holder`'s optimised object in `module`, with the table of its
+ * exports in the module's export order. Returns 0 or ENOMEM/ENOEXEC (the
+ * caller then releases the object). */
+static int wudf__tier_publish(struct wudf_module* module, struct wudf_module* holder) {
+  const struct wudf__glue_module* glue = holder->glue;
+  if (glue->export_count != module->export_count) return ENOEXEC;
+  const struct wudf__glue_export** exports =
+      wudf__calloc(module->export_count + 1, sizeof(*exports));
+  if (exports == NULL) return ENOMEM;
+  for (uint32_t i = 0; i < module->export_count; i++) {
+    if (strcmp(glue->exports[i].name, module->exports[i].name) != 0) {
+      wudf__free(exports);
+      return ENOEXEC;
+    }
+    exports[i] = &glue->exports[i];
+  }
+  module->optimized_exports = exports;
+  module->optimized_loaded = holder->loaded;
+  atomic_store_explicit(&module->optimized_glue, glue, memory_order_release);
+  return 0;
+}
+
+static void* wudf__tier_run(void* argument) {
+  struct wudf__tier_job* job = argument;
+  struct wudf_engine* engine = job->engine;
+  struct wudf_module* module = job->module;
+  struct wudf_module holder;
+  memset(&holder, 0, sizeof(holder));
+  struct wudf_error error;
+  int status = wudf__compile_optimized(engine, job->bytes, job->size, &module->info,
+                                       &holder, &error);
+  if (status == 0) {
+    status = wudf__tier_publish(module, &holder);
+    if (status != 0) wudf__compile_unload(&holder);
+  }
+  atomic_fetch_add(status == 0 ? &engine->optimized_ready : &engine->optimized_failures, 1);
+  wudf__free(job->bytes);
+  job->bytes = NULL;
+  wudf__module_release(module);
+  pthread_mutex_lock(&engine->tier_lock);
+  job->done = 1;
+  pthread_cond_broadcast(&engine->tier_done);
+  pthread_mutex_unlock(&engine->tier_lock);
+  return NULL;
+}
+
+/* Joins and frees the jobs that have ended. Jobs started in the parent of
+ * a fork have no thread in this process: they are dropped (their copy of
+ * the module's reference stays taken, so the child's copy of the module is
+ * never freed: it keeps the fast code). Called with tier_lock held. */
+static void wudf__tier_reap(struct wudf_engine* engine) {
+  pid_t self = getpid();
+  for (struct wudf__tier_job** link = &engine->tier_jobs; *link != NULL;) {
+    struct wudf__tier_job* job = *link;
+    if (job->process != self) {
+      *link = job->next;
+      wudf__free(job->bytes);
+      wudf__free(job);
+      continue;
+    }
+    if (!job->done) {
+      link = &job->next;
+      continue;
+    }
+    *link = job->next;
+    pthread_join(job->thread, NULL);
+    wudf__free(job);
+  }
+}
+
+void wudf__tier_start(struct wudf_engine* engine, struct wudf_module* module,
+                      const uint8_t* bytes, size_t size) {
+  struct wudf__tier_job* job = wudf__calloc(1, sizeof(*job));
+  uint8_t* copy = wudf__malloc(size ? size : 1);
+  if (job == NULL || copy == NULL) {
+    wudf__free(job);
+    wudf__free(copy);
+    atomic_fetch_add(&engine->optimized_failures, 1);
+    return;
+  }
+  memcpy(copy, bytes, size);
+  job->engine = engine;
+  job->module = module;
+  job->bytes = copy;
+  job->size = size;
+  job->process = getpid();
+  atomic_fetch_add(&module->references, 1);
+  pthread_mutex_lock(&engine->tier_lock);
+  wudf__tier_reap(engine);
+  if (pthread_create(&job->thread, NULL, wudf__tier_run, job) != 0) {
+    pthread_mutex_unlock(&engine->tier_lock);
+    atomic_fetch_sub(&module->references, 1);
+    wudf__free(copy);
+    wudf__free(job);
+    atomic_fetch_add(&engine->optimized_failures, 1);
+    return;
+  }
+  job->next = engine->tier_jobs;
+  engine->tier_jobs = job;
+  pthread_mutex_unlock(&engine->tier_lock);
+}
+
+void wudf__tier_join_all(struct wudf_engine* engine) {
+  pthread_mutex_lock(&engine->tier_lock);
+  for (;;) {
+    wudf__tier_reap(engine);
+    if (engine->tier_jobs == NULL) break;
+    pthread_cond_wait(&engine->tier_done, &engine->tier_lock);
+  }
+  pthread_mutex_unlock(&engine->tier_lock);
+}
+
+void wudf__tier_release(struct wudf_module* module) {
+  if (module->optimized_loaded != NULL) {
+    struct wudf_module holder;
+    memset(&holder, 0, sizeof(holder));
+    holder.loaded = module->optimized_loaded;
+    wudf__compile_unload(&holder);
+    module->optimized_loaded = NULL;
+  }
+  wudf__free(module->optimized_exports);
+  module->optimized_exports = NULL;
+}
