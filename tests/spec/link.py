@@ -180,16 +180,23 @@ class Binary:
         return self.types[type_index], code[start:pos]
 
 
-def stateless(body):
-    """Whether a function body (size prefix included) uses only its locals,
-    constants, and numeric, parametric and control instructions with inline
-    block types: then a copy of it in another module means the same."""
+def code_range(body):
+    """Where a function body's instructions are: (start, end) past its size
+    prefix and its local declarations."""
     size, pos = read_u(body, 0)
     end = pos + size
     groups, pos = read_u(body, pos)
     for _ in range(groups):
         _, pos = read_u(body, pos)
         pos += 1
+    return pos, end
+
+
+def stateless(body):
+    """Whether a function body (size prefix included) uses only its locals,
+    constants, and numeric, parametric and control instructions with inline
+    block types: then a copy of it in another module means the same."""
+    pos, end = code_range(body)
     while pos < end:
         op = body[pos]
         pos += 1
@@ -221,12 +228,7 @@ def may_write(body):
     instance's state: it calls a function, or writes a global, memory or a
     table, or drops a segment, or holds an instruction this walker does not
     know. A body that only reads cannot."""
-    size, pos = read_u(body, 0)
-    end = pos + size
-    groups, pos = read_u(body, pos)
-    for _ in range(groups):
-        _, pos = read_u(body, pos)
-        pos += 1
+    pos, end = code_range(body)
     while pos < end:
         op = body[pos]
         pos += 1
