@@ -402,6 +402,14 @@ TEST(missing_fast_compiler_falls_back_to_the_optimized_compile) {
 }
 
 TEST(a_forked_child_frees_the_engine_without_the_build) {
+  /* Not under valgrind: its leak check at the child's exit reports what the
+   * parent's background thread held at the fork (that thread does not exist
+   * in the child, so nothing there can free it). The debug, ASan and TSan
+   * builds run this test. */
+  if (getenv("WUDF_TEST_SLACK_MS") != NULL) {
+    printf("  skipped under valgrind (see the comment)\n");
+    return;
+  }
   /* A compiler that takes a while, so the build still runs at the fork. */
   char cache[4096], slow_cc[4200];
   fresh_cache(cache, sizeof(cache), "tiers-fork");
