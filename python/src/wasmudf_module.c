@@ -811,11 +811,15 @@ static int wudf_py_plan_make(const struct wudf_py_columns* columns, const char* 
 static void wudf_py_slice_release(struct ArrowArray* array) { array->release = NULL; }
 
 /* Fills out[c] with the rows of piece `p` of column c, as borrowed
- * zero-copy slices (the library reads them, never releases them). */
+ * zero-copy slices (the library reads them, never releases them), and
+ * args[c] / schemas[c] with what a library call takes for them. */
 static void wudf_py_plan_slices(const struct wudf_py_plan* plan,
                                 const struct wudf_py_columns* columns, int64_t p,
-                                struct ArrowArray* out) {
+                                struct ArrowArray* out, const struct ArrowArray** args,
+                                const struct ArrowSchema** schemas) {
   for (Py_ssize_t c = 0; c < plan->count; c++) {
+    args[c] = &out[c];
+    schemas[c] = &columns->column[c].schema;
     const struct ArrowArray* chunk = &columns->column[c].chunks[plan->chunk[p * plan->count + c]];
     int64_t offset = plan->offset[p * plan->count + c];
     out[c] = *chunk;
@@ -1363,11 +1367,7 @@ static int wudf_py_call_piece(wudf_py_Instance* instance, uint32_t index, int ba
     snprintf(error->message, sizeof(error->message), "more than 64 arguments");
     return error->code = EINVAL;
   }
-  wudf_py_plan_slices(plan, columns, p, slices);
-  for (Py_ssize_t c = 0; c < count; c++) {
-    args[c] = &slices[c];
-    schemas[c] = &columns->column[c].schema;
-  }
+  wudf_py_plan_slices(plan, columns, p, slices, args, schemas);
   int status;
   Py_BEGIN_ALLOW_THREADS
   pthread_mutex_lock(&instance->lock);
@@ -1801,11 +1801,7 @@ static int wudf_py_fold(wudf_py_Instance* instance, struct wudf_aggregate* aggre
     struct ArrowArray slices[64];
     const struct ArrowArray* args[64];
     const struct ArrowSchema* schemas[64];
-    wudf_py_plan_slices(&plan, columns, p, slices);
-    for (Py_ssize_t c = 0; c < columns->count; c++) {
-      args[c] = &slices[c];
-      schemas[c] = &columns->column[c].schema;
-    }
+    wudf_py_plan_slices(&plan, columns, p, slices, args, schemas);
     const uint32_t* piece_ids = ids != NULL ? ids + plan.start[p] : NULL;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&instance->lock);
@@ -2047,11 +2043,7 @@ static int wudf_py_core_next(struct wudf_py_stream_core* core, struct ArrowArray
       }
       int64_t p = core->piece++;
       core->piece_start = core->plan.start[p];
-      wudf_py_plan_slices(&core->plan, columns, p, core->slices);
-      for (Py_ssize_t c = 0; c < columns->count; c++) {
-        core->args[c] = &core->slices[c];
-        core->schemas[c] = &columns->column[c].schema;
-      }
+      wudf_py_plan_slices(&core->plan, columns, p, core->slices, core->args, core->schemas);
       pthread_mutex_lock(&core->instance->lock);
       int status =
           core->batch
