@@ -313,6 +313,16 @@ static void wudf__generate_glue(struct wudf__text* text,
   }
   if (callable == 0) wudf__text_append(text, "  {0, 0, 0},\n");
   wudf__text_append(text, "};\n\n");
+  /* Every defined function's address, by index (wasm_prepare.c names
+   * function i "wudf_f<i>", which wasm2c writes as w2c_wudf_f<i>). */
+  uint32_t defined = info->function_count - info->imported_function_count;
+  wudf__text_append(text, "static const wasm_rt_function_ptr_t wudf__functions[%u] = {\n",
+                    defined ? defined : 1);
+  for (uint32_t i = info->imported_function_count; i < info->function_count; i++) {
+    wudf__text_append(text, "  (wasm_rt_function_ptr_t)&w2c_wudf_f%u,\n", i);
+  }
+  if (defined == 0) wudf__text_append(text, "  0,\n");
+  wudf__text_append(text, "};\n\n");
   wudf__text_append(text,
                     "static void wudf__instantiate(void* instance, void* wasi) {\n"
                     "  (void)wasi;\n  Z_m_instantiate((Z_m_instance_t*)instance%s);\n}\n\n",
@@ -323,12 +333,12 @@ static void wudf__generate_glue(struct wudf__text* text,
                     "static const struct wudf__glue_module wudf__module = {\n"
                     "  WUDF__GLUE_ABI_VERSION, \"%s\", sizeof(Z_m_instance_t),\n"
                     "  Z_m_init_module, wudf__instantiate, wudf__free_instance,\n"
-                    "  %u, wudf__exports};\n\n"
+                    "  %u, wudf__exports, %u, %u, wudf__functions};\n\n"
                     "__attribute__((visibility(\"default\")))\n"
                     "const struct wudf__glue_module* wudf_glue_bind(const struct wudf__rt_api* runtime) {\n"
                     "  if (runtime->abi_version != WUDF__GLUE_ABI_VERSION) return NULL;\n"
                     "  wudf__rt = runtime;\n  return &wudf__module;\n}\n",
-                    key, callable);
+                    key, callable, info->imported_function_count, defined);
 }
 
 /* ----------------------------------------------------------------- files */
@@ -634,7 +644,13 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   snprintf(glue_path, sizeof(glue_path), "%s/glue.c", work);
   snprintf(so_path, sizeof(so_path), "%s/module.so", work);
 
-  int status = wudf__write_file(wasm_path, bytes, size, error);
+  uint8_t* prepared;
+  size_t prepared_size;
+  if (wudf__wasm_prepare(bytes, size, info, &prepared, &prepared_size) != 0) {
+    return wudf__set_error(error, ENOMEM, "out of memory preparing the module for wasm2c");
+  }
+  int status = wudf__write_file(wasm_path, prepared, prepared_size, error);
+  wudf__free(prepared);
   if (status != 0) return status;
 
   snprintf(log_path, sizeof(log_path), "%s/wasm2c.log", work);

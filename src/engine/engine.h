@@ -239,6 +239,14 @@ void wudf__compile_unload(struct wudf_module* module);
 int wudf__callable_export(const struct wudf__wasm_info* info,
                           const struct wudf__wasm_export* export);
 
+/* The bytes wasm2c is given for validated `bytes` (read into `info`):
+ * adjacent active data segments merged, custom sections dropped and a name
+ * section that names defined function i "wudf_f<i>" (wasm_prepare.c).
+ * Returns 0 with a new buffer in *prepared (the caller frees it), or
+ * ENOMEM. */
+int wudf__wasm_prepare(const uint8_t* bytes, size_t size, const struct wudf__wasm_info* info,
+                       uint8_t** prepared, size_t* prepared_size);
+
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);
 

@@ -99,7 +99,7 @@ static inline int wudf__tcc_ctzll(unsigned long long x) {
 
 #include "wasm-rt.h"
 
-#define WUDF__GLUE_ABI_VERSION 1u
+#define WUDF__GLUE_ABI_VERSION 2u
 #define WUDF__GLUE_BIND_SYMBOL "wudf_glue_bind"
 
 /* The host runtime, as seen from a module. Every function is called from
@@ -149,6 +149,13 @@ struct wudf__glue_module {
   void (*free_instance)(void* instance);
   uint32_t export_count;
   const struct wudf__glue_export* exports;
+  /* Every defined function, by index: functions[i] is function
+   * function_base + i (function_base = the imported functions). Two objects
+   * of one module list the same functions in the same order, which is how
+   * the tier switch moves funcref table entries from one to the other. */
+  uint32_t function_base;
+  uint32_t function_count;
+  const wasm_rt_function_ptr_t* functions;
 };
 
 typedef const struct wudf__glue_module* (*wudf__glue_bind_fn)(

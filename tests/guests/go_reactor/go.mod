@@ -1,0 +1,3 @@
+module wasmudf.test/go_reactor
+
+go 1.24
