@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "helpers.h"
 
 #if __has_include(<valgrind/memcheck.h>)
@@ -205,6 +206,31 @@ static void check_guard_not_skipped(struct wudf_module* module) {
   ASSERT_EQ(touched, 0);
 }
 
+/* Counts the entries of `instance`'s funcref tables that hold one of
+ * `glue`'s functions (for this instance), and in *total the non-null
+ * entries. */
+static uint32_t entries_in(const struct wudf_instance* instance,
+                           const struct wudf__glue_module* glue, uint32_t* total) {
+  uint32_t found = 0;
+  *total = 0;
+  const struct wudf__rt_instance* runtime = &instance->runtime;
+  for (uint32_t t = 0; t < runtime->table_count; t++) {
+    if (!runtime->table_is_funcref[t]) continue;
+    const wasm_rt_funcref_table_t* table = runtime->tables[t];
+    for (uint32_t i = 0; i < table->size; i++) {
+      if (table->data[i].func == NULL) continue;
+      (*total)++;
+      for (uint32_t f = 0; f < glue->function_count; f++) {
+        if (table->data[i].func == glue->functions[f] &&
+            table->data[i].module_instance == instance->state) {
+          found++;
+        }
+      }
+    }
+  }
+  return found;
+}
+
 /* Polls until new instances of `module` get the optimised tier. */
 static void wait_optimized(struct wudf_module* module) {
   for (int i = 0; i < OPTIMIZED_WAIT_SECONDS * 100; i++) {
@@ -255,6 +281,14 @@ TEST(fast_tier_then_optimized) {
   check_results(module);
   struct wudf_value pair[2] = {i32_value(1071), i32_value(462)};
   ASSERT_EQ(call_i32(early, "gcd_indirect", pair, 2), 21);
+  /* Slot 1 is written by the code the instance runs now. */
+  ASSERT_EQ(wudf_instance_call_name(early, "set_slot", NULL, 0, NULL, 0, WUDF_TIMEOUT_DEFAULT,
+                                    NULL), 0);
+  uint32_t total = 0;
+  if (early_tier == WUDF_TIER_FAST) {
+    ASSERT_EQ(entries_in(early, early->glue, &total), 2);
+    ASSERT_EQ(total, 2);
+  }
   check_exhaustion(module, "many_locals");
   check_exhaustion(module, "deep_operands");
   check_exhaustion_on_small_thread(module);
@@ -268,14 +302,24 @@ TEST(fast_tier_then_optimized) {
   struct wudf_instance* late = new_instance(module);
   ASSERT_EQ(wudf_instance_tier(late), WUDF_TIER_OPTIMIZED);
   /* The early instance moves to the optimised code at its next call and
-   * keeps its state; its table still reaches the fast code's gcd. */
+   * keeps its state; its table entries, the one written at instantiation
+   * and the one set_slot wrote, move to the optimised gcd. */
   ASSERT_EQ(wudf_instance_tier(early), early_tier);
   struct wudf_value arg = i32_value(0xf0);
   ASSERT_EQ(call_i32(early, "bits", &arg, 1), 24 + 400 + 40000);
   ASSERT_EQ(wudf_instance_tier(early), WUDF_TIER_OPTIMIZED);
+  const struct wudf__glue_module* optimized = atomic_load(&module->optimized_glue);
+  if (optimized == NULL) optimized = module->glue; /* optimised from the start */
+  ASSERT_EQ(entries_in(early, optimized, &total), 2);
+  ASSERT_EQ(total, 2);
   ASSERT_EQ(call_i32(late, "bits", &arg, 1), 24 + 400 + 40000);
   ASSERT_EQ(call_i32(early, "gcd_indirect", pair, 2), 21);
+  ASSERT_EQ(call_i32(early, "gcd_slot", pair, 2), 21);
   ASSERT_EQ(call_i32(late, "gcd_indirect", pair, 2), 21);
+  ASSERT_EQ(wudf_instance_call_name(late, "set_slot", NULL, 0, NULL, 0, WUDF_TIMEOUT_DEFAULT,
+                                    NULL), 0);
+  ASSERT_EQ(call_i32(late, "gcd_slot", pair, 2), 21);
+  ASSERT_EQ(entries_in(late, optimized, &total), 2);
   check_results(module);
   check_exhaustion(module, "deep_operands");
   check_guard_not_skipped(module);

@@ -72,6 +72,11 @@ struct wudf_module {
   _Atomic(const struct wudf__glue_module*) optimized_glue;
   const struct wudf__glue_export** optimized_exports;
   struct wudf__loaded* optimized_loaded;
+  /* The fast object's function addresses, sorted, each with its index in
+   * the glue's function list: how the switch finds the optimised twin of a
+   * funcref table entry (wudf__tier_twin). Published with optimized_glue. */
+  struct wudf__tier_function* fast_functions;
+  uint32_t fast_function_count;
   /* Callable exports: those with only numeric types, in glue order. */
   uint32_t export_count;
   struct wudf_export_info* exports;
@@ -197,6 +202,18 @@ int wudf__compile_optimized(struct wudf_engine* engine, const uint8_t* bytes, si
  * keeps the fast code. */
 void wudf__tier_start(struct wudf_engine* engine, struct wudf_module* module,
                       const uint8_t* bytes, size_t size);
+
+/* One entry of a module's fast_functions. */
+struct wudf__tier_function {
+  wasm_rt_function_ptr_t address;
+  uint32_t index;
+};
+
+/* The optimised object's function for `address`, a function of the fast
+ * object of `module` (published: optimized_glue is set), or NULL when
+ * `address` is none of the fast object's functions (a WASI forwarder). */
+wasm_rt_function_ptr_t wudf__tier_twin(const struct wudf_module* module,
+                                       wasm_rt_function_ptr_t address);
 
 /* Waits for the engine's background builds and joins them (engine free). */
 void wudf__tier_join_all(struct wudf_engine* engine);

@@ -99,19 +99,38 @@ static void wudf__run_instantiate(void* closure) {
  * instance runs: between calls. Both objects come from the same wasm2c
  * output, so they agree on the instance struct (checked by its size), on
  * function type ids (registered by signature in the host's table) and on
- * everything else the guest state holds. Funcref table and global entries
- * made by the fast object keep pointing at its functions, so indirect calls
- * still run fast code; that object stays loaded as long as the module. */
-static void wudf__instance_upgrade(struct wudf_instance* instance) {
-  if (instance->tier != WUDF_TIER_FAST) return;
+ * everything else the guest state holds. The entries of the instance's
+ * funcref tables that point at the fast object's functions move to their
+ * optimised twins (wudf__tier_twin), so indirect calls run optimised code
+ * too; entries of WASI forwarders, and funcref globals (which the host
+ * cannot see), keep the fast object's addresses: that object stays loaded
+ * as long as the module. Cold: called at most until the switch. */
+static void wudf__instance_switch(struct wudf_instance* instance) {
   const struct wudf__glue_module* optimized =
       atomic_load_explicit(&instance->module->optimized_glue, memory_order_acquire);
   if (optimized == NULL || optimized->instance_size != instance->glue->instance_size) {
     return;
   }
+  struct wudf__rt_instance* runtime = &instance->runtime;
+  for (uint32_t t = 0; t < runtime->table_count; t++) {
+    if (!runtime->table_is_funcref[t]) continue;
+    wasm_rt_funcref_table_t* table = runtime->tables[t];
+    for (uint32_t i = 0; i < table->size; i++) {
+      wasm_rt_funcref_t* entry = &table->data[i];
+      if (entry->func == NULL || entry->module_instance != instance->state) continue;
+      wasm_rt_function_ptr_t twin = wudf__tier_twin(instance->module, entry->func);
+      if (twin != NULL) entry->func = twin;
+    }
+  }
   instance->glue = optimized;
   instance->glue_exports = instance->module->optimized_exports;
   instance->tier = WUDF_TIER_OPTIMIZED;
+}
+
+/* The per-call check: one predictable branch on the instance's own tier
+ * once it runs optimised code. */
+static inline void wudf__instance_upgrade(struct wudf_instance* instance) {
+  if (__builtin_expect(instance->tier == WUDF_TIER_FAST, 0)) wudf__instance_switch(instance);
 }
 
 int wudf_instance_new(struct wudf_module* module,

@@ -14,6 +14,7 @@
  * child of a fork, where the threads do not exist, it drops them).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,22 +31,69 @@ struct wudf__tier_job {
   struct wudf__tier_job* next;
 };
 
+static int wudf__function_order(const void* left, const void* right) {
+  const struct wudf__tier_function* a = left;
+  const struct wudf__tier_function* b = right;
+  uintptr_t x = (uintptr_t)a->address, y = (uintptr_t)b->address;
+  return x < y ? -1 : x > y;
+}
+
+wasm_rt_function_ptr_t wudf__tier_twin(const struct wudf_module* module,
+                                       wasm_rt_function_ptr_t address) {
+  const struct wudf__glue_module* optimized =
+      atomic_load_explicit(&module->optimized_glue, memory_order_acquire);
+  if (optimized == NULL) return NULL;
+  uintptr_t wanted = (uintptr_t)address;
+  size_t low = 0, high = module->fast_function_count;
+  while (low < high) {
+    size_t middle = low + (high - low) / 2;
+    uintptr_t here = (uintptr_t)module->fast_functions[middle].address;
+    if (here == wanted) return optimized->functions[module->fast_functions[middle].index];
+    if (here < wanted) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return NULL;
+}
+
 /* Publishes `holder`'s optimised object in `module`, with the table of its
- * exports in the module's export order. Returns 0 or ENOMEM/ENOEXEC (the
- * caller then releases the object). */
+ * exports in the module's export order and the sorted map of the fast
+ * object's functions. Returns 0 or ENOMEM/ENOEXEC (the caller then releases
+ * the object). */
 static int wudf__tier_publish(struct wudf_module* module, struct wudf_module* holder) {
   const struct wudf__glue_module* glue = holder->glue;
-  if (glue->export_count != module->export_count) return ENOEXEC;
+  const struct wudf__glue_module* fast = module->glue;
+  if (glue->export_count != module->export_count ||
+      glue->function_base != fast->function_base ||
+      glue->function_count != fast->function_count) {
+    return ENOEXEC;
+  }
   const struct wudf__glue_export** exports =
       wudf__calloc(module->export_count + 1, sizeof(*exports));
-  if (exports == NULL) return ENOMEM;
+  struct wudf__tier_function* functions =
+      wudf__calloc(fast->function_count + 1, sizeof(*functions));
+  if (exports == NULL || functions == NULL) {
+    wudf__free(exports);
+    wudf__free(functions);
+    return ENOMEM;
+  }
   for (uint32_t i = 0; i < module->export_count; i++) {
     if (strcmp(glue->exports[i].name, module->exports[i].name) != 0) {
       wudf__free(exports);
+      wudf__free(functions);
       return ENOEXEC;
     }
     exports[i] = &glue->exports[i];
   }
+  for (uint32_t i = 0; i < fast->function_count; i++) {
+    functions[i].address = fast->functions[i];
+    functions[i].index = i;
+  }
+  qsort(functions, fast->function_count, sizeof(*functions), wudf__function_order);
+  module->fast_functions = functions;
+  module->fast_function_count = fast->function_count;
   module->optimized_exports = exports;
   module->optimized_loaded = holder->loaded;
   atomic_store_explicit(&module->optimized_glue, glue, memory_order_release);
@@ -152,4 +200,7 @@ void wudf__tier_release(struct wudf_module* module) {
   }
   wudf__free(module->optimized_exports);
   module->optimized_exports = NULL;
+  wudf__free(module->fast_functions);
+  module->fast_functions = NULL;
+  module->fast_function_count = 0;
 }

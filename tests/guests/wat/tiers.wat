@@ -27,12 +27,17 @@
         (local.set 1 (local.get 2))
         (br $next)))
     (local.get 0))
-  ;; gcd through the table filled at instantiation.
-  (table 1 funcref)
+  ;; gcd through the table: slot 0 filled at instantiation, slot 1 by
+  ;; set_slot (table.set of a ref.func, run by whichever code is current).
+  (table 2 funcref)
   (elem (i32.const 0) $gcd)
+  (elem declare func $gcd)
   (type $binary (func (param i32 i32) (result i32)))
   (func (export "gcd_indirect") (param i32 i32) (result i32)
     (call_indirect (type $binary) (local.get 0) (local.get 1) (i32.const 0)))
+  (func (export "set_slot") (table.set 0 (i32.const 1) (ref.func $gcd)))
+  (func (export "gcd_slot") (param i32 i32) (result i32)
+    (call_indirect (type $binary) (local.get 0) (local.get 1) (i32.const 1)))
   (func (export "gcd_sum") (param i32) (result i64) (local i32 i64)
     (local.set 1 (i32.const 1))
     (block $done
