@@ -430,10 +430,33 @@ TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it) {
   wudf_engine_free(engine);
 }
 
-TEST(missing_fast_compiler_falls_back_to_the_optimized_compile) {
+TEST(missing_fast_compiler_falls_back_to_cc_at_O0) {
+  /* Without tcc the fast tier is cc -O0: a fast compile all the same, then
+   * the optimised build in the background. */
   char cache[4096];
   fresh_cache(cache, sizeof(cache), "tiers-notcc");
   struct wudf_engine* engine = tier_engine(cache, NULL, "/nonexistent/tcc");
+  struct wudf_module* module = load_module(engine, "tiers");
+  struct wudf_engine_stats stats;
+  wudf_engine_stats(engine, &stats);
+  ASSERT_EQ(stats.fast_compiles, 1);
+  ASSERT_EQ(stats.fast_failures, 0);
+  check_results(module);
+  check_exhaustion(module, "deep_operands");
+  wait_optimized(module);
+  wudf_engine_stats(engine, &stats);
+  ASSERT_EQ(stats.compiles, 1);
+  ASSERT_EQ(stats.optimized_ready, 1);
+  check_results(module);
+  wudf_module_free(module);
+  ASSERT_EQ(count_entries(cache), 2);
+  wudf_engine_free(engine);
+}
+
+TEST(failing_fast_compiler_falls_back_to_the_optimized_compile) {
+  char cache[4096];
+  fresh_cache(cache, sizeof(cache), "tiers-badtcc");
+  struct wudf_engine* engine = tier_engine(cache, NULL, "/bin/false");
   struct wudf_module* module = load_module(engine, "tiers");
   ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_OPTIMIZED);
   struct wudf_engine_stats stats;
@@ -493,17 +516,32 @@ TEST(a_forked_child_frees_the_engine_without_the_build) {
   wudf_engine_free(engine);
 }
 
-TEST(environment_opts_in) {
+TEST(on_by_default_and_the_environment_turns_it_off) {
   struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  ASSERT_EQ(config.fast_tier, 1);
+  setenv("WASMUDF_FAST_TIER", "0", 1);
   wudf_engine_config_init(&config);
   ASSERT_EQ(config.fast_tier, 0);
   setenv("WASMUDF_FAST_TIER", "1", 1);
   wudf_engine_config_init(&config);
   ASSERT_EQ(config.fast_tier, 1);
-  setenv("WASMUDF_FAST_TIER", "yes", 1);
-  wudf_engine_config_init(&config);
-  ASSERT_EQ(config.fast_tier, 0);
   unsetenv("WASMUDF_FAST_TIER");
+  /* Off: the load compiles with cc -O2 before it returns. */
+  char cache[4096];
+  fresh_cache(cache, sizeof(cache), "tiers-off");
+  wudf_engine_config_init(&config);
+  config.cache_dir = cache;
+  config.fast_tier = 0;
+  struct wudf_engine* engine = new_engine_with(&config);
+  struct wudf_module* module = load_module(engine, "tiers");
+  ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_OPTIMIZED);
+  struct wudf_engine_stats stats;
+  wudf_engine_stats(engine, &stats);
+  ASSERT_EQ(stats.fast_compiles, 0);
+  ASSERT_EQ(stats.compiles, 1);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
 }
 
 int main(void) {
@@ -511,8 +549,9 @@ int main(void) {
   RUN_TEST(fast_tier_then_optimized);
   RUN_TEST(freeing_the_module_does_not_wait);
   RUN_TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it);
-  RUN_TEST(missing_fast_compiler_falls_back_to_the_optimized_compile);
+  RUN_TEST(missing_fast_compiler_falls_back_to_cc_at_O0);
+  RUN_TEST(failing_fast_compiler_falls_back_to_the_optimized_compile);
   RUN_TEST(a_forked_child_frees_the_engine_without_the_build);
-  RUN_TEST(environment_opts_in);
+  RUN_TEST(on_by_default_and_the_environment_turns_it_off);
   return TEST_SUMMARY();
 }

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,8 +73,23 @@ static const char* const wudf__fast_cflags[] = {
  * process having loaded libm. */
 static const char wudf__link_libraries[] = "-lm";
 
-static const char* const* wudf__tier_cflags(int tier) {
-  return tier == WUDF__TIER_FAST ? wudf__fast_cflags : wudf__required_cflags;
+/* The fast tier when fast_cc is not found: cc at -O0 (3-6 times faster to
+ * compile than -O2, code 1.1-4 times slower: docs/engine.md, "Tiers"),
+ * with the required flags otherwise. */
+static const char* const wudf__fallback_cflags[] = {
+    "-O0", "-fPIC", "-shared", "-fvisibility=hidden",
+    "-fno-optimize-sibling-calls", "-frounding-math", "-fsignaling-nans",
+    "-fstack-clash-protection", "-fno-strict-aliasing", "-w",
+    "-Wl,-Bsymbolic", "-Wl,-z,now", NULL};
+
+static const char* const* wudf__tier_cflags(const struct wudf_engine* engine, int tier) {
+  if (tier != WUDF__TIER_FAST) return wudf__required_cflags;
+  return engine->fast_fallback ? wudf__fallback_cflags : wudf__fast_cflags;
+}
+
+/* The compiler of `tier`. */
+static char* wudf__tier_compiler(const struct wudf_engine* engine, int tier) {
+  return tier == WUDF__TIER_FAST && !engine->fast_fallback ? engine->fast_cc : engine->cc;
 }
 
 /* ------------------------------------------------------------- text builder */
@@ -370,6 +386,39 @@ static int wudf__write_file(const char* path, const void* data, size_t size,
   return 0;
 }
 
+/* Makes wasm2c's output at `path` right under tcc: tcc compiles a float's
+ * unary minus as a subtraction from zero, which leaves a NaN's sign as it
+ * is, where f32.neg and f64.neg flip it (the spec tests check). wasm2c
+ * writes both as "x = -(y);", and nothing else in its output has " = -(",
+ * so each is patched in place, same length, to " =W_(", a call of
+ * glue_abi.h's sign-flipping W_ under __TINYC__. */
+static int wudf__patch_for_tcc(const char* path, struct wudf_error* error) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  struct stat info;
+  if (fd < 0 || fstat(fd, &info) != 0) {
+    if (fd >= 0) close(fd);
+    return wudf__set_error(error, EIO, "cannot open %s: %s", path, strerror(errno));
+  }
+  size_t size = (size_t)info.st_size;
+  if (size == 0) {
+    close(fd);
+    return 0;
+  }
+  char* text = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (text == MAP_FAILED) {
+    return wudf__set_error(error, EIO, "cannot map %s: %s", path, strerror(errno));
+  }
+  static const char pattern[] = " = -(";
+  const size_t length = sizeof(pattern) - 1;
+  for (char* at = text; (at = memmem(at, size - (size_t)(at - text), pattern, length)) != NULL;
+       at += length) {
+    memcpy(at, " =W_(", length);
+  }
+  munmap(text, size);
+  return 0;
+}
+
 /* Removes the temporary directory and the files the pipeline put in it. */
 static void wudf__remove_work_directory(const char* directory) {
   static const char* const names[] = {"module.wasm", "module.c", "module.h",
@@ -422,11 +471,12 @@ static int wudf__cache_key(const struct wudf_engine* engine, int tier,
     /* A separate key: another compiler, other flags, a tier of its own. */
     static const char fast[] = "fast tier";
     wudf__sha256_update(&hash, fast, sizeof(fast));
-    wudf__hash_identity(&hash, &engine->fast_cc_identity);
+    wudf__hash_identity(&hash, engine->fast_fallback ? &engine->cc_identity
+                                                     : &engine->fast_cc_identity);
   } else {
     wudf__hash_identity(&hash, &engine->cc_identity);
   }
-  for (const char* const* flag = wudf__tier_cflags(tier); *flag; flag++) {
+  for (const char* const* flag = wudf__tier_cflags(engine, tier); *flag; flag++) {
     wudf__sha256_update(&hash, *flag, strlen(*flag) + 1);
   }
   for (char** flag = engine->cflags; tier == WUDF__TIER_OPTIMIZED && *flag; flag++) {
@@ -657,6 +707,10 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   char* wasm2c_argv[] = {engine->wasm2c, wasm_path, "-n", "m", "-o", c_path, NULL};
   status = wudf__process_run(wasm2c_argv, log_path, &limits, tool_failed, error);
   if (status != 0) return status;
+  if (tier == WUDF__TIER_FAST && !engine->fast_fallback) {
+    status = wudf__patch_for_tcc(c_path, error);
+    if (status != 0) return status;
+  }
 
   struct wudf__text glue = {0};
   wudf__generate_glue(&glue, info, key);
@@ -680,7 +734,7 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   if (status != 0) return status;
 
   /* cc REQUIRED... USER... -I work -o module.so glue.c */
-  const char* const* required = wudf__tier_cflags(tier);
+  const char* const* required = wudf__tier_cflags(engine, tier);
   size_t user_count = 0;
   if (tier == WUDF__TIER_OPTIMIZED) {
     while (engine->cflags[user_count]) user_count++;
@@ -692,7 +746,7 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   size_t n = 0;
   char include[WUDF__PATH_MAX + 8];
   snprintf(include, sizeof(include), "-I%s", work);
-  cc_argv[n++] = tier == WUDF__TIER_FAST ? engine->fast_cc : engine->cc;
+  cc_argv[n++] = wudf__tier_compiler(engine, tier);
   for (size_t i = 0; i < required_count; i++) cc_argv[n++] = (char*)required[i];
   for (size_t i = 0; i < user_count; i++) cc_argv[n++] = engine->cflags[i];
   cc_argv[n++] = include;

@@ -47,10 +47,11 @@ void wudf_engine_config_init(struct wudf_engine_config* config) {
   config->compile_cpu_seconds = WUDF__DEFAULT_COMPILE_CPU_SECONDS;
   config->compile_memory_limit = WUDF__DEFAULT_COMPILE_MEMORY;
   config->compile_file_limit = WUDF__DEFAULT_COMPILE_FILE;
-  /* The fast tier is opt-in: here, or with WASMUDF_FAST_TIER=1 for hosts
-   * that do not set the field (the CLI, the Python package). */
+  /* The fast tier is on by default (docs/engine.md, "Tiers");
+   * WASMUDF_FAST_TIER=0 turns it off for hosts that do not set the field
+   * (the CLI, the Python package). */
   const char* fast_tier = getenv("WASMUDF_FAST_TIER");
-  config->fast_tier = fast_tier != NULL && strcmp(fast_tier, "1") == 0;
+  config->fast_tier = !(fast_tier != NULL && strcmp(fast_tier, "0") == 0);
 }
 
 /* Resolves the cache directory: the configured one, $WASMUDF_CACHE_DIR,
@@ -180,7 +181,11 @@ int wudf_engine_new(const struct wudf_engine_config* config,
   /* A missing tool is not an error yet: cached modules need no tools. */
   wudf__tool_identify(engine->cc, &engine->cc_identity);
   wudf__tool_identify(engine->wasm2c, &engine->wasm2c_identity);
-  if (engine->config.fast_tier) wudf__tool_identify(engine->fast_cc, &engine->fast_cc_identity);
+  /* Without fast_cc (tcc) the fast tier is cc at -O0 (compile.c). */
+  if (engine->config.fast_tier &&
+      wudf__tool_identify(engine->fast_cc, &engine->fast_cc_identity) != 0) {
+    engine->fast_fallback = 1;
+  }
 
   int status = wudf__rt_retain(error);
   if (status != 0) {

@@ -33,6 +33,7 @@ struct wudf_engine {
   char* cc;
   char* wasm2c;
   char* fast_cc;          /* the fast tier's compiler */
+  int fast_fallback;      /* fast_cc was not found: the fast tier is cc -O0 */
   char** cflags;          /* user flags, NULL-terminated */
   struct wudf_engine_config config; /* defaults; its strings are not used */
   struct wudf__tool_identity cc_identity;

@@ -93,6 +93,22 @@ static inline int wudf__tcc_ctzll(unsigned long long x) {
 #define __builtin_ctzll(x) wudf__tcc_ctzll((unsigned long long)(x))
 #define __builtin_ctz(x) wudf__tcc_ctzll((unsigned long long)(unsigned)(x))
 #define __builtin_unreachable() abort()
+/* f32.neg and f64.neg flip the sign bit, of NaNs too; tcc's unary minus
+ * does not. wasm2c's "x = -(y)" reaches here as "x =W_(y)"
+ * (wudf__patch_for_tcc in compile.c). */
+static inline float wudf__tcc_neg32(float x) {
+  union { float f; uint32_t u; } v;
+  v.f = x;
+  v.u ^= 0x80000000u;
+  return v.f;
+}
+static inline double wudf__tcc_neg64(double x) {
+  union { double f; uint64_t u; } v;
+  v.f = x;
+  v.u ^= 0x8000000000000000ull;
+  return v.f;
+}
+#define W_(x) _Generic((x), float: wudf__tcc_neg32, double: wudf__tcc_neg64)(x)
 #else
 #define WUDF__TCC_PROBE_FRAME() 0
 #endif
