@@ -294,7 +294,7 @@ TEST(fast_tier_then_optimized) {
   check_exhaustion_on_small_thread(module);
   check_guard_not_skipped(module);
 
-  wait_optimized(module);
+  ASSERT_EQ(wudf_module_wait_tier(module, OPTIMIZED_WAIT_SECONDS * 1000), WUDF_TIER_OPTIMIZED);
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.optimized_ready, 1);
   ASSERT_EQ(stats.compiles, 1);
@@ -334,6 +334,7 @@ TEST(fast_tier_then_optimized) {
   engine = tier_engine(cache, NULL, NULL);
   module = load_module(engine, "tiers");
   ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_OPTIMIZED);
+  ASSERT_EQ(wudf_module_wait_tier(module, 0), WUDF_TIER_OPTIMIZED);
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.fast_compiles, 0);
   ASSERT_EQ(stats.compiles, 0);
@@ -395,11 +396,9 @@ TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it) {
   struct wudf_engine* engine = tier_engine(cache, "/bin/false", NULL);
   struct wudf_module* module = load_module(engine, "tiers");
   struct wudf_engine_stats stats;
-  for (int i = 0; i < OPTIMIZED_WAIT_SECONDS * 100; i++) {
-    wudf_engine_stats(engine, &stats);
-    if (stats.optimized_failures != 0) break;
-    usleep(10000);
-  }
+  /* wudf_module_wait_tier returns when the build has failed. */
+  ASSERT_EQ(wudf_module_wait_tier(module, OPTIMIZED_WAIT_SECONDS * 1000), WUDF_TIER_FAST);
+  wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.optimized_failures, 1);
   ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_FAST);
   struct wudf_instance* instance = new_instance(module);

@@ -406,6 +406,13 @@ WUDF_API void wudf_module_free(struct wudf_module* module);
  * background build of a module loaded with the fast tier is ready. */
 WUDF_API int wudf_module_tier(const struct wudf_module* module);
 
+/* Waits until new instances of `module` get the optimised code: until its
+ * background build (engine fast_tier) is published, has failed, or
+ * `timeout_ms` have passed (0: no limit). Returns wudf_module_tier then;
+ * at once for a module that has no build running. For benchmarks and
+ * hosts that want the steady-state code before they start. */
+WUDF_API int wudf_module_wait_tier(struct wudf_module* module, uint64_t timeout_ms);
+
 /* WebAssembly value types, as used in export signatures. */
 typedef enum wudf_valtype {
   WUDF_I32 = 0,

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -203,4 +204,36 @@ void wudf__tier_release(struct wudf_module* module) {
   wudf__free(module->fast_functions);
   module->fast_functions = NULL;
   module->fast_function_count = 0;
+}
+
+int wudf_module_wait_tier(struct wudf_module* module, uint64_t timeout_ms) {
+  if (module == NULL) return WUDF_TIER_NONE;
+  struct wudf_engine* engine = module->engine;
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline); /* the condition variable's clock */
+  deadline.tv_sec += (time_t)(timeout_ms / 1000);
+  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pid_t self = getpid();
+  pthread_mutex_lock(&engine->tier_lock);
+  while (atomic_load_explicit(&module->optimized_glue, memory_order_acquire) == NULL) {
+    /* A build of this module still running in this process? (A job that
+     * ended may name a module since freed: only running ones count.) */
+    int running = 0;
+    for (struct wudf__tier_job* job = engine->tier_jobs; job != NULL; job = job->next) {
+      if (job->module == module && !job->done && job->process == self) running = 1;
+    }
+    if (!running) break;
+    if (timeout_ms == 0) {
+      pthread_cond_wait(&engine->tier_done, &engine->tier_lock);
+    } else if (pthread_cond_timedwait(&engine->tier_done, &engine->tier_lock, &deadline) ==
+               ETIMEDOUT) {
+      break;
+    }
+  }
+  pthread_mutex_unlock(&engine->tier_lock);
+  return wudf_module_tier(module);
 }
