@@ -6,7 +6,8 @@
 #   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
 #                as peers; the Python package's call overhead and DuckDB)
 #   make bench-tiers   first-load time and call speed per compiler (gcc -O2,
-#                gcc -O0, clang -O0, tcc): the measurements behind fast_tier
+#                gcc -O0, clang -O0, tcc): the measurements behind fast_tier;
+#                first loads against wasmtime's compile (C, Rust, Go modules)
 #   make conformance   every command of the WebAssembly core spec tests
 #                through the engine, modules compiled as users get them
 #                (make check runs them at -O0)
@@ -53,8 +54,13 @@ bench: build
 # Cold start against code speed per compiler (docs/engine.md, "Tiers"):
 # first loads of examples/engine/gcd.c, examples/c/gcd.c, bench/guests/alu.c
 # and, when built (scripts/build-rust-guest.sh), the Rust guest; call times
-# of gcd_sum and alu_sum.
-TIER_COMPILERS = gcc-O2 gcc-O0 clang-O0 tcc tcc-only
+# of gcd_sum and alu_sum against the same C compiled natively; then the
+# first load of the C UDF, the Rust guest and the Go reactor
+# (tests/guests/go_reactor, when Go is installed) against wasmtime's
+# compile of the same bytes, in one run (bench/bench_cold.py, RUNS=5).
+TIER_COMPILERS = gcc-O2 gcc-O0 clang-O0 tcc tcc-only cc-O0
+RUNS ?= 5
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 bench-tiers: build
 	@mkdir -p $(BUILD)/bench-modules
 	@clang --target=wasm32-wasi -O2 -mexec-model=reactor examples/engine/gcd.c -o $(BUILD)/bench-modules/gcd.wasm
@@ -65,6 +71,13 @@ bench-tiers: build
 	@for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c $(BUILD)/bench-modules/udf_gcd.wasm; done
 	@if [ -f build/rust/wasmudf_rust_example.wasm ]; then \
 	  for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c build/rust/wasmudf_rust_example.wasm; done; fi
+	@cold="$(BUILD)/bench-modules/udf_gcd.wasm"; \
+	  if [ -f build/rust/wasmudf_rust_example.wasm ]; then cold="$$cold build/rust/wasmudf_rust_example.wasm"; fi; \
+	  if [ -x "$(GO)" ] && (cd tests/guests/go_reactor && GOOS=wasip1 GOARCH=wasm "$(GO)" build \
+	       -buildmode=c-shared -o $(CURDIR)/$(BUILD)/bench-modules/go_reactor.wasm .); then \
+	    cold="$$cold $(BUILD)/bench-modules/go_reactor.wasm"; fi; \
+	  python=$$(scripts/python-env.sh) && $$python bench/bench_cold.py $(BUILD)/bench/bench_tiers \
+	    --runs $(RUNS) $$cold
 
 conformance: deps
 	@scripts/conformance.sh spec
