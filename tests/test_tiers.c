@@ -515,6 +515,50 @@ TEST(a_forked_child_frees_the_engine_without_the_build) {
   wudf_engine_free(engine);
 }
 
+TEST(background_builds_take_turns) {
+  /* Three modules loaded at once: their builds compile at most tier_max at
+   * a time. A compiler that logs its start and end (with a pause between)
+   * shows how many ran at once. */
+  char cache[4096], slow_cc[4200], log[4200];
+  fresh_cache(cache, sizeof(cache), "tiers-turns");
+  snprintf(slow_cc, sizeof(slow_cc), "%s/slow-cc", cache);
+  snprintf(log, sizeof(log), "%s/cc.log", cache);
+  FILE* script = fopen(slow_cc, "w");
+  ASSERT(script != NULL);
+  fprintf(script, "#!/bin/sh\necho start >> '%s'\nsleep 0.3\necho end >> '%s'\n"
+          "exec cc \"$@\"\n", log, log);
+  fclose(script);
+  ASSERT_EQ(chmod(slow_cc, 0700), 0);
+  struct wudf_engine* engine = tier_engine(cache, slow_cc, NULL);
+  static const char* const names[] = {"tiers", "traps", "limits"};
+  struct wudf_module* modules[3];
+  for (int i = 0; i < 3; i++) modules[i] = load_module(engine, names[i]);
+  for (int i = 0; i < 3; i++) {
+    ASSERT_EQ(wudf_module_wait_tier(modules[i], OPTIMIZED_WAIT_SECONDS * 1000),
+              WUDF_TIER_OPTIMIZED);
+  }
+  unsigned most = engine->tier_max;
+  ASSERT(most >= 1);
+  FILE* lines = fopen(log, "r");
+  ASSERT(lines != NULL);
+  char line[64];
+  unsigned running = 0, peak = 0, starts = 0;
+  while (fgets(line, sizeof(line), lines) != NULL) {
+    if (strncmp(line, "start", 5) == 0) {
+      running++;
+      starts++;
+      if (running > peak) peak = running;
+    } else if (running > 0) {
+      running--;
+    }
+  }
+  fclose(lines);
+  ASSERT_EQ(starts, 3);
+  ASSERT(peak <= most);
+  for (int i = 0; i < 3; i++) wudf_module_free(modules[i]);
+  wudf_engine_free(engine);
+}
+
 TEST(on_by_default_and_the_environment_turns_it_off) {
   struct wudf_engine_config config;
   wudf_engine_config_init(&config);
@@ -551,6 +595,7 @@ int main(void) {
   RUN_TEST(missing_fast_compiler_falls_back_to_cc_at_O0);
   RUN_TEST(failing_fast_compiler_falls_back_to_the_optimized_compile);
   RUN_TEST(a_forked_child_frees_the_engine_without_the_build);
+  RUN_TEST(background_builds_take_turns);
   RUN_TEST(on_by_default_and_the_environment_turns_it_off);
   return TEST_SUMMARY();
 }

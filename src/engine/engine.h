@@ -54,6 +54,11 @@ struct wudf_engine {
   pthread_mutex_t tier_lock;
   pthread_cond_t tier_done;
   struct wudf__tier_job* tier_jobs;
+  /* Builds compiling now, and the most at once (half the online CPUs, at
+   * least 1): a host that loads a hundred modules gets them built a few at
+   * a time, not a hundred compilers at once. Under tier_lock. */
+  unsigned tier_running;
+  unsigned tier_max;
   _Atomic uint64_t fast_compiles;
   _Atomic uint64_t fast_failures;
   _Atomic uint64_t optimized_ready;

@@ -6,9 +6,10 @@
  * tier's object (tcc) and starts a job here: a thread that runs the ordinary
  * compile path (cache lookup, lock, wasm2c, cc -O2, manifest, verified load)
  * on a copy of the bytes, then publishes the optimised object in the module.
- * Instances created after that run it; instances already alive keep the
- * fast code until they are freed (compiled code keeps pointers into its own
- * object in the instance: its function table entries, see "Tiers"). The job
+ * At most engine->tier_max jobs compile at once; the others wait their turn.
+ * Instances created after that run it; instances already alive move to it
+ * at their next export call, funcref table entries included (instance.c,
+ * wudf__tier_twin below); the fast object stays loaded with the module. The job
  * holds a reference to the module, so freeing the module never waits for
  * it; wudf_engine_free waits for and joins every job of the engine (in the
  * child of a fork, where the threads do not exist, it drops them).
@@ -105,6 +106,13 @@ static void* wudf__tier_run(void* argument) {
   struct wudf__tier_job* job = argument;
   struct wudf_engine* engine = job->engine;
   struct wudf_module* module = job->module;
+  /* Wait for a turn: at most tier_max builds compile at once. */
+  pthread_mutex_lock(&engine->tier_lock);
+  while (engine->tier_running >= engine->tier_max) {
+    pthread_cond_wait(&engine->tier_done, &engine->tier_lock);
+  }
+  engine->tier_running++;
+  pthread_mutex_unlock(&engine->tier_lock);
   struct wudf_module holder;
   memset(&holder, 0, sizeof(holder));
   struct wudf_error error;
@@ -119,6 +127,7 @@ static void* wudf__tier_run(void* argument) {
   job->bytes = NULL;
   wudf__module_release(module);
   pthread_mutex_lock(&engine->tier_lock);
+  engine->tier_running--;
   job->done = 1;
   pthread_cond_broadcast(&engine->tier_done);
   pthread_mutex_unlock(&engine->tier_lock);
@@ -168,6 +177,10 @@ void wudf__tier_start(struct wudf_engine* engine, struct wudf_module* module,
   atomic_fetch_add(&module->references, 1);
   pthread_mutex_lock(&engine->tier_lock);
   wudf__tier_reap(engine);
+  if (engine->tier_max == 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    engine->tier_max = cpus >= 4 ? (unsigned)(cpus / 2) : 1;
+  }
   if (pthread_create(&job->thread, NULL, wudf__tier_run, job) != 0) {
     pthread_mutex_unlock(&engine->tier_lock);
     atomic_fetch_sub(&module->references, 1);
