@@ -61,7 +61,10 @@ static const char usage_text[] =
     "  --deterministic      fixed clock and random numbers for WASI\n"
     "\n"
     "Compiled modules are cached in $WASMUDF_CACHE_DIR (default\n"
-    "$XDG_CACHE_HOME/wasmudf or ~/.cache/wasmudf). `build` takes the guest SDK\n"
+    "$XDG_CACHE_HOME/wasmudf or ~/.cache/wasmudf). A module not in the cache is\n"
+    "compiled with tcc and runs at once; the optimised build (cc -O2) follows\n"
+    "before the program exits ($WASMUDF_FAST_TIER=0: compile with cc -O2 first).\n"
+    "`build` takes the guest SDK\n"
     "from " WUDF_SDK_OBJECT_RELATIVE " and " WUDF_SDK_INCLUDE_RELATIVE "/wasmudf/guest.h\n"
     "relative to this executable's directory, or from $WASMUDF_SDK_OBJECT and\n"
     "$WASMUDF_SDK_INCLUDE.\n";

@@ -105,12 +105,16 @@ check list_no_compile 0 "scalar    gcd(int32, int32) -> int32" "" \
 check list_no_compile_cache 0 "" "" -- test ! -e "$nocache/cache"
 check list_invalid 1 "" "malformed|magic" \
   -- env WASMUDF_WASM2C=/bin/false "$wasmudf" list "$here/tests/test_cli.sh"
-# The fast tier from the environment: tcc's code answers, cc -O2 follows.
+# The fast tier, on by default: tcc's code answers, cc -O2 follows.
 check fast_tier_call 0 "42" "" \
-  -- env WASMUDF_FAST_TIER=1 WASMUDF_CACHE_DIR="$nocache/tiers" "$wasmudf" call "$m" add 40 2
+  -- env -u WASMUDF_FAST_TIER WASMUDF_CACHE_DIR="$nocache/tiers" "$wasmudf" call "$m" add 40 2
 # Both tiers are in the cache, each with its manifest (the CLI's engine waited
 # for the background build before it exited).
 check fast_tier_cached 0 "2" "" -- sh -c "ls '$nocache'/tiers/v1/*/*.manifest | wc -l"
+# WASMUDF_FAST_TIER=0 turns it off: one compile, with cc -O2.
+check fast_tier_off_call 0 "42" "" \
+  -- env WASMUDF_FAST_TIER=0 WASMUDF_CACHE_DIR="$nocache/off" "$wasmudf" call "$m" add 40 2
+check fast_tier_off_cached 0 "1" "" -- sh -c "ls '$nocache'/off/v1/*/*.manifest | wc -l"
 rm -rf "$nocache"
 rm -rf "$built"
 check version 0 "wasmudf 0.1.0" "" -- "$wasmudf" --version
