@@ -285,12 +285,14 @@ struct wudf_engine_config {
    * wudf_instance_tier). Each
    * tier has its own cache key; both are verified by manifest. A fast
    * compile that fails leaves the load to the ordinary compile.
-   * wudf_engine_free waits for the background builds. 0 (the default,
-   * unless $WASMUDF_FAST_TIER is "1" when wudf_engine_config_init runs):
-   * every load compiles with cc -O2 before it returns. */
+   * wudf_engine_free waits for the background builds (at most half the
+   * CPUs' worth compile at once). 1 is the default (unless
+   * $WASMUDF_FAST_TIER is "0" when wudf_engine_config_init runs); 0: every
+   * load compiles with cc -O2 before it returns. */
   int fast_tier;
   /* The fast tier's compiler (only tcc is supported). NULL:
-   * $WASMUDF_FAST_CC, else "tcc". */
+   * $WASMUDF_FAST_CC, else "tcc". When it is not found, the fast tier is
+   * cc at -O0. */
   const char* fast_cc;
 };
 
