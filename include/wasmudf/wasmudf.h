@@ -302,7 +302,8 @@ struct wudf_engine_config {
  * budget of half the machine's physical memory; compiles of at most 300 s
  * of wall clock, 300 s of CPU time per tool process, 4 GiB of address
  * space per tool process and files of at most 1 GiB; a cache lock wait of
- * 0 (compile_timeout_ms plus a minute). */
+ * 0 (compile_timeout_ms plus a minute); the fast tier on (off when
+ * $WASMUDF_FAST_TIER is "0"). */
 WUDF_API void wudf_engine_config_init(struct wudf_engine_config* config);
 
 /* Creates an engine. `config` may be NULL for the defaults. The cache
