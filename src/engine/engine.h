@@ -161,6 +161,19 @@ struct wudf__handle_slot {
 int wudf__instance_enter(struct wudf_instance* instance);
 void wudf__instance_leave(struct wudf_instance* instance);
 
+/* Moves an instance on the fast tier to its module's optimised object when
+ * it has been published: entry points and funcref table entries (see
+ * instance.c). Call only between calls, on the thread that entered the
+ * instance; through wudf__instance_upgrade. */
+void wudf__instance_switch(struct wudf_instance* instance);
+
+/* The tier check every path that runs an export must make before it picks
+ * the entry point (instance->glue_exports): one predictable branch once
+ * the instance runs optimised code. */
+static inline void wudf__instance_upgrade(struct wudf_instance* instance) {
+  if (__builtin_expect(instance->tier == WUDF_TIER_FAST, 0)) wudf__instance_switch(instance);
+}
+
 /* The message of a refused entry, for `what` (e.g. "export 'f'"). */
 int wudf__instance_busy_error(struct wudf_error* error, const char* what);
 

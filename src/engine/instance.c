@@ -105,7 +105,7 @@ static void wudf__run_instantiate(void* closure) {
  * too; entries of WASI forwarders, and funcref globals (which the host
  * cannot see), keep the fast object's addresses: that object stays loaded
  * as long as the module. Cold: called at most until the switch. */
-static void wudf__instance_switch(struct wudf_instance* instance) {
+void wudf__instance_switch(struct wudf_instance* instance) {
   const struct wudf__glue_module* optimized =
       atomic_load_explicit(&instance->module->optimized_glue, memory_order_acquire);
   if (optimized == NULL || optimized->instance_size != instance->glue->instance_size) {
@@ -125,12 +125,6 @@ static void wudf__instance_switch(struct wudf_instance* instance) {
   instance->glue = optimized;
   instance->glue_exports = instance->module->optimized_exports;
   instance->tier = WUDF_TIER_OPTIMIZED;
-}
-
-/* The per-call check: one predictable branch on the instance's own tier
- * once it runs optimised code. */
-static inline void wudf__instance_upgrade(struct wudf_instance* instance) {
-  if (__builtin_expect(instance->tier == WUDF_TIER_FAST, 0)) wudf__instance_switch(instance);
 }
 
 int wudf_instance_new(struct wudf_module* module,
