@@ -1108,6 +1108,34 @@ uint8_t* wudf_output_validity(wudf_output* out) {
   return out->validity;
 }
 
+char* wudf_output_str_sized_like(wudf_output* out, const wudf_input* in) {
+  if (out->failed) return NULL;
+  if (in->type != WUDF_UTF8 && in->type != WUDF_BINARY) {
+    wudf__fail(out, "wudf_output_str_sized_like was given an input that is not utf8 or binary");
+    return NULL;
+  }
+  if (out->length != 0) {
+    wudf__fail(out, "wudf_output_str_sized_like was used on an output with rows");
+    return NULL;
+  }
+  const int32_t* offsets = (const int32_t*)in->values + in->offset;
+  int64_t rows = in->length;
+  int64_t base = offsets[0], bytes = (int64_t)offsets[rows] - base;
+  if (wudf_output_reserve_str(out, rows, bytes) != 0) return NULL;
+  int32_t* target = out->values;
+  for (int64_t row = 0; row <= rows; row++) target[row] = (int32_t)(offsets[row] - base);
+  if (in->validity != NULL && rows > 0) {
+    uint8_t* validity = wudf_output_validity(out);
+    if (validity == NULL) return NULL;
+    for (int64_t row = 0; row < rows; row++) {
+      if (!wudf_bit_get(in->validity, in->offset + row)) wudf_bit_clear(validity, row);
+    }
+  }
+  out->length = rows;
+  out->data_size = bytes;
+  return (char*)out->data;
+}
+
 int wudf_output_reserve_str(wudf_output* out, int64_t rows, int64_t bytes) {
   if (out->failed) return -1;
   if (out->builder != WUDF__BUILD_STRING) {

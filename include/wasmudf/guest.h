@@ -1067,6 +1067,24 @@ uint8_t* wudf_output_validity(wudf_output* out);
  * than 2^31 - 1 bytes, out of memory). */
 int wudf_output_reserve_str(wudf_output* out, int64_t rows, int64_t bytes);
 
+/* For kernels that keep every string's size (upper, lower, masks, byte
+ * maps): gives an empty utf8 or binary output the rows of utf8 or binary
+ * input `in`, with the same sizes and nulls (offsets copied, rebased to 0;
+ * validity copied), and returns its data for the caller to fill: row r is
+ * bytes [offsets[r] - offsets[0], offsets[r + 1] - offsets[0]) with
+ * offsets = wudf_utf8_offsets(in), wudf_utf8_offsets(in)[length] -
+ * offsets[0] bytes in all, so one loop over the input's bytes fills it:
+ *
+ *   const int32_t* offsets = wudf_utf8_offsets(in);
+ *   const char* from = wudf_utf8_data(in) + offsets[0];
+ *   char* to = wudf_output_str_sized_like(out, in);
+ *   if (to == NULL) return wudf_error("upper: out of memory");
+ *   for (int32_t i = 0; i < offsets[in->length] - offsets[0]; i++) to[i] = ...;
+ *
+ * NULL (the output failed) for other types, an output with rows, or out
+ * of memory. */
+char* wudf_output_str_sized_like(wudf_output* out, const wudf_input* in);
+
 /* Appends the next row (row wudf_output_rows(out)) of `size` bytes that the
  * caller writes through the returned pointer, within the reserved room. */
 static inline char* wudf_append_str_uninit(wudf_output* out, size_t size) {
