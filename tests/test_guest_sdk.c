@@ -241,6 +241,24 @@ TEST(fast_paths_give_the_checked_results) {
     assert_string_row(&result, r, expected);
   }
   column_release(&result);
+  /* lower_sized on the upper-cased pattern: sizes and nulls taken over. */
+  ASSERT_OK(call_function(instance, "lower_sized", 1, view_args, view_schemas, NULL, &result,
+                          &error), &error);
+  ASSERT_EQ(result.array.length, ROWS - 3);
+  nulls = 0;
+  for (int64_t r = 0; r < ROWS - 3; r++) {
+    int64_t i = r + 3;
+    if (pattern_is_null(i, 5)) {
+      nulls++;
+      assert_string_row(&result, r, NULL);
+      continue;
+    }
+    char expected[128];
+    pattern_string(i, expected, sizeof(expected));
+    assert_string_row(&result, r, expected);
+  }
+  ASSERT_EQ(result.array.null_count, nulls);
+  column_release(&result);
   column_release(&text);
 
   /* byte_sum over binary (wudf_get_utf8), twice (output values). */

@@ -114,6 +114,21 @@ WUDF_SCALAR_FN(upper_fast, "(utf8 s) -> utf8 CALLED ON NULL INPUT") {
   return 0;
 }
 
+/* lower(utf8) keeping every size and null: the input's offsets and
+ * validity taken over, one loop over all the bytes. */
+WUDF_SCALAR_FN(lower_sized, "(utf8 s) -> utf8 CALLED ON NULL INPUT") {
+  const wudf_input* in = wudf_arg(args, 0);
+  const int32_t* offsets = wudf_utf8_offsets(in);
+  const char* from = wudf_utf8_data(in) + offsets[0];
+  char* to = wudf_output_str_sized_like(out, in);
+  if (to == NULL) return wudf_error("lower_sized: out of memory");
+  for (int32_t i = 0; i < offsets[args->length] - offsets[0]; i++) {
+    char c = from[i];
+    to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+  }
+  return 0;
+}
+
 /* The sum of the string's bytes, read with wudf_get_utf8. */
 WUDF_SCALAR_FN(byte_sum, "(binary b) -> int64") {
   const wudf_input* in = wudf_arg(args, 0);
