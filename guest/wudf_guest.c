@@ -1123,7 +1123,11 @@ char* wudf_output_str_sized_like(wudf_output* out, const wudf_input* in) {
   int64_t base = offsets[0], bytes = (int64_t)offsets[rows] - base;
   if (wudf_output_reserve_str(out, rows, bytes) != 0) return NULL;
   int32_t* target = out->values;
-  for (int64_t row = 0; row <= rows; row++) target[row] = (int32_t)(offsets[row] - base);
+  if (base == 0) {
+    memcpy(target, offsets, (size_t)(rows + 1) * sizeof(int32_t));
+  } else {
+    for (int64_t row = 0; row <= rows; row++) target[row] = (int32_t)(offsets[row] - base);
+  }
   if (in->validity != NULL && rows > 0) {
     uint8_t* validity = wudf_output_validity(out);
     if (validity == NULL) return NULL;
@@ -2160,6 +2164,24 @@ static int wudf__controlled_begin(struct wudf__function** function, const char* 
 
 /* ----------------------------------------------------------------- tables */
 
+/* Makes room for `rows` rows in a table chunk's input_row column (int64,
+ * no validity) without zeroing them: every row of that column is written
+ * (by wudf_table_emit, its slow path or wudf_table_emit_rows) before it
+ * counts. 0, or -1 with the column failed. */
+static int wudf__reserve_unzeroed(wudf_output* out, int64_t rows) {
+  if (out->failed) return -1;
+  if (rows <= out->capacity) return 0;
+  if (rows > WUDF__MAX_ROWS) return wudf__fail(out, "more than 2^31 rows");
+  int64_t capacity = out->capacity < 64 ? 64 : out->capacity;
+  while (capacity < rows) capacity *= 2;
+  if (capacity > WUDF__MAX_ROWS) capacity = WUDF__MAX_ROWS;
+  void* grown = realloc(out->values, (size_t)capacity * sizeof(int64_t));
+  if (grown == NULL) return wudf__fail(out, "out of memory");
+  out->values = grown;
+  out->capacity = capacity;
+  return 0;
+}
+
 int64_t wudf__table_emit_slow(wudf_table* table) {
   if (table->full || table->chunk_rows >= table->limit) {
     table->full = true;
@@ -2171,6 +2193,11 @@ int64_t wudf__table_emit_slow(wudf_table* table) {
   wudf_output* rows = table->rows;
   if (rows->length < row) rows->length = row;
   wudf_set_int64(rows, row, table->row);
+  if (!rows->failed) {
+    /* The column grew: later emits write into its new room inline. */
+    table->row_values = rows->values;
+    table->reserved = rows->capacity;
+  }
   table->emitted++;
   return row;
 }
@@ -2184,15 +2211,23 @@ int64_t wudf_table_emit_rows(wudf_table* table, int64_t count, int64_t* first) {
     return 0;
   }
   int64_t granted = table->limit - start < count ? table->limit - start : count;
-  /* The input_row column gets the rows at once (its buffer may move). */
+  /* The input_row column gets the rows at once (its buffer may move; every
+   * row of it is written, so it is never zeroed). */
   wudf_output* rows = table->rows;
-  if (rows->length < start) rows->length = start;
-  int64_t* values = wudf_output_values_int64(rows, start + granted);
-  if (values == NULL) {
+  if (wudf__reserve_unzeroed(rows, start + granted) != 0) {
     table->full = true; /* the failure fails the call at delivery */
     return 0;
   }
-  for (int64_t k = 0; k < granted; k++) values[start + k] = table->row;
+  int64_t* values = rows->values;
+  rows->length = start + granted;
+  /* One value, then copies doubling in size (memory.copy: the host's
+   * memcpy) rather than a store per row. */
+  values[start] = table->row;
+  for (int64_t filled = 1; filled < granted;) {
+    int64_t chunk = filled < granted - filled ? filled : granted - filled;
+    memcpy(values + start + filled, values + start, (size_t)chunk * sizeof(int64_t));
+    filled += chunk;
+  }
   table->row_values = values;
   table->reserved = rows->capacity;
   table->chunk_rows = start + granted;
@@ -2266,7 +2301,8 @@ int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray*
     /* Room for the chunk's rows at once, instead of growing every chunk's
      * buffers anew (a failure here fails the call at delivery). */
     int64_t reserve = table.limit < WUDF__CHUNK_RESERVE ? table.limit : WUDF__CHUNK_RESERVE;
-    for (int i = 0; i < root->n_children; i++) {
+    wudf__reserve_unzeroed(table.rows, reserve);
+    for (int i = 1; i < root->n_children; i++) {
       uint8_t builder = root->children[i].builder;
       if (builder == WUDF__BUILD_FIXED || builder == WUDF__BUILD_BOOL ||
           builder == WUDF__BUILD_STRING || builder == WUDF__BUILD_LARGE_STRING ||
