@@ -4,7 +4,7 @@
  *
  *   #include <wasmudf/guest.h>
  *
- *   WUDF_SCALAR(gcd, "gcd(int32, int32) -> int32") {
+ *   WUDF_SCALAR_FN(gcd, "(int32, int32) -> int32") {
  *     const wudf_input* a = wudf_arg(args, 0);
  *     const wudf_input* b = wudf_arg(args, 1);
  *     for (int64_t row = 0; row < args->length; row++) {
