@@ -1572,11 +1572,12 @@ static int wudf__finish(wudf_output* out, int64_t rows, const char* function,
   if (out->builder == WUDF__BUILD_NULL) out->null_count = rows;
   if (out->recount && out->validity != NULL) {
     /* wudf_output_validity handed the bitmap out: count what it says. */
-    int64_t nulls = 0;
-    for (int64_t row = 0; row < rows; row++) {
-      nulls += (out->validity[row >> 3] >> (row & 7) & 1u) == 0;
+    int64_t valid = 0, whole = rows >> 3;
+    for (int64_t byte = 0; byte < whole; byte++) valid += __builtin_popcount(out->validity[byte]);
+    for (int64_t row = whole << 3; row < rows; row++) {
+      valid += out->validity[row >> 3] >> (row & 7) & 1u;
     }
-    out->null_count = nulls;
+    out->null_count = rows - valid;
   }
   if (out->builder == WUDF__BUILD_VIEW) {
     for (int64_t row = 0; row < rows; row++) {
