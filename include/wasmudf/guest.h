@@ -1379,7 +1379,8 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
  *   }
  *
  * declares `static int32_t gcd(int32_t a, int32_t b)` (callable from C, so
- * natively testable), and exports it as "gcd(int32 a, int32 b) -> int32":
+ * natively testable; so the name cannot be one the C library declares, such
+ * as abs or round), and exports it as "gcd(int32 a, int32 b) -> int32":
  * the SDK's columnar loop reads each argument's column, calls it per row
  * and writes the result column. The arguments are TYPE(NAME) pairs and the
  * result a TYPE, from
