@@ -261,6 +261,18 @@ TEST(fast_paths_give_the_checked_results) {
   column_release(&result);
   column_release(&text);
 
+  /* pick: whole rows appended (wudf_append_str) within one reservation. */
+  const char* left[4] = {"one", "", "three", "four"};
+  const char* right[4] = {"1", "2", "", "4"};
+  const int64_t firsts[4] = {1, 0, 1, 0};
+  struct column pick_args[3] = {strings(TYPE_UTF8, left, 4), strings(TYPE_UTF8, right, 4),
+                                ints(TYPE_BOOL, firsts, NULL, 4)};
+  ASSERT_OK(call(instance, "pick", 3, pick_args, &result, &error), &error);
+  const char* picked[4] = {"one", "2", "three", "4"};
+  for (int64_t r = 0; r < 4; r++) assert_string_row(&result, r, picked[r]);
+  column_release(&result);
+  for (int i = 0; i < 3; i++) column_release(&pick_args[i]);
+
   /* byte_sum over binary (wudf_get_utf8), twice (output values). */
   const char* bytes[3] = {"a", "", "ab"};
   struct column binary = strings(TYPE_BINARY, bytes, 3);

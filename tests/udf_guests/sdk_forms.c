@@ -129,6 +129,23 @@ WUDF_SCALAR_FN(lower_sized, "(utf8 s) -> utf8 CALLED ON NULL INPUT") {
   return 0;
 }
 
+/* The first or the second string, copied with wudf_append_str. */
+WUDF_SCALAR_FN(pick, "(utf8 a, utf8 b, bool first) -> utf8") {
+  const wudf_input* a = wudf_arg(args, 0);
+  const wudf_input* b = wudf_arg(args, 1);
+  const wudf_input* first = wudf_arg(args, 2);
+  int64_t bytes = (int64_t)(wudf_utf8_offsets(a)[args->length] - wudf_utf8_offsets(a)[0]) +
+                  (wudf_utf8_offsets(b)[args->length] - wudf_utf8_offsets(b)[0]);
+  if (wudf_output_reserve_str(out, args->length, bytes) != 0) {
+    return wudf_error("pick: out of memory");
+  }
+  for (int64_t row = 0; row < args->length; row++) {
+    wudf_str s = wudf_get_bool(first, row) ? wudf_get_utf8(a, row) : wudf_get_utf8(b, row);
+    wudf_append_str(out, s.data, s.size);
+  }
+  return 0;
+}
+
 /* The sum of the string's bytes, read with wudf_get_utf8. */
 WUDF_SCALAR_FN(byte_sum, "(binary b) -> int64") {
   const wudf_input* in = wudf_arg(args, 0);
