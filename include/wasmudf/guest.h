@@ -1306,7 +1306,9 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
   static int wudf__body_##name params
 
 /* Declares scalar function `name` with `signature` (see docs/abi.md); the
- * braces that follow are its body, with parameters `args` and `out`. */
+ * braces that follow are its body, with parameters `args` and `out`. The
+ * signature repeats the name; WUDF_SCALAR_FN below takes it once (and the
+ * same holds for WUDF_BATCH, WUDF_TABLE and WUDF_AGGREGATE). */
 #define WUDF_SCALAR(name, signature)                                           \
   WUDF__DECLARE("scalar", name, signature, wudf_scalar_fn, wudf__run_scalar,   \
                 (const wudf_args* args, wudf_output* out))
