@@ -14,7 +14,9 @@
  *                              by Welford's method, merged with Chan's
  *                              formula
  *
- * All are strict: rows with a null argument are skipped.
+ * All are strict: rows with a null argument are skipped. Kernels read whole
+ * columns (wudf_values_*) and write whole results (wudf_output_values_*,
+ * wudf_output_validity): no call per row.
  *
  *   $ wasmudf run aggregates.wasm avg 1,2,null,6      # 3
  */
@@ -36,6 +38,8 @@ static int sum_add(sum_state* state, int64_t value) {
   return 0;
 }
 
+/* The whole column at once: its values (wudf_values_int64) and, for
+ * partial states that may be null, its validity (wudf_validity). */
 static int sum_update(void* states, const uint32_t* groups, const wudf_args* args) {
   sum_state* s = states;
   const int64_t* values = wudf_values_int64(wudf_arg(args, 0));
@@ -47,31 +51,31 @@ static int sum_update(void* states, const uint32_t* groups, const wudf_args* arg
 
 static int sum_merge(void* states, const uint32_t* groups, const wudf_input* partial) {
   sum_state* s = states;
+  const int64_t* values = wudf_values_int64(partial);
+  wudf_bitmap valid = wudf_validity(partial);
   for (int64_t row = 0; row < partial->length; row++) {
-    if (!wudf_is_null(partial, row) &&
-        sum_add(&s[groups[row]], wudf_get_int64(partial, row)) != 0) {
-      return 1;
-    }
+    if (wudf_bitmap_get(valid, row) && sum_add(&s[groups[row]], values[row]) != 0) return 1;
   }
   return 0;
 }
 
-/* State and result have the same shape. */
+/* State and result have the same shape, written straight into the
+ * output's values and validity bitmap. */
 static int sum_out(const void* states, int64_t count, wudf_output* out) {
   const sum_state* s = states;
+  int64_t* sums = wudf_output_values_int64(out, count);
+  uint8_t* valid = wudf_output_validity(out);
+  if (sums == NULL || valid == NULL) return wudf_error("sum: out of memory");
   for (int64_t g = 0; g < count; g++) {
-    if (s[g].any) {
-      wudf_set_int64(out, g, s[g].sum);
-    } else {
-      wudf_set_null(out, g);
-    }
+    sums[g] = s[g].sum;
+    if (!s[g].any) wudf_bit_clear(valid, g);
   }
   return 0;
 }
 
 static const wudf_aggregate_fns sum_fns = {sizeof(sum_state), sum_update, sum_merge, sum_out,
                                            sum_out, NULL};
-WUDF_AGGREGATE(sum, "sum(int64) -> int64 STATE int64 DETERMINISTIC", sum_fns)
+WUDF_AGGREGATE_FN(sum, "(int64) -> int64 STATE int64 DETERMINISTIC", sum_fns)
 
 /* ------------------------------------------------------------------ avg */
 
@@ -92,31 +96,37 @@ static int avg_update(void* states, const uint32_t* groups, const wudf_args* arg
 
 static int avg_merge(void* states, const uint32_t* groups, const wudf_input* partial) {
   avg_state* s = states;
-  const wudf_input* sums = wudf_child(partial, 0);
-  const wudf_input* counts = wudf_child(partial, 1);
+  const double* sums = wudf_values_float64(wudf_child(partial, 0));
+  const int64_t* counts = wudf_values_int64(wudf_child(partial, 1));
   for (int64_t row = 0; row < partial->length; row++) {
-    s[groups[row]].sum += wudf_get_float64(sums, row);
-    s[groups[row]].count += wudf_get_int64(counts, row);
+    s[groups[row]].sum += sums[row];
+    s[groups[row]].count += counts[row];
   }
   return 0;
 }
 
 static int avg_state_out(const void* states, int64_t count, wudf_output* out) {
   const avg_state* s = states;
+  double* sums = wudf_output_values_float64(wudf_output_child(out, 0), count);
+  int64_t* counts = wudf_output_values_int64(wudf_output_child(out, 1), count);
+  if (sums == NULL || counts == NULL) return wudf_error("avg: out of memory");
   for (int64_t g = 0; g < count; g++) {
-    wudf_set_float64(wudf_output_child(out, 0), g, s[g].sum);
-    wudf_set_int64(wudf_output_child(out, 1), g, s[g].count);
+    sums[g] = s[g].sum;
+    counts[g] = s[g].count;
   }
   return 0;
 }
 
 static int avg_finish(const void* states, int64_t count, wudf_output* out) {
   const avg_state* s = states;
+  double* means = wudf_output_values_float64(out, count);
+  uint8_t* valid = wudf_output_validity(out);
+  if (means == NULL || valid == NULL) return wudf_error("avg: out of memory");
   for (int64_t g = 0; g < count; g++) {
     if (s[g].count == 0) {
-      wudf_set_null(out, g);
+      wudf_bit_clear(valid, g);
     } else {
-      wudf_set_float64(out, g, s[g].sum / (double)s[g].count);
+      means[g] = s[g].sum / (double)s[g].count;
     }
   }
   return 0;
@@ -124,8 +134,8 @@ static int avg_finish(const void* states, int64_t count, wudf_output* out) {
 
 static const wudf_aggregate_fns avg_fns = {sizeof(avg_state), avg_update, avg_merge,
                                            avg_state_out, avg_finish, NULL};
-WUDF_AGGREGATE(avg, "avg(float64) -> float64 STATE struct<sum: float64, count: int64>",
-               avg_fns)
+WUDF_AGGREGATE_FN(avg, "(float64) -> float64 STATE struct<sum: float64, count: int64>",
+                  avg_fns)
 
 /* ----------------------------------------------------------- string_agg */
 
@@ -211,9 +221,9 @@ static void string_agg_destroy(void* state) {
 static const wudf_aggregate_fns string_agg_fns = {
     sizeof(string_agg_state), string_agg_update,  string_agg_merge,
     string_agg_state_out,     string_agg_finish, string_agg_destroy};
-WUDF_AGGREGATE(string_agg, "string_agg(utf8 value, utf8 separator) -> utf8 "
-                           "STATE struct<text: large_utf8, head: int32>",
-               string_agg_fns)
+WUDF_AGGREGATE_FN(string_agg, "(utf8 value, utf8 separator) -> utf8 "
+                              "STATE struct<text: large_utf8, head: int32>",
+                  string_agg_fns)
 
 /* ------------------------------------------------------------- variance */
 
@@ -249,33 +259,43 @@ static int variance_update(void* states, const uint32_t* groups, const wudf_args
 
 static int variance_merge(void* states, const uint32_t* groups, const wudf_input* partial) {
   variance_state* s = states;
+  const int64_t* counts = wudf_values_int64(wudf_child(partial, 0));
+  const double* means = wudf_values_float64(wudf_child(partial, 1));
+  const double* m2s = wudf_values_float64(wudf_child(partial, 2));
   for (int64_t row = 0; row < partial->length; row++) {
-    int64_t count = wudf_get_int64(wudf_child(partial, 0), row);
-    if (count < 0) return wudf_error("variance: a partial state has count %lld",
-                                     (long long)count);
-    variance_combine(&s[groups[row]], count, wudf_get_float64(wudf_child(partial, 1), row),
-                     wudf_get_float64(wudf_child(partial, 2), row));
+    if (counts[row] < 0) return wudf_error("variance: a partial state has count %lld",
+                                           (long long)counts[row]);
+    variance_combine(&s[groups[row]], counts[row], means[row], m2s[row]);
   }
   return 0;
 }
 
 static int variance_state_out(const void* states, int64_t count, wudf_output* out) {
   const variance_state* s = states;
+  int64_t* counts = wudf_output_values_int64(wudf_output_child(out, 0), count);
+  double* means = wudf_output_values_float64(wudf_output_child(out, 1), count);
+  double* m2s = wudf_output_values_float64(wudf_output_child(out, 2), count);
+  if (counts == NULL || means == NULL || m2s == NULL) {
+    return wudf_error("variance: out of memory");
+  }
   for (int64_t g = 0; g < count; g++) {
-    wudf_set_int64(wudf_output_child(out, 0), g, s[g].count);
-    wudf_set_float64(wudf_output_child(out, 1), g, s[g].mean);
-    wudf_set_float64(wudf_output_child(out, 2), g, s[g].m2);
+    counts[g] = s[g].count;
+    means[g] = s[g].mean;
+    m2s[g] = s[g].m2;
   }
   return 0;
 }
 
 static int variance_finish(const void* states, int64_t count, wudf_output* out) {
   const variance_state* s = states;
+  double* variances = wudf_output_values_float64(out, count);
+  uint8_t* valid = wudf_output_validity(out);
+  if (variances == NULL || valid == NULL) return wudf_error("variance: out of memory");
   for (int64_t g = 0; g < count; g++) {
     if (s[g].count < 2) {
-      wudf_set_null(out, g);
+      wudf_bit_clear(valid, g);
     } else {
-      wudf_set_float64(out, g, s[g].m2 / (double)(s[g].count - 1));
+      variances[g] = s[g].m2 / (double)(s[g].count - 1);
     }
   }
   return 0;
@@ -284,6 +304,6 @@ static int variance_finish(const void* states, int64_t count, wudf_output* out) 
 static const wudf_aggregate_fns variance_fns = {sizeof(variance_state), variance_update,
                                                 variance_merge, variance_state_out,
                                                 variance_finish, NULL};
-WUDF_AGGREGATE(variance, "variance(float64) -> float64 "
-                         "STATE struct<count: int64, mean: float64, m2: float64>",
-               variance_fns)
+WUDF_AGGREGATE_FN(variance, "(float64) -> float64 "
+                            "STATE struct<count: int64, mean: float64, m2: float64>",
+                  variance_fns)

@@ -17,16 +17,20 @@
  */
 #include <wasmudf/guest.h>
 
-WUDF_TABLE(series, "series(int32 start, int32 stop) -> setof int32") {
+/* The rows of one input row are emitted at once (wudf_table_emit_rows) and
+ * written straight into the column's values. */
+WUDF_TABLE_FN(series, "(int32 start, int32 stop) -> setof int32") {
   int32_t start = wudf_get_int32(wudf_arg(args, 0), row);
   int32_t stop = wudf_get_int32(wudf_arg(args, 1), row);
   /* A row resumed in a later chunk has emitted rows already. */
-  for (int64_t value = (int64_t)start + table->emitted; value <= stop; value++) {
-    int64_t out = wudf_table_emit(table);
-    if (out < 0) return 0; /* the chunk is full */
-    wudf_set_int32(wudf_table_column(table, 0), out, (int32_t)value);
-  }
-  return 0;
+  int64_t next = (int64_t)start + table->emitted;
+  if (next > stop) return 0;
+  int64_t first;
+  int64_t added = wudf_table_emit_rows(table, (int64_t)stop - next + 1, &first);
+  int32_t* values = wudf_output_values_int32(wudf_table_column(table, 0), first + added);
+  if (values == NULL) return wudf_error("series: out of memory");
+  for (int64_t k = 0; k < added; k++) values[first + k] = (int32_t)(next + k);
+  return 0; /* when not all were added, the chunk is full: called again */
 }
 
 /* The first occurrence of `sep` in text[from, size), or size. */
@@ -37,7 +41,7 @@ static size_t find(wudf_str text, size_t from, wudf_str sep) {
   return text.size;
 }
 
-WUDF_TABLE(split, "split(utf8 text, utf8 separator) -> setof utf8") {
+WUDF_TABLE_FN(split, "(utf8 text, utf8 separator) -> setof utf8") {
   wudf_str text = wudf_get_str(wudf_arg(args, 0), row);
   wudf_str sep = wudf_get_str(wudf_arg(args, 1), row);
   /* table->state: the byte where the next piece starts. */

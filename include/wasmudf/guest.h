@@ -4,7 +4,7 @@
  *
  *   #include <wasmudf/guest.h>
  *
- *   WUDF_SCALAR(gcd, "gcd(int32, int32) -> int32") {
+ *   WUDF_SCALAR_FN(gcd, "(int32, int32) -> int32") {
  *     const wudf_input* a = wudf_arg(args, 0);
  *     const wudf_input* b = wudf_arg(args, 1);
  *     for (int64_t row = 0; row < args->length; row++) {
@@ -31,8 +31,20 @@
  * folds rows into per-group states (see wudf_aggregate_fns).
  *
  * Return 0 for success, or `return wudf_error("...", ...)` to fail the call
- * with a message the host reports. Accessors do not check their arguments:
- * the SDK has already checked that the inputs have the declared types.
+ * with a message the host reports. Accessors do not check their arguments
+ * in a normal build: the SDK has already checked that the inputs have the
+ * declared types, and accessors compile to plain loads. Built with
+ * -DWUDF_DEBUG (`wasmudf build -DWUDF_DEBUG f.c -o f.wasm`), every typed
+ * accessor checks the type of the input it reads and a wrong one traps
+ * with a message naming the function, the argument and the accessor (see
+ * "Checked accessors" below).
+ *
+ * Shorter forms (see "Declaring functions"): WUDF_SCALAR_FN(gcd, "(int32,
+ * int32) -> int32") writes the name once (the signature is the rest), and
+ * WUDF_SCALAR_ROWWISE(gcd, int32, int32(a), int32(b)) { ... return x; }
+ * declares a strict scalar function one row at a time, its signature made
+ * from the C declaration. Whole-column fast paths for kernels are in "Fast
+ * paths".
  *
  * Every Arrow type of the signature language (docs/abi.md, section 6) can be
  * read: inputs are trees that mirror the argument's ArrowArray and
@@ -276,7 +288,82 @@ typedef struct wudf_args {
   const wudf_input* inputs;
 } wudf_args;
 
+/* ------------------------------------------------------------------------ */
+/* Checked accessors                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * With WUDF_DEBUG defined before this header is included (e.g. `wasmudf
+ * build -DWUDF_DEBUG ...`), every typed accessor below checks that the
+ * input it reads has a type it can read: wudf_get_int32 / wudf_values_int32
+ * any 4-byte integer-like fixed-width type (int32, uint32, date32, time32,
+ * decimal32, interval(months), 4-byte dictionary indices), the float
+ * getters their float type only, wudf_get_str strings and binary (and
+ * fixed_size_binary), wudf_get_bool bool, wudf_list_range lists and maps,
+ * wudf_dict_index dictionaries, wudf_arg an index below the argument
+ * count. A wrong one writes
+ *
+ *   wasmudf guest: gcd: wudf_get_int32 on argument 2 'b' of type utf8
+ *   (expected a 4-byte fixed-width input)
+ *
+ * to the guest's stderr (wudf_instance_output on the host; the CLI prints
+ * it) and traps (the host's call fails with EFAULT, "unreachable"), so the
+ * mistake cannot go on reading the wrong bytes. Without WUDF_DEBUG the
+ * checks are not compiled at all: accessors cost what they cost before.
+ */
+/* Internal: reports a misused accessor and traps (guest/wudf_guest.c):
+ * `input` is the wudf_input read, or for "wudf_arg" the wudf_args and
+ * `index` the bad argument index. */
+__attribute__((noreturn, cold)) void wudf__misuse(const void* input, int index,
+                                                  const char* accessor,
+                                                  const char* expected);
+#if defined(WUDF_DEBUG)
+#define WUDF__CHECK(in, ok, accessor, expected)                               \
+  do {                                                                         \
+    if (!(ok)) wudf__misuse((in), -1, (accessor), (expected));                 \
+  } while (0)
+#else
+#define WUDF__CHECK(in, ok, accessor, expected) ((void)0)
+#endif
+
+/* Internal: the bytes per value of a fixed-width type code (0 for others;
+ * -1 for fixed_size_binary, whose width is the input's byte_width). */
+static inline int wudf__type_width(wudf_type type) {
+  switch (type) {
+    case WUDF_INT8: case WUDF_UINT8: return 1;
+    case WUDF_INT16: case WUDF_UINT16: case WUDF_FLOAT16: return 2;
+    case WUDF_INT32: case WUDF_UINT32: case WUDF_FLOAT32: case WUDF_DATE32:
+    case WUDF_TIME32: case WUDF_DECIMAL32: case WUDF_INTERVAL_MONTHS: return 4;
+    case WUDF_INT64: case WUDF_UINT64: case WUDF_FLOAT64: case WUDF_DATE64:
+    case WUDF_TIME64: case WUDF_TIMESTAMP: case WUDF_DURATION: case WUDF_DECIMAL64:
+    case WUDF_INTERVAL_DAY_TIME: return 8;
+    case WUDF_DECIMAL128: case WUDF_INTERVAL_MONTH_DAY_NANO: return 16;
+    case WUDF_DECIMAL256: return 32;
+    case WUDF_FIXED_SIZE_BINARY: return -1;
+    default: return 0;
+  }
+}
+
+/* Internal: whether an integer-like getter of `width` bytes may read `in`
+ * (any fixed-width type of that width but the floats; see above). */
+static inline bool wudf__reads_as_int(const wudf_input* in, int width) {
+  return wudf__type_width(in->type) == width && in->type != WUDF_FLOAT32 &&
+         in->type != WUDF_FLOAT64;
+}
+
+/* Internal: whether `in` is a string, binary, view or fixed_size_binary. */
+static inline bool wudf__is_stringlike(const wudf_input* in) {
+  return (in->type >= WUDF_UTF8 && in->type <= WUDF_LARGE_BINARY) ||
+         in->type == WUDF_UTF8_VIEW || in->type == WUDF_BINARY_VIEW ||
+         in->type == WUDF_FIXED_SIZE_BINARY;
+}
+
 static inline const wudf_input* wudf_arg(const wudf_args* args, int index) {
+#if defined(WUDF_DEBUG)
+  if (index < 0 || index >= args->count) {
+    wudf__misuse(args, index, "wudf_arg", "an argument index below the argument count");
+  }
+#endif
   return &args->inputs[index];
 }
 
@@ -298,42 +385,53 @@ static inline bool wudf_is_null(const wudf_input* in, int64_t row) {
  * values[0 .. length). A getter reads any fixed-width type of its width:
  * wudf_get_int64 reads timestamps, durations, date64, time64 and decimal64
  * too; the named getters below are the same reads under the type's name. */
-#define WUDF__GETTER(name, ctype)                                              \
+#define WUDF__GETTER(name, ctype, ok, expected)                                \
   static inline ctype wudf_get_##name(const wudf_input* in, int64_t row) {    \
+    WUDF__CHECK(in, ok, "wudf_get_" #name, expected);                          \
     return ((const ctype*)in->values)[in->offset + row];                       \
   }                                                                            \
   static inline const ctype* wudf_values_##name(const wudf_input* in) {       \
+    WUDF__CHECK(in, ok, "wudf_values_" #name, expected);                       \
     return (const ctype*)in->values + in->offset;                              \
   }
-WUDF__GETTER(int8, int8_t)
-WUDF__GETTER(int16, int16_t)
-WUDF__GETTER(int32, int32_t)
-WUDF__GETTER(int64, int64_t)
-WUDF__GETTER(uint8, uint8_t)
-WUDF__GETTER(uint16, uint16_t)
-WUDF__GETTER(uint32, uint32_t)
-WUDF__GETTER(uint64, uint64_t)
-WUDF__GETTER(float32, float)
-WUDF__GETTER(float64, double)
-WUDF__GETTER(date32, int32_t)
-WUDF__GETTER(date64, int64_t)
-WUDF__GETTER(time32, int32_t)
-WUDF__GETTER(time64, int64_t)
-WUDF__GETTER(timestamp, int64_t)
-WUDF__GETTER(duration, int64_t)
-WUDF__GETTER(decimal32, int32_t)
-WUDF__GETTER(decimal64, int64_t)
-WUDF__GETTER(interval_months, int32_t)
-WUDF__GETTER(float16_bits, uint16_t)
+#define WUDF__INT_GETTER(name, ctype)                                          \
+  WUDF__GETTER(name, ctype, wudf__reads_as_int(in, (int)sizeof(ctype)),        \
+               sizeof(ctype) == 1   ? "a 1-byte fixed-width input"             \
+               : sizeof(ctype) == 2 ? "a 2-byte fixed-width input"             \
+               : sizeof(ctype) == 4 ? "a 4-byte fixed-width input"             \
+                                    : "an 8-byte fixed-width input")
+WUDF__INT_GETTER(int8, int8_t)
+WUDF__INT_GETTER(int16, int16_t)
+WUDF__INT_GETTER(int32, int32_t)
+WUDF__INT_GETTER(int64, int64_t)
+WUDF__INT_GETTER(uint8, uint8_t)
+WUDF__INT_GETTER(uint16, uint16_t)
+WUDF__INT_GETTER(uint32, uint32_t)
+WUDF__INT_GETTER(uint64, uint64_t)
+WUDF__GETTER(float32, float, in->type == WUDF_FLOAT32, "a float32 input")
+WUDF__GETTER(float64, double, in->type == WUDF_FLOAT64, "a float64 input")
+WUDF__INT_GETTER(date32, int32_t)
+WUDF__INT_GETTER(date64, int64_t)
+WUDF__INT_GETTER(time32, int32_t)
+WUDF__INT_GETTER(time64, int64_t)
+WUDF__INT_GETTER(timestamp, int64_t)
+WUDF__INT_GETTER(duration, int64_t)
+WUDF__INT_GETTER(decimal32, int32_t)
+WUDF__INT_GETTER(decimal64, int64_t)
+WUDF__INT_GETTER(interval_months, int32_t)
+WUDF__GETTER(float16_bits, uint16_t, wudf__type_width(in->type) == 2, "a 2-byte input")
+#undef WUDF__INT_GETTER
 #undef WUDF__GETTER
 
 static inline bool wudf_get_bool(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, in->type == WUDF_BOOL, "wudf_get_bool", "a bool input");
   int64_t bit = in->offset + row;
   return (((const uint8_t*)in->values)[bit >> 3] & (1u << (bit & 7))) != 0;
 }
 
 /* The `byte_width` bytes of a fixed-width row (any fixed-width type). */
 static inline const uint8_t* wudf_get_fixed(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, wudf__type_width(in->type) != 0, "wudf_get_fixed", "a fixed-width input");
   return (const uint8_t*)in->values + (in->offset + row) * (int64_t)in->byte_width;
 }
 
@@ -399,12 +497,14 @@ static inline float wudf_get_float16(const wudf_input* in, int64_t row) {
 }
 
 static inline wudf_decimal128 wudf_get_decimal128(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, in->type == WUDF_DECIMAL128, "wudf_get_decimal128", "a decimal128 input");
   wudf_decimal128 value;
   memcpy(&value, (const uint8_t*)in->values + (in->offset + row) * 16, sizeof(value));
   return value;
 }
 
 static inline wudf_decimal256 wudf_get_decimal256(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, in->type == WUDF_DECIMAL256, "wudf_get_decimal256", "a decimal256 input");
   wudf_decimal256 value;
   memcpy(&value, (const uint8_t*)in->values + (in->offset + row) * 32, sizeof(value));
   return value;
@@ -412,6 +512,8 @@ static inline wudf_decimal256 wudf_get_decimal256(const wudf_input* in, int64_t 
 
 static inline wudf_interval_day_time wudf_get_interval_day_time(const wudf_input* in,
                                                                 int64_t row) {
+  WUDF__CHECK(in, in->type == WUDF_INTERVAL_DAY_TIME, "wudf_get_interval_day_time",
+              "an interval(day_time) input");
   wudf_interval_day_time value;
   memcpy(&value, (const uint8_t*)in->values + (in->offset + row) * 8, sizeof(value));
   return value;
@@ -419,6 +521,8 @@ static inline wudf_interval_day_time wudf_get_interval_day_time(const wudf_input
 
 static inline wudf_interval_month_day_nano wudf_get_interval_month_day_nano(
     const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, in->type == WUDF_INTERVAL_MONTH_DAY_NANO,
+              "wudf_get_interval_month_day_nano", "an interval(month_day_nano) input");
   wudf_interval_month_day_nano value;
   memcpy(&value, (const uint8_t*)in->values + (in->offset + row) * 16, sizeof(value));
   return value;
@@ -427,6 +531,7 @@ static inline wudf_interval_month_day_nano wudf_get_interval_month_day_nano(
 /* The bytes of a utf8, large_utf8, utf8_view, binary, large_binary,
  * binary_view or fixed_size_binary row. */
 static inline wudf_str wudf_get_str(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, wudf__is_stringlike(in), "wudf_get_str", "a string or binary input");
   int64_t i = in->offset + row;
   wudf_str s;
   switch (in->type) {
@@ -465,6 +570,92 @@ static inline wudf_str wudf_get_str(const wudf_input* in, int64_t row) {
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Fast paths: whole columns and bitmaps                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Kernels that want native speed read whole columns rather than one getter
+ * call per row: wudf_values_int32(in) (and the other wudf_values_*) is the
+ * column's values with the offset applied, wudf_validity(in) its validity
+ * bitmap with the offset folded in, and wudf_utf8_offsets/wudf_utf8_data the
+ * two buffers of a utf8 or binary column. The bit helpers work on any Arrow
+ * bitmap (bit i of byte i / 8, least significant first).
+ *
+ *   const double* x = wudf_values_float64(wudf_arg(args, 0));
+ *   wudf_bitmap valid = wudf_validity(wudf_arg(args, 0));
+ *   for (int64_t row = 0; row < args->length; row++)
+ *     if (wudf_bitmap_get(valid, row)) total += x[row];
+ */
+
+static inline bool wudf_bit_get(const uint8_t* bits, int64_t i) {
+  return (bits[i >> 3] >> (i & 7)) & 1u;
+}
+static inline void wudf_bit_set(uint8_t* bits, int64_t i) {
+  bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+static inline void wudf_bit_clear(uint8_t* bits, int64_t i) {
+  bits[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+}
+
+/* A validity bitmap of an input with its offset folded in: row r is valid
+ * when `bits` is NULL (no row is null) or bit `offset + r` of `bits` is set
+ * (`offset` < 8, `bits` advanced by whole bytes). */
+typedef struct wudf_bitmap {
+  const uint8_t* bits;
+  int64_t offset;
+} wudf_bitmap;
+
+/* The input's validity bitmap (bits NULL when no row is null; a null-type
+ * input is all null and has none: test its type). */
+static inline wudf_bitmap wudf_validity(const wudf_input* in) {
+  wudf_bitmap bitmap;
+  bitmap.bits = in->validity != NULL ? in->validity + (in->offset >> 3) : NULL;
+  bitmap.offset = in->offset & 7;
+  return bitmap;
+}
+
+/* Whether row `row` of the bitmap is valid. */
+static inline bool wudf_bitmap_get(wudf_bitmap bitmap, int64_t row) {
+  return bitmap.bits == NULL || wudf_bit_get(bitmap.bits, bitmap.offset + row);
+}
+
+/* Whether any row of the input may be null (false for a null-type input,
+ * which is all null: test its type). One test per call instead of per row:
+ *   if (!wudf_has_nulls(a) && !wudf_has_nulls(b)) { ...the plain loop... } */
+static inline bool wudf_has_nulls(const wudf_input* in) { return in->validity != NULL; }
+
+/* Whether row `row` is valid in the node's bitmap (wudf_is_null's
+ * opposite without its null-type test). */
+static inline bool wudf_is_valid(const wudf_input* in, int64_t row) {
+  return in->validity == NULL || wudf_bit_get(in->validity, in->offset + row);
+}
+
+/* The offsets of a utf8 or binary input (int32 offsets) with the offset
+ * applied: row r is bytes [offsets[r], offsets[r + 1]) of wudf_utf8_data;
+ * length + 1 entries. offsets[0] need not be 0. */
+static inline const int32_t* wudf_utf8_offsets(const wudf_input* in) {
+  WUDF__CHECK(in, in->type == WUDF_UTF8 || in->type == WUDF_BINARY, "wudf_utf8_offsets",
+              "a utf8 or binary input");
+  return (const int32_t*)in->values + in->offset;
+}
+static inline const char* wudf_utf8_data(const wudf_input* in) {
+  WUDF__CHECK(in, in->type == WUDF_UTF8 || in->type == WUDF_BINARY, "wudf_utf8_data",
+              "a utf8 or binary input");
+  return (const char*)in->data;
+}
+
+/* wudf_get_str for utf8 and binary inputs without the type switch. */
+static inline wudf_str wudf_get_utf8(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, in->type == WUDF_UTF8 || in->type == WUDF_BINARY, "wudf_get_utf8",
+              "a utf8 or binary input");
+  const int32_t* offsets = (const int32_t*)in->values + in->offset + row;
+  wudf_str s;
+  s.data = (const char*)in->data + offsets[0];
+  s.size = (size_t)(offsets[1] - offsets[0]);
+  return s;
+}
+
 /* The values of a list, large list, list view, large list view,
  * fixed-size list or map (for a map: its entries; see wudf_map_keys). */
 static inline const wudf_input* wudf_list_values(const wudf_input* in) {
@@ -474,6 +665,9 @@ static inline const wudf_input* wudf_list_values(const wudf_input* in) {
 /* The rows of wudf_list_values (for a map: of wudf_map_keys and
  * wudf_map_values) that row `row` holds. */
 static inline wudf_range wudf_list_range(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, (in->type >= WUDF_LIST && in->type <= WUDF_LARGE_LIST_VIEW) ||
+                  in->type == WUDF_MAP,
+              "wudf_list_range", "a list or map input");
   int64_t i = in->offset + row;
   wudf_range range;
   switch (in->type) {
@@ -534,6 +728,7 @@ static inline int64_t wudf_union_child_row(const wudf_input* in, int64_t row) {
 /* The index of a dictionary-encoded row into wudf_dictionary(in), whatever
  * the index type. */
 static inline int64_t wudf_dict_index(const wudf_input* in, int64_t row) {
+  WUDF__CHECK(in, in->is_dictionary, "wudf_dict_index", "a dictionary-encoded input");
   int64_t i = in->offset + row;
   switch (in->type) {
     case WUDF_INT8: return ((const int8_t*)in->values)[i];
@@ -668,6 +863,7 @@ typedef struct wudf_output {
   size_t type_length;
   struct ArrowArray taken;    /* an argument moved in (release set) */
   void* dedup;                /* wudf_set_dict_str's hash table */
+  uint8_t recount;            /* wudf_output_validity was used: count nulls */
 } wudf_output;
 
 /* The columns of a batch function's result. */
@@ -805,6 +1001,109 @@ int wudf_output_take_input(wudf_output* out, const wudf_input* in);
  * caller may write directly (e.g. after wudf_output_resize). */
 static inline void* wudf_output_values(wudf_output* out) { return out->values; }
 
+/* ------------------------------------------------------------------------ */
+/* Fast paths: whole output columns and string appends                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * wudf_output_values_int32(out, rows) gives the output `rows` rows and
+ * returns its values as a writable int32_t array of that length (NULL, the
+ * output failed, when its values are not 4 bytes wide or memory ran out),
+ * so a kernel writes results[row] = ... with no call per row; the same for
+ * every fixed width. wudf_output_validity(out) gives the output a validity
+ * bitmap (all rows valid) whose bits the kernel clears with wudf_bit_clear
+ * for null rows; the null count is counted when the function returns.
+ *
+ *   int64_t* sums = wudf_output_values_int64(out, count);
+ *   uint8_t* valid = wudf_output_validity(out);
+ *   if (sums == NULL || valid == NULL) return wudf_error("sum: out of memory");
+ *   for (int64_t g = 0; g < count; g++) {
+ *     sums[g] = s[g].sum;
+ *     if (!s[g].any) wudf_bit_clear(valid, g);
+ *   }
+ *
+ * Strings (utf8 and binary: int32 offsets) are appended in row order: one
+ * wudf_output_reserve_str(out, rows, bytes) for room for `rows` more rows
+ * of `bytes` more bytes in all, then inline appends that check nothing:
+ *
+ *   if (wudf_output_reserve_str(out, args->length, total_bytes) != 0)
+ *     return wudf_error("upper: out of memory");
+ *   for (...) { char* target = wudf_append_str_uninit(out, size); ... }
+ *
+ * An append past the reserved room is undefined behaviour: reserve what
+ * you append (wudf_set_str and wudf_set_str_uninit stay checked).
+ */
+
+/* The values of fixed-width output `out` (`width` bytes each) for `rows`
+ * rows, made to exist (rows not written are zero); NULL, and the output
+ * failed, when its width is another or memory ran out. */
+void* wudf_output_fixed_values(wudf_output* out, int64_t rows, int32_t width);
+
+#define WUDF__OUTPUT_VALUES(name, ctype)                                       \
+  static inline ctype* wudf_output_values_##name(wudf_output* out, int64_t rows) { \
+    return (ctype*)wudf_output_fixed_values(out, rows, (int32_t)sizeof(ctype)); \
+  }
+WUDF__OUTPUT_VALUES(int8, int8_t)
+WUDF__OUTPUT_VALUES(int16, int16_t)
+WUDF__OUTPUT_VALUES(int32, int32_t)
+WUDF__OUTPUT_VALUES(int64, int64_t)
+WUDF__OUTPUT_VALUES(uint8, uint8_t)
+WUDF__OUTPUT_VALUES(uint16, uint16_t)
+WUDF__OUTPUT_VALUES(uint32, uint32_t)
+WUDF__OUTPUT_VALUES(uint64, uint64_t)
+WUDF__OUTPUT_VALUES(float32, float)
+WUDF__OUTPUT_VALUES(float64, double)
+#undef WUDF__OUTPUT_VALUES
+
+/* The output's validity bitmap (made, all rows valid, when it has none):
+ * bit r is row r; clear a bit to make the row null. Covers the rows the
+ * output has room for (call it after the values). The null count is
+ * recounted when the function returns. NULL (output failed) when out of
+ * memory. */
+uint8_t* wudf_output_validity(wudf_output* out);
+
+/* Makes room to append `rows` more rows of `bytes` more bytes in all to a
+ * utf8 or binary output; 0, or -1 (the output failed: another type, more
+ * than 2^31 - 1 bytes, out of memory). */
+int wudf_output_reserve_str(wudf_output* out, int64_t rows, int64_t bytes);
+
+/* For kernels that keep every string's size (upper, lower, masks, byte
+ * maps): gives an empty utf8 or binary output the rows of utf8 or binary
+ * input `in`, with the same sizes and nulls (offsets copied, rebased to 0;
+ * validity copied), and returns its data for the caller to fill: row r is
+ * bytes [offsets[r] - offsets[0], offsets[r + 1] - offsets[0]) with
+ * offsets = wudf_utf8_offsets(in), wudf_utf8_offsets(in)[length] -
+ * offsets[0] bytes in all, so one loop over the input's bytes fills it:
+ *
+ *   const int32_t* offsets = wudf_utf8_offsets(in);
+ *   const char* from = wudf_utf8_data(in) + offsets[0];
+ *   char* to = wudf_output_str_sized_like(out, in);
+ *   if (to == NULL) return wudf_error("upper: out of memory");
+ *   for (int32_t i = 0; i < offsets[in->length] - offsets[0]; i++) to[i] = ...;
+ *
+ * NULL (the output failed) for other types, an output with rows, or out
+ * of memory. */
+char* wudf_output_str_sized_like(wudf_output* out, const wudf_input* in);
+
+/* Appends the next row (row wudf_output_rows(out)) of `size` bytes that the
+ * caller writes through the returned pointer, within the reserved room. */
+static inline char* wudf_append_str_uninit(wudf_output* out, size_t size) {
+  char* target = (char*)out->data + out->data_size;
+  out->data_size += (int64_t)size;
+  out->length++;
+  ((int32_t*)out->values)[out->length] = (int32_t)out->data_size;
+  return target;
+}
+
+/* Appends the next row, a copy of `size` bytes at `data`. */
+static inline void wudf_append_str(wudf_output* out, const char* data, size_t size) {
+  char* target = wudf_append_str_uninit(out, size);
+  if (size > 0) memcpy(target, data, size);
+}
+
+/* Appends a null row (checked; the row counts against the reserved rows). */
+static inline void wudf_append_null(wudf_output* out) { wudf_set_null(out, out->length); }
+
 /* Fails the call with a printf-style message; returns a nonzero code, so
  * functions write `return wudf_error("bad value %d", v);`. */
 int wudf_error(const char* format, ...) __attribute__((format(printf, 1, 2)));
@@ -876,6 +1175,22 @@ static inline int64_t wudf_table_emit(wudf_table* table) {
 static inline wudf_output* wudf_table_column(wudf_table* table, int index) {
   return &table->columns[index];
 }
+
+/* Adds up to `count` output rows for the current input row at once: returns
+ * how many were added (fewer when the chunk fills up: then return 0 after
+ * filling them, and the row continues in the next chunk), the first one's
+ * index in *first. The declared columns are then written for rows *first
+ * .. *first + added - 1, e.g. through wudf_output_values_int32(column,
+ * *first + added):
+ *
+ *   int64_t first, want = (int64_t)stop - start - table->emitted + 1;
+ *   int64_t added = wudf_table_emit_rows(table, want, &first);
+ *   int32_t* values = wudf_output_values_int32(wudf_table_column(table, 0),
+ *                                              first + added);
+ *   if (values == NULL) return wudf_error("series: out of memory");
+ *   for (int64_t k = 0; k < added; k++) values[first + k] = ...;
+ */
+int64_t wudf_table_emit_rows(wudf_table* table, int64_t count, int64_t* first);
 
 /* ------------------------------------------------------------------------ */
 /* Aggregate functions                                                       */
@@ -991,7 +1306,9 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
   static int wudf__body_##name params
 
 /* Declares scalar function `name` with `signature` (see docs/abi.md); the
- * braces that follow are its body, with parameters `args` and `out`. */
+ * braces that follow are its body, with parameters `args` and `out`. The
+ * signature repeats the name; WUDF_SCALAR_FN below takes it once (and the
+ * same holds for WUDF_BATCH, WUDF_TABLE and WUDF_AGGREGATE). */
 #define WUDF_SCALAR(name, signature)                                           \
   WUDF__DECLARE("scalar", name, signature, wudf_scalar_fn, wudf__run_scalar,   \
                 (const wudf_args* args, wudf_output* out))
@@ -1029,6 +1346,270 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
     return wudf__run_aggregate("wasmudf:1 aggregate " signature, &(fns), args, \
                                args_schema, out, out_schema, control);         \
   }
+
+/* ------------------------------------------------------------------------ */
+/* The name written once                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The macros above take the name twice, as the C identifier and inside the
+ * signature, and nothing but a failed load says when they differ. These
+ * take it once: the signature is everything after the name, and the
+ * metadata record is made from both, so they cannot disagree.
+ *
+ *   WUDF_SCALAR_FN(gcd, "(int32, int32) -> int32") { ...as WUDF_SCALAR... }
+ *   WUDF_BATCH_FN(stats, "(float64 x) -> struct<n: int64, mean: float64>")
+ *   WUDF_TABLE_FN(series, "(int32 start, int32 stop) -> setof int32")
+ *   WUDF_AGGREGATE_FN(avg, "(float64) -> float64 STATE struct<...>", avg_fns)
+ */
+#define WUDF_SCALAR_FN(name, signature) WUDF_SCALAR(name, #name signature)
+#define WUDF_BATCH_FN(name, signature) WUDF_BATCH(name, #name signature)
+#define WUDF_TABLE_FN(name, signature) WUDF_TABLE(name, #name signature)
+#define WUDF_AGGREGATE_FN(name, signature, fns) WUDF_AGGREGATE(name, #name signature, fns)
+
+/* ------------------------------------------------------------------------ */
+/* Row-wise scalar functions                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A simple scalar function written one row at a time, as a plain C function
+ * whose declaration is also its signature:
+ *
+ *   WUDF_SCALAR_ROWWISE(gcd, int32, int32(a), int32(b)) {
+ *     while (b != 0) { int32_t t = a % b; a = b; b = t; }
+ *     return a < 0 ? -a : a;
+ *   }
+ *
+ * declares `static int32_t gcd(int32_t a, int32_t b)` (callable from C, so
+ * natively testable; so the name cannot be one the C library declares, such
+ * as abs or round), and exports it as "gcd(int32 a, int32 b) -> int32":
+ * the SDK's columnar loop reads each argument's column, calls it per row
+ * and writes the result column. The arguments are TYPE(NAME) pairs and the
+ * result a TYPE, from
+ *
+ *   bool (bool), int8 .. int64 (int8_t ..), uint8 .. uint64 (uint8_t ..),
+ *   float32 (float), float64 (double), date32 (int32_t), date64 (int64_t),
+ *   utf8 and binary (wudf_str: data and size, not NUL-terminated).
+ *
+ * Row-wise functions are strict: a row with a null argument is null and the
+ * function is not called for it (the host normally removes such rows
+ * before the call). A utf8 or binary result is copied as soon as the
+ * function returns, so it may point into a static or reused buffer, or
+ * into an argument. To fail the call, call wudf_error(...) and return any
+ * value: the call fails with that message once the rows are done. Up to 8
+ * arguments. WUDF_SCALAR_ROWWISE_WITH(name, "DETERMINISTIC", result, ...)
+ * appends options to the signature (not "CALLED ON NULL INPUT": write a
+ * columnar WUDF_SCALAR_FN for functions that see nulls).
+ */
+#define WUDF_SCALAR_ROWWISE(name, result, ...)                                  \
+  WUDF_SCALAR_ROWWISE_WITH(name, "", result, __VA_ARGS__)
+
+#define WUDF_SCALAR_ROWWISE_WITH(name, options, result, ...)                    \
+  static WUDF__RW_CTYPE_##result name(WUDF__MAP(WUDF__RW_DECL, WUDF__RW_COMMA, __VA_ARGS__)); \
+  WUDF_SCALAR(name, #name "(" WUDF__MAP(WUDF__RW_SQL, WUDF__RW_SQLSEP, __VA_ARGS__) ") -> " \
+              WUDF__RW_SQLTYPE_##result " " options) {                          \
+    WUDF__MAP(WUDF__RW_INPUT, WUDF__RW_NOSEP, __VA_ARGS__)                      \
+    bool wudf__nulls = false WUDF__MAP(WUDF__RW_HAS_NULLS, WUDF__RW_NOSEP, __VA_ARGS__); \
+    void* wudf__values = out->values;                                           \
+    int64_t wudf__rows = args->length;                                          \
+    if (out->failed) return wudf_error(#name ": out of memory");                \
+    if (!wudf__nulls) {                                                         \
+      for (int64_t row = 0; row < wudf__rows; row++) {                          \
+        wudf__rw_put_##result(out, wudf__values, row,                           \
+            name(WUDF__MAP(WUDF__RW_READ, WUDF__RW_COMMA, __VA_ARGS__)));       \
+      }                                                                         \
+    } else {                                                                    \
+      for (int64_t row = 0; row < wudf__rows; row++) {                          \
+        if (false WUDF__MAP(WUDF__RW_IS_NULL, WUDF__RW_NOSEP, __VA_ARGS__)) {   \
+          wudf_set_null(out, row);                                              \
+          continue;                                                             \
+        }                                                                       \
+        wudf__rw_put_##result(out, wudf__values, row,                           \
+            name(WUDF__MAP(WUDF__RW_READ, WUDF__RW_COMMA, __VA_ARGS__)));       \
+      }                                                                         \
+    }                                                                           \
+    return wudf__error_pending();                                               \
+  }                                                                             \
+  static WUDF__RW_CTYPE_##result name(WUDF__MAP(WUDF__RW_DECL, WUDF__RW_COMMA, __VA_ARGS__))
+
+/* Internal: nonzero when wudf_error was called during the current call. */
+int wudf__error_pending(void);
+
+/* Internal: the preprocessor machinery of WUDF_SCALAR_ROWWISE. WUDF__MAP(m,
+ * sep, x0, x1, ...) is m(0, x0) sep() m(1, x1) ...; an argument TYPE(NAME)
+ * is taken apart by pasting: WUDF__RW_DECL_TYPE(NAME) is its C
+ * declaration, WUDF__RW_SQL_TYPE(NAME) its signature text,
+ * WUDF__RW_TAG_TYPE(NAME) the TYPE alone (bool may arrive as _Bool, the
+ * expansion of stdbool's macro). */
+#define WUDF__CAT(a, b) WUDF__CAT_(a, b)
+#define WUDF__CAT_(a, b) a##b
+#define WUDF__COUNT(...) WUDF__COUNT_(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define WUDF__COUNT_(_1, _2, _3, _4, _5, _6, _7, _8, n, ...) n
+#define WUDF__MAP(m, sep, ...) WUDF__CAT(WUDF__MAP_, WUDF__COUNT(__VA_ARGS__))(m, sep, __VA_ARGS__)
+#define WUDF__MAP_1(m, s, a) m(0, a)
+#define WUDF__MAP_2(m, s, a, b) m(0, a) s() m(1, b)
+#define WUDF__MAP_3(m, s, a, b, c) m(0, a) s() m(1, b) s() m(2, c)
+#define WUDF__MAP_4(m, s, a, b, c, d) m(0, a) s() m(1, b) s() m(2, c) s() m(3, d)
+#define WUDF__MAP_5(m, s, a, b, c, d, e) WUDF__MAP_4(m, s, a, b, c, d) s() m(4, e)
+#define WUDF__MAP_6(m, s, a, b, c, d, e, f) WUDF__MAP_5(m, s, a, b, c, d, e) s() m(5, f)
+#define WUDF__MAP_7(m, s, a, b, c, d, e, f, g)                                  \
+  WUDF__MAP_6(m, s, a, b, c, d, e, f) s() m(6, g)
+#define WUDF__MAP_8(m, s, a, b, c, d, e, f, g, h)                               \
+  WUDF__MAP_7(m, s, a, b, c, d, e, f, g) s() m(7, h)
+#define WUDF__RW_COMMA() ,
+#define WUDF__RW_NOSEP()
+#define WUDF__RW_SQLSEP() ", "
+#define WUDF__RW_DECL(i, item) WUDF__RW_DECL_##item
+#define WUDF__RW_SQL(i, item) WUDF__RW_SQL_##item
+#define WUDF__RW_INPUT(i, item) const wudf_input* wudf__in##i = &args->inputs[i];
+#define WUDF__RW_HAS_NULLS(i, item) || wudf__in##i->validity != NULL
+#define WUDF__RW_IS_NULL(i, item) || !wudf_is_valid(wudf__in##i, row)
+#define WUDF__RW_READ(i, item) WUDF__CAT(wudf__rw_get_, WUDF__RW_TAG_##item)(wudf__in##i, row)
+
+/* The types: C type, signature text, reader, and result writer. */
+#define WUDF__RW_TYPE(tag, ctype, text)                                        \
+  static inline ctype wudf__rw_get_##tag(const wudf_input* in, int64_t row) { \
+    return ((const ctype*)in->values)[in->offset + row];                       \
+  }                                                                            \
+  static inline void wudf__rw_put_##tag(wudf_output* out, void* values, int64_t row, \
+                                        ctype value) {                         \
+    (void)out;                                                                 \
+    ((ctype*)values)[row] = value;                                             \
+  }
+WUDF__RW_TYPE(int8, int8_t, "int8")
+WUDF__RW_TYPE(int16, int16_t, "int16")
+WUDF__RW_TYPE(int32, int32_t, "int32")
+WUDF__RW_TYPE(int64, int64_t, "int64")
+WUDF__RW_TYPE(uint8, uint8_t, "uint8")
+WUDF__RW_TYPE(uint16, uint16_t, "uint16")
+WUDF__RW_TYPE(uint32, uint32_t, "uint32")
+WUDF__RW_TYPE(uint64, uint64_t, "uint64")
+WUDF__RW_TYPE(float32, float, "float32")
+WUDF__RW_TYPE(float64, double, "float64")
+WUDF__RW_TYPE(date32, int32_t, "date32")
+WUDF__RW_TYPE(date64, int64_t, "date64")
+#undef WUDF__RW_TYPE
+static inline bool wudf__rw_get__Bool(const wudf_input* in, int64_t row) {
+  return wudf_bit_get((const uint8_t*)in->values, in->offset + row);
+}
+static inline void wudf__rw_put__Bool(wudf_output* out, void* values, int64_t row, bool value) {
+  (void)out;
+  if (value) {
+    wudf_bit_set((uint8_t*)values, row);
+  } else {
+    wudf_bit_clear((uint8_t*)values, row);
+  }
+}
+static inline wudf_str wudf__rw_get_utf8(const wudf_input* in, int64_t row) {
+  const int32_t* offsets = (const int32_t*)in->values + in->offset + row;
+  wudf_str s;
+  s.data = (const char*)in->data + offsets[0];
+  s.size = (size_t)(offsets[1] - offsets[0]);
+  return s;
+}
+static inline void wudf__rw_put_utf8(wudf_output* out, void* values, int64_t row,
+                                     wudf_str value) {
+  (void)values;
+  wudf_set_str(out, row, value.data, value.size);
+}
+#define wudf__rw_get_bool wudf__rw_get__Bool
+#define wudf__rw_put_bool wudf__rw_put__Bool
+#define wudf__rw_get_binary wudf__rw_get_utf8
+#define wudf__rw_put_binary wudf__rw_put_utf8
+
+#define WUDF__RW_DECL_bool(name) bool name
+#define WUDF__RW_DECL__Bool(name) bool name
+#define WUDF__RW_DECL_int8(name) int8_t name
+#define WUDF__RW_DECL_int16(name) int16_t name
+#define WUDF__RW_DECL_int32(name) int32_t name
+#define WUDF__RW_DECL_int64(name) int64_t name
+#define WUDF__RW_DECL_uint8(name) uint8_t name
+#define WUDF__RW_DECL_uint16(name) uint16_t name
+#define WUDF__RW_DECL_uint32(name) uint32_t name
+#define WUDF__RW_DECL_uint64(name) uint64_t name
+#define WUDF__RW_DECL_float32(name) float name
+#define WUDF__RW_DECL_float64(name) double name
+#define WUDF__RW_DECL_date32(name) int32_t name
+#define WUDF__RW_DECL_date64(name) int64_t name
+#define WUDF__RW_DECL_utf8(name) wudf_str name
+#define WUDF__RW_DECL_binary(name) wudf_str name
+
+#define WUDF__RW_SQL_bool(name) "bool " #name
+#define WUDF__RW_SQL__Bool(name) "bool " #name
+#define WUDF__RW_SQL_int8(name) "int8 " #name
+#define WUDF__RW_SQL_int16(name) "int16 " #name
+#define WUDF__RW_SQL_int32(name) "int32 " #name
+#define WUDF__RW_SQL_int64(name) "int64 " #name
+#define WUDF__RW_SQL_uint8(name) "uint8 " #name
+#define WUDF__RW_SQL_uint16(name) "uint16 " #name
+#define WUDF__RW_SQL_uint32(name) "uint32 " #name
+#define WUDF__RW_SQL_uint64(name) "uint64 " #name
+#define WUDF__RW_SQL_float32(name) "float32 " #name
+#define WUDF__RW_SQL_float64(name) "float64 " #name
+#define WUDF__RW_SQL_date32(name) "date32 " #name
+#define WUDF__RW_SQL_date64(name) "date64 " #name
+#define WUDF__RW_SQL_utf8(name) "utf8 " #name
+#define WUDF__RW_SQL_binary(name) "binary " #name
+
+#define WUDF__RW_TAG_bool(name) bool
+#define WUDF__RW_TAG__Bool(name) _Bool
+#define WUDF__RW_TAG_int8(name) int8
+#define WUDF__RW_TAG_int16(name) int16
+#define WUDF__RW_TAG_int32(name) int32
+#define WUDF__RW_TAG_int64(name) int64
+#define WUDF__RW_TAG_uint8(name) uint8
+#define WUDF__RW_TAG_uint16(name) uint16
+#define WUDF__RW_TAG_uint32(name) uint32
+#define WUDF__RW_TAG_uint64(name) uint64
+#define WUDF__RW_TAG_float32(name) float32
+#define WUDF__RW_TAG_float64(name) float64
+#define WUDF__RW_TAG_date32(name) date32
+#define WUDF__RW_TAG_date64(name) date64
+#define WUDF__RW_TAG_utf8(name) utf8
+#define WUDF__RW_TAG_binary(name) binary
+
+#define WUDF__RW_CTYPE_bool bool
+#define WUDF__RW_CTYPE__Bool bool
+#define WUDF__RW_CTYPE_int8 int8_t
+#define WUDF__RW_CTYPE_int16 int16_t
+#define WUDF__RW_CTYPE_int32 int32_t
+#define WUDF__RW_CTYPE_int64 int64_t
+#define WUDF__RW_CTYPE_uint8 uint8_t
+#define WUDF__RW_CTYPE_uint16 uint16_t
+#define WUDF__RW_CTYPE_uint32 uint32_t
+#define WUDF__RW_CTYPE_uint64 uint64_t
+#define WUDF__RW_CTYPE_float32 float
+#define WUDF__RW_CTYPE_float64 double
+#define WUDF__RW_CTYPE_date32 int32_t
+#define WUDF__RW_CTYPE_date64 int64_t
+#define WUDF__RW_CTYPE_utf8 wudf_str
+#define WUDF__RW_CTYPE_binary wudf_str
+
+#define WUDF__RW_SQLTYPE_bool "bool"
+#define WUDF__RW_SQLTYPE__Bool "bool"
+#define WUDF__RW_SQLTYPE_int8 "int8"
+#define WUDF__RW_SQLTYPE_int16 "int16"
+#define WUDF__RW_SQLTYPE_int32 "int32"
+#define WUDF__RW_SQLTYPE_int64 "int64"
+#define WUDF__RW_SQLTYPE_uint8 "uint8"
+#define WUDF__RW_SQLTYPE_uint16 "uint16"
+#define WUDF__RW_SQLTYPE_uint32 "uint32"
+#define WUDF__RW_SQLTYPE_uint64 "uint64"
+#define WUDF__RW_SQLTYPE_float32 "float32"
+#define WUDF__RW_SQLTYPE_float64 "float64"
+#define WUDF__RW_SQLTYPE_date32 "date32"
+#define WUDF__RW_SQLTYPE_date64 "date64"
+#define WUDF__RW_SQLTYPE_utf8 "utf8"
+#define WUDF__RW_SQLTYPE_binary "binary"
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* How many times this instance's SDK has parsed a function's signature
+ * (once per function: parsed signatures and result trees are kept per
+ * function, so calls that alternate between functions parse nothing). */
+int64_t wudf_sdk_signature_parses(void);
 
 #ifdef __cplusplus
 }
