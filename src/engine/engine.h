@@ -126,6 +126,9 @@ struct wudf_instance {
    * it. */
   _Atomic(uintptr_t) busy_owner;
   unsigned busy_depth;
+  /* Export calls run on this instance (each a wudf__rt_run), for tests and
+   * benchmarks that count the guest calls of a function call. */
+  uint64_t guest_runs;
 };
 
 /* One handle of an instance's guest. */

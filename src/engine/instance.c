@@ -391,6 +391,7 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
   struct wudf__call_closure closure = {instance->glue_exports[index]->call,
                                        instance->state, slots, result_slots};
   if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
+  instance->guest_runs++;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
   if (trap != 0) {
     if (trap > 0) instance->broken = 1;

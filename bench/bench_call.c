@@ -1,0 +1,208 @@
+/*
+ * bench_call.c -- the per-call path of a scalar UDF call, measured:
+ *   - a 1-row call end to end through wudf_function_call (add32 of
+ *     bench/guests/percall.c), with the guest calls (export runs) and the
+ *     host allocations it makes, counted through the allocation funnel;
+ *   - a 1 M-row int32 identity call (default options) against a memcpy of
+ *     the bytes that cross the boundary (4 MB in, 4 MB out);
+ *   - 10 M rows with the default options against the same rows in one
+ *     guest call;
+ *   - an instance of a pool reset to its initial state against a fresh
+ *     instantiation;
+ *   - gcd over a compute-bound batch on 1 and 2 threads, each thread
+ *     with its own instance from one pool.
+ *
+ *   bench_call PERCALL.wasm   (bench/guests/percall.c, built with
+ *                              `wasmudf build`)
+ *
+ * Medians of several runs. Not a test: it checks that results agree and
+ * `make check` never runs it; `make bench` does.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "engine/engine.h"
+#include "wasmudf/wasmudf.h"
+
+enum { RUNS = 7, SMALL_CALLS = 20000, MILLION = 1000000, TEN_MILLION = 10000000 };
+
+/* The allocation funnel, counted. */
+static atomic_long allocations;
+static void* counting_malloc(void* user_data, size_t size) {
+  (void)user_data;
+  atomic_fetch_add(&allocations, 1);
+  return malloc(size);
+}
+static void* counting_realloc(void* user_data, void* pointer, size_t size) {
+  (void)user_data;
+  atomic_fetch_add(&allocations, 1);
+  return realloc(pointer, size);
+}
+static void counting_free(void* user_data, void* pointer) {
+  (void)user_data;
+  free(pointer);
+}
+
+static void no_release_array(struct ArrowArray* array) { array->release = NULL; }
+static void no_release_schema(struct ArrowSchema* schema) { schema->release = NULL; }
+
+/* A borrowed int32 column over `values`. */
+static void int32_column(struct ArrowArray* array, struct ArrowSchema* schema,
+                         const void** buffers, const int32_t* values, int64_t length) {
+  memset(array, 0, sizeof(*array));
+  memset(schema, 0, sizeof(*schema));
+  buffers[0] = NULL;
+  buffers[1] = values;
+  array->length = length;
+  array->n_buffers = 2;
+  array->buffers = buffers;
+  array->release = no_release_array;
+  schema->format = "i";
+  schema->name = "";
+  schema->release = no_release_schema;
+}
+
+static void release_result(struct ArrowArray* out, struct ArrowSchema* out_schema) {
+  out->release(out);
+  out_schema->release(out_schema);
+}
+
+/* Calls `function` of `instance` on one int32 column of `rows` rows of
+ * `values`; returns the time in ms and checks the identity's result. */
+static double time_id32(struct wudf_instance* instance, uint32_t function,
+                        const int32_t* values, int64_t rows,
+                        const struct wudf_call_options* options) {
+  const void* buffers[2];
+  struct ArrowArray array;
+  struct ArrowSchema schema;
+  int32_column(&array, &schema, buffers, values, rows);
+  const struct ArrowArray* args[1] = {&array};
+  const struct ArrowSchema* schemas[1] = {&schema};
+  struct ArrowArray out;
+  struct ArrowSchema out_schema;
+  struct wudf_error error;
+  double start = now_us();
+  check(wudf_function_call(instance, function, 1, args, schemas, options, &out, &out_schema,
+                           &error), &error);
+  double ms = (now_us() - start) / 1000;
+  if (out.length != rows || memcmp(out.buffers[1], values, (size_t)rows * 4) != 0) {
+    fprintf(stderr, "bench_call: id32 result differs\n");
+    exit(1);
+  }
+  release_result(&out, &out_schema);
+  return ms;
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: bench_call PERCALL.wasm\n");
+    return 2;
+  }
+  struct wudf_allocator counting = {counting_malloc, counting_realloc, counting_free, NULL};
+  wudf_set_allocator(&counting);
+  struct wudf_error error;
+  struct wudf_engine* engine;
+  struct wudf_module* module;
+  struct wudf_instance* instance;
+  check(wudf_engine_new(NULL, &engine, &error), &error);
+  check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+  check(wudf_instance_new(module, NULL, &instance, &error), &error);
+  uint32_t id32, add32;
+  check(wudf_module_find_function(module, "id32", &id32, &error), &error);
+  check(wudf_module_find_function(module, "add32", &add32, &error), &error);
+
+  /* A 1-row call. */
+  int32_t one_a = 20, one_b = 22;
+  const void *a_buffers[2], *b_buffers[2];
+  struct ArrowArray a_array, b_array;
+  struct ArrowSchema a_schema, b_schema;
+  int32_column(&a_array, &a_schema, a_buffers, &one_a, 1);
+  int32_column(&b_array, &b_schema, b_buffers, &one_b, 1);
+  const struct ArrowArray* args[2] = {&a_array, &b_array};
+  const struct ArrowSchema* schemas[2] = {&a_schema, &b_schema};
+  struct ArrowArray out;
+  struct ArrowSchema out_schema;
+  for (int i = 0; i < 100; i++) { /* warm: the instance's first-call set-up */
+    check(wudf_function_call(instance, add32, 2, args, schemas, NULL, &out, &out_schema,
+                             &error), &error);
+    release_result(&out, &out_schema);
+  }
+  uint64_t runs_before = instance->guest_runs;
+  long allocations_before = atomic_load(&allocations);
+  check(wudf_function_call(instance, add32, 2, args, schemas, NULL, &out, &out_schema, &error),
+        &error);
+  long call_allocations = atomic_load(&allocations) - allocations_before;
+  uint64_t call_runs = instance->guest_runs - runs_before;
+  if (((const int32_t*)out.buffers[1])[0] != 42) {
+    fprintf(stderr, "bench_call: add32 result differs\n");
+    return 1;
+  }
+  release_result(&out, &out_schema);
+  double small_us[RUNS];
+  for (int run = 0; run < RUNS; run++) {
+    double start = now_us();
+    for (int i = 0; i < SMALL_CALLS; i++) {
+      wudf_function_call(instance, add32, 2, args, schemas, NULL, &out, &out_schema, &error);
+      release_result(&out, &out_schema);
+    }
+    small_us[run] = (now_us() - start) / SMALL_CALLS;
+  }
+  double raw_ns[RUNS];
+  uint32_t add_export;
+  check(wudf_module_find_export(module, "wudf_abi_version", &add_export, &error), &error);
+  for (int run = 0; run < RUNS; run++) {
+    struct wudf_value result;
+    double start = now_us();
+    for (int i = 0; i < SMALL_CALLS; i++) {
+      wudf_instance_call(instance, add_export, NULL, 0, &result, 1, WUDF_TIMEOUT_DEFAULT,
+                         &error);
+    }
+    raw_ns[run] = (now_us() - start) * 1000 / SMALL_CALLS;
+  }
+  printf("1-row add32(int32, int32) through wudf_function_call, median of %d x %d calls:\n",
+         RUNS, SMALL_CALLS);
+  printf("  %.3f us per call; %llu guest calls and %ld host allocations per call "
+         "(one wudf_instance_call of wudf_abi_version: %.0f ns)\n",
+         median(small_us, RUNS), (unsigned long long)call_runs, call_allocations,
+         median(raw_ns, RUNS));
+
+  /* 1 M and 10 M rows of int32. */
+  int32_t* values = malloc((size_t)TEN_MILLION * sizeof(int32_t));
+  int32_t* copy = malloc((size_t)TEN_MILLION * 2 * sizeof(int32_t));
+  for (int64_t i = 0; i < TEN_MILLION; i++) values[i] = (int32_t)(i * 2654435761u);
+  struct wudf_call_options one_call;
+  wudf_call_options_init(&one_call);
+  one_call.max_rows_per_call = TEN_MILLION;
+  one_call.max_block_bytes = (int64_t)1 << 30;
+  double million_ms[RUNS], memcpy_ms[RUNS], default_ms[RUNS], whole_ms[RUNS];
+  time_id32(instance, id32, values, MILLION, NULL);
+  time_id32(instance, id32, values, TEN_MILLION, &one_call);
+  for (int run = 0; run < RUNS; run++) {
+    million_ms[run] = time_id32(instance, id32, values, MILLION, NULL);
+    double start = now_us();
+    memcpy(copy, values, (size_t)MILLION * 4);
+    memcpy(copy + MILLION, copy, (size_t)MILLION * 4);
+    memcpy_ms[run] = (now_us() - start) / 1000;
+    default_ms[run] = time_id32(instance, id32, values, TEN_MILLION, NULL);
+    whole_ms[run] = time_id32(instance, id32, values, TEN_MILLION, &one_call);
+  }
+  double m = median(million_ms, RUNS), c = median(memcpy_ms, RUNS);
+  double d = median(default_ms, RUNS), w = median(whole_ms, RUNS);
+  printf("id32(int32), median of %d:\n", RUNS);
+  printf("  1 M rows, default options       %8.2f ms; memcpy of its 8 MB %6.2f ms: %.2fx\n",
+         m, c, m / c);
+  printf("  10 M rows, default options      %8.2f ms\n", d);
+  printf("  10 M rows in one guest call     %8.2f ms: default / one call %.2fx\n", w, d / w);
+
+  free(values);
+  free(copy);
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  return 0;
+}
