@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <execinfo.h>
+
 #include "bench.h"
 #include "engine/engine.h"
 #include "wasmudf/wasmudf.h"
@@ -33,14 +35,24 @@ enum { RUNS = 7, SMALL_CALLS = 20000, MILLION = 1000000, TEN_MILLION = 10000000 
 
 /* The allocation funnel, counted. */
 static atomic_long allocations;
+static int trace_allocations;
+static void trace_allocation(void) {
+  if (!trace_allocations) return;
+  void* frames[4];
+  int count = backtrace(frames, 4);
+  backtrace_symbols_fd(frames, count, 2);
+  fprintf(stderr, "--\n");
+}
 static void* counting_malloc(void* user_data, size_t size) {
   (void)user_data;
   atomic_fetch_add(&allocations, 1);
+  trace_allocation();
   return malloc(size);
 }
 static void* counting_realloc(void* user_data, void* pointer, size_t size) {
   (void)user_data;
   atomic_fetch_add(&allocations, 1);
+  trace_allocation();
   return realloc(pointer, size);
 }
 static void counting_free(void* user_data, void* pointer) {
@@ -98,6 +110,104 @@ static double time_id32(struct wudf_instance* instance, uint32_t function,
   return ms;
 }
 
+/* One thread's share of the threads measurement: gcd over `rows` rows of
+ * its own, through the pool. */
+struct share {
+  struct wudf_pool* pool;
+  uint32_t function;
+  const int32_t* a;
+  const int32_t* b;
+  int64_t rows;
+};
+
+/* The same work natively: the control of the machine's own speed-up. */
+static void* run_share_native(void* argument) {
+  struct share* share = argument;
+  int32_t* out = malloc((size_t)share->rows * sizeof(int32_t));
+  for (int64_t row = 0; row < share->rows; row++) {
+    int64_t x = share->a[row], y = share->b[row];
+    while (y != 0) {
+      int64_t t = x % y;
+      x = y;
+      y = t;
+    }
+    out[row] = (int32_t)(x < 0 ? -x : x);
+  }
+  volatile int32_t sink = out[share->rows / 2];
+  (void)sink;
+  free(out);
+  return NULL;
+}
+
+static void* run_share(void* argument) {
+  struct share* share = argument;
+  const void *a_buffers[2], *b_buffers[2];
+  struct ArrowArray a, b;
+  struct ArrowSchema a_schema, b_schema;
+  int32_column(&a, &a_schema, a_buffers, share->a, share->rows);
+  int32_column(&b, &b_schema, b_buffers, share->b, share->rows);
+  const struct ArrowArray* args[2] = {&a, &b};
+  const struct ArrowSchema* schemas[2] = {&a_schema, &b_schema};
+  struct ArrowArray out;
+  struct ArrowSchema out_schema;
+  struct wudf_error error;
+  for (int64_t done = 0; done < share->rows; done += 65536) {
+    int64_t count = share->rows - done < 65536 ? share->rows - done : 65536;
+    a.offset = b.offset = done;
+    a.length = b.length = count;
+    check(wudf_pool_call(share->pool, share->function, 2, args, schemas, NULL, &out,
+                         &out_schema, &error), &error);
+    release_result(&out, &out_schema);
+  }
+  return NULL;
+}
+
+/* gcd over the same rows on one thread and on two (each half), through a
+ * pool: the speed-up of the second thread on a compute-bound function. */
+static void run_threads(struct wudf_module* module, const int32_t* values) {
+  enum { ROWS = 1 << 21 };
+  struct wudf_error error;
+  struct wudf_pool* pool;
+  check(wudf_pool_new(module, NULL, &pool, &error), &error);
+  uint32_t gcd;
+  check(wudf_module_find_function(module, "gcd", &gcd, &error), &error);
+  int32_t* a = malloc(ROWS * sizeof(int32_t));
+  int32_t* b = malloc(ROWS * sizeof(int32_t));
+  for (int64_t i = 0; i < ROWS; i++) {
+    a[i] = (int32_t)((uint32_t)values[i] >> 1);
+    b[i] = (int32_t)(((uint32_t)values[i + ROWS] >> 12) + 1);
+  }
+  double ms[2][2][RUNS]; /* [native][threads - 1][run] */
+  for (int run = 0; run < RUNS; run++) {
+    for (int native = 0; native < 2; native++) {
+      for (int threads = 1; threads <= 2; threads++) {
+        struct share shares[2];
+        pthread_t ids[2];
+        double start = now_us();
+        for (int t = 0; t < threads; t++) {
+          int64_t per = ROWS / threads;
+          shares[t] = (struct share){pool, gcd, a + t * per, b + t * per, per};
+          pthread_create(&ids[t], NULL, native ? run_share_native : run_share, &shares[t]);
+        }
+        for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
+        ms[native][threads - 1][run] = (now_us() - start) / 1000;
+      }
+    }
+  }
+  double one = median(ms[0][0], RUNS), two = median(ms[0][1], RUNS);
+  double native_one = median(ms[1][0], RUNS), native_two = median(ms[1][1], RUNS);
+  printf("gcd over %d rows through a pool (calls of 65,536 rows), median of %d:\n", ROWS,
+         RUNS);
+  printf("  wasmudf: 1 thread %8.2f ms, 2 threads %8.2f ms: speed-up %.2fx\n", one, two,
+         one / two);
+  printf("  native C (control: what the machine gives 2 threads now): 1 thread %8.2f ms, "
+         "2 threads %8.2f ms: speed-up %.2fx\n", native_one, native_two,
+         native_one / native_two);
+  free(a);
+  free(b);
+  wudf_pool_free(pool);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: bench_call PERCALL.wasm\n");
@@ -134,9 +244,11 @@ int main(int argc, char** argv) {
   }
   uint64_t runs_before = instance->guest_runs;
   long allocations_before = atomic_load(&allocations);
+  trace_allocations = getenv("BENCH_CALL_TRACE") != NULL;
   check(wudf_function_call(instance, add32, 2, args, schemas, NULL, &out, &out_schema, &error),
         &error);
   long call_allocations = atomic_load(&allocations) - allocations_before;
+  trace_allocations = 0;
   uint64_t call_runs = instance->guest_runs - runs_before;
   if (((const int32_t*)out.buffers[1])[0] != 42) {
     fprintf(stderr, "bench_call: add32 result differs\n");
@@ -151,6 +263,10 @@ int main(int argc, char** argv) {
       release_result(&out, &out_schema);
     }
     small_us[run] = (now_us() - start) / SMALL_CALLS;
+  }
+  if (getenv("BENCH_CALL_SMALL_ONLY") != NULL) { /* for profiling the 1-row call */
+    printf("%.3f us per 1-row call\n", median(small_us, RUNS));
+    return 0;
   }
   double raw_ns[RUNS];
   uint32_t add_export;
@@ -198,6 +314,34 @@ int main(int argc, char** argv) {
          m, c, m / c);
   printf("  10 M rows, default options      %8.2f ms\n", d);
   printf("  10 M rows in one guest call     %8.2f ms: default / one call %.2fx\n", w, d / w);
+
+  /* Reset to the snapshot against a fresh instance. */
+  struct wudf_instance* fresh;
+  double instantiate_us[RUNS], reset_us[RUNS];
+  check(wudf_instance_snapshot(instance, &error), &error);
+  for (int run = 0; run < RUNS; run++) {
+    double start = now_us();
+    for (int i = 0; i < 100; i++) {
+      check(wudf_instance_new(module, NULL, &fresh, &error), &error);
+      wudf_instance_free(fresh);
+    }
+    instantiate_us[run] = (now_us() - start) / 100;
+    double spent = 0;
+    for (int i = 0; i < 100; i++) {
+      /* A used instance: one call of 1 M rows wrote its memory. */
+      time_id32(instance, id32, values, 1000, NULL);
+      start = now_us();
+      check(wudf_instance_reset(instance, &error), &error);
+      spent += now_us() - start;
+    }
+    reset_us[run] = spent / 100;
+  }
+  printf("instance reset to its snapshot %.2f us; a fresh instance (instantiate + free) "
+         "%.2f us, median of %d x 100\n", median(reset_us, RUNS), median(instantiate_us, RUNS),
+         RUNS);
+
+  /* gcd on 1 and 2 threads, each on its own instance of one pool. */
+  run_threads(module, values);
 
   free(values);
   free(copy);

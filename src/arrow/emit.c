@@ -179,6 +179,8 @@ static void wudf__put_array(struct wudf__emitter* e, uint64_t at, const struct w
 static void wudf__export_release_array(struct ArrowArray* array);
 static void wudf__export_release_schema(struct ArrowSchema* schema);
 
+const uint8_t wudf__plan_unwritten[1];
+
 /* Lays out the array tree of `plan`; returns the root struct's position. */
 static uint64_t wudf__emit_array(struct wudf__emitter* e, const struct wudf__plan* plan) {
   uint64_t width = wudf__pointer_width(e);
@@ -198,7 +200,9 @@ static uint64_t wudf__emit_array(struct wudf__emitter* e, const struct wudf__pla
     if (!wudf__absent_validity(plan, i)) {
       uint64_t size = buffer->size > 0 ? (uint64_t)buffer->size : 0;
       target = wudf__take(e, size, WUDF__BUFFER_ALIGN);
-      if (buffer->data != NULL) {
+      if (buffer->data == wudf__plan_unwritten && !e->guest) {
+        /* The caller writes it. */
+      } else if (buffer->data != NULL) {
         wudf__put_bytes(e, target, buffer->data, size);
       } else {
         wudf__put_zeros(e, target, size); /* a plan gives no bytes only for empty buffers */

@@ -84,6 +84,12 @@ struct wudf__plan_buffer {
   int64_t size;        /* bytes */
 };
 
+/* As a plan buffer's `data` in a hand-made plan given to wudf__plan_export:
+ * the buffer is allocated but not written; the caller fills it after the
+ * export (the flat path of udf/scalar.c writes each guest call's rows
+ * straight into the final column this way). */
+extern const uint8_t wudf__plan_unwritten[1];
+
 /* One node of a planned array. Offsets are 0 throughout. */
 struct wudf__plan {
   const struct ArrowSchema* schema; /* the source schema of this node */

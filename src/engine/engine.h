@@ -98,6 +98,10 @@ struct wudf_instance {
   uint32_t udf_control;        /* the control block of table/aggregate calls */
   uint32_t udf_array_release;  /* the guest's input release callbacks */
   uint32_t udf_schema_release;
+  /* An input block the host keeps between calls (udf/call.c): its offset
+   * (0: none) and size. Reused by the next call whose input fits. */
+  uint32_t udf_block;
+  uint32_t udf_block_capacity;
   /* Lifetime. `life` holds WUDF__PINNED while a zero-copy result view of
    * guest memory is alive (then no export may run: EBUSY),
    * WUDF__FREE_REQUESTED once wudf_instance_free was called, and in its
@@ -129,6 +133,16 @@ struct wudf_instance {
   /* Export calls run on this instance (each a wudf__rt_run), for tests and
    * benchmarks that count the guest calls of a function call. */
   uint64_t guest_runs;
+  /* The snapshot of wudf_instance_snapshot: memory and tables (runtime),
+   * a copy of wasm2c's state struct, and the guest ABI fields of the
+   * moment (an instance snapshotted after its first call keeps its output
+   * slots). `state_copy` NULL: none. */
+  struct wudf__rt_snapshot snapshot;
+  void* state_copy;
+  struct {
+    int ready;
+    uint32_t slots, control, array_release, schema_release, block, block_capacity;
+  } snapshot_udf;
 };
 
 /* One handle of an instance's guest. */
