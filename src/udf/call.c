@@ -397,22 +397,9 @@ static int wudf__take_flat_result(struct wudf__call* call,
     return 1;
   }
   /* One host array of the rows, named after the function. */
-  struct ArrowSchema schema;
-  memset(&schema, 0, sizeof(schema));
-  schema.format = expected;
-  schema.flags = flags;
-  struct wudf__plan_buffer planned[2] = {
-      {validity != NULL ? validity + offset / 8 : NULL, validity != NULL ? (length + 7) / 8 : 0},
-      {values, length * width}};
-  struct wudf__plan plan;
-  memset(&plan, 0, sizeof(plan));
-  plan.schema = &schema;
-  plan.length = length;
-  plan.null_count = nulls;
-  plan.n_buffers = 2;
-  plan.buffers = planned;
-  *status = wudf__plan_export(&plan, udf->signature.name, &result->array, &result->schema,
-                              call->error);
+  *status = wudf__flat_export(expected, udf->signature.name, flags, length, nulls,
+                              validity != NULL ? validity + offset / 8 : NULL, values, width,
+                              &result->array, &result->schema, call->error);
   if (*status == 0) result->present = 1;
   return 1;
 }
@@ -432,13 +419,137 @@ static int wudf__guest_failure(struct wudf__call* call, uint32_t returned) {
                          call->udf->signature.name, message);
 }
 
+/* ------------------------------------------------------ flat input block */
+
+static uint64_t wudf__align_up(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+/* Writes a string and its NUL at `at` (when writing); returns the next
+ * 8-byte aligned position. */
+static uint64_t wudf__flat_string(const struct wudf__guest_memory* memory, uint64_t at,
+                                  const char* text) {
+  size_t size = strlen(text) + 1;
+  if (memory != NULL) memcpy(memory->base + at, text, size);
+  return wudf__align_up(at + size, 8);
+}
+
+/* Writes an ArrowArray or ArrowSchema's release and private data. */
+static void wudf__flat_struct_tail(const struct wudf__guest_memory* memory, uint64_t at,
+                                   uint32_t release_field, uint32_t release,
+                                   uint32_t private_data) {
+  wudf__store_u32(memory, at + release_field, release);
+  wudf__store_u32(memory, at + release_field + 4, private_data);
+}
+
+int64_t wudf__flat_input_write(const struct wudf__plan* root,
+                               const struct wudf__guest_memory* memory, uint32_t at,
+                               uint32_t array_release, uint32_t schema_release,
+                               uint32_t private_data, struct wudf__guest_placement* placed) {
+  /* The layout of wudf__plan_guest_write's, simplified for a struct of
+   * childless fixed-width columns: structs and pointer arrays first, the
+   * strings, then the buffers, each 64-byte aligned. The dry run (memory
+   * NULL) starts at 0 and adds the worst alignment of `at`. */
+  uint64_t start = memory != NULL ? at : 0;
+  uint64_t n = (uint64_t)root->n_children;
+  uint64_t root_array = wudf__align_up(start, WUDF__BLOCK_ALIGN);
+  uint64_t root_buffers = root_array + WUDF__ARRAY_SIZE;
+  uint64_t root_children = root_buffers + 8;
+  uint64_t arrays = wudf__align_up(root_children + 4 * n, 8);
+  uint64_t buffer_pointers = arrays + WUDF__ARRAY_SIZE * n;
+  uint64_t root_schema = buffer_pointers + 8 * n;
+  uint64_t schema_children = root_schema + WUDF__SCHEMA_SIZE;
+  uint64_t schemas = wudf__align_up(schema_children + 4 * n, 8);
+  uint64_t cursor = schemas + WUDF__SCHEMA_SIZE * n;
+  if (memory != NULL) {
+    memset(memory->base + root_array, 0, cursor - root_array);
+    wudf__store_i64(memory, root_array + WUDF__ARRAY_LENGTH, root->length);
+    wudf__store_i64(memory, root_array + WUDF__ARRAY_N_BUFFERS, 1);
+    wudf__store_i64(memory, root_array + WUDF__ARRAY_N_CHILDREN, (int64_t)n);
+    wudf__store_u32(memory, root_array + WUDF__ARRAY_BUFFERS, (uint32_t)root_buffers);
+    wudf__store_u32(memory, root_array + WUDF__ARRAY_CHILDREN, (uint32_t)root_children);
+    wudf__flat_struct_tail(memory, root_array, WUDF__ARRAY_RELEASE, array_release,
+                           private_data);
+    wudf__store_i64(memory, root_schema + WUDF__SCHEMA_N_CHILDREN, (int64_t)n);
+    wudf__store_u32(memory, root_schema + WUDF__SCHEMA_CHILDREN, (uint32_t)schema_children);
+    wudf__flat_struct_tail(memory, root_schema, WUDF__SCHEMA_RELEASE, schema_release,
+                           private_data);
+  }
+  const struct wudf__guest_memory* writing = memory;
+  if (memory != NULL) {
+    wudf__store_u32(memory, root_schema + WUDF__SCHEMA_FORMAT, (uint32_t)cursor);
+  }
+  cursor = wudf__flat_string(writing, cursor, "+s");
+  if (memory != NULL) wudf__store_u32(memory, root_schema + WUDF__SCHEMA_NAME, (uint32_t)cursor);
+  cursor = wudf__flat_string(writing, cursor, "args");
+  for (uint64_t i = 0; i < n; i++) {
+    const struct wudf__plan* column = root->children[i];
+    uint64_t array = arrays + WUDF__ARRAY_SIZE * i, schema = schemas + WUDF__SCHEMA_SIZE * i;
+    if (memory != NULL) {
+      wudf__store_u32(memory, root_children + 4 * i, (uint32_t)array);
+      wudf__store_u32(memory, schema_children + 4 * i, (uint32_t)schema);
+      wudf__store_u32(memory, schema + WUDF__SCHEMA_FORMAT, (uint32_t)cursor);
+    }
+    cursor = wudf__flat_string(writing, cursor, column->schema->format);
+    if (column->schema->name != NULL) {
+      if (memory != NULL) wudf__store_u32(memory, schema + WUDF__SCHEMA_NAME, (uint32_t)cursor);
+      cursor = wudf__flat_string(writing, cursor, column->schema->name);
+    }
+    if (memory != NULL) {
+      wudf__store_i64(memory, schema + WUDF__SCHEMA_FLAGS, column->schema->flags);
+      wudf__flat_struct_tail(memory, schema, WUDF__SCHEMA_RELEASE, schema_release,
+                             private_data);
+      wudf__store_i64(memory, array + WUDF__ARRAY_LENGTH, column->length);
+      wudf__store_i64(memory, array + WUDF__ARRAY_NULL_COUNT, column->null_count);
+      wudf__store_i64(memory, array + WUDF__ARRAY_N_BUFFERS, 2);
+      wudf__store_u32(memory, array + WUDF__ARRAY_BUFFERS,
+                      (uint32_t)(buffer_pointers + 8 * i));
+      wudf__flat_struct_tail(memory, array, WUDF__ARRAY_RELEASE, array_release, private_data);
+    }
+    for (int b = 0; b < 2; b++) {
+      const struct wudf__plan_buffer* buffer = &column->buffers[b];
+      if (b == 0 && buffer->data == NULL) continue; /* no nulls: no validity */
+      cursor = wudf__align_up(cursor, WUDF__BLOCK_ALIGN);
+      if (memory != NULL) {
+        wudf__store_u32(memory, buffer_pointers + 8 * i + 4 * (uint64_t)b, (uint32_t)cursor);
+        if (buffer->size > 0) memcpy(memory->base + cursor, buffer->data, (size_t)buffer->size);
+      }
+      cursor += (uint64_t)buffer->size;
+    }
+  }
+  if (memory == NULL) return (int64_t)(cursor + WUDF__BLOCK_ALIGN - 1);
+  placed->array = (uint32_t)root_array;
+  placed->schema = (uint32_t)root_schema;
+  placed->struct_count = (uint32_t)(2 + 2 * n);
+  placed->size = (uint32_t)(cursor - start);
+  return (int64_t)(cursor - start);
+}
+
+/* Writes the input of `request` at `at` of the block: its flat plan with
+ * wudf__flat_input_write, any other with the general writer. */
+static void wudf__write_plan(const struct wudf__call* call,
+                             const struct wudf__guest_request* request,
+                             const struct wudf__guest_memory* memory, uint32_t block,
+                             struct wudf__guest_placement* placed) {
+  const struct wudf_instance* instance = call->instance;
+  if (request->flat_input) {
+    wudf__flat_input_write(request->plan, memory, block + WUDF__BLOCK_HEADER_SIZE,
+                           instance->udf_array_release, instance->udf_schema_release, block,
+                           placed);
+  } else {
+    wudf__plan_guest_write(request->plan, "args", memory, block + WUDF__BLOCK_HEADER_SIZE,
+                           instance->udf_array_release, instance->udf_schema_release, block,
+                           placed);
+  }
+}
+
 /* Writes the plan into a new input block; fills `*block` and `*placed`. */
-static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* plan,
-                             int64_t plan_size, uint32_t* block, uint32_t* capacity,
+static int wudf__write_input(struct wudf__call* call, const struct wudf__guest_request* request,
+                             uint32_t* block, uint32_t* capacity,
                              struct wudf__guest_placement* placed) {
   struct wudf_instance* instance = call->instance;
   const char* name = call->udf->signature.name;
-  int64_t block_size = WUDF__BLOCK_HEADER_SIZE + plan_size;
+  int64_t block_size = WUDF__BLOCK_HEADER_SIZE + request->plan_size;
   if (instance->udf_block != 0 && block_size <= instance->udf_block_capacity) {
     /* The block the host kept from an earlier call: no guest call. */
     *block = instance->udf_block;
@@ -449,9 +560,7 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* p
       return wudf__set_error(call->error, EPROTO, "function '%s': the kept input block at "
                              "%u is no longer inside linear memory", name, *block);
     }
-    wudf__plan_guest_write(plan, "args", &memory, *block + WUDF__BLOCK_HEADER_SIZE,
-                           instance->udf_array_release, instance->udf_schema_release, *block,
-                           placed);
+    wudf__write_plan(call, request, &memory, *block, placed);
     wudf__store_u32(&memory, *block + WUDF__BLOCK_LIVE, placed->struct_count + 1);
     wudf__store_u32(&memory, *block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
     return 0;
@@ -467,8 +576,8 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* p
    * more can reuse them. */
   if (block_size < (int64_t)WUDF__BLOCK_KEEP_MAX) block_size = (block_size + 1023) & ~1023;
   *capacity = (uint32_t)block_size;
-  uint32_t request[2] = {(uint32_t)block_size, WUDF__BLOCK_ALIGN};
-  int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ALLOC], request, 2, block);
+  uint32_t alloc_args[2] = {(uint32_t)block_size, WUDF__BLOCK_ALIGN};
+  int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ALLOC], alloc_args, 2, block);
   if (status != 0) return status;
   struct wudf__guest_memory memory = wudf__memory_of(instance);
   if (*block == 0) {
@@ -482,9 +591,7 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* p
                            "not a 64-byte aligned block of %" PRId64 " bytes inside "
                            "linear memory", name, *block, block_size);
   }
-  wudf__plan_guest_write(plan, "args", &memory, *block + WUDF__BLOCK_HEADER_SIZE,
-                         instance->udf_array_release, instance->udf_schema_release, *block,
-                         placed);
+  wudf__write_plan(call, request, &memory, *block, placed);
   wudf__store_u32(&memory, *block + WUDF__BLOCK_LIVE, placed->struct_count + 1);
   wudf__store_u32(&memory, *block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
   return 0;
@@ -498,8 +605,7 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
   memset(&placed, 0, sizeof(placed));
   int status = 0;
   if (request->plan != NULL) {
-    status = wudf__write_input(call, request->plan, request->plan_size, &block, &capacity,
-                               &placed);
+    status = wudf__write_input(call, request, &block, &capacity, &placed);
     if (status != 0) return status;
   }
   struct wudf__guest_memory memory = wudf__memory_of(instance);
@@ -953,7 +1059,11 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
                            signature->name, wudf__argument_label(udf, index, which));
   }
   char message[512];
-  if (wudf__type_match(signature->text + signature->args[index].start,
+  int flat_match = udf->arg_flat[index] && schema->n_children == 0 &&
+                   schema->dictionary == NULL && strcmp(schema->format,
+                                                        udf->arg_formats[index]) == 0;
+  if (!flat_match &&
+      wudf__type_match(signature->text + signature->args[index].start,
                        signature->args[index].length, schema, message, sizeof(message)) != 0) {
     char whole[1024];
     wudf__type_mismatch(udf->arg_types[index], schema, message, whole, sizeof(whole));

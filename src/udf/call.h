@@ -29,6 +29,11 @@ struct wudf__udf {
   const char* arg_types[WUDF__MAX_ARGS];
   const char* arg_formats[WUDF__MAX_ARGS];
   const char* arg_names[WUDF__MAX_ARGS]; /* "" when unnamed */
+  /* Nonzero for an argument whose declared type is one childless,
+   * dictionary-free type of a fixed width: a caller's schema of exactly
+   * its format (arg_formats), without children or dictionary, matches it
+   * without decoding the type text on every call. */
+  uint8_t arg_flat[WUDF__MAX_ARGS];
   const char* result_type;
   const char* result_format;
   /* The type of one guest call's result: the result type, or a table
@@ -177,7 +182,22 @@ struct wudf__guest_request {
    * result's rows into it instead of making a host array of them. */
   int flat;
   struct wudf__flat_sink* sink;
+  /* `plan` is a struct of childless fixed-width columns without metadata
+   * (scalar.c's flat plan): written by wudf__flat_input_write, with
+   * `plan_size` from its dry run. */
+  int flat_input;
 };
+
+/* Writes a flat plan (a struct of childless fixed-width columns, schemas
+ * without metadata or dictionaries) as the input structs and buffers at
+ * `at` of guest memory, the way wudf__plan_guest_write would lay out any
+ * plan, with fewer walks; fills `*placed`. With `memory` NULL, a dry run:
+ * returns the bytes needed from any `at` (the worst alignment included).
+ * Returns the bytes written. */
+int64_t wudf__flat_input_write(const struct wudf__plan* root,
+                               const struct wudf__guest_memory* memory, uint32_t at,
+                               uint32_t array_release, uint32_t schema_release,
+                               uint32_t private_data, struct wudf__guest_placement* placed);
 
 /* Where the flat path places the rows of one guest call's result: the
  * values and validity of the final column, from row `row` (a multiple of

@@ -127,6 +127,16 @@ static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
     udf->arg_formats[i] = wudf__pool_add(&cursor, node.format, strlen(node.format));
     udf->arg_names[i] = wudf__pool_add(&cursor, text + signature->arg_names[i].start,
                                        signature->arg_names[i].length);
+    struct wudf__format format;
+    struct ArrowSchema flat;
+    memset(&flat, 0, sizeof(flat));
+    flat.format = udf->arg_formats[i];
+    flat.name = "";
+    char message[256];
+    udf->arg_flat[i] = wudf__format_parse(udf->arg_formats[i], &format) == 0 &&
+                       format.layout == WUDF__LAYOUT_FIXED && format.byte_width > 0 &&
+                       wudf__type_match(udf->arg_types[i], length, &flat, message,
+                                        sizeof(message)) == 0;
   }
   char output[WUDF__MAX_SIGNATURE];
   int output_length = wudf__signature_output_type(signature, output, sizeof(output));

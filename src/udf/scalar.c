@@ -100,6 +100,7 @@ static int wudf__flat_arguments(const struct wudf__call* call,
     const struct ArrowSchema* schema = arguments->schemas[i];
     struct wudf__format format;
     if (arguments->layouts[i] != WUDF__LAYOUT_FIXED || schema->dictionary != NULL ||
+        schema->metadata != NULL ||
         wudf__format_parse(schema->format, &format) != 0 || format.byte_width <= 0) {
       return 0;
     }
@@ -175,7 +176,7 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   int64_t step = total <= max_rows ? total : max_rows / 8 * 8;
   if (step == 0 && total > 0) return 0;
   wudf__flat_plan(arguments, 0, step, &input);
-  int64_t size = wudf__plan_guest_size(&input.root);
+  int64_t size = wudf__flat_input_write(&input.root, NULL, 0, 0, 0, 0, NULL);
   if (size < 0 || WUDF__BLOCK_HEADER_SIZE + size > options->max_block_bytes) return 0;
   struct wudf__guest_request request;
   memset(&request, 0, sizeof(request));
@@ -184,6 +185,7 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   request.wants_result = 1;
   request.length = step;
   request.flat = 1;
+  request.flat_input = 1;
   if (step == total) {
     struct wudf__result result;
     memset(&result, 0, sizeof(result));
@@ -218,7 +220,7 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   for (int64_t start = 0; start < total && *status == 0; start += step) {
     int64_t count = total - start < step ? total - start : step;
     wudf__flat_plan(arguments, start, count, &input);
-    request.plan_size = wudf__plan_guest_size(&input.root);
+    request.plan_size = wudf__flat_input_write(&input.root, NULL, 0, 0, 0, 0, NULL);
     request.length = count;
     struct wudf__result unused;
     memset(&unused, 0, sizeof(unused));
