@@ -205,7 +205,8 @@ TEST(reset_restores_state) {
     ASSERT_EQ(call_snapshot(instance, "bump_memory", 0, 0), 42);
     ASSERT_EQ(call_snapshot(instance, "bump_memory", 0, 0), 43);
     ASSERT_EQ(call_snapshot(instance, "call0", 0, 0), 7);
-    call_snapshot(instance, "swap_table", 0, 0);
+    ASSERT_OK(wudf_instance_call_name(instance, "swap_table", NULL, 0, NULL, 0,
+                                      WUDF_TIMEOUT_DEFAULT, &error), &error);
     ASSERT_EQ(call_snapshot(instance, "call0", 0, 0), 8);
     ASSERT_EQ(call_snapshot(instance, "grow_table", 5, 1), 2);
     ASSERT_EQ(call_snapshot(instance, "table_size", 0, 0), 7);
