@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "helpers.h"
+#include "udf/call.h"
 #include "test.h"
 #include "udf_helpers.h"
 
@@ -186,6 +187,40 @@ TEST(steady_path_allocates_only_the_result) {
   wudf_instance_free(instance);
 }
 
+/* A module without the optional export wudf_release_result (as every
+ * module built before it): results are released with two guest calls,
+ * and every path still gives the right rows. */
+TEST(modules_without_release_result) {
+  struct wudf_module* module = load_module(engine, "scribble");
+  module->udf->has_release_result = 0;
+  struct wudf_instance* instance = new_instance(module);
+  uint32_t work = function_index(module, "work");
+  struct column input = int32_rows(500, 7);
+  const struct ArrowArray* args[1] = {&input.array};
+  const struct ArrowSchema* schemas[1] = {&input.schema};
+  struct wudf_error error;
+  for (int mode = 0; mode < 3; mode++) {
+    struct wudf_call_options options;
+    wudf_call_options_init(&options);
+    if (mode == 1) options.max_rows_per_call = 64;
+    if (mode == 2) options.result = WUDF_RESULT_VIEW;
+    for (int call = 0; call < 3; call++) {
+      uint64_t runs = instance->guest_runs;
+      struct ArrowArray out;
+      struct ArrowSchema out_schema;
+      ASSERT_OK(wudf_function_call(instance, work, 1, args, schemas, &options, &out,
+                                   &out_schema, &error), &error);
+      check_work(&out, 0, 500, 7);
+      out.release(&out);
+      out_schema.release(&out_schema);
+      if (mode == 0 && call > 0) ASSERT_EQ(instance->guest_runs - runs, 3);
+    }
+  }
+  column_release(&input);
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+}
+
 static int32_t call_snapshot(struct wudf_instance* instance, const char* name, int32_t arg,
                              int has_arg) {
   struct wudf_value value = i32_value(arg);
@@ -316,7 +351,25 @@ TEST(pool_reuses_and_resets) {
   ASSERT_EQ(stats.in_use, 2);
   ASSERT_EQ(stats.created, 2);
   wudf_pool_release(pool, second);
+  /* An instance a view still pins cannot be reused: released, it is
+   * dropped (the view's release frees it) and later replaced. */
+  struct wudf_call_options view_options;
+  wudf_call_options_init(&view_options);
+  view_options.result = WUDF_RESULT_VIEW;
+  struct column pinned_input = int32_rows(4, 0);
+  const struct ArrowArray* pinned_args[1] = {&pinned_input.array};
+  const struct ArrowSchema* pinned_schemas[1] = {&pinned_input.schema};
+  struct column view;
+  ASSERT_OK(call_function(first, "work", 1, pinned_args, pinned_schemas, &view_options, &view,
+                          &error), &error);
   wudf_pool_release(pool, first);
+  wudf_pool_stats(pool, &stats);
+  ASSERT_EQ(stats.dropped, 1);
+  ASSERT_EQ(stats.idle, 1);
+  check_work(&view.array, 0, 4, 0);
+  column_release(&view);
+  column_release(&pinned_input);
+  ASSERT_EQ(pool_calls(pool, "calls", 0) >= 1, 1);
   /* A view would pin a pooled instance. */
   struct wudf_call_options options;
   wudf_call_options_init(&options);
@@ -446,6 +499,7 @@ int main(void) {
   RUN_TEST(flat_path_rows);
   RUN_TEST(flat_path_strict);
   RUN_TEST(steady_path_allocates_only_the_result);
+  RUN_TEST(modules_without_release_result);
   RUN_TEST(reset_restores_state);
   RUN_TEST(reset_mends_and_refuses);
   RUN_TEST(pool_reuses_and_resets);
