@@ -63,6 +63,14 @@ static void counting_free(void* user_data, void* pointer) {
 static void no_release_array(struct ArrowArray* array) { array->release = NULL; }
 static void no_release_schema(struct ArrowSchema* schema) { schema->release = NULL; }
 
+/* The calling thread's CPU time in microseconds: on a shared machine, the
+ * time a call costs without the time its thread waited for a core. */
+static double cpu_us(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return (double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3;
+}
+
 /* A borrowed int32 column over `values`. */
 static void int32_column(struct ArrowArray* array, struct ArrowSchema* schema,
                          const void** buffers, const int32_t* values, int64_t length) {
@@ -79,24 +87,17 @@ static void int32_column(struct ArrowArray* array, struct ArrowSchema* schema,
   schema->release = no_release_schema;
 }
 
-/* The calling thread's CPU time in microseconds: on a shared machine, the
- * time a call costs without the time its thread waited for a core. */
-static double cpu_us(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return (double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3;
-}
-
 static void release_result(struct ArrowArray* out, struct ArrowSchema* out_schema) {
   out->release(out);
   out_schema->release(out_schema);
 }
 
 /* Calls `function` of `instance` on one int32 column of `rows` rows of
- * `values`; returns the time in ms and checks the identity's result. */
-static double time_id32(struct wudf_instance* instance, uint32_t function,
-                        const int32_t* values, int64_t rows,
-                        const struct wudf_call_options* options) {
+ * `values`; returns the time in ms (the thread's CPU time in `*cpu_ms`
+ * unless NULL) and checks the identity's result. */
+static double time_id32_cpu(struct wudf_instance* instance, uint32_t function,
+                            const int32_t* values, int64_t rows,
+                            const struct wudf_call_options* options, double* cpu_ms) {
   const void* buffers[2];
   struct ArrowArray array;
   struct ArrowSchema schema;
@@ -106,16 +107,23 @@ static double time_id32(struct wudf_instance* instance, uint32_t function,
   struct ArrowArray out;
   struct ArrowSchema out_schema;
   struct wudf_error error;
-  double start = now_us();
+  double start = now_us(), cpu_start = cpu_us();
   check(wudf_function_call(instance, function, 1, args, schemas, options, &out, &out_schema,
                            &error), &error);
   double ms = (now_us() - start) / 1000;
+  if (cpu_ms != NULL) *cpu_ms = (cpu_us() - cpu_start) / 1000;
   if (out.length != rows || memcmp(out.buffers[1], values, (size_t)rows * 4) != 0) {
     fprintf(stderr, "bench_call: id32 result differs\n");
     exit(1);
   }
   release_result(&out, &out_schema);
   return ms;
+}
+
+static double time_id32(struct wudf_instance* instance, uint32_t function,
+                        const int32_t* values, int64_t rows,
+                        const struct wudf_call_options* options) {
+  return time_id32_cpu(instance, function, values, rows, options, NULL);
 }
 
 /* One thread's share of the threads measurement: gcd over `rows` rows of
@@ -305,25 +313,38 @@ int main(int argc, char** argv) {
   wudf_call_options_init(&one_call);
   one_call.max_rows_per_call = TEN_MILLION;
   one_call.max_block_bytes = (int64_t)1 << 30;
-  double million_ms[RUNS], memcpy_ms[RUNS], default_ms[RUNS], whole_ms[RUNS];
+  struct wudf_call_options view;
+  wudf_call_options_init(&view);
+  view.result = WUDF_RESULT_VIEW;
+  double million_ms[RUNS], memcpy_ms[RUNS], default_ms[RUNS], whole_ms[RUNS], view_ms[RUNS];
+  double million_cpu[RUNS], memcpy_cpu[RUNS], default_cpu[RUNS], whole_cpu[RUNS], view_cpu[RUNS];
   time_id32(instance, id32, values, MILLION, NULL);
   time_id32(instance, id32, values, TEN_MILLION, &one_call);
   for (int run = 0; run < RUNS; run++) {
-    million_ms[run] = time_id32(instance, id32, values, MILLION, NULL);
-    double start = now_us();
+    million_ms[run] = time_id32_cpu(instance, id32, values, MILLION, NULL, &million_cpu[run]);
+    view_ms[run] = time_id32_cpu(instance, id32, values, MILLION, &view, &view_cpu[run]);
+    double start = now_us(), cpu_start = cpu_us();
     memcpy(copy, values, (size_t)MILLION * 4);
     memcpy(copy + MILLION, copy, (size_t)MILLION * 4);
     memcpy_ms[run] = (now_us() - start) / 1000;
-    default_ms[run] = time_id32(instance, id32, values, TEN_MILLION, NULL);
-    whole_ms[run] = time_id32(instance, id32, values, TEN_MILLION, &one_call);
+    memcpy_cpu[run] = (cpu_us() - cpu_start) / 1000;
+    default_ms[run] = time_id32_cpu(instance, id32, values, TEN_MILLION, NULL, &default_cpu[run]);
+    whole_ms[run] = time_id32_cpu(instance, id32, values, TEN_MILLION, &one_call,
+                                  &whole_cpu[run]);
   }
   double m = median(million_ms, RUNS), c = median(memcpy_ms, RUNS);
   double d = median(default_ms, RUNS), w = median(whole_ms, RUNS);
-  printf("id32(int32), median of %d:\n", RUNS);
-  printf("  1 M rows, default options       %8.2f ms; memcpy of its 8 MB %6.2f ms: %.2fx\n",
-         m, c, m / c);
-  printf("  10 M rows, default options      %8.2f ms\n", d);
-  printf("  10 M rows in one guest call     %8.2f ms: default / one call %.2fx\n", w, d / w);
+  double mc = median(million_cpu, RUNS), cc = median(memcpy_cpu, RUNS);
+  double dc = median(default_cpu, RUNS), wc = median(whole_cpu, RUNS);
+  double vc = median(view_cpu, RUNS);
+  printf("id32(int32), median of %d, wall time (the thread's CPU time):\n", RUNS);
+  printf("  1 M rows, default options       %8.2f ms (%8.2f ms); memcpy of its 8 MB %6.2f ms "
+         "(%6.2f ms): %.2fx (%.2fx)\n", m, mc, c, cc, m / c, mc / cc);
+  printf("  1 M rows, a zero-copy view      %8.2f ms (%8.2f ms): %.2fx (%.2fx) the memcpy\n",
+         median(view_ms, RUNS), vc, median(view_ms, RUNS) / c, vc / cc);
+  printf("  10 M rows, default options      %8.2f ms (%8.2f ms)\n", d, dc);
+  printf("  10 M rows in one guest call     %8.2f ms (%8.2f ms): default / one call %.2fx "
+         "(%.2fx)\n", w, wc, d / w, dc / wc);
 
   /* Reset to the snapshot against a fresh instance: each followed by the
    * first call it makes possible (the fresh one asks its ABI set-up then,
