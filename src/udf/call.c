@@ -278,19 +278,10 @@ static void wudf__sink_write(struct wudf__flat_sink* sink, const uint8_t* values
                              const uint8_t* validity, int64_t bit, int64_t length,
                              int64_t nulls) {
   memcpy(sink->values + sink->row * sink->width, values, (size_t)(length * sink->width));
-  uint8_t* bits = sink->validity + sink->row / 8; /* the sink's row is a multiple of 8 */
   if (validity == NULL || nulls == 0) {
-    memset(bits, 0xff, (size_t)((length + 7) / 8));
-  } else if (bit % 8 == 0) {
-    memcpy(bits, validity + bit / 8, (size_t)((length + 7) / 8));
+    wudf__bits_fill(sink->validity, sink->row, length, 1);
   } else {
-    for (int64_t i = 0; i < length; i++) {
-      if (wudf__bit_get(validity, bit + i)) {
-        bits[i / 8] |= (uint8_t)(1u << (i % 8));
-      } else {
-        bits[i / 8] &= (uint8_t)~(1u << (i % 8));
-      }
-    }
+    wudf__bits_copy(sink->validity, sink->row, validity, bit, length);
   }
   sink->row += length;
   sink->nulls += nulls;

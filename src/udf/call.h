@@ -200,8 +200,8 @@ int64_t wudf__flat_input_write(const struct wudf__plan* root,
                                uint32_t private_data, struct wudf__guest_placement* placed);
 
 /* Where the flat path places the rows of one guest call's result: the
- * values and validity of the final column, from row `row` (a multiple of
- * 8). `nulls` counts the nulls placed so far. */
+ * values and validity of the final column, from row `row`. `nulls` counts
+ * the nulls placed so far. */
 struct wudf__flat_sink {
   uint8_t* values;
   uint8_t* validity;

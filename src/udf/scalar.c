@@ -91,10 +91,11 @@ struct wudf__flat_input {
  * fixed-width type without a dictionary and, when it has nulls, with its
  * validity at a byte boundary and a function that sees nulls (a strict
  * function's null rows are compacted away by the general path). Fills the
- * widths. */
+ * widths; `*with_nulls` tells whether a column has a validity bitmap. */
 static int wudf__flat_arguments(const struct wudf__call* call,
                                 const struct wudf__arguments* arguments,
-                                struct wudf__flat_input* input) {
+                                struct wudf__flat_input* input, int* with_nulls) {
+  *with_nulls = 0;
   for (uint32_t i = 0; i < arguments->count; i++) {
     const struct ArrowArray* array = arguments->arrays[i];
     const struct ArrowSchema* schema = arguments->schemas[i];
@@ -104,9 +105,9 @@ static int wudf__flat_arguments(const struct wudf__call* call,
         wudf__format_parse(schema->format, &format) != 0 || format.byte_width <= 0) {
       return 0;
     }
-    if (array->null_count != 0 && array->buffers[0] != NULL &&
-        (call->udf->signature.strict || array->offset % 8 != 0)) {
-      return 0;
+    if (array->null_count != 0 && array->buffers[0] != NULL) {
+      if (call->udf->signature.strict || array->offset % 8 != 0) return 0;
+      *with_nulls = 1;
     }
     input->widths[i] = format.byte_width;
   }
@@ -114,7 +115,7 @@ static int wudf__flat_arguments(const struct wudf__call* call,
 }
 
 /* Plans rows [start, start + count) of the flat arguments; `start` is a
- * multiple of 8. */
+ * multiple of 8 when a column has nulls. */
 static void wudf__flat_plan(const struct wudf__arguments* arguments, int64_t start,
                             int64_t count, struct wudf__flat_input* input) {
   struct wudf__plan* root = &input->root;
@@ -158,7 +159,7 @@ static void wudf__flat_plan(const struct wudf__arguments* arguments, int64_t sta
  * wudf__flat_arguments) and a flat result type (udf->flat_result_width),
  * copied out. The input block is written from a plan over the caller's
  * buffers, the result taken by the flat result check of call.c, and a call
- * of more rows than max_rows_per_call (in guest calls of a multiple of 8
+ * of more rows than max_rows_per_call (in guest calls of max_rows_per_call
  * rows) writes each guest call's rows straight into the final column,
  * allocated once. Returns 0 when the call does not suit it (the general
  * path then runs), 1 when it ran the call, with `*status` its result.
@@ -170,11 +171,14 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   const struct wudf__udf* udf = call->udf;
   if (udf->flat_result_width <= 0 || options->result != WUDF_RESULT_COPY) return 0;
   struct wudf__flat_input input;
-  if (!wudf__flat_arguments(call, arguments, &input)) return 0;
+  int with_nulls;
+  if (!wudf__flat_arguments(call, arguments, &input, &with_nulls)) return 0;
   int64_t total = arguments->rows;
   int64_t max_rows = options->max_rows_per_call > 0 ? options->max_rows_per_call : 1;
-  int64_t step = total <= max_rows ? total : max_rows / 8 * 8;
-  if (step == 0 && total > 0) return 0;
+  int64_t step = total <= max_rows ? total : max_rows;
+  /* Guest calls of a column with nulls start at byte boundaries of its
+   * bitmap; with another step the general path splits the rows. */
+  if (step < total && with_nulls && step % 8 != 0) return 0;
   wudf__flat_plan(arguments, 0, step, &input);
   int64_t size = wudf__flat_input_write(&input.root, NULL, 0, 0, 0, 0, NULL);
   if (size < 0 || WUDF__BLOCK_HEADER_SIZE + size > options->max_block_bytes) return 0;
