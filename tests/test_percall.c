@@ -228,10 +228,18 @@ static int32_t call_snapshot(struct wudf_instance* instance, const char* name, i
 }
 
 /* A guest that changed its global, memory, memory size, table entries and
- * table size is back to the snapshot after a reset. */
-TEST(reset_restores_state) {
+ * table size is back to the snapshot after a reset: of a small memory
+ * (kept as a copy), and of one grown past WUDF__SNAPSHOT_COPY_MAX before
+ * the snapshot (kept in a memfd, mapped back copy-on-write). */
+static void check_reset_restores(int32_t pre_grow) {
   struct wudf_instance* instance = new_instance(snapshot_module);
   struct wudf_error error;
+  int32_t pages = 1;
+  if (pre_grow > 0) {
+    ASSERT_EQ(call_snapshot(instance, "grow", pre_grow, 1), 1);
+    pages += pre_grow;
+    ASSERT(wudf_instance_memory_size(instance) > WUDF__SNAPSHOT_COPY_MAX);
+  }
   ASSERT_OK(wudf_instance_snapshot(instance, &error), &error);
   uint64_t memory_at_start = wudf_instance_memory_size(instance);
   for (int round = 0; round < 3; round++) {
@@ -245,16 +253,18 @@ TEST(reset_restores_state) {
     ASSERT_EQ(call_snapshot(instance, "call0", 0, 0), 8);
     ASSERT_EQ(call_snapshot(instance, "grow_table", 5, 1), 2);
     ASSERT_EQ(call_snapshot(instance, "table_size", 0, 0), 7);
-    ASSERT_EQ(call_snapshot(instance, "grow", 3, 1), 1);
-    ASSERT_EQ(call_snapshot(instance, "pages", 0, 0), 4);
-    ASSERT_EQ(call_snapshot(instance, "read_page", 3, 1), 1);
+    ASSERT_EQ(call_snapshot(instance, "grow", 3, 1), pages);
+    ASSERT_EQ(call_snapshot(instance, "pages", 0, 0), pages + 3);
+    ASSERT_EQ(call_snapshot(instance, "read_page", pages + 2, 1), 1);
     ASSERT(wudf_instance_memory_size(instance) > memory_at_start);
     ASSERT_OK(wudf_instance_reset(instance, &error), &error);
     ASSERT_EQ(wudf_instance_memory_size(instance), memory_at_start);
-    ASSERT_EQ(call_snapshot(instance, "pages", 0, 0), 1);
+    ASSERT_EQ(call_snapshot(instance, "pages", 0, 0), pages);
     ASSERT_EQ(call_snapshot(instance, "table_size", 0, 0), 2);
+    /* The last page written before the snapshot has its word back. */
+    if (pre_grow > 0) ASSERT_EQ(call_snapshot(instance, "read_page", pages - 1, 1), 1);
     /* The grown pages are outside memory again: reading one traps. */
-    struct wudf_value page = i32_value(3);
+    struct wudf_value page = i32_value(pages + 2);
     struct wudf_value result;
     ASSERT_STATUS(wudf_instance_call_name(instance, "read_page", &page, 1, &result, 1,
                                           WUDF_TIMEOUT_DEFAULT, &error), EFAULT, &error);
@@ -262,6 +272,11 @@ TEST(reset_restores_state) {
     ASSERT_OK(wudf_instance_reset(instance, &error), &error);
   }
   wudf_instance_free(instance);
+}
+
+TEST(reset_restores_state) {
+  check_reset_restores(0);
+  check_reset_restores(20);
 }
 
 /* A trap breaks an instance; a reset mends it. Resets are refused without

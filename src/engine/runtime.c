@@ -1305,7 +1305,14 @@ int wudf__rt_snapshot_take(const struct wudf__rt_instance* instance,
                            struct wudf__rt_snapshot* snapshot) {
   memset(snapshot, 0, sizeof(*snapshot));
   snapshot->memfd = -1;
-  if (instance->memory != NULL && instance->memory->size > 0) {
+  if (instance->memory != NULL && instance->memory->size > 0 &&
+      instance->memory->size <= WUDF__SNAPSHOT_COPY_MAX) {
+    /* Small: a copy, written back over the pages (no faults after). */
+    snapshot->copy = wudf__malloc(instance->memory->size);
+    if (snapshot->copy == NULL) return ENOMEM;
+    memcpy(snapshot->copy, instance->memory->data, instance->memory->size);
+    snapshot->memory_size = instance->memory->size;
+  } else if (instance->memory != NULL && instance->memory->size > 0) {
     uint32_t size = instance->memory->size;
     snapshot->memfd = memfd_create("wasmudf-snapshot", MFD_CLOEXEC);
     if (snapshot->memfd < 0) return errno;
@@ -1372,9 +1379,13 @@ int wudf__rt_snapshot_restore(struct wudf__rt_instance* instance,
   /* Linear memory: the snapshot's bytes mapped copy-on-write over the
    * first pages (what the guest wrote is dropped), pages it grew beyond
    * them back to inaccessible reservation. */
-  if (snapshot->memory_size > 0 &&
-      mmap(instance->memory->data, snapshot->memory_size, PROT_READ | PROT_WRITE,
-           MAP_PRIVATE | MAP_FIXED, snapshot->memfd, 0) == MAP_FAILED) {
+  if (snapshot->copy != NULL) {
+    /* The memory is at least as large as the snapshot (it never shrinks,
+     * and a reset leaves it at the snapshot's size). */
+    memcpy(instance->memory->data, snapshot->copy, snapshot->memory_size);
+  } else if (snapshot->memory_size > 0 &&
+             mmap(instance->memory->data, snapshot->memory_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_FIXED, snapshot->memfd, 0) == MAP_FAILED) {
     return errno;
   }
   if (memory_now > snapshot->memory_size &&
@@ -1418,6 +1429,8 @@ int wudf__rt_snapshot_restore(struct wudf__rt_instance* instance,
 void wudf__rt_snapshot_free(struct wudf__rt_snapshot* snapshot) {
   if (snapshot->memfd >= 0) close(snapshot->memfd);
   snapshot->memfd = -1;
+  wudf__free(snapshot->copy);
+  snapshot->copy = NULL;
   for (uint32_t i = 0; snapshot->table_copies != NULL && i < snapshot->table_count; i++) {
     wudf__free(snapshot->table_copies[i]);
   }

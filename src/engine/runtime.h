@@ -132,9 +132,11 @@ const char* wudf__rt_refusal(int code);
 
 /*
  * A snapshot of an instance's linear memory and tables, for a fast reset:
- * the memory's bytes in a memfd, mapped copy-on-write over the memory when
- * restored (one mmap: pages the guest wrote are dropped, untouched pages
- * cost nothing), each table's size and elements. wudf__rt_snapshot_take
+ * a memory of at most WUDF__SNAPSHOT_COPY_MAX bytes as a copy written back
+ * over its pages (no page faults afterwards); a larger one's bytes in a
+ * memfd, mapped copy-on-write over the memory when restored (one mmap:
+ * pages the guest wrote are dropped, untouched pages cost nothing); each
+ * table's size and elements. wudf__rt_snapshot_take
  * returns 0 or an errno (ENOMEM, or memfd_create's); the snapshot is freed
  * with wudf__rt_snapshot_free.
  *
@@ -146,8 +148,10 @@ const char* wudf__rt_refusal(int code);
  * elements (their storage stays where it is). 0, or an errno when a
  * mapping fails (the instance must then be discarded).
  */
+#define WUDF__SNAPSHOT_COPY_MAX ((uint32_t)1 << 20)
 struct wudf__rt_snapshot {
-  int memfd;                /* -1: no memory */
+  uint8_t* copy;            /* the bytes of a small memory, or NULL */
+  int memfd;                /* a larger memory's bytes, or -1 */
   uint32_t memory_size;     /* bytes */
   uint32_t table_count;
   uint32_t* table_sizes;
