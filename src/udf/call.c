@@ -287,8 +287,10 @@ static void wudf__sink_write(struct wudf__flat_sink* sink, const uint8_t* values
   sink->nulls += nulls;
 }
 
-void wudf__sink_put(struct wudf__flat_sink* sink, const struct ArrowArray* array,
-                    const struct ArrowSchema* schema) {
+/* Places a host array of the sink's type (a guest result the validator
+ * took) into the sink, as the flat result check does with guest memory. */
+static void wudf__sink_put(struct wudf__flat_sink* sink, const struct ArrowArray* array,
+                           const struct ArrowSchema* schema) {
   const uint8_t* validity = array->null_count != 0 ? array->buffers[0] : NULL;
   if (!sink->flags_known) sink->flags = schema->flags;
   sink->flags_known = 1;

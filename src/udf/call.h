@@ -212,11 +212,6 @@ struct wudf__flat_sink {
   int flags_known;
 };
 
-/* Places a host array of the sink's type (a guest result the validator
- * took) into the sink, as the flat result check does with guest memory. */
-void wudf__sink_put(struct wudf__flat_sink* sink, const struct ArrowArray* array,
-                    const struct ArrowSchema* schema);
-
 /*
  * Makes one guest call: writes the input block, calls the export, releases
  * the inputs the guest left, reads an error message, validates and copies
