@@ -165,6 +165,16 @@ struct wudf__handle_slot {
  * by one wudf__instance_leave on the same thread. The caller writes the
  * error message, naming its export or function. */
 int wudf__instance_enter(struct wudf_instance* instance);
+
+/* An export call of the guest ABI (udf/call.c) on an instance the calling
+ * thread has entered: export `index` takes `arg_count` (at most 7) i32
+ * arguments and returns at most one i32, as checked when the module was
+ * loaded, so the public call's checks of the index and the argument types
+ * are skipped; the pin and broken checks, the deadline and the trap
+ * messages are wudf_instance_call's. */
+int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
+                            const uint32_t* args, size_t arg_count, uint32_t* result,
+                            uint64_t timeout_ms, struct wudf_error* error);
 void wudf__instance_leave(struct wudf_instance* instance);
 
 /* The message of a refused entry, for `what` (e.g. "export 'f'"). */

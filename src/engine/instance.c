@@ -455,6 +455,38 @@ uint64_t wudf_instance_memory_size(const struct wudf_instance* instance) {
 
 int wudf_instance_tier(const struct wudf_instance* instance) { return instance->tier; }
 
+int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
+                            const uint32_t* args, size_t arg_count, uint32_t* result,
+                            uint64_t timeout_ms, struct wudf_error* error) {
+  const struct wudf_export_info* export = &instance->module->exports[index];
+  if (atomic_load(&instance->life) & WUDF__PINNED) {
+    return wudf__set_error(error, EBUSY,
+                           "export '%s': a zero-copy result view of this instance's "
+                           "memory is still alive; release it first", export->name);
+  }
+  if (instance->broken) {
+    return wudf__set_error(error, ENOTRECOVERABLE,
+                           "export '%s': the instance is broken by an earlier "
+                           "trap; create a new instance", export->name);
+  }
+  uint64_t slots[8];
+  for (size_t i = 0; i < arg_count; i++) slots[i] = args[i];
+  wudf__instance_upgrade(instance);
+  struct wudf__call_closure closure = {instance->glue_exports[index]->call, instance->state,
+                                       slots, slots + arg_count};
+  if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
+  instance->guest_runs++;
+  int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
+  if (trap != 0) {
+    if (trap > 0) instance->broken = 1;
+    char what[300];
+    snprintf(what, sizeof(what), "export '%s'", export->name);
+    return wudf__trap_error(instance, what, trap, timeout_ms, error);
+  }
+  if (result != NULL && export->result_count > 0) *result = (uint32_t)slots[arg_count];
+  return 0;
+}
+
 /* ------------------------------------------------------------ snapshots */
 
 int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* error) {

@@ -30,22 +30,16 @@ static struct wudf__guest_memory wudf__memory_of(const struct wudf_instance* ins
   return memory;
 }
 
-/* Calls an export of i32 arguments (at most 5) and at most one i32 result. */
+/* Calls an export of i32 arguments (at most 5) and at most one i32 result
+ * (their types were checked at load) on the entered instance. */
 static int wudf__guest_call(struct wudf__call* call, uint32_t export_index,
                             const uint32_t* args, size_t arg_count, uint32_t* result) {
-  struct wudf_value values[5];
-  for (size_t i = 0; i < arg_count; i++) {
-    values[i].type = WUDF_I32;
-    values[i].of.i32 = (int32_t)args[i];
-  }
-  struct wudf_value out;
-  int status = wudf_instance_call(call->instance, export_index, values, arg_count, &out,
-                                  result != NULL ? 1 : 0, call->timeout_ms, call->error);
+  int status = wudf__instance_call_i32(call->instance, export_index, args, arg_count, result,
+                                       call->timeout_ms, call->error);
   if (status != 0) {
     return wudf__error_prefix(call->error, status, "function '%s'",
                               call->udf->signature.name);
   }
-  if (result != NULL) *result = (uint32_t)out.of.i32;
   return 0;
 }
 
