@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,9 +403,115 @@ static void cli_print_rows(const struct ArrowArray* result,
   }
 }
 
+/* One slice of a scalar call run on its own thread (--threads): rows
+ * [start, start + count) of the columns, through the pool. */
+struct cli_slice {
+  struct wudf_pool* pool;
+  uint32_t function;
+  uint32_t arg_count;
+  const struct cli_column* columns;
+  int64_t start, count;
+  struct ArrowArray result;
+  struct ArrowSchema result_schema;
+  struct wudf_error error;
+  int status;
+};
+
+static void* cli_slice_run(void* argument) {
+  struct cli_slice* slice = argument;
+  struct ArrowArray arrays[64];
+  const struct ArrowArray* pointers[64];
+  const struct ArrowSchema* schemas[64];
+  for (uint32_t i = 0; i < slice->arg_count; i++) {
+    arrays[i] = slice->columns[i].array;
+    arrays[i].offset = slice->start;
+    arrays[i].length = slice->count;
+    if (arrays[i].null_count != 0) arrays[i].null_count = -1; /* of a slice: unknown */
+    pointers[i] = &arrays[i];
+    schemas[i] = &slice->columns[i].schema;
+  }
+  slice->status = wudf_pool_call(slice->pool, slice->function, slice->arg_count, pointers,
+                                 schemas, NULL, &slice->result, &slice->result_schema,
+                                 &slice->error);
+  return NULL;
+}
+
+/* A scalar call on `threads` threads, each on rows of its own and an
+ * instance of its own from one pool; prints the rows in input order. The
+ * exit status. */
+static int cli_run_threads(struct wudf_engine* engine, struct wudf_module* module,
+                           uint32_t function, uint32_t arg_count,
+                           const struct cli_column* columns, int64_t rows, int threads) {
+  struct wudf_error error;
+  struct wudf_pool_config config;
+  wudf_pool_config_init(engine, &config);
+  config.max_instances = (uint32_t)threads;
+  struct wudf_pool* pool = NULL;
+  if (wudf_pool_new(module, &config, &pool, &error) != 0) return report(&error);
+  if (threads > rows) threads = rows > 0 ? (int)rows : 1;
+  struct cli_slice* slices = calloc((size_t)threads, sizeof(*slices));
+  pthread_t* ids = calloc((size_t)threads, sizeof(*ids));
+  int exit_status = 1;
+  if (slices == NULL || ids == NULL) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    goto done;
+  }
+  for (int t = 0; t < threads; t++) {
+    struct cli_slice* slice = &slices[t];
+    slice->pool = pool;
+    slice->function = function;
+    slice->arg_count = arg_count;
+    slice->columns = columns;
+    slice->start = rows * t / threads;
+    slice->count = rows * (t + 1) / threads - slice->start;
+    if (pthread_create(&ids[t], NULL, cli_slice_run, slice) != 0) {
+      cli_slice_run(slice); /* no thread: this one runs it */
+      ids[t] = pthread_self();
+    }
+  }
+  for (int t = 0; t < threads; t++) {
+    if (!pthread_equal(ids[t], pthread_self())) pthread_join(ids[t], NULL);
+  }
+  exit_status = 0;
+  for (int t = 0; t < threads && exit_status == 0; t++) {
+    if (slices[t].status != 0) exit_status = report(&slices[t].error);
+  }
+  for (int t = 0; t < threads; t++) {
+    struct cli_slice* slice = &slices[t];
+    if (slice->status != 0) continue;
+    for (int64_t row = 0; exit_status == 0 && row < slice->result.length; row++) {
+      cli_print_value(&slice->result, slice->result_schema.format, row);
+      fputc('\n', stdout);
+    }
+    slice->result.release(&slice->result);
+    slice->result_schema.release(&slice->result_schema);
+  }
+done:
+  free(slices);
+  free(ids);
+  wudf_pool_free(pool);
+  return exit_status;
+}
+
 int command_run(int argc, char** argv) {
+  /* Options first: --threads N. */
+  int threads = 1;
+  while (argc > 0 && strncmp(argv[0], "--threads", 9) == 0) {
+    const char* value = argv[0][9] == '=' ? argv[0] + 10 : (argc > 1 ? argv[1] : "");
+    char* end;
+    long parsed = strtol(value, &end, 10);
+    if (argv[0][9] != '=' && argv[0][9] != '\0') break;
+    if (*value == '\0' || *end != '\0' || parsed < 1 || parsed > 256) {
+      fprintf(stderr, "wasmudf: --threads takes a number from 1 to 256\n");
+      return 2;
+    }
+    threads = (int)parsed;
+    int used = argv[0][9] == '=' ? 1 : 2;
+    argc -= used;
+    argv += used;
+  }
   if (argc < 2) {
-    fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION COLUMN...\n");
+    fprintf(stderr, "usage: wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n");
     return 2;
   }
   struct wudf_error error;
@@ -439,6 +546,11 @@ int command_run(int argc, char** argv) {
     }
     arrays[i] = &columns[i].array;
     schemas[i] = &columns[i].schema;
+  }
+  if (threads > 1 && info.kind == WUDF_FUNCTION_SCALAR && arg_count > 0) {
+    exit_status = cli_run_threads(engine, module, index, arg_count, columns,
+                                  columns[0].array.length, threads);
+    goto done;
   }
   if (wudf_instance_new(module, NULL, &instance, &error) != 0) {
     report(&error);

@@ -17,10 +17,13 @@
  *       relative to this executable, BINDIR/../share/wasmudf/wudf_guest.o and
  *       BINDIR/../include/wasmudf/guest.h, installed or in the build tree
  *       ($WASMUDF_SDK_OBJECT and $WASMUDF_SDK_INCLUDE override them).
- *   wasmudf run MODULE.wasm FUNCTION COLUMN...
+ *   wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...
  *       Calls a function on small columns written as comma-separated values
  *       ("1,null,3", "a,b,null"), one per argument, and prints the result
  *       column (a batch result: one line per row, columns separated by tabs).
+ *       --threads N splits a scalar function's rows over N threads, each
+ *       with an instance of its own from one pool; the rows are printed in
+ *       input order (other kinds run on one thread).
  *
  * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
  * success, 1 on an error (including a guest trap), 2 on a usage error, and
@@ -44,7 +47,7 @@ static const char usage_text[] =
     "       wasmudf exports MODULE.wasm\n"
     "       wasmudf list MODULE.wasm\n"
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
-    "       wasmudf run MODULE.wasm FUNCTION COLUMN...\n"
+    "       wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n"
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"
@@ -52,7 +55,9 @@ static const char usage_text[] =
     "  list     list the user-defined functions a module declares\n"
     "  build    compile a C guest with the guest SDK (clang, wasm32-wasi)\n"
     "  run      call a function on columns given as comma-separated values,\n"
-    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5\n"
+    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5; --threads N\n"
+    "           splits a scalar function's rows over N threads (an instance\n"
+    "           each, from one pool) and prints them in input order\n"
     "\n"
     "  --timeout MS         deadline of the call in milliseconds (0: none;\n"
     "                       default 10000)\n"

@@ -125,6 +125,13 @@ WUDF__EXPORT(wudf_release_schema) void wudf_release_schema(int32_t pointer) {
   if (schema != NULL && schema->release != NULL) schema->release(schema);
 }
 
+/* Releases a result's ArrowArray and ArrowSchema in one call (the optional
+ * export of docs/abi.md, section 1: one guest call per call fewer). */
+WUDF__EXPORT(wudf_release_result) void wudf_release_result(int32_t array, int32_t schema) {
+  wudf_release_array(array);
+  wudf_release_schema(schema);
+}
+
 /* ------------------------------------------------------------------ errors */
 
 static char wudf__message[1024];

@@ -91,6 +91,20 @@ check run_positive 0 $'2\t2.5\n4\t3' "" \
 check run_upper 0 $'HELLO\nnull\nWASM' "" -- "$wasmudf" run "$built/strings.wasm" upper hello,null,wasm
 check run_sum 0 "4" "" -- "$wasmudf" run "$modules/example_sum.wasm" sum 1,null,3
 check run_gcd 0 $'4\nnull' "" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 12,null 8,5
+# --threads N: the rows split over N threads (an instance each, from one
+# pool), printed in input order: the same output as one thread.
+many=$(seq -s, -40 3 250)
+nulls=$(seq -s, 1 97 | sed 's/,1[0-9],/,null,/g')
+one=$("$wasmudf" run "$modules/example_gcd.wasm" gcd "$many" "$many")
+check run_threads 0 "$one" "" -- "$wasmudf" run --threads 3 "$modules/example_gcd.wasm" gcd "$many" "$many"
+one=$("$wasmudf" run "$modules/example_gcd.wasm" gcd "$nulls" "$many")
+check run_threads_nulls 0 "$one" "" -- "$wasmudf" run --threads=4 "$modules/example_gcd.wasm" gcd "$nulls" "$many"
+check run_threads_more_than_rows 0 $'4\nnull' "" -- "$wasmudf" run --threads 8 "$modules/example_gcd.wasm" gcd 12,null 8,5
+one=$("$wasmudf" run "$built/strings.wasm" upper "a,bc,null,def,g,hij,k")
+check run_threads_strings 0 "$one" "" -- "$wasmudf" run --threads 2 "$built/strings.wasm" upper "a,bc,null,def,g,hij,k"
+check run_threads_error 1 "" "checked_divide.* failed: division by zero in row" \
+  -- "$wasmudf" run --threads 2 "$modules/example_checked_divide.wasm" checked_divide 1,2,3 1,1,0
+check run_threads_bad 2 "" "--threads takes a number" -- "$wasmudf" run --threads 0 "$modules/example_gcd.wasm" gcd 1 1
 check run_failure 1 "" "division by zero in row 1" \
   -- "$wasmudf" run "$modules/example_checked_divide.wasm" checked_divide 1,2 1,0
 check run_liar 1 "" "not valid UTF-8" -- "$wasmudf" run "$modules/liars.wasm" bad_utf8 1

@@ -1026,6 +1026,100 @@ WUDF_API int wudf_array_deserialize(const uint8_t* bytes, size_t size,
 /* Frees bytes from wudf_array_serialize. NULL is allowed. */
 WUDF_API void wudf_bytes_free(uint8_t* bytes);
 
+/* ------------------------------------------------------------------------ */
+/* Instance reset and instance pools                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Records the instance's current state -- its linear memory (in a memfd),
+ * globals and tables -- as the state wudf_instance_reset returns it to.
+ * Call it right after wudf_instance_new to reset to the initial state (the
+ * pools do). Must not be called during a call on the instance (EBUSY) or on
+ * a broken instance (ENOTRECOVERABLE); a second snapshot replaces the
+ * first. Failures: ENOMEM, or the errno of memfd_create/write.
+ */
+WUDF_API int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* error);
+
+/*
+ * Returns the instance to its snapshot without instantiating again: the
+ * memory's pages are mapped copy-on-write from the snapshot in one mmap
+ * (what the guest wrote since is dropped; pages it grew are returned),
+ * globals and tables are copied back, and the instance is usable again
+ * even if it was broken by a trap. Much cheaper than a fresh instance
+ * (docs/engine.md, "Instance pools and reset"). Failures: EINVAL (no
+ * snapshot), EBUSY (a call runs on it, or a zero-copy view, table stream or
+ * accumulator of it is alive), or the errno of a failed mapping (the
+ * instance is then broken for good: free it).
+ */
+WUDF_API int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error);
+
+/*
+ * A pool of instances of one module for many threads. Each thread that
+ * acquires an instance has it to itself until it releases it (an instance
+ * runs one call at a time); instances are created on demand up to
+ * `max_instances` and kept for reuse, so each of N threads calling at the
+ * same time gets its own. Every pool instance has a snapshot of its
+ * initial state: an instance released broken (a trap, a timeout) is reset
+ * to it instead of being thrown away, and with `reset_after_use` every
+ * released instance is (no guest state passes from one acquirer to the
+ * next). All functions are thread-safe.
+ */
+struct wudf_pool;
+
+struct wudf_pool_config {
+  struct wudf_instance_config instance; /* the instances' configuration */
+  uint32_t max_instances;  /* at most this many at once (0: no limit);
+                              wudf_pool_acquire waits when all are in use */
+  int reset_after_use;     /* reset every released instance, not only
+                              broken ones (default 0) */
+};
+
+/* The defaults: the engine's instance configuration, no limit, reset only
+ * broken instances. */
+WUDF_API void wudf_pool_config_init(const struct wudf_engine* engine,
+                                    struct wudf_pool_config* config);
+
+/* Makes a pool of instances of `module` (which it holds a reference to;
+ * `config` NULL for the defaults). No instance is created yet. */
+WUDF_API int wudf_pool_new(struct wudf_module* module, const struct wudf_pool_config* config,
+                           struct wudf_pool** out, struct wudf_error* error);
+
+/* Takes an instance for the calling thread: an idle one (the one released
+ * last first), else a new one (instantiated and snapshotted), else, at
+ * `max_instances`, waits for a release. The instance belongs to the pool:
+ * give it back with wudf_pool_release, never wudf_instance_free. */
+WUDF_API int wudf_pool_acquire(struct wudf_pool* pool, struct wudf_instance** out,
+                               struct wudf_error* error);
+
+/* Gives an instance back. A broken one (or any, with reset_after_use) is
+ * reset to its snapshot; one that cannot be reset, or that a zero-copy
+ * view, stream or accumulator still holds, is dropped (freed when its last
+ * holder goes) and replaced by a new one on a later acquire. */
+WUDF_API void wudf_pool_release(struct wudf_pool* pool, struct wudf_instance* instance);
+
+/* wudf_function_call through the pool: acquire, call, release. The result
+ * is a host copy (options->result must be WUDF_RESULT_COPY: ENOTSUP
+ * otherwise, since a view would pin a pooled instance). */
+WUDF_API int wudf_pool_call(struct wudf_pool* pool, uint32_t function, uint32_t arg_count,
+                            const struct ArrowArray* const* args,
+                            const struct ArrowSchema* const* arg_schemas,
+                            const struct wudf_call_options* options, struct ArrowArray* out,
+                            struct ArrowSchema* out_schema, struct wudf_error* error);
+
+/* What a pool did so far. */
+struct wudf_pool_stats {
+  uint64_t created;   /* instances instantiated */
+  uint64_t resets;    /* instances reset to their snapshot on release */
+  uint64_t dropped;   /* instances dropped (could not be reset, or held) */
+  uint32_t idle;      /* instances waiting in the pool now */
+  uint32_t in_use;    /* instances acquired now */
+};
+WUDF_API void wudf_pool_stats(struct wudf_pool* pool, struct wudf_pool_stats* out);
+
+/* Frees the pool and its idle instances. Every acquired instance must have
+ * been released. NULL is allowed. */
+WUDF_API void wudf_pool_free(struct wudf_pool* pool);
+
 #ifdef __cplusplus
 }
 #endif

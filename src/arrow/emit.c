@@ -179,6 +179,8 @@ static void wudf__put_array(struct wudf__emitter* e, uint64_t at, const struct w
 static void wudf__export_release_array(struct ArrowArray* array);
 static void wudf__export_release_schema(struct ArrowSchema* schema);
 
+const uint8_t wudf__plan_unwritten[1];
+
 /* Lays out the array tree of `plan`; returns the root struct's position. */
 static uint64_t wudf__emit_array(struct wudf__emitter* e, const struct wudf__plan* plan) {
   uint64_t width = wudf__pointer_width(e);
@@ -198,7 +200,9 @@ static uint64_t wudf__emit_array(struct wudf__emitter* e, const struct wudf__pla
     if (!wudf__absent_validity(plan, i)) {
       uint64_t size = buffer->size > 0 ? (uint64_t)buffer->size : 0;
       target = wudf__take(e, size, WUDF__BUFFER_ALIGN);
-      if (buffer->data != NULL) {
+      if (buffer->data == wudf__plan_unwritten && !e->guest) {
+        /* The caller writes it. */
+      } else if (buffer->data != NULL) {
         wudf__put_bytes(e, target, buffer->data, size);
       } else {
         wudf__put_zeros(e, target, size); /* a plan gives no bytes only for empty buffers */
@@ -421,6 +425,61 @@ int wudf__plan_export(const struct wudf__plan* plan, const char* name, struct Ar
                       struct ArrowSchema* out_schema, struct wudf_error* error) {
   if (plan == NULL) return wudf__set_error(error, EINVAL, "export: no plan");
   return wudf__export(plan, plan->schema, name, out, out_schema, error);
+}
+
+int wudf__flat_export(const char* format, const char* name, int64_t flags, int64_t length,
+                      int64_t null_count, const uint8_t* validity, const uint8_t* values,
+                      int64_t width, struct ArrowArray* out, struct ArrowSchema* out_schema,
+                      struct wudf_error* error) {
+  /* The block: head, array, its two buffer pointers, schema, format, name,
+   * then the buffers, each 64-byte aligned, as wudf__export lays them. */
+  size_t format_size = strlen(format) + 1, name_size = strlen(name) + 1;
+  size_t validity_size = validity != NULL ? (size_t)(length + 7) / 8 : 0;
+  size_t values_size = (size_t)(length * width);
+  size_t at_array = (sizeof(struct wudf__export_block) + 7) & ~(size_t)7;
+  size_t at_buffers = at_array + sizeof(struct ArrowArray);
+  size_t at_schema = at_buffers + 2 * sizeof(void*);
+  size_t at_format = at_schema + sizeof(struct ArrowSchema);
+  size_t at_name = at_format + format_size;
+  size_t at_validity = (at_name + name_size + WUDF__BUFFER_ALIGN - 1) &
+                       ~(size_t)(WUDF__BUFFER_ALIGN - 1);
+  size_t at_values = (at_validity + validity_size + WUDF__BUFFER_ALIGN - 1) &
+                     ~(size_t)(WUDF__BUFFER_ALIGN - 1);
+  size_t size = at_values + values_size;
+  void* allocation = wudf__malloc(size + WUDF__BUFFER_ALIGN - 1);
+  if (allocation == NULL) {
+    return wudf__set_error(error, ENOMEM, "export: out of memory (%zu bytes)", size);
+  }
+  uint8_t* block = (uint8_t*)(((uintptr_t)allocation + WUDF__BUFFER_ALIGN - 1) &
+                              ~(uintptr_t)(WUDF__BUFFER_ALIGN - 1));
+  struct wudf__export_block* head = (struct wudf__export_block*)(void*)block;
+  head->allocation = allocation;
+  atomic_init(&head->references, 2);
+  const void** buffers = (const void**)(void*)(block + at_buffers);
+  buffers[0] = validity != NULL ? block + at_validity : NULL;
+  buffers[1] = block + at_values;
+  if (validity != NULL) memcpy(block + at_validity, validity, validity_size);
+  if (values_size > 0) memcpy(block + at_values, values, values_size);
+  memcpy(block + at_format, format, format_size);
+  memcpy(block + at_name, name, name_size);
+  struct ArrowArray* array = (struct ArrowArray*)(void*)(block + at_array);
+  memset(array, 0, sizeof(*array));
+  array->length = length;
+  array->null_count = validity != NULL ? null_count : 0;
+  array->n_buffers = 2;
+  array->buffers = buffers;
+  array->release = wudf__export_release_array;
+  array->private_data = block;
+  struct ArrowSchema* schema = (struct ArrowSchema*)(void*)(block + at_schema);
+  memset(schema, 0, sizeof(*schema));
+  schema->format = (const char*)(block + at_format);
+  schema->name = (const char*)(block + at_name);
+  schema->flags = flags;
+  schema->release = wudf__export_release_schema;
+  schema->private_data = block;
+  *out = *array;
+  *out_schema = *schema;
+  return 0;
 }
 
 int wudf__schema_export(const struct ArrowSchema* schema, const char* name,

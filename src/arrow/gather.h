@@ -84,6 +84,12 @@ struct wudf__plan_buffer {
   int64_t size;        /* bytes */
 };
 
+/* As a plan buffer's `data` in a hand-made plan given to wudf__plan_export:
+ * the buffer is allocated but not written; the caller fills it after the
+ * export (the flat path of udf/scalar.c writes each guest call's rows
+ * straight into the final column this way). */
+extern const uint8_t wudf__plan_unwritten[1];
+
 /* One node of a planned array. Offsets are 0 throughout. */
 struct wudf__plan {
   const struct ArrowSchema* schema; /* the source schema of this node */
@@ -128,6 +134,15 @@ void wudf__gather_free(struct wudf__gather* gather);
  */
 int wudf__plan_export(const struct wudf__plan* plan, const char* name, struct ArrowArray* out,
                       struct ArrowSchema* out_schema, struct wudf_error* error);
+
+/* The export of one flat fixed-width array (no children, no dictionary)
+ * of `length` values of `width` bytes and their validity (NULL: no nulls;
+ * else bits from bit 0), named `name`, as wudf__plan_export would make it
+ * from a one-node plan, without the plan's walks: one allocation. ENOMEM. */
+int wudf__flat_export(const char* format, const char* name, int64_t flags, int64_t length,
+                      int64_t null_count, const uint8_t* validity, const uint8_t* values,
+                      int64_t width, struct ArrowArray* out, struct ArrowSchema* out_schema,
+                      struct wudf_error* error);
 
 /* Deep-copies a schema tree into host memory (as wudf__plan_export does for
  * a plan's schema), renaming the root to `name` unless it is NULL. ENOMEM. */

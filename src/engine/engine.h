@@ -109,6 +109,10 @@ struct wudf_instance {
   uint32_t udf_control;        /* the control block of table/aggregate calls */
   uint32_t udf_array_release;  /* the guest's input release callbacks */
   uint32_t udf_schema_release;
+  /* An input block the host keeps between calls (udf/call.c): its offset
+   * (0: none) and size. Reused by the next call whose input fits. */
+  uint32_t udf_block;
+  uint32_t udf_block_capacity;
   /* Lifetime. `life` holds WUDF__PINNED while a zero-copy result view of
    * guest memory is alive (then no export may run: EBUSY),
    * WUDF__FREE_REQUESTED once wudf_instance_free was called, and in its
@@ -137,6 +141,19 @@ struct wudf_instance {
    * it. */
   _Atomic(uintptr_t) busy_owner;
   unsigned busy_depth;
+  /* Export calls run on this instance (each a wudf__rt_run), for tests and
+   * benchmarks that count the guest calls of a function call. */
+  uint64_t guest_runs;
+  /* The snapshot of wudf_instance_snapshot: memory and tables (runtime),
+   * a copy of wasm2c's state struct, and the guest ABI fields of the
+   * moment (an instance snapshotted after its first call keeps its output
+   * slots). `state_copy` NULL: none. */
+  struct wudf__rt_snapshot snapshot;
+  void* state_copy;
+  struct {
+    int ready;
+    uint32_t slots, control, array_release, schema_release, block, block_capacity;
+  } snapshot_udf;
 };
 
 /* One handle of an instance's guest. */
@@ -159,6 +176,16 @@ struct wudf__handle_slot {
  * by one wudf__instance_leave on the same thread. The caller writes the
  * error message, naming its export or function. */
 int wudf__instance_enter(struct wudf_instance* instance);
+
+/* An export call of the guest ABI (udf/call.c) on an instance the calling
+ * thread has entered: export `index` takes `arg_count` (at most 7) i32
+ * arguments and returns at most one i32, as checked when the module was
+ * loaded, so the public call's checks of the index and the argument types
+ * are skipped; the pin and broken checks, the deadline and the trap
+ * messages are wudf_instance_call's. */
+int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
+                            const uint32_t* args, size_t arg_count, uint32_t* result,
+                            uint64_t timeout_ms, struct wudf_error* error);
 void wudf__instance_leave(struct wudf_instance* instance);
 
 /* Moves an instance on the fast tier to its module's optimised object when

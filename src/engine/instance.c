@@ -217,6 +217,8 @@ static void wudf__instance_destroy(struct wudf_instance* instance) {
    * hand them back to it, so it is not called. */
   wudf__rt_instance_release(&instance->runtime);
   wudf__wasi_release(&instance->wasi);
+  if (instance->state_copy != NULL) wudf__rt_snapshot_free(&instance->snapshot);
+  wudf__free(instance->state_copy);
   wudf__free(instance->state);
   wudf__free(instance->udf_handles);
   pthread_mutex_destroy(&instance->udf_handle_lock);
@@ -404,6 +406,7 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
   struct wudf__call_closure closure = {instance->glue_exports[index]->call,
                                        instance->state, slots, result_slots};
   if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
+  instance->guest_runs++;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
   if (trap != 0) {
     if (trap > 0) instance->broken = 1;
@@ -464,3 +467,130 @@ uint64_t wudf_instance_memory_size(const struct wudf_instance* instance) {
 }
 
 int wudf_instance_tier(const struct wudf_instance* instance) { return instance->tier; }
+
+int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
+                            const uint32_t* args, size_t arg_count, uint32_t* result,
+                            uint64_t timeout_ms, struct wudf_error* error) {
+  const struct wudf_export_info* export = &instance->module->exports[index];
+  if (atomic_load(&instance->life) & WUDF__PINNED) {
+    return wudf__set_error(error, EBUSY,
+                           "export '%s': a zero-copy result view of this instance's "
+                           "memory is still alive; release it first", export->name);
+  }
+  if (instance->broken) {
+    return wudf__set_error(error, ENOTRECOVERABLE,
+                           "export '%s': the instance is broken by an earlier "
+                           "trap; create a new instance", export->name);
+  }
+  uint64_t slots[8];
+  for (size_t i = 0; i < arg_count; i++) slots[i] = args[i];
+  wudf__instance_upgrade(instance);
+  struct wudf__call_closure closure = {instance->glue_exports[index]->call, instance->state,
+                                       slots, slots + arg_count};
+  if (timeout_ms == WUDF_TIMEOUT_DEFAULT) timeout_ms = instance->config.timeout_ms;
+  instance->guest_runs++;
+  int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
+  if (trap != 0) {
+    if (trap > 0) instance->broken = 1;
+    char what[300];
+    snprintf(what, sizeof(what), "export '%s'", export->name);
+    return wudf__trap_error(instance, what, trap, timeout_ms, error);
+  }
+  if (result != NULL && export->result_count > 0) *result = (uint32_t)slots[arg_count];
+  return 0;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* error) {
+  if (instance == NULL) return wudf__set_error(error, EINVAL, "instance must not be NULL");
+  if (wudf__instance_enter(instance) != 0) {
+    return wudf__instance_busy_error(error, "wudf_instance_snapshot");
+  }
+  int status = 0;
+  if (instance->broken) {
+    status = wudf__set_error(error, ENOTRECOVERABLE, "wudf_instance_snapshot: the instance "
+                             "is broken by an earlier trap");
+  }
+  void* copy = NULL;
+  struct wudf__rt_snapshot snapshot;
+  if (status == 0) {
+    copy = wudf__malloc(instance->glue->instance_size);
+    if (copy == NULL) status = wudf__set_error(error, ENOMEM, "out of memory");
+  }
+  if (status == 0) {
+    int taken = wudf__rt_snapshot_take(&instance->runtime, &snapshot);
+    if (taken != 0) {
+      status = wudf__set_error(error, taken, "wudf_instance_snapshot: cannot keep the "
+                               "instance's memory: %s", strerror(taken));
+    }
+  }
+  if (status != 0) {
+    wudf__free(copy);
+    wudf__instance_leave(instance);
+    return status;
+  }
+  memcpy(copy, instance->state, instance->glue->instance_size);
+  if (instance->state_copy != NULL) wudf__rt_snapshot_free(&instance->snapshot);
+  wudf__free(instance->state_copy);
+  instance->snapshot = snapshot;
+  instance->state_copy = copy;
+  instance->snapshot_udf.ready = instance->udf_ready;
+  instance->snapshot_udf.slots = instance->udf_slots;
+  instance->snapshot_udf.control = instance->udf_control;
+  instance->snapshot_udf.array_release = instance->udf_array_release;
+  instance->snapshot_udf.schema_release = instance->udf_schema_release;
+  instance->snapshot_udf.block = instance->udf_block;
+  instance->snapshot_udf.block_capacity = instance->udf_block_capacity;
+  wudf__instance_leave(instance);
+  return 0;
+}
+
+int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error) {
+  if (instance == NULL) return wudf__set_error(error, EINVAL, "instance must not be NULL");
+  if (instance->state_copy == NULL) {
+    return wudf__set_error(error, EINVAL, "wudf_instance_reset: the instance has no "
+                           "snapshot (wudf_instance_snapshot)");
+  }
+  if (wudf__instance_enter(instance) != 0) {
+    return wudf__instance_busy_error(error, "wudf_instance_reset");
+  }
+  unsigned life = atomic_load(&instance->life);
+  if ((life & WUDF__PINNED) || life / WUDF__HOLDER > 0) {
+    wudf__instance_leave(instance);
+    return wudf__set_error(error, EBUSY, "wudf_instance_reset: a zero-copy view, table "
+                           "stream or accumulator of the instance is still alive");
+  }
+  int status = wudf__rt_snapshot_restore(&instance->runtime, &instance->snapshot,
+                                         instance->state, instance->state_copy,
+                                         instance->glue->instance_size);
+  if (status != 0) {
+    instance->broken = 1;
+    wudf__instance_leave(instance);
+    return wudf__set_error(error, status, "wudf_instance_reset: cannot map the snapshot "
+                           "back: %s; free the instance", strerror(status));
+  }
+  instance->broken = 0;
+  instance->udf_ready = instance->snapshot_udf.ready;
+  instance->udf_slots = instance->snapshot_udf.slots;
+  instance->udf_control = instance->snapshot_udf.control;
+  instance->udf_array_release = instance->snapshot_udf.array_release;
+  instance->udf_schema_release = instance->snapshot_udf.schema_release;
+  instance->udf_block = instance->snapshot_udf.block;
+  instance->udf_block_capacity = instance->snapshot_udf.block_capacity;
+  instance->udf_release_pending = 0;
+  /* The guest forgot every stream and accumulator; none is held (above),
+   * so only work left for the guest remains: drop it. */
+  pthread_mutex_lock(&instance->udf_handle_lock);
+  for (uint32_t i = 0; i < instance->udf_handle_capacity; i++) {
+    instance->udf_handles[i].state = WUDF__HANDLE_FREE;
+  }
+  atomic_store(&instance->udf_handles_pending, 0);
+  pthread_mutex_unlock(&instance->udf_handle_lock);
+  size_t output_limit = instance->wasi.output_limit;
+  int deterministic = instance->wasi.deterministic;
+  wudf__wasi_release(&instance->wasi);
+  wudf__wasi_init(&instance->wasi, output_limit, deterministic);
+  wudf__instance_leave(instance);
+  return 0;
+}

@@ -116,6 +116,12 @@ struct wudf__thread {
   void* altstack;                    /* ours, if we installed one */
   unsigned altstack_id;              /* its valgrind stack id, if any */
   struct wudf__watch_slot* slot;
+  /* A batch (wudf__rt_batch_enter): runs inside it skip the per-run signal
+   * checks and mask changes, which the batch made once. */
+  unsigned batch_depth;
+  int batch_restore;                 /* the caller's mask blocked some of ours */
+  sigset_t batch_caller_mask;        /* to restore when the batch ends */
+  sigset_t batch_mask;               /* the mask runs of the batch need */
 };
 
 static __thread struct wudf__thread wudf__self
@@ -667,7 +673,8 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
                           "and watchdog slot: %s", strerror(status));
     }
   }
-  int status = wudf__check_fault_handlers();
+  int batched = self->batch_depth > 0;
+  int status = batched ? 0 : wudf__check_fault_handlers();
   if (status != 0) return status;
   if (timeout_ms != 0) {
     status = wudf__watchdog_ensure();
@@ -680,10 +687,13 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
   /* Guest faults and the deadline need these signals on this thread, whatever
    * the host blocks: unblock them for the run, restore the mask after. */
   sigset_t caller_mask;
-  pthread_sigmask(SIG_UNBLOCK, &wudf__signals.needed, &caller_mask);
-  int restore_mask = sigismember(&caller_mask, SIGSEGV) == 1 ||
-                     sigismember(&caller_mask, SIGBUS) == 1 ||
-                     sigismember(&caller_mask, wudf__interrupt_signal()) == 1;
+  int restore_mask = 0;
+  if (!batched) {
+    pthread_sigmask(SIG_UNBLOCK, &wudf__signals.needed, &caller_mask);
+    restore_mask = sigismember(&caller_mask, SIGSEGV) == 1 ||
+                   sigismember(&caller_mask, SIGBUS) == 1 ||
+                   sigismember(&caller_mask, wudf__interrupt_signal()) == 1;
+  }
   sigjmp_buf jump;
   if (instance != NULL) {
     instance->grow_refused = 0;
@@ -713,7 +723,13 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
   }
   self->jump = NULL;
   self->current = NULL;
-  if (restore_mask || self->trap_signal != 0) {
+  if (batched) {
+    if (self->trap_signal != 0) {
+      /* Left a handler by siglongjmp: back to the batch's mask. */
+      pthread_sigmask(SIG_SETMASK, &self->batch_mask, NULL);
+      self->trap_signal = 0;
+    }
+  } else if (restore_mask || self->trap_signal != 0) {
     /* The caller blocked some of our signals, or we left a handler by
      * siglongjmp without restoring the mask (that would cost a system call
      * on every run) and delivery blocked some: back to the caller's mask. */
@@ -721,6 +737,34 @@ int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
     self->trap_signal = 0;
   }
   return trap;
+}
+
+int wudf__rt_batch_enter(void) {
+  struct wudf__thread* self = &wudf__self;
+  if (self->state != WUDF__STATE_HOST || !self->initialised) return 0;
+  if (self->batch_depth > 0) {
+    self->batch_depth++;
+    return 1;
+  }
+  /* The checks every run makes outside a batch, made once; a refusal is
+   * left for the batch's first run to report, unbatched. */
+  if (wudf__check_fault_handlers() != 0) return 0;
+  pthread_sigmask(SIG_UNBLOCK, &wudf__signals.needed, &self->batch_caller_mask);
+  self->batch_restore = sigismember(&self->batch_caller_mask, SIGSEGV) == 1 ||
+                        sigismember(&self->batch_caller_mask, SIGBUS) == 1 ||
+                        sigismember(&self->batch_caller_mask, wudf__interrupt_signal()) == 1;
+  self->batch_mask = self->batch_caller_mask;
+  sigdelset(&self->batch_mask, SIGSEGV);
+  sigdelset(&self->batch_mask, SIGBUS);
+  sigdelset(&self->batch_mask, wudf__interrupt_signal());
+  self->batch_depth = 1;
+  return 1;
+}
+
+void wudf__rt_batch_leave(void) {
+  struct wudf__thread* self = &wudf__self;
+  if (self->batch_depth == 0 || --self->batch_depth > 0) return;
+  if (self->batch_restore) pthread_sigmask(SIG_SETMASK, &self->batch_caller_mask, NULL);
 }
 
 struct wudf__rt_instance* wudf__rt_current(void) { return wudf__self.current; }
@@ -1234,3 +1278,166 @@ static const struct wudf__rt_api wudf__api = {
 };
 
 const struct wudf__rt_api* wudf__rt_api_get(void) { return &wudf__api; }
+
+/* -------------------------------------------------------------- snapshots */
+
+/* Bytes of one element of table `i`. */
+static size_t wudf__table_element_size(const struct wudf__rt_instance* instance, uint32_t i) {
+  return instance->table_is_funcref[i] ? sizeof(wasm_rt_funcref_t)
+                                       : sizeof(wasm_rt_externref_t);
+}
+
+/* The data pointer and size of table `i`, whichever its kind. */
+static void wudf__table_fields(const struct wudf__rt_instance* instance, uint32_t i,
+                               void*** data, uint32_t** size) {
+  if (instance->table_is_funcref[i]) {
+    wasm_rt_funcref_table_t* table = instance->tables[i];
+    *data = (void**)&table->data;
+    *size = &table->size;
+  } else {
+    wasm_rt_externref_table_t* table = instance->tables[i];
+    *data = (void**)&table->data;
+    *size = &table->size;
+  }
+}
+
+int wudf__rt_snapshot_take(const struct wudf__rt_instance* instance,
+                           struct wudf__rt_snapshot* snapshot) {
+  memset(snapshot, 0, sizeof(*snapshot));
+  snapshot->memfd = -1;
+  if (instance->memory != NULL && instance->memory->size > 0 &&
+      instance->memory->size <= WUDF__SNAPSHOT_COPY_MAX) {
+    /* Small: a copy, written back over the pages (no faults after). */
+    snapshot->copy = wudf__malloc(instance->memory->size);
+    if (snapshot->copy == NULL) return ENOMEM;
+    memcpy(snapshot->copy, instance->memory->data, instance->memory->size);
+    snapshot->memory_size = instance->memory->size;
+  } else if (instance->memory != NULL && instance->memory->size > 0) {
+    uint32_t size = instance->memory->size;
+    snapshot->memfd = memfd_create("wasmudf-snapshot", MFD_CLOEXEC);
+    if (snapshot->memfd < 0) return errno;
+    size_t written = 0;
+    while (written < size) {
+      ssize_t n = write(snapshot->memfd, instance->memory->data + written, size - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int status = n < 0 ? errno : EIO;
+        wudf__rt_snapshot_free(snapshot);
+        return status;
+      }
+      written += (size_t)n;
+    }
+    snapshot->memory_size = size;
+  }
+  if (instance->table_count > 0) {
+    snapshot->table_sizes = wudf__calloc(instance->table_count, sizeof(uint32_t));
+    snapshot->table_copies = wudf__calloc(instance->table_count, sizeof(void*));
+    if (snapshot->table_sizes == NULL || snapshot->table_copies == NULL) {
+      wudf__rt_snapshot_free(snapshot);
+      return ENOMEM;
+    }
+    snapshot->table_count = instance->table_count;
+    for (uint32_t i = 0; i < instance->table_count; i++) {
+      void** data;
+      uint32_t* size;
+      wudf__table_fields(instance, i, &data, &size);
+      size_t bytes = (size_t)*size * wudf__table_element_size(instance, i);
+      snapshot->table_sizes[i] = *size;
+      if (bytes == 0) continue;
+      snapshot->table_copies[i] = wudf__malloc(bytes);
+      if (snapshot->table_copies[i] == NULL) {
+        wudf__rt_snapshot_free(snapshot);
+        return ENOMEM;
+      }
+      memcpy(snapshot->table_copies[i], *data, bytes);
+    }
+  }
+  return 0;
+}
+
+int wudf__rt_snapshot_restore(struct wudf__rt_instance* instance,
+                              const struct wudf__rt_snapshot* snapshot, void* state,
+                              const void* state_copy, size_t state_size) {
+  if (snapshot->table_count != instance->table_count ||
+      (snapshot->memory_size > 0 && instance->memory == NULL)) {
+    return EINVAL;
+  }
+  /* The tables' storage may have moved (table.grow): keep where it is now
+   * across the copy of the module's state, which holds their pointers. */
+  void* table_data[64];
+  uint32_t kept = instance->table_count < 64 ? instance->table_count : 64;
+  if (instance->table_count > 64) return ENOTSUP;
+  uint32_t table_size_now[64];
+  for (uint32_t i = 0; i < kept; i++) {
+    void** data;
+    uint32_t* size;
+    wudf__table_fields(instance, i, &data, &size);
+    table_data[i] = *data;
+    table_size_now[i] = *size;
+  }
+  uint32_t memory_now = instance->memory != NULL ? instance->memory->size : 0;
+  /* Linear memory: the snapshot's bytes mapped copy-on-write over the
+   * first pages (what the guest wrote is dropped), pages it grew beyond
+   * them back to inaccessible reservation. */
+  if (snapshot->copy != NULL) {
+    /* The memory is at least as large as the snapshot (it never shrinks,
+     * and a reset leaves it at the snapshot's size). */
+    memcpy(instance->memory->data, snapshot->copy, snapshot->memory_size);
+  } else if (snapshot->memory_size > 0 &&
+             mmap(instance->memory->data, snapshot->memory_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_FIXED, snapshot->memfd, 0) == MAP_FAILED) {
+    return errno;
+  }
+  if (memory_now > snapshot->memory_size &&
+      mmap(instance->memory->data + snapshot->memory_size, memory_now - snapshot->memory_size,
+           PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+           0) == MAP_FAILED) {
+    return errno;
+  }
+  /* Globals and everything else of the module's state. */
+  memcpy(state, state_copy, state_size);
+  if (instance->memory != NULL) {
+    if (memory_now > snapshot->memory_size) {
+      wudf__rt_uncharge(instance, memory_now - snapshot->memory_size);
+    }
+    instance->memory_bytes = snapshot->memory_size;
+    instance->memory->size = snapshot->memory_size;
+    instance->memory->pages = snapshot->memory_size / WUDF__PAGE_SIZE;
+  }
+  for (uint32_t i = 0; i < kept; i++) {
+    void** data;
+    uint32_t* size;
+    wudf__table_fields(instance, i, &data, &size);
+    size_t element = wudf__table_element_size(instance, i);
+    *data = table_data[i];
+    *size = snapshot->table_sizes[i];
+    if (table_size_now[i] > snapshot->table_sizes[i]) {
+      uint64_t bytes = (uint64_t)(table_size_now[i] - snapshot->table_sizes[i]) * element;
+      wudf__rt_uncharge(instance, bytes);
+      instance->table_bytes -= bytes;
+    }
+    if (snapshot->table_copies[i] != NULL) {
+      memcpy(table_data[i], snapshot->table_copies[i], (size_t)snapshot->table_sizes[i] * element);
+    }
+  }
+  instance->grow_refused = 0;
+  instance->host_failure = 0;
+  instance->exit_code = 0;
+  return 0;
+}
+
+void wudf__rt_snapshot_free(struct wudf__rt_snapshot* snapshot) {
+  if (snapshot->memfd >= 0) close(snapshot->memfd);
+  snapshot->memfd = -1;
+  wudf__free(snapshot->copy);
+  snapshot->copy = NULL;
+  for (uint32_t i = 0; snapshot->table_copies != NULL && i < snapshot->table_count; i++) {
+    wudf__free(snapshot->table_copies[i]);
+  }
+  wudf__free(snapshot->table_copies);
+  wudf__free(snapshot->table_sizes);
+  snapshot->table_copies = NULL;
+  snapshot->table_sizes = NULL;
+  snapshot->table_count = 0;
+  snapshot->memory_size = 0;
+}

@@ -108,10 +108,61 @@ const struct wudf__rt_api* wudf__rt_api_get(void);
 int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
                  void* closure, uint64_t timeout_ms);
 
+/*
+ * A batch of runs on the calling thread: the signal checks and mask changes
+ * wudf__rt_run makes for every run outside a batch (a sigaction query of
+ * SIGSEGV in modes CHECK and REINSTALL, a pthread_sigmask to unblock the
+ * runtime's signals and, when the caller blocked them, another to restore
+ * the mask) are made once by wudf__rt_batch_enter and undone by
+ * wudf__rt_batch_leave, and runs inside skip them. A function call over
+ * Arrow data brackets its several export calls this way (udf/call.c).
+ * Returns 1 when the batch is entered (then call wudf__rt_batch_leave once,
+ * on this thread), 0 when it is not (from guest code, on a thread that has
+ * not run guest code yet, or when a check refuses: the runs then make their
+ * own checks and report the refusal). Batches nest. Between the runs of a
+ * batch the thread's host code runs with the runtime's signals unblocked.
+ */
+int wudf__rt_batch_enter(void);
+void wudf__rt_batch_leave(void);
+
 /* Why the last wudf__rt_run on this thread refused with -`code`: a sentence
  * for an error message (strerror(code) when there is nothing better). Valid
  * until the thread's next run. */
 const char* wudf__rt_refusal(int code);
+
+/*
+ * A snapshot of an instance's linear memory and tables, for a fast reset:
+ * a memory of at most WUDF__SNAPSHOT_COPY_MAX bytes as a copy written back
+ * over its pages (no page faults afterwards); a larger one's bytes in a
+ * memfd, mapped copy-on-write over the memory when restored (one mmap:
+ * pages the guest wrote are dropped, untouched pages cost nothing); each
+ * table's size and elements. wudf__rt_snapshot_take
+ * returns 0 or an errno (ENOMEM, or memfd_create's); the snapshot is freed
+ * with wudf__rt_snapshot_free.
+ *
+ * wudf__rt_snapshot_restore returns the instance to the snapshot: memory
+ * mapped back to the snapshot's bytes and size (pages grown since are made
+ * inaccessible again and their charge given back), the module's state
+ * struct `state` (globals, the memory and table descriptors) copied from
+ * `state_copy` (taken with the snapshot), tables back to their size and
+ * elements (their storage stays where it is). 0, or an errno when a
+ * mapping fails (the instance must then be discarded).
+ */
+#define WUDF__SNAPSHOT_COPY_MAX ((uint32_t)1 << 20)
+struct wudf__rt_snapshot {
+  uint8_t* copy;            /* the bytes of a small memory, or NULL */
+  int memfd;                /* a larger memory's bytes, or -1 */
+  uint32_t memory_size;     /* bytes */
+  uint32_t table_count;
+  uint32_t* table_sizes;
+  void** table_copies;
+};
+int wudf__rt_snapshot_take(const struct wudf__rt_instance* instance,
+                           struct wudf__rt_snapshot* snapshot);
+int wudf__rt_snapshot_restore(struct wudf__rt_instance* instance,
+                              const struct wudf__rt_snapshot* snapshot, void* state,
+                              const void* state_copy, size_t state_size);
+void wudf__rt_snapshot_free(struct wudf__rt_snapshot* snapshot);
 
 /* Frees the memory and tables of `instance` and zeroes its bookkeeping. */
 void wudf__rt_instance_release(struct wudf__rt_instance* instance);

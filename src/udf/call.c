@@ -30,22 +30,16 @@ static struct wudf__guest_memory wudf__memory_of(const struct wudf_instance* ins
   return memory;
 }
 
-/* Calls an export of i32 arguments (at most 5) and at most one i32 result. */
+/* Calls an export of i32 arguments (at most 5) and at most one i32 result
+ * (their types were checked at load) on the entered instance. */
 static int wudf__guest_call(struct wudf__call* call, uint32_t export_index,
                             const uint32_t* args, size_t arg_count, uint32_t* result) {
-  struct wudf_value values[5];
-  for (size_t i = 0; i < arg_count; i++) {
-    values[i].type = WUDF_I32;
-    values[i].of.i32 = (int32_t)args[i];
-  }
-  struct wudf_value out;
-  int status = wudf_instance_call(call->instance, export_index, values, arg_count, &out,
-                                  result != NULL ? 1 : 0, call->timeout_ms, call->error);
+  int status = wudf__instance_call_i32(call->instance, export_index, args, arg_count, result,
+                                       call->timeout_ms, call->error);
   if (status != 0) {
     return wudf__error_prefix(call->error, status, "function '%s'",
                               call->udf->signature.name);
   }
-  if (result != NULL) *result = (uint32_t)out.of.i32;
   return 0;
 }
 
@@ -92,9 +86,16 @@ static int wudf__release_through_guest(struct wudf__call* call, uint32_t at,
   return wudf__guest_call(call, call->table->abi[abi_export], &at, 1, NULL);
 }
 
+/* Input blocks up to this size are kept by the host between calls and
+ * reused (docs/abi.md, section 4); larger ones are freed after their call,
+ * so that one large call does not hold guest memory for good. */
+#define WUDF__BLOCK_KEEP_MAX ((uint32_t)1 << 20)
+
 /* After a guest call: release the inputs the guest left, and drop the host's
- * reference to the input block (freeing it when nothing else holds it). */
-static int wudf__finish_inputs(struct wudf__call* call, uint32_t block,
+ * reference to the input block of `capacity` bytes: kept for the next call
+ * when nothing else holds it and it is small, freed when nothing else holds
+ * it, left to the guest otherwise. */
+static int wudf__finish_inputs(struct wudf__call* call, uint32_t block, uint32_t capacity,
                                const struct wudf__guest_placement* placed) {
   int status = wudf__release_through_guest(call, placed->array, WUDF__ARRAY_RELEASE,
                                            WUDF__ABI_RELEASE_ARRAY);
@@ -113,6 +114,12 @@ static int wudf__finish_inputs(struct wudf__call* call, uint32_t block,
                            call->udf->signature.name, live, magic);
   }
   if (live == 1) {
+    struct wudf_instance* instance = call->instance;
+    if (capacity <= WUDF__BLOCK_KEEP_MAX && instance->udf_block == 0) {
+      instance->udf_block = block;
+      instance->udf_block_capacity = capacity;
+      return 0;
+    }
     return wudf__guest_call(call, call->table->abi[WUDF__ABI_FREE], &block, 1, NULL);
   }
   /* The guest kept some inputs (moved them): it frees the block when it
@@ -256,6 +263,134 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
   return status;
 }
 
+/* ------------------------------------------------------------ flat path */
+
+/* Writes `length` rows of values (`width` bytes each) and their validity
+ * (NULL: all valid; else bits from bit `bit` of `validity`) into the sink
+ * at its row, which moves on. */
+static void wudf__sink_write(struct wudf__flat_sink* sink, const uint8_t* values,
+                             const uint8_t* validity, int64_t bit, int64_t length,
+                             int64_t nulls) {
+  memcpy(sink->values + sink->row * sink->width, values, (size_t)(length * sink->width));
+  if (validity == NULL || nulls == 0) {
+    wudf__bits_fill(sink->validity, sink->row, length, 1);
+  } else {
+    wudf__bits_copy(sink->validity, sink->row, validity, bit, length);
+  }
+  sink->row += length;
+  sink->nulls += nulls;
+}
+
+/* Places a host array of the sink's type (a guest result the validator
+ * took) into the sink, as the flat result check does with guest memory. */
+static void wudf__sink_put(struct wudf__flat_sink* sink, const struct ArrowArray* array,
+                           const struct ArrowSchema* schema) {
+  const uint8_t* validity = array->null_count != 0 ? array->buffers[0] : NULL;
+  if (!sink->flags_known) sink->flags = schema->flags;
+  sink->flags_known = 1;
+  wudf__sink_write(sink, (const uint8_t*)array->buffers[1] + array->offset * sink->width,
+                   validity, array->offset, array->length,
+                   validity != NULL ? array->null_count : 0);
+}
+
+/*
+ * The flat result check: a scalar function's result of a flat declared
+ * type (udf->flat_result_width) in the output slots, checked for what the
+ * full validator (abi/import.c) would require of it, and taken without a
+ * mirror or a gather: copied into one host array, or into `sink`. Accepts
+ * only a strict subset of what the validator accepts -- the exact format
+ * of the declared type, no metadata, no children, no dictionary, flags at
+ * most NULLABLE, a validity bitmap at a byte boundary -- and returns 0 for
+ * anything else, so that the caller runs the validator, which takes it or
+ * names what is wrong. Returns 1 when it took the result, with `*status`
+ * 0 or the error of counting the output or of the host allocation.
+ */
+static int wudf__take_flat_result(struct wudf__call* call,
+                                  const struct wudf__guest_memory* memory, uint32_t out,
+                                  uint32_t out_schema, int64_t length,
+                                  struct wudf__flat_sink* sink, struct wudf__result* result,
+                                  int* status) {
+  const struct wudf__udf* udf = call->udf;
+  int64_t width = udf->flat_result_width;
+  if (width <= 0 || length < 0) return 0;
+  /* The schema. */
+  const char* expected = udf->result_format;
+  size_t format_size = strlen(expected) + 1;
+  uint32_t format_at = wudf__load_u32(memory, out_schema + WUDF__SCHEMA_FORMAT);
+  if (format_at == 0 || !wudf__guest_range_ok(memory, format_at, format_size) ||
+      memcmp(memory->base + format_at, expected, format_size) != 0) {
+    return 0;
+  }
+  uint32_t name_at = wudf__load_u32(memory, out_schema + WUDF__SCHEMA_NAME);
+  if (name_at != 0) {
+    if (name_at >= memory->size) return 0;
+    size_t room = memory->size - name_at < 4096 ? memory->size - name_at : 4096;
+    if (memchr(memory->base + name_at, 0, room) == NULL) return 0;
+  }
+  int64_t flags = wudf__load_i64(memory, out_schema + WUDF__SCHEMA_FLAGS);
+  if (wudf__load_u32(memory, out_schema + WUDF__SCHEMA_METADATA) != 0 ||
+      (flags & ~(int64_t)ARROW_FLAG_NULLABLE) != 0 ||
+      wudf__load_i64(memory, out_schema + WUDF__SCHEMA_N_CHILDREN) != 0 ||
+      wudf__load_u32(memory, out_schema + WUDF__SCHEMA_DICTIONARY) != 0 ||
+      wudf__load_u32(memory, out_schema + WUDF__SCHEMA_RELEASE) == 0) {
+    return 0;
+  }
+  /* The array. */
+  int64_t null_count = wudf__load_i64(memory, out + WUDF__ARRAY_NULL_COUNT);
+  int64_t offset = wudf__load_i64(memory, out + WUDF__ARRAY_OFFSET);
+  if (wudf__load_i64(memory, out + WUDF__ARRAY_LENGTH) != length ||
+      wudf__load_i64(memory, out + WUDF__ARRAY_N_BUFFERS) != 2 ||
+      wudf__load_i64(memory, out + WUDF__ARRAY_N_CHILDREN) != 0 ||
+      wudf__load_u32(memory, out + WUDF__ARRAY_DICTIONARY) != 0 ||
+      wudf__load_u32(memory, out + WUDF__ARRAY_RELEASE) == 0 || offset < 0 ||
+      offset > ((int64_t)1 << 40) || length > ((int64_t)1 << 40) || null_count < -1 ||
+      null_count > length) {
+    return 0;
+  }
+  int64_t end = offset + length;
+  uint32_t buffers = wudf__load_u32(memory, out + WUDF__ARRAY_BUFFERS);
+  if (buffers == 0 || !wudf__guest_range_ok(memory, buffers, 8)) return 0;
+  uint32_t validity_at = wudf__load_u32(memory, buffers);
+  uint32_t values_at = wudf__load_u32(memory, buffers + 4);
+  uint64_t value_bytes = (uint64_t)end * (uint64_t)width;
+  if (value_bytes > 0 && (values_at == 0 || !wudf__guest_range_ok(memory, values_at,
+                                                                  value_bytes))) {
+    return 0;
+  }
+  int64_t nulls = 0;
+  const uint8_t* validity = NULL;
+  if (validity_at == 0) {
+    if (null_count > 0) return 0;
+  } else {
+    if (offset % 8 != 0 || !wudf__guest_range_ok(memory, validity_at, ((uint64_t)end + 7) / 8)) {
+      return 0;
+    }
+    validity = memory->base + validity_at;
+    if (null_count >= 0 && call->options->validation != WUDF_VALIDATION_FULL) {
+      nulls = null_count;
+    } else {
+      nulls = length - wudf__bits_count(validity, offset, length);
+      if (null_count >= 0 && nulls != null_count) return 0;
+    }
+    if (nulls == 0) validity = NULL;
+  }
+  const uint8_t* values = memory->base + values_at + offset * width;
+  *status = wudf__count_output(call, length, length * width + (nulls > 0 ? (length + 7) / 8 : 0));
+  if (*status != 0) return 1;
+  if (sink != NULL) {
+    if (!sink->flags_known) sink->flags = flags;
+    sink->flags_known = 1;
+    wudf__sink_write(sink, values, validity, offset, length, nulls);
+    return 1;
+  }
+  /* One host array of the rows, named after the function. */
+  *status = wudf__flat_export(expected, udf->signature.name, flags, length, nulls,
+                              validity != NULL ? validity + offset / 8 : NULL, values, width,
+                              &result->array, &result->schema, call->error);
+  if (*status == 0) result->present = 1;
+  return 1;
+}
+
 /* Reads the guest's message of a failed call into an ECANCELED error. */
 static int wudf__guest_failure(struct wudf__call* call, uint32_t returned) {
   char message[1024] = "";
@@ -271,15 +406,165 @@ static int wudf__guest_failure(struct wudf__call* call, uint32_t returned) {
                          call->udf->signature.name, message);
 }
 
+/* ------------------------------------------------------ flat input block */
+
+static uint64_t wudf__align_up(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+/* Writes a string and its NUL at `at` (when writing); returns the next
+ * 8-byte aligned position. */
+static uint64_t wudf__flat_string(const struct wudf__guest_memory* memory, uint64_t at,
+                                  const char* text) {
+  size_t size = strlen(text) + 1;
+  if (memory != NULL) memcpy(memory->base + at, text, size);
+  return wudf__align_up(at + size, 8);
+}
+
+/* Writes an ArrowArray or ArrowSchema's release and private data. */
+static void wudf__flat_struct_tail(const struct wudf__guest_memory* memory, uint64_t at,
+                                   uint32_t release_field, uint32_t release,
+                                   uint32_t private_data) {
+  wudf__store_u32(memory, at + release_field, release);
+  wudf__store_u32(memory, at + release_field + 4, private_data);
+}
+
+int64_t wudf__flat_input_write(const struct wudf__plan* root,
+                               const struct wudf__guest_memory* memory, uint32_t at,
+                               uint32_t array_release, uint32_t schema_release,
+                               uint32_t private_data, struct wudf__guest_placement* placed) {
+  /* The layout of wudf__plan_guest_write's, simplified for a struct of
+   * childless fixed-width columns: structs and pointer arrays first, the
+   * strings, then the buffers, each 64-byte aligned. The dry run (memory
+   * NULL) starts at 0 and adds the worst alignment of `at`. */
+  uint64_t start = memory != NULL ? at : 0;
+  uint64_t n = (uint64_t)root->n_children;
+  uint64_t root_array = wudf__align_up(start, WUDF__BLOCK_ALIGN);
+  uint64_t root_buffers = root_array + WUDF__ARRAY_SIZE;
+  uint64_t root_children = root_buffers + 8;
+  uint64_t arrays = wudf__align_up(root_children + 4 * n, 8);
+  uint64_t buffer_pointers = arrays + WUDF__ARRAY_SIZE * n;
+  uint64_t root_schema = buffer_pointers + 8 * n;
+  uint64_t schema_children = root_schema + WUDF__SCHEMA_SIZE;
+  uint64_t schemas = wudf__align_up(schema_children + 4 * n, 8);
+  uint64_t cursor = schemas + WUDF__SCHEMA_SIZE * n;
+  if (memory != NULL) {
+    memset(memory->base + root_array, 0, cursor - root_array);
+    wudf__store_i64(memory, root_array + WUDF__ARRAY_LENGTH, root->length);
+    wudf__store_i64(memory, root_array + WUDF__ARRAY_N_BUFFERS, 1);
+    wudf__store_i64(memory, root_array + WUDF__ARRAY_N_CHILDREN, (int64_t)n);
+    wudf__store_u32(memory, root_array + WUDF__ARRAY_BUFFERS, (uint32_t)root_buffers);
+    wudf__store_u32(memory, root_array + WUDF__ARRAY_CHILDREN, (uint32_t)root_children);
+    wudf__flat_struct_tail(memory, root_array, WUDF__ARRAY_RELEASE, array_release,
+                           private_data);
+    wudf__store_i64(memory, root_schema + WUDF__SCHEMA_N_CHILDREN, (int64_t)n);
+    wudf__store_u32(memory, root_schema + WUDF__SCHEMA_CHILDREN, (uint32_t)schema_children);
+    wudf__flat_struct_tail(memory, root_schema, WUDF__SCHEMA_RELEASE, schema_release,
+                           private_data);
+  }
+  const struct wudf__guest_memory* writing = memory;
+  if (memory != NULL) {
+    wudf__store_u32(memory, root_schema + WUDF__SCHEMA_FORMAT, (uint32_t)cursor);
+  }
+  cursor = wudf__flat_string(writing, cursor, "+s");
+  if (memory != NULL) wudf__store_u32(memory, root_schema + WUDF__SCHEMA_NAME, (uint32_t)cursor);
+  cursor = wudf__flat_string(writing, cursor, "args");
+  for (uint64_t i = 0; i < n; i++) {
+    const struct wudf__plan* column = root->children[i];
+    uint64_t array = arrays + WUDF__ARRAY_SIZE * i, schema = schemas + WUDF__SCHEMA_SIZE * i;
+    if (memory != NULL) {
+      wudf__store_u32(memory, root_children + 4 * i, (uint32_t)array);
+      wudf__store_u32(memory, schema_children + 4 * i, (uint32_t)schema);
+      wudf__store_u32(memory, schema + WUDF__SCHEMA_FORMAT, (uint32_t)cursor);
+    }
+    cursor = wudf__flat_string(writing, cursor, column->schema->format);
+    if (column->schema->name != NULL) {
+      if (memory != NULL) wudf__store_u32(memory, schema + WUDF__SCHEMA_NAME, (uint32_t)cursor);
+      cursor = wudf__flat_string(writing, cursor, column->schema->name);
+    }
+    if (memory != NULL) {
+      wudf__store_i64(memory, schema + WUDF__SCHEMA_FLAGS, column->schema->flags);
+      wudf__flat_struct_tail(memory, schema, WUDF__SCHEMA_RELEASE, schema_release,
+                             private_data);
+      wudf__store_i64(memory, array + WUDF__ARRAY_LENGTH, column->length);
+      wudf__store_i64(memory, array + WUDF__ARRAY_NULL_COUNT, column->null_count);
+      wudf__store_i64(memory, array + WUDF__ARRAY_N_BUFFERS, 2);
+      wudf__store_u32(memory, array + WUDF__ARRAY_BUFFERS,
+                      (uint32_t)(buffer_pointers + 8 * i));
+      wudf__flat_struct_tail(memory, array, WUDF__ARRAY_RELEASE, array_release, private_data);
+    }
+    for (int b = 0; b < 2; b++) {
+      const struct wudf__plan_buffer* buffer = &column->buffers[b];
+      if (b == 0 && buffer->data == NULL) continue; /* no nulls: no validity */
+      cursor = wudf__align_up(cursor, WUDF__BLOCK_ALIGN);
+      if (memory != NULL) {
+        wudf__store_u32(memory, buffer_pointers + 8 * i + 4 * (uint64_t)b, (uint32_t)cursor);
+        if (buffer->size > 0) memcpy(memory->base + cursor, buffer->data, (size_t)buffer->size);
+      }
+      cursor += (uint64_t)buffer->size;
+    }
+  }
+  if (memory == NULL) return (int64_t)(cursor + WUDF__BLOCK_ALIGN - 1);
+  placed->array = (uint32_t)root_array;
+  placed->schema = (uint32_t)root_schema;
+  placed->struct_count = (uint32_t)(2 + 2 * n);
+  placed->size = (uint32_t)(cursor - start);
+  return (int64_t)(cursor - start);
+}
+
+/* Writes the input of `request` at `at` of the block: its flat plan with
+ * wudf__flat_input_write, any other with the general writer. */
+static void wudf__write_plan(const struct wudf__call* call,
+                             const struct wudf__guest_request* request,
+                             const struct wudf__guest_memory* memory, uint32_t block,
+                             struct wudf__guest_placement* placed) {
+  const struct wudf_instance* instance = call->instance;
+  if (request->flat_input) {
+    wudf__flat_input_write(request->plan, memory, block + WUDF__BLOCK_HEADER_SIZE,
+                           instance->udf_array_release, instance->udf_schema_release, block,
+                           placed);
+  } else {
+    wudf__plan_guest_write(request->plan, "args", memory, block + WUDF__BLOCK_HEADER_SIZE,
+                           instance->udf_array_release, instance->udf_schema_release, block,
+                           placed);
+  }
+}
+
 /* Writes the plan into a new input block; fills `*block` and `*placed`. */
-static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* plan,
-                             int64_t plan_size, uint32_t* block,
+static int wudf__write_input(struct wudf__call* call, const struct wudf__guest_request* request,
+                             uint32_t* block, uint32_t* capacity,
                              struct wudf__guest_placement* placed) {
   struct wudf_instance* instance = call->instance;
   const char* name = call->udf->signature.name;
-  int64_t block_size = WUDF__BLOCK_HEADER_SIZE + plan_size;
-  uint32_t request[2] = {(uint32_t)block_size, WUDF__BLOCK_ALIGN};
-  int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ALLOC], request, 2, block);
+  int64_t block_size = WUDF__BLOCK_HEADER_SIZE + request->plan_size;
+  if (instance->udf_block != 0 && block_size <= instance->udf_block_capacity) {
+    /* The block the host kept from an earlier call: no guest call. */
+    *block = instance->udf_block;
+    *capacity = instance->udf_block_capacity;
+    instance->udf_block = 0;
+    struct wudf__guest_memory memory = wudf__memory_of(instance);
+    if (!wudf__guest_range_ok(&memory, *block, (uint64_t)block_size)) {
+      return wudf__set_error(call->error, EPROTO, "function '%s': the kept input block at "
+                             "%u is no longer inside linear memory", name, *block);
+    }
+    wudf__write_plan(call, request, &memory, *block, placed);
+    wudf__store_u32(&memory, *block + WUDF__BLOCK_LIVE, placed->struct_count + 1);
+    wudf__store_u32(&memory, *block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
+    return 0;
+  }
+  if (instance->udf_block != 0) {
+    /* Too small for this input: give it back to the guest. */
+    uint32_t kept = instance->udf_block;
+    instance->udf_block = 0;
+    int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_FREE], &kept, 1, NULL);
+    if (status != 0) return status;
+  }
+  /* Small blocks are rounded up to 1 KiB, so that inputs of a few rows
+   * more can reuse them. */
+  if (block_size < (int64_t)WUDF__BLOCK_KEEP_MAX) block_size = (block_size + 1023) & ~1023;
+  *capacity = (uint32_t)block_size;
+  uint32_t alloc_args[2] = {(uint32_t)block_size, WUDF__BLOCK_ALIGN};
+  int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_ALLOC], alloc_args, 2, block);
   if (status != 0) return status;
   struct wudf__guest_memory memory = wudf__memory_of(instance);
   if (*block == 0) {
@@ -293,9 +578,7 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* p
                            "not a 64-byte aligned block of %" PRId64 " bytes inside "
                            "linear memory", name, *block, block_size);
   }
-  wudf__plan_guest_write(plan, "args", &memory, *block + WUDF__BLOCK_HEADER_SIZE,
-                         instance->udf_array_release, instance->udf_schema_release, *block,
-                         placed);
+  wudf__write_plan(call, request, &memory, *block, placed);
   wudf__store_u32(&memory, *block + WUDF__BLOCK_LIVE, placed->struct_count + 1);
   wudf__store_u32(&memory, *block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
   return 0;
@@ -304,12 +587,12 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__plan* p
 int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request,
                     struct wudf__result* result) {
   struct wudf_instance* instance = call->instance;
-  uint32_t block = 0;
+  uint32_t block = 0, capacity = 0;
   struct wudf__guest_placement placed;
   memset(&placed, 0, sizeof(placed));
   int status = 0;
   if (request->plan != NULL) {
-    status = wudf__write_input(call, request->plan, request->plan_size, &block, &placed);
+    status = wudf__write_input(call, request, &block, &capacity, &placed);
     if (status != 0) return status;
   }
   struct wudf__guest_memory memory = wudf__memory_of(instance);
@@ -328,7 +611,7 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
   status = wudf__guest_call(call, call->udf->export_index, call_args, arg_count, &returned);
   if (status != 0) return status; /* a trap: the instance is broken */
   if (request->plan != NULL) {
-    status = wudf__finish_inputs(call, block, &placed);
+    status = wudf__finish_inputs(call, block, capacity, &placed);
     if (status != 0) return status;
   }
   memory = wudf__memory_of(instance);
@@ -338,13 +621,23 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
   if (returned != 0) {
     status = wudf__guest_failure(call, returned);
   } else if (request->wants_result) {
-    const char* type = request->result_type != NULL ? request->result_type
-                                                    : call->udf->output_type;
-    size_t type_length = request->result_type != NULL ? request->result_type_length
-                                                      : call->udf->output_type_length;
-    status = wudf__take_result(call, &memory, out, out_schema, type, type_length,
-                               request->result_path != NULL ? request->result_path : "result",
-                               request->length, view, result);
+    int taken = request->flat && !view &&
+                wudf__take_flat_result(call, &memory, out, out_schema, request->length,
+                                       request->sink, result, &status);
+    if (!taken) {
+      const char* type = request->result_type != NULL ? request->result_type
+                                                      : call->udf->output_type;
+      size_t type_length = request->result_type != NULL ? request->result_type_length
+                                                        : call->udf->output_type_length;
+      status = wudf__take_result(call, &memory, out, out_schema, type, type_length,
+                                 request->result_path != NULL ? request->result_path
+                                                              : "result",
+                                 request->length, view, result);
+      if (status == 0 && request->sink != NULL) {
+        wudf__sink_put(request->sink, &result->array, &result->schema);
+        wudf__result_release(result);
+      }
+    }
   }
   /* Release the guest's result, whatever it was -- except the array a view
    * still reads. */
@@ -352,13 +645,25 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
   struct wudf_error* saved = call->error;
   call->error = status == 0 ? saved : &release_error;
   int released = 0;
-  if (!(status == 0 && view)) {
-    released = wudf__release_through_guest(call, out, WUDF__ARRAY_RELEASE,
-                                           WUDF__ABI_RELEASE_ARRAY);
-  }
-  if (released == 0) {
-    released = wudf__release_through_guest(call, out_schema, WUDF__SCHEMA_RELEASE,
-                                           WUDF__ABI_RELEASE_SCHEMA);
+  int release_array = !(status == 0 && view);
+  memory = wudf__memory_of(instance);
+  if (release_array && call->table->has_release_result) {
+    /* Both slots in one guest call (wudf_release_result), when either is
+     * set. */
+    if (wudf__load_u32(&memory, out + WUDF__ARRAY_RELEASE) != 0 ||
+        wudf__load_u32(&memory, out_schema + WUDF__SCHEMA_RELEASE) != 0) {
+      uint32_t slots[2] = {out, out_schema};
+      released = wudf__guest_call(call, call->table->release_result, slots, 2, NULL);
+    }
+  } else {
+    if (release_array) {
+      released = wudf__release_through_guest(call, out, WUDF__ARRAY_RELEASE,
+                                             WUDF__ABI_RELEASE_ARRAY);
+    }
+    if (released == 0) {
+      released = wudf__release_through_guest(call, out_schema, WUDF__SCHEMA_RELEASE,
+                                             WUDF__ABI_RELEASE_SCHEMA);
+    }
   }
   call->error = saved;
   if (status == 0 && released != 0) wudf__result_release(result);
@@ -593,6 +898,8 @@ int wudf__call_enter(struct wudf__call* call) {
     return wudf__instance_busy_error(call->error, what);
   }
   call->entered = 1;
+  /* The signal checks of the call's export runs, made once for all. */
+  call->batched = wudf__rt_batch_enter();
   int status = wudf__call_usable(call);
   if (status == 0) status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
@@ -609,6 +916,10 @@ int wudf__call_enter(struct wudf__call* call) {
 void wudf__call_end(struct wudf__call* call) {
   if (!call->entered) return;
   call->entered = 0;
+  if (call->batched) {
+    call->batched = 0;
+    wudf__rt_batch_leave();
+  }
   wudf__instance_leave(call->instance);
 }
 
@@ -735,7 +1046,11 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
                            signature->name, wudf__argument_label(udf, index, which));
   }
   char message[512];
-  if (wudf__type_match(signature->text + signature->args[index].start,
+  int flat_match = udf->arg_flat[index] && schema->n_children == 0 &&
+                   schema->dictionary == NULL && strcmp(schema->format,
+                                                        udf->arg_formats[index]) == 0;
+  if (!flat_match &&
+      wudf__type_match(signature->text + signature->args[index].start,
                        signature->args[index].length, schema, message, sizeof(message)) != 0) {
     char whole[1024];
     wudf__type_mismatch(udf->arg_types[index], schema, message, whole, sizeof(whole));

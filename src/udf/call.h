@@ -29,12 +29,22 @@ struct wudf__udf {
   const char* arg_types[WUDF__MAX_ARGS];
   const char* arg_formats[WUDF__MAX_ARGS];
   const char* arg_names[WUDF__MAX_ARGS]; /* "" when unnamed */
+  /* Nonzero for an argument whose declared type is one childless,
+   * dictionary-free type of a fixed width: a caller's schema of exactly
+   * its format (arg_formats), without children or dictionary, matches it
+   * without decoding the type text on every call. */
+  uint8_t arg_flat[WUDF__MAX_ARGS];
   const char* result_type;
   const char* result_format;
   /* The type of one guest call's result: the result type, or a table
    * function's chunk struct (wudf__signature_output_type). */
   const char* output_type;
   size_t output_type_length;
+  /* The bytes per value of a scalar function's result when its declared
+   * type is one flat fixed-width type (int32, float64, timestamp, decimal,
+   * ...; not bool, not dictionary-encoded), else 0: such results take the
+   * flat path of call.c. */
+  int64_t flat_result_width;
   const char* state_type; /* aggregates; NULL otherwise */
   const char* state_format;
   uint32_t field_count; /* columns of a batch result or a table's chunks */
@@ -60,6 +70,11 @@ struct wudf__udf_table {
   uint32_t count;
   struct wudf__udf* functions;
   uint32_t abi[WUDF__ABI_EXPORT_COUNT];
+  /* The optional export wudf_release_result(array, schema) (docs/abi.md,
+   * section 1), which releases both output slots in one guest call;
+   * `has_release_result` 0 when the module lacks it (then two calls). */
+  uint32_t release_result;
+  int has_release_result;
 };
 
 /* ----------------------------------------------------------- one call */
@@ -81,6 +96,7 @@ struct wudf__call {
   uint64_t timeout_ms;
   struct wudf_error* error;
   int entered; /* 1 between a successful wudf__call_enter and wudf__call_end */
+  int batched; /* the call's runs share one signal batch (wudf__rt_batch_enter) */
   /* The output counted so far: `own_tally`, or a table run's, which spans
    * the guest calls of a whole stream. */
   struct wudf__output_tally own_tally;
@@ -161,6 +177,39 @@ struct wudf__guest_request {
   const char* result_path; /* names the root in messages ("result", "state") */
   int64_t length;
   int view;
+  /* Scalar functions whose result type is flat (udf->flat_result_width):
+   * try the flat result check first (call.c), and with `sink` copy the
+   * result's rows into it instead of making a host array of them. */
+  int flat;
+  struct wudf__flat_sink* sink;
+  /* `plan` is a struct of childless fixed-width columns without metadata
+   * (scalar.c's flat plan): written by wudf__flat_input_write, with
+   * `plan_size` from its dry run. */
+  int flat_input;
+};
+
+/* Writes a flat plan (a struct of childless fixed-width columns, schemas
+ * without metadata or dictionaries) as the input structs and buffers at
+ * `at` of guest memory, the way wudf__plan_guest_write would lay out any
+ * plan, with fewer walks; fills `*placed`. With `memory` NULL, a dry run:
+ * returns the bytes needed from any `at` (the worst alignment included).
+ * Returns the bytes written. */
+int64_t wudf__flat_input_write(const struct wudf__plan* root,
+                               const struct wudf__guest_memory* memory, uint32_t at,
+                               uint32_t array_release, uint32_t schema_release,
+                               uint32_t private_data, struct wudf__guest_placement* placed);
+
+/* Where the flat path places the rows of one guest call's result: the
+ * values and validity of the final column, from row `row`. `nulls` counts
+ * the nulls placed so far. */
+struct wudf__flat_sink {
+  uint8_t* values;
+  uint8_t* validity;
+  int64_t width;
+  int64_t row;
+  int64_t nulls;
+  int64_t flags;   /* the schema flags of the first guest result */
+  int flags_known;
 };
 
 /*
@@ -249,6 +298,12 @@ int wudf__arguments_collect(struct wudf__call* call, uint32_t arg_count,
                             const struct ArrowArray* const* arrays,
                             const struct ArrowSchema* const* schemas, int64_t rows,
                             struct wudf__arguments** out);
+
+/* The same into a caller's struct (on the stack of a call). */
+int wudf__arguments_fill(struct wudf__call* call, uint32_t arg_count,
+                         const struct ArrowArray* const* arrays,
+                         const struct ArrowSchema* const* schemas, int64_t rows,
+                         struct wudf__arguments* arguments);
 
 /* ------------------------------------------------------------- segments */
 

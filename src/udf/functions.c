@@ -13,6 +13,8 @@
 
 #include "call.h"
 
+#include "../arrow/format.h"
+
 #define WUDF__MAX_METADATA ((size_t)1 << 20)
 #define WUDF__MAX_FUNCTIONS 4096u
 
@@ -125,6 +127,16 @@ static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
     udf->arg_formats[i] = wudf__pool_add(&cursor, node.format, strlen(node.format));
     udf->arg_names[i] = wudf__pool_add(&cursor, text + signature->arg_names[i].start,
                                        signature->arg_names[i].length);
+    struct wudf__format format;
+    struct ArrowSchema flat;
+    memset(&flat, 0, sizeof(flat));
+    flat.format = udf->arg_formats[i];
+    flat.name = "";
+    char message[256];
+    udf->arg_flat[i] = wudf__format_parse(udf->arg_formats[i], &format) == 0 &&
+                       format.layout == WUDF__LAYOUT_FIXED && format.byte_width > 0 &&
+                       wudf__type_match(udf->arg_types[i], length, &flat, message,
+                                        sizeof(message)) == 0;
   }
   char output[WUDF__MAX_SIGNATURE];
   int output_length = wudf__signature_output_type(signature, output, sizeof(output));
@@ -142,6 +154,23 @@ static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
   }
   udf->result_type = wudf__pool_add(&cursor, text + result_start, result_length);
   udf->result_format = wudf__pool_add(&cursor, node.format, strlen(node.format));
+  udf->flat_result_width = 0;
+  if (signature->kind == WUDF__KIND_SCALAR) {
+    /* Flat when the declared type is exactly a childless, dictionary-free
+     * schema of the result's format with a fixed width. */
+    struct wudf__format format;
+    struct ArrowSchema flat;
+    memset(&flat, 0, sizeof(flat));
+    flat.format = udf->result_format;
+    flat.name = "";
+    char message[256];
+    if (wudf__format_parse(udf->result_format, &format) == 0 &&
+        format.layout == WUDF__LAYOUT_FIXED && format.byte_width > 0 &&
+        wudf__type_match(udf->output_type, udf->output_type_length, &flat, message,
+                         sizeof(message)) == 0) {
+      udf->flat_result_width = format.byte_width;
+    }
+  }
   if ((signature->kind == WUDF__KIND_BATCH || signature->kind == WUDF__KIND_TABLE) &&
       wudf__udf_fields(udf, &node, &cursor) != 0) {
     goto broken;
@@ -233,6 +262,10 @@ int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
                                          error);
       if (status != 0) return status;
     }
+    table->has_release_result =
+        wudf_module_find_export(module, "wudf_release_result", &table->release_result,
+                                NULL) == 0 &&
+        wudf__export_matches(&module->exports[table->release_result], "ii:");
   }
   return 0;
 }

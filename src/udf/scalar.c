@@ -20,6 +20,9 @@
 
 #include "call.h"
 
+#include "../arrow/bits.h"
+#include "../arrow/format.h"
+
 /* The guest calls of one scalar function call, and how their results make
  * up the final column. */
 struct wudf__scalar_parts {
@@ -70,6 +73,175 @@ static int wudf__scalar_place(struct wudf__scalar_parts* parts, const struct wud
   return wudf__segment_push(&parts->output, NULL, 0, chunk->start + chunk->count - row);
 }
 
+/* ------------------------------------------------------------- flat path */
+
+/* The input plan of some rows of flat arguments: a struct node over one
+ * fixed-width node per argument, whose buffers point into the caller's
+ * arrays (no gather, no host allocation). */
+struct wudf__flat_input {
+  struct wudf__plan root;
+  struct wudf__plan_buffer root_buffer;
+  struct wudf__plan columns[WUDF__MAX_ARGS];
+  struct wudf__plan* pointers[WUDF__MAX_ARGS];
+  struct wudf__plan_buffer buffers[WUDF__MAX_ARGS][2];
+  int64_t widths[WUDF__MAX_ARGS];
+};
+
+/* Nonzero when the arguments suit the flat path: every column of a
+ * fixed-width type without a dictionary and, when it has nulls, with its
+ * validity at a byte boundary and a function that sees nulls (a strict
+ * function's null rows are compacted away by the general path). Fills the
+ * widths; `*with_nulls` tells whether a column has a validity bitmap. */
+static int wudf__flat_arguments(const struct wudf__call* call,
+                                const struct wudf__arguments* arguments,
+                                struct wudf__flat_input* input, int* with_nulls) {
+  *with_nulls = 0;
+  for (uint32_t i = 0; i < arguments->count; i++) {
+    const struct ArrowArray* array = arguments->arrays[i];
+    const struct ArrowSchema* schema = arguments->schemas[i];
+    struct wudf__format format;
+    if (arguments->layouts[i] != WUDF__LAYOUT_FIXED || schema->dictionary != NULL ||
+        schema->metadata != NULL ||
+        wudf__format_parse(schema->format, &format) != 0 || format.byte_width <= 0) {
+      return 0;
+    }
+    if (array->null_count != 0 && array->buffers[0] != NULL) {
+      if (call->udf->signature.strict || array->offset % 8 != 0) return 0;
+      *with_nulls = 1;
+    }
+    input->widths[i] = format.byte_width;
+  }
+  return 1;
+}
+
+/* Plans rows [start, start + count) of the flat arguments; `start` is a
+ * multiple of 8 when a column has nulls. */
+static void wudf__flat_plan(const struct wudf__arguments* arguments, int64_t start,
+                            int64_t count, struct wudf__flat_input* input) {
+  struct wudf__plan* root = &input->root;
+  memset(root, 0, sizeof(*root));
+  root->schema = &arguments->schema;
+  root->length = count;
+  input->root_buffer.data = NULL; /* the struct has no nulls */
+  input->root_buffer.size = 0;
+  root->n_buffers = 1;
+  root->buffers = &input->root_buffer;
+  root->n_children = (int32_t)arguments->count;
+  root->children = input->pointers;
+  for (uint32_t i = 0; i < arguments->count; i++) {
+    const struct ArrowArray* array = arguments->arrays[i];
+    struct wudf__plan* column = &input->columns[i];
+    struct wudf__plan_buffer* buffers = input->buffers[i];
+    int64_t row = array->offset + start, width = input->widths[i];
+    memset(column, 0, sizeof(*column));
+    column->schema = arguments->schemas[i];
+    column->length = count;
+    column->n_buffers = 2;
+    column->buffers = buffers;
+    buffers[0].data = NULL;
+    buffers[0].size = 0;
+    if (array->null_count != 0 && array->buffers[0] != NULL) {
+      const uint8_t* bits = array->buffers[0];
+      column->null_count = count - wudf__bits_count(bits, row, count);
+      if (column->null_count > 0) {
+        buffers[0].data = bits + row / 8;
+        buffers[0].size = (count + 7) / 8;
+      }
+    }
+    buffers[1].data = count > 0 ? (const uint8_t*)array->buffers[1] + row * width : NULL;
+    buffers[1].size = count * width;
+    input->pointers[i] = column;
+  }
+}
+
+/*
+ * The flat path of a scalar call: arguments of fixed-width types (see
+ * wudf__flat_arguments) and a flat result type (udf->flat_result_width),
+ * copied out. The input block is written from a plan over the caller's
+ * buffers, the result taken by the flat result check of call.c, and a call
+ * of more rows than max_rows_per_call (in guest calls of max_rows_per_call
+ * rows) writes each guest call's rows straight into the final column,
+ * allocated once. Returns 0 when the call does not suit it (the general
+ * path then runs), 1 when it ran the call, with `*status` its result.
+ */
+static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__arguments* arguments,
+                                  struct ArrowArray* out, struct ArrowSchema* out_schema,
+                                  int* status) {
+  const struct wudf_call_options* options = call->options;
+  const struct wudf__udf* udf = call->udf;
+  if (udf->flat_result_width <= 0 || options->result != WUDF_RESULT_COPY) return 0;
+  struct wudf__flat_input input;
+  int with_nulls;
+  if (!wudf__flat_arguments(call, arguments, &input, &with_nulls)) return 0;
+  int64_t total = arguments->rows;
+  int64_t max_rows = options->max_rows_per_call > 0 ? options->max_rows_per_call : 1;
+  int64_t step = total <= max_rows ? total : max_rows;
+  /* Guest calls of a column with nulls start at byte boundaries of its
+   * bitmap; with another step the general path splits the rows. */
+  if (step < total && with_nulls && step % 8 != 0) return 0;
+  wudf__flat_plan(arguments, 0, step, &input);
+  int64_t size = wudf__flat_input_write(&input.root, NULL, 0, 0, 0, 0, NULL);
+  if (size < 0 || WUDF__BLOCK_HEADER_SIZE + size > options->max_block_bytes) return 0;
+  struct wudf__guest_request request;
+  memset(&request, 0, sizeof(request));
+  request.plan = &input.root;
+  request.plan_size = size;
+  request.wants_result = 1;
+  request.length = step;
+  request.flat = 1;
+  request.flat_input = 1;
+  if (step == total) {
+    struct wudf__result result;
+    memset(&result, 0, sizeof(result));
+    *status = wudf__run_guest(call, &request, &result);
+    if (*status == 0) {
+      *out = result.array;
+      *out_schema = result.schema;
+    }
+    return 1;
+  }
+  /* Several guest calls, each placing its rows into the final column. */
+  int64_t width = udf->flat_result_width;
+  struct ArrowSchema schema;
+  memset(&schema, 0, sizeof(schema));
+  schema.format = udf->result_format;
+  struct wudf__plan_buffer unwritten[2] = {{wudf__plan_unwritten, (total + 7) / 8},
+                                           {wudf__plan_unwritten, total * width}};
+  struct wudf__plan column;
+  memset(&column, 0, sizeof(column));
+  column.schema = &schema;
+  column.length = total;
+  column.n_buffers = 2;
+  column.buffers = unwritten;
+  *status = wudf__plan_export(&column, udf->signature.name, out, out_schema, call->error);
+  if (*status != 0) return 1;
+  struct wudf__flat_sink sink;
+  memset(&sink, 0, sizeof(sink));
+  sink.values = (uint8_t*)(uintptr_t)out->buffers[1];
+  sink.validity = (uint8_t*)(uintptr_t)out->buffers[0];
+  sink.width = width;
+  request.sink = &sink;
+  for (int64_t start = 0; start < total && *status == 0; start += step) {
+    int64_t count = total - start < step ? total - start : step;
+    wudf__flat_plan(arguments, start, count, &input);
+    request.plan_size = wudf__flat_input_write(&input.root, NULL, 0, 0, 0, 0, NULL);
+    request.length = count;
+    struct wudf__result unused;
+    memset(&unused, 0, sizeof(unused));
+    *status = wudf__run_guest(call, &request, &unused);
+    wudf__result_release(&unused);
+  }
+  if (*status != 0) {
+    out->release(out);
+    out_schema->release(out_schema);
+    return 1;
+  }
+  out->null_count = sink.nulls;
+  if (sink.nulls == 0) out->buffers[0] = NULL;
+  out_schema->flags = sink.flags;
+  return 1;
+}
+
 static int wudf__call_scalar(struct wudf__call* call, const struct wudf__arguments* arguments,
                              struct ArrowArray* out, struct ArrowSchema* out_schema) {
   const struct wudf__signature* signature = &call->udf->signature;
@@ -94,11 +266,12 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
                            "hold the null rows of a strict function; its arguments have "
                            "nulls", signature->name);
   }
+  int status = 0;
+  if (wudf__call_scalar_flat(call, arguments, out, out_schema, &status)) return status;
   struct wudf__scalar_parts parts;
   memset(&parts, 0, sizeof(parts));
   struct wudf__chunk chunk;
   memset(&chunk, 0, sizeof(chunk));
-  int status = 0;
   int64_t start = 0;
   do {
     int64_t count = total - start < max_rows ? total - start : max_rows;
@@ -207,22 +380,31 @@ int wudf__arguments_collect(struct wudf__call* call, uint32_t arg_count,
                             const struct ArrowArray* const* arrays,
                             const struct ArrowSchema* const* schemas, int64_t rows,
                             struct wudf__arguments** out) {
+  struct wudf__arguments* arguments = wudf__malloc(sizeof(*arguments));
+  if (arguments == NULL) return wudf__set_error(call->error, ENOMEM, "out of memory");
+  int status = wudf__arguments_fill(call, arg_count, arrays, schemas, rows, arguments);
+  if (status != 0) {
+    wudf__free(arguments);
+    return status;
+  }
+  *out = arguments;
+  return 0;
+}
+
+int wudf__arguments_fill(struct wudf__call* call, uint32_t arg_count,
+                         const struct ArrowArray* const* arrays,
+                         const struct ArrowSchema* const* schemas, int64_t rows,
+                         struct wudf__arguments* arguments) {
   const struct wudf__signature* signature = &call->udf->signature;
   if (arg_count != signature->arg_count) {
     return wudf__set_error(call->error, EINVAL, "function '%s' takes %u arguments, %u given",
                            signature->name, signature->arg_count, arg_count);
   }
-  struct wudf__arguments* arguments = wudf__malloc(sizeof(*arguments));
-  if (arguments == NULL) return wudf__set_error(call->error, ENOMEM, "out of memory");
   wudf__arguments_init(arguments, rows);
   for (uint32_t i = 0; i < arg_count; i++) {
     int status = wudf__arguments_check(call, i, arrays[i], schemas[i], arguments);
-    if (status != 0) {
-      wudf__free(arguments);
-      return status;
-    }
+    if (status != 0) return status;
   }
-  *out = arguments;
   return 0;
 }
 
@@ -242,8 +424,11 @@ static int wudf__call_function(struct wudf_instance* instance, uint32_t function
                            "assembled from several guest calls and cannot be a zero-copy "
                            "view", call.udf->signature.name, wudf__kind_name(kind));
   }
-  struct wudf__arguments* arguments = NULL;
-  status = wudf__arguments_collect(&call, arg_count, arrays, schemas, rows, &arguments);
+  /* On the stack: a call allocates nothing of its own on the host but its
+   * result (and, off the flat path, the gathers of its data). */
+  struct wudf__arguments arguments_space;
+  struct wudf__arguments* arguments = &arguments_space;
+  status = wudf__arguments_fill(&call, arg_count, arrays, schemas, rows, arguments);
   if (status != 0) return status;
   status = wudf__call_enter(&call);
   if (status == 0) {
@@ -259,7 +444,6 @@ static int wudf__call_function(struct wudf_instance* instance, uint32_t function
     }
   }
   wudf__call_end(&call);
-  wudf__free(arguments);
   return status;
 }
 
