@@ -14,7 +14,9 @@
  * task the runner makes one untimed call whose result it writes to RESULT
  * (each result array -- a table function's chunks -- as a little-endian
  * uint64 size and wudf_array_serialize bytes; suite.py compares the runners'
- * results), then SAMPLES samples of CALLS calls each, and prints
+ * results), CALLS untimed calls more (warm-up: V8 moves hot code to its
+ * optimising tier while it runs), then SAMPLES samples of CALLS calls each,
+ * and prints
  *
  *   RESULT KERNEL ROWS MICROSECONDS...
  *
@@ -193,6 +195,13 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
   }
   if (fclose(keep.file) != 0) die("cannot write", task->result);
   struct sink_context drop = {NULL};
+  for (int call = 0; call < task->calls; call++) { /* warm-up */
+    if (native) {
+      native_run(task->kernel, &batch, task->groups, sink, &drop);
+    } else {
+      wasmudf_call(state, task, function, &batch, &batch_schema, &drop);
+    }
+  }
   printf("RESULT %s %lld", task->kernel, task->rows);
   for (int sample = 0; sample < task->samples; sample++) {
     double start = now_us();
