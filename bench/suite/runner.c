@@ -3,7 +3,8 @@
  * (bench/suite/suite.py runs it; docs/performance.md):
  *
  *   bench_suite run native|wasmudf PLAN   time the kernels of PLAN
- *   bench_suite cold MODULE.wasm default|fast   one first load, milliseconds
+ *   bench_suite cold MODULE.wasm default|fast [GCD_EXPORT]
+ *                                         one first load, milliseconds
  *
  * PLAN has one task per line:
  *
@@ -33,7 +34,8 @@
  * `cold` times wudf_engine_new + wudf_module_load_file with an empty cache
  * directory of its own (removed afterwards), by default or with the fast
  * tier (wudf_engine_config.fast_tier; the background build is waited for
- * by wudf_engine_free, after the time is taken).
+ * by wudf_engine_free, after the time is taken). With GCD_EXPORT it then
+ * instantiates the module and checks that GCD_EXPORT(12, 18) is 6.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -254,7 +256,20 @@ static int remove_entry(const char* path, const struct stat* info, int flag, str
   return remove(path);
 }
 
-static int cold(const char* module_path, const char* tier) {
+/* Instantiates the module and checks that export `name`(12, 18) returns
+ * 6 (the Go module's gcd): the module loaded is one that runs. */
+static void check_gcd_export(struct wudf_module* module, const char* name) {
+  struct wudf_error error;
+  struct wudf_instance* instance;
+  check(wudf_instance_new(module, NULL, &instance, &error), &error);
+  struct wudf_value args[2] = {{WUDF_I32, {.i32 = 12}}, {WUDF_I32, {.i32 = 18}}};
+  struct wudf_value result;
+  check(wudf_instance_call_name(instance, name, args, 2, &result, 1, 0, &error), &error);
+  if (result.of.i32 != 6) die("the module's gcd export gave a wrong result", name);
+  wudf_instance_free(instance);
+}
+
+static int cold(const char* module_path, const char* tier, const char* gcd_export) {
   char directory[] = "/tmp/wasmudf-cold-XXXXXX";
   if (mkdtemp(directory) == NULL) die("mkdtemp failed", strerror(errno));
   struct wudf_engine_config config;
@@ -270,6 +285,7 @@ static int cold(const char* module_path, const char* tier) {
   double ms = (now_us() - start) / 1000;
   printf("COLD %.3f\n", ms);
   fflush(stdout);
+  if (gcd_export != NULL) check_gcd_export(module, gcd_export);
   wudf_module_free(module);
   wudf_engine_free(engine); /* waits for a background build */
   nftw(directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -278,8 +294,10 @@ static int cold(const char* module_path, const char* tier) {
 
 int main(int argc, char** argv) {
   if (argc == 4 && strcmp(argv[1], "run") == 0) return run(argv[2], argv[3]);
-  if (argc == 4 && strcmp(argv[1], "cold") == 0) return cold(argv[2], argv[3]);
+  if ((argc == 4 || argc == 5) && strcmp(argv[1], "cold") == 0) {
+    return cold(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+  }
   fprintf(stderr, "usage: bench_suite run native|wasmudf PLAN\n"
-                  "       bench_suite cold MODULE.wasm default|fast\n");
+                  "       bench_suite cold MODULE.wasm default|fast [GCD_EXPORT]\n");
   return 2;
 }
