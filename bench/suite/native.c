@@ -42,6 +42,7 @@ static void owned_release(struct ArrowArray* array) {
   array->release = NULL;
 }
 
+/* Frees what a result schema owns (its children's pointers). */
 static void owned_schema_release(struct ArrowSchema* schema) {
   free(schema->private_data);
   schema->release = NULL;
@@ -78,6 +79,7 @@ static void make_array(struct ArrowArray* array, int64_t length, int64_t null_co
   array->private_data = owned;
 }
 
+/* malloc that ends the program when memory is out. */
 static void* xmalloc(size_t size) {
   void* p = malloc(size > 0 ? size : 1);
   if (p == NULL) {
@@ -87,6 +89,7 @@ static void* xmalloc(size_t size) {
   return p;
 }
 
+/* The zero bits among the first `length` of a validity bitmap (0 for none). */
 static int64_t count_nulls(const uint8_t* validity, int64_t length) {
   if (validity == NULL) return 0;
   int64_t valid = 0;
@@ -95,11 +98,14 @@ static int64_t count_nulls(const uint8_t* validity, int64_t length) {
   return length - valid;
 }
 
+/* Argument `i` of the batch. */
 static const struct ArrowArray* arg(const struct ArrowArray* batch, int i) {
   return batch->children[i];
 }
 
-/* Emits a fixed-width or string result. */
+/* Hands a fixed-width or string result to the sink: `validity` (dropped when
+ * no row is null), `values` and, for strings, `data`, all malloc'd and then
+ * owned by the array. */
 static void emit(native_sink sink, void* context, const char* format, int64_t length,
                  uint8_t* validity, void* values, void* data) {
   struct ArrowArray array;
@@ -202,6 +208,7 @@ static void native_upper(const struct ArrowArray* batch, native_sink sink, void*
   emit(sink, context, "u", n, NULL, out_offsets, out_data);
 }
 
+/* Whether `row` is valid in a bitmap (NULL: every row is). */
 static bool valid(const uint8_t* validity, int64_t row) {
   return validity == NULL || ((validity[row >> 3] >> (row & 7)) & 1);
 }

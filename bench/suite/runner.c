@@ -79,6 +79,7 @@ struct sink_context {
   FILE* file;
 };
 
+/* The native_sink of both runners (see struct sink_context). */
 static void sink(void* context, struct ArrowArray* array, struct ArrowSchema* schema) {
   struct sink_context* sink_context = context;
   if (sink_context->file != NULL) {
@@ -111,6 +112,8 @@ struct wasmudf_state {
   char path[4096];
 };
 
+/* One timed call of the wasmudf runner (see the top of the file) over the
+ * argument batch; results go to `context`. Ends the program on an error. */
 static void wasmudf_call(struct wasmudf_state* state, const struct task* task,
                          uint32_t function, const struct ArrowArray* batch,
                          const struct ArrowSchema* batch_schema, struct sink_context* context) {
@@ -162,6 +165,7 @@ static void wasmudf_call(struct wasmudf_state* state, const struct task* task,
   }
 }
 
+/* Runs one task of the plan with `runner` and prints its RESULT line. */
 static void run_task(const char* runner, struct wasmudf_state* state, const struct task* task) {
   struct wudf_error error;
   size_t size;
@@ -222,6 +226,8 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
   batch_schema.release(&batch_schema);
 }
 
+/* `bench_suite run RUNNER PLAN`: every task of the plan, in order, on one
+ * engine (and, for wasmudf, one instance per module). */
 static int run(const char* runner, const char* plan_path) {
   if (strcmp(runner, "native") != 0 && strcmp(runner, "wasmudf") != 0) {
     die("unknown runner (native or wasmudf)", runner);
@@ -249,6 +255,7 @@ static int run(const char* runner, const char* plan_path) {
   return 0;
 }
 
+/* nftw callback: removes one entry of the cold-start cache directory. */
 static int remove_entry(const char* path, const struct stat* info, int flag, struct FTW* ftw) {
   (void)info;
   (void)flag;
@@ -269,6 +276,7 @@ static void check_gcd_export(struct wudf_module* module, const char* name) {
   wudf_instance_free(instance);
 }
 
+/* `bench_suite cold`: see the top of the file. */
 static int cold(const char* module_path, const char* tier, const char* gcd_export) {
   char directory[] = "/tmp/wasmudf-cold-XXXXXX";
   if (mkdtemp(directory) == NULL) die("mkdtemp failed", strerror(errno));

@@ -364,13 +364,16 @@ def plot(args, rows, cold_rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("--quick", action="store_true",
-                        help="3 samples, sizes 1,1024,65536, one cold load each (also QUICK=1)")
+                        help="3 samples, sizes 1,1024,65536, one cold load each of the C "
+                             "and Rust modules (also QUICK=1)")
     parser.add_argument("--kernels", default=",".join(kernels.KERNELS))
     parser.add_argument("--sizes", default=None)
     parser.add_argument("--runners", default=",".join(RUNNERS))
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--no-cold", dest="cold", action="store_false")
-    parser.add_argument("--cold-modules", default=",".join(COLD_MODULES))
+    parser.add_argument("--cold-modules", default=None,
+                        help="c,rust,go (QUICK: c,rust -- the Go module's default-tier "
+                             "load takes minutes)")
     parser.add_argument("--cold-repeats", type=int, default=None)
     parser.add_argument("--build", default=str(ROOT / "build" / "release"))
     parser.add_argument("--out", default=str(ROOT / "build" / "bench"))
@@ -384,7 +387,11 @@ def main():
         (kernels.SIZES[:3] if quick else kernels.SIZES)
     args.runners = [r for r in args.runners.split(",") if r]
     args.samples = args.samples or (3 if quick else 7)
-    args.cold_modules = [m for m in args.cold_modules.split(",") if m]
+    args.cold_modules = [m for m in (args.cold_modules or ",".join(
+        COLD_MODULES[:2] if quick else COLD_MODULES)).split(",") if m]
+    for name in args.cold_modules:
+        if name not in COLD_MODULES:
+            sys.exit(f"suite: unknown cold-start module '{name}' (one of c, rust, go)")
     args.cold_repeats = args.cold_repeats or (1 if quick else 3)
     args.build = pathlib.Path(args.build).resolve()
     args.out = pathlib.Path(args.out).resolve()
