@@ -17,10 +17,11 @@ same data, and the cold start of three modules, in one run.
    bench/guests/go (GOOS=wasip1 go build -buildmode=c-shared);
 2. makes each kernel's argument batch per size (kernels.py, deterministic)
    as wudf_array_serialize bytes, once;
-3. per kernel, runs each runner over those bytes (bench_suite native and
-   wasmudf, host_wasmtime.py, host_node.mjs): one untimed call whose result
-   is kept, one sample's calls of warm-up, then SAMPLES samples; a sample
-   is max(1, 65,536 / rows) calls (at most 1,000), timed together;
+3. per kernel and size, runs each runner over those bytes in a process of
+   its own (bench_suite native and wasmudf, host_wasmtime.py,
+   host_node.mjs): one untimed call whose result is kept, one sample's
+   calls of warm-up, then SAMPLES samples; a sample is max(1, 65,536 /
+   rows) calls (at most 1,000), timed together;
 4. compares every runner's result with native's (wasmudf.deserialize
    validates it; pyarrow compares) and fails on any difference;
 5. times first loads (wasmudf, default tier and fast tier, a fresh cache
@@ -146,20 +147,21 @@ def run_kernels(args, modules, data):
     env = dict(os.environ, WASMUDF_CACHE_DIR=str(args.out / "cache"))
     for name in args.kernels:
         kind, function = kernels.KERNELS[name]
-        for runner in args.runners:
-            plan = args.out / f"plan-{runner}-{name}.txt"
-            with open(plan, "w") as out:
-                for rows in args.sizes:
-                    out.write(f"{name} {kind} {function} {kernels.groups_of(name, rows)} {rows} "
-                              f"{modules[name]} {data[name, rows]} "
-                              f"{results_dir / f'{runner}-{name}-{rows}.bin'} {args.samples} "
-                              f"{calls_per_sample(rows)}\n")
-            started = time.time()
-            for line in run(runner_command(runner, args, plan), env=env).splitlines():
-                fields = line.split()
-                if fields and fields[0] == "RESULT":
-                    times[name, int(fields[2]), runner] = [float(t) for t in fields[3:]]
-            log(f"suite: {name:<10} {runner:<8} {time.time() - started:6.1f} s")
+        started = time.time()
+        for rows in args.sizes:
+            # One process per cell: an earlier cell's allocations do not
+            # shape this one's (malloc's thresholds, the guest's heap).
+            for runner in args.runners:
+                plan = args.out / f"plan-{runner}-{name}-{rows}.txt"
+                plan.write_text(f"{name} {kind} {function} {kernels.groups_of(name, rows)} "
+                                f"{rows} {modules[name]} {data[name, rows]} "
+                                f"{results_dir / f'{runner}-{name}-{rows}.bin'} "
+                                f"{args.samples} {calls_per_sample(rows)}\n")
+                for line in run(runner_command(runner, args, plan), env=env).splitlines():
+                    fields = line.split()
+                    if fields and fields[0] == "RESULT":
+                        times[name, int(fields[2]), runner] = [float(t) for t in fields[3:]]
+        log(f"suite: {name:<10} {time.time() - started:6.1f} s")
         for rows in args.sizes:
             if "native" not in args.runners:
                 break
