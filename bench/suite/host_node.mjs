@@ -376,7 +376,11 @@ function runPlan(path) {
     }
     const template = new InputTemplate(readFileSync(data));
     writeResults(result, host.call(kind, fn, template, groups));
-    for (let c = 0; c < calls; c++) host.call(kind, fn, template, groups); // warm-up
+    // Warm-up, as bench/suite/runner.c: at least `calls` calls and 0.3 s.
+    const warmUpStart = process.hrtime.bigint();
+    for (let c = 0; c < calls || process.hrtime.bigint() - warmUpStart < 300000000n; c++) {
+      host.call(kind, fn, template, groups);
+    }
     const times = [];
     for (let s = 0; s < samples; s++) {
       const start = process.hrtime.bigint();

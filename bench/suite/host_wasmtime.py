@@ -34,6 +34,8 @@ OP_INPUT, OP_CONTINUE = 1, 2
 OP_UPDATE, OP_FINISH, OP_FREE = 1, 4, 5
 MORE = 1
 MAX_OUTPUT_ROWS = 65536
+# The least time of the warm-up calls of a task (bench/suite/runner.c).
+WARM_UP_SECONDS = 0.3
 
 
 def _leb(data, at):
@@ -246,8 +248,10 @@ def run_plan(path):
         host = hosts[module]
         template = abi_image.InputTemplate(open(data, "rb").read())
         write_results(result, host.call(kind, function, template, groups))
-        for _ in range(calls):  # warm-up
+        warm_up, start = 0, time.perf_counter()  # as bench/suite/runner.c
+        while warm_up < calls or time.perf_counter() - start < WARM_UP_SECONDS:
             host.call(kind, function, template, groups)
+            warm_up += 1
         times = []
         for _ in range(samples):
             start = time.perf_counter_ns()

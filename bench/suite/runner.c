@@ -15,9 +15,10 @@
  * task the runner makes one untimed call whose result it writes to RESULT
  * (each result array -- a table function's chunks -- as a little-endian
  * uint64 size and wudf_array_serialize bytes; suite.py compares the runners'
- * results), CALLS untimed calls more (warm-up: V8 moves hot code to its
- * optimising tier while it runs), then SAMPLES samples of CALLS calls each,
- * and prints
+ * results), untimed calls more for warm-up (at least CALLS of them and
+ * 0.3 s: V8 moves hot code to its optimising tier on a background thread
+ * meanwhile; every runner does the same), then SAMPLES samples of CALLS
+ * calls each, and prints
  *
  *   RESULT KERNEL ROWS MICROSECONDS...
  *
@@ -49,6 +50,9 @@
 #include "../bench.h"
 #include "native.h"
 #include "wasmudf/wasmudf.h"
+
+/* The least time of the warm-up calls of a task, in microseconds. */
+#define WARM_UP_US 300000.0
 
 /* Ends the program with a message. */
 static void die(const char* what, const char* detail) {
@@ -201,7 +205,9 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
   }
   if (fclose(keep.file) != 0) die("cannot write", task->result);
   struct sink_context drop = {NULL};
-  for (int call = 0; call < task->calls; call++) { /* warm-up */
+  /* Warm-up: at least one sample's calls and WARM_UP_US of them. */
+  double warm_up_start = now_us();
+  for (int call = 0; call < task->calls || now_us() - warm_up_start < WARM_UP_US; call++) {
     if (native) {
       native_run(task->kernel, &batch, task->groups, sink, &drop);
     } else {

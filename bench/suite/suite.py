@@ -19,8 +19,8 @@ same data, and the cold start of three modules, in one run.
    as wudf_array_serialize bytes, once;
 3. per kernel and size, runs each runner over those bytes in a process of
    its own (bench_suite native and wasmudf, host_wasmtime.py,
-   host_node.mjs): one untimed call whose result is kept, one sample's
-   calls of warm-up, then SAMPLES samples; a sample is max(1, 65,536 /
+   host_node.mjs): one untimed call whose result is kept, warm-up calls
+   (one sample's worth and at least 0.3 s), then SAMPLES samples; a sample is max(1, 65,536 /
    rows) calls (at most 1,000), timed together;
 4. compares every runner's result with native's (wasmudf.deserialize
    validates it; pyarrow compares) and fails on any difference;
