@@ -5,6 +5,13 @@
 #                (Debug -Werror, ASan+UBSan, valgrind), "N passed, N failed"
 #   make bench   the benchmarks in bench/ (pyarrow and DuckDB, from PyPI,
 #                as peers; the Python package's call overhead and DuckDB)
+#   make bench-suite [QUICK=1] [SUITE_ARGS="--kernels gcd,upper --sizes 1,1024"]
+#                the benchmark suite of issue 12 (docs/performance.md): ten
+#                kernels x four batch sizes through native C, wasmudf,
+#                wasmtime (PyPI) and V8 (Node.js) on the same data, and the
+#                cold start of a C, a Rust and a Go module against
+#                wasmtime; prints the table, writes build/bench/suite.csv,
+#                cold.csv and suite.png (matplotlib from PyPI)
 #   make bench-tiers   first-load time and call speed per compiler (gcc -O2,
 #                gcc -O0, clang -O0, tcc): the measurements behind fast_tier;
 #                first loads against wasmtime's compile (C, Rust, Go modules)
@@ -13,7 +20,7 @@
 #                (make check runs them at -O0)
 #   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
 #                modules against wasmtime (make check runs 25)
-.PHONY: all deps build demo check bench bench-tiers clean conformance differential
+.PHONY: all deps build demo check bench bench-suite bench-tiers clean conformance differential
 
 BUILD ?= build/release
 
@@ -52,6 +59,17 @@ bench: build
 	@python=$$(scripts/python-env.sh) && $$python -m pip install --quiet \
 	  --disable-pip-version-check --no-build-isolation --no-deps ./python && \
 	  $$python bench/bench_python.py $(BUILD)/bench-modules/udf_gcd.wasm
+
+# The benchmark suite (bench/suite/suite.py): its Python needs pyarrow,
+# wasmtime (scripts/python-env.sh), the wasmudf package (for
+# wasm32 images of the data) and matplotlib (for the plot; bench only).
+bench-suite: build
+	@python=$$(scripts/python-env.sh) && \
+	  { $$python -c "import matplotlib" 2>/dev/null || \
+	    $$python -m pip install --quiet --disable-pip-version-check matplotlib; } && \
+	  { $$python -c "import wasmudf" 2>/dev/null || $$python -m pip install --quiet \
+	    --disable-pip-version-check --no-build-isolation --no-deps ./python; } && \
+	  $$python bench/suite/suite.py --build $(BUILD) $(if $(filter 1,$(QUICK)),--quick) $(SUITE_ARGS)
 
 # Cold start against code speed per compiler (docs/engine.md, "Tiers"):
 # first loads of examples/engine/gcd.c, examples/c/gcd.c, bench/guests/alu.c

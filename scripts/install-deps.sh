@@ -10,12 +10,13 @@
 # pyarrow oracle tests (scripts/python-env.sh installs pyarrow from PyPI);
 # python3-dev for the Python package's extension; pkg-config for the
 # installed-package test; a Java runtime for Spark's tests (pyspark); tcc, the
-# fast first-tier compiler (docs/engine.md, "Tiers").
+# fast first-tier compiler (docs/engine.md, "Tiers"); Node.js, the V8 host of
+# the benchmark suite and its ABI test (bench/suite/host_node.mjs).
 set -euo pipefail
 
 packages=(build-essential cmake clang lld wasi-libc libclang-rt-14-dev-wasm32
           libclang-rt-14-dev wabt valgrind python3 python3-venv python3-dev
-          pkg-config openjdk-17-jre-headless binaryen tcc)
+          pkg-config openjdk-17-jre-headless binaryen tcc nodejs)
 
 missing=()
 for package in "${packages[@]}"; do

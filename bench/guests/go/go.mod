@@ -1,0 +1,3 @@
+module wasmudf.bench/goguest
+
+go 1.24
