@@ -1016,6 +1016,132 @@ WUDF_API int wudf_array_deserialize(const uint8_t* bytes, size_t size,
 /* Frees bytes from wudf_array_serialize. NULL is allowed. */
 WUDF_API void wudf_bytes_free(uint8_t* bytes);
 
+/* ------------------------------------------------------------------------ */
+/* Arrow IPC files and streams                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Reading and writing the Arrow IPC format (the streaming format, ".arrows",
+ * and the file format, ".arrow" / Feather v2) as the Arrow columnar format
+ * specification defines it: every type of the type language (dictionaries
+ * with deltas and replacements, unions, views, run-end encoded, extension
+ * types through their field metadata), schema and field metadata, and
+ * LZ4-frame or ZSTD body compression. docs/io.md describes the details.
+ *
+ * Input is untrusted: a truncated, corrupt or hostile file gives EPROTO
+ * (malformed) or EFBIG (past a limit below) with a message naming the
+ * input, the message and the field, never a crash or an out-of-range read;
+ * every buffer is validated (sizes, offsets, union type ids, dictionary
+ * indices, run ends, UTF-8, null counts) before an array is handed out.
+ */
+typedef enum wudf_ipc_format {
+  WUDF_IPC_STREAM = 0, /* the streaming format */
+  WUDF_IPC_FILE = 1    /* the random-access file format */
+} wudf_ipc_format;
+
+typedef enum wudf_ipc_compression {
+  WUDF_IPC_UNCOMPRESSED = 0,
+  WUDF_IPC_LZ4_FRAME = 1,
+  WUDF_IPC_ZSTD = 2
+} wudf_ipc_compression;
+
+struct wudf_ipc_read_options {
+  /* Largest message (metadata + body) read from an input whose size is
+   * not known (a pipe); from a file or memory a message must fit in the
+   * input. Default 1 GiB (WUDF_IPC_DEFAULT_MAX_MESSAGE). */
+  int64_t max_message_bytes;
+  /* Largest total of decompressed buffers of one message. Default 4 GiB
+   * (WUDF_IPC_DEFAULT_MAX_DECOMPRESSED). */
+  int64_t max_decompressed_bytes;
+};
+#define WUDF_IPC_DEFAULT_MAX_MESSAGE ((int64_t)1 << 30)
+#define WUDF_IPC_DEFAULT_MAX_DECOMPRESSED ((int64_t)1 << 32)
+
+/* Fills `options` with the defaults. */
+WUDF_API void wudf_ipc_read_options_init(struct wudf_ipc_read_options* options);
+
+/*
+ * Opens an IPC input as an ArrowArrayStream owned by the caller (who must
+ * call its release). The format (file or stream) is recognised by the file
+ * magic. get_schema gives the schema (a struct whose children are the
+ * columns; the schema's metadata on the root); get_next gives one record
+ * batch per call as a struct array, and a released array at the end. On an
+ * error get_next returns its code and get_last_error the message, and the
+ * stream only repeats it. `options` may be NULL (defaults).
+ *
+ *   wudf_ipc_read_path:   a path; the file is opened here and closed by
+ *                         release. "-" reads standard input.
+ *   wudf_ipc_read_fd:     an open descriptor, borrowed until release (not
+ *                         closed); the file format needs it seekable.
+ *   wudf_ipc_read_memory: `size` bytes at `data`, borrowed: arrays point
+ *                         into them (zero copy), so they must stay valid
+ *                         and unchanged until the stream and every array
+ *                         it produced are released.
+ *
+ * The schema (or, for the file format, the footer) is read by the call, so
+ * a file that is not Arrow IPC fails here (EPROTO; ENOENT etc. from open).
+ */
+WUDF_API int wudf_ipc_read_path(const char* path, const struct wudf_ipc_read_options* options,
+                                struct ArrowArrayStream* out, struct wudf_error* error);
+WUDF_API int wudf_ipc_read_fd(int fd, const struct wudf_ipc_read_options* options,
+                              struct ArrowArrayStream* out, struct wudf_error* error);
+WUDF_API int wudf_ipc_read_memory(const uint8_t* data, size_t size,
+                                  const struct wudf_ipc_read_options* options,
+                                  struct ArrowArrayStream* out, struct wudf_error* error);
+
+struct wudf_ipc_write_options {
+  wudf_ipc_format format;           /* default WUDF_IPC_STREAM */
+  wudf_ipc_compression compression; /* default WUDF_IPC_UNCOMPRESSED */
+  /* The codec's level; 0 means the codec's default. */
+  int compression_level;
+};
+
+/* Fills `options` with the defaults. */
+WUDF_API void wudf_ipc_write_options_init(struct wudf_ipc_write_options* options);
+
+/* A writer of one IPC stream or file. */
+struct wudf_ipc_writer;
+
+/*
+ * Starts writing to `path` ("-": standard output; the file is created or
+ * truncated) or to the open descriptor `fd` (borrowed, not closed), the
+ * record batches of `schema` -- a struct schema ("+s") whose children are
+ * the columns; names, nullability, flags, metadata (the root's becomes the
+ * schema's) and dictionaries are written as they are. The schema is copied.
+ * `options` may be NULL. The schema message is written here.
+ */
+WUDF_API int wudf_ipc_writer_open_path(const char* path, const struct ArrowSchema* schema,
+                                       const struct wudf_ipc_write_options* options,
+                                       struct wudf_ipc_writer** out, struct wudf_error* error);
+WUDF_API int wudf_ipc_writer_open_fd(int fd, const struct ArrowSchema* schema,
+                                     const struct wudf_ipc_write_options* options,
+                                     struct wudf_ipc_writer** out, struct wudf_error* error);
+
+/*
+ * Writes one record batch: `batch`, a struct array of the writer's schema
+ * without struct-level nulls, borrowed (not released). Offsets and slices
+ * anywhere in the tree are applied. A dictionary that differs from the
+ * previous batch's is written before the batch: as a delta when it extends
+ * the previous one, otherwise as a replacement (which the file format does
+ * not allow: EINVAL there).
+ */
+WUDF_API int wudf_ipc_writer_write(struct wudf_ipc_writer* writer, const struct ArrowArray* batch,
+                                   struct wudf_error* error);
+
+/* Ends the output (the end-of-stream marker; for the file format the
+ * footer) and frees the writer, which is freed even on failure. */
+WUDF_API int wudf_ipc_writer_close(struct wudf_ipc_writer* writer, struct wudf_error* error);
+
+/* Frees a writer without ending the output (after a failure). NULL is
+ * fine. */
+WUDF_API void wudf_ipc_writer_abort(struct wudf_ipc_writer* writer);
+
+/* Writes every batch of `stream` to `path` and releases the stream (also on
+ * failure). */
+WUDF_API int wudf_ipc_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                   const struct wudf_ipc_write_options* options,
+                                   struct wudf_error* error);
+
 #ifdef __cplusplus
 }
 #endif
