@@ -427,7 +427,11 @@ static int wudf__body_plan(struct wudf__body* body, const struct wudf__plan* pla
   if (wudf__format_parse(schema->format, &f) != 0) return EINVAL;
   if (schema->dictionary) {
     int64_t id = (*next_id)++;
-    if (id < dictionary_limit && dictionaries) dictionaries[id] = plan->dictionary;
+    if (id < dictionary_limit && dictionaries) {
+      dictionaries[id] = plan->dictionary;
+      /* A dictionary no row uses (an empty batch) is not re-sent. */
+      if (plan->length == 0) dictionaries[id] = NULL;
+    }
     /* The dictionary's own nested dictionaries are numbered after it. */
     int64_t skip = 0;
     struct wudf_ipc_writer counter;
@@ -706,6 +710,19 @@ static int wudf__send_dictionary(struct wudf_ipc_writer* w, struct wudf__ipc_dic
   return 0;
 }
 
+/* Writes an empty dictionary for `d` (a batch that uses none of it, before
+ * any was written). */
+static int wudf__send_empty_dictionary(struct wudf_ipc_writer* w,
+                                       struct wudf__ipc_dictionary_state* d,
+                                       struct wudf_error* error) {
+  struct wudf__segment nothing = {NULL, 0, 0};
+  struct wudf__gather* gather = NULL;
+  int status = wudf__gather_new(d->value_schema, &nothing, 0, &gather, error);
+  if (status == 0) status = wudf__send_dictionary(w, d, wudf__gather_plan(gather), error);
+  wudf__gather_free(gather);
+  return status;
+}
+
 /* ------------------------------------------------------------ the API */
 
 void wudf_ipc_write_options_init(struct wudf_ipc_write_options* options) {
@@ -836,7 +853,13 @@ int wudf_ipc_writer_write(struct wudf_ipc_writer* w, const struct ArrowArray* ba
     }
   }
   for (size_t i = 0; status == 0 && i < w->dictionary_count; i++) {
-    if (dictionaries[i]) status = wudf__send_dictionary(w, &w->dictionaries[i], dictionaries[i], error);
+    struct wudf__ipc_dictionary_state* d = &w->dictionaries[i];
+    if (dictionaries[i]) {
+      status = wudf__send_dictionary(w, d, dictionaries[i], error);
+    } else if (!d->written) {
+      /* Every dictionary precedes the first batch, even an unused one. */
+      status = wudf__send_empty_dictionary(w, d, error);
+    }
   }
   if (status == 0) {
     struct wudf__fb_builder b;
