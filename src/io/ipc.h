@@ -72,6 +72,13 @@ enum { WUDF__FOOTER_VERSION = 0, WUDF__FOOTER_SCHEMA = 1, WUDF__FOOTER_DICTIONAR
 int wudf__ipc_decompress(int codec, const uint8_t* in, size_t size, uint8_t* out,
                          size_t out_size, const char** why);
 
+/* Checks, before any allocation, that a frame of `size` bytes can hold
+ * `out_size` decompressed bytes: the size the frame header declares, when
+ * it declares one, must be `out_size`, and `out_size` must be within the
+ * codec's largest compression ratio of `size`. 0, or -1 with `why`. */
+int wudf__ipc_check_frame(int codec, const uint8_t* in, size_t size, size_t out_size,
+                          const char** why);
+
 /* Compresses `size` bytes into a new funnel allocation `*out` of `*out_size`
  * bytes. 0, ENOMEM, or EIO (the codec failed). */
 int wudf__ipc_compress(int codec, int level, const uint8_t* in, size_t size, uint8_t** out,

@@ -58,6 +58,50 @@ int wudf__ipc_decompress(int codec, const uint8_t* in, size_t size, uint8_t* out
   return 0;
 }
 
+int wudf__ipc_check_frame(int codec, const uint8_t* in, size_t size, size_t out_size,
+                          const char** why) {
+  /* The largest ratios the formats can reach: an LZ4 sequence carries at
+   * most 255 bytes per byte of input; a ZSTD RLE block turns 4 bytes into
+   * a block of at most 128 KiB. */
+  uint64_t bound = codec == WUDF__CODEC_ZSTD ? (uint64_t)size * 32768 + 131072
+                                             : (uint64_t)size * 255 + 65536;
+  if (out_size > bound) {
+    *why = "the declared uncompressed size is beyond what the compressed bytes can hold";
+    return -1;
+  }
+  if (codec == WUDF__CODEC_ZSTD) {
+    unsigned long long declared = ZSTD_getFrameContentSize(in, size);
+    if (declared == ZSTD_CONTENTSIZE_ERROR) {
+      *why = "not a ZSTD frame";
+      return -1;
+    }
+    if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != out_size) {
+      *why = "the ZSTD frame's content size differs from the declared size";
+      return -1;
+    }
+    return 0;
+  }
+  LZ4F_dctx* context = NULL;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&context, LZ4F_VERSION))) {
+    *why = "cannot create an LZ4 context";
+    return -1;
+  }
+  LZ4F_frameInfo_t info;
+  memset(&info, 0, sizeof info);
+  size_t consumed = size;
+  size_t result = LZ4F_getFrameInfo(context, &info, in, &consumed);
+  LZ4F_freeDecompressionContext(context);
+  if (LZ4F_isError(result)) {
+    *why = "not an LZ4 frame";
+    return -1;
+  }
+  if (info.contentSize != 0 && info.contentSize != out_size) {
+    *why = "the LZ4 frame's content size differs from the declared size";
+    return -1;
+  }
+  return 0;
+}
+
 int wudf__ipc_compress(int codec, int level, const uint8_t* in, size_t size, uint8_t** out,
                        size_t* out_size) {
   size_t bound = codec == WUDF__CODEC_ZSTD ? ZSTD_compressBound(size)

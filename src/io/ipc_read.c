@@ -89,16 +89,23 @@ static void wudf__owner_unref(struct wudf__ipc_owner* owner) {
   wudf__free(owner);
 }
 
-/* `size` zeroed bytes (16-byte aligned) owned by `owner`; NULL on failure. */
-static void* wudf__owner_alloc(struct wudf__ipc_owner* owner, size_t size) {
+/* `size` bytes (16-byte aligned) owned by `owner`, zeroed when `zero`;
+ * NULL on failure. Buffers about to be overwritten (message bytes,
+ * decompressed data) are not zeroed: their pages are not touched before
+ * they are filled. */
+static void* wudf__owner_alloc_raw(struct wudf__ipc_owner* owner, size_t size, int zero) {
   size_t total;
   if (wudf__add_overflows(size, sizeof(struct wudf__ipc_allocation), &total)) return NULL;
   struct wudf__ipc_allocation* allocation = wudf__malloc(total);
   if (allocation == NULL) return NULL;
-  memset(allocation, 0, total);
+  if (zero) memset(allocation, 0, total);
   allocation->next = owner->allocations;
   owner->allocations = allocation;
   return allocation + 1;
+}
+
+static void* wudf__owner_alloc(struct wudf__ipc_owner* owner, size_t size) {
+  return wudf__owner_alloc_raw(owner, size, 1);
 }
 
 /* Makes `owner` hold a reference to `dependency` (once). 0 or ENOMEM. */
@@ -223,7 +230,7 @@ static int wudf__input_fetch(struct wudf__ipc_input* in, int sequential, uint64_
     if (sequential) in->position += *got;
     return 0;
   }
-  uint8_t* buffer = n ? wudf__owner_alloc(owner, n) : (uint8_t*)wudf__empty_buffer;
+  uint8_t* buffer = n ? wudf__owner_alloc_raw(owner, n, 0) : (uint8_t*)wudf__empty_buffer;
   if (buffer == NULL) {
     return wudf__set_error(error, ENOMEM, "%s: out of memory for a message of %zu bytes",
                            in->name, n);
@@ -957,12 +964,15 @@ static int wudf__next_buffer(struct wudf__decode* d, const uint8_t** data, int64
         *size = 0;
         return 0;
       }
-      uint8_t* out = wudf__owner_alloc(d->owner, (size_t)plain);
+      const char* why = "";
+      if (wudf__ipc_check_frame(d->codec, bytes, (size_t)length, (size_t)plain, &why) != 0) {
+        return wudf__decode_fail(d, error, EPROTO, "%s buffer: %s", what, why);
+      }
+      uint8_t* out = wudf__owner_alloc_raw(d->owner, (size_t)plain, 0);
       if (out == NULL) {
         return wudf__set_error(error, ENOMEM, "out of memory decompressing %lld bytes",
                                (long long)plain);
       }
-      const char* why = "";
       if (wudf__ipc_decompress(d->codec, bytes, (size_t)length, out, (size_t)plain, &why) != 0) {
         return wudf__decode_fail(d, error, EPROTO, "%s buffer: %s decompression failed: %s",
                                  what, d->codec == WUDF__CODEC_ZSTD ? "ZSTD" : "LZ4", why);
@@ -973,7 +983,7 @@ static int wudf__next_buffer(struct wudf__decode* d, const uint8_t** data, int64
     }
   }
   if (((uintptr_t)bytes & 7) != 0) { /* misaligned: copy */
-    uint8_t* copy = wudf__owner_alloc(d->owner, (size_t)length);
+    uint8_t* copy = wudf__owner_alloc_raw(d->owner, (size_t)length, 0);
     if (copy == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
     memcpy(copy, bytes, (size_t)length);
     bytes = copy;

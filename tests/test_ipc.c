@@ -1,0 +1,579 @@
+/*
+ * test_ipc.c -- the Arrow IPC reader and writer (src/io, wudf_ipc_*) in C:
+ * round trips of a batch of many layouts through every format and codec
+ * (sliced and not), and hostile input -- every truncation and a bit flip at
+ * every byte of a small stream and file, limits on message and
+ * decompressed sizes, a pipe -- which must give an error naming the input
+ * or fewer rows, never a crash, a leak or an out-of-range read (this
+ * program runs under ASan + UBSan and valgrind in make check). Every
+ * allocation of a read and of a write is failed in turn. pyarrow checks
+ * the values and types in depth (tests/python/io/test_ipc_pyarrow.py).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wasmudf/wasmudf.h"
+#include "test.h"
+
+/* ------------------------------------------------- counting allocator */
+
+static atomic_long live_allocations;
+static atomic_long allocations_left = -1; /* fail when it reaches 0; -1: never */
+
+static int allocation_allowed(void) {
+  long left = atomic_load(&allocations_left);
+  if (left < 0) return 1;
+  if (left == 0) return 0;
+  atomic_fetch_sub(&allocations_left, 1);
+  return 1;
+}
+
+static void* counting_malloc(void* user_data, size_t size) {
+  (void)user_data;
+  if (!allocation_allowed()) return NULL;
+  void* pointer = malloc(size == 0 ? 1 : size);
+  if (pointer != NULL) atomic_fetch_add(&live_allocations, 1);
+  return pointer;
+}
+
+static void* counting_realloc(void* user_data, void* pointer, size_t size) {
+  (void)user_data;
+  if (!allocation_allowed()) return NULL;
+  void* moved = realloc(pointer, size == 0 ? 1 : size);
+  if (moved != NULL && pointer == NULL) atomic_fetch_add(&live_allocations, 1);
+  return moved;
+}
+
+static void counting_free(void* user_data, void* pointer) {
+  (void)user_data;
+  if (pointer != NULL) atomic_fetch_sub(&live_allocations, 1);
+  free(pointer);
+}
+
+/* ------------------------------------------------ the hand-built batch */
+
+static void borrowed_array_release(struct ArrowArray* array) { array->release = NULL; }
+static void borrowed_schema_release(struct ArrowSchema* schema) { (void)schema; }
+
+#define ROWS 5
+
+/* Column i: int32 with a null at row 2. */
+static int32_t i_values[ROWS] = {1, 2, 3, 4, 5};
+static uint8_t i_validity[1] = {0x1B};
+/* Column s: utf8. */
+static int32_t s_offsets[ROWS + 1] = {0, 1, 1, 7, 8, 25};
+static const char s_data[] = "ah\xC3\xA9llox" "a long string value";
+/* Column l: list<int32>. */
+static int32_t l_offsets[ROWS + 1] = {0, 2, 2, 3, 5, 6};
+static int32_t l_child_values[6] = {10, 11, 12, 13, 14, 15};
+/* Column d: dictionary int8 -> utf8. */
+static int8_t d_indices[ROWS] = {0, 1, 2, 1, 0};
+static int32_t d_offsets[4] = {0, 3, 8, 12};
+static const char d_data[] = "redgreenblue";
+/* Column v: utf8 view; rows 1 and 3 are long. */
+static const char v_long[] = "this is longer than twelveand this one too, also long";
+static uint8_t v_views[ROWS * 16];
+static int64_t v_sizes[1] = {sizeof v_long - 1};
+/* Column u: dense union "+ud:3,9" of int64 and utf8. */
+static int8_t u_types[ROWS] = {3, 9, 9, 3, 9};
+static int32_t u_offsets[ROWS] = {0, 0, 1, 1, 2};
+static int64_t u_ints[2] = {7, 8};
+static int32_t u_str_offsets[4] = {0, 1, 2, 3};
+static const char u_str_data[] = "pqr";
+/* Column st: struct {x: int16}. */
+static int16_t st_x[ROWS] = {-1, -2, -3, -4, -5};
+/* Column r: run-end encoded int32 -> int64. */
+static int32_t r_ends[2] = {2, 5};
+static int64_t r_values[2] = {100, 200};
+
+static const void* i_buffers[2] = {i_validity, i_values};
+static const void* s_buffers[3] = {NULL, s_offsets, s_data};
+static const void* l_buffers[2] = {NULL, l_offsets};
+static const void* l_child_buffers[2] = {NULL, l_child_values};
+static const void* d_buffers[2] = {NULL, d_indices};
+static const void* d_dict_buffers[3] = {NULL, d_offsets, d_data};
+static const void* v_buffers[4] = {NULL, v_views, v_long, v_sizes};
+static const void* u_buffers[2] = {u_types, u_offsets};
+static const void* u_int_buffers[2] = {NULL, u_ints};
+static const void* u_str_buffers[3] = {NULL, u_str_offsets, u_str_data};
+static const void* st_buffers[1] = {NULL};
+static const void* st_x_buffers[2] = {NULL, st_x};
+static const void* r_end_buffers[2] = {NULL, r_ends};
+static const void* r_value_buffers[2] = {NULL, r_values};
+static const void* root_buffers[1] = {NULL};
+
+#define LEAF(name, len, nulls, nbuf, bufs)                                          \
+  static struct ArrowArray name = {len, nulls, 0, nbuf, 0, (const void**)bufs, NULL, NULL, \
+                                   borrowed_array_release, NULL}
+LEAF(i_array, ROWS, 1, 2, i_buffers);
+LEAF(s_array, ROWS, 0, 3, s_buffers);
+LEAF(l_child, 6, 0, 2, l_child_buffers);
+LEAF(d_dict, 3, 0, 3, d_dict_buffers);
+LEAF(v_array, ROWS, 0, 4, v_buffers);
+LEAF(u_int_child, 2, 0, 2, u_int_buffers);
+LEAF(u_str_child, 3, 0, 3, u_str_buffers);
+LEAF(st_x_array, ROWS, 0, 2, st_x_buffers);
+LEAF(r_end_array, 2, 0, 2, r_end_buffers);
+LEAF(r_value_array, 2, 0, 2, r_value_buffers);
+static struct ArrowArray* l_children[1] = {&l_child};
+static struct ArrowArray l_array = {ROWS, 0, 0, 2, 1, l_buffers, l_children, NULL,
+                                    borrowed_array_release, NULL};
+static struct ArrowArray d_array = {ROWS, 0, 0, 2, 0, d_buffers, NULL, &d_dict,
+                                    borrowed_array_release, NULL};
+static struct ArrowArray* u_children[2] = {&u_int_child, &u_str_child};
+static struct ArrowArray u_array = {ROWS, 0, 0, 2, 2, u_buffers, u_children, NULL,
+                                    borrowed_array_release, NULL};
+static struct ArrowArray* st_children[1] = {&st_x_array};
+static struct ArrowArray st_array = {ROWS, 0, 0, 1, 1, st_buffers, st_children, NULL,
+                                     borrowed_array_release, NULL};
+static struct ArrowArray* r_children[2] = {&r_end_array, &r_value_array};
+static struct ArrowArray r_array = {ROWS, 0, 0, 0, 2, NULL, r_children, NULL,
+                                    borrowed_array_release, NULL};
+#define COLUMNS 8
+static struct ArrowArray* root_children[COLUMNS] = {&i_array, &s_array, &l_array, &d_array,
+                                                    &v_array, &u_array, &st_array, &r_array};
+static struct ArrowArray root_array = {ROWS, 0, 0, 1, COLUMNS, root_buffers, root_children,
+                                       NULL, borrowed_array_release, NULL};
+
+#define FIELD(name, fmt, nm, flg, n, kids, dict)                                   \
+  static struct ArrowSchema name = {fmt, nm, NULL, flg, n, kids, dict,             \
+                                    borrowed_schema_release, NULL}
+FIELD(i_schema, "i", "i", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+FIELD(s_schema, "u", "s", 0, 0, NULL, NULL);
+FIELD(l_item, "i", "item", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+static struct ArrowSchema* l_kids[1] = {&l_item};
+FIELD(l_schema, "+l", "l", ARROW_FLAG_NULLABLE, 1, l_kids, NULL);
+FIELD(d_values, "u", "", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+FIELD(d_schema, "c", "d", ARROW_FLAG_NULLABLE, 0, NULL, &d_values);
+FIELD(v_schema, "vu", "v", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+FIELD(u_int_schema, "l", "n", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+FIELD(u_str_schema, "u", "t", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+static struct ArrowSchema* u_kids[2] = {&u_int_schema, &u_str_schema};
+FIELD(u_schema, "+ud:3,9", "u", 0, 2, u_kids, NULL);
+FIELD(st_x_schema, "s", "x", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+static struct ArrowSchema* st_kids[1] = {&st_x_schema};
+FIELD(st_schema, "+s", "st", ARROW_FLAG_NULLABLE, 1, st_kids, NULL);
+FIELD(r_end_schema, "i", "run_ends", 0, 0, NULL, NULL);
+FIELD(r_value_schema, "l", "values", ARROW_FLAG_NULLABLE, 0, NULL, NULL);
+static struct ArrowSchema* r_kids[2] = {&r_end_schema, &r_value_schema};
+FIELD(r_schema, "+r", "r", ARROW_FLAG_NULLABLE, 2, r_kids, NULL);
+static struct ArrowSchema* root_kids[COLUMNS] = {&i_schema, &s_schema, &l_schema, &d_schema,
+                                                 &v_schema, &u_schema, &st_schema, &r_schema};
+FIELD(root_schema, "+s", "", 0, COLUMNS, root_kids, NULL);
+
+static void make_views(void) {
+  /* Rows 0, 2, 4 inline; rows 1 and 3 in the data buffer. */
+  static const char* inline_values[3] = {"ab", "", "twelve bytes"};
+  int inline_index = 0;
+  int64_t offset = 0;
+  int32_t long_lengths[2] = {26, 27};
+  int long_index = 0;
+  for (int row = 0; row < ROWS; row++) {
+    uint8_t* view = v_views + 16 * row;
+    memset(view, 0, 16);
+    if (row % 2 == 0) {
+      const char* text = inline_values[inline_index++];
+      int32_t n = (int32_t)strlen(text);
+      memcpy(view, &n, 4);
+      memcpy(view + 4, text, (size_t)n);
+    } else {
+      int32_t n = long_lengths[long_index++], buffer = 0, at = (int32_t)offset;
+      memcpy(view, &n, 4);
+      memcpy(view + 4, v_long + offset, 4);
+      memcpy(view + 8, &buffer, 4);
+      memcpy(view + 12, &at, 4);
+      offset += n;
+    }
+  }
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static char temp_dir[512];
+
+static const char* temp_path(const char* name) {
+  static char path[1024];
+  snprintf(path, sizeof path, "%s/test_ipc_%ld_%s", temp_dir, (long)getpid(), name);
+  return path;
+}
+
+/* Writes `batches` copies of the batch (the i-th starting at row
+ * offsets[i] with lengths[i] rows) to `path`. */
+static int write_file(const char* path, wudf_ipc_format format, wudf_ipc_compression codec,
+                      int batches, const int64_t* offsets, const int64_t* lengths,
+                      struct wudf_error* error) {
+  struct wudf_ipc_write_options options;
+  wudf_ipc_write_options_init(&options);
+  options.format = format;
+  options.compression = codec;
+  struct wudf_ipc_writer* writer = NULL;
+  int status = wudf_ipc_writer_open_path(path, &root_schema, &options, &writer, error);
+  for (int i = 0; status == 0 && i < batches; i++) {
+    struct ArrowArray batch = root_array;
+    batch.offset = offsets ? offsets[i] : 0;
+    batch.length = lengths ? lengths[i] : ROWS;
+    status = wudf_ipc_writer_write(writer, &batch, error);
+  }
+  if (writer) {
+    if (status == 0) status = wudf_ipc_writer_close(writer, error);
+    else wudf_ipc_writer_abort(writer);
+  }
+  return status;
+}
+
+static unsigned char* slurp(const char* path, size_t* size) {
+  FILE* file = fopen(path, "rb");
+  if (file == NULL) return NULL;
+  fseek(file, 0, SEEK_END);
+  long n = ftell(file);
+  fseek(file, 0, SEEK_SET);
+  unsigned char* bytes = malloc((size_t)n + 1);
+  if (fread(bytes, 1, (size_t)n, file) != (size_t)n) {
+    free(bytes);
+    bytes = NULL;
+  }
+  fclose(file);
+  *size = (size_t)n;
+  return bytes;
+}
+
+/* Reads everything of a stream, touching every buffer of every batch
+ * (wudf_array_serialize reads each by its layout). Returns 0 or the error;
+ * `*rows` counts the rows read. */
+static int drain(struct ArrowArrayStream* stream, int64_t* rows, char* message, size_t size) {
+  struct ArrowSchema schema;
+  int status = stream->get_schema(stream, &schema);
+  *rows = 0;
+  while (status == 0) {
+    struct ArrowArray batch;
+    status = stream->get_next(stream, &batch);
+    if (status != 0) break;
+    if (batch.release == NULL) break;
+    uint8_t* bytes = NULL;
+    size_t n = 0;
+    struct wudf_error error;
+    int serialized = wudf_array_serialize(&batch, &schema, &bytes, &n, &error);
+    if (serialized == ENOMEM) {
+      batch.release(&batch);
+      status = ENOMEM;
+      if (message) snprintf(message, size, "%s", error.message);
+      break;
+    }
+    if (serialized != 0) {
+      fprintf(stderr, "serialize of a batch read failed: %s\n", error.message);
+      abort();
+    }
+    wudf_bytes_free(bytes);
+    *rows += batch.length;
+    batch.release(&batch);
+  }
+  if (status != 0 && status != ENOMEM && message) {
+    const char* text = stream->get_last_error(stream);
+    snprintf(message, size, "%s", text ? text : "");
+  }
+  if (schema.release) schema.release(&schema);
+  stream->release(stream);
+  return status;
+}
+
+/* Reads `size` bytes (copied to an exact-size allocation, so any read past
+ * them is caught) from memory. */
+static int read_bytes(const unsigned char* data, size_t size, int64_t* rows,
+                      const struct wudf_ipc_read_options* options, char* message) {
+  unsigned char* copy = malloc(size ? size : 1);
+  if (size) memcpy(copy, data, size);
+  struct ArrowArrayStream stream;
+  struct wudf_error error;
+  error.message[0] = '\0';
+  int status = wudf_ipc_read_memory(copy, size, options, &stream, &error);
+  if (status == 0) {
+    status = drain(&stream, rows, message, 1024);
+  } else if (message) {
+    snprintf(message, 1024, "%s", error.message);
+  }
+  free(copy);
+  return status;
+}
+
+/* -------------------------------------------------------------- tests */
+
+static void check_batch(const struct ArrowArray* batch, const struct ArrowSchema* schema,
+                        int64_t first) {
+  ASSERT_EQ(batch->n_children, COLUMNS);
+  ASSERT_STR_EQ(schema->children[3]->name, "d");
+  ASSERT_STR_EQ(schema->children[3]->dictionary->format, "u");
+  ASSERT_STR_EQ(schema->children[5]->format, "+ud:3,9");
+  ASSERT_STR_EQ(schema->children[7]->format, "+r");
+  ASSERT_EQ(schema->children[1]->flags & ARROW_FLAG_NULLABLE, 0);
+  const struct ArrowArray* ints = batch->children[0];
+  const int32_t* values = ints->buffers[1];
+  const uint8_t* validity = ints->buffers[0];
+  for (int64_t row = 0; row < batch->length; row++) {
+    int64_t source = first + row;
+    int64_t at = ints->offset + row;
+    int valid = validity == NULL || ((validity[at / 8] >> (at % 8)) & 1);
+    ASSERT_EQ(valid, source != 2);
+    if (valid) ASSERT_EQ(values[at], i_values[source]);
+    /* Strings: the bytes of the source row. */
+    const struct ArrowArray* strings = batch->children[1];
+    const int32_t* offsets = strings->buffers[1];
+    const char* data = strings->buffers[2];
+    int64_t s = strings->offset + row;
+    ASSERT_EQ(offsets[s + 1] - offsets[s], s_offsets[source + 1] - s_offsets[source]);
+    ASSERT(memcmp(data + offsets[s], s_data + s_offsets[source],
+                  (size_t)(offsets[s + 1] - offsets[s])) == 0);
+    /* Dictionary: decoded value. */
+    const struct ArrowArray* dict = batch->children[3];
+    int8_t index = ((const int8_t*)dict->buffers[1])[dict->offset + row];
+    const int32_t* dict_offsets = dict->dictionary->buffers[1];
+    const char* dict_data = dict->dictionary->buffers[2];
+    int8_t source_index = d_indices[source];
+    ASSERT(dict_offsets[index + 1] - dict_offsets[index] ==
+           d_offsets[source_index + 1] - d_offsets[source_index]);
+    ASSERT(memcmp(dict_data + dict_offsets[index], d_data + d_offsets[source_index],
+                  (size_t)(dict_offsets[index + 1] - dict_offsets[index])) == 0);
+    /* The struct's child. */
+    const struct ArrowArray* st = batch->children[6];
+    ASSERT_EQ(((const int16_t*)st->children[0]->buffers[1])[st->children[0]->offset +
+                                                            st->offset + row],
+              st_x[source]);
+  }
+}
+
+TEST(round_trips_every_format_and_codec) {
+  static const int64_t offsets[3] = {0, 1, 4};
+  static const int64_t lengths[3] = {ROWS, 3, 1};
+  for (int format = 0; format < 2; format++) {
+    for (int codec = 0; codec < 3; codec++) {
+      struct wudf_error error;
+      const char* path = temp_path("round_trip");
+      int status = write_file(path, (wudf_ipc_format)format, (wudf_ipc_compression)codec, 3,
+                              offsets, lengths, &error);
+      if (status != 0) TEST_FAIL("write: %s", error.message);
+      struct ArrowArrayStream stream;
+      status = wudf_ipc_read_path(path, NULL, &stream, &error);
+      if (status != 0) TEST_FAIL("read: %s", error.message);
+      struct ArrowSchema schema;
+      ASSERT_EQ(stream.get_schema(&stream, &schema), 0);
+      for (int i = 0; i < 3; i++) {
+        struct ArrowArray batch;
+        ASSERT_EQ(stream.get_next(&stream, &batch), 0);
+        ASSERT(batch.release != NULL);
+        ASSERT_EQ(batch.length, lengths[i]);
+        check_batch(&batch, &schema, offsets[i]);
+        /* Children moved out and released after their parent. */
+        struct ArrowArray moved = *batch.children[3];
+        batch.children[3]->release = NULL;
+        batch.release(&batch);
+        moved.release(&moved);
+      }
+      struct ArrowArray end;
+      ASSERT_EQ(stream.get_next(&stream, &end), 0);
+      ASSERT(end.release == NULL);
+      schema.release(&schema);
+      stream.release(&stream);
+      unlink(path);
+    }
+  }
+}
+
+TEST(reads_from_a_pipe_and_limits_messages) {
+  struct wudf_error error;
+  const char* path = temp_path("pipe");
+  ASSERT_EQ(write_file(path, WUDF_IPC_STREAM, WUDF_IPC_ZSTD, 2, NULL, NULL, &error), 0);
+  size_t size;
+  unsigned char* bytes = slurp(path, &size);
+  ASSERT(bytes != NULL && size < 60000); /* fits a pipe's buffer */
+  for (int limited = 0; limited < 2; limited++) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    ASSERT_EQ(write(fds[1], bytes, size), (ssize_t)size);
+    close(fds[1]);
+    struct wudf_ipc_read_options options;
+    wudf_ipc_read_options_init(&options);
+    if (limited) options.max_message_bytes = 64;
+    struct ArrowArrayStream stream;
+    int status = wudf_ipc_read_fd(fds[0], &options, &stream, &error);
+    if (limited) {
+      ASSERT_EQ(status, EFBIG);
+      ASSERT(strstr(error.message, "max_message_bytes") != NULL);
+    } else {
+      ASSERT_EQ(status, 0);
+      int64_t rows;
+      ASSERT_EQ(drain(&stream, &rows, NULL, 0), 0);
+      ASSERT_EQ(rows, 2 * ROWS);
+    }
+    close(fds[0]);
+  }
+  /* The file format needs a seekable input. */
+  ASSERT_EQ(write_file(path, WUDF_IPC_FILE, WUDF_IPC_UNCOMPRESSED, 1, NULL, NULL, &error), 0);
+  free(bytes);
+  bytes = slurp(path, &size);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(write(fds[1], bytes, size), (ssize_t)size);
+  close(fds[1]);
+  struct ArrowArrayStream stream;
+  ASSERT_EQ(wudf_ipc_read_fd(fds[0], NULL, &stream, &error), ENOTSUP);
+  ASSERT(strstr(error.message, "seekable") != NULL);
+  close(fds[0]);
+  free(bytes);
+  unlink(path);
+}
+
+TEST(limits_decompressed_bytes) {
+  struct wudf_error error;
+  const char* path = temp_path("decompressed");
+  ASSERT_EQ(write_file(path, WUDF_IPC_STREAM, WUDF_IPC_LZ4_FRAME, 1, NULL, NULL, &error), 0);
+  size_t size;
+  unsigned char* bytes = slurp(path, &size);
+  struct wudf_ipc_read_options options;
+  wudf_ipc_read_options_init(&options);
+  options.max_decompressed_bytes = 8;
+  char message[1024];
+  int64_t rows;
+  /* Small buffers stay uncompressed (-1); the long view data is not. */
+  int status = read_bytes(bytes, size, &rows, &options, message);
+  if (status == 0) {
+    ASSERT_EQ(rows, ROWS);
+  } else {
+    ASSERT_EQ(status, EFBIG);
+    ASSERT(strstr(message, "max_decompressed_bytes") != NULL);
+  }
+  free(bytes);
+  unlink(path);
+}
+
+/* Every truncation and a bit flip at every byte: errors or fewer rows. */
+static void hostile_bytes(wudf_ipc_format format, wudf_ipc_compression codec) {
+  struct wudf_error error;
+  const char* path = temp_path("hostile");
+  ASSERT_EQ(write_file(path, format, codec, 2, NULL, NULL, &error), 0);
+  size_t size;
+  unsigned char* bytes = slurp(path, &size);
+  ASSERT(bytes != NULL);
+  int64_t rows;
+  char message[1024];
+  ASSERT_EQ(read_bytes(bytes, size, &rows, NULL, message), 0);
+  ASSERT_EQ(rows, 2 * ROWS);
+  int errors = 0;
+  for (size_t n = 0; n < size; n++) {
+    message[0] = '\0';
+    int status = read_bytes(bytes, n, &rows, NULL, message);
+    if (status != 0) {
+      errors++;
+      if (status != ENOMEM && strstr(message, "<memory>") == NULL) {
+        TEST_FAIL("truncation at %zu: message without the input's name: %s", n, message);
+      }
+    } else {
+      ASSERT(rows <= 2 * ROWS);
+      /* A file must be whole; a stream may end after any message. */
+      if (format == WUDF_IPC_FILE) TEST_FAIL("truncated file at %zu read without error", n);
+    }
+  }
+  ASSERT(errors > 0);
+  for (size_t i = 0; i < size; i++) {
+    unsigned char saved = bytes[i];
+    for (int variant = 0; variant < 3; variant++) {
+      bytes[i] = variant == 0 ? (unsigned char)(saved ^ (1u << (i % 8)))
+                 : variant == 1 ? 0xFF : (unsigned char)(saved ^ 0x80);
+      if (bytes[i] == saved) continue;
+      message[0] = '\0';
+      (void)read_bytes(bytes, size, &rows, NULL, message);
+    }
+    bytes[i] = saved;
+  }
+  free(bytes);
+  unlink(path);
+}
+
+TEST(hostile_stream_uncompressed) { hostile_bytes(WUDF_IPC_STREAM, WUDF_IPC_UNCOMPRESSED); }
+TEST(hostile_file_lz4) { hostile_bytes(WUDF_IPC_FILE, WUDF_IPC_LZ4_FRAME); }
+TEST(hostile_stream_zstd) { hostile_bytes(WUDF_IPC_STREAM, WUDF_IPC_ZSTD); }
+
+TEST(hostile_headers) {
+  int64_t rows;
+  char message[1024];
+  /* A huge metadata length: refused before any allocation. */
+  static const unsigned char huge[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xF0, 0xFF, 0xFF, 0x7F};
+  ASSERT_EQ(read_bytes(huge, sizeof huge, &rows, NULL, message), EPROTO);
+  ASSERT(strstr(message, "truncated") != NULL);
+  /* An empty input, an end marker alone, garbage. */
+  ASSERT_EQ(read_bytes(huge, 0, &rows, NULL, message), EPROTO);
+  static const unsigned char end[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0};
+  ASSERT_EQ(read_bytes(end, sizeof end, &rows, NULL, message), EPROTO);
+  ASSERT(strstr(message, "no schema") != NULL);
+  static const unsigned char magic_only[] = "ARROW1\0\0ARROW1";
+  ASSERT_EQ(read_bytes(magic_only, sizeof magic_only - 1, &rows, NULL, message), EPROTO);
+  ASSERT_EQ(wudf_ipc_read_path(temp_path("does-not-exist"), NULL, NULL, NULL), EINVAL);
+  struct ArrowArrayStream stream;
+  struct wudf_error error;
+  ASSERT_EQ(wudf_ipc_read_path(temp_path("does-not-exist"), NULL, &stream, &error), ENOENT);
+  ASSERT(strstr(error.message, "does-not-exist") != NULL);
+}
+
+TEST(writer_refuses_bad_schemas) {
+  struct wudf_error error;
+  struct wudf_ipc_writer* writer = NULL;
+  ASSERT_EQ(wudf_ipc_writer_open_path(temp_path("bad"), &i_schema, NULL, &writer, &error),
+            EINVAL);
+  ASSERT(strstr(error.message, "struct") != NULL);
+  ASSERT(writer == NULL);
+  unlink(temp_path("bad"));
+}
+
+TEST(every_allocation_failing) {
+  struct wudf_error error;
+  const char* path = temp_path("allocations");
+  ASSERT_EQ(write_file(path, WUDF_IPC_FILE, WUDF_IPC_ZSTD, 2, NULL, NULL, &error), 0);
+  size_t size;
+  unsigned char* bytes = slurp(path, &size);
+  long base = atomic_load(&live_allocations);
+  int succeeded = 0;
+  for (long fail_at = 0; fail_at < 2000 && !succeeded; fail_at++) {
+    int64_t rows = 0;
+    char message[1024];
+    atomic_store(&allocations_left, fail_at);
+    int status = read_bytes(bytes, size, &rows, NULL, message);
+    atomic_store(&allocations_left, -1);
+    ASSERT_EQ(atomic_load(&live_allocations), base);
+    if (status == 0) succeeded = 1;
+    else if (status != ENOMEM) TEST_FAIL("allocation %ld: %d %s", fail_at, status, message);
+  }
+  ASSERT(succeeded);
+  succeeded = 0;
+  for (long fail_at = 0; fail_at < 2000 && !succeeded; fail_at++) {
+    atomic_store(&allocations_left, fail_at);
+    int status = write_file(path, WUDF_IPC_STREAM, WUDF_IPC_LZ4_FRAME, 2, NULL, NULL, &error);
+    atomic_store(&allocations_left, -1);
+    ASSERT_EQ(atomic_load(&live_allocations), base);
+    if (status == 0) succeeded = 1;
+    else if (status != ENOMEM) TEST_FAIL("allocation %ld: %d %s", fail_at, status, error.message);
+  }
+  ASSERT(succeeded);
+  free(bytes);
+  unlink(path);
+}
+
+int main(void) {
+  const char* tmp = getenv("WUDF_TEST_TMP");
+  snprintf(temp_dir, sizeof temp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
+  make_views();
+  static const struct wudf_allocator counting = {counting_malloc, counting_realloc,
+                                                 counting_free, NULL};
+  if (wudf_set_allocator(&counting) != 0) TEST_FAIL("cannot install the allocator");
+  RUN_TEST(round_trips_every_format_and_codec);
+  RUN_TEST(reads_from_a_pipe_and_limits_messages);
+  RUN_TEST(limits_decompressed_bytes);
+  RUN_TEST(hostile_headers);
+  RUN_TEST(writer_refuses_bad_schemas);
+  RUN_TEST(hostile_stream_uncompressed);
+  RUN_TEST(hostile_file_lz4);
+  RUN_TEST(hostile_stream_zstd);
+  RUN_TEST(every_allocation_failing);
+  return TEST_SUMMARY();
+}
