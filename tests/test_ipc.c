@@ -111,6 +111,7 @@ static unsigned char* slurp(const char* path, size_t* size) {
  * `*rows` counts the rows read. */
 static int drain(struct ArrowArrayStream* stream, int64_t* rows, char* message, size_t size) {
   struct ArrowSchema schema;
+  memset(&schema, 0, sizeof schema);
   int status = stream->get_schema(stream, &schema);
   *rows = 0;
   while (status == 0) {
@@ -317,14 +318,14 @@ TEST(limits_decompressed_bytes) {
 static void hostile_bytes(wudf_ipc_format format, wudf_ipc_compression codec) {
   struct wudf_error error;
   const char* path = temp_path("hostile");
-  ASSERT_EQ(write_file(path, format, codec, 2, NULL, NULL, &error), 0);
+  ASSERT_EQ(write_file(path, format, codec, 1, NULL, NULL, &error), 0);
   size_t size;
   unsigned char* bytes = slurp(path, &size);
   ASSERT(bytes != NULL);
   int64_t rows;
   char message[1024];
   ASSERT_EQ(read_bytes(bytes, size, &rows, NULL, message), 0);
-  ASSERT_EQ(rows, 2 * ROWS);
+  ASSERT_EQ(rows, ROWS);
   int errors = 0;
   for (size_t n = 0; n < size; n++) {
     message[0] = '\0';
@@ -335,21 +336,22 @@ static void hostile_bytes(wudf_ipc_format format, wudf_ipc_compression codec) {
         TEST_FAIL("truncation at %zu: message without the input's name: %s", n, message);
       }
     } else {
-      ASSERT(rows <= 2 * ROWS);
+      ASSERT(rows <= ROWS);
       /* A file must be whole; a stream may end after any message. */
       if (format == WUDF_IPC_FILE) TEST_FAIL("truncated file at %zu read without error", n);
     }
   }
   ASSERT(errors > 0);
+  /* One change per byte: a flipped bit (which bit rotates), all ones, or
+   * the top bit flipped (lengths and offsets turn huge or negative). */
   for (size_t i = 0; i < size; i++) {
     unsigned char saved = bytes[i];
-    for (int variant = 0; variant < 3; variant++) {
-      bytes[i] = variant == 0 ? (unsigned char)(saved ^ (1u << (i % 8)))
-                 : variant == 1 ? 0xFF : (unsigned char)(saved ^ 0x80);
-      if (bytes[i] == saved) continue;
-      message[0] = '\0';
-      (void)read_bytes(bytes, size, &rows, NULL, message);
-    }
+    int variant = (int)(i % 3);
+    bytes[i] = variant == 0 ? (unsigned char)(saved ^ (1u << (i / 3 % 8)))
+               : variant == 1 ? 0xFF : (unsigned char)(saved ^ 0x80);
+    if (bytes[i] == saved) bytes[i] = (unsigned char)~saved;
+    message[0] = '\0';
+    (void)read_bytes(bytes, size, &rows, NULL, message);
     bytes[i] = saved;
   }
   free(bytes);

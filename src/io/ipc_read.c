@@ -1715,8 +1715,9 @@ static int wudf__reader_open(struct wudf__ipc_reader* r, const struct wudf_ipc_r
   }
   r->schema_owner = wudf__owner_new();
   if (r->schema_owner == NULL) {
+    int status = wudf__set_error(error, ENOMEM, "out of memory opening %s", r->input.name);
     wudf__reader_free(r);
-    return wudf__set_error(error, ENOMEM, "out of memory opening %s", r->input.name);
+    return status;
   }
   /* The file magic: "ARROW1" and two bytes of padding. */
   const uint8_t* head = NULL;
