@@ -652,12 +652,57 @@ static int wudf__dictionary_message(struct wudf_ipc_writer* w,
   return status;
 }
 
-/* Writes dictionary `d` for `plan` as needed (unchanged: nothing). */
+/* Lists the dictionaries of `plan` (of `schema`) and below, numbered as
+ * wudf__write_field numbers them, into `out` (indexed by id). */
+static void wudf__collect_dictionaries(const struct wudf__plan* plan,
+                                       const struct ArrowSchema* schema,
+                                       const struct wudf__plan** out, int64_t* next_id,
+                                       int64_t limit) {
+  const struct wudf__plan* values = plan;
+  const struct ArrowSchema* value_schema = schema;
+  if (schema->dictionary) {
+    int64_t id = (*next_id)++;
+    if (id < limit) out[id] = plan->dictionary;
+    values = plan->dictionary;
+    value_schema = schema->dictionary;
+  }
+  for (int64_t i = 0; values && i < value_schema->n_children && i < values->n_children; i++) {
+    wudf__collect_dictionaries(values->children[i], value_schema->children[i], out, next_id,
+                               limit);
+  }
+}
+
+static int wudf__send_dictionary(struct wudf_ipc_writer* w, struct wudf__ipc_dictionary_state* d,
+                                 const struct wudf__plan* plan, struct wudf_error* error);
+
+/* Sends the dictionaries nested in the values of dictionary `d` (they
+ * must precede it: reading it resolves their indices). */
+static int wudf__send_nested(struct wudf_ipc_writer* w, struct wudf__ipc_dictionary_state* d,
+                             const struct wudf__plan* plan, struct wudf_error* error) {
+  int64_t limit = (int64_t)w->dictionary_count, next_id = d->id + 1;
+  const struct wudf__plan** nested = wudf__calloc((size_t)limit + 1, sizeof *nested);
+  if (nested == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  for (int64_t i = 0; i < d->value_schema->n_children && i < plan->n_children; i++) {
+    wudf__collect_dictionaries(plan->children[i], d->value_schema->children[i], nested, &next_id,
+                               limit);
+  }
+  int status = 0;
+  for (int64_t id = d->id + 1; status == 0 && id < next_id && id < limit; id++) {
+    if (nested[id]) status = wudf__send_dictionary(w, &w->dictionaries[id], nested[id], error);
+  }
+  wudf__free(nested);
+  return status;
+}
+
+/* Writes dictionary `d` for `plan` as needed (unchanged: nothing), after
+ * the dictionaries nested in it. */
 static int wudf__send_dictionary(struct wudf_ipc_writer* w, struct wudf__ipc_dictionary_state* d,
                                  const struct wudf__plan* plan, struct wudf_error* error) {
   uint8_t* image;
   size_t image_size;
-  int status = wudf__dictionary_message(w, d, plan, 0, plan->length, 0, &image, &image_size,
+  int status = wudf__send_nested(w, d, plan, error);
+  if (status != 0) return status;
+  status = wudf__dictionary_message(w, d, plan, 0, plan->length, 0, &image, &image_size,
                                         error);
   if (status != 0) return status;
   if (d->written && image_size == d->image_size && memcmp(image, d->image, image_size) == 0) {

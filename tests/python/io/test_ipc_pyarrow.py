@@ -186,6 +186,13 @@ def every_type_table(n=7):
         "dict_int64_idx": pa.DictionaryArray.from_arrays(
             pa.array([None if v is None else abs(v) % 3 for v in ints], pa.int64()),
             pa.array([1.5, 2.5, -1.0])),
+        "list_of_dict": pa.ListArray.from_arrays(
+            pa.array([0, 1, 1, 3] + [3] * (n - 3), pa.int32()),
+            pa.DictionaryArray.from_arrays(pa.array([1, 0, 1], pa.int16()),
+                                           pa.array(["lo", "hi"]))),
+        "struct_of_dict": pa.StructArray.from_arrays(
+            [pa.DictionaryArray.from_arrays(pa.array([i % 2 for i in range(n)], pa.int8()),
+                                            pa.array([b"p", b"q"]))], ["k"]),
         "ree": pa.RunEndEncodedArray.from_arrays(
             pa.array([1, 2, n], pa.int32()), pa.array(["a", None, "c"])),
         "ree16": pa.RunEndEncodedArray.from_arrays(
@@ -386,3 +393,17 @@ def test_errors_name_the_input(tmp_path):
     truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(RuntimeError, match="truncated.arrow"):
         wudf_read(truncated)
+
+
+@pytest.mark.parametrize("file_format", [False, True], ids=["stream", "file"])
+def test_dictionaries_nested_in_dictionaries(tmp_path, file_format):
+    inner = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int8()), pa.array(["a", "b"]))
+    values = pa.StructArray.from_arrays([inner], ["in"])
+    outer = pa.DictionaryArray.from_arrays(pa.array([2, 0, None, 1, 2], pa.int32()), values)
+    table = pa.table({"o": outer, "plain": pa.array(range(5))})
+    source = tmp_path / "nested.arrow"
+    pyarrow_write(table, source, file_format, None)
+    assert_tables_equal(wudf_read(source), table)
+    out = tmp_path / "nested-out.arrow"
+    wudf_write(table, out, file_format, "lz4")
+    assert_tables_equal(pyarrow_read(out, file_format), table)
