@@ -1142,6 +1142,66 @@ WUDF_API int wudf_ipc_write_stream(struct ArrowArrayStream* stream, const char* 
                                    const struct wudf_ipc_write_options* options,
                                    struct wudf_error* error);
 
+/* ------------------------------------------------------------------------ */
+/* CSV input; CSV and JSON-lines output                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Reads CSV (RFC 4180: quoted fields with "" escapes, CRLF or LF lines,
+ * line breaks inside quotes) as an ArrowArrayStream of record batches.
+ * Without a schema, each column's type is inferred from all its values,
+ * trying in turn: null (every value empty or a null word), int64, bool
+ * (true/false in lower, upper or title case), float64, date32
+ * (YYYY-MM-DD), time32[s] (HH:MM:SS), timestamp (YYYY-MM-DD[T ]HH:MM:SS
+ * with an optional fraction choosing s/ms/us/ns, and a trailing Z making
+ * it UTC), utf8, and binary when not UTF-8. Null words are "", "NA",
+ * "N/A", "n/a", "NULL", "null", "NaN", "nan", "#N/A", "-NaN", "-nan"
+ * (they are values, not nulls, in utf8 and binary columns). With a schema
+ * (a struct whose children are the columns, in order) every value is
+ * parsed as its column's type -- integers, floats, bool, utf8 / large
+ * utf8, binary, date32, timestamps in any unit and zone, null -- and a
+ * value that does not parse is EINVAL naming the line and column.
+ * docs/io.md lists the details.
+ */
+struct wudf_csv_read_options {
+  char delimiter;                   /* default ',' */
+  int has_header;                   /* default 1: the first line names the columns
+                                       (otherwise f0, f1, ...) */
+  const struct ArrowSchema* schema; /* default NULL: infer; borrowed during the call */
+  int64_t batch_rows;               /* rows per batch, default 65,536 */
+  int64_t max_input_bytes;          /* default 4 GiB: larger input is EFBIG */
+};
+WUDF_API void wudf_csv_read_options_init(struct wudf_csv_read_options* options);
+
+/* Reads the CSV file `path` ("-": standard input), or `size` bytes at
+ * `data` (copied), completely during the call; `*out` then owns every
+ * value. Errors name the input, line and column. */
+WUDF_API int wudf_csv_read_path(const char* path, const struct wudf_csv_read_options* options,
+                                struct ArrowArrayStream* out, struct wudf_error* error);
+WUDF_API int wudf_csv_read_memory(const char* data, size_t size,
+                                  const struct wudf_csv_read_options* options,
+                                  struct ArrowArrayStream* out, struct wudf_error* error);
+
+/*
+ * Writes every batch of `stream` (consumed, released also on failure) to
+ * `path` ("-": standard output) as CSV (a header line of the column names,
+ * then one line per row; fields quoted when they hold the delimiter, a
+ * quote or a line break, empty strings as "", nulls as nothing) or as JSON
+ * lines (one object per row, nulls as null, lists as arrays, structs as
+ * objects, maps as arrays of {"key": ..., "value": ...}). Values: integers
+ * and decimals exactly, floats with enough digits to read back exactly
+ * (NaN and infinities as nan/inf in CSV, null in JSON), dates YYYY-MM-DD,
+ * times HH:MM:SS[.fraction], timestamps YYYY-MM-DD HH:MM:SS[.fraction]
+ * (with a trailing Z when the type has a time zone), durations as their
+ * count, dictionaries as their values. Types with no text form here
+ * (unions, intervals, run-end encoded, nested types in CSV, binary in
+ * JSON) are ENOTSUP naming the column.
+ */
+WUDF_API int wudf_csv_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                   char delimiter, struct wudf_error* error);
+WUDF_API int wudf_jsonl_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                     struct wudf_error* error);
+
 #ifdef __cplusplus
 }
 #endif
