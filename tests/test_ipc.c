@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/flatbuf.h"
+#include "io/ipc.h"
 #include "wasmudf/wasmudf.h"
 #include "test.h"
 
@@ -426,6 +428,106 @@ TEST(every_allocation_failing) {
   unlink(path);
 }
 
+/* ---------------------------------------------- hand-made hostile schemas */
+
+/* A Field of type `tag` (an empty type table unless `type` is given) with
+ * `n` children. */
+static wudf__fb_ref make_field(struct wudf__fb_builder* b, uint8_t tag, wudf__fb_ref type,
+                               const wudf__fb_ref* children, size_t n) {
+  wudf__fb_ref kids = wudf__fb_create_ref_vector(b, children, n);
+  if (type == 0) {
+    wudf__fb_table_start(b);
+    type = wudf__fb_table_end(b);
+  }
+  wudf__fb_ref name = wudf__fb_create_string(b, "f", 1);
+  wudf__fb_table_start(b);
+  wudf__fb_add_ref(b, WUDF__FIELD_NAME, name);
+  wudf__fb_add_scalar(b, WUDF__FIELD_NULLABLE, 1, 1);
+  wudf__fb_add_scalar(b, WUDF__FIELD_TYPE_TYPE, 1, tag);
+  wudf__fb_add_ref(b, WUDF__FIELD_TYPE, type);
+  wudf__fb_add_ref(b, WUDF__FIELD_CHILDREN, kids);
+  return wudf__fb_table_end(b);
+}
+
+/* A stream of one schema message (fields: `field`) and the end marker, in
+ * `out` (malloc'd). */
+static size_t schema_stream(struct wudf__fb_builder* b, wudf__fb_ref field, unsigned char** out) {
+  wudf__fb_ref fields = wudf__fb_create_ref_vector(b, &field, 1);
+  wudf__fb_table_start(b);
+  wudf__fb_add_ref(b, WUDF__SCHEMA_FIELDS, fields);
+  wudf__fb_ref schema = wudf__fb_table_end(b);
+  wudf__fb_table_start(b);
+  wudf__fb_add_scalar(b, WUDF__MESSAGE_VERSION, 2, WUDF__VERSION_V5);
+  wudf__fb_add_scalar(b, WUDF__MESSAGE_HEADER_TYPE, 1, WUDF__HEADER_SCHEMA);
+  wudf__fb_add_ref(b, WUDF__MESSAGE_HEADER, schema);
+  wudf__fb_ref message = wudf__fb_table_end(b);
+  const uint8_t* bytes;
+  size_t size;
+  if (wudf__fb_finish(b, message, &bytes, &size) != 0) TEST_FAIL("cannot build the schema");
+  *out = malloc(size + 16);
+  uint32_t marker = 0xFFFFFFFFu, length = (uint32_t)size, zero = 0;
+  memcpy(*out, &marker, 4);
+  memcpy(*out + 4, &length, 4);
+  memcpy(*out + 8, bytes, size);
+  memcpy(*out + 8 + size, &marker, 4);
+  memcpy(*out + 12 + size, &zero, 4);
+  wudf__fb_builder_free(b);
+  return size + 16;
+}
+
+TEST(hostile_schemas) {
+  /* A union of 128 null children without type ids (ids 0..127): valid. The
+   * fuzzer once found the format string of such a union overflowing. */
+  for (int children = 128; children <= 129; children++) {
+    struct wudf__fb_builder b;
+    wudf__fb_builder_init(&b);
+    wudf__fb_ref kids[129];
+    for (int i = 0; i < children; i++) kids[i] = make_field(&b, WUDF__TYPE_NULL, 0, NULL, 0);
+    wudf__fb_table_start(&b);
+    wudf__fb_add_scalar(&b, 0, 2, 0); /* sparse */
+    wudf__fb_ref type = wudf__fb_table_end(&b);
+    wudf__fb_ref field = make_field(&b, WUDF__TYPE_UNION, type, kids, (size_t)children);
+    unsigned char* bytes;
+    size_t size = schema_stream(&b, field, &bytes);
+    int64_t rows;
+    char message[1024];
+    int status = read_bytes(bytes, size, &rows, NULL, message);
+    if (children == 128) {
+      if (status != 0) TEST_FAIL("%s", message);
+      ASSERT_EQ(rows, 0);
+    } else {
+      ASSERT_EQ(status, EPROTO);
+      ASSERT(strstr(message, "field f") != NULL);
+    }
+    free(bytes);
+  }
+  /* Structs nested 100 deep: refused by the depth limit. */
+  struct wudf__fb_builder b;
+  wudf__fb_builder_init(&b);
+  wudf__fb_ref field = make_field(&b, WUDF__TYPE_INT, 0, NULL, 0);
+  for (int depth = 0; depth < 100; depth++) field = make_field(&b, WUDF__TYPE_STRUCT, 0, &field, 1);
+  unsigned char* bytes;
+  size_t size = schema_stream(&b, field, &bytes);
+  int64_t rows;
+  char message[1024];
+  ASSERT_EQ(read_bytes(bytes, size, &rows, NULL, message), EPROTO);
+  ASSERT(strstr(message, "nesting deeper than 64") != NULL);
+  free(bytes);
+  /* A field listed 60 times at each of 20 levels (a DAG of 60^20 paths in
+   * a few kilobytes): refused by the field budget, quickly. */
+  wudf__fb_builder_init(&b);
+  field = make_field(&b, WUDF__TYPE_NULL, 0, NULL, 0);
+  for (int depth = 0; depth < 20; depth++) {
+    wudf__fb_ref same[60];
+    for (int i = 0; i < 60; i++) same[i] = field;
+    field = make_field(&b, WUDF__TYPE_STRUCT, 0, same, 60);
+  }
+  size = schema_stream(&b, field, &bytes);
+  ASSERT_EQ(read_bytes(bytes, size, &rows, NULL, message), EPROTO);
+  ASSERT(strstr(message, "more fields than the schema's bytes hold") != NULL);
+  free(bytes);
+}
+
 int main(void) {
   const char* tmp = getenv("WUDF_TEST_TMP");
   snprintf(temp_dir, sizeof temp_dir, "%s", tmp && *tmp ? tmp : "/tmp");
@@ -438,6 +540,7 @@ int main(void) {
   RUN_TEST(limits_decompressed_bytes);
   RUN_TEST(hostile_headers);
   RUN_TEST(writer_refuses_bad_schemas);
+  RUN_TEST(hostile_schemas);
   RUN_TEST(hostile_stream_uncompressed);
   RUN_TEST(hostile_file_lz4);
   RUN_TEST(hostile_stream_zstd);

@@ -503,7 +503,7 @@ static int wudf__type_format(struct wudf__ipc_reader* r, uint8_t tag,
         if (ids.count > WUDF__MAX_UNION_TYPES) {
           return wudf__reader_fail(r, error, EPROTO, "%s: %zu union type ids", where, ids.count);
         }
-        for (size_t i = 0; i < ids.count; i++) {
+        for (size_t i = 0; i < ids.count && at + 8 < size; i++) {
           int32_t id = wudf__le_i32(wudf__fb_vector_element(&ids, i, 4));
           if (id < 0 || id >= WUDF__MAX_UNION_TYPES) {
             return wudf__reader_fail(r, error, EPROTO, "%s: union type id %d", where, (int)id);
@@ -602,7 +602,7 @@ static int wudf__read_field(struct wudf__ipc_reader* r, const struct wudf__fb_ta
       (has_children = wudf__fb_vector_field(table, WUDF__FIELD_CHILDREN, 4, &children)) < 0) {
     return wudf__reader_fail(r, error, EPROTO, "%s: malformed Field table", where);
   }
-  char format[300];
+  char format[1024]; /* the longest: a union of 128 ids, or a 1000-byte zone */
   int status = wudf__type_format(r, tag, &type, has_type, where, format, sizeof format, error);
   if (status != 0) return status;
   size_t n_children = has_children ? children.count : 0;
@@ -610,7 +610,8 @@ static int wudf__read_field(struct wudf__ipc_reader* r, const struct wudf__fb_ta
   if (question) { /* a union without type ids: 0 .. n - 1 */
     *question = ':';
     size_t at = strlen(format);
-    for (size_t i = 0; i < n_children && i < WUDF__MAX_UNION_TYPES; i++) {
+    for (size_t i = 0; i < n_children && i < WUDF__MAX_UNION_TYPES && at + 8 < sizeof format;
+         i++) {
       at += (size_t)snprintf(format + at, sizeof format - at, i ? ",%zu" : "%zu", i);
     }
   }
