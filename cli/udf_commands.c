@@ -402,7 +402,12 @@ static void cli_print_rows(const struct ArrowArray* result,
   }
 }
 
+int run_input_is_file(const char* input);   /* run_files.c */
+int command_run_files(int argc, char** argv);
+
 int command_run(int argc, char** argv) {
+  /* A file as the input: run_files.c. */
+  if (argc >= 3 && run_input_is_file(argv[2])) return command_run_files(argc, argv);
   if (argc < 2) {
     fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION COLUMN...\n");
     return 2;

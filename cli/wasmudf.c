@@ -21,6 +21,11 @@
  *       Calls a function on small columns written as comma-separated values
  *       ("1,null,3", "a,b,null"), one per argument, and prints the result
  *       column (a batch result: one line per row, columns separated by tabs).
+ *   wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]
+ *       The same over a file (cli/run_files.c): INPUT .arrow, .arrows, .csv
+ *       or - (an Arrow IPC stream on standard input); OUTPUT's extension
+ *       (.arrow, .arrows, .csv, .jsonl) chooses its format, CSV on standard
+ *       output without -o.
  *
  * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
  * success, 1 on an error (including a guest trap), 2 on a usage error, and
@@ -45,6 +50,7 @@ static const char usage_text[] =
     "       wasmudf list MODULE.wasm\n"
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
     "       wasmudf run MODULE.wasm FUNCTION COLUMN...\n"
+    "       wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"
@@ -52,7 +58,10 @@ static const char usage_text[] =
     "  list     list the user-defined functions a module declares\n"
     "  build    compile a C guest with the guest SDK (clang, wasm32-wasi)\n"
     "  run      call a function on columns given as comma-separated values,\n"
-    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5\n"
+    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5, or over the\n"
+    "           columns of INPUT (.arrow, .arrows, .csv, - for a stream on stdin;\n"
+    "           --args picks them by name), writing OUTPUT by its extension\n"
+    "           (.arrow, .arrows, .csv, .jsonl) or CSV to stdout\n"
     "\n"
     "  --timeout MS         deadline of the call in milliseconds (0: none;\n"
     "                       default 10000)\n"
