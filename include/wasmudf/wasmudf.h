@@ -1189,7 +1189,7 @@ WUDF_API int wudf_csv_read_memory(const char* data, size_t size,
  * quote or a line break, empty strings as "", nulls as nothing) or as JSON
  * lines (one object per row, nulls as null, lists as arrays, structs as
  * objects, maps as arrays of {"key": ..., "value": ...}). Values: integers
- * and decimals exactly, floats with enough digits to read back exactly
+ * and decimals exactly, floats with the fewest digits that read back exactly
  * (NaN and infinities as nan/inf in CSV, null in JSON), dates YYYY-MM-DD,
  * times HH:MM:SS[.fraction], timestamps YYYY-MM-DD HH:MM:SS[.fraction]
  * (with a trailing Z when the type has a time zone), durations as their

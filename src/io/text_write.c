@@ -349,7 +349,16 @@ static int wudf__write_value(struct wudf__text* t, const struct ArrowArray* a,
       if (c->json) wudf__text_append(t, "null", 4);
       else wudf__text_printf(t, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
     } else {
-      wudf__text_printf(t, format[0] == 'g' ? "%.17g" : "%.9g", v);
+      /* The shortest of 6..17 (float: 6..9) significant digits that reads
+       * back as the same value. */
+      char buffer[64];
+      int most = format[0] == 'g' ? 17 : 9;
+      for (int digits = 6; digits <= most; digits++) {
+        snprintf(buffer, sizeof buffer, "%.*g", digits, v);
+        double back = strtod(buffer, NULL);
+        if (format[0] == 'g' ? back == v : (float)back == (float)v) break;
+      }
+      wudf__text_append(t, buffer, strlen(buffer));
     }
     return 0;
   }
