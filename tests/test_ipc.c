@@ -428,6 +428,76 @@ TEST(every_allocation_failing) {
   unlink(path);
 }
 
+/* Types pyarrow cannot build from Python (year-month and day-time
+ * intervals), with a decimal256, a half float, a time64 and a zoned
+ * timestamp: written and read back byte for byte, formats unchanged. */
+TEST(round_trips_intervals_and_wide_types) {
+  static int32_t months[3] = {1, -2, 300};
+  static int32_t day_time[6] = {1, 1000, -5, -86400000, 0, 7};
+  static uint8_t decimals[3 * 32];
+  static uint16_t halves[3] = {0x3C00, 0xC000, 0x7BFF};
+  static int64_t times[3] = {0, 86399999999999, 1};
+  static int64_t stamps[3] = {-1, 0, 1700000000};
+  for (int i = 0; i < 3 * 32; i++) decimals[i] = (uint8_t)(i * 37);
+  static const void* months_buffers[2] = {NULL, months};
+  static const void* day_time_buffers[2] = {NULL, day_time};
+  static const void* decimal_buffers[2] = {NULL, decimals};
+  static const void* half_buffers[2] = {NULL, halves};
+  static const void* time_buffers[2] = {NULL, times};
+  static const void* stamp_buffers[2] = {NULL, stamps};
+  static const void* const* all_buffers[6] = {months_buffers, day_time_buffers, decimal_buffers,
+                                               half_buffers, time_buffers, stamp_buffers};
+  static const char* formats[6] = {"tiM", "tiD", "d:70,-3,256", "e", "ttn", "tsm:Asia/Tokyo"};
+  static const char* names[6] = {"months", "day_time", "dec256", "half", "time", "stamp"};
+  static const int widths[6] = {4, 8, 32, 2, 8, 8};
+  struct ArrowArray columns[6], *column_pointers[6];
+  struct ArrowSchema fields[6], *field_pointers[6];
+  for (int i = 0; i < 6; i++) {
+    struct ArrowArray a = {3, 0, 0, 2, 0, (const void**)all_buffers[i], NULL, NULL,
+                           borrowed_array_release, NULL};
+    struct ArrowSchema f = {formats[i], names[i], NULL, ARROW_FLAG_NULLABLE, 0, NULL, NULL,
+                            borrowed_schema_release, NULL};
+    columns[i] = a;
+    fields[i] = f;
+    column_pointers[i] = &columns[i];
+    field_pointers[i] = &fields[i];
+  }
+  struct ArrowArray batch = {3, 0, 0, 1, 6, root_buffers, column_pointers, NULL,
+                             borrowed_array_release, NULL};
+  struct ArrowSchema schema = {"+s", "", NULL, 0, 6, field_pointers, NULL,
+                               borrowed_schema_release, NULL};
+  for (int format = 0; format < 2; format++) {
+    const char* path = temp_path("wide");
+    struct wudf_error error;
+    struct wudf_ipc_write_options options;
+    wudf_ipc_write_options_init(&options);
+    options.format = (wudf_ipc_format)format;
+    options.compression = WUDF_IPC_ZSTD;
+    struct wudf_ipc_writer* writer = NULL;
+    if (wudf_ipc_writer_open_path(path, &schema, &options, &writer, &error) != 0 ||
+        wudf_ipc_writer_write(writer, &batch, &error) != 0 ||
+        wudf_ipc_writer_close(writer, &error) != 0) {
+      TEST_FAIL("write: %s", error.message);
+    }
+    struct ArrowArrayStream stream;
+    if (wudf_ipc_read_path(path, NULL, &stream, &error) != 0) TEST_FAIL("read: %s", error.message);
+    struct ArrowSchema got_schema;
+    struct ArrowArray got;
+    ASSERT_EQ(stream.get_schema(&stream, &got_schema), 0);
+    ASSERT_EQ(stream.get_next(&stream, &got), 0);
+    ASSERT_EQ(got.length, 3);
+    for (int i = 0; i < 6; i++) {
+      ASSERT_STR_EQ(got_schema.children[i]->format, formats[i]);
+      ASSERT_STR_EQ(got_schema.children[i]->name, names[i]);
+      ASSERT(memcmp(got.children[i]->buffers[1], all_buffers[i][1], (size_t)(3 * widths[i])) == 0);
+    }
+    got.release(&got);
+    got_schema.release(&got_schema);
+    stream.release(&stream);
+    unlink(path);
+  }
+}
+
 /* ---------------------------------------------- hand-made hostile schemas */
 
 /* A Field of type `tag` (an empty type table unless `type` is given) with
@@ -536,6 +606,7 @@ int main(void) {
                                                  counting_free, NULL};
   if (wudf_set_allocator(&counting) != 0) TEST_FAIL("cannot install the allocator");
   RUN_TEST(round_trips_every_format_and_codec);
+  RUN_TEST(round_trips_intervals_and_wide_types);
   RUN_TEST(reads_from_a_pipe_and_limits_messages);
   RUN_TEST(limits_decompressed_bytes);
   RUN_TEST(hostile_headers);
