@@ -1298,8 +1298,8 @@ static int wudf__decode_layout(struct wudf__decode* d, const struct wudf__ipc_fi
       out->buffers[1] = offsets;
       out->buffers[2] = sizes;
       int64_t child_length = out->children[0]->length;
+      /* Every row, null or not: consumers (the gatherer too) follow them. */
       for (int64_t i = 0; i < length; i++) {
-        if (!wudf__is_valid(out, i)) continue;
         int64_t start = wudf__offset_at(offsets, large, i), n = wudf__offset_at(sizes, large, i);
         if (start < 0 || n < 0 || start > child_length || n > child_length - start) {
           return wudf__decode_fail(d, error, EPROTO,
