@@ -10,6 +10,11 @@
  * stream), .csv, .jsonl / .json (JSON lines); without -o the result is
  * printed as CSV. Aggregate functions are not run over files yet.
  *
+ * The run is a pull stream (struct run_stream): each get_next reads the
+ * next input batch and calls the function on it (or takes the next chunk
+ * of a table function's output), so the writers -- which consume streams
+ * -- keep one batch in memory at a time.
+ *
  * For CSV input the columns are inferred first and the argument columns
  * then read as the function's argument types (so "1,2" feeds int32
  * arguments as int32).
@@ -33,47 +38,6 @@ int run_input_is_file(const char* input);
 int run_input_is_file(const char* input) {
   return strcmp(input, "-") == 0 || ends_with(input, ".arrow") || ends_with(input, ".arrows") ||
          ends_with(input, ".feather") || ends_with(input, ".csv") || ends_with(input, ".ipc");
-}
-
-/* Output batches kept for text outputs, handed out as a stream. */
-struct kept_batches {
-  struct ArrowSchema schema;
-  struct ArrowArray* batches;
-  size_t count, capacity, next;
-};
-
-static int kept_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out);
-static int kept_get_next(struct ArrowArrayStream* stream, struct ArrowArray* out) {
-  struct kept_batches* kept = stream->private_data;
-  memset(out, 0, sizeof *out);
-  if (kept->next < kept->count) {
-    *out = kept->batches[kept->next];
-    kept->batches[kept->next++].release = NULL;
-  }
-  return 0;
-}
-static const char* kept_last_error(struct ArrowArrayStream* stream) { (void)stream; return NULL; }
-static void kept_free(struct kept_batches* kept) {
-  for (size_t i = 0; i < kept->count; i++) {
-    if (kept->batches[i].release) kept->batches[i].release(&kept->batches[i]);
-  }
-  free(kept->batches);
-  if (kept->schema.release) kept->schema.release(&kept->schema);
-  free(kept);
-}
-static void kept_release(struct ArrowArrayStream* stream) {
-  kept_free(stream->private_data);
-  stream->release = NULL;
-}
-
-/* Schema copies for the kept stream: the library copies on get_schema of
- * its own streams; here the kept schema is handed out once (moved). */
-static int kept_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
-  struct kept_batches* kept = stream->private_data;
-  if (kept->schema.release == NULL) return EINVAL;
-  *out = kept->schema;
-  kept->schema.release = NULL;
-  return 0;
 }
 
 /* A struct batch of one column (the moved `column`), named by its schema. */
@@ -130,55 +94,143 @@ static int wrap_column(struct ArrowArray* column, struct ArrowSchema* column_sch
   return 0;
 }
 
-struct output {
-  const char* path;
-  int text;                       /* 0 IPC, 1 CSV, 2 JSON lines */
-  struct wudf_ipc_writer* writer; /* IPC */
-  struct kept_batches* kept;      /* text */
+/* The function over the input, as an ArrowArrayStream of output batches. */
+struct run_stream {
+  struct ArrowArrayStream* in;
+  const struct ArrowSchema* in_schema;
+  struct wudf_instance* instance;
+  uint32_t index;
+  const struct wudf_function_info* info;
+  const int* columns;
+  int64_t rows_before;      /* input rows of earlier batches */
+  struct ArrowArray batch;  /* the input batch a table function is on */
+  struct ArrowArrayStream rows;
+  struct ArrowSchema out_schema;
+  struct ArrowArray pending; /* the first output batch, read ahead */
+  char message[1200];
 };
 
-/* Sends one output batch (taken). `schema`, when not NULL, is taken too:
- * the first one opens the output (IPC) or is kept for the text writers;
- * later ones are released. */
-static int output_batch(struct output* o, struct ArrowArray* batch, struct ArrowSchema* schema,
-                        struct wudf_error* error) {
-  int status = 0;
-  if (o->text) {
-    if (o->kept == NULL) o->kept = calloc(1, sizeof *o->kept);
-    if (o->kept == NULL) status = ENOMEM;
-    if (status == 0 && schema && o->kept->schema.release == NULL) {
-      o->kept->schema = *schema;
-      schema->release = NULL;
-    }
-    if (status == 0 && o->kept->count == o->kept->capacity) {
-      size_t capacity = o->kept->capacity ? 2 * o->kept->capacity : 16;
-      void* grown = realloc(o->kept->batches, capacity * sizeof *o->kept->batches);
-      if (grown == NULL) status = ENOMEM;
-      else {
-        o->kept->batches = grown;
-        o->kept->capacity = capacity;
-      }
-    }
-    if (status == 0) {
-      o->kept->batches[o->kept->count++] = *batch;
-      batch->release = NULL;
-    } else {
-      snprintf(error->message, sizeof error->message, "out of memory");
-      batch->release(batch);
-    }
-  } else {
-    if (o->writer == NULL && schema) {
-      struct wudf_ipc_write_options options;
-      wudf_ipc_write_options_init(&options);
-      options.format = ends_with(o->path, ".arrows") || strcmp(o->path, "-") == 0
-                           ? WUDF_IPC_STREAM : WUDF_IPC_FILE;
-      status = wudf_ipc_writer_open_path(o->path, schema, &options, &o->writer, error);
-    }
-    if (status == 0) status = wudf_ipc_writer_write(o->writer, batch, error);
-    batch->release(batch);
-  }
-  if (schema && schema->release) schema->release(schema);
+static void borrowed_schema_release(struct ArrowSchema* schema) { schema->release = NULL; }
+
+/* The output schema, borrowed from the run (its writers in this file copy
+ * it or are done with it before the run ends). */
+static int run_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
+  struct run_stream* run = stream->private_data;
+  if (run->out_schema.release == NULL) return EINVAL;
+  *out = run->out_schema;
+  out->release = borrowed_schema_release;
+  return 0;
+}
+
+static int run_fail(struct run_stream* run, int status, const char* message) {
+  snprintf(run->message, sizeof run->message, "%s", message ? message : strerror(status));
   return status;
+}
+
+/* Keeps the first schema of the output, releases the others. */
+static void run_schema(struct run_stream* run, struct ArrowSchema* schema) {
+  if (run->out_schema.release == NULL) {
+    run->out_schema = *schema;
+    schema->release = NULL;
+  } else if (schema->release) {
+    schema->release(schema);
+  }
+}
+
+static int run_produce(struct run_stream* run, struct ArrowArray* out) {
+  struct wudf_error error;
+  memset(out, 0, sizeof *out);
+  for (;;) {
+    if (run->rows.release) {
+      int status = run->rows.get_next(&run->rows, out);
+      if (status != 0) return run_fail(run, status, run->rows.get_last_error(&run->rows));
+      if (out->release) {
+        /* input_row counts across the input's batches. */
+        if (run->rows_before && out->n_children > 0) {
+          int64_t* input_row = (int64_t*)(uintptr_t)out->children[0]->buffers[1];
+          for (int64_t r = 0; r < out->children[0]->length; r++) {
+            input_row[out->children[0]->offset + r] += run->rows_before;
+          }
+        }
+        return 0;
+      }
+      run->rows.release(&run->rows);
+      run->rows_before += run->batch.length;
+      run->batch.release(&run->batch);
+    }
+    int status = run->in->get_next(run->in, &run->batch);
+    if (status != 0) return run_fail(run, status, run->in->get_last_error(run->in));
+    if (run->batch.release == NULL) return 0; /* the end */
+    const struct ArrowArray* args[64];
+    const struct ArrowSchema* arg_schemas[64];
+    struct ArrowArray sliced[64];
+    for (uint32_t a = 0; a < run->info->arg_count; a++) {
+      /* A sliced batch's offset applies to each column. */
+      sliced[a] = *run->batch.children[run->columns[a]];
+      sliced[a].offset += run->batch.offset;
+      sliced[a].length = run->batch.length;
+      args[a] = &sliced[a];
+      arg_schemas[a] = run->in_schema->children[run->columns[a]];
+    }
+    if (run->info->kind == WUDF_FUNCTION_TABLE) {
+      status = wudf_table_call(run->instance, run->index, run->info->arg_count, args,
+                               arg_schemas, NULL, &run->rows, &error);
+      if (status != 0) {
+        run->batch.release(&run->batch);
+        return run_fail(run, status, error.message);
+      }
+      struct ArrowSchema chunk_schema;
+      if (run->rows.get_schema(&run->rows, &chunk_schema) == 0) run_schema(run, &chunk_schema);
+      continue;
+    }
+    struct ArrowArray result;
+    struct ArrowSchema result_schema;
+    status = wudf_function_call(run->instance, run->index, run->info->arg_count, args,
+                                arg_schemas, NULL, &result, &result_schema, &error);
+    run->rows_before += run->batch.length;
+    run->batch.release(&run->batch);
+    if (status != 0) return run_fail(run, status, error.message);
+    if (run->info->kind != WUDF_FUNCTION_BATCH) {
+      struct ArrowArray wrapped;
+      struct ArrowSchema wrapped_schema;
+      status = wrap_column(&result, &result_schema, &wrapped, &wrapped_schema);
+      if (status != 0) {
+        result.release(&result);
+        result_schema.release(&result_schema);
+        return run_fail(run, status, "out of memory");
+      }
+      result = wrapped;
+      result_schema = wrapped_schema;
+    }
+    run_schema(run, &result_schema);
+    *out = result;
+    return 0;
+  }
+}
+
+static int run_get_next(struct ArrowArrayStream* stream, struct ArrowArray* out) {
+  struct run_stream* run = stream->private_data;
+  if (run->pending.release) {
+    *out = run->pending;
+    run->pending.release = NULL;
+    return 0;
+  }
+  return run_produce(run, out);
+}
+
+static const char* run_last_error(struct ArrowArrayStream* stream) {
+  struct run_stream* run = stream->private_data;
+  return run->message[0] ? run->message : NULL;
+}
+
+/* Ends the run's own state (not the input, instance or schema it borrows). */
+static void run_release(struct ArrowArrayStream* stream) {
+  struct run_stream* run = stream->private_data;
+  if (run->pending.release) run->pending.release(&run->pending);
+  if (run->rows.release) run->rows.release(&run->rows);
+  if (run->batch.release) run->batch.release(&run->batch);
+  if (run->out_schema.release) run->out_schema.release(&run->out_schema);
+  stream->release = NULL;
 }
 
 static void usage(void) {
@@ -198,6 +250,18 @@ int command_run_files(int argc, char** argv) {
       return 2;
     }
   }
+  int text = 1; /* 0 IPC, 1 CSV, 2 JSON lines */
+  if (output_path) {
+    if (ends_with(output_path, ".csv")) text = 1;
+    else if (ends_with(output_path, ".jsonl") || ends_with(output_path, ".json")) text = 2;
+    else if (ends_with(output_path, ".arrow") || ends_with(output_path, ".arrows") ||
+             ends_with(output_path, ".feather")) text = 0;
+    else {
+      fprintf(stderr, "wasmudf: run: %s: unknown output format (use .arrow, .arrows, .csv or "
+                      ".jsonl)\n", output_path);
+      return 2;
+    }
+  }
   struct wudf_error error;
   struct wudf_engine* engine = NULL;
   struct wudf_module* module = NULL;
@@ -206,18 +270,8 @@ int command_run_files(int argc, char** argv) {
   memset(&in, 0, sizeof in);
   struct ArrowSchema in_schema;
   memset(&in_schema, 0, sizeof in_schema);
-  struct output out = {output_path ? output_path : "-", 1, NULL, NULL};
-  if (output_path) {
-    if (ends_with(output_path, ".csv")) out.text = 1;
-    else if (ends_with(output_path, ".jsonl") || ends_with(output_path, ".json")) out.text = 2;
-    else if (ends_with(output_path, ".arrow") || ends_with(output_path, ".arrows") ||
-             ends_with(output_path, ".feather")) out.text = 0;
-    else {
-      fprintf(stderr, "wasmudf: run: %s: unknown output format (use .arrow, .arrows, .csv or "
-                      ".jsonl)\n", output_path);
-      return 2;
-    }
-  }
+  struct run_stream run;
+  memset(&run, 0, sizeof run);
   int exit_status = 1, status;
   uint32_t index;
   struct wudf_function_info info;
@@ -242,7 +296,7 @@ int command_run_files(int argc, char** argv) {
     fprintf(stderr, "wasmudf: %s\n", error.message);
     goto done;
   }
-  if ((status = in.get_schema(&in, &in_schema)) != 0) {
+  if (in.get_schema(&in, &in_schema) != 0) {
     fprintf(stderr, "wasmudf: %s: %s\n", input, in.get_last_error(&in));
     goto done;
   }
@@ -306,94 +360,34 @@ int command_run_files(int argc, char** argv) {
     fprintf(stderr, "wasmudf: %s\n", error.message);
     goto done;
   }
-  int64_t rows_before = 0;
-  for (;;) {
-    struct ArrowArray batch;
-    if ((status = in.get_next(&in, &batch)) != 0) {
-      fprintf(stderr, "wasmudf: %s\n", in.get_last_error(&in));
-      goto done;
-    }
-    if (batch.release == NULL) break;
-    const struct ArrowArray* args[64];
-    const struct ArrowSchema* arg_schemas[64];
-    /* Arguments: the batch's columns (a sliced batch's offset is applied
-     * to each column by giving the library the struct's own slice). */
-    struct ArrowArray sliced[64];
-    for (uint32_t a = 0; a < info.arg_count; a++) {
-      sliced[a] = *batch.children[columns[a]];
-      sliced[a].offset += batch.offset;
-      sliced[a].length = batch.length;
-      args[a] = &sliced[a];
-      arg_schemas[a] = in_schema.children[columns[a]];
-    }
-    struct ArrowArray result;
-    struct ArrowSchema result_schema;
-    if (info.kind == WUDF_FUNCTION_TABLE) {
-      struct ArrowArrayStream rows;
-      status = wudf_table_call(instance, index, info.arg_count, args, arg_schemas, NULL, &rows,
-                               &error);
-      if (status != 0) {
-        batch.release(&batch);
-        fprintf(stderr, "wasmudf: %s\n", error.message);
-        goto done;
-      }
-      struct ArrowSchema chunk_schema;
-      memset(&chunk_schema, 0, sizeof chunk_schema);
-      rows.get_schema(&rows, &chunk_schema);
-      while ((status = rows.get_next(&rows, &result)) == 0 && result.release) {
-        /* input_row counts across the input's batches. */
-        if (rows_before && result.n_children > 0) {
-          int64_t* input_row = (int64_t*)(uintptr_t)result.children[0]->buffers[1];
-          for (int64_t r = 0; r < result.children[0]->length; r++) {
-            input_row[result.children[0]->offset + r] += rows_before;
-          }
-        }
-        status = output_batch(&out, &result, chunk_schema.release ? &chunk_schema : NULL,
-                              &error);
-        if (status != 0) break;
-      }
-      if (status != 0 && rows.get_last_error(&rows)) {
-        fprintf(stderr, "wasmudf: %s\n", rows.get_last_error(&rows));
-      } else if (status != 0) {
-        fprintf(stderr, "wasmudf: %s\n", error.message);
-      }
-      if (chunk_schema.release) chunk_schema.release(&chunk_schema);
-      rows.release(&rows);
-    } else {
-      status = wudf_function_call(instance, index, info.arg_count, args, arg_schemas, NULL,
-                                  &result, &result_schema, &error);
-      if (status == 0 && info.kind != WUDF_FUNCTION_BATCH) {
-        struct ArrowArray wrapped;
-        struct ArrowSchema wrapped_schema;
-        status = wrap_column(&result, &result_schema, &wrapped, &wrapped_schema);
-        if (status == 0) {
-          result = wrapped;
-          result_schema = wrapped_schema;
-        }
-      }
-      if (status == 0) status = output_batch(&out, &result, &result_schema, &error);
-      if (status != 0) fprintf(stderr, "wasmudf: %s\n", error.message);
-    }
-    rows_before += batch.length;
-    batch.release(&batch);
-    if (status != 0) goto done;
+  run.in = &in;
+  run.in_schema = &in_schema;
+  run.instance = instance;
+  run.index = index;
+  run.info = &info;
+  run.columns = columns;
+  /* The first output batch fixes the output's schema; no batch, no output. */
+  status = run_produce(&run, &run.pending);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", run.message);
+    goto done;
   }
-  if (out.text) {
-    if (out.kept == NULL || out.kept->schema.release == NULL) {
-      /* No batches: nothing to print (an empty CSV has no header here). */
-      exit_status = 0;
-      goto done;
-    }
-    struct ArrowArrayStream stream = {kept_get_schema, kept_get_next, kept_last_error,
-                                      kept_release, out.kept};
-    out.kept = NULL;
-    status = out.text == 1 ? wudf_csv_write_stream(&stream, out.path, ',', &error)
-                           : wudf_jsonl_write_stream(&stream, out.path, &error);
-  } else if (out.writer) {
-    status = wudf_ipc_writer_close(out.writer, &error);
-    out.writer = NULL;
+  if (run.pending.release == NULL) {
+    exit_status = 0;
+    goto done;
+  }
+  struct ArrowArrayStream stream = {run_get_schema, run_get_next, run_last_error, run_release,
+                                    &run};
+  const char* path = output_path ? output_path : "-";
+  if (text == 0) {
+    struct wudf_ipc_write_options options;
+    wudf_ipc_write_options_init(&options);
+    options.format = ends_with(path, ".arrows") ? WUDF_IPC_STREAM : WUDF_IPC_FILE;
+    status = wudf_ipc_write_stream(&stream, path, &options, &error);
+  } else if (text == 1) {
+    status = wudf_csv_write_stream(&stream, path, ',', &error);
   } else {
-    status = 0; /* no batches: no output file */
+    status = wudf_jsonl_write_stream(&stream, path, &error);
   }
   if (status != 0) {
     fprintf(stderr, "wasmudf: %s\n", error.message);
@@ -401,8 +395,10 @@ int command_run_files(int argc, char** argv) {
   }
   exit_status = 0;
 done:
-  if (out.kept) kept_free(out.kept);
-  if (out.writer) wudf_ipc_writer_abort(out.writer);
+  if (run.pending.release || run.rows.release || run.batch.release || run.out_schema.release) {
+    struct ArrowArrayStream rest = {NULL, NULL, NULL, run_release, &run};
+    run_release(&rest);
+  }
   if (in_schema.release) in_schema.release(&in_schema);
   if (in.release) in.release(&in);
   wudf_instance_free(instance);
