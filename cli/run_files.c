@@ -107,6 +107,11 @@ struct run_stream {
   struct ArrowArrayStream rows;
   struct ArrowSchema out_schema;
   struct ArrowArray pending; /* the first output batch, read ahead */
+  /* The arguments of the current call: a table function's stream borrows
+   * them until it is released. */
+  struct ArrowArray sliced[64];
+  const struct ArrowArray* args[64];
+  const struct ArrowSchema* arg_schemas[64];
   char message[1200];
 };
 
@@ -161,9 +166,9 @@ static int run_produce(struct run_stream* run, struct ArrowArray* out) {
     int status = run->in->get_next(run->in, &run->batch);
     if (status != 0) return run_fail(run, status, run->in->get_last_error(run->in));
     if (run->batch.release == NULL) return 0; /* the end */
-    const struct ArrowArray* args[64];
-    const struct ArrowSchema* arg_schemas[64];
-    struct ArrowArray sliced[64];
+    struct ArrowArray* sliced = run->sliced;
+    const struct ArrowArray** args = run->args;
+    const struct ArrowSchema** arg_schemas = run->arg_schemas;
     for (uint32_t a = 0; a < run->info->arg_count; a++) {
       /* A sliced batch's offset applies to each column. */
       sliced[a] = *run->batch.children[run->columns[a]];
