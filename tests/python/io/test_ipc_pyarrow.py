@@ -171,6 +171,17 @@ def every_type_table(n=7):
                                       pa.field("y", pa.string(), nullable=False)])),
         "map": pa.array([None if x is None else [(str(v), v) for v in x] for x in lists],
                         pa.map_(pa.string(), pa.int32())),
+        "map_sorted": pa.array([None if x is None else [(str(v), v) for v in x] for x in lists],
+                               pa.map_(pa.string(), pa.int32(), keys_sorted=True)),
+        "fixed_list_of_struct": pa.array(
+            [None if v is None else [{"p": v}, {"p": None}] for v in ints],
+            pa.list_(pa.struct([pa.field("p", pa.int8())]), 2)),
+        "ordered_dict": pa.DictionaryArray.from_arrays(
+            pa.array([i % 2 for i in range(n)], pa.int32()), pa.array(["lo", "hi"]),
+            ordered=True),
+        "empty_names": pa.StructArray.from_arrays(
+            [pa.array(range(n)), pa.array([str(i) for i in range(n)]), pa.array(range(n))],
+            ["", "dup", "dup"]),
         "dense_union": pa.UnionArray.from_dense(
             pa.array([5, 7] * (n // 2) + [5] * (n % 2), pa.int8()),
             pa.array([i // 2 for i in range(n)], pa.int32()),
