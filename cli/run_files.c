@@ -10,6 +10,9 @@
  * stream), .csv, .jsonl / .json (JSON lines); without -o the result is
  * printed as CSV. Aggregate functions are not run over files yet.
  *
+ * --timeout MS and --memory-limit SIZE set the engine's call deadline and
+ * memory cap (as for `wasmudf call`).
+ *
  * The run is a pull stream (struct run_stream): each get_next reads the
  * next input batch and calls the function on it (or takes the next chunk
  * of a table function's output), so the writers -- which consume streams
@@ -240,16 +243,52 @@ static void run_release(struct ArrowArrayStream* stream) {
 
 static void usage(void) {
   fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+                  "                   [--timeout MS] [--memory-limit SIZE]\n"
                   "       INPUT: .arrow, .arrows, .csv, or - (an IPC stream on stdin)\n");
+}
+
+/* "65536", "64K", "16M", "1G" (optionally with B or iB): 0 or EINVAL. */
+static int parse_size(const char* text, uint64_t* bytes) {
+  char* end;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || text[0] == '-') return EINVAL;
+  uint64_t scale = 1;
+  switch (*end) {
+    case 'k': case 'K': scale = 1ull << 10; end++; break;
+    case 'm': case 'M': scale = 1ull << 20; end++; break;
+    case 'g': case 'G': scale = 1ull << 30; end++; break;
+    default: break;
+  }
+  if (scale != 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
+  if (*end != '\0' || value > UINT64_MAX / scale) return EINVAL;
+  *bytes = value * scale;
+  return 0;
 }
 
 int command_run_files(int argc, char** argv) {
   const char *module_path = argv[0], *function = argv[1], *input = argv[2], *output_path = NULL;
   const char* arg_names = NULL;
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) output_path = argv[++i];
     else if (strcmp(argv[i], "--args") == 0 && i + 1 < argc) arg_names = argv[++i];
-    else {
+    else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+      char* end;
+      errno = 0;
+      config.timeout_ms = strtoull(argv[++i], &end, 10);
+      if (errno != 0 || *end != '\0' || argv[i][0] == '-' || end == argv[i]) {
+        fprintf(stderr, "wasmudf: run: --timeout takes milliseconds, not '%s'\n", argv[i]);
+        return 2;
+      }
+    } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
+      if (parse_size(argv[++i], &config.memory_limit) != 0) {
+        fprintf(stderr, "wasmudf: run: --memory-limit takes a size (65536, 64K, 16M, 1G), "
+                        "not '%s'\n", argv[i]);
+        return 2;
+      }
+    } else {
       fprintf(stderr, "wasmudf: run: unknown option '%s'\n", argv[i]);
       usage();
       return 2;
@@ -281,7 +320,7 @@ int command_run_files(int argc, char** argv) {
   uint32_t index;
   struct wudf_function_info info;
   int columns[64];
-  if (wudf_engine_new(NULL, &engine, &error) != 0 ||
+  if (wudf_engine_new(&config, &engine, &error) != 0 ||
       wudf_module_load_file(engine, module_path, &module, &error) != 0 ||
       wudf_module_find_function(module, function, &index, &error) != 0 ||
       wudf_module_function(module, index, &info, &error) != 0) {

@@ -22,6 +22,7 @@
  *       ("1,null,3", "a,b,null"), one per argument, and prints the result
  *       column (a batch result: one line per row, columns separated by tabs).
  *   wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]
+ *               [--timeout MS] [--memory-limit SIZE]
  *       The same over a file (cli/run_files.c): INPUT .arrow, .arrows, .csv
  *       or - (an Arrow IPC stream on standard input); OUTPUT's extension
  *       (.arrow, .arrows, .csv, .jsonl) chooses its format, CSV on standard
@@ -51,6 +52,7 @@ static const char usage_text[] =
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
     "       wasmudf run MODULE.wasm FUNCTION COLUMN...\n"
     "       wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+    "                   [--timeout MS] [--memory-limit SIZE]\n"
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"

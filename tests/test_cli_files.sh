@@ -54,5 +54,12 @@ check broken_input 1 "" "broken.arrow" -- "$wasmudf" run "$gcd" gcd "$tmp/broken
 printf 'a,b\n1,x\n' > "$tmp/bad.csv"
 check bad_csv_value 1 "" "line 2, column 'b'" -- "$wasmudf" run "$gcd" gcd "$tmp/bad.csv"
 
+check limits_accepted 0 $'gcd\n4\n7' "" -- \
+  "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --timeout 5000 --memory-limit 64M
+check bad_timeout 2 "" "--timeout takes milliseconds" -- \
+  "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --timeout soon
+check tiny_memory_limit 1 "" "memory_limit" -- \
+  "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --memory-limit 1K
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
