@@ -767,6 +767,7 @@ struct wudf__ipc_message {
   const uint8_t* body;
   int64_t body_length;
   size_t metadata_size;
+  size_t prefix_size;            /* 8, or 4 before the continuation marker */
   int end;                       /* the end-of-stream marker (or input end) */
 };
 
@@ -849,6 +850,7 @@ static int wudf__read_message(struct wudf__ipc_reader* r, int sequential, uint64
                              "message metadata", error);
   if (status != 0) return status;
   message->metadata_size = length;
+  message->prefix_size = prefix_size;
 
   struct wudf__fb_table root;
   if (wudf__fb_root(metadata, length, &root) != 0 ||
@@ -1594,6 +1596,25 @@ static int wudf__stream_next(struct wudf__ipc_reader* r, struct ArrowArray* out,
   }
 }
 
+/* Checks that the message read at a footer block is the one the block
+ * describes (its metadata and body sizes), so blocks cannot make the
+ * reader decode more bytes than the file holds. */
+static int wudf__check_block(struct wudf__ipc_reader* r, const uint8_t* block,
+                             const struct wudf__ipc_message* message, const char* what,
+                             size_t index, struct wudf_error* error) {
+  int32_t metadata_length = wudf__le_i32(block + 8);
+  int64_t body_length = wudf__le_i64(block + 16);
+  if ((int64_t)(message->prefix_size + message->metadata_size) != metadata_length ||
+      message->body_length != body_length) {
+    return wudf__reader_fail(r, error, EPROTO,
+                             "footer %s block %zu says %d + %lld bytes, the message there has "
+                             "%zu + %lld", what, index, (int)metadata_length,
+                             (long long)body_length, message->prefix_size + message->metadata_size,
+                             (long long)message->body_length);
+  }
+  return 0;
+}
+
 /* Reads the record batch of the file's next block. */
 static int wudf__file_next(struct wudf__ipc_reader* r, struct ArrowArray* out,
                            struct wudf_error* error) {
@@ -1611,6 +1632,9 @@ static int wudf__file_next(struct wudf__ipc_reader* r, struct ArrowArray* out,
   if (status == 0 && (message.end || message.header_type != WUDF__HEADER_RECORD_BATCH)) {
     status = wudf__reader_fail(r, error, EPROTO, "footer block %zu is not a record batch",
                                r->next_file_batch - 1);
+  }
+  if (status == 0) {
+    status = wudf__check_block(r, block, &message, "record batch", r->next_file_batch - 1, error);
   }
   if (status == 0) status = wudf__decode_batch(r, &message, out, error);
   wudf__owner_unref(message.owner);
@@ -1684,6 +1708,26 @@ static int wudf__open_file(struct wudf__ipc_reader* r, struct wudf_error* error)
     return wudf__reader_fail(r, error, EPROTO, "malformed footer");
   }
   if (!has_batches) r->file_batches.count = 0;
+  /* Blocks describe distinct messages: together they fit in the file. */
+  uint64_t described = 0;
+  for (int kind = 0; kind < 2; kind++) {
+    const struct wudf__fb_vector* blocks = kind ? &r->file_batches : &dictionaries;
+    for (size_t i = 0; (kind || has_dictionaries) && i < blocks->count; i++) {
+      const uint8_t* block = wudf__fb_vector_element(blocks, i, WUDF__BLOCK_SIZE);
+      int32_t metadata_length = wudf__le_i32(block + 8);
+      int64_t body_length = wudf__le_i64(block + 16);
+      if (metadata_length < 0 || body_length < 0 || body_length > size) {
+        return wudf__reader_fail(r, error, EPROTO, "footer block sizes %d + %lld",
+                                 (int)metadata_length, (long long)body_length);
+      }
+      described += (uint64_t)metadata_length + (uint64_t)body_length;
+    }
+  }
+  if (described > (uint64_t)size) {
+    return wudf__reader_fail(r, error, EPROTO,
+                             "the footer's blocks describe %llu bytes, more than the file's %lld "
+                             "(blocks overlap)", (unsigned long long)described, (long long)size);
+  }
   status = wudf__read_schema(r, &schema, (size_t)footer_size, error);
   if (status != 0) return wudf__error_prefix(error, status, "footer schema");
   for (size_t i = 0; has_dictionaries && i < dictionaries.count; i++) {
@@ -1696,6 +1740,7 @@ static int wudf__open_file(struct wudf__ipc_reader* r, struct wudf_error* error)
     if (status == 0 && (message.end || message.header_type != WUDF__HEADER_DICTIONARY_BATCH)) {
       status = wudf__reader_fail(r, error, EPROTO, "footer block %zu is not a dictionary", i);
     }
+    if (status == 0) status = wudf__check_block(r, block, &message, "dictionary", i, error);
     if (status == 0) status = wudf__apply_dictionary(r, &message, error);
     wudf__owner_unref(message.owner);
     if (status != 0) return status;
