@@ -18,9 +18,11 @@
 #   make conformance   every command of the WebAssembly core spec tests
 #                through the engine, modules compiled as users get them
 #                (make check runs them at -O0)
+#   make fuzz-ipc [FUZZ_IPC_SECONDS=600]   the Arrow IPC reader's libFuzzer target
+#                (make check runs it for 30 s); prints the executions
 #   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
 #                modules against wasmtime (make check runs 25)
-.PHONY: all deps build demo check bench bench-suite bench-tiers clean conformance differential
+.PHONY: all deps build demo check bench bench-suite bench-tiers clean conformance differential fuzz-ipc
 
 BUILD ?= build/release
 
@@ -107,6 +109,10 @@ SEED ?= 1000
 WASM_OPT ?=
 differential: deps
 	@scripts/conformance.sh differential $(N) $(SEED) "$(WASM_OPT)"
+
+FUZZ_IPC_SECONDS ?= 600
+fuzz-ipc: deps
+	@scripts/fuzz-ipc.sh $(FUZZ_IPC_SECONDS)
 
 clean:
 	rm -rf build

@@ -493,6 +493,9 @@ done:
   return exit_status;
 }
 
+int run_input_is_file(const char* input);   /* run_files.c */
+int command_run_files(int argc, char** argv);
+
 int command_run(int argc, char** argv) {
   /* Options first: --threads N. */
   int threads = 1;
@@ -509,6 +512,15 @@ int command_run(int argc, char** argv) {
     int used = argv[0][9] == '=' ? 1 : 2;
     argc -= used;
     argv += used;
+  }
+  /* A file as the input: run_files.c (one thread so far). */
+  if (argc >= 3 && run_input_is_file(argv[2])) {
+    if (threads > 1) {
+      fprintf(stderr, "wasmudf: run: --threads applies to columns given as literals; "
+                      "a file input runs on one thread\n");
+      return 2;
+    }
+    return command_run_files(argc, argv);
   }
   if (argc < 2) {
     fprintf(stderr, "usage: wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n");

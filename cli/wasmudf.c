@@ -23,7 +23,14 @@
  *       column (a batch result: one line per row, columns separated by tabs).
  *       --threads N splits a scalar function's rows over N threads, each
  *       with an instance of its own from one pool; the rows are printed in
- *       input order (other kinds run on one thread).
+ *       input order (other kinds, and file
+ *       inputs, run on one thread).
+ *   wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]
+ *               [--timeout MS] [--memory-limit SIZE]
+ *       The same over a file (cli/run_files.c): INPUT .arrow, .arrows, .csv
+ *       or - (an Arrow IPC stream on standard input); OUTPUT's extension
+ *       (.arrow, .arrows, .csv, .jsonl) chooses its format, CSV on standard
+ *       output without -o.
  *
  * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
  * success, 1 on an error (including a guest trap), 2 on a usage error, and
@@ -48,6 +55,8 @@ static const char usage_text[] =
     "       wasmudf list MODULE.wasm\n"
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
     "       wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n"
+    "       wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+    "                   [--timeout MS] [--memory-limit SIZE]\n"
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"
@@ -55,9 +64,12 @@ static const char usage_text[] =
     "  list     list the user-defined functions a module declares\n"
     "  build    compile a C guest with the guest SDK (clang, wasm32-wasi)\n"
     "  run      call a function on columns given as comma-separated values,\n"
-    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5; --threads N\n"
-    "           splits a scalar function's rows over N threads (an instance\n"
-    "           each, from one pool) and prints them in input order\n"
+    "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5, or over the\n"
+    "           columns of INPUT (.arrow, .arrows, .csv, - for a stream on stdin;\n"
+    "           --args picks them by name), writing OUTPUT by its extension\n"
+    "           (.arrow, .arrows, .csv, .jsonl) or CSV to stdout; --threads N\n"
+    "           splits a scalar function's literal rows over N threads (an\n"
+    "           instance each, from one pool) and prints them in input order\n"
     "\n"
     "  --timeout MS         deadline of the call in milliseconds (0: none;\n"
     "                       default 10000)\n"

@@ -65,7 +65,7 @@ setup(
         extra_compile_args=["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                             "-Wno-missing-field-initializers", "-Wno-cast-function-type"],
         extra_link_args=["-Wl,--exclude-libs,ALL", "-pthread"],
-        libraries=["dl", "m"],
+        libraries=["dl", "m", "lz4", "zstd"],
     )],
     cmdclass={"build_ext": BuildWithLibrary},
 )

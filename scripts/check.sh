@@ -5,7 +5,8 @@
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
 # under valgrind's leak checker, then the thread stress test under
 # ThreadSanitizer, then a 60-second libFuzzer run of the
-# guest-result validator (FUZZ_SECONDS to change it). Ends with one line
+# guest-result validator (FUZZ_SECONDS to change it) and a 30-second one of
+# the Arrow IPC reader (FUZZ_IPC_SECONDS). Ends with one line
 # "N passed, N failed" counting every test run of every configuration.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +128,13 @@ run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
 tsan_suite
 echo "== libFuzzer: the guest-result validator"
 if scripts/fuzz-import.sh "${FUZZ_SECONDS:-60}"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
+echo "== libFuzzer: the Arrow IPC reader"
+if scripts/fuzz-ipc.sh "${FUZZ_IPC_SECONDS:-30}"; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))

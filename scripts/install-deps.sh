@@ -11,12 +11,13 @@
 # python3-dev for the Python package's extension; pkg-config for the
 # installed-package test; a Java runtime for Spark's tests (pyspark); tcc, the
 # fast first-tier compiler (docs/engine.md, "Tiers"); Node.js, the V8 host of
-# the benchmark suite and its ABI test (bench/suite/host_node.mjs).
+# the benchmark suite and its ABI test (bench/suite/host_node.mjs); liblz4-dev
+# and libzstd-dev for the Arrow IPC layer's body compression (docs/io.md).
 set -euo pipefail
 
 packages=(build-essential cmake clang lld wasi-libc libclang-rt-14-dev-wasm32
           libclang-rt-14-dev wabt valgrind python3 python3-venv python3-dev
-          pkg-config openjdk-17-jre-headless binaryen tcc nodejs)
+          pkg-config openjdk-17-jre-headless binaryen tcc nodejs liblz4-dev libzstd-dev)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1120,6 +1120,192 @@ WUDF_API void wudf_pool_stats(struct wudf_pool* pool, struct wudf_pool_stats* ou
  * been released. NULL is allowed. */
 WUDF_API void wudf_pool_free(struct wudf_pool* pool);
 
+/* ------------------------------------------------------------------------ */
+/* Arrow IPC files and streams                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Reading and writing the Arrow IPC format (the streaming format, ".arrows",
+ * and the file format, ".arrow" / Feather v2) as the Arrow columnar format
+ * specification defines it: every type of the type language (dictionaries
+ * with deltas and replacements, unions, views, run-end encoded, extension
+ * types through their field metadata), schema and field metadata, and
+ * LZ4-frame or ZSTD body compression. docs/io.md describes the details.
+ *
+ * Input is untrusted: a truncated, corrupt or hostile file gives EPROTO
+ * (malformed) or EFBIG (past a limit below) with a message naming the
+ * input, the message and the field, never a crash or an out-of-range read;
+ * every buffer is validated (sizes, offsets, union type ids, dictionary
+ * indices, run ends, UTF-8, null counts) before an array is handed out.
+ */
+typedef enum wudf_ipc_format {
+  WUDF_IPC_STREAM = 0, /* the streaming format */
+  WUDF_IPC_FILE = 1    /* the random-access file format */
+} wudf_ipc_format;
+
+typedef enum wudf_ipc_compression {
+  WUDF_IPC_UNCOMPRESSED = 0,
+  WUDF_IPC_LZ4_FRAME = 1,
+  WUDF_IPC_ZSTD = 2
+} wudf_ipc_compression;
+
+struct wudf_ipc_read_options {
+  /* Largest message (metadata + body) read from an input whose size is
+   * not known (a pipe); from a file or memory a message must fit in the
+   * input. Default 1 GiB (WUDF_IPC_DEFAULT_MAX_MESSAGE). */
+  int64_t max_message_bytes;
+  /* Largest total of decompressed buffers of one message. Default 4 GiB
+   * (WUDF_IPC_DEFAULT_MAX_DECOMPRESSED). */
+  int64_t max_decompressed_bytes;
+};
+#define WUDF_IPC_DEFAULT_MAX_MESSAGE ((int64_t)1 << 30)
+#define WUDF_IPC_DEFAULT_MAX_DECOMPRESSED ((int64_t)1 << 32)
+
+/* Fills `options` with the defaults. */
+WUDF_API void wudf_ipc_read_options_init(struct wudf_ipc_read_options* options);
+
+/*
+ * Opens an IPC input as an ArrowArrayStream owned by the caller (who must
+ * call its release). The format (file or stream) is recognised by the file
+ * magic. get_schema gives the schema (a struct whose children are the
+ * columns; the schema's metadata on the root); get_next gives one record
+ * batch per call as a struct array, and a released array at the end. On an
+ * error get_next returns its code and get_last_error the message, and the
+ * stream only repeats it. `options` may be NULL (defaults).
+ *
+ *   wudf_ipc_read_path:   a path; the file is opened here and closed by
+ *                         release. "-" reads standard input.
+ *   wudf_ipc_read_fd:     an open descriptor, borrowed until release (not
+ *                         closed); the file format needs it seekable.
+ *   wudf_ipc_read_memory: `size` bytes at `data`, borrowed: arrays point
+ *                         into them (zero copy), so they must stay valid
+ *                         and unchanged until the stream and every array
+ *                         it produced are released.
+ *
+ * The schema (or, for the file format, the footer) is read by the call, so
+ * a file that is not Arrow IPC fails here (EPROTO; ENOENT etc. from open).
+ */
+WUDF_API int wudf_ipc_read_path(const char* path, const struct wudf_ipc_read_options* options,
+                                struct ArrowArrayStream* out, struct wudf_error* error);
+WUDF_API int wudf_ipc_read_fd(int fd, const struct wudf_ipc_read_options* options,
+                              struct ArrowArrayStream* out, struct wudf_error* error);
+WUDF_API int wudf_ipc_read_memory(const uint8_t* data, size_t size,
+                                  const struct wudf_ipc_read_options* options,
+                                  struct ArrowArrayStream* out, struct wudf_error* error);
+
+struct wudf_ipc_write_options {
+  wudf_ipc_format format;           /* default WUDF_IPC_STREAM */
+  wudf_ipc_compression compression; /* default WUDF_IPC_UNCOMPRESSED */
+  /* The codec's level; 0 means the codec's default. */
+  int compression_level;
+};
+
+/* Fills `options` with the defaults. */
+WUDF_API void wudf_ipc_write_options_init(struct wudf_ipc_write_options* options);
+
+/* A writer of one IPC stream or file. */
+struct wudf_ipc_writer;
+
+/*
+ * Starts writing to `path` ("-": standard output; the file is created or
+ * truncated) or to the open descriptor `fd` (borrowed, not closed), the
+ * record batches of `schema` -- a struct schema ("+s") whose children are
+ * the columns; names, nullability, flags, metadata (the root's becomes the
+ * schema's) and dictionaries are written as they are. The schema is copied.
+ * `options` may be NULL. The schema message is written here.
+ */
+WUDF_API int wudf_ipc_writer_open_path(const char* path, const struct ArrowSchema* schema,
+                                       const struct wudf_ipc_write_options* options,
+                                       struct wudf_ipc_writer** out, struct wudf_error* error);
+WUDF_API int wudf_ipc_writer_open_fd(int fd, const struct ArrowSchema* schema,
+                                     const struct wudf_ipc_write_options* options,
+                                     struct wudf_ipc_writer** out, struct wudf_error* error);
+
+/*
+ * Writes one record batch: `batch`, a struct array of the writer's schema
+ * without struct-level nulls, borrowed (not released). Offsets and slices
+ * anywhere in the tree are applied. A dictionary that differs from the
+ * previous batch's is written before the batch: as a delta when it extends
+ * the previous one, otherwise as a replacement (which the file format does
+ * not allow: EINVAL there).
+ */
+WUDF_API int wudf_ipc_writer_write(struct wudf_ipc_writer* writer, const struct ArrowArray* batch,
+                                   struct wudf_error* error);
+
+/* Ends the output (the end-of-stream marker; for the file format the
+ * footer) and frees the writer, which is freed even on failure. */
+WUDF_API int wudf_ipc_writer_close(struct wudf_ipc_writer* writer, struct wudf_error* error);
+
+/* Frees a writer without ending the output (after a failure). NULL is
+ * fine. */
+WUDF_API void wudf_ipc_writer_abort(struct wudf_ipc_writer* writer);
+
+/* Writes every batch of `stream` to `path` and releases the stream (also on
+ * failure). */
+WUDF_API int wudf_ipc_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                   const struct wudf_ipc_write_options* options,
+                                   struct wudf_error* error);
+
+/* ------------------------------------------------------------------------ */
+/* CSV input; CSV and JSON-lines output                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Reads CSV (RFC 4180: quoted fields with "" escapes, CRLF or LF lines,
+ * line breaks inside quotes) as an ArrowArrayStream of record batches.
+ * Without a schema, each column's type is inferred from all its values,
+ * trying in turn: null (every value empty or a null word), int64, bool
+ * (true/false in lower, upper or title case), float64, date32
+ * (YYYY-MM-DD), time32[s] (HH:MM:SS), timestamp (YYYY-MM-DD[T ]HH:MM:SS
+ * with an optional fraction choosing s/ms/us/ns, and a trailing Z making
+ * it UTC), utf8, and binary when not UTF-8. Null words are "", "NA",
+ * "N/A", "n/a", "NULL", "null", "NaN", "nan", "#N/A", "-NaN", "-nan"
+ * (they are values, not nulls, in utf8 and binary columns). With a schema
+ * (a struct whose children are the columns, in order) every value is
+ * parsed as its column's type -- integers, floats, bool, utf8 / large
+ * utf8, binary, date32, timestamps in any unit and zone, null -- and a
+ * value that does not parse is EINVAL naming the line and column.
+ * docs/io.md lists the details.
+ */
+struct wudf_csv_read_options {
+  char delimiter;                   /* default ',' */
+  int has_header;                   /* default 1: the first line names the columns
+                                       (otherwise f0, f1, ...) */
+  const struct ArrowSchema* schema; /* default NULL: infer; borrowed during the call */
+  int64_t batch_rows;               /* rows per batch, default 65,536 */
+  int64_t max_input_bytes;          /* default 4 GiB: larger input is EFBIG */
+};
+WUDF_API void wudf_csv_read_options_init(struct wudf_csv_read_options* options);
+
+/* Reads the CSV file `path` ("-": standard input), or `size` bytes at
+ * `data` (copied), completely during the call; `*out` then owns every
+ * value. Errors name the input, line and column. */
+WUDF_API int wudf_csv_read_path(const char* path, const struct wudf_csv_read_options* options,
+                                struct ArrowArrayStream* out, struct wudf_error* error);
+WUDF_API int wudf_csv_read_memory(const char* data, size_t size,
+                                  const struct wudf_csv_read_options* options,
+                                  struct ArrowArrayStream* out, struct wudf_error* error);
+
+/*
+ * Writes every batch of `stream` (consumed, released also on failure) to
+ * `path` ("-": standard output) as CSV (a header line of the column names,
+ * then one line per row; fields quoted when they hold the delimiter, a
+ * quote or a line break, empty strings as "", nulls as nothing) or as JSON
+ * lines (one object per row, nulls as null, lists as arrays, structs as
+ * objects, maps as arrays of {"key": ..., "value": ...}). Values: integers
+ * and decimals exactly, floats with the fewest digits that read back exactly
+ * (NaN and infinities as nan/inf in CSV, null in JSON), dates YYYY-MM-DD,
+ * times HH:MM:SS[.fraction], timestamps YYYY-MM-DD HH:MM:SS[.fraction]
+ * (with a trailing Z when the type has a time zone), durations as their
+ * count, dictionaries as their values. Types with no text form here
+ * (unions, intervals, run-end encoded, nested types in CSV, binary in
+ * JSON) are ENOTSUP naming the column.
+ */
+WUDF_API int wudf_csv_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                   char delimiter, struct wudf_error* error);
+WUDF_API int wudf_jsonl_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                     struct wudf_error* error);
+
 #ifdef __cplusplus
 }
 #endif

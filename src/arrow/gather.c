@@ -738,7 +738,7 @@ static int wudf__plan_dense_union(struct wudf__planner* planner,
     node->buffers[1].data = offsets_out;
     node->buffers[1].size = node->length * 4;
   }
-  for (int32_t c = 0; c < n_children; c++) {
+  for (int32_t c = 0; lists != NULL && c < n_children; c++) {
     if (status == 0) {
       status = wudf__plan_child(planner, node, c, &lists[c], depth);
     } else {

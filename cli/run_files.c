@@ -1,0 +1,452 @@
+/*
+ * run_files.c -- `wasmudf run MODULE FUNCTION INPUT [-o OUTPUT] [--args
+ * COL,...]`: a function over the columns of a file. INPUT is an Arrow IPC
+ * file (.arrow, .feather) or stream (.arrows, or "-" for a stream on
+ * standard input) or a CSV file (.csv); the argument columns are the ones
+ * --args names, or else the first columns in order. Scalar functions give
+ * one column named after the function, batch functions their columns,
+ * table functions their rows (with input_row counted across batches).
+ * OUTPUT's extension chooses its format: .arrow (IPC file), .arrows (IPC
+ * stream), .csv, .jsonl / .json (JSON lines); without -o the result is
+ * printed as CSV. Aggregate functions are not run over files yet.
+ *
+ * --timeout MS and --memory-limit SIZE set the engine's call deadline and
+ * memory cap (as for `wasmudf call`).
+ *
+ * The run is a pull stream (struct run_stream): each get_next reads the
+ * next input batch and calls the function on it (or takes the next chunk
+ * of a table function's output), so the writers -- which consume streams
+ * -- keep one batch in memory at a time.
+ *
+ * For CSV input the columns are inferred first and the argument columns
+ * then read as the function's argument types (so "1,2" feeds int32
+ * arguments as int32).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasmudf/wasmudf.h"
+
+int command_run_files(int argc, char** argv);
+
+static int ends_with(const char* text, const char* suffix) {
+  size_t n = strlen(text), m = strlen(suffix);
+  return n >= m && strcmp(text + n - m, suffix) == 0;
+}
+
+/* Whether `argv[2]` of `run` names a file input rather than literals. */
+int run_input_is_file(const char* input);
+int run_input_is_file(const char* input) {
+  return strcmp(input, "-") == 0 || ends_with(input, ".arrow") || ends_with(input, ".arrows") ||
+         ends_with(input, ".feather") || ends_with(input, ".csv") || ends_with(input, ".ipc");
+}
+
+/* A struct batch of one column (the moved `column`), named by its schema. */
+struct wrapped {
+  struct ArrowArray child;
+  struct ArrowArray* children[1];
+  const void* buffers[1];
+  struct ArrowSchema child_schema;
+  struct ArrowSchema* schema_children[1];
+};
+static void wrapped_array_release(struct ArrowArray* array) {
+  struct wrapped* w = array->private_data;
+  if (w->child.release) w->child.release(&w->child);
+  free(w);
+  array->release = NULL;
+}
+static void wrapped_schema_release(struct ArrowSchema* schema) {
+  struct wrapped* w = schema->private_data;
+  if (w->child_schema.release) w->child_schema.release(&w->child_schema);
+  free(w);
+  schema->release = NULL;
+}
+
+static int wrap_column(struct ArrowArray* column, struct ArrowSchema* column_schema,
+                       struct ArrowArray* out, struct ArrowSchema* out_schema) {
+  struct wrapped* a = calloc(1, sizeof *a);
+  struct wrapped* s = calloc(1, sizeof *s);
+  if (a == NULL || s == NULL) {
+    free(a);
+    free(s);
+    return ENOMEM;
+  }
+  a->child = *column;
+  column->release = NULL;
+  a->children[0] = &a->child;
+  memset(out, 0, sizeof *out);
+  out->length = a->child.length;
+  out->n_buffers = 1;
+  out->buffers = a->buffers;
+  out->n_children = 1;
+  out->children = a->children;
+  out->release = wrapped_array_release;
+  out->private_data = a;
+  s->child_schema = *column_schema;
+  column_schema->release = NULL;
+  s->schema_children[0] = &s->child_schema;
+  memset(out_schema, 0, sizeof *out_schema);
+  out_schema->format = "+s";
+  out_schema->name = "";
+  out_schema->n_children = 1;
+  out_schema->children = s->schema_children;
+  out_schema->release = wrapped_schema_release;
+  out_schema->private_data = s;
+  return 0;
+}
+
+/* The function over the input, as an ArrowArrayStream of output batches. */
+struct run_stream {
+  struct ArrowArrayStream* in;
+  const struct ArrowSchema* in_schema;
+  struct wudf_instance* instance;
+  uint32_t index;
+  const struct wudf_function_info* info;
+  const int* columns;
+  int64_t rows_before;      /* input rows of earlier batches */
+  struct ArrowArray batch;  /* the input batch a table function is on */
+  struct ArrowArrayStream rows;
+  struct ArrowSchema out_schema;
+  struct ArrowArray pending; /* the first output batch, read ahead */
+  /* The arguments of the current call: a table function's stream borrows
+   * them until it is released. */
+  struct ArrowArray sliced[64];
+  const struct ArrowArray* args[64];
+  const struct ArrowSchema* arg_schemas[64];
+  char message[1200];
+};
+
+static void borrowed_schema_release(struct ArrowSchema* schema) { schema->release = NULL; }
+
+/* The output schema, borrowed from the run (its writers in this file copy
+ * it or are done with it before the run ends). */
+static int run_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
+  struct run_stream* run = stream->private_data;
+  if (run->out_schema.release == NULL) return EINVAL;
+  *out = run->out_schema;
+  out->release = borrowed_schema_release;
+  return 0;
+}
+
+static int run_fail(struct run_stream* run, int status, const char* message) {
+  snprintf(run->message, sizeof run->message, "%s", message ? message : strerror(status));
+  return status;
+}
+
+/* Keeps the first schema of the output, releases the others. */
+static void run_schema(struct run_stream* run, struct ArrowSchema* schema) {
+  if (run->out_schema.release == NULL) {
+    run->out_schema = *schema;
+    schema->release = NULL;
+  } else if (schema->release) {
+    schema->release(schema);
+  }
+}
+
+static int run_produce(struct run_stream* run, struct ArrowArray* out) {
+  struct wudf_error error;
+  memset(out, 0, sizeof *out);
+  for (;;) {
+    if (run->rows.release) {
+      int status = run->rows.get_next(&run->rows, out);
+      if (status != 0) return run_fail(run, status, run->rows.get_last_error(&run->rows));
+      if (out->release) {
+        /* input_row counts across the input's batches. */
+        if (run->rows_before && out->n_children > 0) {
+          int64_t* input_row = (int64_t*)(uintptr_t)out->children[0]->buffers[1];
+          for (int64_t r = 0; r < out->children[0]->length; r++) {
+            input_row[out->children[0]->offset + r] += run->rows_before;
+          }
+        }
+        return 0;
+      }
+      run->rows.release(&run->rows);
+      run->rows_before += run->batch.length;
+      run->batch.release(&run->batch);
+    }
+    int status = run->in->get_next(run->in, &run->batch);
+    if (status != 0) return run_fail(run, status, run->in->get_last_error(run->in));
+    if (run->batch.release == NULL) return 0; /* the end */
+    struct ArrowArray* sliced = run->sliced;
+    const struct ArrowArray** args = run->args;
+    const struct ArrowSchema** arg_schemas = run->arg_schemas;
+    for (uint32_t a = 0; a < run->info->arg_count; a++) {
+      /* A sliced batch's offset applies to each column. */
+      sliced[a] = *run->batch.children[run->columns[a]];
+      sliced[a].offset += run->batch.offset;
+      sliced[a].length = run->batch.length;
+      args[a] = &sliced[a];
+      arg_schemas[a] = run->in_schema->children[run->columns[a]];
+    }
+    if (run->info->kind == WUDF_FUNCTION_TABLE) {
+      status = wudf_table_call(run->instance, run->index, run->info->arg_count, args,
+                               arg_schemas, NULL, &run->rows, &error);
+      if (status != 0) {
+        run->batch.release(&run->batch);
+        return run_fail(run, status, error.message);
+      }
+      struct ArrowSchema chunk_schema;
+      if (run->rows.get_schema(&run->rows, &chunk_schema) == 0) run_schema(run, &chunk_schema);
+      continue;
+    }
+    struct ArrowArray result;
+    struct ArrowSchema result_schema;
+    status = wudf_function_call(run->instance, run->index, run->info->arg_count, args,
+                                arg_schemas, NULL, &result, &result_schema, &error);
+    run->rows_before += run->batch.length;
+    run->batch.release(&run->batch);
+    if (status != 0) return run_fail(run, status, error.message);
+    if (run->info->kind != WUDF_FUNCTION_BATCH) {
+      struct ArrowArray wrapped;
+      struct ArrowSchema wrapped_schema;
+      status = wrap_column(&result, &result_schema, &wrapped, &wrapped_schema);
+      if (status != 0) {
+        result.release(&result);
+        result_schema.release(&result_schema);
+        return run_fail(run, status, "out of memory");
+      }
+      result = wrapped;
+      result_schema = wrapped_schema;
+    }
+    run_schema(run, &result_schema);
+    *out = result;
+    return 0;
+  }
+}
+
+static int run_get_next(struct ArrowArrayStream* stream, struct ArrowArray* out) {
+  struct run_stream* run = stream->private_data;
+  if (run->pending.release) {
+    *out = run->pending;
+    run->pending.release = NULL;
+    return 0;
+  }
+  return run_produce(run, out);
+}
+
+static const char* run_last_error(struct ArrowArrayStream* stream) {
+  struct run_stream* run = stream->private_data;
+  return run->message[0] ? run->message : NULL;
+}
+
+/* Ends the run's own state (not the input, instance or schema it borrows). */
+static void run_release(struct ArrowArrayStream* stream) {
+  struct run_stream* run = stream->private_data;
+  if (run->pending.release) run->pending.release(&run->pending);
+  if (run->rows.release) run->rows.release(&run->rows);
+  if (run->batch.release) run->batch.release(&run->batch);
+  if (run->out_schema.release) run->out_schema.release(&run->out_schema);
+  stream->release = NULL;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+                  "                   [--timeout MS] [--memory-limit SIZE]\n"
+                  "       INPUT: .arrow, .arrows, .csv, or - (an IPC stream on stdin)\n");
+}
+
+/* "65536", "64K", "16M", "1G" (optionally with B or iB): 0 or EINVAL. */
+static int parse_size(const char* text, uint64_t* bytes) {
+  char* end;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || text[0] == '-') return EINVAL;
+  uint64_t scale = 1;
+  switch (*end) {
+    case 'k': case 'K': scale = 1ull << 10; end++; break;
+    case 'm': case 'M': scale = 1ull << 20; end++; break;
+    case 'g': case 'G': scale = 1ull << 30; end++; break;
+    default: break;
+  }
+  if (scale != 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
+  if (*end != '\0' || value > UINT64_MAX / scale) return EINVAL;
+  *bytes = value * scale;
+  return 0;
+}
+
+int command_run_files(int argc, char** argv) {
+  const char *module_path = argv[0], *function = argv[1], *input = argv[2], *output_path = NULL;
+  const char* arg_names = NULL;
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) output_path = argv[++i];
+    else if (strcmp(argv[i], "--args") == 0 && i + 1 < argc) arg_names = argv[++i];
+    else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+      char* end;
+      errno = 0;
+      config.timeout_ms = strtoull(argv[++i], &end, 10);
+      if (errno != 0 || *end != '\0' || argv[i][0] == '-' || end == argv[i]) {
+        fprintf(stderr, "wasmudf: run: --timeout takes milliseconds, not '%s'\n", argv[i]);
+        return 2;
+      }
+    } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
+      if (parse_size(argv[++i], &config.memory_limit) != 0) {
+        fprintf(stderr, "wasmudf: run: --memory-limit takes a size (65536, 64K, 16M, 1G), "
+                        "not '%s'\n", argv[i]);
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "wasmudf: run: unknown option '%s'\n", argv[i]);
+      usage();
+      return 2;
+    }
+  }
+  int text = 1; /* 0 IPC, 1 CSV, 2 JSON lines */
+  if (output_path) {
+    if (ends_with(output_path, ".csv")) text = 1;
+    else if (ends_with(output_path, ".jsonl") || ends_with(output_path, ".json")) text = 2;
+    else if (ends_with(output_path, ".arrow") || ends_with(output_path, ".arrows") ||
+             ends_with(output_path, ".feather")) text = 0;
+    else {
+      fprintf(stderr, "wasmudf: run: %s: unknown output format (use .arrow, .arrows, .csv or "
+                      ".jsonl)\n", output_path);
+      return 2;
+    }
+  }
+  struct wudf_error error;
+  struct wudf_engine* engine = NULL;
+  struct wudf_module* module = NULL;
+  struct wudf_instance* instance = NULL;
+  struct ArrowArrayStream in;
+  memset(&in, 0, sizeof in);
+  struct ArrowSchema in_schema;
+  memset(&in_schema, 0, sizeof in_schema);
+  struct run_stream run;
+  memset(&run, 0, sizeof run);
+  int exit_status = 1, status;
+  uint32_t index;
+  struct wudf_function_info info;
+  int columns[64];
+  if (wudf_engine_new(&config, &engine, &error) != 0 ||
+      wudf_module_load_file(engine, module_path, &module, &error) != 0 ||
+      wudf_module_find_function(module, function, &index, &error) != 0 ||
+      wudf_module_function(module, index, &info, &error) != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    goto done;
+  }
+  if (info.kind == WUDF_FUNCTION_AGGREGATE || info.arg_count > 64) {
+    fprintf(stderr, "wasmudf: run: %s: aggregate functions over files are not supported yet\n",
+            function);
+    exit_status = 2;
+    goto done;
+  }
+  int csv = ends_with(input, ".csv");
+  status = csv ? wudf_csv_read_path(input, NULL, &in, &error)
+               : wudf_ipc_read_path(input, NULL, &in, &error);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    goto done;
+  }
+  if (in.get_schema(&in, &in_schema) != 0) {
+    fprintf(stderr, "wasmudf: %s: %s\n", input, in.get_last_error(&in));
+    goto done;
+  }
+  /* The argument columns. */
+  for (uint32_t a = 0; a < info.arg_count; a++) columns[a] = (int)a;
+  if (arg_names) {
+    const char* at = arg_names;
+    for (uint32_t a = 0; a < info.arg_count; a++) {
+      const char* comma = strchr(at, ',');
+      size_t n = comma ? (size_t)(comma - at) : strlen(at);
+      columns[a] = -1;
+      for (int64_t c = 0; c < in_schema.n_children; c++) {
+        const char* name = in_schema.children[c]->name;
+        if (name && strlen(name) == n && strncmp(name, at, n) == 0) columns[a] = (int)c;
+      }
+      if (columns[a] < 0) {
+        fprintf(stderr, "wasmudf: run: %s has no column '%.*s'\n", input, (int)n, at);
+        exit_status = 2;
+        goto done;
+      }
+      at = comma ? comma + 1 : at + n;
+    }
+  } else if ((int64_t)info.arg_count > in_schema.n_children) {
+    fprintf(stderr, "wasmudf: run: %s takes %u columns, %s has %lld\n", info.signature,
+            info.arg_count, input, (long long)in_schema.n_children);
+    exit_status = 2;
+    goto done;
+  }
+  if (csv) {
+    /* Read again with the argument columns declared as the function's. */
+    struct ArrowSchema declared = in_schema, fields[256], *field_pointers[256];
+    if (in_schema.n_children > 256) {
+      fprintf(stderr, "wasmudf: run: %s: more than 256 CSV columns\n", input);
+      goto done;
+    }
+    for (int64_t c = 0; c < in_schema.n_children; c++) {
+      fields[c] = *in_schema.children[c];
+      field_pointers[c] = &fields[c];
+    }
+    for (uint32_t a = 0; a < info.arg_count; a++) {
+      const char* want = info.arg_formats[a];
+      if (want[0] != '+') fields[columns[a]].format = want;
+    }
+    declared.children = field_pointers;
+    struct wudf_csv_read_options options;
+    wudf_csv_read_options_init(&options);
+    options.schema = &declared;
+    in.release(&in);
+    status = wudf_csv_read_path(input, &options, &in, &error);
+    in_schema.release(&in_schema);
+    if (status != 0) {
+      fprintf(stderr, "wasmudf: %s\n", error.message);
+      goto done;
+    }
+    if (in.get_schema(&in, &in_schema) != 0) {
+      fprintf(stderr, "wasmudf: %s: %s\n", input, in.get_last_error(&in));
+      goto done;
+    }
+  }
+  if (wudf_instance_new(module, NULL, &instance, &error) != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    goto done;
+  }
+  run.in = &in;
+  run.in_schema = &in_schema;
+  run.instance = instance;
+  run.index = index;
+  run.info = &info;
+  run.columns = columns;
+  /* The first output batch fixes the output's schema; no batch, no output. */
+  status = run_produce(&run, &run.pending);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", run.message);
+    goto done;
+  }
+  if (run.pending.release == NULL) {
+    exit_status = 0;
+    goto done;
+  }
+  struct ArrowArrayStream stream = {run_get_schema, run_get_next, run_last_error, run_release,
+                                    &run};
+  const char* path = output_path ? output_path : "-";
+  if (text == 0) {
+    struct wudf_ipc_write_options options;
+    wudf_ipc_write_options_init(&options);
+    options.format = ends_with(path, ".arrows") ? WUDF_IPC_STREAM : WUDF_IPC_FILE;
+    status = wudf_ipc_write_stream(&stream, path, &options, &error);
+  } else if (text == 1) {
+    status = wudf_csv_write_stream(&stream, path, ',', &error);
+  } else {
+    status = wudf_jsonl_write_stream(&stream, path, &error);
+  }
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    goto done;
+  }
+  exit_status = 0;
+done:
+  if (run.pending.release || run.rows.release || run.batch.release || run.out_schema.release) {
+    struct ArrowArrayStream rest = {NULL, NULL, NULL, run_release, &run};
+    run_release(&rest);
+  }
+  if (in_schema.release) in_schema.release(&in_schema);
+  if (in.release) in.release(&in);
+  wudf_instance_free(instance);
+  wudf_module_free(module);
+  wudf_engine_free(engine);
+  return exit_status;
+}
