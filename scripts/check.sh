@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
-# tests (which also run the Rust guest of examples/rust), then the Python
+# tests (which also run the Rust guest of examples/rust and the Rust guest crate's
+# examples), then the Python
 # package (its wheel built, installed and tested), then the C suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
 # under valgrind's leak checker, then the thread stress test under
@@ -119,7 +120,13 @@ rust_guest=$PWD/build/rust/wasmudf_rust_example.wasm
 if ! scripts/build-rust-guest.sh "$rust_guest" > build/rust-guest.log 2>&1; then
   tail -30 build/rust-guest.log; echo "cannot build the Rust guest"; exit 1
 fi
-run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest"
+# The examples of the Rust guest crate (guest/rust), built the same way.
+rust_examples=$PWD/build/rust/guest-examples
+if ! scripts/build-rust-guest.sh --examples "$rust_examples" > build/rust-examples.log 2>&1; then
+  tail -30 build/rust-examples.log; echo "cannot build the Rust guest crate's examples"; exit 1
+fi
+run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest" \
+  -DWUDF_RUST_GUEST_EXAMPLES="$rust_examples"
 python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 python_package_sanitized
