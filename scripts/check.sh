@@ -125,8 +125,18 @@ rust_examples=$PWD/build/rust/guest-examples
 if ! scripts/build-rust-guest.sh --examples "$rust_examples" > build/rust-examples.log 2>&1; then
   tail -30 build/rust-examples.log; echo "cannot build the Rust guest crate's examples"; exit 1
 fi
+# The Go guest example (guest/go), when Go 1.24 or later is installed.
+go_guest=""
+if command -v go >/dev/null; then
+  go_guest=$PWD/build/go/example.wasm
+  if ! scripts/build-go-guest.sh "$go_guest" > build/go-guest.log 2>&1; then
+    tail -30 build/go-guest.log; echo "cannot build the Go guest"; exit 1
+  fi
+else
+  echo "note: go is not installed: the Go guest test does not run"
+fi
 run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest" \
-  -DWUDF_RUST_GUEST_EXAMPLES="$rust_examples"
+  -DWUDF_RUST_GUEST_EXAMPLES="$rust_examples" -DWUDF_GO_GUEST="$go_guest"
 python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 python_package_sanitized
