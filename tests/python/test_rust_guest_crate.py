@@ -133,3 +133,47 @@ def test_aggregate_with_merge(examples):
             assert result[group] is None
     left.close()
     right.close()
+
+
+COMPILE_FAIL = {
+    "wrong_argument": "f: argument 0 is int32 in the signature, so its Rust type must be i32 "
+                      "or Option<i32>, not i64",
+    "wrong_result": "f: the result is int64 in the signature, so the Rust result must be one "
+                    "of i64 (or an Option or Result of one), not String",
+    "wrong_count": "f: the signature has 2 argument(s), the Rust function 1",
+    "strict_option": "f: an Option argument sees nulls, but RETURNS NULL ON NULL INPUT never "
+                     "passes any",
+    "table_column": "t: column t is utf8 in the signature, so its Rust type must be one of "
+                    "String, &str, Box<str> (or an Option of one), not i32",
+    "vectorized_argument": "v: argument 0 is int32 in the signature, so its Rust type must be "
+                           "&Int32Array (or &ArrayRef), not &Int64Array",
+    "row_wise_unsupported": "f: argument 0 is list<int32>, which the row-wise form does not "
+                            "support",
+}
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/cargo"), reason="Debian's cargo is not installed")
+def test_signature_mismatches_do_not_compile():
+    """The macro compares the signature's types with the Rust types at compile time
+    (guest/rust/compile-fail, one mismatch per feature, checked natively)."""
+    import subprocess
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    env = dict(os.environ, RUSTC="/usr/bin/rustc",
+               CARGO_HOME=os.path.join(root, "build", "rust", "cargo-home"),
+               CARGO_TARGET_DIR=os.path.join(root, "build", "rust", "native-target"))
+    for key in ("RUSTFLAGS", "CARGO_BUILD_TARGET", "RUSTC_WRAPPER"):
+        env.pop(key, None)
+
+    def check(feature):
+        return subprocess.run(
+            ["/usr/bin/cargo", "check", "--offline", "--locked", "--quiet",
+             "--manifest-path", os.path.join(root, "guest", "rust", "Cargo.toml"),
+             "-p", "wasmudf-guest-compile-fail", "--features", feature],
+            env=env, capture_output=True, text=True)
+
+    valid = check("valid")
+    assert valid.returncode == 0, valid.stderr
+    for feature, message in COMPILE_FAIL.items():
+        result = check(feature)
+        assert result.returncode != 0, feature
+        assert "error: " + message in result.stderr, (feature, result.stderr)
