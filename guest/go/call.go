@@ -55,11 +55,12 @@ func Map1[A, R Value](args, argsSchema, out, outSchema uint32, f func(A) R) int3
 			return nil, fmt.Errorf("expected 1 argument, got %d", len(in.Columns))
 		}
 		a, result := in.Columns[0], newBuilder[R]()
+		readA, write := reader[A](a), appender[R](result)
 		for i := 0; i < in.Rows; i++ {
 			if a.IsNull(i) {
 				result.AppendNull()
 			} else {
-				appendValue(result, f(value[A](a, i)))
+				write(f(readA(i)))
 			}
 		}
 		return result, nil
@@ -73,11 +74,12 @@ func Map2[A, B, R Value](args, argsSchema, out, outSchema uint32, f func(A, B) R
 			return nil, fmt.Errorf("expected 2 arguments, got %d", len(in.Columns))
 		}
 		a, b, result := in.Columns[0], in.Columns[1], newBuilder[R]()
+		readA, readB, write := reader[A](a), reader[B](b), appender[R](result)
 		for i := 0; i < in.Rows; i++ {
 			if a.IsNull(i) || b.IsNull(i) {
 				result.AppendNull()
 			} else {
-				appendValue(result, f(value[A](a, i), value[B](b, i)))
+				write(f(readA(i), readB(i)))
 			}
 		}
 		return result, nil

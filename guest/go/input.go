@@ -93,20 +93,24 @@ func (c *Column) String(i int) string {
 	return unsafe.String((*byte)(ptr(c.buffers[2]+uint32(start))), end-start)
 }
 
-// value reads row i as the Go type T (int32, int64, float64, bool or string).
-func value[T Value](c *Column, i int) T {
-	var v any
+// reader returns a function that reads row i of c as the Go type T (int32, int64, float64,
+// bool or string). The type is resolved once, not per row.
+func reader[T Value](c *Column) func(int) T {
+	var f any
 	switch any(*new(T)).(type) {
 	case int32:
-		v = c.Int32s()[i]
+		values := c.Int32s()
+		f = func(i int) int32 { return values[i] }
 	case int64:
-		v = c.Int64s()[i]
+		values := c.Int64s()
+		f = func(i int) int64 { return values[i] }
 	case float64:
-		v = c.Float64s()[i]
+		values := c.Float64s()
+		f = func(i int) float64 { return values[i] }
 	case bool:
-		v = c.Bool(i)
+		f = c.Bool
 	case string:
-		v = c.String(i)
+		f = c.String
 	}
-	return v.(T)
+	return f.(func(int) T)
 }

@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"encoding/binary"
 	"math"
 	"unsafe"
 )
@@ -51,8 +52,10 @@ func (b *Builder) appendValidity(valid bool) {
 }
 
 func (b *Builder) appendFixed(bits uint64) {
-	for i := 0; i < b.width; i++ {
-		b.fixed = append(b.fixed, byte(bits>>(8*i)))
+	if b.width == 4 {
+		b.fixed = binary.LittleEndian.AppendUint32(b.fixed, uint32(bits))
+	} else {
+		b.fixed = binary.LittleEndian.AppendUint64(b.fixed, bits)
 	}
 }
 
@@ -102,20 +105,22 @@ func (b *Builder) AppendString(v string) {
 	b.length++
 }
 
-// appendValue appends v of the Go type T.
-func appendValue[T Value](b *Builder, v T) {
-	switch v := any(v).(type) {
+// appender returns a function that appends a value of the Go type T to b (a builder of T).
+func appender[T Value](b *Builder) func(T) {
+	var f any
+	switch any(*new(T)).(type) {
 	case int32:
-		b.AppendInt32(v)
+		f = b.AppendInt32
 	case int64:
-		b.AppendInt64(v)
+		f = b.AppendInt64
 	case float64:
-		b.AppendFloat64(v)
+		f = b.AppendFloat64
 	case bool:
-		b.AppendBool(v)
+		f = b.AppendBool
 	case string:
-		b.AppendString(v)
+		f = b.AppendString
 	}
+	return f.(func(T))
 }
 
 // newBuilder returns the builder of the Go type T.

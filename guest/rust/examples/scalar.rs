@@ -17,7 +17,7 @@ fn upper(text: &str) -> String {
     text.to_uppercase()
 }
 
-/// Doubles as a float64.
+/// Half of a value, as a float64.
 #[function("half(int64 value) -> float64 DETERMINISTIC")]
 fn half(value: i64) -> f64 {
     value as f64 / 2.0
