@@ -8,7 +8,7 @@ bench_guests.py -- what the guest languages' convenience forms cost per row: gcd
   - the Go guest package (guest/go), when its module is given: guest.Map2 (`gcd`) against the
     columnar guest.Scalar (`gcd_columnar`),
 
-as the median of RUNS calls after a warm-up (the Go module on tcc's code: see main), in milliseconds per call and nanoseconds per row.
+as the median of RUNS calls after a warm-up (the Go module on tcc's code: see main), in CPU milliseconds per call and nanoseconds per row.
 Both forms of a language pay the same host-side copies, so their difference is the cost of the
 form itself.
 
@@ -34,13 +34,14 @@ RUNS = 9
 
 
 def measure(function, a, b):
-    """The median wall time of one call, in seconds, and the result."""
+    """The median CPU time of one call (the process's, which on a shared machine varies less
+    than wall time), in seconds, and the result."""
     result = pa.array(function(a, b))
     times = []
     for _ in range(RUNS):
-        start = time.perf_counter()
+        start = time.process_time()
         pa.array(function(a, b))
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times), result
 
 
