@@ -1,3 +1,6 @@
+// call.go: the calls of scalar and batch functions, columnar (Scalar, BatchFunction) and
+// row-wise (Map1, Map2), with errors and panics turned into the call's error message.
+
 package guest
 
 import "fmt"

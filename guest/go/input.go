@@ -1,3 +1,5 @@
+// input.go: typed, read-only views of a call's input columns in the host's input block.
+
 package guest
 
 import (

@@ -1,3 +1,6 @@
+// output.go: builders of a call's result in Go memory, handed to the host without a copy and
+// pinned until the host releases them.
+
 package guest
 
 import (
