@@ -12,7 +12,7 @@
 #                (make check runs them at -O0)
 #   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
 #                modules against wasmtime (make check runs 25)
-.PHONY: all deps build demo check bench bench-tiers clean conformance differential
+.PHONY: all deps build demo check bench bench-tiers bench-guests clean conformance differential
 
 BUILD ?= build/release
 
@@ -65,6 +65,15 @@ bench-tiers: build
 	@for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c $(BUILD)/bench-modules/udf_gcd.wasm; done
 	@if [ -f build/rust/wasmudf_rust_example.wasm ]; then \
 	  for c in $(TIER_COMPILERS); do $(BUILD)/bench/bench_tiers $$c build/rust/wasmudf_rust_example.wasm; done; fi
+
+# The guest languages' forms (docs/guests.md): row-wise against vectorized gcd over 1 M rows
+# in the Rust crate (guest/rust) and the Go package (guest/go, on the fast tier).
+bench-guests:
+	@scripts/build-rust-guest.sh --examples build/rust/guest-examples
+	@scripts/build-go-guest.sh build/go/example.wasm
+	@python=$$(scripts/python-env.sh) && $$python -m pip install --quiet \
+	  --disable-pip-version-check --no-build-isolation --no-deps ./python && \
+	  $$python bench/bench_guests.py build/rust/guest-examples/all.wasm build/go/example.wasm
 
 conformance: deps
 	@scripts/conformance.sh spec

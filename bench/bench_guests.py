@@ -12,7 +12,7 @@ as the median of RUNS calls after a warm-up (the Go module on tcc's code: see ma
 Both forms of a language pay the same host-side copies, so their difference is the cost of the
 form itself.
 
-  build/venv/bin/python bench/bench_guests.py RUST_ALL.wasm [GO_EXAMPLE.wasm]
+  build/venv/bin/python bench/bench_guests.py RUST_ALL.wasm [GO_EXAMPLE.wasm]     (make bench-guests)
 
 RUST_ALL.wasm comes from scripts/build-rust-guest.sh --examples DIR (DIR/all.wasm),
 GO_EXAMPLE.wasm from scripts/build-go-guest.sh. Not a test: it checks only that both forms
