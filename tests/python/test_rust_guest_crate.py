@@ -146,6 +146,8 @@ COMPILE_FAIL = {
                            "&Int32Array (or &ArrayRef), not &Int64Array",
     "row_wise_unsupported": "f: argument 0 is list<int32>, which the row-wise form does not "
                             "support",
+    "table_borrowed_rows": "words: a table function's rows must own their values (String, "
+                           "Vec<u8>)",
 }
 
 

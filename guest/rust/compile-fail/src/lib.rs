@@ -50,3 +50,9 @@ fn v(a: &Int64Array) -> Int32Array {
 fn f(a: i32) -> i32 {
     a
 }
+
+#[cfg(feature = "table_borrowed_rows")]
+#[function("words(utf8) -> setof utf8")]
+fn words(text: &str) -> impl Iterator<Item = &str> + '_ {
+    text.split(' ')
+}

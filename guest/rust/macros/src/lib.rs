@@ -477,6 +477,13 @@ fn expand_function(attribute: &Attribute, function: &ItemFn) -> syn::Result<Toke
                     .into(),
             ));
         };
+        if type_key(item).contains('&') {
+            return Err(fail(
+                "a table function's rows must own their values (String, Vec<u8>), since the \
+                 crate keeps them between calls"
+                    .into(),
+            ));
+        }
         let items: Vec<&Type> = match item {
             Type::Tuple(t) if table_columns.len() > 1 => t.elems.iter().collect(),
             other => vec![other],
