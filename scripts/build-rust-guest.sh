@@ -3,7 +3,10 @@
 # of the Rust guest crate (guest/rust/examples/*.rs) into one module each.
 #
 #   scripts/build-rust-guest.sh OUT.wasm
-#   scripts/build-rust-guest.sh --examples OUT_DIR      (writes OUT_DIR/NAME.wasm)
+#   scripts/build-rust-guest.sh --examples OUT_DIR [NAME...]   (writes OUT_DIR/NAME.wasm)
+#
+# With names, only those examples are built (each module is linked with fat LTO, about half a
+# minute of CPU each; `make check` builds only `all`, which holds every example).
 #
 # Debian bookworm has no Rust standard library for wasm32 that a recent `arrow` crate accepts
 # (libstd-rust-dev-wasm32 belongs to rustc 1.63), and rustup cannot download one here, so this
@@ -21,15 +24,18 @@ die() {
 }
 
 examples=no
-if [ "${1:-}" = "--examples" ]; then
+example_names=()
+if [ "${1:-}" = "--examples" ] && [ $# -ge 2 ]; then
   examples=yes
-  shift
-fi
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-  echo "usage: $0 OUT.wasm | --examples OUT_DIR" >&2
+  out=$2
+  shift 2
+  example_names=("$@")
+elif [ $# -ne 1 ] || [ -z "$1" ] || [ "$1" = "--examples" ]; then
+  echo "usage: $0 OUT.wasm | --examples OUT_DIR [NAME...]" >&2
   exit 2
+else
+  out=$1
 fi
-out=$1
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 crate=$repo/examples/rust
@@ -128,17 +134,26 @@ if [ ! -d "$CARGO_TARGET_DIR/$target/release" ]; then
 fi
 if [ "$examples" = yes ]; then
   # The crate's examples are cdylibs: one module each.
-  "${cargo[@]}" build --release --locked --offline "${manifest[@]}" "${build_std[@]}" --examples ||
-    die "cargo build failed (see the messages above)"
+  if [ ${#example_names[@]} -eq 0 ]; then
+    for source in "$guest_crate"/examples/*.rs; do
+      example_names+=("$(basename "$source" .rs)")
+    done
+  fi
+  selection=()
+  for name in "${example_names[@]}"; do
+    [ -f "$guest_crate/examples/$name.rs" ] || die "no example $name in $guest_crate/examples"
+    selection+=(--example "$name")
+  done
+  "${cargo[@]}" build --release --locked --offline "${manifest[@]}" "${build_std[@]}" \
+    "${selection[@]}" || die "cargo build failed (see the messages above)"
   mkdir -p "$out"
-  for source in "$guest_crate"/examples/*.rs; do
-    name=$(basename "$source" .rs)
+  for name in "${example_names[@]}"; do
     wasm=$CARGO_TARGET_DIR/$target/release/examples/$name.wasm
     [ -f "$wasm" ] || die "cargo did not produce $wasm"
     cp "$wasm" "$out/$name.wasm.tmp.$$"
     mv -f "$out/$name.wasm.tmp.$$" "$out/$name.wasm"
   done
-  echo "build-rust-guest: wrote the examples of guest/rust to $out"
+  echo "build-rust-guest: wrote ${example_names[*]} of guest/rust/examples to $out"
   exit 0
 fi
 "${cargo[@]}" build --release --locked --offline "${manifest[@]}" "${build_std[@]}" ||

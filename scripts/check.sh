@@ -120,9 +120,10 @@ rust_guest=$PWD/build/rust/wasmudf_rust_example.wasm
 if ! scripts/build-rust-guest.sh "$rust_guest" > build/rust-guest.log 2>&1; then
   tail -30 build/rust-guest.log; echo "cannot build the Rust guest"; exit 1
 fi
-# The examples of the Rust guest crate (guest/rust), built the same way.
+# The examples of the Rust guest crate (guest/rust), built the same way: the module `all`,
+# which holds every example (one fat-LTO link instead of eight).
 rust_examples=$PWD/build/rust/guest-examples
-if ! scripts/build-rust-guest.sh --examples "$rust_examples" > build/rust-examples.log 2>&1; then
+if ! scripts/build-rust-guest.sh --examples "$rust_examples" all > build/rust-examples.log 2>&1; then
   tail -30 build/rust-examples.log; echo "cannot build the Rust guest crate's examples"; exit 1
 fi
 # The Go guest example (guest/go), when Go 1.24 or later is installed.
