@@ -22,7 +22,7 @@
 #                (make check runs it for 30 s); prints the executions
 #   make differential N=1000 [SEED=1000] [WASM_OPT=--fuzz-passes]   N random
 #                modules against wasmtime (make check runs 25)
-.PHONY: all deps build demo check bench bench-suite bench-tiers clean conformance differential fuzz-ipc
+.PHONY: all deps build demo check bench bench-suite bench-tiers bench-guests clean conformance differential fuzz-ipc
 
 BUILD ?= build/release
 
@@ -100,6 +100,15 @@ bench-tiers: build
 	    cold="$$cold $(BUILD)/bench-modules/go_reactor.wasm"; fi; \
 	  python=$$(scripts/python-env.sh) && $$python bench/bench_cold.py $(BUILD)/bench/bench_tiers \
 	    --runs $(RUNS) $$cold
+
+# The guest languages' forms (docs/guests.md): row-wise against vectorized gcd over 1 M rows
+# in the Rust crate (guest/rust) and the Go package (guest/go, on the fast tier).
+bench-guests:
+	@scripts/build-rust-guest.sh --examples build/rust/guest-examples
+	@scripts/build-go-guest.sh build/go/example.wasm
+	@python=$$(scripts/python-env.sh) && $$python -m pip install --quiet \
+	  --disable-pip-version-check --no-build-isolation --no-deps ./python && \
+	  $$python bench/bench_guests.py build/rust/guest-examples/all.wasm build/go/example.wasm
 
 conformance: deps
 	@scripts/conformance.sh spec

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Builds the Rust guest example (examples/rust) into a wasm32 module for wasmudf.
+# Builds the Rust guest example (examples/rust) into a wasm32 module for wasmudf, or the examples
+# of the Rust guest crate (guest/rust/examples/*.rs) into one module each.
 #
 #   scripts/build-rust-guest.sh OUT.wasm
+#   scripts/build-rust-guest.sh --examples OUT_DIR [NAME...]   (writes OUT_DIR/NAME.wasm)
+#
+# With names, only those examples are built (each module is linked with fat LTO, about half a
+# minute of CPU each; `make check` builds only `all`, which holds every example).
 #
 # Debian bookworm has no Rust standard library for wasm32 that a recent `arrow` crate accepts
 # (libstd-rust-dev-wasm32 belongs to rustc 1.63), and rustup cannot download one here, so this
 # script builds the standard library from source: Debian's rustc-web 1.96 and cargo-web with
 # rust-web-src, `-Zbuild-std` for wasm32-wasip1, linked by lld from the same LLVM release against
 # Debian's wasi-libc. It installs the Debian packages that are missing, fetches the crates named by
-# examples/rust/Cargo.lock (and those the standard library needs) into build/rust/cargo-home once,
+# examples/rust/Cargo.lock and guest/rust/Cargo.lock (and those the standard library needs) into build/rust/cargo-home once,
 # then builds offline into build/rust/target and copies the module to OUT.wasm. Nothing it
 # downloads leaves build/. A second run with nothing changed takes under a second.
 set -euo pipefail
@@ -18,20 +23,34 @@ die() {
   exit 1
 }
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-  echo "usage: $0 OUT.wasm" >&2
+examples=no
+example_names=()
+if [ "${1:-}" = "--examples" ] && [ $# -ge 2 ]; then
+  examples=yes
+  out=$2
+  shift 2
+  example_names=("$@")
+elif [ $# -ne 1 ] || [ -z "$1" ] || [ "$1" = "--examples" ]; then
+  echo "usage: $0 OUT.wasm | --examples OUT_DIR [NAME...]" >&2
   exit 2
+else
+  out=$1
 fi
-out=$1
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 crate=$repo/examples/rust
+guest_crate=$repo/guest/rust
+if [ "$examples" = yes ]; then
+  crate=$guest_crate
+fi
 work=$repo/build/rust
 target=wasm32-wasip1
 wasi_sysroot=/usr/lib/wasm32-wasi
 std_src=/usr/lib/rustlib/src/rust/library
 
-[ -f "$crate/Cargo.toml" ] && [ -f "$crate/Cargo.lock" ] || die "$crate/Cargo.toml or Cargo.lock is missing"
+for dir in "$repo/examples/rust" "$guest_crate"; do
+  [ -f "$dir/Cargo.toml" ] && [ -f "$dir/Cargo.lock" ] || die "$dir/Cargo.toml or Cargo.lock is missing"
+done
 
 # Installs the Debian packages among "$@" that are not installed yet.
 install_packages() {
@@ -92,22 +111,50 @@ cargo=(/usr/bin/cargo --quiet)
 build_std=(--target "$target" -Zbuild-std=std,panic_abort)
 manifest=(--manifest-path "$crate/Cargo.toml")
 
-# Fetch the crates once per lockfile and toolchain; the stamp records what was fetched.
+# Fetch the crates of both lockfiles once per lockfile and toolchain; the stamp records what was
+# fetched.
 stamp=$work/fetched.stamp
-fetch_key=$(cat "$crate/Cargo.lock" "$std_src/Cargo.lock" | sha256sum | cut -d' ' -f1)-$rustc_version
+fetch_key=$(cat "$repo/examples/rust/Cargo.lock" "$guest_crate/Cargo.lock" "$std_src/Cargo.lock" |
+  sha256sum | cut -d' ' -f1)-$rustc_version
 if [ "$(cat "$stamp" 2>/dev/null)" != "$fetch_key" ]; then
   echo "build-rust-guest: fetching crates into $CARGO_HOME"
   mkdir -p "$work"
   # The crates of every platform (cargo build also wants some that only the host would use),
   # then those of the standard library, which only -Zbuild-std names.
-  { "${cargo[@]}" fetch --locked "${manifest[@]}" &&
-    "${cargo[@]}" fetch --locked "${manifest[@]}" "${build_std[@]}"; } ||
-    die "cannot fetch the crates from crates.io (see the message above)"
+  for dir in "$repo/examples/rust" "$guest_crate"; do
+    { "${cargo[@]}" fetch --locked --manifest-path "$dir/Cargo.toml" &&
+      "${cargo[@]}" fetch --locked --manifest-path "$dir/Cargo.toml" "${build_std[@]}"; } ||
+      die "cannot fetch the crates from crates.io (see the message above)"
+  done
   echo "$fetch_key" >"$stamp"
 fi
 
 if [ ! -d "$CARGO_TARGET_DIR/$target/release" ]; then
   echo "build-rust-guest: first build (the standard library and arrow): a few minutes"
+fi
+if [ "$examples" = yes ]; then
+  # The crate's examples are cdylibs: one module each.
+  if [ ${#example_names[@]} -eq 0 ]; then
+    for source in "$guest_crate"/examples/*.rs; do
+      example_names+=("$(basename "$source" .rs)")
+    done
+  fi
+  selection=()
+  for name in "${example_names[@]}"; do
+    [ -f "$guest_crate/examples/$name.rs" ] || die "no example $name in $guest_crate/examples"
+    selection+=(--example "$name")
+  done
+  "${cargo[@]}" build --release --locked --offline "${manifest[@]}" "${build_std[@]}" \
+    "${selection[@]}" || die "cargo build failed (see the messages above)"
+  mkdir -p "$out"
+  for name in "${example_names[@]}"; do
+    wasm=$CARGO_TARGET_DIR/$target/release/examples/$name.wasm
+    [ -f "$wasm" ] || die "cargo did not produce $wasm"
+    cp "$wasm" "$out/$name.wasm.tmp.$$"
+    mv -f "$out/$name.wasm.tmp.$$" "$out/$name.wasm"
+  done
+  echo "build-rust-guest: wrote ${example_names[*]} of guest/rust/examples to $out"
+  exit 0
 fi
 "${cargo[@]}" build --release --locked --offline "${manifest[@]}" "${build_std[@]}" ||
   die "cargo build failed (see the messages above)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
-# tests (which also run the Rust guest of examples/rust), then the Python
+# tests (which also run the Rust guest of examples/rust and the Rust guest crate's
+# examples), then the Python
 # package (its wheel built, installed and tested), then the C suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
 # under valgrind's leak checker, then the thread stress test under
@@ -120,7 +121,24 @@ rust_guest=$PWD/build/rust/wasmudf_rust_example.wasm
 if ! scripts/build-rust-guest.sh "$rust_guest" > build/rust-guest.log 2>&1; then
   tail -30 build/rust-guest.log; echo "cannot build the Rust guest"; exit 1
 fi
-run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest"
+# The examples of the Rust guest crate (guest/rust), built the same way: the module `all`,
+# which holds every example (one fat-LTO link instead of eight).
+rust_examples=$PWD/build/rust/guest-examples
+if ! scripts/build-rust-guest.sh --examples "$rust_examples" all > build/rust-examples.log 2>&1; then
+  tail -30 build/rust-examples.log; echo "cannot build the Rust guest crate's examples"; exit 1
+fi
+# The Go guest example (guest/go), when Go 1.24 or later is installed.
+go_guest=""
+if command -v go >/dev/null; then
+  go_guest=$PWD/build/go/example.wasm
+  if ! scripts/build-go-guest.sh "$go_guest" > build/go-guest.log 2>&1; then
+    tail -30 build/go-guest.log; echo "cannot build the Go guest"; exit 1
+  fi
+else
+  echo "note: go is not installed: the Go guest test does not run"
+fi
+run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest" \
+  -DWUDF_RUST_GUEST_EXAMPLES="$rust_examples" -DWUDF_GO_GUEST="$go_guest"
 python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 python_package_sanitized

@@ -1,0 +1,3 @@
+module wasmudf/guest/go
+
+go 1.24
