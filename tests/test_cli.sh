@@ -91,6 +91,13 @@ check run_positive 0 $'2\t2.5\n4\t3' "" \
 check run_upper 0 $'HELLO\nnull\nWASM' "" -- "$wasmudf" run "$built/strings.wasm" upper hello,null,wasm
 check run_sum 0 "4" "" -- "$wasmudf" run "$modules/example_sum.wasm" sum 1,null,3
 check run_gcd 0 $'4\nnull' "" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 12,null 8,5
+# The row-wise form (examples/c/rowwise.c, docs/guests.md): built by the
+# CLI, listed with the argument names its declaration gives, run.
+check build_rowwise 0 "" "" -- "$wasmudf" build "$here/examples/c/rowwise.c" -o "$built/rowwise.wasm"
+check list_rowwise 0 $'scalar    gcd(int32 a, int32 b) -> int32\nscalar    fahrenheit(float64 celsius) -> float64 DETERMINISTIC' "" \
+  -- "$wasmudf" list "$built/rowwise.wasm"
+check run_rowwise 0 $'6\nnull\n7' "" -- "$wasmudf" run "$built/rowwise.wasm" gcd 12,null,7 18,5,21
+check run_rowwise_float 0 $'212\n-40\nnull' "" -- "$wasmudf" run "$built/rowwise.wasm" fahrenheit 100,-40,null
 # --threads N: the rows split over N threads (an instance each, from one
 # pool), printed in input order: the same output as one thread.
 many=$(seq -s, -40 3 250)

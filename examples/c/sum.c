@@ -4,7 +4,7 @@
  */
 #include <wasmudf/guest.h>
 
-WUDF_BATCH(sum, "sum(int32) -> struct<sum: int64>") {
+WUDF_BATCH_FN(sum, "(int32) -> struct<sum: int64>") {
   const wudf_input* values = wudf_arg(args, 0);
   int64_t total = 0;
   for (int64_t row = 0; row < args->length; row++) {
