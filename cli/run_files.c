@@ -447,6 +447,7 @@ done:
   if (in.release) in.release(&in);
   wudf_instance_free(instance);
   wudf_module_free(module);
+  wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */
   wudf_engine_free(engine);
   return exit_status;
 }

@@ -50,6 +50,7 @@ int command_list(int argc, char** argv) {
     if (count == 0) fprintf(stderr, "wasmudf: %s declares no functions\n", argv[0]);
   }
   wudf_module_free(module);
+  wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */
   wudf_engine_free(engine);
   return status == 0 ? 0 : report(&error);
 }
@@ -614,6 +615,7 @@ done:
   free(columns);
   wudf_instance_free(instance);
   wudf_module_free(module);
+  wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */
   wudf_engine_free(engine);
   return exit_status;
 }

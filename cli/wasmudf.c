@@ -188,6 +188,7 @@ static int command_exports(int argc, char** argv) {
     }
   }
   wudf_module_free(module);
+  wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */
   wudf_engine_free(engine);
   return status == 0 ? 0 : fail(&error);
 }
@@ -284,6 +285,7 @@ done:
   free(results);
   wudf_instance_free(instance);
   wudf_module_free(module);
+  wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */
   wudf_engine_free(engine);
   return exit_status;
 }

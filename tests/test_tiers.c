@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -559,6 +560,47 @@ TEST(background_builds_take_turns) {
   wudf_engine_free(engine);
 }
 
+TEST(cancelled_builds_stop_and_the_module_keeps_its_fast_code) {
+  /* A compiler that would take a minute: wudf_engine_cancel_builds kills it,
+   * wudf_engine_free returns at once, the module runs its fast code, and
+   * the cancelled build counts as neither ready nor failed. A module loaded
+   * after the cancel starts no build. */
+  char cache[4096], slow_cc[4200], started[4200];
+  fresh_cache(cache, sizeof(cache), "tiers-cancel");
+  snprintf(slow_cc, sizeof(slow_cc), "%s/slow-cc", cache);
+  snprintf(started, sizeof(started), "%s/started", cache);
+  FILE* script = fopen(slow_cc, "w");
+  ASSERT(script != NULL);
+  fprintf(script, "#!/bin/sh\necho cc >> '%s'\nsleep 60\nexec cc \"$@\"\n", started);
+  fclose(script);
+  ASSERT_EQ(chmod(slow_cc, 0700), 0);
+  struct wudf_engine* engine = tier_engine(cache, slow_cc, NULL);
+  struct wudf_module* module = load_module(engine, "tiers");
+  ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_FAST);
+  /* Wait (bounded) until the slow compiler runs, so the cancel kills it. */
+  struct stat info;
+  for (int i = 0; i < 3000 && stat(started, &info) != 0; i++) usleep(10000);
+  ASSERT_EQ(stat(started, &info), 0);
+  struct timespec before, after;
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  wudf_engine_cancel_builds(engine);
+  ASSERT_EQ(wudf_module_wait_tier(module, OPTIMIZED_WAIT_SECONDS * 1000), WUDF_TIER_FAST);
+  clock_gettime(CLOCK_MONOTONIC, &after);
+  /* Far less than the compiler's minute (a loose bound: correctness, not speed). */
+  ASSERT(after.tv_sec - before.tv_sec < 45);
+  check_results(module);
+  struct wudf_module* later = load_module(engine, "traps");
+  ASSERT_EQ(wudf_module_wait_tier(later, 1), WUDF_TIER_FAST);
+  struct wudf_engine_stats stats;
+  wudf_engine_stats(engine, &stats);
+  ASSERT_EQ(stats.optimized_ready, 0);
+  ASSERT_EQ(stats.optimized_failures, 0);
+  wudf_module_free(later);
+  wudf_module_free(module);
+  wudf_engine_cancel_builds(NULL);
+  wudf_engine_free(engine);
+}
+
 TEST(on_by_default_and_the_environment_turns_it_off) {
   struct wudf_engine_config config;
   wudf_engine_config_init(&config);
@@ -596,6 +638,7 @@ int main(void) {
   RUN_TEST(failing_fast_compiler_falls_back_to_the_optimized_compile);
   RUN_TEST(a_forked_child_frees_the_engine_without_the_build);
   RUN_TEST(background_builds_take_turns);
+  RUN_TEST(cancelled_builds_stop_and_the_module_keeps_its_fast_code);
   RUN_TEST(on_by_default_and_the_environment_turns_it_off);
   return TEST_SUMMARY();
 }

@@ -416,6 +416,15 @@ WUDF_API int wudf_module_tier(const struct wudf_module* module);
  * hosts that want the steady-state code before they start. */
 WUDF_API int wudf_module_wait_tier(struct wudf_module* module, uint64_t timeout_ms);
 
+/* Stops the engine's background optimised builds: the compilers of those
+ * running are killed, those waiting for a turn end, and no new one starts
+ * for the rest of the engine's life; modules keep their fast code and stay
+ * fully usable, and nothing of a cancelled build is cached or remembered
+ * as a failure. For short-lived processes (the CLI calls it before
+ * wudf_engine_free, which otherwise waits for the builds). Thread-safe;
+ * NULL is allowed. */
+WUDF_API void wudf_engine_cancel_builds(struct wudf_engine* engine);
+
 /* WebAssembly value types, as used in export signatures. */
 typedef enum wudf_valtype {
   WUDF_I32 = 0,

@@ -676,6 +676,7 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   limits.cpu_seconds = engine->config.compile_cpu_seconds;
   limits.memory_bytes = engine->config.compile_memory_limit;
   limits.file_bytes = engine->config.compile_file_limit;
+  limits.cancel = wudf__tier_cancel_flag(engine);
   if (limits.timeout_ms != 0) {
     /* One deadline for wasm2c and cc together. */
     clock_gettime(CLOCK_MONOTONIC, &limits.deadline);

@@ -59,6 +59,9 @@ struct wudf_engine {
    * a time, not a hundred compilers at once. Under tier_lock. */
   unsigned tier_running;
   unsigned tier_max;
+  /* Set by wudf_engine_cancel_builds: background builds stop (their
+   * compilers are killed) and no new one starts. */
+  atomic_int tier_cancelled;
   _Atomic uint64_t fast_compiles;
   _Atomic uint64_t fast_failures;
   _Atomic uint64_t optimized_ready;
@@ -260,6 +263,11 @@ struct wudf__tier_function {
  * `address` is none of the fast object's functions (a WASI forwarder). */
 wasm_rt_function_ptr_t wudf__tier_twin(const struct wudf_module* module,
                                        wasm_rt_function_ptr_t address);
+
+/* The flag a compile running on this thread must watch: the engine's
+ * tier_cancelled when the thread is a background build's, else NULL (a
+ * compile a caller waits for is never cancelled). */
+const atomic_int* wudf__tier_cancel_flag(struct wudf_engine* engine);
 
 /* Waits for the engine's background builds and joins them (engine free). */
 void wudf__tier_join_all(struct wudf_engine* engine);

@@ -200,7 +200,7 @@ int wudf__process_run(char* const argv[], const char* log_path,
    * WNOWAIT leaves the child a zombie, so its process group id cannot be
    * reused before the group is killed. */
   long interval_us = 500;
-  int timed_out = 0;
+  int timed_out = 0, cancelled = 0;
   for (;;) {
     siginfo_t info;
     memset(&info, 0, sizeof(info));
@@ -218,6 +218,10 @@ int wudf__process_run(char* const argv[], const char* log_path,
       timed_out = 1;
       break;
     }
+    if (limits->cancel != NULL && atomic_load(limits->cancel)) {
+      cancelled = 1;
+      break;
+    }
     usleep((useconds_t)interval_us);
     if (interval_us < 20000) interval_us *= 2;
   }
@@ -225,6 +229,10 @@ int wudf__process_run(char* const argv[], const char* log_path,
   killpg(child, SIGKILL);
   int wait_status = 0;
   while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  if (cancelled) {
+    return wudf__set_error(error, ECANCELED, "%s was stopped: the engine's background builds "
+                           "were cancelled (wudf_engine_cancel_builds)", argv[0]);
   }
   if (timed_out) {
     *tool_failed = 1;

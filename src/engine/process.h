@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "../common/common.h"
@@ -27,6 +28,9 @@ struct wudf__process_limits {
   uint64_t cpu_seconds;   /* RLIMIT_CPU of every process of the tool */
   uint64_t memory_bytes;  /* RLIMIT_AS and RLIMIT_DATA of every process */
   uint64_t file_bytes;    /* RLIMIT_FSIZE: the largest file it may write */
+  /* When set and nonzero, the tool's process group is killed and the run
+   * fails with ECANCELED (wudf_engine_cancel_builds); may be NULL. */
+  const atomic_int* cancel;
 };
 
 /*

@@ -33,6 +33,13 @@ struct wudf__tier_job {
   struct wudf__tier_job* next;
 };
 
+/* Set on the threads of background builds (wudf__tier_cancel_flag). */
+static _Thread_local int wudf__on_tier_thread;
+
+const atomic_int* wudf__tier_cancel_flag(struct wudf_engine* engine) {
+  return wudf__on_tier_thread ? &engine->tier_cancelled : NULL;
+}
+
 static int wudf__function_order(const void* left, const void* right) {
   const struct wudf__tier_function* a = left;
   const struct wudf__tier_function* b = right;
@@ -106,9 +113,10 @@ static void* wudf__tier_run(void* argument) {
   struct wudf__tier_job* job = argument;
   struct wudf_engine* engine = job->engine;
   struct wudf_module* module = job->module;
+  wudf__on_tier_thread = 1;
   /* Wait for a turn: at most tier_max builds compile at once. */
   pthread_mutex_lock(&engine->tier_lock);
-  while (engine->tier_running >= engine->tier_max) {
+  while (engine->tier_running >= engine->tier_max && !atomic_load(&engine->tier_cancelled)) {
     pthread_cond_wait(&engine->tier_done, &engine->tier_lock);
   }
   engine->tier_running++;
@@ -116,13 +124,19 @@ static void* wudf__tier_run(void* argument) {
   struct wudf_module holder;
   memset(&holder, 0, sizeof(holder));
   struct wudf_error error;
-  int status = wudf__compile_optimized(engine, job->bytes, job->size, &module->info,
-                                       &holder, &error);
+  int status = ECANCELED;
+  if (!atomic_load(&engine->tier_cancelled)) {
+    status = wudf__compile_optimized(engine, job->bytes, job->size, &module->info, &holder,
+                                     &error);
+  }
   if (status == 0) {
     status = wudf__tier_publish(module, &holder);
     if (status != 0) wudf__compile_unload(&holder);
   }
-  atomic_fetch_add(status == 0 ? &engine->optimized_ready : &engine->optimized_failures, 1);
+  /* A cancelled build is not a failure: the module keeps its fast code. */
+  if (status != ECANCELED) {
+    atomic_fetch_add(status == 0 ? &engine->optimized_ready : &engine->optimized_failures, 1);
+  }
   wudf__free(job->bytes);
   job->bytes = NULL;
   wudf__module_release(module);
@@ -160,6 +174,7 @@ static void wudf__tier_reap(struct wudf_engine* engine) {
 
 void wudf__tier_start(struct wudf_engine* engine, struct wudf_module* module,
                       const uint8_t* bytes, size_t size) {
+  if (atomic_load(&engine->tier_cancelled)) return; /* the module keeps the fast code */
   struct wudf__tier_job* job = wudf__calloc(1, sizeof(*job));
   uint8_t* copy = wudf__malloc(size ? size : 1);
   if (job == NULL || copy == NULL) {
@@ -249,4 +264,12 @@ int wudf_module_wait_tier(struct wudf_module* module, uint64_t timeout_ms) {
   }
   pthread_mutex_unlock(&engine->tier_lock);
   return wudf_module_tier(module);
+}
+
+void wudf_engine_cancel_builds(struct wudf_engine* engine) {
+  if (engine == NULL) return;
+  pthread_mutex_lock(&engine->tier_lock);
+  atomic_store(&engine->tier_cancelled, 1);
+  pthread_cond_broadcast(&engine->tier_done); /* builds waiting for a turn */
+  pthread_mutex_unlock(&engine->tier_lock);
 }
