@@ -418,7 +418,67 @@ TEST(file_api) {
   wudf_engine_free(engine);
 }
 
+/* The allocation funnel of this program: fails the `fail_countdown`-th
+ * allocation from now when it is positive. */
+static long fail_countdown;
+static int failed_once;
+
+static void* faulty_malloc(void* user, size_t size) {
+  (void)user;
+  if (fail_countdown > 0 && --fail_countdown == 0) {
+    failed_once = 1;
+    return NULL;
+  }
+  return malloc(size);
+}
+
+static void* faulty_realloc(void* user, void* pointer, size_t size) {
+  (void)user;
+  if (fail_countdown > 0 && --fail_countdown == 0) {
+    failed_once = 1;
+    return NULL;
+  }
+  return realloc(pointer, size);
+}
+
+static void faulty_free(void* user, void* pointer) {
+  (void)user;
+  free(pointer);
+}
+
+TEST(load_with_each_allocation_failing) {
+  /* Every allocation of an artifact's load failing in turn: ENOMEM with a
+   * message, nothing leaked (ASan, valgrind), and the next load works. */
+  struct wudf_engine* engine = new_engine();
+  long k = 1;
+  for (;; k++) {
+    struct wudf_module* module = NULL;
+    struct wudf_error error;
+    failed_once = 0;
+    fail_countdown = k;
+    int status = wudf_module_load_artifact(engine, artifact, artifact_size, &module, &error);
+    fail_countdown = 0;
+    if (!failed_once) {
+      ASSERT_OK(status, &error);
+      ASSERT_EQ(call_bits(module, 0xf0), expected_bits(0xf0));
+      wudf_module_free(module);
+      break;
+    }
+    if (status != ENOMEM) {
+      TEST_FAIL("allocation %ld failing gave %d (%s), expected ENOMEM", k, status,
+                status != 0 ? error.message : "success");
+    }
+    ASSERT(module == NULL);
+    ASSERT(error.message[0] != '\0');
+  }
+  ASSERT_GE(k, 5);
+  wudf_engine_free(engine);
+}
+
 int main(int argc, char** argv) {
+  static const struct wudf_allocator allocator = {faulty_malloc, faulty_realloc, faulty_free,
+                                                  NULL};
+  if (wudf_set_allocator(&allocator) != 0) TEST_FAIL("wudf_set_allocator failed");
   if (argc == 4 && strcmp(argv[1], "--child") == 0) {
     int status = child(argv[2], argv[3]);
     return status;
@@ -442,6 +502,7 @@ int main(int argc, char** argv) {
   RUN_TEST(refuses_code_with_constructors);
   RUN_TEST(refuses_invalid_module);
   RUN_TEST(file_api);
+  RUN_TEST(load_with_each_allocation_failing);
   wudf_artifact_free(artifact);
   char command[4200 + 16];
   snprintf(command, sizeof(command), "rm -rf '%s'", work);
