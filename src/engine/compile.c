@@ -987,8 +987,9 @@ static int wudf__read_small_file(const char* path, size_t limit, uint8_t** out,
 static int wudf__hash_runtime_header(char* text, const char* deps_path, char hex[65],
                                      struct wudf_error* error) {
   static const char header[] = "wasm-rt.h";
-  for (char* token = strtok(text, " \t\r\n\\:"); token != NULL;
-       token = strtok(NULL, " \t\r\n\\:")) {
+  char* position = NULL;
+  for (char* token = strtok_r(text, " \t\r\n\\:", &position); token != NULL;
+       token = strtok_r(NULL, " \t\r\n\\:", &position)) {
     size_t length = strlen(token);
     if (length < sizeof(header) - 1 ||
         strcmp(token + length - (sizeof(header) - 1), header) != 0 ||
