@@ -418,6 +418,55 @@ TEST(file_api) {
   wudf_engine_free(engine);
 }
 
+TEST(compile_refuses_other_tools) {
+  /* A wasm2c of another version: refused before anything is compiled. */
+  char fake_wasm2c[4200], fake_cc[4200], include[4200], header[4300], script[9000];
+  snprintf(fake_wasm2c, sizeof(fake_wasm2c), "%s/fake-wasm2c", work);
+  snprintf(script, sizeof(script), "#!/bin/sh\necho 9.9.9\n");
+  write_file(fake_wasm2c, script, strlen(script), 0755);
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  config.wasm2c = fake_wasm2c;
+  struct wudf_engine* engine = new_engine_with(&config);
+  size_t size;
+  unsigned char* bytes = read_whole_file(module_path("tiers"), &size);
+  uint8_t* out = NULL;
+  size_t out_size = 0;
+  struct wudf_error error;
+  ASSERT_STATUS(wudf_module_compile_artifact(engine, bytes, size, &out, &out_size, &error),
+                ENOTSUP, &error);
+  ASSERT_CONTAINS(error.message, "is version 9.9.9");
+  ASSERT(out == NULL);
+  wudf_engine_free(engine);
+
+  /* A compiler that reads another wasm-rt.h (the real one with a line
+   * more, found first on its include path): refused. */
+  snprintf(include, sizeof(include), "%s/other-runtime", work);
+  mkdir(include, 0700);
+  snprintf(header, sizeof(header), "%s/wasm-rt.h", include);
+  size_t header_size;
+  unsigned char* real = read_whole_file(WUDF_TEST_WASM_RT_HEADER, &header_size);
+  unsigned char* changed = malloc(header_size + 32);
+  ASSERT(changed != NULL);
+  memcpy(changed, real, header_size);
+  memcpy(changed + header_size, "\n/* another build */\n", 22);
+  write_file(header, changed, header_size + 22, 0644);
+  free(real);
+  free(changed);
+  snprintf(fake_cc, sizeof(fake_cc), "%s/fake-cc", work);
+  snprintf(script, sizeof(script), "#!/bin/sh\nexec cc -I'%s' \"$@\"\n", include);
+  write_file(fake_cc, script, strlen(script), 0755);
+  wudf_engine_config_init(&config);
+  config.cc = fake_cc;
+  engine = new_engine_with(&config);
+  ASSERT_STATUS(wudf_module_compile_artifact(engine, bytes, size, &out, &out_size, &error),
+                ENOTSUP, &error);
+  ASSERT_CONTAINS(error.message, "wasm-rt.h");
+  ASSERT(out == NULL);
+  wudf_engine_free(engine);
+  free(bytes);
+}
+
 /* The allocation funnel of this program: fails the `fail_countdown`-th
  * allocation from now when it is positive. */
 static long fail_countdown;
@@ -502,6 +551,7 @@ int main(int argc, char** argv) {
   RUN_TEST(refuses_code_with_constructors);
   RUN_TEST(refuses_invalid_module);
   RUN_TEST(file_api);
+  RUN_TEST(compile_refuses_other_tools);
   RUN_TEST(load_with_each_allocation_failing);
   wudf_artifact_free(artifact);
   char command[4200 + 16];

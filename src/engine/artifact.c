@@ -346,16 +346,11 @@ int wudf_module_compile_artifact(struct wudf_engine* engine, const uint8_t* byte
   if (status != 0) return status;
   struct wudf__artifact_build build;
   memset(&build, 0, sizeof(build));
+  build.required_wasm2c_version = WUDF__BUILD_WASM2C_VERSION;
   status = wudf__compile_artifact_object(engine, bytes, size, &module->info, &build, error);
   wudf_module_free(module);
   if (status != 0) return status;
-  if (strcmp(build.wasm2c_version, WUDF__BUILD_WASM2C_VERSION) != 0) {
-    status = wudf__set_error(error, ENOTSUP,
-                             "wudf_module_compile_artifact: %s is version %s, this library "
-                             "was built with wasm2c %s: its code would not match the "
-                             "library's runtime", engine->wasm2c, build.wasm2c_version,
-                             WUDF__BUILD_WASM2C_VERSION);
-  } else if (strcmp(build.runtime_header_sha256, WUDF__BUILD_WASM_RT_SHA256) != 0) {
+  if (strcmp(build.runtime_header_sha256, WUDF__BUILD_WASM_RT_SHA256) != 0) {
     status = wudf__set_error(error, ENOTSUP,
                              "wudf_module_compile_artifact: the compiler read a wasm-rt.h "
                              "with SHA-256 %s, this library was built with one of %s",

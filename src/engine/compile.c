@@ -1053,6 +1053,13 @@ int wudf__compile_artifact_object(struct wudf_engine* engine, const uint8_t* byt
     } else {
       memcpy(build->wasm2c_version, text, length);
       build->wasm2c_version[length] = '\0';
+      if (strcmp(build->wasm2c_version, build->required_wasm2c_version) != 0) {
+        status = wudf__set_error(error, ENOTSUP,
+                                 "wudf_module_compile_artifact: %s is version %s, this "
+                                 "library was built with wasm2c %s: its code would not "
+                                 "match the library's runtime", engine->wasm2c,
+                                 build->wasm2c_version, build->required_wasm2c_version);
+      }
     }
     wudf__free(text);
     text = NULL;

@@ -314,6 +314,7 @@ int wudf__wasm_prepare(const uint8_t* bytes, size_t size, const struct wudf__was
  * compiled under, wasm2c's version, the SHA-256 of the wasm-rt.h the
  * compiler read, and the object's bytes (a funnel buffer). */
 struct wudf__artifact_build {
+  const char* required_wasm2c_version; /* set by the caller: refused before compiling */
   char key[65];
   char wasm2c_version[64];
   char runtime_header_sha256[65];
@@ -323,7 +324,9 @@ struct wudf__artifact_build {
 
 /* Compiles the optimised object of `bytes` (read into `info`) synchronously
  * in a work directory of the cache, outside the cache's entries, and reads
- * it into `build`. Returns 0, or the compile's error. */
+ * it into `build`. Returns 0, ENOTSUP when `wasm2c --version` is not
+ * build->required_wasm2c_version (before compiling), or the compile's
+ * error. */
 int wudf__compile_artifact_object(struct wudf_engine* engine, const uint8_t* bytes,
                                   size_t size, const struct wudf__wasm_info* info,
                                   struct wudf__artifact_build* build,
