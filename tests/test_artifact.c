@@ -77,23 +77,24 @@ static uint8_t* rewrite(const char* name, const char* value, const uint8_t* obje
   sscanf(line + 13, "%31s", module_size_text);
   size_t module_size = (size_t)strtoull(module_size_text, NULL, 10);
   char replaced[8192] = "";
-  const char* names[2] = {name, NULL};
-  char values[2][128];
+  const char* names[3] = {name, NULL, NULL};
+  char values[3][128];
   snprintf(values[0], sizeof(values[0]), "%s", value ? value : "");
   if (object != NULL) {
     struct wudf__sha256 hash;
     wudf__sha256_init(&hash);
     wudf__sha256_update(&hash, object, object_size);
-    wudf__sha256_hex(&hash, values[0]);
-    names[0] = "object_sha256";
-    names[1] = "object_size";
-    snprintf(values[1], sizeof(values[1]), "%zu", object_size);
+    wudf__sha256_hex(&hash, values[1]);
+    names[1] = "object_sha256";
+    names[2] = "object_size";
+    snprintf(values[2], sizeof(values[2]), "%zu", object_size);
   }
   for (char* start = prefix; *start != '\0';) {
     char* end = strchr(start, '\n');
     size_t length = (size_t)(end - start) + 1;
     int done = 0;
-    for (int i = 0; i < 2 && names[i] != NULL; i++) {
+    for (int i = 0; i < 3; i++) {
+      if (names[i] == NULL) continue;
       size_t name_length = strlen(names[i]);
       if (strncmp(start, names[i], name_length) == 0 && start[name_length] == ' ') {
         snprintf(replaced + strlen(replaced), sizeof(replaced) - strlen(replaced), "%s %s\n",
@@ -365,6 +366,51 @@ TEST(refuses_code_with_constructors) {
   free(copy);
 }
 
+TEST(refuses_another_modules_code) {
+  /* The code of another module (traps.wasm), with its own key: a
+   * consistent artifact whose object passes the ELF checks; its export
+   * table does not match tiers.wasm's exports. */
+  struct wudf_engine* engine = new_engine();
+  struct wudf_error error;
+  size_t size, other_size;
+  unsigned char* bytes = read_whole_file(module_path("traps"), &size);
+  uint8_t* other;
+  ASSERT_OK(wudf_module_compile_artifact(engine, bytes, size, &other, &other_size, &error),
+            &error);
+  free(bytes);
+  wudf_engine_free(engine);
+  char key[65];
+  const char* line = strstr((const char*)other, "\nkey ");
+  ASSERT(line != NULL);
+  memcpy(key, line + 5, 64);
+  key[64] = '\0';
+  line = strstr((const char*)other, "\nmodule_size ");
+  size_t module_size = (size_t)strtoull(line + 13, NULL, 10);
+  const uint8_t* found = memmem(other, 4096, "\ncontent_sha256 ", 16);
+  size_t header_length = (size_t)(found - other) + 16 + 65;
+  const uint8_t* object = other + header_length + module_size;
+  size_t object_size = other_size - header_length - module_size;
+  uint8_t* copy = rewrite("key", key, object, object_size, &size);
+  /* Verified, then loaded; refused before the module is handed out. */
+  engine = new_engine();
+  struct wudf_module* module = NULL;
+  ASSERT_STATUS(wudf_module_load_artifact(engine, copy, size, &module, &error), EBADMSG,
+                &error);
+  ASSERT_CONTAINS(error.message, "export table does not match");
+  ASSERT(module == NULL);
+  wudf_engine_free(engine);
+  free(copy);
+  /* With tiers' key, the glue itself refuses to bind. */
+  copy = rewrite(NULL, NULL, object, object_size, &size);
+  engine = new_engine();
+  ASSERT_STATUS(wudf_module_load_artifact(engine, copy, size, &module, &error), ENOEXEC,
+                &error);
+  ASSERT_CONTAINS(error.message, "not the compiled module for key");
+  wudf_engine_free(engine);
+  free(copy);
+  wudf_artifact_free(other);
+}
+
 TEST(refuses_invalid_module) {
   /* A consistent artifact whose module fails the engine's validator: the
    * validator runs before the object is mapped. */
@@ -549,6 +595,7 @@ int main(int argc, char** argv) {
   RUN_TEST(refuses_flipped_bytes);
   RUN_TEST(refuses_mismatches);
   RUN_TEST(refuses_code_with_constructors);
+  RUN_TEST(refuses_another_modules_code);
   RUN_TEST(refuses_invalid_module);
   RUN_TEST(file_api);
   RUN_TEST(compile_refuses_other_tools);

@@ -549,6 +549,26 @@ struct wudf__artifact_load {
   const uint8_t* object;
 };
 
+/* Nonzero when `compiled` is the glue's signature of `type` ("ij:f"). */
+static int wudf__signature_matches(const struct wudf__wasm_functype* type,
+                                   const char* compiled) {
+  size_t at = 0;
+  for (uint32_t i = 0; i < type->param_count + 1 + type->result_count; i++) {
+    char letter = ':';
+    if (i != type->param_count) {
+      uint8_t value = i < type->param_count ? type->params[i]
+                                            : type->results[i - type->param_count - 1];
+      letter = value == WUDF__WASM_I32   ? 'i'
+               : value == WUDF__WASM_I64 ? 'j'
+               : value == WUDF__WASM_F32 ? 'f'
+                                         : 'd';
+    }
+    if (compiled[at] != letter) return 0;
+    at++;
+  }
+  return compiled[at] == '\0';
+}
+
 /* Gives `module` the artifact's verified object: its bytes in a sealed
  * memfd, dlopen()ed through /proc/self/fd; then checks the glue's function
  * list against the module. */
@@ -587,6 +607,27 @@ static int wudf__load_object(struct wudf_engine* engine, struct wudf_module* mod
     return status;
   }
   const struct wudf__wasm_info* info = &module->info;
+  int consistent = 1;
+  uint32_t number = 0;
+  for (uint32_t i = 0; consistent && i < info->export_count; i++) {
+    const struct wudf__wasm_export* export = &info->exports[i];
+    if (!wudf__callable_export(info, export)) continue;
+    if (number >= module->glue->export_count) {
+      consistent = 0;
+      break;
+    }
+    const struct wudf__glue_export* compiled = &module->glue->exports[number++];
+    if (compiled->name == NULL || compiled->signature == NULL ||
+        strcmp(compiled->name, export->name) != 0 ||
+        !wudf__signature_matches(&info->types[info->function_types[export->index]],
+                                 compiled->signature)) {
+      consistent = 0;
+    }
+  }
+  if (!consistent || number != module->glue->export_count) {
+    return wudf__set_error(error, EBADMSG, "wudf_module_load_artifact: the artifact's "
+                           "object's export table does not match the module's exports");
+  }
   if (module->glue->function_base != info->imported_function_count ||
       module->glue->function_count != info->function_count - info->imported_function_count) {
     return wudf__set_error(error, EBADMSG, "wudf_module_load_artifact: the artifact's "
