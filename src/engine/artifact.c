@@ -783,6 +783,11 @@ int wudf_module_load_artifact(struct wudf_engine* engine, const uint8_t* bytes, 
   /* The module is validated and described before the object is loaded. */
   status = wudf__module_open_with(engine, module_bytes, (size_t)manifest.module_size, 0,
                                   wudf__load_object, &load, out, error);
+  static const char function[] = "wudf_module_load_artifact";
+  if (status != 0 && error != NULL &&
+      strncmp(error->message, function, sizeof(function) - 1) != 0) {
+    wudf__error_prefix(error, status, "%s: the artifact's module", function);
+  }
   return status;
 }
 
