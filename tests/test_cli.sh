@@ -149,9 +149,9 @@ check artifact_exports 0 "$(printf 'add(i32, i32) -> (i32)')" "" \
 check artifact_no_cache 1 "" "" -- test -e "$built/no-cache"
 # The same module without its artifact needs the tools.
 check wasm_needs_tools 1 "" "nonexistent" -- "${no_tools[@]}" "$wasmudf" call "$m" add 40 2
-# A flipped byte: refused.
+# A changed byte (the "i" of the manifest's "library" line): refused.
 cp "$built/traps.wudf" "$built/bad.wudf"
-printf '\x00' | dd of="$built/bad.wudf" bs=1 seek=2000 conv=notrunc status=none
+printf 'X' | dd of="$built/bad.wudf" bs=1 seek=20 conv=notrunc status=none
 check artifact_tampered 1 "" "damaged or was tampered with" \
   -- "${no_tools[@]}" "$wasmudf" call "$built/bad.wudf" add 40 2
 rm -rf "$built"
