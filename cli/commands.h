@@ -17,6 +17,16 @@
 #define WUDF_SDK_INCLUDE_RELATIVE "../include"
 #endif
 
+struct wudf_engine;
+struct wudf_module;
+struct wudf_error;
+
+/* Loads MODULE for call, exports and run: an artifact (wasmudf compile's
+ * output, recognised by its first line) with wudf_module_load_artifact_file,
+ * anything else with wudf_module_load_file (wasmudf.c). */
+int cli_load_module(struct wudf_engine* engine, const char* path,
+                    struct wudf_module** module, struct wudf_error* error);
+
 int command_list(int argc, char** argv);
 int command_build(int argc, char** argv);
 int command_run(int argc, char** argv);

@@ -536,7 +536,7 @@ int command_run(int argc, char** argv) {
   uint32_t index, arg_count = (uint32_t)(argc - 2);
   struct wudf_function_info info;
   if (wudf_engine_new(NULL, &engine, &error) != 0 ||
-      wudf_module_load_file(engine, argv[0], &module, &error) != 0 ||
+      cli_load_module(engine, argv[0], &module, &error) != 0 ||
       wudf_module_find_function(module, argv[1], &index, &error) != 0 ||
       wudf_module_function(module, index, &info, &error) != 0) {
     report(&error);

@@ -6,6 +6,11 @@
  *       Calls a numeric export (i32/i64/f32/f64 arguments and results) and
  *       prints each result on its own line, after whatever the guest wrote
  *       through WASI. Like `wasmtime --invoke`.
+ *   wasmudf compile MODULE.wasm -o ARTIFACT
+ *       Compiles the module's optimised native code (wasm2c, cc -O2) into a
+ *       self-describing artifact that loads with no wasm2c or compiler
+ *       (docs/embedding.md, "Artifacts"). `call`, `exports` and `run` take
+ *       an artifact wherever they take a module.
  *   wasmudf exports MODULE.wasm
  *       Lists the module's callable function exports with their signatures.
  *   wasmudf list MODULE.wasm
@@ -51,6 +56,7 @@
 static const char usage_text[] =
     "usage: wasmudf call [--timeout MS] [--memory-limit SIZE] [--deterministic]\n"
     "                    MODULE.wasm EXPORT [ARGS...]\n"
+    "       wasmudf compile MODULE.wasm -o ARTIFACT\n"
     "       wasmudf exports MODULE.wasm\n"
     "       wasmudf list MODULE.wasm\n"
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
@@ -60,6 +66,9 @@ static const char usage_text[] =
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"
+    "  compile  compile the module's optimised native code into an artifact\n"
+    "           that call, exports and run load with no wasm2c or compiler\n"
+    "           (see wasmudf compile --help)\n"
     "  exports  list the callable exports and their signatures\n"
     "  list     list the user-defined functions a module declares\n"
     "  build    compile a C guest with the guest SDK (clang, wasm32-wasi)\n"
@@ -171,13 +180,73 @@ static void format_signature(const struct wudf_export_info* info, char* out, siz
   if (used < size) snprintf(out + used, size - used, ")");
 }
 
+int cli_load_module(struct wudf_engine* engine, const char* path,
+                    struct wudf_module** module, struct wudf_error* error) {
+  unsigned char start[32];
+  size_t got = 0;
+  FILE* file = fopen(path, "rb");
+  if (file != NULL) {
+    got = fread(start, 1, sizeof(start), file);
+    fclose(file);
+  }
+  if (wudf_is_artifact(start, got)) {
+    return wudf_module_load_artifact_file(engine, path, module, error);
+  }
+  return wudf_module_load_file(engine, path, module, error);
+}
+
+static const char compile_usage_text[] =
+    "usage: wasmudf compile MODULE.wasm -o ARTIFACT\n"
+    "\n"
+    "Validates MODULE.wasm and compiles its optimised native code (wasm2c, then\n"
+    "$CC or cc at -O2; the fast tier is not used) into ARTIFACT: one file with a\n"
+    "manifest (the module's SHA-256, the wasm2c version and the SHA-256 of the\n"
+    "wasm-rt.h the code was compiled against, the glue ABI version, the target,\n"
+    "a SHA-256 over everything), the module's bytes and the shared object.\n"
+    "`wasmudf call`, `exports` and `run` (and wudf_module_load_artifact_file)\n"
+    "load it with no wasm2c and no compiler, after verifying all of it before\n"
+    "any of its code is mapped; an artifact made for another library build,\n"
+    "wasm2c, runtime header or machine is refused. An artifact is native code:\n"
+    "run only artifacts you would trust as a shared library.\n";
+
+static int command_compile(int argc, char** argv) {
+  const char* input = NULL;
+  const char* output = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(compile_usage_text, stdout);
+      return 0;
+    }
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+      output = argv[++i];
+    } else if (argv[i][0] == '-' || input != NULL) {
+      fprintf(stderr, "wasmudf: compile: unexpected argument '%s'\n", argv[i]);
+      fputs(compile_usage_text, stderr);
+      return 2;
+    } else {
+      input = argv[i];
+    }
+  }
+  if (input == NULL || output == NULL) {
+    fputs("wasmudf: compile needs MODULE.wasm and -o ARTIFACT\n", stderr);
+    fputs(compile_usage_text, stderr);
+    return 2;
+  }
+  struct wudf_error error;
+  struct wudf_engine* engine = NULL;
+  if (wudf_engine_new(NULL, &engine, &error) != 0) return fail(&error);
+  int status = wudf_module_compile_artifact_file(engine, input, output, &error);
+  wudf_engine_free(engine);
+  return status == 0 ? 0 : fail(&error);
+}
+
 static int command_exports(int argc, char** argv) {
   if (argc != 1) return usage("exports takes one MODULE.wasm");
   struct wudf_error error;
   struct wudf_engine* engine = NULL;
   struct wudf_module* module = NULL;
   if (wudf_engine_new(NULL, &engine, &error) != 0) return fail(&error);
-  int status = wudf_module_load_file(engine, argv[0], &module, &error);
+  int status = cli_load_module(engine, argv[0], &module, &error);
   if (status == 0) {
     for (uint32_t i = 0; i < wudf_module_export_count(module); i++) {
       struct wudf_export_info info;
@@ -230,7 +299,7 @@ static int command_call(int argc, char** argv) {
   struct wudf_value* results = NULL;
   int exit_status = 1;
   if (wudf_engine_new(&config, &engine, &error) != 0) return fail(&error);
-  if (wudf_module_load_file(engine, path, &module, &error) != 0) goto failed;
+  if (cli_load_module(engine, path, &module, &error) != 0) goto failed;
   uint32_t index;
   struct wudf_export_info info;
   if (wudf_module_find_export(module, name, &index, &error) != 0) goto failed;
@@ -301,6 +370,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(argv[1], "call") == 0) return command_call(argc - 2, argv + 2);
+  if (strcmp(argv[1], "compile") == 0) return command_compile(argc - 2, argv + 2);
   if (strcmp(argv[1], "exports") == 0) return command_exports(argc - 2, argv + 2);
   if (strcmp(argv[1], "list") == 0) return command_list(argc - 2, argv + 2);
   if (strcmp(argv[1], "build") == 0) return command_build(argc - 2, argv + 2);

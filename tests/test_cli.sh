@@ -137,6 +137,30 @@ check fast_tier_off_call 0 "42" "" \
   -- env WASMUDF_FAST_TIER=0 WASMUDF_CACHE_DIR="$nocache/off" "$wasmudf" call "$m" add 40 2
 check fast_tier_off_cached 0 "1" "" -- sh -c "ls '$nocache'/off/v1/*/*.manifest | wc -l"
 rm -rf "$nocache"
+# `compile` makes an artifact that call, exports and run load in an
+# environment with no compiler and no wasm2c (PATH=/nonexistent, the tools
+# pointing nowhere, an empty cache that is never created).
+check compile_help 0 "$("$wasmudf" compile --help)" "" -- "$wasmudf" compile --help
+check compile_usage 2 "" "compile needs" -- "$wasmudf" compile "$m"
+check compile 0 "" "" -- "$wasmudf" compile "$modules/example_gcd.wasm" -o "$built/gcd.wudf"
+check compile_traps 0 "" "" -- "$wasmudf" compile "$m" -o "$built/traps.wudf"
+no_tools=(env -i PATH=/nonexistent CC=/nonexistent/cc WASMUDF_WASM2C=/nonexistent/wasm2c
+          WASMUDF_FAST_CC=/nonexistent/tcc WASMUDF_CACHE_DIR="$built/no-cache")
+check artifact_run 0 $'4\n9\nnull' "" \
+  -- "${no_tools[@]}" "$wasmudf" run "$built/gcd.wudf" gcd 12,18,null 8,27,5
+check artifact_call 0 "42" "" -- "${no_tools[@]}" "$wasmudf" call "$built/traps.wudf" add 40 2
+check artifact_trap 1 "" "integer divide by zero" \
+  -- "${no_tools[@]}" "$wasmudf" call "$built/traps.wudf" div_s 1 0
+check artifact_exports 0 "$(printf 'add(i32, i32) -> (i32)')" "" \
+  -- sh -c "env -i PATH=/nonexistent '$wasmudf' exports '$built/traps.wudf' | head -1"
+check artifact_no_cache 1 "" "" -- test -e "$built/no-cache"
+# The same module without its artifact needs the tools.
+check wasm_needs_tools 1 "" "nonexistent" -- "${no_tools[@]}" "$wasmudf" call "$m" add 40 2
+# A changed byte (the "i" of the manifest's "library" line): refused.
+cp "$built/traps.wudf" "$built/bad.wudf"
+printf 'X' | dd of="$built/bad.wudf" bs=1 seek=20 conv=notrunc status=none
+check artifact_tampered 1 "" "damaged or was tampered with" \
+  -- "${no_tools[@]}" "$wasmudf" call "$built/bad.wudf" add 40 2
 rm -rf "$built"
 check version 0 "wasmudf 0.1.0" "" -- "$wasmudf" --version
 

@@ -396,6 +396,73 @@ WUDF_API int wudf_module_inspect_file(struct wudf_engine* engine, const char* pa
                                       struct wudf_module** out,
                                       struct wudf_error* error);
 
+/*
+ * Artifacts: compile once, run anywhere (docs/embedding.md, "Artifacts").
+ *
+ * An artifact is one file: a text manifest (the module's SHA-256, the
+ * wasm2c version and the SHA-256 of the wasm-rt.h the code was compiled
+ * against, the glue ABI version, the target, the sizes and hashes of its
+ * parts and a SHA-256 over all of it), the module's own bytes, and the
+ * module's optimised native code (a shared object). Loading one runs no
+ * compiler and no wasm2c. An artifact is native code: load only artifacts
+ * from a source you would take a shared library from (its hashes detect
+ * damage and mismatches, they do not authenticate its author).
+ */
+
+/*
+ * Validates `size` bytes at `bytes` as wudf_module_load does, compiles the
+ * module's optimised code (cc -O2, synchronously, whatever the fast tier
+ * setting; not through the cache) and returns the artifact in `*artifact`
+ * (`*artifact_size` bytes; free it with wudf_artifact_free). Needs wasm2c
+ * and the C compiler; refuses (ENOTSUP) when wasm2c's version or its
+ * wasm-rt.h is not the one this library was built with. Errors are
+ * wudf_module_load's.
+ */
+WUDF_API int wudf_module_compile_artifact(struct wudf_engine* engine, const uint8_t* bytes,
+                                          size_t size, uint8_t** artifact,
+                                          size_t* artifact_size, struct wudf_error* error);
+
+/* Reads the module at `module_path`, compiles it as
+ * wudf_module_compile_artifact does and writes the artifact to
+ * `artifact_path` (replaced atomically, mode 0644 less the umask). */
+WUDF_API int wudf_module_compile_artifact_file(struct wudf_engine* engine,
+                                               const char* module_path,
+                                               const char* artifact_path,
+                                               struct wudf_error* error);
+
+/* Frees an artifact returned by wudf_module_compile_artifact. NULL is
+ * allowed. */
+WUDF_API void wudf_artifact_free(uint8_t* artifact);
+
+/*
+ * Loads a module from the artifact of `size` bytes at `bytes` without
+ * running wasm2c or any compiler. Before any of its code is mapped it is
+ * verified: its SHA-256 over everything, its format, glue ABI, wasm2c and
+ * wasm-rt.h against this library's (ENOTSUP on a mismatch: recompile it),
+ * its target against this process's (ENOTSUP), the module's bytes against
+ * their hash, the module by the engine's validator and import policy (as
+ * wudf_module_load), and the native code: an ELF shared object for this
+ * machine whose only exported symbol is the glue's entry point, with no
+ * initialisers beyond the compiler's one (EBADMSG for a damaged or
+ * tampered artifact, naming what does not match). The verified code is
+ * then loaded from memory (a sealed memfd) and its export table checked
+ * against the module's exports. The module then behaves as one from
+ * wudf_module_load (optimised tier).
+ */
+WUDF_API int wudf_module_load_artifact(struct wudf_engine* engine, const uint8_t* bytes,
+                                       size_t size, struct wudf_module** out,
+                                       struct wudf_error* error);
+
+/* Reads the file at `path` and calls wudf_module_load_artifact. */
+WUDF_API int wudf_module_load_artifact_file(struct wudf_engine* engine, const char* path,
+                                            struct wudf_module** out,
+                                            struct wudf_error* error);
+
+/* Nonzero when the `size` bytes at `bytes` start like an artifact (its
+ * first line), zero otherwise (e.g. a .wasm module): how a tool tells which
+ * loader to use. Verifies nothing. */
+WUDF_API int wudf_is_artifact(const uint8_t* bytes, size_t size);
+
 /* Releases the caller's reference. The module stays alive while instances of
  * it exist and is unloaded with the last one. NULL is allowed. */
 WUDF_API void wudf_module_free(struct wudf_module* module);

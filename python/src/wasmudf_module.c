@@ -71,6 +71,7 @@ static PyObject* wudf_py_error_class(const struct wudf_error* error,
     case ENOENT:
     case ENOEXEC:
     case ENOTSUP:
+    case EBADMSG: /* a damaged or tampered artifact */
     case EIO:
       return context == WUDF_PY_LOADING ? wudf_py_ModuleError : wudf_py_Error;
     default:
@@ -1088,7 +1089,8 @@ static int wudf_py_optional_u64(PyObject* value, const char* what, uint64_t* out
   return 0;
 }
 
-static PyObject* wudf_py_load(PyObject* unused, PyObject* args, PyObject* kwargs) {
+/* The body of load (`artifact` 0) and load_artifact (`artifact` 1). */
+static PyObject* wudf_py_load_any(PyObject* args, PyObject* kwargs, int artifact) {
   static char* keywords[] = {"source", "timeout_ms", "memory_limit", "output_limit",
                              "deterministic", NULL};
   PyObject *source, *timeout = Py_None, *memory = Py_None, *output = Py_None;
@@ -1118,7 +1120,9 @@ static PyObject* wudf_py_load(PyObject* unused, PyObject* args, PyObject* kwargs
   if (PyObject_CheckBuffer(source)) {
     if (PyObject_GetBuffer(source, &bytes, PyBUF_SIMPLE) != 0) return NULL;
     Py_BEGIN_ALLOW_THREADS
-    status = wudf_module_load(engine, bytes.buf, (size_t)bytes.len, &module, &error);
+    status = artifact ? wudf_module_load_artifact(engine, bytes.buf, (size_t)bytes.len,
+                                                  &module, &error)
+                      : wudf_module_load(engine, bytes.buf, (size_t)bytes.len, &module, &error);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&bytes);
     Py_INCREF(name);
@@ -1127,7 +1131,8 @@ static PyObject* wudf_py_load(PyObject* unused, PyObject* args, PyObject* kwargs
     if (!PyUnicode_FSConverter(source, &path)) return NULL;
     const char* text = PyBytes_AS_STRING(path);
     Py_BEGIN_ALLOW_THREADS
-    status = wudf_module_load_file(engine, text, &module, &error);
+    status = artifact ? wudf_module_load_artifact_file(engine, text, &module, &error)
+                      : wudf_module_load_file(engine, text, &module, &error);
     Py_END_ALLOW_THREADS
     Py_DECREF(path);
     name = PyOS_FSPath(source);
@@ -1160,6 +1165,38 @@ static PyObject* wudf_py_load(PyObject* unused, PyObject* args, PyObject* kwargs
   }
   Py_DECREF(instance);
   return (PyObject*)self;
+}
+
+static PyObject* wudf_py_load(PyObject* unused, PyObject* args, PyObject* kwargs) {
+  return wudf_py_load_any(args, kwargs, 0);
+}
+
+static PyObject* wudf_py_load_artifact(PyObject* unused, PyObject* args, PyObject* kwargs) {
+  return wudf_py_load_any(args, kwargs, 1);
+}
+
+/* compile_artifact(bytes) -> bytes: the artifact of a module's bytes
+ * (wudf_module_compile_artifact); the package's compile_artifact also takes
+ * a path. */
+static PyObject* wudf_py_compile_artifact(PyObject* unused, PyObject* source) {
+  struct wudf_error error;
+  struct wudf_engine* engine = wudf_py_get_engine(&error);
+  if (engine == NULL) return wudf_py_raise(&error, WUDF_PY_LOADING, NULL);
+  PyObject* data = PyBytes_FromObject(source);
+  if (data == NULL) return NULL;
+  uint8_t* artifact = NULL;
+  size_t artifact_size = 0;
+  int status;
+  const uint8_t* bytes = (const uint8_t*)PyBytes_AS_STRING(data);
+  size_t size = (size_t)PyBytes_GET_SIZE(data);
+  Py_BEGIN_ALLOW_THREADS
+  status = wudf_module_compile_artifact(engine, bytes, size, &artifact, &artifact_size, &error);
+  Py_END_ALLOW_THREADS
+  Py_DECREF(data);
+  if (status != 0) return wudf_py_raise(&error, WUDF_PY_LOADING, NULL);
+  PyObject* result = PyBytes_FromStringAndSize((const char*)artifact, (Py_ssize_t)artifact_size);
+  wudf_artifact_free(artifact);
+  return result;
 }
 
 /* ------------------------------------------------------------- Function */
@@ -2274,6 +2311,16 @@ static PyMethodDef wudf_py_functions[] = {
      "deterministic=False) -> Module\n\nLoads a module from a path or from bytes: "
      "validated, compiled once (cached on disk) and instantiated. timeout_ms (0: none) "
      "and memory_limit (bytes) default to the engine's (10 s, 1 GiB)."},
+    {"load_artifact", (PyCFunction)(void (*)(void))wudf_py_load_artifact,
+     METH_VARARGS | METH_KEYWORDS,
+     "load_artifact(source, *, timeout_ms=None, memory_limit=None, output_limit=None, "
+     "deterministic=False) -> Module\n\nLoads a module from an artifact (a path or bytes) "
+     "made by compile_artifact or `wasmudf compile`: verified, then loaded with no wasm2c "
+     "and no compiler. An artifact is native code: load only artifacts you trust."},
+    {"compile_artifact", (PyCFunction)wudf_py_compile_artifact, METH_O,
+     "compile_artifact(module_bytes) -> bytes\n\nCompiles a module's bytes into an "
+     "artifact, its optimised native code with a manifest, for load_artifact (needs wasm2c "
+     "and a C compiler)."},
     {"serialize", (PyCFunction)wudf_py_serialize, METH_O,
      "serialize(array) -> bytes: any Arrow array (e.g. aggregate states) as bytes."},
     {"deserialize", (PyCFunction)wudf_py_deserialize, METH_O,

@@ -40,10 +40,24 @@ from ._wasmudf import (  # noqa: F401
     deserialize,
     library_version,
     load,
+    load_artifact,
     serialize,
 )
 
 __version__ = "0.1.0"
+
+
+def compile_artifact(source):
+    """compile_artifact(source) -> bytes: compiles a module (a path, or its
+    bytes) into an artifact -- its optimised native code with a manifest --
+    that load_artifact loads with no wasm2c and no C compiler
+    (docs/embedding.md, "Artifacts"). Needs wasm2c and a C compiler."""
+    from ._wasmudf import compile_artifact as _compile_artifact
+
+    if not isinstance(source, (bytes, bytearray, memoryview)):
+        with open(source, "rb") as file:
+            source = file.read()
+    return _compile_artifact(source)
 
 
 def map(module, function, batches, threads=2, **options):

@@ -424,7 +424,8 @@ static void wudf__remove_work_directory(const char* directory) {
   static const char* const names[] = {"module.wasm", "module.c", "module.h",
                                       "glue.c", "glue_abi.h", "glue_shim.c",
                                       "module.so", WUDF__MANIFEST_NAME,
-                                      "wasm2c.log", "cc.log"};
+                                      "wasm2c.log", "cc.log", "deps.d",
+                                      "wasm2c.version"};
   char path[WUDF__PATH_MAX + 32];
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     snprintf(path, sizeof(path), "%s/%s", directory, names[i]);
@@ -662,30 +663,40 @@ static int wudf__load_entry(struct wudf_engine* engine, int directory,
   return status == ENOEXEC ? ENOENT : status;
 }
 
+/* The limits of one compile under the engine's configuration, its deadline
+ * starting now. */
+static void wudf__build_limits(const struct wudf_engine* engine,
+                               struct wudf__process_limits* limits) {
+  memset(limits, 0, sizeof(*limits));
+  limits->timeout_ms = engine->config.compile_timeout_ms;
+  limits->cpu_seconds = engine->config.compile_cpu_seconds;
+  limits->memory_bytes = engine->config.compile_memory_limit;
+  limits->file_bytes = engine->config.compile_file_limit;
+  if (limits->timeout_ms != 0) {
+    clock_gettime(CLOCK_MONOTONIC, &limits->deadline);
+    uint64_t seconds = limits->timeout_ms / 1000, nanoseconds =
+        (limits->timeout_ms % 1000) * 1000000u + (uint64_t)limits->deadline.tv_nsec;
+    limits->deadline.tv_sec += (time_t)(seconds + nanoseconds / 1000000000u);
+    limits->deadline.tv_nsec = (long)(nanoseconds % 1000000000u);
+    limits->has_deadline = 1;
+  }
+}
+
 /* Runs wasm2c and the compiler in `work` under the engine's compile limits
  * and leaves work/module.so. `*tool_failed` tells whether a failure was a
- * tool's (which the same input would meet again) rather than this host's. */
+ * tool's (which the same input would meet again) rather than this host's.
+ * `extra_flags` (NULL-terminated, may be NULL) go to the compiler after the
+ * others (the artifact build asks for a dependency file). */
 static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
                        const uint8_t* bytes, size_t size,
                        const struct wudf__wasm_info* info, const char* key,
+                       const char* const* extra_flags,
                        int* tool_failed, struct wudf_error* error) {
   *tool_failed = 0;
+  /* One deadline for wasm2c and cc together. */
   struct wudf__process_limits limits;
-  memset(&limits, 0, sizeof(limits));
-  limits.timeout_ms = engine->config.compile_timeout_ms;
-  limits.cpu_seconds = engine->config.compile_cpu_seconds;
-  limits.memory_bytes = engine->config.compile_memory_limit;
-  limits.file_bytes = engine->config.compile_file_limit;
+  wudf__build_limits(engine, &limits);
   limits.cancel = wudf__tier_cancel_flag(engine);
-  if (limits.timeout_ms != 0) {
-    /* One deadline for wasm2c and cc together. */
-    clock_gettime(CLOCK_MONOTONIC, &limits.deadline);
-    uint64_t seconds = limits.timeout_ms / 1000, nanoseconds =
-        (limits.timeout_ms % 1000) * 1000000u + (uint64_t)limits.deadline.tv_nsec;
-    limits.deadline.tv_sec += (time_t)(seconds + nanoseconds / 1000000000u);
-    limits.deadline.tv_nsec = (long)(nanoseconds % 1000000000u);
-    limits.has_deadline = 1;
-  }
   /* `work` is shorter than WUDF__PATH_MAX; every file name below fits in 32. */
   char wasm_path[WUDF__PATH_MAX + 32], c_path[WUDF__PATH_MAX + 32];
   char glue_path[WUDF__PATH_MAX + 32], so_path[WUDF__PATH_MAX + 32];
@@ -742,7 +753,9 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   }
   size_t required_count = 0;
   while (required[required_count]) required_count++;
-  char** cc_argv = wudf__calloc(required_count + user_count + 8, sizeof(char*));
+  size_t extra_count = 0;
+  while (extra_flags != NULL && extra_flags[extra_count]) extra_count++;
+  char** cc_argv = wudf__calloc(required_count + user_count + extra_count + 8, sizeof(char*));
   if (cc_argv == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   size_t n = 0;
   char include[WUDF__PATH_MAX + 8];
@@ -750,6 +763,7 @@ static int wudf__build(struct wudf_engine* engine, int tier, const char* work,
   cc_argv[n++] = wudf__tier_compiler(engine, tier);
   for (size_t i = 0; i < required_count; i++) cc_argv[n++] = (char*)required[i];
   for (size_t i = 0; i < user_count; i++) cc_argv[n++] = engine->cflags[i];
+  for (size_t i = 0; i < extra_count; i++) cc_argv[n++] = (char*)extra_flags[i];
   cc_argv[n++] = include;
   cc_argv[n++] = "-o";
   cc_argv[n++] = so_path;
@@ -844,7 +858,7 @@ static int wudf__compile_tier(struct wudf_engine* engine, int tier,
     } else {
       int tool_failed = 0;
       struct wudf_error build_error;
-      status = wudf__build(engine, tier, work, bytes, size, info, key, &tool_failed,
+      status = wudf__build(engine, tier, work, bytes, size, info, key, NULL, &tool_failed,
                            &build_error);
       if (status != 0) {
         if (tool_failed) {
@@ -926,4 +940,158 @@ int wudf__compile_optimized(struct wudf_engine* engine, const uint8_t* bytes, si
                             const struct wudf__wasm_info* info,
                             struct wudf_module* holder, struct wudf_error* error) {
   return wudf__compile_tier(engine, WUDF__TIER_OPTIMIZED, bytes, size, info, holder, error);
+}
+
+/* ------------------------------------------------------------- artifacts */
+
+/* Reads the whole regular file `path` into a new buffer (at most `limit`
+ * bytes). Returns 0, EFBIG, ENOMEM or EIO. */
+static int wudf__read_small_file(const char* path, size_t limit, uint8_t** out,
+                                 size_t* out_size, struct wudf_error* error) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat info;
+  if (fd < 0 || fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    if (fd >= 0) close(fd);
+    return wudf__set_error(error, EIO, "cannot open %s: %s", path, strerror(errno));
+  }
+  if ((uint64_t)info.st_size > limit) {
+    close(fd);
+    return wudf__set_error(error, EFBIG, "%s has %lld bytes (limit %zu)", path,
+                           (long long)info.st_size, limit);
+  }
+  size_t size = (size_t)info.st_size;
+  uint8_t* data = wudf__malloc(size + 1);
+  if (data == NULL) {
+    close(fd);
+    return wudf__set_error(error, ENOMEM, "out of memory reading %s", path);
+  }
+  size_t done = 0;
+  while (done < size) {
+    ssize_t got = read(fd, data + done, size - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      close(fd);
+      wudf__free(data);
+      return wudf__set_error(error, EIO, "cannot read %s", path);
+    }
+    done += (size_t)got;
+  }
+  close(fd);
+  data[size] = '\0';
+  *out = data;
+  *out_size = size;
+  return 0;
+}
+
+/* Finds the wasm-rt.h the compiler read in the dependency file `text` (make
+ * syntax, as written by -MD) and hashes it into `hex`. Returns 0 or EIO. */
+static int wudf__hash_runtime_header(char* text, const char* deps_path, char hex[65],
+                                     struct wudf_error* error) {
+  static const char header[] = "wasm-rt.h";
+  char* position = NULL;
+  for (char* token = strtok_r(text, " \t\r\n\\:", &position); token != NULL;
+       token = strtok_r(NULL, " \t\r\n\\:", &position)) {
+    size_t length = strlen(token);
+    if (length < sizeof(header) - 1 ||
+        strcmp(token + length - (sizeof(header) - 1), header) != 0 ||
+        (length > sizeof(header) - 1 && token[length - sizeof(header)] != '/')) {
+      continue;
+    }
+    uint8_t* contents;
+    size_t size;
+    int status = wudf__read_small_file(token, (size_t)16 << 20, &contents, &size, error);
+    if (status != 0) return status;
+    struct wudf__sha256 hash;
+    wudf__sha256_init(&hash);
+    wudf__sha256_update(&hash, contents, size);
+    wudf__sha256_hex(&hash, hex);
+    wudf__free(contents);
+    return 0;
+  }
+  return wudf__set_error(error, EIO, "the compiler's dependency file %s does not name "
+                         "wasm-rt.h", deps_path);
+}
+
+int wudf__compile_artifact_object(struct wudf_engine* engine, const uint8_t* bytes,
+                                  size_t size, const struct wudf__wasm_info* info,
+                                  struct wudf__artifact_build* build,
+                                  struct wudf_error* error) {
+  if (wudf__cache_key(engine, WUDF__TIER_OPTIMIZED, bytes, size, info, build->key) != 0) {
+    return wudf__set_error(error, ENOMEM, "out of memory computing the cache key");
+  }
+  int work_parent;
+  int status = wudf__cache_open_work_parent(engine->cache_dir, &work_parent, error);
+  if (status != 0) return status;
+  close(work_parent);
+  /* Not named after a key: the cache's cleaning leaves it alone for a day. */
+  char work[WUDF__PATH_MAX];
+  snprintf(work, sizeof(work), "%s/v1/tmp/artifact.XXXXXX", engine->cache_dir);
+  if (mkdtemp(work) == NULL) {
+    return wudf__set_error(error, EIO, "cannot create %s: %s", work, strerror(errno));
+  }
+  char version_path[WUDF__PATH_MAX + 32], deps_path[WUDF__PATH_MAX + 32];
+  char so_path[WUDF__PATH_MAX + 32];
+  snprintf(version_path, sizeof(version_path), "%s/wasm2c.version", work);
+  snprintf(deps_path, sizeof(deps_path), "%s/deps.d", work);
+  snprintf(so_path, sizeof(so_path), "%s/module.so", work);
+
+  /* wasm2c's version, as `wasm2c --version` prints it. */
+  struct wudf__process_limits limits;
+  wudf__build_limits(engine, &limits);
+  char* version_argv[] = {engine->wasm2c, "--version", NULL};
+  int tool_failed = 0;
+  status = wudf__process_run(version_argv, version_path, &limits, &tool_failed, error);
+  uint8_t* text = NULL;
+  size_t text_size = 0;
+  if (status == 0) {
+    status = wudf__read_small_file(version_path, 4096, &text, &text_size, error);
+  }
+  if (status == 0) {
+    size_t length = strcspn((char*)text, "\r\n");
+    if (length == 0 || length >= sizeof(build->wasm2c_version)) {
+      status = wudf__set_error(error, EIO, "%s --version printed no version",
+                               engine->wasm2c);
+    } else {
+      memcpy(build->wasm2c_version, text, length);
+      build->wasm2c_version[length] = '\0';
+      if (strcmp(build->wasm2c_version, build->required_wasm2c_version) != 0) {
+        status = wudf__set_error(error, ENOTSUP,
+                                 "wudf_module_compile_artifact: %s is version %s, this "
+                                 "library was built with wasm2c %s: its code would not "
+                                 "match the library's runtime", engine->wasm2c,
+                                 build->wasm2c_version, build->required_wasm2c_version);
+      }
+    }
+    wudf__free(text);
+    text = NULL;
+  }
+  /* The optimised object, with the compiler's list of the headers it read. */
+  const char* const deps_flags[] = {"-MD", "-MF", deps_path, NULL};
+  if (status == 0) {
+    status = wudf__build(engine, WUDF__TIER_OPTIMIZED, work, bytes, size, info, build->key,
+                         deps_flags, &tool_failed, error);
+  }
+  if (status == 0) {
+    status = wudf__read_small_file(deps_path, (size_t)16 << 20, &text, &text_size, error);
+  }
+  if (status == 0) {
+    status = wudf__hash_runtime_header((char*)text, deps_path, build->runtime_header_sha256,
+                                       error);
+  }
+  wudf__free(text);
+  if (status == 0) {
+    size_t limit = engine->config.compile_file_limit != 0
+                       ? (size_t)engine->config.compile_file_limit : SIZE_MAX - 1;
+    status = wudf__read_small_file(so_path, limit, &build->object, &build->object_size,
+                                   error);
+  }
+  wudf__remove_work_directory(work);
+  if (status == 0) atomic_fetch_add(&engine->compiles, 1);
+  return status;
+}
+
+int wudf__compile_load_object(struct wudf_engine* engine, int fd, const char* label,
+                              const char* key, struct wudf_module* module,
+                              struct wudf_error* error) {
+  return wudf__load_verified(fd, label, engine->cache_dir, key, module, error);
 }

@@ -359,11 +359,9 @@ static void wudf__module_destroy(struct wudf_module* module) {
   wudf__free(module);
 }
 
-/* Reads, checks and (unless `inspect`) compiles a module: the body of
- * wudf_module_load and wudf_module_inspect. */
-static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
-                             size_t size, int inspect, struct wudf_module** out,
-                             struct wudf_error* error) {
+int wudf__module_open_with(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
+                           int inspect, wudf__object_source artifact, void* closure,
+                           struct wudf_module** out, struct wudf_error* error) {
   if (engine == NULL || out == NULL || (bytes == NULL && size != 0)) {
     return wudf__set_error(error, EINVAL, "engine, bytes and out must not be NULL");
   }
@@ -377,7 +375,10 @@ static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
     return status;
   }
   status = wudf__check_imports(&module->info, error);
-  if (status == 0 && !inspect) {
+  if (status == 0 && artifact != NULL) {
+    module->tier = WUDF__TIER_OPTIMIZED;
+    status = artifact(engine, module, closure, error);
+  } else if (status == 0 && !inspect) {
     status = wudf__compile_load(engine, bytes, size, module, error);
   }
   if (status == 0) status = wudf__describe_exports(module, error);
@@ -389,6 +390,14 @@ static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
   if (module->tier == WUDF__TIER_FAST) wudf__tier_start(engine, module, bytes, size);
   *out = module;
   return 0;
+}
+
+/* Reads, checks and (unless `inspect`) compiles a module: the body of
+ * wudf_module_load and wudf_module_inspect. */
+static int wudf__module_open(struct wudf_engine* engine, const uint8_t* bytes,
+                             size_t size, int inspect, struct wudf_module** out,
+                             struct wudf_error* error) {
+  return wudf__module_open_with(engine, bytes, size, inspect, NULL, NULL, out, error);
 }
 
 int wudf_module_load(struct wudf_engine* engine, const uint8_t* bytes,

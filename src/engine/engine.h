@@ -318,6 +318,50 @@ int wudf__callable_export(const struct wudf__wasm_info* info,
 int wudf__wasm_prepare(const uint8_t* bytes, size_t size, const struct wudf__wasm_info* info,
                        uint8_t** prepared, size_t* prepared_size);
 
+/* What the artifact build (compile.c) gives artifact.c: the key the glue was
+ * compiled under, wasm2c's version, the SHA-256 of the wasm-rt.h the
+ * compiler read, and the object's bytes (a funnel buffer). */
+struct wudf__artifact_build {
+  const char* required_wasm2c_version; /* set by the caller: refused before compiling */
+  char key[65];
+  char wasm2c_version[64];
+  char runtime_header_sha256[65];
+  uint8_t* object;
+  size_t object_size;
+};
+
+/* Compiles the optimised object of `bytes` (read into `info`) synchronously
+ * in a work directory of the cache, outside the cache's entries, and reads
+ * it into `build`. Returns 0, ENOTSUP when `wasm2c --version` is not
+ * build->required_wasm2c_version (before compiling), or the compile's
+ * error. */
+int wudf__compile_artifact_object(struct wudf_engine* engine, const uint8_t* bytes,
+                                  size_t size, const struct wudf__wasm_info* info,
+                                  struct wudf__artifact_build* build,
+                                  struct wudf_error* error);
+
+/* Loads the verified object open at `fd` (which it takes; `label` names it
+ * in messages) as the object of `key` into `module`'s `loaded` and `glue`:
+ * dlopen, bind, the type registration. Returns 0, ENOEXEC (not an object
+ * of this key), EACCES or ENOMEM. */
+int wudf__compile_load_object(struct wudf_engine* engine, int fd, const char* label,
+                              const char* key, struct wudf_module* module,
+                              struct wudf_error* error);
+
+/* Reads and checks a module (wasm_read, the import policy), then gives it
+ * compiled code: with `artifact` NULL, by wudf__compile_load (unless
+ * `inspect`); otherwise by calling `artifact(engine, module, closure,
+ * error)`. Describes the exports and reads the UDF metadata (engine.c). */
+typedef int (*wudf__object_source)(struct wudf_engine* engine, struct wudf_module* module,
+                                   void* closure, struct wudf_error* error);
+int wudf__module_open_with(struct wudf_engine* engine, const uint8_t* bytes, size_t size,
+                           int inspect, wudf__object_source artifact, void* closure,
+                           struct wudf_module** out, struct wudf_error* error);
+
+/* The number of artifact objects handed to dlopen in this process
+ * (artifact.c): the tests' proof that a refused artifact was never mapped. */
+uint64_t wudf__artifact_dlopen_count(void);
+
 /* Writes wasm2c's mangled form of `name` ("Z_" + escaped bytes) to `out`. */
 int wudf__mangle(const char* name, char* out, size_t capacity);
 

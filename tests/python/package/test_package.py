@@ -67,6 +67,30 @@ def test_bad_modules_raise_module_error(tmp_path):
         wasmudf.load(str(tmp_path / "missing.wasm"))
 
 
+def test_artifact_compile_and_load(example_wasm, tmp_path):
+    path = example_wasm("gcd")
+    artifact = wasmudf.compile_artifact(path)
+    with open(path, "rb") as file:
+        assert wasmudf.compile_artifact(file.read())[:19] == b"wasmudf artifact 1\n"
+    target = tmp_path / "gcd.wudf"
+    target.write_bytes(artifact)
+    a = pa.array([12, 18, None, 7], pa.int32())
+    b = pa.array([8, 27, 5, 0], pa.int32())
+    expected = [gcd_or_none(x, y) for x, y in zip(a.to_pylist(), b.to_pylist())]
+    for source in (artifact, str(target)):
+        module = wasmudf.load_artifact(source)
+        assert [f.name for f in module.functions] == ["gcd"]
+        assert imported(module["gcd"](a, b)).to_pylist() == expected
+    # Damaged: refused; a plain module is not an artifact.
+    damaged = bytearray(artifact)
+    damaged[-100] ^= 1
+    with pytest.raises(wasmudf.ModuleError) as info:
+        wasmudf.load_artifact(bytes(damaged))
+    assert "tampered" in info.value.message
+    with pytest.raises(wasmudf.ModuleError):
+        wasmudf.load_artifact(path)
+
+
 def test_metadata_and_schemas(example_wasm):
     tables = wasmudf.load(example_wasm("tables"))
     series = tables["series"]
