@@ -733,8 +733,10 @@ typedef enum wudf_schema_part {
  * ArrowSchema tree owned by the caller (release it with its release
  * callback): formats, child names, nullability and dictionaries as the
  * signature declares them, every field nullable except a map's entries and
- * keys and a run-end array's run ends. An engine registers a function from
- * these without parsing the type language. Failures: EINVAL (index out of
+ * keys and a run-end array's run ends; metadata NULL (the type language
+ * declares none). An engine registers a function from these without
+ * parsing the type language (with wudf_function_info's kind, strict and
+ * deterministic), and calls it with constants by wudf_function_call_args. Failures: EINVAL (index out of
  * range, no such part), ENOMEM.
  */
 WUDF_API int wudf_function_schema(const struct wudf_module* module, uint32_t index,
@@ -856,7 +858,7 @@ WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
  *
  * Failures: a trap (EFAULT, ETIMEDOUT, ECANCELED on proc_exit; the instance
  * is then broken, see wudf_instance_call); the function's own error
- * (ECANCELED with the guest's message; the instance stays usable); a result
+ * (EREMOTEIO with the guest's message; the instance stays usable); a result
  * that breaks the ABI (EPROTO, naming the function, the field and the rule;
  * the instance stays usable); input too large for one call (EFBIG); a
  * result too large for its type once the chunks are concatenated
@@ -1089,7 +1091,7 @@ WUDF_API int wudf_aggregate_merge(struct wudf_aggregate* aggregate,
  * memory; the accumulator keeps its states. The caller owns `*out` and
  * `*out_schema` and releases them. Failures: a result that breaks the ABI
  * (EPROTO, naming the function and the rule), a trap, the guest's error
- * (ECANCELED), EBUSY, ENOTSUP for a view (states are always copied).
+ * (EREMOTEIO), EBUSY, ENOTSUP for a view (states are always copied).
  */
 WUDF_API int wudf_aggregate_state(struct wudf_aggregate* aggregate,
                                   const struct wudf_call_options* options,
