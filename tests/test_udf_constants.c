@@ -19,6 +19,32 @@
 
 static struct wudf_engine* engine;
 
+/* The allocation funnel of this program: fails the `fail_countdown`-th
+ * allocation from now when it is positive. */
+static long fail_countdown;
+static int failed_once;
+
+static void* test_malloc(void* user, size_t size) {
+  (void)user;
+  if (fail_countdown > 0 && --fail_countdown == 0) {
+    failed_once = 1;
+    return NULL;
+  }
+  return malloc(size);
+}
+static void* test_realloc(void* user, void* pointer, size_t size) {
+  (void)user;
+  if (fail_countdown > 0 && --fail_countdown == 0) {
+    failed_once = 1;
+    return NULL;
+  }
+  return realloc(pointer, size);
+}
+static void test_free(void* user, void* pointer) {
+  (void)user;
+  free(pointer);
+}
+
 /* ------------------------------------------------ arrays from a schema */
 
 /* Frees an array the mock engine built: every buffer, child and
@@ -649,13 +675,104 @@ TEST(table_streams_and_accumulators_take_constants) {
   wudf_module_free(module);
 }
 
+/* Every call with constants once: a broadcast utf8 constant, a
+ * deterministic function run once, a stream, an accumulator. */
+static int every_call(struct wudf_module* types, struct wudf_module* tables,
+                      struct wudf_module* aggregates, struct wudf_instance* const* instances,
+                      struct wudf_error* error) {
+  static const int32_t offsets[2] = {0, 2};
+  const void* text_buffers[3] = {NULL, offsets, "hi"};
+  struct ArrowArray text = {.length = 1, .n_buffers = 3, .buffers = text_buffers,
+                            .release = static_release};
+  struct ArrowSchema utf8 = {.format = "u", .name = "", .flags = ARROW_FLAG_NULLABLE,
+                             .release = static_schema_release};
+  struct int32_column seven, stops;
+  int32_fill(&seven, (const int32_t[]){7}, NULL, 1);
+  int32_fill(&stops, (const int32_t[]){9, 8, 9}, NULL, 3);
+  struct wudf_argument args[2] = {{&text, &utf8, WUDF_ARGUMENT_CONSTANT, 0}};
+  struct ArrowArray out;
+  struct ArrowSchema out_schema;
+  int status = wudf_function_call_args(instances[0], find(types, "reverse_utf8"), 1, args,
+                                       300, NULL, &out, &out_schema, error);
+  if (status != 0) return status;
+  out.release(&out);
+  out_schema.release(&out_schema);
+  args[0] = (struct wudf_argument){&seven.array, &int32_schema, WUDF_ARGUMENT_CONSTANT, 0};
+  status = wudf_function_call_args(instances[0], find(types, "call_rows_deterministic"), 1,
+                                   args, 300, NULL, &out, &out_schema, error);
+  if (status != 0) return status;
+  out.release(&out);
+  out_schema.release(&out_schema);
+  args[1] = (struct wudf_argument){&stops.array, &int32_schema, 0, 0};
+  struct ArrowArrayStream stream;
+  status = wudf_table_call_args(instances[1], find(tables, "series"), 2, args, 3, NULL,
+                                &stream, error);
+  if (status != 0) return status;
+  for (;;) {
+    struct ArrowArray chunk;
+    status = stream.get_next(&stream, &chunk);
+    if (status != 0 || chunk.release == NULL) break;
+    chunk.release(&chunk);
+  }
+  if (status != 0) snprintf(error->message, sizeof(error->message), "%s",
+                            stream.get_last_error(&stream));
+  error->code = status;
+  stream.release(&stream);
+  if (status != 0) return status;
+  static const int64_t five_value[1] = {5};
+  const void* five_buffers[2] = {NULL, five_value};
+  struct ArrowArray five = {.length = 1, .n_buffers = 2, .buffers = five_buffers,
+                            .release = static_release};
+  struct ArrowSchema int64_schema = {.format = "l", .name = "", .flags = ARROW_FLAG_NULLABLE,
+                                     .release = static_schema_release};
+  args[0] = (struct wudf_argument){&five, &int64_schema, WUDF_ARGUMENT_CONSTANT, 0};
+  struct wudf_aggregate* sum = NULL;
+  status = wudf_aggregate_new(instances[2], find(aggregates, "sum"), &sum, error);
+  if (status != 0) return status;
+  status = wudf_aggregate_update_args(sum, 1, args, 10, NULL, 1, NULL, error);
+  wudf_aggregate_free(sum);
+  return status;
+}
+
+TEST(every_allocation_failure_is_enomem_and_harmless) {
+  struct wudf_module* types = load_module(engine, "types");
+  struct wudf_module* tables = load_module(engine, "example_tables");
+  struct wudf_module* aggregates = load_module(engine, "example_aggregates");
+  struct wudf_instance* instances[3] = {new_instance(types), new_instance(tables),
+                                        new_instance(aggregates)};
+  struct wudf_error error;
+  int failures = 0;
+  for (long k = 1;; k++) {
+    failed_once = 0;
+    fail_countdown = k;
+    int status = every_call(types, tables, aggregates, instances, &error);
+    fail_countdown = 0;
+    if (!failed_once) {
+      ASSERT_OK(status, &error);
+      break;
+    }
+    ASSERT_STATUS(status, ENOMEM, &error);
+    failures++;
+    /* The instances are as good as new. */
+    ASSERT_OK(every_call(types, tables, aggregates, instances, &error), &error);
+  }
+  ASSERT(failures > 10);
+  for (int i = 0; i < 3; i++) wudf_instance_free(instances[i]);
+  wudf_module_free(aggregates);
+  wudf_module_free(tables);
+  wudf_module_free(types);
+}
+
 int main(void) {
+  static const struct wudf_allocator allocator = {test_malloc, test_realloc, test_free, NULL};
+  if (wudf_set_allocator(&allocator) != 0) TEST_FAIL("cannot install the allocator");
   engine = new_engine();
   RUN_TEST(mock_engine_runs_every_function_with_constants);
   RUN_TEST(gcd_of_a_constant_and_a_column);
   RUN_TEST(a_deterministic_function_of_constants_runs_once);
   RUN_TEST(a_utf8_constant_broadcast_to_many_rows);
   RUN_TEST(table_streams_and_accumulators_take_constants);
+  RUN_TEST(every_allocation_failure_is_enomem_and_harmless);
   wudf_engine_free(engine);
   return TEST_SUMMARY();
 }
