@@ -43,7 +43,7 @@ int command_list(int argc, char** argv) {
   if (status == 0) {
     uint32_t count = wudf_module_function_count(module);
     for (uint32_t i = 0; i < count; i++) {
-      struct wudf_function_info info;
+      struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
       wudf_module_function(module, i, &info, NULL);
       printf("%-9s %s\n", wudf_function_kind_name(info.kind), info.signature);
     }
@@ -534,7 +534,7 @@ int command_run(int argc, char** argv) {
   struct cli_column* columns = NULL;
   int exit_status = 1;
   uint32_t index, arg_count = (uint32_t)(argc - 2);
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   if (wudf_engine_new(NULL, &engine, &error) != 0 ||
       cli_load_module(engine, argv[0], &module, &error) != 0 ||
       wudf_module_find_function(module, argv[1], &index, &error) != 0 ||

@@ -249,7 +249,7 @@ static int command_exports(int argc, char** argv) {
   int status = cli_load_module(engine, argv[0], &module, &error);
   if (status == 0) {
     for (uint32_t i = 0; i < wudf_module_export_count(module); i++) {
-      struct wudf_export_info info;
+      struct wudf_export_info info = {.struct_size = sizeof(struct wudf_export_info)};
       char line[2048];
       wudf_module_export(module, i, &info, NULL);
       format_signature(&info, line, sizeof(line));
@@ -301,7 +301,7 @@ static int command_call(int argc, char** argv) {
   if (wudf_engine_new(&config, &engine, &error) != 0) return fail(&error);
   if (cli_load_module(engine, path, &module, &error) != 0) goto failed;
   uint32_t index;
-  struct wudf_export_info info;
+  struct wudf_export_info info = {.struct_size = sizeof(struct wudf_export_info)};
   if (wudf_module_find_export(module, name, &index, &error) != 0) goto failed;
   wudf_module_export(module, index, &info, NULL);
   if ((uint32_t)arg_count != info.param_count) {

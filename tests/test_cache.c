@@ -82,7 +82,7 @@ TEST(second_load_skips_the_compiler) {
 
   struct wudf_engine* engine = new_engine_with(&config);
   struct wudf_module* module = load_module(engine, "traps");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.compiles, 1);
   ASSERT_EQ(stats.cache_hits, 0);
@@ -149,7 +149,7 @@ TEST(damaged_entry_is_rebuilt) {
   ASSERT_EQ(system(command), 0);
   struct wudf_engine* second = new_engine_with(&config);
   struct wudf_module* module = load_module(second, "names");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(second, &stats);
   ASSERT_EQ(stats.compiles, 1);
   struct wudf_instance* instance = new_instance(module);

@@ -73,7 +73,7 @@ static uint64_t load_traps_in(const char* cache) {
   ASSERT_EQ(call_i32(instance, "add", args, 2), 42);
   wudf_instance_free(instance);
   wudf_module_free(module);
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   wudf_engine_free(engine);
   return stats.compiles;
@@ -439,7 +439,7 @@ static void noexec_scenario(const char* directory) {
     fprintf(stderr, "noexec before compiling: %s\n", error.message);
     _exit(1);
   }
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   if (stats.compiles != 0) _exit(2);
   printf("  %s\n", error.message);
@@ -504,7 +504,7 @@ TEST(modules_of_one_key_share_the_loaded_object) {
   /* The cache is gone: the second module comes from the first's object. */
   run_command("rm -rf '%s/v1'%s", cache, "");
   struct wudf_module* second = load_module(engine, "traps");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.compiles, 1);
   ASSERT_EQ(stats.cache_hits, 1);

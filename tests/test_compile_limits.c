@@ -170,7 +170,7 @@ TEST(huge_module_is_stopped_by_the_timeout_then_refused_at_once) {
                                "(remembered by this engine; wudf_engine_forget_failures "
                                "forgets it): wasm2c did not finish within the compile timeout "
                                "of 2000 ms (compile_timeout_ms); its process group was killed");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.compiles, 0);
   ASSERT_EQ(stats.compile_failures_remembered, 1);

@@ -70,7 +70,7 @@ static const struct {
     {"EFAULT", EFAULT},  {"ETIMEDOUT", ETIMEDOUT}, {"ECANCELED", ECANCELED},
     {"EPROTO", EPROTO},  {"EFBIG", EFBIG},         {"EOVERFLOW", EOVERFLOW},
     {"ENOTSUP", ENOTSUP}, {"ENOEXEC", ENOEXEC},    {"EIO", EIO},
-    {"EBUSY", EBUSY},    {"ENOTRECOVERABLE", ENOTRECOVERABLE},
+    {"EBUSY", EBUSY},    {"ENOTRECOVERABLE", ENOTRECOVERABLE}, {"EREMOTEIO", EREMOTEIO},
 };
 
 static int errno_of(const char* name) {

@@ -29,7 +29,7 @@ static struct wudf_instance* instance_with_limit(struct wudf_engine* owner,
 }
 
 static uint64_t memory_in_use(struct wudf_engine* owner) {
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(owner, &stats);
   return stats.memory_in_use;
 }

@@ -160,7 +160,7 @@ TEST(names_cannot_inject_control_characters_into_messages) {
 TEST(type_errors_are_refused_before_any_tool_runs) {
   /* The engine's validator type-checks bodies itself: the module never
    * reaches wasm2c (no compile is counted). */
-  struct wudf_engine_stats before, after;
+  struct wudf_engine_stats before = {.struct_size = sizeof before}, after = before;
   wudf_engine_stats(engine, &before);
   struct wudf_error error;
   struct wudf_module* module = NULL;
@@ -251,14 +251,14 @@ TEST(inspect_reads_exports_and_functions_without_compiling) {
   ASSERT_STATUS(wudf_module_inspect_file(toolless, module_path("example_gcd"), &module,
                                          &error), 0, &error);
   ASSERT_EQ(wudf_module_function_count(module), 1);
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   ASSERT_STATUS(wudf_module_function(module, 0, &info, &error), 0, &error);
   ASSERT_STR_EQ(info.signature, "gcd(int32, int32) -> int32");
   /* The same exports, in the same order, as a compiled load reports. */
   struct wudf_module* loaded = load_module(engine, "example_gcd");
   ASSERT_EQ(wudf_module_export_count(module), wudf_module_export_count(loaded));
   for (uint32_t i = 0; i < wudf_module_export_count(loaded); i++) {
-    struct wudf_export_info a, b;
+    struct wudf_export_info a = {.struct_size = sizeof a}, b = a;
     ASSERT_STATUS(wudf_module_export(module, i, &a, &error), 0, &error);
     ASSERT_STATUS(wudf_module_export(loaded, i, &b, &error), 0, &error);
     ASSERT_STR_EQ(a.name, b.name);
@@ -273,7 +273,7 @@ TEST(inspect_reads_exports_and_functions_without_compiling) {
   ASSERT_STATUS(wudf_instance_new(module, NULL, &instance, &error), EINVAL, &error);
   ASSERT_CONTAINS(error.message, "inspected");
   wudf_module_free(module);
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(toolless, &stats);
   ASSERT_EQ(stats.compiles, 0);
   ASSERT_EQ(access(cache, F_OK), -1);

@@ -349,7 +349,7 @@ TEST(pool_reuses_and_resets) {
   ASSERT_EQ(pool_calls(pool, "calls", 0), 3);
   /* A trap: the broken instance is reset, not replaced. */
   pool_calls(pool, "halt", EFAULT);
-  struct wudf_pool_stats stats;
+  struct wudf_pool_stats stats = {.struct_size = sizeof(struct wudf_pool_stats)};
   wudf_pool_stats(pool, &stats);
   ASSERT_EQ(stats.created, 1);
   ASSERT_EQ(stats.resets, 1);
@@ -496,7 +496,7 @@ TEST(pool_threads) {
   }
   for (int t = 0; t < THREADS; t++) pthread_join(threads[t], NULL);
   for (int t = 0; t < THREADS; t++) ASSERT_EQ(workers[t].failures, 0);
-  struct wudf_pool_stats stats;
+  struct wudf_pool_stats stats = {.struct_size = sizeof(struct wudf_pool_stats)};
   wudf_pool_stats(pool, &stats);
   ASSERT(stats.created >= 1 && stats.created <= 3);
   ASSERT_EQ(stats.in_use, 0);

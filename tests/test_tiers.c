@@ -270,7 +270,7 @@ TEST(fast_tier_then_optimized) {
   fresh_cache(cache, sizeof(cache), "tiers");
   struct wudf_engine* engine = tier_engine(cache, NULL, NULL);
   struct wudf_module* module = load_module(engine, "tiers");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.fast_compiles, 1);
   /* Runs at once, on the fast code (unless the background build already
@@ -396,7 +396,7 @@ TEST(failed_optimized_build_keeps_fast_code_and_manifests_guard_it) {
   fresh_cache(cache, sizeof(cache), "tiers-nocc");
   struct wudf_engine* engine = tier_engine(cache, "/bin/false", NULL);
   struct wudf_module* module = load_module(engine, "tiers");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   /* wudf_module_wait_tier returns when the build has failed. */
   ASSERT_EQ(wudf_module_wait_tier(module, OPTIMIZED_WAIT_SECONDS * 1000), WUDF_TIER_FAST);
   wudf_engine_stats(engine, &stats);
@@ -437,7 +437,7 @@ TEST(missing_fast_compiler_falls_back_to_cc_at_O0) {
   fresh_cache(cache, sizeof(cache), "tiers-notcc");
   struct wudf_engine* engine = tier_engine(cache, NULL, "/nonexistent/tcc");
   struct wudf_module* module = load_module(engine, "tiers");
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.fast_compiles, 1);
   ASSERT_EQ(stats.fast_failures, 0);
@@ -459,7 +459,7 @@ TEST(failing_fast_compiler_falls_back_to_the_optimized_compile) {
   struct wudf_engine* engine = tier_engine(cache, NULL, "/bin/false");
   struct wudf_module* module = load_module(engine, "tiers");
   ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_OPTIMIZED);
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.fast_failures, 1);
   ASSERT_EQ(stats.compiles, 1);
@@ -621,7 +621,7 @@ TEST(on_by_default_and_the_environment_turns_it_off) {
   struct wudf_engine* engine = new_engine_with(&config);
   struct wudf_module* module = load_module(engine, "tiers");
   ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_OPTIMIZED);
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(struct wudf_engine_stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.fast_compiles, 0);
   ASSERT_EQ(stats.compiles, 1);

@@ -142,7 +142,7 @@ TEST(a_function_fails_with_its_message) {
   struct column result;
   struct wudf_error error;
   ASSERT_STATUS(call_function(instance, "checked_divide", 2, args, schemas, NULL, &result,
-                              &error), ECANCELED, &error);
+                              &error), EREMOTEIO, &error);
   ASSERT_STR_EQ(error.message, "function 'checked_divide' failed: division by zero in row 1");
   ASSERT_EQ(result.array.release == NULL, 1);
   /* The instance is not broken: a good call works. */
@@ -268,7 +268,7 @@ TEST(bad_metadata_refuses_the_module) {
 TEST(functions_are_described) {
   struct wudf_module* module = load_module(engine, "example_strings");
   ASSERT_EQ(wudf_module_function_count(module), 2);
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   struct wudf_error error;
   uint32_t index;
   ASSERT_OK(wudf_module_find_function(module, "concat", &index, &error), &error);

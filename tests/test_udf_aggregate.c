@@ -385,7 +385,7 @@ TEST(guest_failures_and_traps) {
   struct wudf_error error;
   struct ArrowArray three = slice_of(&values, 0, 3);
   struct wudf_aggregate* failing = new_aggregate(instance, kinds, "failing");
-  ASSERT_STATUS(update(failing, &three, &values.schema, NULL, 1, NULL, &error), ECANCELED,
+  ASSERT_STATUS(update(failing, &three, &values.schema, NULL, 1, NULL, &error), EREMOTEIO,
                 &error);
   ASSERT_STR_EQ(error.message, "function 'failing' failed: failing: refusing 3 rows");
   /* The instance is fine: finishing works (the states stayed empty). */
@@ -571,7 +571,7 @@ TEST(functions_without_arguments_take_a_batch_of_n_rows) {
 
 TEST(function_info_describes_every_kind) {
   struct wudf_error error;
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   ASSERT_OK(wudf_module_function(examples, function_index(examples, "avg"), &info, &error),
             &error);
   ASSERT_EQ(info.kind, WUDF_FUNCTION_AGGREGATE);

@@ -80,7 +80,7 @@ static int is_valid(const uint8_t* bits, int64_t i) {
 static int list_functions(const struct wudf_module* module, struct wudf_error* error) {
   uint32_t count = wudf_module_function_count(module);
   for (uint32_t i = 0; i < count; i++) {
-    struct wudf_function_info info;
+    struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
     int status = wudf_module_function(module, i, &info, error);
     if (status != 0) return status;
     printf("%-9s %s\n", wudf_function_kind_name(info.kind), info.signature);
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
   struct wudf_module* module = NULL;
   struct wudf_instance* instance = NULL;
   uint32_t index = 0;
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   /* NULL configuration: cache in $WASMUDF_CACHE_DIR (else ~/.cache/wasmudf),
    * 10 s deadline per call, 1 GiB memory cap. */
   int status = wudf_engine_new(NULL, &engine, &error);

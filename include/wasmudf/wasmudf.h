@@ -35,6 +35,7 @@
 #ifndef WASMUDF_WASMUDF_H
 #define WASMUDF_WASMUDF_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,34 +53,55 @@ extern "C" {
 #endif
 
 /*
- * Status codes. WUDF_OK is 0; failures are errno values with these meanings:
- *   EINVAL            an argument is invalid (NULL where not allowed, wrong
- *                     number or type of call arguments, bad configuration)
- *   ENOMEM            a host allocation failed
- *   ENOENT            a file or an export does not exist
- *   ENOEXEC           the bytes are not a valid WebAssembly module
- *   ENOTSUP           the module uses a feature or an import this library
- *                     does not support (SIMD, threads, memory64, ...)
- *   EFBIG             the module exceeds a configured size limit
- *   EIO               an external tool (wasm2c, the C compiler) failed, or the
- *                     cache could not be read or written
- *   EFAULT            the guest trapped; `wudf_error.trap` says why
- *   ETIMEDOUT         the call exceeded its deadline (trap WUDF_TRAP_TIMEOUT)
- *   ECANCELED         the guest called WASI proc_exit; `wudf_error.exit_code`
- *   ENOTRECOVERABLE   the instance is broken by an earlier trap; make a new one
- *   EPERM             a call cannot run safely: another handler displaced
- *                     the library's SIGSEGV handler (see wudf_signal_mode)
- *   EACCES            the compile cache is not safe to load code from (a
- *                     directory of another user or writable by others), or
- *                     is on a file system mounted noexec
- *   ETIMEDOUT         also: a load waited longer than lock_timeout_ms for
- *                     another process compiling the same module
- *   EPROTO            a guest broke the guest ABI (docs/abi.md): a result
- *                     that fails validation, a bad metadata record, a
- *                     missing ABI export; the message names the rule
- *   ECANCELED         also: a UDF reported failure with wudf_error(); the
- *                     message is the guest's
+ * Status codes. WUDF_OK is 0; a failure is an errno value with exactly one
+ * meaning (wudf_status_string gives it in words; docs/embedding.md, "Errors"):
+ *
+ *   code             meaning                                     instance after a call
+ *   EINVAL           an invalid argument: NULL where not allowed, wrong number
+ *                    or type of call arguments, bad configuration or options
+ *                    (also a versioned struct's struct_size it cannot read)  usable
+ *   ENOMEM           a host allocation failed                             usable
+ *   ENOENT           no such file, export or function                     -
+ *   ENOEXEC          the bytes are not a valid WebAssembly module         -
+ *   ENOTSUP          a feature, import or request the library does not
+ *                    support (SIMD, threads, a view a call cannot give);
+ *                    an artifact made for another library build,
+ *                    wasm2c, wasm-rt.h or target                          usable
+ *   EBADMSG          an artifact is damaged or tampered with, or its
+ *                    native code fails the checks; nothing of it ran      -
+ *   EFBIG            over a configured size limit (module, call input,
+ *                    call output, nesting depth); the message names it    usable
+ *   EOVERFLOW        a result too large for its Arrow type once its
+ *                    chunks are concatenated                              usable
+ *   EIO              an external tool (wasm2c, the C compiler) or the
+ *                    compile cache failed                                 -
+ *   EACCES           the compile cache is not safe to load code from (a
+ *                    directory of another user or writable by others,
+ *                    or on a noexec file system)                          -
+ *   EPERM            a guest call cannot run safely: another handler
+ *                    displaced the library's SIGSEGV handler
+ *                    (wudf_signal_mode); nothing ran                      usable
+ *   EBUSY            the instance is in use by another thread or pinned
+ *                    by a live zero-copy view; nothing ran                usable
+ *   EPROTO           the guest broke the guest ABI (docs/abi.md): an invalid
+ *                    result (the call's instance stays usable), a bad
+ *                    metadata record or a missing ABI export (at load)    usable
+ *   EREMOTEIO        the UDF itself reported failure with wudf_error(); the
+ *                    message is the guest's                               usable
+ *   EFAULT           the guest trapped; wudf_error.trap says why          BROKEN
+ *   ETIMEDOUT        a deadline passed: a call's (trap WUDF_TRAP_TIMEOUT;
+ *                    the instance is broken), or a load's wait for another
+ *                    process compiling the same module (lock_timeout_ms)  BROKEN
+ *   ECANCELED        the guest called WASI proc_exit; wudf_error.exit_code
+ *                    (trap WUDF_TRAP_EXIT)                                BROKEN
+ *   ENOTRECOVERABLE  the instance was broken by an earlier EFAULT,
+ *                    ETIMEDOUT or ECANCELED: free it, make a new one      BROKEN
+ *
+ * "BROKEN": every further call on the instance fails with ENOTRECOVERABLE
+ * (wudf_instance_reset or a new instance recovers). Every other failure
+ * leaves the instance as usable as it was.
  */
+#define WUDF_STATUS_GUEST_ERROR EREMOTEIO /* the UDF's own wudf_error() */
 #define WUDF_OK 0
 
 /* Why a guest call stopped. */
@@ -109,6 +131,38 @@ struct wudf_error {
 /* A short English name for a trap kind ("out of bounds memory access", ...).
  * Never NULL; the string is static. */
 WUDF_API const char* wudf_trap_name(wudf_trap trap);
+
+/* The meaning of status code `status` as the table above gives it, in a
+ * short sentence ("the guest trapped (the instance is broken)", ...), or
+ * "unknown status" for a code the library never returns. Never NULL; the
+ * string is static. */
+WUDF_API const char* wudf_status_string(int status);
+
+/* Nonzero when `status`, returned by a call on an instance, means the
+ * instance is broken (EFAULT, ETIMEDOUT, ECANCELED, ENOTRECOVERABLE). */
+WUDF_API int wudf_status_breaks_instance(int status);
+
+/*
+ * Versioned structs. Every struct the caller allocates and the library
+ * reads or fills, except the frozen ones (struct wudf_error, wudf_value,
+ * wudf_allocator, wudf_argument, and the Arrow structs, whose layouts are
+ * fixed for the life of the WASMUDF_1 symbol version), begins with
+ * `size_t struct_size`, the size of the struct the caller was compiled
+ * with. New fields are only ever appended, so an older caller's struct is
+ * a prefix of the current one:
+ *   - Structs the library reads (configurations, options): the _init
+ *     function sets struct_size = sizeof. The library reads the fields the
+ *     caller's struct_size covers and gives every field beyond it its
+ *     default. A struct_size that cuts a field in two, or is smaller than
+ *     the first field's end, is refused (EINVAL); a struct_size larger
+ *     than the library knows (a caller built against a newer header) is
+ *     accepted only when the unknown tail bytes are all zero (EINVAL
+ *     otherwise: the caller asked for something this library cannot do).
+ *   - Structs the library fills (infos, stats): the caller sets
+ *     struct_size (e.g. `struct wudf_engine_stats s = {.struct_size =
+ *     sizeof s};`) and the library writes at most that many bytes; it
+ *     never writes struct_size.
+ */
 
 /* ------------------------------------------------------------------------ */
 /* Allocation funnel                                                         */
@@ -205,6 +259,9 @@ struct wudf_engine;
 /* Engine configuration. Initialise with wudf_engine_config_init, then change
  * fields. Strings are copied by wudf_engine_new; the caller keeps ownership. */
 struct wudf_engine_config {
+  /* sizeof(struct wudf_engine_config) as the caller was compiled; set by
+   * wudf_engine_config_init (see "Versioned structs"). */
+  size_t struct_size;
   /* Directory of the compile cache. NULL: $WASMUDF_CACHE_DIR, else
    * $XDG_CACHE_HOME/wasmudf, else $HOME/.cache/wasmudf. It and the
    * directories the library makes in it must belong to the current user and
@@ -318,6 +375,7 @@ WUDF_API void wudf_engine_free(struct wudf_engine* engine);
 
 /* Counters of the engine's compile pipeline, for tests and tools. */
 struct wudf_engine_stats {
+  size_t struct_size;   /* set by the caller (see "Versioned structs") */
   uint64_t compiles;    /* modules translated and compiled by this engine */
   uint64_t cache_hits;  /* loads answered from the on-disk cache */
   uint64_t compile_failures_remembered; /* loads refused at once because the
@@ -506,6 +564,7 @@ WUDF_API const char* wudf_valtype_name(wudf_valtype type);
 /* A function export: its name and signature. Pointers stay valid while the
  * module lives. */
 struct wudf_export_info {
+  size_t struct_size;   /* set by the caller (see "Versioned structs") */
   const char* name;
   uint32_t param_count;
   uint32_t result_count;
@@ -534,6 +593,7 @@ struct wudf_instance;
 /* Per-instance overrides of the engine defaults. Initialise with
  * wudf_instance_config_init, which copies the engine's defaults. */
 struct wudf_instance_config {
+  size_t struct_size;     /* set by wudf_instance_config_init */
   uint64_t timeout_ms;    /* default deadline of calls, 0 = none */
   uint64_t memory_limit;  /* cap on linear memory + tables in bytes, 0 = module's
                              max (see wudf_engine_config.memory_limit) */
@@ -693,6 +753,7 @@ WUDF_API const char* wudf_function_kind_name(wudf_function_kind kind);
 /* A function's description. Every pointer is owned by the module and valid
  * until wudf_module_free. */
 struct wudf_function_info {
+  size_t struct_size;   /* set by the caller (see "Versioned structs") */
   const char* name;
   wudf_function_kind kind;
   /* Canonical, e.g. "gcd(int32, int32) -> int32",
@@ -752,8 +813,10 @@ typedef enum wudf_schema_part {
  * ArrowSchema tree owned by the caller (release it with its release
  * callback): formats, child names, nullability and dictionaries as the
  * signature declares them, every field nullable except a map's entries and
- * keys and a run-end array's run ends. An engine registers a function from
- * these without parsing the type language. Failures: EINVAL (index out of
+ * keys and a run-end array's run ends; metadata NULL (the type language
+ * declares none). An engine registers a function from these without
+ * parsing the type language (with wudf_function_info's kind, strict and
+ * deterministic), and calls it with constants by wudf_function_call_args. Failures: EINVAL (index out of
  * range, no such part), ENOMEM.
  */
 WUDF_API int wudf_function_schema(const struct wudf_module* module, uint32_t index,
@@ -807,6 +870,8 @@ typedef enum wudf_result_mode {
 /* Per-call options, owned by the caller and only read during a call (a
  * table stream copies them). Initialise with wudf_call_options_init. */
 struct wudf_call_options {
+  /* Set by wudf_call_options_init (see "Versioned structs"). */
+  size_t struct_size;
   /* Rows given to the guest in one call of a scalar or table function or
    * of an aggregate's update; longer inputs are split into several guest
    * calls. Values below 1 mean 1. */
@@ -873,7 +938,7 @@ WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
  *
  * Failures: a trap (EFAULT, ETIMEDOUT, ECANCELED on proc_exit; the instance
  * is then broken, see wudf_instance_call); the function's own error
- * (ECANCELED with the guest's message; the instance stays usable); a result
+ * (EREMOTEIO with the guest's message; the instance stays usable); a result
  * that breaks the ABI (EPROTO, naming the function, the field and the rule;
  * the instance stays usable); input too large for one call (EFBIG); a
  * result too large for its type once the chunks are concatenated
@@ -897,6 +962,42 @@ WUDF_API int wudf_function_call_batch(struct wudf_instance* instance, uint32_t f
                              const struct wudf_call_options* options,
                              struct ArrowArray* out, struct ArrowSchema* out_schema,
                              struct wudf_error* error);
+
+/*
+ * Arguments with constants, for engines: an argument is either a column of
+ * the batch's `rows` rows, or a constant -- one value that stands for every
+ * row (DuckDB's constant vectors, DataFusion's ColumnarValue::Scalar,
+ * Spark's literals). The layout is frozen (wasmudf.h, "Versioned structs").
+ */
+#define WUDF_ARGUMENT_CONSTANT 1u /* `array` has 1 row (after its offset): the
+                                     value of every row */
+struct wudf_argument {
+  const struct ArrowArray* array;   /* borrowed, as wudf_function_call's */
+  const struct ArrowSchema* schema; /* its type, checked against the signature */
+  uint32_t flags;                   /* 0 (a column) or WUDF_ARGUMENT_CONSTANT */
+  uint32_t reserved;                /* must be 0 */
+};
+
+/*
+ * As wudf_function_call (every kind: scalar, batch, table -- whole output
+ * -- and aggregate -- one group), on `arg_count` arguments of `rows` rows
+ * each: a column must have `rows` rows, a constant exactly 1 (EINVAL
+ * otherwise, naming the argument). `rows` is the batch length, also for a
+ * call whose arguments are all constants or that has none (a function of
+ * no arguments called for N rows). What a constant costs (docs/engine.md,
+ * "Constant arguments"): the guest sees ordinary columns, so each constant
+ * is broadcast once per call into a host column of `rows` rows (log2(rows)
+ * doubling copies, about twice the column's size in copying; the column
+ * then goes to the guest as any column would), except that a
+ * DETERMINISTIC scalar function whose arguments are all constants runs on
+ * one row and only its result is broadcast (a copy; with WUDF_RESULT_VIEW
+ * the function runs on every row, as the view must be the guest's).
+ */
+WUDF_API int wudf_function_call_args(struct wudf_instance* instance, uint32_t function,
+                                     uint32_t arg_count, const struct wudf_argument* args,
+                                     int64_t rows, const struct wudf_call_options* options,
+                                     struct ArrowArray* out, struct ArrowSchema* out_schema,
+                                     struct wudf_error* error);
 
 /* ------------------------------------------------------------------------ */
 /* Table functions                                                           */
@@ -967,6 +1068,15 @@ WUDF_API int wudf_table_call_batch(struct wudf_instance* instance, uint32_t func
                                    const struct wudf_call_options* options,
                                    struct ArrowArrayStream* out, struct wudf_error* error);
 
+/* As wudf_table_call, with arguments and constants as
+ * wudf_function_call_args takes them. The broadcast columns belong to the
+ * stream (freed with it); the caller's arrays are borrowed until the
+ * stream's release, as wudf_table_call's. */
+WUDF_API int wudf_table_call_args(struct wudf_instance* instance, uint32_t function,
+                                  uint32_t arg_count, const struct wudf_argument* args,
+                                  int64_t rows, const struct wudf_call_options* options,
+                                  struct ArrowArrayStream* out, struct wudf_error* error);
+
 /* ------------------------------------------------------------------------ */
 /* Aggregate functions                                                       */
 /* ------------------------------------------------------------------------ */
@@ -1031,6 +1141,15 @@ WUDF_API int wudf_aggregate_update_batch(struct wudf_aggregate* aggregate,
                                          const struct wudf_call_options* options,
                                          struct wudf_error* error);
 
+/* As wudf_aggregate_update, with arguments and constants of `rows` rows as
+ * wudf_function_call_args takes them (group_ids, when not NULL, has `rows`
+ * entries). */
+WUDF_API int wudf_aggregate_update_args(struct wudf_aggregate* aggregate, uint32_t arg_count,
+                                        const struct wudf_argument* args, int64_t rows,
+                                        const uint32_t* group_ids, int64_t group_count,
+                                        const struct wudf_call_options* options,
+                                        struct wudf_error* error);
+
 /*
  * Merges partial states into the groups' states: `states` (borrowed; an
  * array of the function's STATE type, from wudf_aggregate_state of any
@@ -1052,7 +1171,7 @@ WUDF_API int wudf_aggregate_merge(struct wudf_aggregate* aggregate,
  * memory; the accumulator keeps its states. The caller owns `*out` and
  * `*out_schema` and releases them. Failures: a result that breaks the ABI
  * (EPROTO, naming the function and the rule), a trap, the guest's error
- * (ECANCELED), EBUSY, ENOTSUP for a view (states are always copied).
+ * (EREMOTEIO), EBUSY, ENOTSUP for a view (states are always copied).
  */
 WUDF_API int wudf_aggregate_state(struct wudf_aggregate* aggregate,
                                   const struct wudf_call_options* options,
@@ -1143,15 +1262,19 @@ WUDF_API int wudf_instance_reset(struct wudf_instance* instance, struct wudf_err
 struct wudf_pool;
 
 struct wudf_pool_config {
-  struct wudf_instance_config instance; /* the instances' configuration */
+  size_t struct_size;      /* set by wudf_pool_config_init */
   uint32_t max_instances;  /* at most this many at once (0: no limit);
                               wudf_pool_acquire waits when all are in use */
   int reset_after_use;     /* reset every released instance, not only
                               broken ones (default 0) */
+  /* The instances' configuration, copied by wudf_pool_new; NULL (the
+   * default) for the engine's. A pointer, not an embedded struct, so that
+   * either struct can grow on its own. */
+  const struct wudf_instance_config* instance;
 };
 
-/* The defaults: the engine's instance configuration, no limit, reset only
- * broken instances. */
+/* The defaults: the engine's instance configuration (instance NULL), no
+ * limit, reset only broken instances. */
 WUDF_API void wudf_pool_config_init(const struct wudf_engine* engine,
                                     struct wudf_pool_config* config);
 
@@ -1182,8 +1305,16 @@ WUDF_API int wudf_pool_call(struct wudf_pool* pool, uint32_t function, uint32_t 
                             const struct wudf_call_options* options, struct ArrowArray* out,
                             struct ArrowSchema* out_schema, struct wudf_error* error);
 
+/* wudf_function_call_args through the pool, as wudf_pool_call. */
+WUDF_API int wudf_pool_call_args(struct wudf_pool* pool, uint32_t function,
+                                 uint32_t arg_count, const struct wudf_argument* args,
+                                 int64_t rows, const struct wudf_call_options* options,
+                                 struct ArrowArray* out, struct ArrowSchema* out_schema,
+                                 struct wudf_error* error);
+
 /* What a pool did so far. */
 struct wudf_pool_stats {
+  size_t struct_size; /* set by the caller (see "Versioned structs") */
   uint64_t created;   /* instances instantiated */
   uint64_t resets;    /* instances reset to their snapshot on release */
   uint64_t dropped;   /* instances dropped (could not be reset, or held) */

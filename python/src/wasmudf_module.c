@@ -57,8 +57,10 @@ static PyObject* wudf_py_error_class(const struct wudf_error* error,
       return wudf_py_TimeoutError;
     case EFAULT:
       return wudf_py_TrapError;
-    case ECANCELED:
-      return error->trap == WUDF_TRAP_EXIT ? wudf_py_ExitError : wudf_py_GuestError;
+    case ECANCELED: /* proc_exit: the instance is broken */
+      return wudf_py_ExitError;
+    case EREMOTEIO: /* the UDF's own error: the instance stays usable */
+      return wudf_py_GuestError;
     case ENOTRECOVERABLE:
       return wudf_py_BrokenInstanceError;
     case EPROTO:
@@ -1232,7 +1234,7 @@ static void wudf_py_function_dealloc(wudf_py_Function* self) {
 
 /* The function's description (pointers owned by the module). */
 static struct wudf_function_info wudf_py_function_info(const wudf_py_Function* self) {
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   wudf_module_function(self->module->module, self->index, &info, NULL);
   return info;
 }
@@ -1658,7 +1660,7 @@ static void wudf_py_accumulator_dealloc(wudf_py_Accumulator* self) {
 }
 
 static const char* wudf_py_accumulator_name(const wudf_py_Accumulator* self) {
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   wudf_module_function(self->instance->module->module, self->index, &info, NULL);
   return info.name;
 }
@@ -1890,7 +1892,7 @@ static PyObject* wudf_py_accumulator_update(wudf_py_Accumulator* self, PyObject*
   Py_XDECREF(rest);
   struct wudf_py_columns* columns = status == 0 ? wudf_py_columns_import(args, name) : NULL;
   if (columns != NULL) {
-    struct wudf_function_info info;
+    struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
     wudf_module_function(self->instance->module->module, self->index, &info, NULL);
     status = wudf_py_fold(self->instance, self->aggregate, name, wudf_py_is_batch(&info, columns),
                           0, columns, groups, group_count, &options);
@@ -2144,7 +2146,7 @@ static PyObject* wudf_py_stream_new(wudf_py_Instance* instance, uint32_t index, 
                                     PyObject* columns_capsule,
                                     const struct wudf_call_options* options) {
   struct wudf_py_columns* columns = PyCapsule_GetPointer(columns_capsule, "wasmudf.columns");
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
   wudf_module_function(instance->module->module, index, &info, NULL);
   if (columns->count > 64) return wudf_py_argument_error("%s: more than 64 arguments", info.name);
   struct wudf_py_stream_core* core = calloc(1, sizeof(*core));
@@ -2218,7 +2220,7 @@ static PyObject* wudf_py_stream_next(wudf_py_Stream* self) {
   status = wudf_py_core_next(self->core, &out);
   Py_END_ALLOW_THREADS
   if (status != 0) {
-    struct wudf_function_info info;
+    struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
     wudf_module_function(self->core->instance->module->module, self->core->index, &info, NULL);
     return wudf_py_raise(&self->core->error, WUDF_PY_CALLING, info.name);
   }

@@ -56,6 +56,33 @@ int wudf__set_error_v(struct wudf_error* error, int code, const char* format,
 int wudf__error_prefix(struct wudf_error* error, int code, const char* format,
                        ...) WUDF__PRINTF(3, 4);
 
+/* ------------------------------------------------ versioned public structs */
+
+/* One field of a versioned public struct (wasmudf.h, "Versioned structs"):
+ * the byte range it occupies. */
+struct wudf__field {
+  size_t start;
+  size_t end;
+};
+#define WUDF__FIELD(type, member) \
+  { offsetof(type, member), offsetof(type, member) + sizeof(((type*)0)->member) }
+
+/* Reads a caller's versioned struct `in` (first member: size_t
+ * struct_size) into `out`, which holds the defaults of every field and is
+ * `known` bytes (the library's sizeof): the fields struct_size covers are
+ * copied, the others keep their defaults, and out's struct_size becomes
+ * `known`. `fields` lists every field after struct_size in order. EINVAL
+ * (naming `what`) when struct_size is below the first field's end, cuts a
+ * field in two, or exceeds `known` with a tail that is not all zero. */
+int wudf__versioned_read(void* out, const void* in, size_t known,
+                         const struct wudf__field* fields, size_t field_count,
+                         const char* what, struct wudf_error* error);
+
+/* Writes the `known` bytes of the library's struct `full` into the
+ * caller's versioned struct `out`, at most out's struct_size bytes, leaving
+ * its struct_size as it was. */
+void wudf__versioned_write(void* out, const void* full, size_t known);
+
 /* Returns nonzero when the `size` bytes at `s` are valid UTF-8 (no overlong
  * forms, no surrogates, nothing above U+10FFFF); otherwise stores the offset
  * of the first bad sequence in `*bad`. */

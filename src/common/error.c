@@ -94,3 +94,34 @@ const char* wudf_valtype_name(wudf_valtype type) {
   }
   return "?";
 }
+
+const char* wudf_status_string(int status) {
+  switch (status) {
+    case WUDF_OK: return "success";
+    case EINVAL: return "an invalid argument, configuration or option";
+    case ENOMEM: return "a host allocation failed";
+    case ENOENT: return "no such file, export or function";
+    case ENOEXEC: return "not a valid WebAssembly module";
+    case ENOTSUP: return "a feature, import or request the library does not support";
+    case EBADMSG: return "a damaged or tampered artifact (none of its code ran)";
+    case EFBIG: return "over a configured size limit";
+    case EOVERFLOW: return "a result too large for its Arrow type";
+    case EIO: return "an external tool or the compile cache failed";
+    case EACCES: return "the compile cache is not safe to load code from";
+    case EPERM: return "a guest call cannot run safely: the library's SIGSEGV handler was "
+                       "displaced";
+    case EBUSY: return "the instance is in use or pinned by a view (nothing ran)";
+    case EPROTO: return "the guest broke the guest ABI (the instance stays usable)";
+    case EREMOTEIO: return "the function reported an error (the instance stays usable)";
+    case EFAULT: return "the guest trapped (the instance is broken)";
+    case ETIMEDOUT: return "a deadline passed (a call's: the instance is broken)";
+    case ECANCELED: return "the guest called proc_exit (the instance is broken)";
+    case ENOTRECOVERABLE: return "the instance is broken by an earlier trap";
+  }
+  return "unknown status";
+}
+
+int wudf_status_breaks_instance(int status) {
+  return status == EFAULT || status == ETIMEDOUT || status == ECANCELED ||
+         status == ENOTRECOVERABLE;
+}

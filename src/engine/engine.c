@@ -34,8 +34,24 @@ static uint64_t wudf__default_memory_budget(void) {
   return (uint64_t)pages * (uint64_t)page_size / 2;
 }
 
+/* The fields of struct wudf_engine_config after struct_size, in order
+ * (wudf__versioned_read). */
+#define WUDF__ENGINE_FIELD(member) WUDF__FIELD(struct wudf_engine_config, member)
+static const struct wudf__field wudf__engine_config_fields[] = {
+    WUDF__ENGINE_FIELD(cache_dir),          WUDF__ENGINE_FIELD(cc),
+    WUDF__ENGINE_FIELD(cflags),             WUDF__ENGINE_FIELD(wasm2c),
+    WUDF__ENGINE_FIELD(timeout_ms),         WUDF__ENGINE_FIELD(memory_limit),
+    WUDF__ENGINE_FIELD(max_module_size),    WUDF__ENGINE_FIELD(output_limit),
+    WUDF__ENGINE_FIELD(deterministic),      WUDF__ENGINE_FIELD(max_tables),
+    WUDF__ENGINE_FIELD(max_table_elements), WUDF__ENGINE_FIELD(memory_budget),
+    WUDF__ENGINE_FIELD(compile_timeout_ms), WUDF__ENGINE_FIELD(compile_cpu_seconds),
+    WUDF__ENGINE_FIELD(compile_memory_limit), WUDF__ENGINE_FIELD(compile_file_limit),
+    WUDF__ENGINE_FIELD(lock_timeout_ms),    WUDF__ENGINE_FIELD(fast_tier),
+    WUDF__ENGINE_FIELD(fast_cc)};
+
 void wudf_engine_config_init(struct wudf_engine_config* config) {
   memset(config, 0, sizeof(*config));
+  config->struct_size = sizeof(*config);
   config->timeout_ms = WUDF__DEFAULT_TIMEOUT_MS;
   config->memory_limit = WUDF__DEFAULT_MEMORY_LIMIT;
   config->max_module_size = WUDF__DEFAULT_MODULE_SIZE;
@@ -124,11 +140,18 @@ static void wudf__engine_discard(struct wudf_engine* engine) {
 int wudf_engine_new(const struct wudf_engine_config* config,
                     struct wudf_engine** out, struct wudf_error* error) {
   if (out == NULL) return wudf__set_error(error, EINVAL, "out is NULL");
-  struct wudf_engine_config defaults;
-  if (config == NULL) {
-    wudf_engine_config_init(&defaults);
-    config = &defaults;
+  /* The caller's configuration read over the defaults, as far as its
+   * struct_size goes (wasmudf.h, "Versioned structs"). */
+  struct wudf_engine_config settings;
+  wudf_engine_config_init(&settings);
+  if (config != NULL) {
+    int status = wudf__versioned_read(
+        &settings, config, sizeof(settings), wudf__engine_config_fields,
+        sizeof(wudf__engine_config_fields) / sizeof(wudf__engine_config_fields[0]),
+        "wudf_engine_new: struct wudf_engine_config", error);
+    if (status != 0) return status;
   }
+  config = &settings;
   struct wudf_engine* engine = wudf__calloc(1, sizeof(*engine));
   if (engine == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   engine->config = *config;
@@ -215,7 +238,10 @@ void wudf_engine_free(struct wudf_engine* engine) {
 }
 
 void wudf_engine_stats(const struct wudf_engine* engine,
-                       struct wudf_engine_stats* stats) {
+                       struct wudf_engine_stats* out) {
+  struct wudf_engine_stats full;
+  struct wudf_engine_stats* stats = &full;
+  stats->struct_size = sizeof(full);
   stats->compiles = atomic_load(&engine->compiles);
   stats->cache_hits = atomic_load(&engine->cache_hits);
   stats->compile_failures_remembered = atomic_load(&engine->failures_remembered);
@@ -224,6 +250,7 @@ void wudf_engine_stats(const struct wudf_engine* engine,
   stats->fast_failures = atomic_load(&engine->fast_failures);
   stats->optimized_ready = atomic_load(&engine->optimized_ready);
   stats->optimized_failures = atomic_load(&engine->optimized_failures);
+  wudf__versioned_write(out, &full, sizeof(full));
 }
 
 /* ---------------------------------------------------------------- modules */
@@ -508,7 +535,13 @@ int wudf_module_export(const struct wudf_module* module, uint32_t index,
     return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
                            index, module->export_count);
   }
-  *info = module->exports[index];
+  if (info->struct_size < sizeof(size_t)) {
+    return wudf__set_error(error, EINVAL, "wudf_module_export: info->struct_size is %zu: set "
+                           "it to sizeof(struct wudf_export_info)", info->struct_size);
+  }
+  struct wudf_export_info full = module->exports[index];
+  full.struct_size = sizeof(full);
+  wudf__versioned_write(info, &full, sizeof(full));
   return 0;
 }
 

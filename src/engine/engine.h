@@ -180,6 +180,12 @@ struct wudf__handle_slot {
  * error message, naming its export or function. */
 int wudf__instance_enter(struct wudf_instance* instance);
 
+/* Reads a caller's versioned instance configuration over `out` (which
+ * holds the engine's defaults). 0 or EINVAL (instance.c). */
+int wudf__instance_config_read(struct wudf_instance_config* out,
+                               const struct wudf_instance_config* config,
+                               struct wudf_error* error);
+
 /* An export call of the guest ABI (udf/call.c) on an instance the calling
  * thread has entered: export `index` takes `arg_count` (at most 7) i32
  * arguments and returns at most one i32, as checked when the module was

@@ -12,10 +12,26 @@
 
 void wudf_instance_config_init(const struct wudf_engine* engine,
                                struct wudf_instance_config* config) {
+  memset(config, 0, sizeof(*config));
+  config->struct_size = sizeof(*config);
   config->timeout_ms = engine->config.timeout_ms;
   config->memory_limit = engine->config.memory_limit;
   config->output_limit = engine->config.output_limit;
   config->deterministic = engine->config.deterministic;
+}
+
+#define WUDF__INSTANCE_FIELD(member) WUDF__FIELD(struct wudf_instance_config, member)
+static const struct wudf__field wudf__instance_config_fields[] = {
+    WUDF__INSTANCE_FIELD(timeout_ms), WUDF__INSTANCE_FIELD(memory_limit),
+    WUDF__INSTANCE_FIELD(output_limit), WUDF__INSTANCE_FIELD(deterministic)};
+
+int wudf__instance_config_read(struct wudf_instance_config* out,
+                               const struct wudf_instance_config* config,
+                               struct wudf_error* error) {
+  return wudf__versioned_read(
+      out, config, sizeof(*out), wudf__instance_config_fields,
+      sizeof(wudf__instance_config_fields) / sizeof(wudf__instance_config_fields[0]),
+      "struct wudf_instance_config", error);
 }
 
 /* Fills `error` for a run of `what` (an export or "start") that ended with
@@ -141,10 +157,14 @@ int wudf_instance_new(struct wudf_module* module,
   struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   pthread_mutex_init(&instance->udf_handle_lock, NULL);
+  wudf_instance_config_init(module->engine, &instance->config);
   if (config != NULL) {
-    instance->config = *config;
-  } else {
-    wudf_instance_config_init(module->engine, &instance->config);
+    int status = wudf__instance_config_read(&instance->config, config, error);
+    if (status != 0) {
+      pthread_mutex_destroy(&instance->udf_handle_lock);
+      wudf__free(instance);
+      return status;
+    }
   }
   /* New instances run the optimised object once the background build has
    * published it (tier.c); until then the module's own. */

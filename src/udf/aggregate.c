@@ -261,6 +261,25 @@ int wudf_aggregate_update_batch(struct wudf_aggregate* agg, const struct ArrowAr
                                 batch->length, group_ids, group_count, options, error);
 }
 
+int wudf_aggregate_update_args(struct wudf_aggregate* agg, uint32_t arg_count,
+                               const struct wudf_argument* args, int64_t rows,
+                               const uint32_t* group_ids, int64_t group_count,
+                               const struct wudf_call_options* options,
+                               struct wudf_error* error) {
+  if (agg == NULL) return wudf__set_error(error, EINVAL, "aggregate must not be NULL");
+  struct wudf__broadcast* broadcast = wudf__malloc(sizeof(*broadcast));
+  if (broadcast == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  int status = wudf__broadcast_check(arg_count, args, rows, broadcast, error);
+  if (status == 0) status = wudf__broadcast_fill(broadcast, error);
+  if (status == 0) {
+    status = wudf__aggregate_update(agg, arg_count, broadcast->arrays, broadcast->schemas,
+                                    rows, group_ids, group_count, options, error);
+  }
+  wudf__broadcast_release(broadcast);
+  wudf__free(broadcast);
+  return status;
+}
+
 int wudf_aggregate_merge(struct wudf_aggregate* agg, const struct ArrowArray* states,
                          const struct ArrowSchema* states_schema, const uint32_t* group_ids,
                          int64_t group_count, const struct wudf_call_options* options,

@@ -391,7 +391,7 @@ static int wudf__take_flat_result(struct wudf__call* call,
   return 1;
 }
 
-/* Reads the guest's message of a failed call into an ECANCELED error. */
+/* Reads the guest's message of a failed call into an EREMOTEIO error. */
 static int wudf__guest_failure(struct wudf__call* call, uint32_t returned) {
   char message[1024] = "";
   uint32_t at = 0;
@@ -402,7 +402,7 @@ static int wudf__guest_failure(struct wudf__call* call, uint32_t returned) {
       message[0] == '\0') {
     snprintf(message, sizeof(message), "no message (code %d)", (int)returned);
   }
-  return wudf__set_error(call->error, ECANCELED, "function '%s' failed: %s",
+  return wudf__set_error(call->error, EREMOTEIO, "function '%s' failed: %s",
                          call->udf->signature.name, message);
 }
 
@@ -816,6 +816,25 @@ static const char* wudf__kind_api(uint8_t kind) {
   }
 }
 
+#define WUDF__OPTION_FIELD(member) WUDF__FIELD(struct wudf_call_options, member)
+static const struct wudf__field wudf__call_options_fields[] = {
+    WUDF__OPTION_FIELD(max_rows_per_call), WUDF__OPTION_FIELD(max_block_bytes),
+    WUDF__OPTION_FIELD(timeout_ms),        WUDF__OPTION_FIELD(validation),
+    WUDF__OPTION_FIELD(result),            WUDF__OPTION_FIELD(max_output_rows),
+    WUDF__OPTION_FIELD(result_row_limit),  WUDF__OPTION_FIELD(result_byte_limit),
+    WUDF__OPTION_FIELD(nesting_depth_limit)};
+
+int wudf__call_options_read(struct wudf_call_options* out,
+                            const struct wudf_call_options* options,
+                            struct wudf_error* error) {
+  wudf_call_options_init(out);
+  if (options == NULL) return 0;
+  return wudf__versioned_read(
+      out, options, sizeof(*out), wudf__call_options_fields,
+      sizeof(wudf__call_options_fields) / sizeof(wudf__call_options_fields[0]),
+      "struct wudf_call_options", error);
+}
+
 int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                      uint32_t function, uint8_t kind,
                      const struct wudf_call_options* options, struct wudf_error* error) {
@@ -836,10 +855,11 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                            signature->name, kind_name[0] == 'a' ? "an" : "a", kind_name,
                            wudf__kind_api(signature->kind));
   }
-  if (options == NULL) {
-    wudf_call_options_init(&call->defaults);
-    options = &call->defaults;
-  }
+  /* The caller's options read over the defaults, as far as their
+   * struct_size goes (wasmudf.h, "Versioned structs"). */
+  int status = wudf__call_options_read(&call->defaults, options, error);
+  if (status != 0) return status;
+  options = &call->defaults;
   call->options = options;
   call->timeout_ms = options->timeout_ms;
   call->tally = &call->own_tally;

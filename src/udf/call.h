@@ -91,7 +91,8 @@ struct wudf__call {
   struct wudf_instance* instance;
   const struct wudf__udf_table* table;
   const struct wudf__udf* udf;
-  const struct wudf_call_options* options; /* the caller's, or `defaults` */
+  const struct wudf_call_options* options; /* `defaults` */
+  /* The caller's options read over the defaults (wudf__call_check). */
   struct wudf_call_options defaults;
   uint64_t timeout_ms;
   struct wudf_error* error;
@@ -304,6 +305,44 @@ int wudf__arguments_fill(struct wudf__call* call, uint32_t arg_count,
                          const struct ArrowArray* const* arrays,
                          const struct ArrowSchema* const* schemas, int64_t rows,
                          struct wudf__arguments* arguments);
+
+/* The caller's options (NULL: the defaults) read over the defaults as far
+ * as their struct_size goes, into `out`. 0 or EINVAL (call.c). */
+int wudf__call_options_read(struct wudf_call_options* out,
+                            const struct wudf_call_options* options,
+                            struct wudf_error* error);
+
+/* ------------------------------------------------------------- constants */
+
+/* A call's arguments given as struct wudf_argument, with every constant
+ * broadcast to the call's rows (constant.c). */
+struct wudf__broadcast {
+  uint32_t count;
+  int64_t rows;
+  uint32_t constants;                                /* how many were constants */
+  uint8_t constant[WUDF__MAX_ARGS];                  /* 1: argument i is one */
+  const struct ArrowArray* arrays[WUDF__MAX_ARGS];   /* the caller's, or &owned[i] */
+  const struct ArrowSchema* schemas[WUDF__MAX_ARGS]; /* the caller's */
+  struct ArrowArray owned[WUDF__MAX_ARGS]; /* broadcast columns; release NULL if none */
+};
+
+/* Checks `count` caller arguments of `rows` rows (flags, lengths: a column
+ * `rows` rows, a constant 1) into `out`, without broadcasting yet. 0 or
+ * EINVAL naming the argument. */
+int wudf__broadcast_check(uint32_t count, const struct wudf_argument* args, int64_t rows,
+                          struct wudf__broadcast* out, struct wudf_error* error);
+
+/* Broadcasts every constant of `broadcast` to its rows (host columns it
+ * owns). 0, ENOMEM or EOVERFLOW (a broadcast too large for its type). */
+int wudf__broadcast_fill(struct wudf__broadcast* broadcast, struct wudf_error* error);
+
+/* Broadcasts one row of `array` (row 0 after its offset) to `rows` rows as
+ * a new host array owned by the caller. */
+int wudf__broadcast_array(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                          int64_t rows, struct ArrowArray* out, struct wudf_error* error);
+
+/* Releases the broadcast columns. */
+void wudf__broadcast_release(struct wudf__broadcast* broadcast);
 
 /* ------------------------------------------------------------- segments */
 

@@ -293,11 +293,18 @@ static const struct wudf__udf* wudf__function_at(const struct wudf_module* modul
 }
 
 int wudf_module_function(const struct wudf_module* module, uint32_t index,
-                         struct wudf_function_info* out, struct wudf_error* error) {
-  const struct wudf__udf* udf = wudf__function_at(module, index, out, error);
+                         struct wudf_function_info* info, struct wudf_error* error) {
+  const struct wudf__udf* udf = wudf__function_at(module, index, info, error);
   if (udf == NULL) return EINVAL;
+  if (info->struct_size < sizeof(size_t)) {
+    return wudf__set_error(error, EINVAL, "wudf_module_function: info->struct_size is %zu: "
+                           "set it to sizeof(struct wudf_function_info)", info->struct_size);
+  }
+  struct wudf_function_info full;
+  struct wudf_function_info* out = &full;
   const struct wudf__signature* signature = &udf->signature;
   memset(out, 0, sizeof(*out));
+  out->struct_size = sizeof(*out);
   out->name = signature->name;
   out->kind = (wudf_function_kind)signature->kind;
   out->signature = signature->text;
@@ -315,6 +322,7 @@ int wudf_module_function(const struct wudf_module* module, uint32_t index,
   out->state_type = udf->state_type;
   out->state_format = udf->state_format;
   out->deterministic = signature->deterministic;
+  wudf__versioned_write(info, &full, sizeof(full));
   return 0;
 }
 

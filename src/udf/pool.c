@@ -17,7 +17,8 @@
 
 struct wudf_pool {
   struct wudf_module* module;
-  struct wudf_pool_config config;
+  struct wudf_pool_config config; /* config.instance points at `instance` */
+  struct wudf_instance_config instance;
   pthread_mutex_t lock;
   pthread_cond_t released; /* an instance came back (or a place freed) */
   struct wudf_instance** idle;
@@ -28,22 +29,40 @@ struct wudf_pool {
 };
 
 void wudf_pool_config_init(const struct wudf_engine* engine, struct wudf_pool_config* config) {
+  (void)engine;
   memset(config, 0, sizeof(*config));
-  wudf_instance_config_init(engine, &config->instance);
+  config->struct_size = sizeof(*config);
 }
+
+#define WUDF__POOL_FIELD(member) WUDF__FIELD(struct wudf_pool_config, member)
+static const struct wudf__field wudf__pool_config_fields[] = {
+    WUDF__POOL_FIELD(max_instances), WUDF__POOL_FIELD(reset_after_use),
+    WUDF__POOL_FIELD(instance)};
 
 int wudf_pool_new(struct wudf_module* module, const struct wudf_pool_config* config,
                   struct wudf_pool** out, struct wudf_error* error) {
   if (module == NULL || out == NULL) {
     return wudf__set_error(error, EINVAL, "module and out must not be NULL");
   }
+  struct wudf_pool_config settings;
+  wudf_pool_config_init(module->engine, &settings);
+  struct wudf_instance_config instance;
+  wudf_instance_config_init(module->engine, &instance);
+  if (config != NULL) {
+    int status = wudf__versioned_read(
+        &settings, config, sizeof(settings), wudf__pool_config_fields,
+        sizeof(wudf__pool_config_fields) / sizeof(wudf__pool_config_fields[0]),
+        "wudf_pool_new: struct wudf_pool_config", error);
+    if (status == 0 && settings.instance != NULL) {
+      status = wudf__instance_config_read(&instance, settings.instance, error);
+    }
+    if (status != 0) return status;
+  }
   struct wudf_pool* pool = wudf__calloc(1, sizeof(*pool));
   if (pool == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
-  if (config != NULL) {
-    pool->config = *config;
-  } else {
-    wudf_pool_config_init(module->engine, &pool->config);
-  }
+  pool->config = settings;
+  pool->instance = instance;
+  pool->config.instance = &pool->instance;
   pthread_mutex_init(&pool->lock, NULL);
   pthread_cond_init(&pool->released, NULL);
   pool->module = module;
@@ -57,7 +76,7 @@ int wudf_pool_new(struct wudf_module* module, const struct wudf_pool_config* con
 static int wudf__pool_create(struct wudf_pool* pool, struct wudf_instance** out,
                              struct wudf_error* error) {
   struct wudf_instance* instance = NULL;
-  int status = wudf_instance_new(pool->module, &pool->config.instance, &instance, error);
+  int status = wudf_instance_new(pool->module, &pool->instance, &instance, error);
   if (status == 0) status = wudf_instance_snapshot(instance, error);
   if (status != 0) {
     wudf_instance_free(instance);
@@ -143,12 +162,15 @@ int wudf_pool_call(struct wudf_pool* pool, uint32_t function, uint32_t arg_count
                    const struct wudf_call_options* options, struct ArrowArray* out,
                    struct ArrowSchema* out_schema, struct wudf_error* error) {
   if (pool == NULL) return wudf__set_error(error, EINVAL, "pool must not be NULL");
-  if (options != NULL && options->result != WUDF_RESULT_COPY) {
+  struct wudf_call_options settings;
+  int status = wudf__call_options_read(&settings, options, error);
+  if (status != 0) return status;
+  if (settings.result != WUDF_RESULT_COPY) {
     return wudf__set_error(error, ENOTSUP, "wudf_pool_call: a zero-copy view would pin a "
                            "pooled instance; acquire one with wudf_pool_acquire instead");
   }
   struct wudf_instance* instance = NULL;
-  int status = wudf_pool_acquire(pool, &instance, error);
+  status = wudf_pool_acquire(pool, &instance, error);
   if (status != 0) return status;
   status = wudf_function_call(instance, function, arg_count, args, arg_schemas, options, out,
                               out_schema, error);
@@ -156,11 +178,34 @@ int wudf_pool_call(struct wudf_pool* pool, uint32_t function, uint32_t arg_count
   return status;
 }
 
+int wudf_pool_call_args(struct wudf_pool* pool, uint32_t function, uint32_t arg_count,
+                        const struct wudf_argument* args, int64_t rows,
+                        const struct wudf_call_options* options, struct ArrowArray* out,
+                        struct ArrowSchema* out_schema, struct wudf_error* error) {
+  if (pool == NULL) return wudf__set_error(error, EINVAL, "pool must not be NULL");
+  struct wudf_call_options settings;
+  int status = wudf__call_options_read(&settings, options, error);
+  if (status != 0) return status;
+  if (settings.result != WUDF_RESULT_COPY) {
+    return wudf__set_error(error, ENOTSUP, "wudf_pool_call_args: a pooled call's result is "
+                           "always a copy (a view would pin a pooled instance)");
+  }
+  struct wudf_instance* instance = NULL;
+  status = wudf_pool_acquire(pool, &instance, error);
+  if (status != 0) return status;
+  status = wudf_function_call_args(instance, function, arg_count, args, rows, options, out,
+                                   out_schema, error);
+  wudf_pool_release(pool, instance);
+  return status;
+}
+
 void wudf_pool_stats(struct wudf_pool* pool, struct wudf_pool_stats* out) {
   if (pool == NULL || out == NULL) return;
   pthread_mutex_lock(&pool->lock);
-  *out = pool->stats;
+  struct wudf_pool_stats full = pool->stats;
   pthread_mutex_unlock(&pool->lock);
+  full.struct_size = sizeof(full);
+  wudf__versioned_write(out, &full, sizeof(full));
 }
 
 void wudf_pool_free(struct wudf_pool* pool) {

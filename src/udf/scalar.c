@@ -365,6 +365,7 @@ static int wudf__call_batch(struct wudf__call* call, const struct wudf__argument
 
 void wudf_call_options_init(struct wudf_call_options* options) {
   memset(options, 0, sizeof(*options));
+  options->struct_size = sizeof(*options);
   options->max_rows_per_call = (int64_t)1 << 20;
   options->max_block_bytes = (int64_t)64 << 20;
   options->timeout_ms = WUDF_TIMEOUT_DEFAULT;
@@ -479,4 +480,92 @@ int wudf_function_call_batch(struct wudf_instance* instance, uint32_t function,
   if (status != 0) return status;
   return wudf__call_function(instance, function, columns.count, columns.arrays, columns.schemas,
                              batch->length, options, out, out_schema, error);
+}
+
+/* Nonzero when the call of `function` on `broadcast`'s all-constant
+ * arguments may run on one row and broadcast the result: a deterministic
+ * scalar function, a copied result, more than one row, within the row
+ * limit. */
+static int wudf__constant_call_once(const struct wudf_instance* instance, uint32_t function,
+                                    const struct wudf__broadcast* broadcast,
+                                    const struct wudf_call_options* options) {
+  if (broadcast->count == 0 || broadcast->constants != broadcast->count ||
+      broadcast->rows <= 1 || function >= wudf_module_function_count(instance->module)) {
+    return 0;
+  }
+  const struct wudf__signature* signature =
+      &instance->module->udf->functions[function].signature;
+  return signature->kind == WUDF__KIND_SCALAR && signature->deterministic &&
+         options->result == WUDF_RESULT_COPY &&
+         (options->result_row_limit == 0 || broadcast->rows <= options->result_row_limit);
+}
+
+/* Runs a deterministic scalar function on one row of constants and
+ * broadcasts its result to broadcast->rows rows. 1 when done (status in
+ * `*status`); 0 when the result is too large to broadcast within
+ * result_byte_limit (the caller then calls on every row, which reports
+ * the limit as an ordinary call does). */
+static int wudf__call_once(struct wudf_instance* instance, uint32_t function,
+                           const struct wudf__broadcast* broadcast,
+                           const struct wudf_call_options* options,
+                           const struct wudf_call_options* settings, struct ArrowArray* out,
+                           struct ArrowSchema* out_schema, int* status,
+                           struct wudf_error* error) {
+  struct ArrowArray one;
+  struct ArrowSchema one_schema;
+  *status = wudf__call_function(instance, function, broadcast->count, broadcast->arrays,
+                                broadcast->schemas, 1, options, &one, &one_schema, error);
+  if (*status != 0) return 1;
+  if (settings->result_byte_limit != 0) {
+    /* The serialized size bounds the row's bytes (buffers, offsets and
+     * structs): the broadcast holds at most `rows` times as much. */
+    uint8_t* bytes = NULL;
+    size_t size = 0;
+    *status = wudf_array_serialize(&one, &one_schema, &bytes, &size, error);
+    wudf_bytes_free(bytes);
+    if (*status == 0 &&
+        (double)size * (double)broadcast->rows > (double)settings->result_byte_limit) {
+      one.release(&one);
+      one_schema.release(&one_schema);
+      return 0;
+    }
+  }
+  if (*status == 0) *status = wudf__broadcast_array(&one, &one_schema, broadcast->rows, out, error);
+  one.release(&one);
+  if (*status == 0) {
+    *out_schema = one_schema;
+  } else {
+    one_schema.release(&one_schema);
+  }
+  return 1;
+}
+
+int wudf_function_call_args(struct wudf_instance* instance, uint32_t function,
+                            uint32_t arg_count, const struct wudf_argument* args,
+                            int64_t rows, const struct wudf_call_options* options,
+                            struct ArrowArray* out, struct ArrowSchema* out_schema,
+                            struct wudf_error* error) {
+  if (instance == NULL || out == NULL || out_schema == NULL) {
+    return wudf__set_error(error, EINVAL, "instance, out and out_schema must not be NULL");
+  }
+  struct wudf_call_options settings;
+  int status = wudf__call_options_read(&settings, options, error);
+  if (status != 0) return status;
+  struct wudf__broadcast* broadcast = wudf__malloc(sizeof(*broadcast));
+  if (broadcast == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  status = wudf__broadcast_check(arg_count, args, rows, broadcast, error);
+  if (status == 0 && wudf__constant_call_once(instance, function, broadcast, &settings) &&
+      wudf__call_once(instance, function, broadcast, options, &settings, out, out_schema,
+                      &status, error)) {
+    wudf__free(broadcast);
+    return status;
+  }
+  if (status == 0) status = wudf__broadcast_fill(broadcast, error);
+  if (status == 0) {
+    status = wudf__call_function(instance, function, arg_count, broadcast->arrays,
+                                 broadcast->schemas, rows, options, out, out_schema, error);
+  }
+  wudf__broadcast_release(broadcast);
+  wudf__free(broadcast);
+  return status;
 }

@@ -31,6 +31,7 @@ struct wudf__table_run {
   struct wudf_call_options options;
   const struct wudf__arguments* arguments; /* the caller's columns, borrowed */
   struct wudf__arguments* owned_arguments; /* the stream's own, freed with it */
+  struct wudf__broadcast* broadcast; /* wudf_table_call_args' columns, or NULL */
   /* A record batch's columns re-cut by its offset (the arguments point at
    * them), for wudf_table_call_batch. */
   struct ArrowArray columns[WUDF__MAX_ARGS];
@@ -249,6 +250,10 @@ static void wudf__table_run_free(struct wudf__table_run* run, int now) {
                       run->input_open ? WUDF__OP_TABLE_CLOSE : 0, now);
   wudf__chunk_free(&run->input);
   wudf__free(run->owned_arguments);
+  if (run->broadcast != NULL) {
+    wudf__broadcast_release(run->broadcast);
+    wudf__free(run->broadcast);
+  }
   wudf__free(run);
   wudf__instance_unhold(instance);
 }
@@ -375,11 +380,14 @@ static void wudf__stream_release(struct ArrowArrayStream* stream) {
 
 /* Opens a stream over `count` columns; `batch_columns` (NULL, or columns
  * re-cut from a record batch that `arrays` point at) are copied into the
- * stream so that it does not point into the caller's stack. */
+ * stream so that it does not point into the caller's stack; `broadcast`
+ * (NULL, or the columns of wudf_table_call_args that `arrays` point at)
+ * becomes the stream's on success. */
 static int wudf__table_open(struct wudf_instance* instance, uint32_t function, uint32_t count,
                             const struct ArrowArray* const* arrays,
                             const struct ArrowSchema* const* schemas, int64_t rows,
                             const struct ArrowArray* batch_columns,
+                            struct wudf__broadcast* broadcast,
                             const struct wudf_call_options* options,
                             struct ArrowArrayStream* out, struct wudf_error* error) {
   struct wudf__call call;
@@ -410,6 +418,7 @@ static int wudf__table_open(struct wudf_instance* instance, uint32_t function, u
     wudf__free(run);
     return status;
   }
+  run->broadcast = broadcast;
   memset(out, 0, sizeof(*out));
   out->get_schema = wudf__stream_get_schema;
   out->get_next = wudf__stream_get_next;
@@ -431,7 +440,7 @@ int wudf_table_call(struct wudf_instance* instance, uint32_t function, uint32_t 
                                    error);
   if (status != 0) return status;
   return wudf__table_open(instance, function, arg_count, args, arg_schemas, args[0]->length,
-                          NULL, options, out, error);
+                          NULL, NULL, options, out, error);
 }
 
 int wudf_table_call_batch(struct wudf_instance* instance, uint32_t function,
@@ -446,5 +455,26 @@ int wudf_table_call_batch(struct wudf_instance* instance, uint32_t function,
   int status = wudf__batch_columns(batch, batch_schema, &columns, error);
   if (status != 0) return status;
   return wudf__table_open(instance, function, columns.count, columns.arrays, columns.schemas,
-                          batch->length, columns.columns, options, out, error);
+                          batch->length, columns.columns, NULL, options, out, error);
+}
+
+int wudf_table_call_args(struct wudf_instance* instance, uint32_t function, uint32_t arg_count,
+                         const struct wudf_argument* args, int64_t rows,
+                         const struct wudf_call_options* options, struct ArrowArrayStream* out,
+                         struct wudf_error* error) {
+  if (instance == NULL || out == NULL) {
+    return wudf__set_error(error, EINVAL, "instance and out must not be NULL");
+  }
+  struct wudf__broadcast* broadcast = wudf__malloc(sizeof(*broadcast));
+  if (broadcast == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
+  int status = wudf__broadcast_check(arg_count, args, rows, broadcast, error);
+  if (status == 0) status = wudf__broadcast_fill(broadcast, error);
+  if (status == 0) {
+    status = wudf__table_open(instance, function, arg_count, broadcast->arrays,
+                              broadcast->schemas, rows, NULL, broadcast, options, out, error);
+    if (status == 0) return 0;
+  }
+  wudf__broadcast_release(broadcast);
+  wudf__free(broadcast);
+  return status;
 }

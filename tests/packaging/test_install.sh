@@ -9,7 +9,12 @@
 #     wasmudf::wasmudf_static) and with pkg-config (shared and --static),
 #     and each binary runs gcd on its hand-built Arrow columns,
 #   - no installed file holds the source, build or staging path, and the
-#     version file accepts 0.x and refuses 1.0 (SameMajorVersion).
+#     version file accepts 0.x and refuses 1.0 (SameMajorVersion),
+#   - the ABI: SONAME libwasmudf.so.1 (libwasmudf.so -> .so.1 -> .so.1.x.y),
+#     only wudf_ functions exported, each at the version node WASMUDF_1,
+#     and packaging/abi_app.c -- an application whose structs are older,
+#     smaller versions -- built against the installed header binds to
+#     WASMUDF_1 and runs.
 # Everything happens under WORK_DIR (emptied first; kept for inspection).
 # $CC, when set, is the C compiler of the build and of the examples.
 set -u
@@ -153,5 +158,49 @@ version_of() {
 }
 expect version_0_1 "0.1.0 TRUE" version_of 0.1
 expect version_1_0 "0.1.0 FALSE" version_of 1.0
+
+# 5. The ABI of the shared library.
+lib=$prefix/lib
+soname=$(readelf -d "$lib/libwasmudf.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+expect soname "libwasmudf.so.1" echo "$soname"
+chain="$(readlink "$lib/libwasmudf.so") $(readlink "$lib/libwasmudf.so.1")"
+case $chain in
+  "libwasmudf.so.1 libwasmudf.so.1."[0-9]*.[0-9]*) ok "symlinks $chain" ;;
+  *) fail "symlinks: libwasmudf.so -> .so.1 -> .so.1.x.y expected, got [$chain]" ;;
+esac
+# Every defined dynamic symbol but the version node's own: wudf_NAME@@WASMUDF_1.
+exported=$(readelf --dyn-syms -W "$lib/libwasmudf.so" |
+           awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") { print $8 }' |
+           grep -v '^WASMUDF_1$')
+strays=$(echo "$exported" | grep -v '^wudf_[a-z0-9][a-z0-9_]*@@WASMUDF_1$')
+count=$(echo "$exported" | grep -c .)
+if [ -z "$strays" ] && [ "$count" -gt 50 ]; then
+  ok "exported_symbols ($count, all wudf_*@@WASMUDF_1)"
+else
+  fail "exported_symbols: $count exported; not wudf_*@@WASMUDF_1: $(echo $strays | head -c 500)"
+fi
+if readelf -V "$lib/libwasmudf.so" | grep -q 'Name: WASMUDF_1'; then
+  ok version_node
+else
+  fail "version_node: no WASMUDF_1 in the version definitions"
+fi
+if step abi_app_build "${clean[@]}" ${CC:-cc} -std=c11 -Wall -Wextra -Werror \
+     -I"$prefix/include" "$src/tests/packaging/abi_app.c" -o "$work/abi_app" \
+     -L"$lib" -lwasmudf -Wl,-rpath,"$lib"; then
+  unversioned=$(nm -D --undefined-only "$work/abi_app" | awk '/wudf_/ { print $2 }' |
+                grep -v '@WASMUDF_1$')
+  if [ -z "$unversioned" ] && readelf -d "$work/abi_app" | grep -q 'NEEDED.*libwasmudf\.so\.1\]'; then
+    ok abi_app_binds_to_WASMUDF_1
+  else
+    fail "abi_app_binds_to_WASMUDF_1: needs [$(readelf -d "$work/abi_app" | grep NEEDED | tr '\n' ' ')], unversioned: $unversioned"
+  fi
+  expect abi_app_runs "scalar gcd
+gcd(12, 18) = 6
+gcd(1071, 462) = 21
+gcd(-7, 21) = 7
+gcd(12, 18) = 6
+gcd(12, 462) = 6
+gcd(12, 21) = 3" "${clean[@]}" "$work/abi_app" "$wasm"
+fi
 
 finish

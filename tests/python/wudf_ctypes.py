@@ -21,8 +21,8 @@ class Error(ctypes.Structure):
 
 
 class CallOptions(ctypes.Structure):
-    """struct wudf_call_options."""
-    _fields_ = [("max_rows_per_call", ctypes.c_int64),
+    """struct wudf_call_options (versioned: struct_size first)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("max_rows_per_call", ctypes.c_int64),
                 ("max_block_bytes", ctypes.c_int64),
                 ("timeout_ms", ctypes.c_uint64),
                 ("validation", ctypes.c_int),

@@ -41,8 +41,8 @@ class Error(ctypes.Structure):
 
 
 class EngineConfig(ctypes.Structure):
-    """struct wudf_engine_config."""
-    _fields_ = [("cache_dir", ctypes.c_char_p), ("cc", ctypes.c_char_p),
+    """struct wudf_engine_config (versioned: struct_size first)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("cache_dir", ctypes.c_char_p), ("cc", ctypes.c_char_p),
                 ("cflags", ctypes.c_char_p), ("wasm2c", ctypes.c_char_p),
                 ("timeout_ms", ctypes.c_uint64), ("memory_limit", ctypes.c_uint64),
                 ("max_module_size", ctypes.c_size_t), ("output_limit", ctypes.c_size_t),
@@ -57,8 +57,8 @@ class EngineConfig(ctypes.Structure):
 
 
 class InstanceConfig(ctypes.Structure):
-    """struct wudf_instance_config."""
-    _fields_ = [("timeout_ms", ctypes.c_uint64), ("memory_limit", ctypes.c_uint64),
+    """struct wudf_instance_config (versioned: struct_size first)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("timeout_ms", ctypes.c_uint64), ("memory_limit", ctypes.c_uint64),
                 ("output_limit", ctypes.c_size_t), ("deterministic", ctypes.c_int)]
 
 
@@ -74,8 +74,8 @@ class Value(ctypes.Structure):
 
 
 class ExportInfo(ctypes.Structure):
-    """struct wudf_export_info."""
-    _fields_ = [("name", ctypes.c_char_p), ("param_count", ctypes.c_uint32),
+    """struct wudf_export_info (versioned: the caller sets struct_size)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("name", ctypes.c_char_p), ("param_count", ctypes.c_uint32),
                 ("result_count", ctypes.c_uint32), ("params", ctypes.POINTER(ctypes.c_int)),
                 ("results", ctypes.POINTER(ctypes.c_int))]
 
@@ -164,7 +164,7 @@ class Module:
         self.handle = handle
         self.exports = {}
         for index in range(lib.wudf_module_export_count(handle)):
-            info = ExportInfo()
+            info = ExportInfo(struct_size=ctypes.sizeof(ExportInfo))
             if lib.wudf_module_export(handle, index, ctypes.byref(info), None) == 0:
                 params = [info.params[i] for i in range(info.param_count)]
                 results = [info.results[i] for i in range(info.result_count)]

@@ -116,6 +116,14 @@ WUDF_SCALAR(call_rows, "call_rows(int32) -> int64 CALLED ON NULL INPUT") {
   return 0;
 }
 
+/* As call_rows, declared DETERMINISTIC: a call whose arguments are all
+ * constants runs it on one row (test_udf_constants). */
+WUDF_SCALAR(call_rows_deterministic,
+            "call_rows_deterministic(int32) -> int64 CALLED ON NULL INPUT DETERMINISTIC") {
+  for (int64_t row = 0; row < args->length; row++) wudf_set_int64(out, row, args->length);
+  return 0;
+}
+
 /* A batch function whose output length differs from its input: the rows of
  * a utf8 column whose value is not null, with their position. */
 WUDF_BATCH(non_null, "non_null(utf8) -> struct<position: int64, value: utf8>") {
