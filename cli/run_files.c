@@ -318,7 +318,7 @@ int command_run_files(int argc, char** argv) {
   memset(&run, 0, sizeof run);
   int exit_status = 1, status;
   uint32_t index;
-  struct wudf_function_info info;
+  struct wudf_function_info info = {.struct_size = sizeof(info)};
   int columns[64];
   if (wudf_engine_new(&config, &engine, &error) != 0 ||
       wudf_module_load_file(engine, module_path, &module, &error) != 0 ||

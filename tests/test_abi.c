@@ -212,7 +212,20 @@ TEST(output_structs_are_written_no_further_than_their_size) {
   ASSERT_EQ(info.kind, WUDF_FUNCTION_SCALAR);
   ASSERT(info.signature == (const char*)(uintptr_t)0xa5a5a5a5a5a5a5a5u); /* untouched */
 
-  info.struct_size = 0;
+  /* 0 (a zero-initialised struct) stands for the WASMUDF_1 layout: all of
+   * it is written, struct_size stays 0; 1..7 is no size at all. */
+  struct wudf_function_info zeroed = {0};
+  ASSERT_OK(wudf_module_function(gcd, 0, &zeroed, &error), &error);
+  ASSERT_EQ(zeroed.struct_size, 0);
+  ASSERT_STR_EQ(zeroed.name, "gcd");
+  ASSERT_EQ(zeroed.deterministic, 0);
+  ASSERT(zeroed.signature != NULL);
+  struct wudf_engine_stats zeroed_stats = {0};
+  wudf_engine_stats(engine, &zeroed_stats);
+  ASSERT_EQ(zeroed_stats.struct_size, 0);
+  ASSERT_EQ(zeroed_stats.compiles, old.compiles);
+  ASSERT_EQ(zeroed_stats.cache_hits, old.cache_hits);
+  info.struct_size = 4;
   ASSERT_STATUS(wudf_module_function(gcd, 0, &info, &error), EINVAL, &error);
   ASSERT_CONTAINS(error.message, "set it to sizeof(struct wudf_function_info)");
   struct wudf_export_info export_info = {.struct_size = sizeof export_info};

@@ -164,7 +164,7 @@ TEST(loads_and_runs) {
   struct wudf_value args[2] = {i32_value(-7), i32_value(2)};
   ASSERT_EQ(call_i32(instance, "div_s", args, 2), -3);
   wudf_instance_free(instance);
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.compiles, 0);
   ASSERT_EQ(stats.fast_compiles, 0);
@@ -195,7 +195,7 @@ static int child(const char* mode, const char* path) {
   }
   ASSERT_OK(wudf_module_load_artifact_file(engine, path, &module, &error), &error);
   ASSERT_EQ(call_bits(module, 0x12345678u), expected_bits(0x12345678u));
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.compiles + stats.fast_compiles + stats.cache_hits, 0);
   wudf_module_free(module);

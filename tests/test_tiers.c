@@ -591,7 +591,7 @@ TEST(cancelled_builds_stop_and_the_module_keeps_its_fast_code) {
   check_results(module);
   struct wudf_module* later = load_module(engine, "traps");
   ASSERT_EQ(wudf_module_wait_tier(later, 1), WUDF_TIER_FAST);
-  struct wudf_engine_stats stats;
+  struct wudf_engine_stats stats = {.struct_size = sizeof(stats)};
   wudf_engine_stats(engine, &stats);
   ASSERT_EQ(stats.optimized_ready, 0);
   ASSERT_EQ(stats.optimized_failures, 0);

@@ -161,7 +161,8 @@ WUDF_API int wudf_status_breaks_instance(int status);
  *   - Structs the library fills (infos, stats): the caller sets
  *     struct_size (e.g. `struct wudf_engine_stats s = {.struct_size =
  *     sizeof s};`) and the library writes at most that many bytes; it
- *     never writes struct_size.
+ *     never writes struct_size. A struct_size of 0 (`= {0}`) stands for
+ *     the struct as WASMUDF_1 first published it.
  */
 
 /* ------------------------------------------------------------------------ */

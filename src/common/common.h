@@ -80,8 +80,16 @@ int wudf__versioned_read(void* out, const void* in, size_t known,
 
 /* Writes the `known` bytes of the library's struct `full` into the
  * caller's versioned struct `out`, at most out's struct_size bytes, leaving
- * its struct_size as it was. */
-void wudf__versioned_write(void* out, const void* full, size_t known);
+ * its struct_size as it was. A struct_size of 0 (a zero-initialised struct)
+ * stands for `first`, the size of the struct as WASMUDF_1 first published
+ * it (computed from its last field then, so it stays fixed as fields are
+ * appended). */
+void wudf__versioned_write(void* out, const void* full, size_t known, size_t first);
+
+/* The size of a struct as WASMUDF_1 published it: the end of its last
+ * field then. */
+#define WUDF__SIZE_1(type, last_field) \
+  (offsetof(type, last_field) + sizeof(((type*)0)->last_field))
 
 /* Returns nonzero when the `size` bytes at `s` are valid UTF-8 (no overlong
  * forms, no surrogates, nothing above U+10FFFF); otherwise stores the offset

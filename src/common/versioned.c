@@ -49,9 +49,10 @@ int wudf__versioned_read(void* out, const void* in, size_t known,
   return 0;
 }
 
-void wudf__versioned_write(void* out, const void* full, size_t known) {
+void wudf__versioned_write(void* out, const void* full, size_t known, size_t first) {
   size_t size;
   memcpy(&size, out, sizeof(size));
+  if (size == 0) size = first;
   if (size > known) size = known;
   if (size > sizeof(size_t)) {
     memcpy((char*)out + sizeof(size_t), (const char*)full + sizeof(size_t),

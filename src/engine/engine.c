@@ -250,7 +250,8 @@ void wudf_engine_stats(const struct wudf_engine* engine,
   stats->fast_failures = atomic_load(&engine->fast_failures);
   stats->optimized_ready = atomic_load(&engine->optimized_ready);
   stats->optimized_failures = atomic_load(&engine->optimized_failures);
-  wudf__versioned_write(out, &full, sizeof(full));
+  wudf__versioned_write(out, &full, sizeof(full),
+                        WUDF__SIZE_1(struct wudf_engine_stats, optimized_failures));
 }
 
 /* ---------------------------------------------------------------- modules */
@@ -535,13 +536,14 @@ int wudf_module_export(const struct wudf_module* module, uint32_t index,
     return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
                            index, module->export_count);
   }
-  if (info->struct_size < sizeof(size_t)) {
+  if (info->struct_size != 0 && info->struct_size < sizeof(size_t)) {
     return wudf__set_error(error, EINVAL, "wudf_module_export: info->struct_size is %zu: set "
                            "it to sizeof(struct wudf_export_info)", info->struct_size);
   }
   struct wudf_export_info full = module->exports[index];
   full.struct_size = sizeof(full);
-  wudf__versioned_write(info, &full, sizeof(full));
+  wudf__versioned_write(info, &full, sizeof(full),
+                        WUDF__SIZE_1(struct wudf_export_info, results));
   return 0;
 }
 

@@ -296,7 +296,7 @@ int wudf_module_function(const struct wudf_module* module, uint32_t index,
                          struct wudf_function_info* info, struct wudf_error* error) {
   const struct wudf__udf* udf = wudf__function_at(module, index, info, error);
   if (udf == NULL) return EINVAL;
-  if (info->struct_size < sizeof(size_t)) {
+  if (info->struct_size != 0 && info->struct_size < sizeof(size_t)) {
     return wudf__set_error(error, EINVAL, "wudf_module_function: info->struct_size is %zu: "
                            "set it to sizeof(struct wudf_function_info)", info->struct_size);
   }
@@ -322,7 +322,8 @@ int wudf_module_function(const struct wudf_module* module, uint32_t index,
   out->state_type = udf->state_type;
   out->state_format = udf->state_format;
   out->deterministic = signature->deterministic;
-  wudf__versioned_write(info, &full, sizeof(full));
+  wudf__versioned_write(info, &full, sizeof(full),
+                        WUDF__SIZE_1(struct wudf_function_info, deterministic));
   return 0;
 }
 

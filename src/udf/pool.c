@@ -205,7 +205,7 @@ void wudf_pool_stats(struct wudf_pool* pool, struct wudf_pool_stats* out) {
   struct wudf_pool_stats full = pool->stats;
   pthread_mutex_unlock(&pool->lock);
   full.struct_size = sizeof(full);
-  wudf__versioned_write(out, &full, sizeof(full));
+  wudf__versioned_write(out, &full, sizeof(full), WUDF__SIZE_1(struct wudf_pool_stats, in_use));
 }
 
 void wudf_pool_free(struct wudf_pool* pool) {
