@@ -1358,6 +1358,8 @@ typedef enum wudf_ipc_compression {
 } wudf_ipc_compression;
 
 struct wudf_ipc_read_options {
+  /* Set by wudf_ipc_read_options_init (see "Versioned structs"). */
+  size_t struct_size;
   /* Largest message (metadata + body) read from an input whose size is
    * not known (a pipe); from a file or memory a message must fit in the
    * input. Default 1 GiB (WUDF_IPC_DEFAULT_MAX_MESSAGE). */
@@ -1402,6 +1404,7 @@ WUDF_API int wudf_ipc_read_memory(const uint8_t* data, size_t size,
                                   struct ArrowArrayStream* out, struct wudf_error* error);
 
 struct wudf_ipc_write_options {
+  size_t struct_size;               /* set by _init ("Versioned structs") */
   wudf_ipc_format format;           /* default WUDF_IPC_STREAM */
   wudf_ipc_compression compression; /* default WUDF_IPC_UNCOMPRESSED */
   /* The codec's level; 0 means the codec's default. */
@@ -1476,6 +1479,7 @@ WUDF_API int wudf_ipc_write_stream(struct ArrowArrayStream* stream, const char* 
  * docs/io.md lists the details.
  */
 struct wudf_csv_read_options {
+  size_t struct_size;               /* set by _init ("Versioned structs") */
   char delimiter;                   /* default ',' */
   int has_header;                   /* default 1: the first line names the columns
                                        (otherwise f0, f1, ...) */

@@ -808,10 +808,35 @@ static int wudf__csv_open(struct wudf__csv_reader* r, const struct wudf_csv_read
 
 void wudf_csv_read_options_init(struct wudf_csv_read_options* options) {
   memset(options, 0, sizeof *options);
+  options->struct_size = sizeof(*options);
   options->delimiter = ',';
   options->has_header = 1;
   options->batch_rows = 65536;
   options->max_input_bytes = (int64_t)1 << 32;
+}
+
+static const struct wudf__field wudf__csv_read_fields[] = {
+    WUDF__FIELD(struct wudf_csv_read_options, delimiter),
+    WUDF__FIELD(struct wudf_csv_read_options, has_header),
+    WUDF__FIELD(struct wudf_csv_read_options, schema),
+    WUDF__FIELD(struct wudf_csv_read_options, batch_rows),
+    WUDF__FIELD(struct wudf_csv_read_options, max_input_bytes)};
+
+/* The caller's options (NULL: the defaults) as this library's struct in
+ * `copy`; `*options` is pointed at it. 0 or EINVAL for a struct_size the
+ * library cannot read. */
+static int wudf__csv_options_read(const struct wudf_csv_read_options** options,
+                                  struct wudf_csv_read_options* copy, struct wudf_error* error) {
+  wudf_csv_read_options_init(copy);
+  if (*options != NULL) {
+    int status = wudf__versioned_read(
+        copy, *options, sizeof(*copy), wudf__csv_read_fields,
+        sizeof(wudf__csv_read_fields) / sizeof(wudf__csv_read_fields[0]),
+        "struct wudf_csv_read_options", error);
+    if (status != 0) return status;
+  }
+  *options = copy;
+  return 0;
 }
 
 int wudf_csv_read_memory(const char* data, size_t size, const struct wudf_csv_read_options* options,
@@ -819,6 +844,9 @@ int wudf_csv_read_memory(const char* data, size_t size, const struct wudf_csv_re
   if ((data == NULL && size) || out == NULL) {
     return wudf__set_error(error, EINVAL, "wudf_csv_read_memory: invalid arguments");
   }
+  struct wudf_csv_read_options copy;
+  int read_status = wudf__csv_options_read(&options, &copy, error);
+  if (read_status != 0) return read_status;
   int64_t limit = options && options->max_input_bytes > 0 ? options->max_input_bytes
                                                           : (int64_t)1 << 32;
   if ((uint64_t)size > (uint64_t)limit) {
@@ -844,6 +872,9 @@ int wudf_csv_read_path(const char* path, const struct wudf_csv_read_options* opt
   if (path == NULL || out == NULL) {
     return wudf__set_error(error, EINVAL, "wudf_csv_read_path: invalid arguments");
   }
+  struct wudf_csv_read_options copy;
+  int read_status = wudf__csv_options_read(&options, &copy, error);
+  if (read_status != 0) return read_status;
   int64_t limit = options && options->max_input_bytes > 0 ? options->max_input_bytes
                                                           : (int64_t)1 << 32;
   int stdin_input = strcmp(path, "-") == 0;

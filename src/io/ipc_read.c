@@ -1750,13 +1750,27 @@ static int wudf__open_file(struct wudf__ipc_reader* r, struct wudf_error* error)
 
 /* Opens the reader over its input: recognises the format and reads the
  * schema. Frees `r` on failure. */
+static const struct wudf__field wudf__ipc_read_fields[] = {
+    WUDF__FIELD(struct wudf_ipc_read_options, max_message_bytes),
+    WUDF__FIELD(struct wudf_ipc_read_options, max_decompressed_bytes)};
+
 static int wudf__reader_open(struct wudf__ipc_reader* r, const struct wudf_ipc_read_options* options,
                              struct ArrowArrayStream* out, struct wudf_error* error) {
   wudf_ipc_read_options_init(&r->options);
   if (options) {
-    if (options->max_message_bytes > 0) r->options.max_message_bytes = options->max_message_bytes;
-    if (options->max_decompressed_bytes > 0) {
-      r->options.max_decompressed_bytes = options->max_decompressed_bytes;
+    struct wudf_ipc_read_options given;
+    wudf_ipc_read_options_init(&given);
+    int status = wudf__versioned_read(&given, options, sizeof(given), wudf__ipc_read_fields,
+                                      sizeof(wudf__ipc_read_fields) /
+                                          sizeof(wudf__ipc_read_fields[0]),
+                                      "struct wudf_ipc_read_options", error);
+    if (status != 0) {
+      wudf__reader_free(r);
+      return status;
+    }
+    if (given.max_message_bytes > 0) r->options.max_message_bytes = given.max_message_bytes;
+    if (given.max_decompressed_bytes > 0) {
+      r->options.max_decompressed_bytes = given.max_decompressed_bytes;
     }
   }
   r->schema_owner = wudf__owner_new();
@@ -1823,6 +1837,7 @@ static int wudf__reader_open(struct wudf__ipc_reader* r, const struct wudf_ipc_r
 }
 
 void wudf_ipc_read_options_init(struct wudf_ipc_read_options* options) {
+  options->struct_size = sizeof(*options);
   options->max_message_bytes = WUDF_IPC_DEFAULT_MAX_MESSAGE;
   options->max_decompressed_bytes = WUDF_IPC_DEFAULT_MAX_DECOMPRESSED;
 }

@@ -772,7 +772,13 @@ static int wudf__send_empty_dictionary(struct wudf_ipc_writer* w,
 
 void wudf_ipc_write_options_init(struct wudf_ipc_write_options* options) {
   memset(options, 0, sizeof *options);
+  options->struct_size = sizeof(*options);
 }
+
+static const struct wudf__field wudf__ipc_write_fields[] = {
+    WUDF__FIELD(struct wudf_ipc_write_options, format),
+    WUDF__FIELD(struct wudf_ipc_write_options, compression),
+    WUDF__FIELD(struct wudf_ipc_write_options, compression_level)};
 
 static void wudf__writer_free(struct wudf_ipc_writer* w) {
   if (w == NULL) return;
@@ -799,10 +805,19 @@ static int wudf__writer_open(int fd, int close_fd, const char* name,
   w->fd = fd;
   w->close_fd = close_fd;
   snprintf(w->name, sizeof w->name, "%s", name);
-  if (options) w->options = *options;
+  wudf_ipc_write_options_init(&w->options);
   int status = 0;
-  if (w->options.compression < WUDF_IPC_UNCOMPRESSED || w->options.compression > WUDF_IPC_ZSTD ||
-      (w->options.format != WUDF_IPC_STREAM && w->options.format != WUDF_IPC_FILE)) {
+  if (options) {
+    status = wudf__versioned_read(&w->options, options, sizeof(w->options),
+                                  wudf__ipc_write_fields,
+                                  sizeof(wudf__ipc_write_fields) / sizeof(wudf__ipc_write_fields[0]),
+                                  "struct wudf_ipc_write_options", error);
+  }
+  if (status != 0) {
+    /* A struct_size the library cannot read: the message is set. */
+  } else if (w->options.compression < WUDF_IPC_UNCOMPRESSED ||
+             w->options.compression > WUDF_IPC_ZSTD ||
+             (w->options.format != WUDF_IPC_STREAM && w->options.format != WUDF_IPC_FILE)) {
     status = wudf__set_error(error, EINVAL, "%s: unknown format or compression", name);
   } else if (schema == NULL || schema->release == NULL || schema->format == NULL ||
              strcmp(schema->format, "+s") != 0) {

@@ -32,8 +32,9 @@ class Error(ctypes.Structure):
 
 
 class WriteOptions(ctypes.Structure):
-    _fields_ = [("format", ctypes.c_int), ("compression", ctypes.c_int),
-                ("compression_level", ctypes.c_int)]
+    """struct wudf_ipc_write_options (versioned: struct_size first)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("format", ctypes.c_int),
+                ("compression", ctypes.c_int), ("compression_level", ctypes.c_int)]
 
 
 STREAM_SIZE = 40  # struct ArrowArrayStream: five pointers
@@ -78,7 +79,7 @@ def wudf_write(batches_or_table, path, file_format=False, codec=None, schema=Non
         reader = pa.RecordBatchReader.from_batches(schema, batches_or_table)
     stream = ctypes.create_string_buffer(STREAM_SIZE)
     reader._export_to_c(ctypes.addressof(stream))
-    options = WriteOptions(1 if file_format else 0, CODECS[codec], 0)
+    options = WriteOptions(ctypes.sizeof(WriteOptions), 1 if file_format else 0, CODECS[codec], 0)
     error = Error()
     if lib.wudf_ipc_write_stream(stream, str(path).encode(), ctypes.byref(options),
                                  ctypes.byref(error)) != 0:

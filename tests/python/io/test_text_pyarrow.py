@@ -29,7 +29,8 @@ class Error(ctypes.Structure):
 
 
 class CsvReadOptions(ctypes.Structure):
-    _fields_ = [("delimiter", ctypes.c_char), ("has_header", ctypes.c_int),
+    """struct wudf_csv_read_options (versioned: struct_size first)."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("delimiter", ctypes.c_char), ("has_header", ctypes.c_int),
                 ("schema", ctypes.c_void_p), ("batch_rows", ctypes.c_int64),
                 ("max_input_bytes", ctypes.c_int64)]
 
@@ -44,7 +45,8 @@ lib.wudf_jsonl_write_stream.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
 
 
 def wudf_read_csv(text, schema=None, batch_rows=0, header=True, delimiter=b","):
-    options = CsvReadOptions(delimiter, 1 if header else 0, None, batch_rows, 0)
+    options = CsvReadOptions(ctypes.sizeof(CsvReadOptions), delimiter, 1 if header else 0, None,
+                             batch_rows, 0)
     schema_c = None
     if schema is not None:
         schema_c = ctypes.create_string_buffer(72)  # struct ArrowSchema
