@@ -546,9 +546,9 @@ static int wudf__build_column(struct wudf__csv_reader* r, int64_t c, int64_t fir
     }
     validity[k / 8] |= (uint8_t)(1u << (k % 8));
     int64_t i = 0, clock;
-    uint64_t u;
-    double d;
-    int b, digits, utc;
+    uint64_t u = 0;
+    double d = 0;
+    int b = 0, digits = 0, utc = 0;
     switch (column->kind) {
       case K_INT:
         if (f->integer == 2) {
