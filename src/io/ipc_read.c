@@ -796,7 +796,7 @@ static int wudf__message_limit_check(struct wudf__ipc_reader* r, uint64_t at, ui
 static int wudf__fetch_exact(struct wudf__ipc_reader* r, int sequential, uint64_t at, size_t n,
                              struct wudf__ipc_owner* owner, const uint8_t** out,
                              const char* what, struct wudf_error* error) {
-  size_t got;
+  size_t got = 0;
   int status = wudf__input_fetch(&r->input, sequential, at, n, owner, out, &got, error);
   if (status != 0) return status;
   if (got < n) {
@@ -817,7 +817,7 @@ static int wudf__read_message(struct wudf__ipc_reader* r, int sequential, uint64
   if (message->owner == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   r->message_index++;
   const uint8_t* prefix;
-  size_t got;
+  size_t got = 0;
   uint64_t start = sequential ? r->input.position : at;
   int status = wudf__input_fetch(&r->input, sequential, at, 4, message->owner, &prefix, &got,
                                  error);
@@ -1381,7 +1381,7 @@ static struct wudf__ipc_dictionary* wudf__find_dictionary(struct wudf__ipc_reade
 
 static int wudf__decode_array(struct wudf__decode* d, const struct wudf__ipc_field* field,
                               int depth, struct ArrowArray* out, struct wudf_error* error) {
-  int64_t length, null_count;
+  int64_t length = 0, null_count = 0;
   if (depth > WUDF__IPC_MAX_DEPTH) {
     return wudf__decode_fail(d, error, EPROTO, "nesting deeper than %d", WUDF__IPC_MAX_DEPTH);
   }
@@ -1676,7 +1676,7 @@ static void wudf__stream_release(struct ArrowArrayStream* stream) {
  * lists. */
 static int wudf__open_file(struct wudf__ipc_reader* r, struct wudf_error* error) {
   int64_t size = r->input.size;
-  const uint8_t* tail;
+  const uint8_t* tail = NULL;
   if (size < 8 + 4 + 6) return wudf__reader_fail(r, error, EPROTO, "truncated file (%lld bytes)",
                                                  (long long)size);
   r->footer_owner = wudf__owner_new();
