@@ -24,7 +24,8 @@ same data, and the cold start of three modules, in one run.
    rows) calls (at most 1,000), timed together;
 4. compares every runner's result with native's (wasmudf.deserialize
    validates it; pyarrow compares) and fails on any difference;
-5. times first loads (wasmudf, default tier and fast tier, a fresh cache
+5. times first loads (wasmudf by default -- the fast tier -- and with
+   fast_tier = 0, cc -O2 before the load returns; a fresh cache
    directory each) against wasmtime's Module(engine, bytes) (a fresh
    engine each);
 6. prints the table and the targets of issue 12, writes OUT/suite.csv,
@@ -188,12 +189,12 @@ def wasmtime_compile_ms(path, repeats):
 
 
 def run_cold(args, modules):
-    """{(module, runner): [milliseconds]} for runners wasmudf, wasmudf-fast
-    and wasmtime."""
+    """{(module, runner): [milliseconds]} for runners wasmudf (the default
+    configuration: the fast tier), wasmudf-o2 (fast_tier = 0) and wasmtime."""
     cold = {}
     for name, path in modules.items():
         gcd_export = ["gcd"] if name == "go" else []
-        for tier, runner in (("default", "wasmudf"), ("fast", "wasmudf-fast")):
+        for tier, runner in (("default", "wasmudf"), ("o2", "wasmudf-o2")):
             samples = []
             for _ in range(args.cold_repeats):
                 out = run([args.build / "bench" / "bench_suite", "cold", path, tier]
@@ -256,19 +257,19 @@ def report(args, times, cold):
     if cold:
         print("\nCold start: first load (fresh cache) against wasmtime's compile of the same "
               "bytes, median (spread)")
-        print(f"{'module':<8}{'bytes':>10}{'wasmudf':>22}{'wasmudf fast tier':>22}"
+        print(f"{'module':<8}{'bytes':>10}{'wasmudf (default)':>22}{'wasmudf -O2 only':>22}"
               f"{'wasmtime':>18}   target <= 3x")
         for name in [m for m in COLD_MODULES if (m, "wasmtime") in cold]:
             wt = statistics.median(cold[name, "wasmtime"])
             line = f"{name:<8}{cold[name, 'size'][0]:>10}"
             verdicts = []
-            for runner in ("wasmudf", "wasmudf-fast", "wasmtime"):
+            for runner in ("wasmudf", "wasmudf-o2", "wasmtime"):
                 median, low, high, spread = summary(cold[name, runner])
                 ratio = median / wt
                 cell = f"{median:.0f} ms ±{spread / 2:.0f}%"
                 if runner != "wasmtime":
                     cell += f" {ratio:.1f}x"
-                    verdicts.append(f"{'default' if runner == 'wasmudf' else 'fast'} "
+                    verdicts.append(f"{'default' if runner == 'wasmudf' else '-O2 only'} "
                                     f"{'met' if ratio <= 3 else 'missed'}")
                 line += f"{cell:>22}" if runner != "wasmtime" else f"{cell:>18}"
                 cold_rows.append({"module": name, "bytes": cold[name, "size"][0],
@@ -346,7 +347,7 @@ def plot(args, rows, cold_rows):
     if cold_rows:
         axis = axes[len(args.kernels) // columns][len(args.kernels) % columns]
         modules = sorted({r["module"] for r in cold_rows}, key=COLD_MODULES.index)
-        for offset, runner in enumerate(("wasmudf", "wasmudf-fast", "wasmtime")):
+        for offset, runner in enumerate(("wasmudf", "wasmudf-o2", "wasmtime")):
             values = [float(r["median_ms"]) for m in modules for r in cold_rows
                       if r["module"] == m and r["runner"] == runner]
             axis.bar([i + offset * 0.27 for i in range(len(modules))], values, width=0.27,
