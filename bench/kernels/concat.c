@@ -27,8 +27,8 @@ WUDF_SCALAR(concat, "concat(utf8, utf8) -> utf8 CALLED ON NULL INPUT") {
     wudf_str a = left_valid ? wudf_get_utf8(left, row) : (wudf_str){"", 0};
     wudf_str b = right_valid ? wudf_get_utf8(right, row) : (wudf_str){"", 0};
     char* target = wudf_append_str_uninit(out, a.size + b.size);
-    memcpy(target, a.data, a.size);
-    memcpy(target + a.size, b.data, b.size);
+    wudf_copy_bytes(target, a.data, a.size);
+    wudf_copy_bytes(target + a.size, b.data, b.size);
   }
   return 0;
 }
