@@ -2,7 +2,8 @@
  * runner.c -- bench_suite, the C side of the benchmark suite
  * (bench/suite/suite.py runs it; docs/performance.md):
  *
- *   bench_suite run native|wasmudf PLAN   time the kernels of PLAN
+ *   bench_suite run native|wasmudf|wasmudf-view PLAN
+ *                                         time the kernels of PLAN
  *   bench_suite cold MODULE.wasm default|o2 [GCD_EXPORT]
  *                                         one first load, milliseconds
  *
@@ -31,7 +32,12 @@
  *     guest, the call, the result validated and copied out), for the
  *     aggregate wudf_aggregate_new + _update + _finish + _free, for the
  *     table function wudf_table_call and every chunk of its stream; each
- *     result released.
+ *     result released;
+ *   - wasmudf-view: the same with a zero-copy result
+ *     (wudf_call_options.result = WUDF_RESULT_VIEW, max_rows_per_call =
+ *     the task's rows: a view holds one guest call's result) for the
+ *     scalar functions and the aggregate's finish; a table function's
+ *     chunks are always copies (its calls are wasmudf's).
  * The wasmudf runner waits for the module's optimised tier
  * (wudf_module_wait_tier) before it makes the instance: the steady state is
  * cc -O2's code, never the fast tier's.
@@ -112,8 +118,11 @@ struct task {
   int samples, calls;
 };
 
-/* The wasmudf runner's state: one engine, the last module and instance. */
+/* The wasmudf runner's state: one engine, the last module and instance,
+ * and the call options (NULL: the defaults). */
 struct wasmudf_state {
+  const struct wudf_call_options* options;
+  struct wudf_call_options view_options;
   struct wudf_engine* engine;
   struct wudf_module* module;
   struct wudf_instance* instance;
@@ -136,8 +145,8 @@ static void wasmudf_call(struct wasmudf_state* state, const struct task* task,
     schemas[i] = batch_schema->children[i];
   }
   if (strcmp(task->kind, "scalar") == 0) {
-    check(wudf_function_call(state->instance, function, count, args, schemas, NULL, &out,
-                             &out_schema, &error), &error);
+    check(wudf_function_call(state->instance, function, count, args, schemas, state->options,
+                             &out, &out_schema, &error), &error);
     sink(context, &out, &out_schema);
     out_schema.release(&out_schema);
   } else if (strcmp(task->kind, "aggregate") == 0) {
@@ -147,7 +156,8 @@ static void wasmudf_call(struct wasmudf_state* state, const struct task* task,
     check(wudf_aggregate_new(state->instance, function, &aggregate, &error), &error);
     check(wudf_aggregate_update(aggregate, count - 1, args, schemas, groups, task->groups,
                                 NULL, &error), &error);
-    check(wudf_aggregate_finish(aggregate, NULL, &out, &out_schema, &error), &error);
+    check(wudf_aggregate_finish(aggregate, state->options, &out, &out_schema, &error),
+          &error);
     wudf_aggregate_free(aggregate);
     sink(context, &out, &out_schema);
     out_schema.release(&out_schema);
@@ -184,6 +194,7 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
                                &error), &error);
   free(bytes);
   bool native = strcmp(runner, "native") == 0;
+  if (state->options != NULL) state->view_options.max_rows_per_call = task->rows;
   uint32_t function = 0;
   if (!native) {
     if (strcmp(state->path, task->module) != 0) {
@@ -245,12 +256,18 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
 /* `bench_suite run RUNNER PLAN`: every task of the plan, in order, on one
  * engine (and, for wasmudf, one instance per module). */
 static int run(const char* runner, const char* plan_path) {
-  if (strcmp(runner, "native") != 0 && strcmp(runner, "wasmudf") != 0) {
-    die("unknown runner (native or wasmudf)", runner);
+  if (strcmp(runner, "native") != 0 && strcmp(runner, "wasmudf") != 0 &&
+      strcmp(runner, "wasmudf-view") != 0) {
+    die("unknown runner (native, wasmudf or wasmudf-view)", runner);
   }
   FILE* plan = fopen(plan_path, "r");
   if (plan == NULL) die("cannot open", plan_path);
   struct wasmudf_state state = {0};
+  if (strcmp(runner, "wasmudf-view") == 0) {
+    wudf_call_options_init(&state.view_options);
+    state.view_options.result = WUDF_RESULT_VIEW;
+    state.options = &state.view_options;
+  }
   struct wudf_error error;
   check(wudf_engine_new(NULL, &state.engine, &error), &error);
   char line[16384];
@@ -327,7 +344,7 @@ int main(int argc, char** argv) {
   if ((argc == 4 || argc == 5) && strcmp(argv[1], "cold") == 0) {
     return cold(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
   }
-  fprintf(stderr, "usage: bench_suite run native|wasmudf PLAN\n"
+  fprintf(stderr, "usage: bench_suite run native|wasmudf|wasmudf-view PLAN\n"
                   "       bench_suite cold MODULE.wasm default|o2 [GCD_EXPORT]\n");
   return 2;
 }
