@@ -1,10 +1,10 @@
 """
 suite.py -- the benchmark suite of issue 12 (docs/performance.md): every
-kernel of bench/kernels at every batch size through four runners on the
+kernel of bench/kernels at every batch size through five runners on the
 same data, and the cold start of three modules, in one run.
 
-  python bench/suite/suite.py [--quick] [--kernels a,b] [--sizes 1,1024]
-                              [--runners native,wasmudf,wasmtime,v8]
+  python bench/suite/suite.py [--quick] [--kernels a,b|none] [--sizes 1,1024]
+                              [--runners native,wasmudf,wasmudf-view,wasmtime,v8]
                               [--samples N] [--no-cold] [--cold-modules c,rust,go]
                               [--cold-repeats N] [--build build/release]
                               [--out build/bench]
@@ -18,7 +18,7 @@ same data, and the cold start of three modules, in one run.
 2. makes each kernel's argument batch per size (kernels.py, deterministic)
    as wudf_array_serialize bytes, once;
 3. per kernel and size, runs each runner over those bytes in a process of
-   its own (bench_suite native and wasmudf, host_wasmtime.py,
+   its own (bench_suite native, wasmudf and wasmudf-view, host_wasmtime.py,
    host_node.mjs): one untimed call whose result is kept, warm-up calls
    (one sample's worth and at least 0.3 s), then SAMPLES samples; a sample is max(1, 65,536 /
    rows) calls (at most 1,000), timed together;
@@ -249,10 +249,11 @@ def report(args, times, cold):
                                  "samples": len(times[name, rows, runner]),
                                  "calls_per_sample": calls_per_sample(rows)})
             print(line)
-    with open(args.out / "suite.csv", "w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows_out[0]))
-        writer.writeheader()
-        writer.writerows(rows_out)
+    if rows_out:
+        with open(args.out / "suite.csv", "w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows_out[0]))
+            writer.writeheader()
+            writer.writerows(rows_out)
     cold_rows = []
     if cold:
         print("\nCold start: first load (fresh cache) against wasmtime's compile of the same "
@@ -373,7 +374,8 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="3 samples, sizes 1,1024,65536, one cold load each of the C "
                              "and Rust modules (also QUICK=1)")
-    parser.add_argument("--kernels", default=",".join(kernels.KERNELS))
+    parser.add_argument("--kernels", default=",".join(kernels.KERNELS),
+                        help="a,b,... or none (the cold start alone)")
     parser.add_argument("--sizes", default=None)
     parser.add_argument("--runners", default=",".join(RUNNERS))
     parser.add_argument("--samples", type=int, default=None)
@@ -386,7 +388,7 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "build" / "bench"))
     args = parser.parse_args()
     quick = args.quick or os.environ.get("QUICK") == "1"
-    args.kernels = [k for k in args.kernels.split(",") if k]
+    args.kernels = [k for k in args.kernels.split(",") if k and k != "none"]
     for name in args.kernels:
         if name not in kernels.KERNELS:
             sys.exit(f"suite: unknown kernel '{name}' (one of {', '.join(kernels.KERNELS)})")
@@ -414,6 +416,8 @@ def main():
     cold = run_cold(args, cold_modules) if args.cold else {}
     print(f"(load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
     rows, cold_rows = report(args, times, cold)
+    if not rows:  # --kernels none: the cold start alone
+        return
     try:
         plot(args, rows, cold_rows)
         print(f"\nwrote {args.out / 'suite.csv'}, {args.out / 'suite.png'}"
