@@ -295,6 +295,8 @@ def targets(args, times):
             return None
         return statistics.median(times[key]) / statistics.median(times[base])
 
+    if not args.kernels:
+        return
     print("\nTargets of issue 12 (wasmudf, default options; ratios of medians in this run)")
     checks = []
     big = max(args.sizes)
@@ -317,7 +319,7 @@ def targets(args, times):
             verdict += f" (zero-copy result: {view:.2f}x)"
         print(f"  {text:<44} {value:8.2f}x   {verdict}")
     for peer in ("wasmtime", "v8"):
-        if peer not in args.runners or "wasmudf" not in args.runners:
+        if peer not in args.runners or "wasmudf" not in args.runners or not args.kernels:
             continue
         behind = [f"{n}@{r} ({ratio(n, r, 'wasmudf', peer):.2f}x)" for n in args.kernels
                   for r in args.sizes if ratio(n, r, "wasmudf", peer) > 1]
