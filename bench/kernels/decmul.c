@@ -21,8 +21,17 @@ WUDF_SCALAR(decmul, "decmul(decimal128(18, 2), decimal128(18, 2)) -> decimal128(
     int64_t left, right;
     memcpy(&left, x + row * 16, 8);
     memcpy(&right, y + row * 16, 8);
-    __int128 product = (__int128)left * right;
-    memcpy(result + row * 16, &product, 16); /* little-endian two's complement */
+    if (left == (int32_t)left && right == (int32_t)right) {
+      /* Both below 2^31 in magnitude: the product fits an int64, and the
+       * high limb is its sign (WebAssembly has no 64 x 64 -> 128 multiply:
+       * __int128 is a call of compiler-rt's __multi3). */
+      int64_t low = left * right, high = low < 0 ? -1 : 0;
+      memcpy(result + row * 16, &low, 8);
+      memcpy(result + row * 16 + 8, &high, 8);
+    } else {
+      __int128 product = (__int128)left * right;
+      memcpy(result + row * 16, &product, 16); /* little-endian two's complement */
+    }
   }
   return 0;
 }
