@@ -1078,7 +1078,7 @@ char* wudf_set_str_uninit(wudf_output* out, int64_t row, size_t size) {
 
 void wudf_set_str(wudf_output* out, int64_t row, const char* data, size_t size) {
   char* target = wudf_set_str_uninit(out, row, size);
-  if (target != NULL && size > 0) memcpy(target, data, size);
+  if (target != NULL) wudf_copy_bytes(target, data, size);
 }
 
 /* ------------------------------------------------------------- fast paths */

@@ -272,6 +272,26 @@ TEST(fast_paths_give_the_checked_results) {
   for (int64_t r = 0; r < 4; r++) assert_string_row(&result, r, picked[r]);
   column_release(&result);
   for (int i = 0; i < 3; i++) column_release(&pick_args[i]);
+  /* pick again over strings of every size from 0 to 40 bytes, each byte
+   * distinct: the inline copies of up to 16 bytes (wudf_copy_bytes) and
+   * memcpy beyond, every byte in place. */
+  char sized_text[41][41];
+  const char* sized[41];
+  const char* empties[41];
+  int64_t all_first[41];
+  for (int size = 0; size <= 40; size++) {
+    for (int i = 0; i < size; i++) sized_text[size][i] = (char)('A' + (size * 7 + i) % 58);
+    sized_text[size][size] = '\0';
+    sized[size] = sized_text[size];
+    empties[size] = "";
+    all_first[size] = 1;
+  }
+  struct column sized_args[3] = {strings(TYPE_UTF8, sized, 41), strings(TYPE_UTF8, empties, 41),
+                                 ints(TYPE_BOOL, all_first, NULL, 41)};
+  ASSERT_OK(call(instance, "pick", 3, sized_args, &result, &error), &error);
+  for (int64_t r = 0; r <= 40; r++) assert_string_row(&result, r, sized[r]);
+  column_release(&result);
+  for (int i = 0; i < 3; i++) column_release(&sized_args[i]);
 
   /* byte_sum over binary (wudf_get_utf8), twice (output values). */
   const char* bytes[3] = {"a", "", "ab"};

@@ -12,9 +12,21 @@ WUDF_SCALAR(dictlookup, "dictlookup(dictionary<int32, utf8>) -> utf8") {
   const wudf_input* codes = wudf_arg(args, 0);
   const wudf_input* words = wudf_dictionary(codes);
   const int32_t* indices = wudf_values_int32(codes);
-  for (int64_t row = 0; row < args->length; row++) {
-    wudf_str s = wudf_get_str(words, indices[row]);
-    wudf_set_str(out, row, s.data, s.size);
+  const int32_t* offsets = wudf_utf8_offsets(words);
+  const char* data = wudf_utf8_data(words);
+  int64_t rows = args->length;
+  /* One pass for the bytes of the result, one reservation, then appends
+   * that check nothing. */
+  int64_t bytes = 0;
+  for (int64_t row = 0; row < rows; row++) {
+    bytes += offsets[indices[row] + 1] - offsets[indices[row]];
+  }
+  if (wudf_output_reserve_str(out, rows, bytes) != 0) {
+    return wudf_error("dictlookup: out of memory");
+  }
+  for (int64_t row = 0; row < rows; row++) {
+    int32_t start = offsets[indices[row]], end = offsets[indices[row] + 1];
+    wudf_append_str(out, data + start, (size_t)(end - start));
   }
   return 0;
 }

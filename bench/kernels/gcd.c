@@ -10,7 +10,8 @@
 WUDF_SCALAR(gcd, "gcd(int32, int32) -> int32") {
   const int32_t* a = wudf_values_int32(wudf_arg(args, 0));
   const int32_t* b = wudf_values_int32(wudf_arg(args, 1));
-  int32_t* result = wudf_output_values(out);
+  int32_t* result = wudf_output_values_int32(out, args->length);
+  if (result == NULL) return wudf_error("gcd: out of memory");
   for (int64_t row = 0; row < args->length; row++) {
     int64_t x = a[row], y = b[row]; /* 64-bit: |INT32_MIN| fits */
     while (y != 0) {

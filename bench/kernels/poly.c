@@ -10,7 +10,8 @@
 
 WUDF_SCALAR(poly, "poly(float64) -> float64") {
   const double* x = wudf_values_float64(wudf_arg(args, 0));
-  double* result = wudf_output_values(out);
+  double* result = wudf_output_values_float64(out, args->length);
+  if (result == NULL) return wudf_error("poly: out of memory");
   for (int64_t row = 0; row < args->length; row++) {
     double v = x[row];
     double p = 1.0 / 8;

@@ -2,8 +2,9 @@
  * runner.c -- bench_suite, the C side of the benchmark suite
  * (bench/suite/suite.py runs it; docs/performance.md):
  *
- *   bench_suite run native|wasmudf PLAN   time the kernels of PLAN
- *   bench_suite cold MODULE.wasm default|fast [GCD_EXPORT]
+ *   bench_suite run native|wasmudf|wasmudf-view PLAN
+ *                                         time the kernels of PLAN
+ *   bench_suite cold MODULE.wasm default|o2 [GCD_EXPORT]
  *                                         one first load, milliseconds
  *
  * PLAN has one task per line:
@@ -31,11 +32,20 @@
  *     guest, the call, the result validated and copied out), for the
  *     aggregate wudf_aggregate_new + _update + _finish + _free, for the
  *     table function wudf_table_call and every chunk of its stream; each
- *     result released.
+ *     result released;
+ *   - wasmudf-view: the same with a zero-copy result
+ *     (wudf_call_options.result = WUDF_RESULT_VIEW, max_rows_per_call =
+ *     the task's rows: a view holds one guest call's result) for the
+ *     scalar functions and the aggregate's finish; a table function's
+ *     chunks are always copies (its calls are wasmudf's).
+ * The wasmudf runner waits for the module's optimised tier
+ * (wudf_module_wait_tier) before it makes the instance: the steady state is
+ * cc -O2's code, never the fast tier's.
  * `cold` times wudf_engine_new + wudf_module_load_file with an empty cache
- * directory of its own (removed afterwards), by default or with the fast
- * tier (wudf_engine_config.fast_tier; the background build is waited for
- * by wudf_engine_free, after the time is taken). With GCD_EXPORT it then
+ * directory of its own (removed afterwards), with the default configuration
+ * (the fast tier: tcc's code at once, cc -O2's built in the background and
+ * waited for by wudf_engine_free, after the time is taken) or with "o2"
+ * (fast_tier = 0: cc -O2 before the load returns). With GCD_EXPORT it then
  * instantiates the module and checks that GCD_EXPORT(12, 18) is 6.
  */
 #define _GNU_SOURCE
@@ -108,8 +118,11 @@ struct task {
   int samples, calls;
 };
 
-/* The wasmudf runner's state: one engine, the last module and instance. */
+/* The wasmudf runner's state: one engine, the last module and instance,
+ * and the call options (NULL: the defaults). */
 struct wasmudf_state {
+  const struct wudf_call_options* options;
+  struct wudf_call_options view_options;
   struct wudf_engine* engine;
   struct wudf_module* module;
   struct wudf_instance* instance;
@@ -132,8 +145,8 @@ static void wasmudf_call(struct wasmudf_state* state, const struct task* task,
     schemas[i] = batch_schema->children[i];
   }
   if (strcmp(task->kind, "scalar") == 0) {
-    check(wudf_function_call(state->instance, function, count, args, schemas, NULL, &out,
-                             &out_schema, &error), &error);
+    check(wudf_function_call(state->instance, function, count, args, schemas, state->options,
+                             &out, &out_schema, &error), &error);
     sink(context, &out, &out_schema);
     out_schema.release(&out_schema);
   } else if (strcmp(task->kind, "aggregate") == 0) {
@@ -143,7 +156,8 @@ static void wasmudf_call(struct wasmudf_state* state, const struct task* task,
     check(wudf_aggregate_new(state->instance, function, &aggregate, &error), &error);
     check(wudf_aggregate_update(aggregate, count - 1, args, schemas, groups, task->groups,
                                 NULL, &error), &error);
-    check(wudf_aggregate_finish(aggregate, NULL, &out, &out_schema, &error), &error);
+    check(wudf_aggregate_finish(aggregate, state->options, &out, &out_schema, &error),
+          &error);
     wudf_aggregate_free(aggregate);
     sink(context, &out, &out_schema);
     out_schema.release(&out_schema);
@@ -180,6 +194,7 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
                                &error), &error);
   free(bytes);
   bool native = strcmp(runner, "native") == 0;
+  if (state->options != NULL) state->view_options.max_rows_per_call = task->rows;
   uint32_t function = 0;
   if (!native) {
     if (strcmp(state->path, task->module) != 0) {
@@ -189,6 +204,12 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
       state->module = NULL;
       check(wudf_module_load_file(state->engine, task->module, &state->module, &error),
             &error);
+      /* The steady state is the optimised code: with the fast tier (the
+       * default) the load returns with tcc's code and builds cc -O2's in
+       * the background; wait for it before the instance is made. */
+      if (wudf_module_wait_tier(state->module, 0) != WUDF_TIER_OPTIMIZED) {
+        die("the optimised build of the module failed", task->module);
+      }
       check(wudf_instance_new(state->module, NULL, &state->instance, &error), &error);
       snprintf(state->path, sizeof(state->path), "%s", task->module);
     }
@@ -235,12 +256,18 @@ static void run_task(const char* runner, struct wasmudf_state* state, const stru
 /* `bench_suite run RUNNER PLAN`: every task of the plan, in order, on one
  * engine (and, for wasmudf, one instance per module). */
 static int run(const char* runner, const char* plan_path) {
-  if (strcmp(runner, "native") != 0 && strcmp(runner, "wasmudf") != 0) {
-    die("unknown runner (native or wasmudf)", runner);
+  if (strcmp(runner, "native") != 0 && strcmp(runner, "wasmudf") != 0 &&
+      strcmp(runner, "wasmudf-view") != 0) {
+    die("unknown runner (native, wasmudf or wasmudf-view)", runner);
   }
   FILE* plan = fopen(plan_path, "r");
   if (plan == NULL) die("cannot open", plan_path);
   struct wasmudf_state state = {0};
+  if (strcmp(runner, "wasmudf-view") == 0) {
+    wudf_call_options_init(&state.view_options);
+    state.view_options.result = WUDF_RESULT_VIEW;
+    state.options = &state.view_options;
+  }
   struct wudf_error error;
   check(wudf_engine_new(NULL, &state.engine, &error), &error);
   char line[16384];
@@ -289,7 +316,13 @@ static int cold(const char* module_path, const char* tier, const char* gcd_expor
   struct wudf_engine_config config;
   wudf_engine_config_init(&config);
   config.cache_dir = directory;
-  config.fast_tier = strcmp(tier, "fast") == 0;
+  /* "default": the engine's default (the fast tier: tcc first, cc -O2 in
+   * the background); "o2": fast_tier = 0, cc -O2 before the load returns. */
+  if (strcmp(tier, "o2") == 0) {
+    config.fast_tier = 0;
+  } else if (strcmp(tier, "default") != 0) {
+    die("unknown tier (default or o2)", tier);
+  }
   struct wudf_error error;
   struct wudf_engine* engine;
   struct wudf_module* module;
@@ -311,7 +344,7 @@ int main(int argc, char** argv) {
   if ((argc == 4 || argc == 5) && strcmp(argv[1], "cold") == 0) {
     return cold(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
   }
-  fprintf(stderr, "usage: bench_suite run native|wasmudf PLAN\n"
-                  "       bench_suite cold MODULE.wasm default|fast [GCD_EXPORT]\n");
+  fprintf(stderr, "usage: bench_suite run native|wasmudf|wasmudf-view PLAN\n"
+                  "       bench_suite cold MODULE.wasm default|o2 [GCD_EXPORT]\n");
   return 2;
 }

@@ -1,10 +1,10 @@
 """
 suite.py -- the benchmark suite of issue 12 (docs/performance.md): every
-kernel of bench/kernels at every batch size through four runners on the
+kernel of bench/kernels at every batch size through five runners on the
 same data, and the cold start of three modules, in one run.
 
-  python bench/suite/suite.py [--quick] [--kernels a,b] [--sizes 1,1024]
-                              [--runners native,wasmudf,wasmtime,v8]
+  python bench/suite/suite.py [--quick] [--kernels a,b|none] [--sizes 1,1024]
+                              [--runners native,wasmudf,wasmudf-view,wasmtime,v8]
                               [--samples N] [--no-cold] [--cold-modules c,rust,go]
                               [--cold-repeats N] [--build build/release]
                               [--out build/bench]
@@ -18,13 +18,14 @@ same data, and the cold start of three modules, in one run.
 2. makes each kernel's argument batch per size (kernels.py, deterministic)
    as wudf_array_serialize bytes, once;
 3. per kernel and size, runs each runner over those bytes in a process of
-   its own (bench_suite native and wasmudf, host_wasmtime.py,
+   its own (bench_suite native, wasmudf and wasmudf-view, host_wasmtime.py,
    host_node.mjs): one untimed call whose result is kept, warm-up calls
    (one sample's worth and at least 0.3 s), then SAMPLES samples; a sample is max(1, 65,536 /
    rows) calls (at most 1,000), timed together;
 4. compares every runner's result with native's (wasmudf.deserialize
    validates it; pyarrow compares) and fails on any difference;
-5. times first loads (wasmudf, default tier and fast tier, a fresh cache
+5. times first loads (wasmudf by default -- the fast tier -- and with
+   fast_tier = 0, cc -O2 before the load returns; a fresh cache
    directory each) against wasmtime's Module(engine, bytes) (a fresh
    engine each);
 6. prints the table and the targets of issue 12, writes OUT/suite.csv,
@@ -51,7 +52,7 @@ sys.path.insert(0, str(HERE))
 import compare  # noqa: E402
 import kernels  # noqa: E402
 
-RUNNERS = ["native", "wasmudf", "wasmtime", "v8"]
+RUNNERS = ["native", "wasmudf", "wasmudf-view", "wasmtime", "v8"]
 COLD_MODULES = ["c", "rust", "go"]
 
 
@@ -130,7 +131,7 @@ def make_data(args):
 
 
 def runner_command(runner, args, plan):
-    if runner in ("native", "wasmudf"):
+    if runner in ("native", "wasmudf", "wasmudf-view"):
         return [args.build / "bench" / "bench_suite", "run", runner, plan]
     if runner == "wasmtime":
         return [sys.executable, HERE / "host_wasmtime.py", plan]
@@ -188,12 +189,12 @@ def wasmtime_compile_ms(path, repeats):
 
 
 def run_cold(args, modules):
-    """{(module, runner): [milliseconds]} for runners wasmudf, wasmudf-fast
-    and wasmtime."""
+    """{(module, runner): [milliseconds]} for runners wasmudf (the default
+    configuration: the fast tier), wasmudf-o2 (fast_tier = 0) and wasmtime."""
     cold = {}
     for name, path in modules.items():
         gcd_export = ["gcd"] if name == "go" else []
-        for tier, runner in (("default", "wasmudf"), ("fast", "wasmudf-fast")):
+        for tier, runner in (("default", "wasmudf"), ("o2", "wasmudf-o2")):
             samples = []
             for _ in range(args.cold_repeats):
                 out = run([args.build / "bench" / "bench_suite", "cold", path, tier]
@@ -248,27 +249,28 @@ def report(args, times, cold):
                                  "samples": len(times[name, rows, runner]),
                                  "calls_per_sample": calls_per_sample(rows)})
             print(line)
-    with open(args.out / "suite.csv", "w", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows_out[0]))
-        writer.writeheader()
-        writer.writerows(rows_out)
+    if rows_out:
+        with open(args.out / "suite.csv", "w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows_out[0]))
+            writer.writeheader()
+            writer.writerows(rows_out)
     cold_rows = []
     if cold:
         print("\nCold start: first load (fresh cache) against wasmtime's compile of the same "
               "bytes, median (spread)")
-        print(f"{'module':<8}{'bytes':>10}{'wasmudf':>22}{'wasmudf fast tier':>22}"
+        print(f"{'module':<8}{'bytes':>10}{'wasmudf (default)':>22}{'wasmudf -O2 only':>22}"
               f"{'wasmtime':>18}   target <= 3x")
         for name in [m for m in COLD_MODULES if (m, "wasmtime") in cold]:
             wt = statistics.median(cold[name, "wasmtime"])
             line = f"{name:<8}{cold[name, 'size'][0]:>10}"
             verdicts = []
-            for runner in ("wasmudf", "wasmudf-fast", "wasmtime"):
+            for runner in ("wasmudf", "wasmudf-o2", "wasmtime"):
                 median, low, high, spread = summary(cold[name, runner])
                 ratio = median / wt
                 cell = f"{median:.0f} ms ±{spread / 2:.0f}%"
                 if runner != "wasmtime":
                     cell += f" {ratio:.1f}x"
-                    verdicts.append(f"{'default' if runner == 'wasmudf' else 'fast'} "
+                    verdicts.append(f"{'default' if runner == 'wasmudf' else '-O2 only'} "
                                     f"{'met' if ratio <= 3 else 'missed'}")
                 line += f"{cell:>22}" if runner != "wasmtime" else f"{cell:>18}"
                 cold_rows.append({"module": name, "bytes": cold[name, "size"][0],
@@ -293,25 +295,31 @@ def targets(args, times):
             return None
         return statistics.median(times[key]) / statistics.median(times[base])
 
-    print("\nTargets of issue 12 (wasmudf; ratios of medians in this run)")
+    if not args.kernels:
+        return
+    print("\nTargets of issue 12 (wasmudf, default options; ratios of medians in this run)")
     checks = []
     big = max(args.sizes)
     bounds = {"gcd": 1.10, "upper": 1.3, "groupsum": 1.3, "series": 2.0}
     for name in args.kernels:
         bound = bounds.get(name, 1.10)
-        checks.append((f"{name} at {big} rows <= {bound:.2f}x native", ratio(name, big), bound))
-    checks.append(("gcd at 1,024 rows <= 1.3x native", ratio("gcd", 1024), 1.3))
+        checks.append((f"{name} at {big} rows <= {bound:.2f}x native", ratio(name, big), bound,
+                       ratio(name, big, "wasmudf-view")))
+    checks.append(("gcd at 1,024 rows <= 1.3x native", ratio("gcd", 1024), 1.3,
+                   ratio("gcd", 1024, "wasmudf-view")))
     if ("gcd", 1, "wasmudf") in times:
         us = statistics.median(times["gcd", 1, "wasmudf"])
         print(f"  {'1-row scalar call (gcd) < 1 us':<44} {us:8.2f} us   "
               f"{'met' if us < 1 else f'missed ({us:.1f}x the target)'}")
-    for text, value, bound in checks:
+    for text, value, bound, view in checks:
         if value is None:
             continue
         verdict = "met" if value <= bound else f"missed by {(value / bound - 1) * 100:.0f}%"
+        if view is not None:
+            verdict += f" (zero-copy result: {view:.2f}x)"
         print(f"  {text:<44} {value:8.2f}x   {verdict}")
     for peer in ("wasmtime", "v8"):
-        if peer not in args.runners or "wasmudf" not in args.runners:
+        if peer not in args.runners or "wasmudf" not in args.runners or not args.kernels:
             continue
         behind = [f"{n}@{r} ({ratio(n, r, 'wasmudf', peer):.2f}x)" for n in args.kernels
                   for r in args.sizes if ratio(n, r, "wasmudf", peer) > 1]
@@ -346,7 +354,7 @@ def plot(args, rows, cold_rows):
     if cold_rows:
         axis = axes[len(args.kernels) // columns][len(args.kernels) % columns]
         modules = sorted({r["module"] for r in cold_rows}, key=COLD_MODULES.index)
-        for offset, runner in enumerate(("wasmudf", "wasmudf-fast", "wasmtime")):
+        for offset, runner in enumerate(("wasmudf", "wasmudf-o2", "wasmtime")):
             values = [float(r["median_ms"]) for m in modules for r in cold_rows
                       if r["module"] == m and r["runner"] == runner]
             axis.bar([i + offset * 0.27 for i in range(len(modules))], values, width=0.27,
@@ -368,7 +376,8 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="3 samples, sizes 1,1024,65536, one cold load each of the C "
                              "and Rust modules (also QUICK=1)")
-    parser.add_argument("--kernels", default=",".join(kernels.KERNELS))
+    parser.add_argument("--kernels", default=",".join(kernels.KERNELS),
+                        help="a,b,... or none (the cold start alone)")
     parser.add_argument("--sizes", default=None)
     parser.add_argument("--runners", default=",".join(RUNNERS))
     parser.add_argument("--samples", type=int, default=None)
@@ -381,7 +390,7 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "build" / "bench"))
     args = parser.parse_args()
     quick = args.quick or os.environ.get("QUICK") == "1"
-    args.kernels = [k for k in args.kernels.split(",") if k]
+    args.kernels = [k for k in args.kernels.split(",") if k and k != "none"]
     for name in args.kernels:
         if name not in kernels.KERNELS:
             sys.exit(f"suite: unknown kernel '{name}' (one of {', '.join(kernels.KERNELS)})")
@@ -409,6 +418,8 @@ def main():
     cold = run_cold(args, cold_modules) if args.cold else {}
     print(f"(load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
     rows, cold_rows = report(args, times, cold)
+    if not rows:  # --kernels none: the cold start alone
+        return
     try:
         plot(args, rows, cold_rows)
         print(f"\nwrote {args.out / 'suite.csv'}, {args.out / 'suite.png'}"

@@ -1095,10 +1095,37 @@ static inline char* wudf_append_str_uninit(wudf_output* out, size_t size) {
   return target;
 }
 
+/* Copies `size` bytes from `from` to `to` (not overlapping). Strings of
+ * up to 16 bytes are copied inline as two (possibly overlapping) loads and
+ * stores of the first and the last bytes, never past either buffer: a
+ * call of libc's memcpy, a byte loop in WebAssembly, costs more than the
+ * copy of such a string. */
+static inline void wudf_copy_bytes(char* to, const char* from, size_t size) {
+  if (size >= 8 && size <= 16) {
+    uint64_t head, tail;
+    memcpy(&head, from, 8);
+    memcpy(&tail, from + size - 8, 8);
+    memcpy(to, &head, 8);
+    memcpy(to + size - 8, &tail, 8);
+  } else if (size >= 4 && size < 8) {
+    uint32_t head, tail;
+    memcpy(&head, from, 4);
+    memcpy(&tail, from + size - 4, 4);
+    memcpy(to, &head, 4);
+    memcpy(to + size - 4, &tail, 4);
+  } else if (size > 0 && size < 4) {
+    char first = from[0], middle = from[size >> 1], last = from[size - 1];
+    to[0] = first;
+    to[size >> 1] = middle;
+    to[size - 1] = last;
+  } else if (size > 16) {
+    memcpy(to, from, size);
+  }
+}
+
 /* Appends the next row, a copy of `size` bytes at `data`. */
 static inline void wudf_append_str(wudf_output* out, const char* data, size_t size) {
-  char* target = wudf_append_str_uninit(out, size);
-  if (size > 0) memcpy(target, data, size);
+  wudf_copy_bytes(wudf_append_str_uninit(out, size), data, size);
 }
 
 /* Appends a null row (checked; the row counts against the reserved rows). */

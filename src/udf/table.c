@@ -126,9 +126,12 @@ static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__cal
   }
   run->last_row = last;
   if (run->input.rows.count == 1) {
-    /* One run of the caller's rows: a shift. */
+    /* One run of the caller's rows: a shift, none when the run starts at
+     * the caller's row 0 (a call over the whole argument). */
     int64_t start = run->input.rows.items[0].start;
-    for (int64_t i = 0; i < chunk->length; i++) values[i] += start;
+    if (start != 0) {
+      for (int64_t i = 0; i < chunk->length; i++) values[i] += start;
+    }
   } else {
     for (int64_t i = 0; i < chunk->length; i++) {
       values[i] = wudf__table_argument_row(run, values[i]);
