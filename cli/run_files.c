@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "wasmudf/wasmudf.h"
 
 int command_run_files(int argc, char** argv);
@@ -64,7 +65,7 @@ static void wrapped_schema_release(struct ArrowSchema* schema) {
   schema->release = NULL;
 }
 
-static int wrap_column(struct ArrowArray* column, struct ArrowSchema* column_schema,
+int cli_wrap_column(struct ArrowArray* column, struct ArrowSchema* column_schema,
                        struct ArrowArray* out, struct ArrowSchema* out_schema) {
   struct wrapped* a = calloc(1, sizeof *a);
   struct wrapped* s = calloc(1, sizeof *s);
@@ -116,6 +117,7 @@ struct run_stream {
   const struct ArrowArray* args[64];
   const struct ArrowSchema* arg_schemas[64];
   char message[1200];
+  int failure; /* the exit status of the failure (CLI_EXIT_*) */
 };
 
 static void borrowed_schema_release(struct ArrowSchema* schema) { schema->release = NULL; }
@@ -130,8 +132,15 @@ static int run_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* o
   return 0;
 }
 
-static int run_fail(struct run_stream* run, int status, const char* message) {
+/* Records a failure: its message and exit status (`error`, when the
+ * library's, classifies limits and guest failures; else `otherwise`). */
+static int run_fail(struct run_stream* run, int status, const char* message,
+                    const struct wudf_error* error, int otherwise) {
   snprintf(run->message, sizeof run->message, "%s", message ? message : strerror(status));
+  run->failure = otherwise;
+  if (status == ETIMEDOUT || (error && error->trap == WUDF_TRAP_OUT_OF_MEMORY)) {
+    run->failure = CLI_EXIT_LIMIT;
+  }
   return status;
 }
 
@@ -151,7 +160,8 @@ static int run_produce(struct run_stream* run, struct ArrowArray* out) {
   for (;;) {
     if (run->rows.release) {
       int status = run->rows.get_next(&run->rows, out);
-      if (status != 0) return run_fail(run, status, run->rows.get_last_error(&run->rows));
+      if (status != 0) return run_fail(run, status, run->rows.get_last_error(&run->rows), NULL,
+                                       CLI_EXIT_GUEST);
       if (out->release) {
         /* input_row counts across the input's batches. */
         if (run->rows_before && out->n_children > 0) {
@@ -167,7 +177,8 @@ static int run_produce(struct run_stream* run, struct ArrowArray* out) {
       run->batch.release(&run->batch);
     }
     int status = run->in->get_next(run->in, &run->batch);
-    if (status != 0) return run_fail(run, status, run->in->get_last_error(run->in));
+    if (status != 0) return run_fail(run, status, run->in->get_last_error(run->in), NULL,
+                                     CLI_EXIT_INPUT);
     if (run->batch.release == NULL) return 0; /* the end */
     struct ArrowArray* sliced = run->sliced;
     const struct ArrowArray** args = run->args;
@@ -185,7 +196,7 @@ static int run_produce(struct run_stream* run, struct ArrowArray* out) {
                                arg_schemas, NULL, &run->rows, &error);
       if (status != 0) {
         run->batch.release(&run->batch);
-        return run_fail(run, status, error.message);
+        return run_fail(run, status, error.message, &error, CLI_EXIT_GUEST);
       }
       struct ArrowSchema chunk_schema;
       if (run->rows.get_schema(&run->rows, &chunk_schema) == 0) run_schema(run, &chunk_schema);
@@ -197,15 +208,15 @@ static int run_produce(struct run_stream* run, struct ArrowArray* out) {
                                 arg_schemas, NULL, &result, &result_schema, &error);
     run->rows_before += run->batch.length;
     run->batch.release(&run->batch);
-    if (status != 0) return run_fail(run, status, error.message);
+    if (status != 0) return run_fail(run, status, error.message, &error, CLI_EXIT_GUEST);
     if (run->info->kind != WUDF_FUNCTION_BATCH) {
       struct ArrowArray wrapped;
       struct ArrowSchema wrapped_schema;
-      status = wrap_column(&result, &result_schema, &wrapped, &wrapped_schema);
+      status = cli_wrap_column(&result, &result_schema, &wrapped, &wrapped_schema);
       if (status != 0) {
         result.release(&result);
         result_schema.release(&result_schema);
-        return run_fail(run, status, "out of memory");
+        return run_fail(run, status, "out of memory", NULL, CLI_EXIT_GUEST);
       }
       result = wrapped;
       result_schema = wrapped_schema;
@@ -243,8 +254,76 @@ static void run_release(struct ArrowArrayStream* stream) {
 
 static void usage(void) {
   fprintf(stderr, "usage: wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+                  "                   [--format table|csv|jsonl|arrow|arrows] [--max-rows N]\n"
                   "                   [--timeout MS] [--memory-limit SIZE]\n"
-                  "       INPUT: .arrow, .arrows, .csv, or - (an IPC stream on stdin)\n");
+                  "       INPUT: .arrow, .arrows, .csv, or - (an IPC stream on stdin)\n"
+                  "       (wasmudf run --help for more)\n");
+}
+
+/* Reads INPUT (.csv by its extension, else Arrow IPC, "-" standard input)
+ * into `in`. 0, or CLI_EXIT_INPUT after printing a message. */
+static int open_input(const char* input, struct ArrowArrayStream* in) {
+  struct wudf_error error;
+  size_t n = strlen(input);
+  int csv = n >= 4 && strcmp(input + n - 4, ".csv") == 0;
+  int status = csv ? wudf_csv_read_path(input, NULL, in, &error)
+                   : wudf_ipc_read_path(input, NULL, in, &error);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    return CLI_EXIT_INPUT;
+  }
+  return 0;
+}
+
+/* Parses --max-rows N (0: all). 0 or CLI_EXIT_USAGE (message printed). */
+static int parse_rows(const char* command, const char* text, int64_t* rows) {
+  char* end;
+  errno = 0;
+  long long value = strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < 0) {
+    fprintf(stderr, "wasmudf: %s: --max-rows takes a number of rows (0: all), not '%s'\n",
+            command, text);
+    return CLI_EXIT_USAGE;
+  }
+  *rows = value;
+  return 0;
+}
+
+/* `wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]`: a file's
+ * rows as a table (or converted to OUTPUT's format). */
+int command_show(int argc, char** argv) {
+  const char *input = NULL, *output_path = NULL, *format_name = NULL;
+  int64_t max_rows = 40;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) output_path = argv[++i];
+    else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format_name = argv[++i];
+    else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
+      if (parse_rows("show", argv[++i], &max_rows) != 0) return CLI_EXIT_USAGE;
+    } else if (input == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
+      input = argv[i];
+    } else {
+      fprintf(stderr, "wasmudf: show: unexpected argument '%s'\n"
+                      "usage: wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]\n",
+              argv[i]);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  if (input == NULL) {
+    fprintf(stderr, "wasmudf: show needs an INPUT file\n"
+                    "usage: wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]\n");
+    return CLI_EXIT_USAGE;
+  }
+  enum cli_format format;
+  if (cli_output_format(output_path, format_name, &format) != 0) return CLI_EXIT_USAGE;
+  struct ArrowArrayStream in;
+  if (open_input(input, &in) != 0) return CLI_EXIT_INPUT;
+  struct wudf_error error;
+  int status = cli_write_stream(&in, output_path, format, max_rows, &error);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    return CLI_EXIT_INPUT;
+  }
+  return CLI_EXIT_OK;
 }
 
 /* "65536", "64K", "16M", "1G" (optionally with B or iB): 0 or EINVAL. */
@@ -268,13 +347,17 @@ static int parse_size(const char* text, uint64_t* bytes) {
 
 int command_run_files(int argc, char** argv) {
   const char *module_path = argv[0], *function = argv[1], *input = argv[2], *output_path = NULL;
-  const char* arg_names = NULL;
+  const char *arg_names = NULL, *format_name = NULL;
+  int64_t max_rows = 40;
   struct wudf_engine_config config;
   wudf_engine_config_init(&config);
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) output_path = argv[++i];
     else if (strcmp(argv[i], "--args") == 0 && i + 1 < argc) arg_names = argv[++i];
-    else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+    else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format_name = argv[++i];
+    else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
+      if (parse_rows("run", argv[++i], &max_rows) != 0) return CLI_EXIT_USAGE;
+    } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
       char* end;
       errno = 0;
       config.timeout_ms = strtoull(argv[++i], &end, 10);
@@ -294,18 +377,8 @@ int command_run_files(int argc, char** argv) {
       return 2;
     }
   }
-  int text = 1; /* 0 IPC, 1 CSV, 2 JSON lines */
-  if (output_path) {
-    if (ends_with(output_path, ".csv")) text = 1;
-    else if (ends_with(output_path, ".jsonl") || ends_with(output_path, ".json")) text = 2;
-    else if (ends_with(output_path, ".arrow") || ends_with(output_path, ".arrows") ||
-             ends_with(output_path, ".feather")) text = 0;
-    else {
-      fprintf(stderr, "wasmudf: run: %s: unknown output format (use .arrow, .arrows, .csv or "
-                      ".jsonl)\n", output_path);
-      return 2;
-    }
-  }
+  enum cli_format format;
+  if (cli_output_format(output_path, format_name, &format) != 0) return CLI_EXIT_USAGE;
   struct wudf_error error;
   struct wudf_engine* engine = NULL;
   struct wudf_module* module = NULL;
@@ -321,25 +394,24 @@ int command_run_files(int argc, char** argv) {
   struct wudf_function_info info;
   int columns[64];
   if (wudf_engine_new(&config, &engine, &error) != 0 ||
-      wudf_module_load_file(engine, module_path, &module, &error) != 0 ||
-      wudf_module_find_function(module, function, &index, &error) != 0 ||
+      cli_load_module(engine, module_path, &module, &error) != 0) {
+    exit_status = cli_fail(&error, CLI_EXIT_MODULE);
+    goto done;
+  }
+  if (wudf_module_find_function(module, function, &index, &error) != 0 ||
       wudf_module_function(module, index, &info, &error) != 0) {
-    fprintf(stderr, "wasmudf: %s\n", error.message);
+    exit_status = cli_fail(&error, CLI_EXIT_USAGE);
     goto done;
   }
   if (info.kind == WUDF_FUNCTION_AGGREGATE || info.arg_count > 64) {
     fprintf(stderr, "wasmudf: run: %s: aggregate functions over files are not supported yet\n",
             function);
-    exit_status = 2;
+    exit_status = CLI_EXIT_USAGE;
     goto done;
   }
   int csv = ends_with(input, ".csv");
-  status = csv ? wudf_csv_read_path(input, NULL, &in, &error)
-               : wudf_ipc_read_path(input, NULL, &in, &error);
-  if (status != 0) {
-    fprintf(stderr, "wasmudf: %s\n", error.message);
-    goto done;
-  }
+  exit_status = CLI_EXIT_INPUT;
+  if (open_input(input, &in) != 0) goto done;
   if (in.get_schema(&in, &in_schema) != 0) {
     fprintf(stderr, "wasmudf: %s: %s\n", input, in.get_last_error(&in));
     goto done;
@@ -358,7 +430,7 @@ int command_run_files(int argc, char** argv) {
       }
       if (columns[a] < 0) {
         fprintf(stderr, "wasmudf: run: %s has no column '%.*s'\n", input, (int)n, at);
-        exit_status = 2;
+        exit_status = CLI_EXIT_USAGE;
         goto done;
       }
       at = comma ? comma + 1 : at + n;
@@ -366,7 +438,7 @@ int command_run_files(int argc, char** argv) {
   } else if ((int64_t)info.arg_count > in_schema.n_children) {
     fprintf(stderr, "wasmudf: run: %s takes %u columns, %s has %lld\n", info.signature,
             info.arg_count, input, (long long)in_schema.n_children);
-    exit_status = 2;
+    exit_status = CLI_EXIT_USAGE;
     goto done;
   }
   if (csv) {
@@ -401,7 +473,7 @@ int command_run_files(int argc, char** argv) {
     }
   }
   if (wudf_instance_new(module, NULL, &instance, &error) != 0) {
-    fprintf(stderr, "wasmudf: %s\n", error.message);
+    exit_status = cli_fail(&error, CLI_EXIT_GUEST);
     goto done;
   }
   run.in = &in;
@@ -414,6 +486,7 @@ int command_run_files(int argc, char** argv) {
   status = run_produce(&run, &run.pending);
   if (status != 0) {
     fprintf(stderr, "wasmudf: %s\n", run.message);
+    exit_status = run.failure;
     goto done;
   }
   if (run.pending.release == NULL) {
@@ -422,19 +495,10 @@ int command_run_files(int argc, char** argv) {
   }
   struct ArrowArrayStream stream = {run_get_schema, run_get_next, run_last_error, run_release,
                                     &run};
-  const char* path = output_path ? output_path : "-";
-  if (text == 0) {
-    struct wudf_ipc_write_options options;
-    wudf_ipc_write_options_init(&options);
-    options.format = ends_with(path, ".arrows") ? WUDF_IPC_STREAM : WUDF_IPC_FILE;
-    status = wudf_ipc_write_stream(&stream, path, &options, &error);
-  } else if (text == 1) {
-    status = wudf_csv_write_stream(&stream, path, ',', &error);
-  } else {
-    status = wudf_jsonl_write_stream(&stream, path, &error);
-  }
+  status = cli_write_stream(&stream, output_path, format, max_rows, &error);
   if (status != 0) {
     fprintf(stderr, "wasmudf: %s\n", error.message);
+    exit_status = run.failure ? run.failure : CLI_EXIT_INPUT;
     goto done;
   }
   exit_status = 0;
