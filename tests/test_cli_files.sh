@@ -34,9 +34,9 @@ check() {
 gcd=$modules/example_gcd.wasm
 tables=$modules/example_tables.wasm
 printf 'a,b,name\n12,8,x\n7,21,y\n,5,z\n' > "$tmp/in.csv"
-check csv_to_stdout 0 $'gcd\n4\n7' "" -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv"
+check csv_to_stdout 0 $'gcd\n4\n7' "" -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --format csv
 check csv_to_arrow 0 "" "" -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/g.arrow"
-check arrow_file_in 0 $'gcd\n4\n7' "" -- "$wasmudf" run "$gcd" gcd "$tmp/g.arrow" --args gcd,gcd
+check arrow_file_in 0 $'gcd\n4\n7' "" -- "$wasmudf" run "$gcd" gcd "$tmp/g.arrow" --args gcd,gcd --format csv
 check csv_to_stream 0 "" "" -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --args b,a -o "$tmp/g.arrows"
 check stream_on_stdin 0 $'{"gcd":4}\n{"gcd":7}\n{"gcd":null}' "" -- \
   sh -c "'$wasmudf' run '$gcd' gcd - --args gcd,gcd -o '$tmp/g.jsonl' < '$tmp/g.arrows' && cat '$tmp/g.jsonl'"
@@ -50,15 +50,15 @@ check aggregate 2 "" "aggregate functions over files are not supported" -- \
 check unknown_output 2 "" "unknown output format" -- \
   "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/out.parquet"
 head -c 100 "$tmp/g.arrow" > "$tmp/broken.arrow"
-check broken_input 1 "" "broken.arrow" -- "$wasmudf" run "$gcd" gcd "$tmp/broken.arrow"
+check broken_input 3 "" "broken.arrow" -- "$wasmudf" run "$gcd" gcd "$tmp/broken.arrow"
 printf 'a,b\n1,x\n' > "$tmp/bad.csv"
-check bad_csv_value 1 "" "line 2, column 'b'" -- "$wasmudf" run "$gcd" gcd "$tmp/bad.csv"
+check bad_csv_value 3 "" "line 2, column 'b'" -- "$wasmudf" run "$gcd" gcd "$tmp/bad.csv"
 
 check limits_accepted 0 $'gcd\n4\n7' "" -- \
-  "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --timeout 5000 --memory-limit 64M
+  "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --timeout 5000 --memory-limit 64M --format csv
 check bad_timeout 2 "" "--timeout takes milliseconds" -- \
   "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --timeout soon
-check tiny_memory_limit 1 "" "memory_limit" -- \
+check tiny_memory_limit 5 "" "memory_limit" -- \
   "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --memory-limit 1K
 
 echo "$passed passed, $failed failed"
