@@ -118,6 +118,7 @@ struct run_stream {
   const struct ArrowSchema* arg_schemas[64];
   char message[1200];
   int failure; /* the exit status of the failure (CLI_EXIT_*) */
+  const char* input_path;
 };
 
 static void borrowed_schema_release(struct ArrowSchema* schema) { schema->release = NULL; }
@@ -138,6 +139,21 @@ static int run_fail(struct run_stream* run, int status, const char* message,
                     const struct wudf_error* error, int otherwise) {
   snprintf(run->message, sizeof run->message, "%s", message ? message : strerror(status));
   run->failure = otherwise;
+  if (status == EINVAL && error != NULL) {
+    /* Arguments the function does not take: name the columns given. */
+    size_t used = strlen(run->message);
+    used += (size_t)snprintf(run->message + used, sizeof run->message - used,
+                             " (the columns of %s:", run->input_path);
+    for (uint32_t a = 0; a < run->info->arg_count && used < sizeof run->message; a++) {
+      const char* name = run->in_schema->children[run->columns[a]]->name;
+      used += (size_t)snprintf(run->message + used, sizeof run->message - used, "%s '%s'",
+                               a ? "," : "", name ? name : "");
+    }
+    if (used < sizeof run->message) {
+      snprintf(run->message + used, sizeof run->message - used, "; see --args)");
+    }
+    run->failure = CLI_EXIT_USAGE;
+  }
   if (status == ETIMEDOUT || (error && error->trap == WUDF_TRAP_OUT_OF_MEMORY)) {
     run->failure = CLI_EXIT_LIMIT;
   }
@@ -477,6 +493,7 @@ int command_run_files(int argc, char** argv) {
     goto done;
   }
   run.in = &in;
+  run.input_path = input;
   run.in_schema = &in_schema;
   run.instance = instance;
   run.index = index;

@@ -79,7 +79,7 @@ write("scalars.arrow", table.select(names[:13]))
 write("strings.arrow", table.select(names[13:19]))
 write("temporal.arrow", table.select(names[19:29]))
 write("nested.arrow", table.select(names[29:]))
-write("long.arrow", pa.table({"i": pa.array(range(1000), pa.int64()),
+write("long.arrow", pa.table({"i": pa.array(range(1000), pa.int32()),
                                "s": pa.array([f"row {i}" for i in range(1000)])}))
 write("wide.arrow", pa.table({"text": ["x" * 100, "short", "ünïcödé " * 10]}))
 # A slice: the batch's offset applies.

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# test_cli_golden.sh WASMUDF MODULES PYTHON -- golden tests of the CLI's
+# output: the table printing (`wasmudf show` over files pyarrow writes at
+# test time with every type of the type language, nulls, nested values,
+# dictionaries, a long and a wide column, a slice; `wasmudf run` over
+# literals and files), the help texts of every command, and the main error
+# messages with their exit codes. Each case's standard output, standard
+# error and exit status, with the temporary and module directories written
+# as TMP and MODULES, are compared byte for byte with tests/golden/NAME.txt.
+# WUDF_UPDATE_GOLDEN=1 rewrites the golden files instead (review the diff).
+set -u
+wasmudf=$1
+modules=$2
+python=$3
+golden=$(cd "$(dirname "$0")" && pwd)/golden
+tmp=${WUDF_TEST_TMP:-/tmp}/cli-golden.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+if ! "$python" "$golden/make_inputs.py" "$tmp"; then
+  echo "FAILED make_inputs.py (pyarrow)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+printf 'a,b,name\n12,8,x\n7,21,y\n,5,z\n' > "$tmp/in.csv"
+head -c 100 "$tmp/long.arrow" > "$tmp/broken.arrow"
+
+# golden NAME -- COMMAND...: runs COMMAND (stdin from /dev/null) and
+# compares what it printed with tests/golden/NAME.txt.
+golden() {
+  local name=$1
+  shift 2
+  "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+  local status=$?
+  {
+    cat "$tmp/out"
+    if [ -s "$tmp/err" ]; then
+      echo "[stderr]"
+      cat "$tmp/err"
+    fi
+    echo "[exit $status]"
+  } | sed -e "s#$tmp#TMP#g" -e "s#$modules#MODULES#g" >"$tmp/got"
+  if [ "${WUDF_UPDATE_GOLDEN:-0}" = 1 ]; then
+    cp "$tmp/got" "$golden/$name.txt"
+  fi
+  if cmp -s "$tmp/got" "$golden/$name.txt"; then
+    echo "ok     $name"
+    passed=$((passed + 1))
+  else
+    echo "FAILED $name: the output differs from tests/golden/$name.txt:"
+    diff -u "$golden/$name.txt" "$tmp/got" | head -40
+    failed=$((failed + 1))
+  fi
+}
+
+gcd=$modules/example_gcd.wasm
+# Tables of every type.
+for input in scalars strings temporal nested long wide sliced; do
+  golden "show_$input" -- "$wasmudf" show "$tmp/$input.arrow"
+done
+golden show_long_max_rows -- "$wasmudf" show "$tmp/long.arrow" --max-rows 5
+golden show_csv -- "$wasmudf" show "$tmp/in.csv"
+golden show_sliced_jsonl -- "$wasmudf" show "$tmp/sliced.arrow" --format jsonl
+# run: literals and files, each kind of function.
+golden run_literals -- "$wasmudf" run "$gcd" gcd 12,18,null,-7 8,27,5,21
+golden run_threads -- "$wasmudf" run --threads 2 "$gcd" gcd 12,18,null,-7 8,27,5,21
+golden run_strings -- "$wasmudf" run "$modules/example_strings.wasm" upper "hello,null,wasm"
+golden run_table -- "$wasmudf" run "$modules/example_tables.wasm" series 1,5,7,null 3,4,7,1
+golden run_aggregate -- "$wasmudf" run "$modules/example_aggregates.wasm" avg 1,2,null,6
+golden run_batch -- "$wasmudf" run "$modules/example_batches.wasm" positive 1,2,3,4 -1.5,2.5,null,3
+golden run_file -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv"
+golden run_file_long -- "$wasmudf" run "$gcd" gcd "$tmp/long.arrow" --args i,i
+golden run_file_table -- "$wasmudf" run "$modules/example_tables.wasm" series "$tmp/long.arrow" \
+  --args i,i --max-rows 6
+golden run_file_csv -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --format csv
+# Help texts.
+golden help -- "$wasmudf" --help
+for command in run show call exports list build compile; do
+  golden "help_$command" -- "$wasmudf" "$command" --help
+done
+# Errors: one message naming the file, column or function, one exit status
+# per class.
+golden error_usage -- "$wasmudf" run "$gcd"
+golden error_unknown_command -- "$wasmudf" frobnicate
+golden error_unknown_option -- "$wasmudf" run "$gcd" gcd 1 1 --bogus
+golden error_bad_format -- "$wasmudf" run "$gcd" gcd 1 1 --format xml
+golden error_no_function -- "$wasmudf" run "$gcd" nope 1 1
+golden error_arity -- "$wasmudf" run "$gcd" gcd 1
+golden error_bad_value -- "$wasmudf" run "$gcd" gcd x 1
+golden error_column_type -- "$wasmudf" run "$gcd" gcd "$tmp/scalars.arrow" --args int64,int8
+golden error_no_column -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --args nope,a
+golden error_no_input -- "$wasmudf" run "$gcd" gcd "$tmp/missing.arrow"
+golden error_broken_input -- "$wasmudf" run "$gcd" gcd "$tmp/broken.arrow"
+golden error_no_module -- "$wasmudf" run "$tmp/missing.wasm" gcd 1 1
+golden error_not_wasm -- "$wasmudf" run "$tmp/in.csv" gcd 1 1
+golden error_guest -- "$wasmudf" run "$modules/example_checked_divide.wasm" checked_divide 1,2 1,0
+golden error_memory_limit -- "$wasmudf" run --memory-limit 1K "$gcd" gcd 1 1
+golden error_unknown_output -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/out.parquet"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
