@@ -85,6 +85,23 @@ int cli_wrap_column(struct ArrowArray* column, struct ArrowSchema* column_schema
 int cli_batches_stream(struct ArrowArray* batches, int64_t count, struct ArrowSchema* schema,
                        struct ArrowArrayStream* out);
 
+/* Element `index` (not counting the array's offset) as the table prints it,
+ * uncut ("NULL" for a null); malloc'd, NULL when out of memory. (print.c) */
+char* cli_value_text(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                     int64_t index);
+
+/* An aggregate function over the argument columns `columns` of `in`, one
+ * result row per distinct value of column `group_column` (-1: one row for
+ * all), written as cli_write_stream does. Releases nothing it borrows. The
+ * exit status, messages printed. (aggregate_files.c) */
+struct wudf_instance;
+struct wudf_function_info;
+int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
+                      const struct wudf_function_info* info, struct ArrowArrayStream* in,
+                      const struct ArrowSchema* in_schema, const int* columns,
+                      int group_column, const char* input, const char* output_path,
+                      enum cli_format format, int64_t max_rows);
+
 int command_list(int argc, char** argv);
 int command_show(int argc, char** argv);
 int command_build(int argc, char** argv);

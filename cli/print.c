@@ -874,3 +874,16 @@ int cli_batches_stream(struct ArrowArray* batches, int64_t count, struct ArrowSc
   out->private_data = b;
   return 0;
 }
+
+/* ------------------------------------------------ values for group keys */
+
+char* cli_value_text(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                     int64_t index) {
+  struct text t = {0};
+  write_value(&t, array, schema, index, 0);
+  if (t.failed) {
+    free(t.data);
+    return NULL;
+  }
+  return t.data ? t.data : strdup("");
+}

@@ -363,7 +363,7 @@ static int parse_size(const char* text, uint64_t* bytes) {
 
 int command_run_files(int argc, char** argv) {
   const char *module_path = argv[0], *function = argv[1], *input = argv[2], *output_path = NULL;
-  const char *arg_names = NULL, *format_name = NULL;
+  const char *arg_names = NULL, *format_name = NULL, *group_by = NULL;
   int64_t max_rows = 40;
   struct wudf_engine_config config;
   wudf_engine_config_init(&config);
@@ -371,6 +371,7 @@ int command_run_files(int argc, char** argv) {
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) output_path = argv[++i];
     else if (strcmp(argv[i], "--args") == 0 && i + 1 < argc) arg_names = argv[++i];
     else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format_name = argv[++i];
+    else if (strcmp(argv[i], "--group-by") == 0 && i + 1 < argc) group_by = argv[++i];
     else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
       if (parse_rows("run", argv[++i], &max_rows) != 0) return CLI_EXIT_USAGE;
     } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
@@ -419,9 +420,14 @@ int command_run_files(int argc, char** argv) {
     exit_status = cli_fail(&error, CLI_EXIT_USAGE);
     goto done;
   }
-  if (info.kind == WUDF_FUNCTION_AGGREGATE || info.arg_count > 64) {
-    fprintf(stderr, "wasmudf: run: %s: aggregate functions over files are not supported yet\n",
-            function);
+  if (info.arg_count > 64) {
+    fprintf(stderr, "wasmudf: run: %s takes more than 64 arguments\n", info.signature);
+    exit_status = CLI_EXIT_USAGE;
+    goto done;
+  }
+  if (group_by != NULL && info.kind != WUDF_FUNCTION_AGGREGATE) {
+    fprintf(stderr, "wasmudf: run: --group-by needs an aggregate function; %s is a %s "
+                    "function\n", info.signature, wudf_function_kind_name(info.kind));
     exit_status = CLI_EXIT_USAGE;
     goto done;
   }
@@ -436,6 +442,14 @@ int command_run_files(int argc, char** argv) {
   for (uint32_t a = 0; a < info.arg_count; a++) columns[a] = (int)a;
   if (arg_names) {
     const char* at = arg_names;
+    uint32_t named = 1;
+    for (const char* p = arg_names; *p; p++) named += *p == ',';
+    if (named != info.arg_count) {
+      fprintf(stderr, "wasmudf: run: --args names %u column%s, %s takes %u\n", named,
+              named == 1 ? "" : "s", info.signature, info.arg_count);
+      exit_status = CLI_EXIT_USAGE;
+      goto done;
+    }
     for (uint32_t a = 0; a < info.arg_count; a++) {
       const char* comma = strchr(at, ',');
       size_t n = comma ? (size_t)(comma - at) : strlen(at);
@@ -490,6 +504,22 @@ int command_run_files(int argc, char** argv) {
   }
   if (wudf_instance_new(module, NULL, &instance, &error) != 0) {
     exit_status = cli_fail(&error, CLI_EXIT_GUEST);
+    goto done;
+  }
+  if (info.kind == WUDF_FUNCTION_AGGREGATE) {
+    int group_column = -1;
+    for (int64_t c = 0; group_by != NULL && c < in_schema.n_children; c++) {
+      if (in_schema.children[c]->name && strcmp(in_schema.children[c]->name, group_by) == 0) {
+        group_column = (int)c;
+      }
+    }
+    if (group_by != NULL && group_column < 0) {
+      fprintf(stderr, "wasmudf: run: --group-by: %s has no column '%s'\n", input, group_by);
+      exit_status = CLI_EXIT_USAGE;
+      goto done;
+    }
+    exit_status = cli_run_aggregate(instance, index, &info, &in, &in_schema, columns,
+                                    group_column, input, output_path, format, max_rows);
     goto done;
   }
   run.in = &in;

@@ -45,8 +45,10 @@ check table_function 0 $'input_row,series\n0,1\n0,2\n0,3\n1,2\n2,3\n2,4\n2,5' ""
   sh -c "'$wasmudf' run '$tables' series '$tmp/ranges.csv' -o '$tmp/s.csv' && cat '$tmp/s.csv'"
 check missing_column 2 "" "has no column 'nope'" -- \
   "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --args nope,a
-check aggregate 2 "" "aggregate functions over files are not supported" -- \
-  "$wasmudf" run "$modules/example_aggregates.wasm" avg "$tmp/in.csv"
+check aggregate 0 $'avg\n11.333333333333334' "" -- \
+  "$wasmudf" run "$modules/example_aggregates.wasm" avg "$tmp/in.csv" --args b --format csv
+check aggregate_group_by 0 $'name,avg\nx,12\ny,7\nz,' "" -- \
+  "$wasmudf" run "$modules/example_aggregates.wasm" avg "$tmp/in.csv" --group-by name --format csv
 check unknown_output 2 "" "unknown output format" -- \
   "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/out.parquet"
 head -c 100 "$tmp/g.arrow" > "$tmp/broken.arrow"

@@ -75,6 +75,15 @@ golden run_file_long -- "$wasmudf" run "$gcd" gcd "$tmp/long.arrow" --args i,i
 golden run_file_table -- "$wasmudf" run "$modules/example_tables.wasm" series "$tmp/long.arrow" \
   --args i,i --max-rows 6
 golden run_file_csv -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --format csv
+# Aggregates over files: one group, --group-by a utf8 and an int32 key
+# (nulls a group of their own; groups in order of first appearance).
+agg=$modules/example_aggregates.wasm
+golden run_aggregate_file -- "$wasmudf" run "$agg" avg "$tmp/groups.arrow" --args x
+golden run_group_by -- "$wasmudf" run "$agg" avg "$tmp/groups.arrow" --args x --group-by g
+golden run_group_by_int -- "$wasmudf" run "$agg" variance "$tmp/groups.arrow" --args x \
+  --group-by k
+golden run_group_by_csv -- "$wasmudf" run "$agg" string_agg "$tmp/in.csv" --args name,name \
+  --group-by b --format csv
 # Help texts.
 golden help -- "$wasmudf" --help
 for command in run show call exports list build compile; do
@@ -90,6 +99,10 @@ golden error_no_function -- "$wasmudf" run "$gcd" nope 1 1
 golden error_arity -- "$wasmudf" run "$gcd" gcd 1
 golden error_bad_value -- "$wasmudf" run "$gcd" gcd x 1
 golden error_column_type -- "$wasmudf" run "$gcd" gcd "$tmp/scalars.arrow" --args int64,int8
+golden error_group_by_scalar -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --group-by a
+golden error_group_by_column -- "$wasmudf" run "$agg" avg "$tmp/groups.arrow" --args x \
+  --group-by nope
+golden error_args_count -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --args a
 golden error_no_column -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --args nope,a
 golden error_no_input -- "$wasmudf" run "$gcd" gcd "$tmp/missing.arrow"
 golden error_broken_input -- "$wasmudf" run "$gcd" gcd "$tmp/broken.arrow"

@@ -84,3 +84,9 @@ write("long.arrow", pa.table({"i": pa.array(range(1000), pa.int32()),
 write("wide.arrow", pa.table({"text": ["x" * 100, "short", "ünïcödé " * 10]}))
 # A slice: the batch's offset applies.
 write("sliced.arrow", pa.table({"v": pa.array(range(10), pa.int32())}).slice(3, 4))
+# Groups: a utf8 and an int32 key with nulls, over two batches.
+groups = pa.table({"g": pa.array(["a", "b", "a", None, "b", "a"]),
+                   "k": pa.array([1, 2, 1, None, 2, 3], pa.int32()),
+                   "x": pa.array([1.0, 2.0, 3.0, 4.0, None, 8.0])})
+with pa.ipc.new_file(f"{out}/groups.arrow", groups.schema) as writer:
+    writer.write_table(groups, max_chunksize=4)
