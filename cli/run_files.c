@@ -23,6 +23,7 @@
  * arguments as int32).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@
 #include "commands.h"
 #include "wasmudf/wasmudf.h"
 
-int command_run_files(int argc, char** argv);
+int command_run_files(int argc, char** argv, int threads);
 
 static int ends_with(const char* text, const char* suffix) {
   size_t n = strlen(text), m = strlen(suffix);
@@ -119,7 +120,34 @@ struct run_stream {
   char message[1200];
   int failure; /* the exit status of the failure (CLI_EXIT_*) */
   const char* input_path;
+  /* --threads N (scalar functions): each batch's rows split over N threads
+   * calling through one pool; the slices' results queue up in order. */
+  int threads;
+  struct wudf_pool* pool;
+  struct ArrowArray queue[256];
+  struct ArrowSchema queue_schemas[256];
+  int queue_head, queue_count;
 };
+
+/* One slice of a batch, called on a thread of its own. */
+struct file_slice {
+  struct run_stream* run;
+  struct ArrowArray args_storage[64];
+  const struct ArrowArray* args[64];
+  struct ArrowArray result;
+  struct ArrowSchema result_schema;
+  struct wudf_error error;
+  int status;
+};
+
+static void* file_slice_run(void* argument) {
+  struct file_slice* slice = argument;
+  struct run_stream* run = slice->run;
+  slice->status = wudf_pool_call(run->pool, run->index, run->info->arg_count, slice->args,
+                                 run->arg_schemas, NULL, &slice->result, &slice->result_schema,
+                                 &slice->error);
+  return NULL;
+}
 
 static void borrowed_schema_release(struct ArrowSchema* schema) { schema->release = NULL; }
 
@@ -170,10 +198,75 @@ static void run_schema(struct run_stream* run, struct ArrowSchema* schema) {
   }
 }
 
+/* Calls the scalar function on the current batch's rows split over
+ * run->threads threads; queues the results (as batches) in input order. */
+static int run_threads(struct run_stream* run) {
+  int threads = run->threads;
+  if (threads > run->batch.length) threads = (int)run->batch.length;
+  struct file_slice* slices = calloc((size_t)threads, sizeof *slices);
+  pthread_t* ids = calloc((size_t)threads, sizeof *ids);
+  if (slices == NULL || ids == NULL) {
+    free(slices);
+    free(ids);
+    return run_fail(run, ENOMEM, "out of memory", NULL, CLI_EXIT_GUEST);
+  }
+  for (int t = 0; t < threads; t++) {
+    struct file_slice* slice = &slices[t];
+    slice->run = run;
+    int64_t start = run->batch.length * t / threads;
+    int64_t count = run->batch.length * (t + 1) / threads - start;
+    for (uint32_t a = 0; a < run->info->arg_count; a++) {
+      slice->args_storage[a] = run->sliced[a];
+      slice->args_storage[a].offset += start;
+      slice->args_storage[a].length = count;
+      slice->args_storage[a].null_count = -1; /* of a slice: unknown */
+      slice->args[a] = &slice->args_storage[a];
+    }
+    if (pthread_create(&ids[t], NULL, file_slice_run, slice) != 0) {
+      file_slice_run(slice); /* no thread: this one runs it */
+      ids[t] = pthread_self();
+    }
+  }
+  for (int t = 0; t < threads; t++) {
+    if (!pthread_equal(ids[t], pthread_self())) pthread_join(ids[t], NULL);
+  }
+  int status = 0;
+  for (int t = 0; t < threads; t++) {
+    struct file_slice* slice = &slices[t];
+    if (slice->status != 0) {
+      if (status == 0) {
+        status = run_fail(run, slice->status, slice->error.message, &slice->error,
+                          CLI_EXIT_GUEST);
+      }
+      continue;
+    }
+    if (status == 0 &&
+        cli_wrap_column(&slice->result, &slice->result_schema, &run->queue[run->queue_count],
+                        &run->queue_schemas[run->queue_count]) == 0) {
+      run->queue_count++;
+      continue;
+    }
+    if (status == 0) status = run_fail(run, ENOMEM, "out of memory", NULL, CLI_EXIT_GUEST);
+    if (slice->result.release) slice->result.release(&slice->result);
+    if (slice->result_schema.release) slice->result_schema.release(&slice->result_schema);
+  }
+  free(slices);
+  free(ids);
+  return status;
+}
+
 static int run_produce(struct run_stream* run, struct ArrowArray* out) {
   struct wudf_error error;
   memset(out, 0, sizeof *out);
   for (;;) {
+    if (run->queue_head < run->queue_count) {
+      int k = run->queue_head++;
+      run_schema(run, &run->queue_schemas[k]);
+      *out = run->queue[k];
+      run->queue[k].release = NULL;
+      return 0;
+    }
+    run->queue_head = run->queue_count = 0;
     if (run->rows.release) {
       int status = run->rows.get_next(&run->rows, out);
       if (status != 0) return run_fail(run, status, run->rows.get_last_error(&run->rows), NULL,
@@ -206,6 +299,13 @@ static int run_produce(struct run_stream* run, struct ArrowArray* out) {
       sliced[a].length = run->batch.length;
       args[a] = &sliced[a];
       arg_schemas[a] = run->in_schema->children[run->columns[a]];
+    }
+    if (run->threads > 1 && run->info->kind == WUDF_FUNCTION_SCALAR && run->batch.length > 1) {
+      status = run_threads(run);
+      run->rows_before += run->batch.length;
+      run->batch.release(&run->batch);
+      if (status != 0) return status;
+      continue; /* the queue has the slices' results */
     }
     if (run->info->kind == WUDF_FUNCTION_TABLE) {
       status = wudf_table_call(run->instance, run->index, run->info->arg_count, args,
@@ -265,6 +365,11 @@ static void run_release(struct ArrowArrayStream* stream) {
   if (run->rows.release) run->rows.release(&run->rows);
   if (run->batch.release) run->batch.release(&run->batch);
   if (run->out_schema.release) run->out_schema.release(&run->out_schema);
+  for (int k = run->queue_head; k < run->queue_count; k++) {
+    if (run->queue[k].release) run->queue[k].release(&run->queue[k]);
+    if (run->queue_schemas[k].release) run->queue_schemas[k].release(&run->queue_schemas[k]);
+  }
+  run->queue_head = run->queue_count = 0;
   stream->release = NULL;
 }
 
@@ -361,7 +466,7 @@ static int parse_size(const char* text, uint64_t* bytes) {
   return 0;
 }
 
-int command_run_files(int argc, char** argv) {
+int command_run_files(int argc, char** argv, int threads) {
   const char *module_path = argv[0], *function = argv[1], *input = argv[2], *output_path = NULL;
   const char *arg_names = NULL, *format_name = NULL, *group_by = NULL;
   int64_t max_rows = 40;
@@ -522,6 +627,21 @@ int command_run_files(int argc, char** argv) {
                                     group_column, input, output_path, format, max_rows);
     goto done;
   }
+  if (threads > 1 && info.kind == WUDF_FUNCTION_SCALAR) {
+    struct wudf_pool_config pool_config;
+    wudf_pool_config_init(engine, &pool_config);
+    pool_config.max_instances = (uint32_t)threads;
+    if (wudf_pool_new(module, &pool_config, &run.pool, &error) != 0) {
+      exit_status = cli_fail(&error, CLI_EXIT_MODULE);
+      goto done;
+    }
+    run.threads = threads;
+  } else if (threads > 1) {
+    fprintf(stderr, "wasmudf: run: --threads applies to scalar functions; %s is a %s "
+                    "function\n", info.signature, wudf_function_kind_name(info.kind));
+    exit_status = CLI_EXIT_USAGE;
+    goto done;
+  }
   run.in = &in;
   run.input_path = input;
   run.in_schema = &in_schema;
@@ -550,12 +670,14 @@ int command_run_files(int argc, char** argv) {
   }
   exit_status = 0;
 done:
-  if (run.pending.release || run.rows.release || run.batch.release || run.out_schema.release) {
+  if (run.pending.release || run.rows.release || run.batch.release || run.out_schema.release ||
+      run.queue_count > 0) {
     struct ArrowArrayStream rest = {NULL, NULL, NULL, run_release, &run};
     run_release(&rest);
   }
   if (in_schema.release) in_schema.release(&in_schema);
   if (in.release) in.release(&in);
+  wudf_pool_free(run.pool);
   wudf_instance_free(instance);
   wudf_module_free(module);
   wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */

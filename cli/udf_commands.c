@@ -512,7 +512,7 @@ done:
 }
 
 int run_input_is_file(const char* input);   /* run_files.c */
-int command_run_files(int argc, char** argv);
+int command_run_files(int argc, char** argv, int threads);
 
 /* Parses "65536", "64K", "16M", "1G" (optionally with B or iB). 0 or EINVAL. */
 static int cli_parse_size(const char* text, uint64_t* bytes) {
@@ -561,16 +561,9 @@ int command_run(int argc, char** argv) {
   }
   argc = rest_count;
   argv = rest;
-  /* A file as the input: run_files.c (one thread so far). */
+  /* A file as the input: run_files.c. */
   if (argc >= 3 && run_input_is_file(argv[2])) {
-    int exit_status;
-    if (threads > 1) {
-      fprintf(stderr, "wasmudf: run: --threads applies to columns given as literals; "
-                      "a file input runs on one thread\n");
-      exit_status = CLI_EXIT_USAGE;
-    } else {
-      exit_status = command_run_files(argc, argv);
-    }
+    int exit_status = command_run_files(argc, argv, threads);
     free(rest);
     return exit_status;
   }

@@ -56,6 +56,16 @@ check broken_input 3 "" "broken.arrow" -- "$wasmudf" run "$gcd" gcd "$tmp/broken
 printf 'a,b\n1,x\n' > "$tmp/bad.csv"
 check bad_csv_value 3 "" "line 2, column 'b'" -- "$wasmudf" run "$gcd" gcd "$tmp/bad.csv"
 
+# --threads N over a file: each batch's rows split over N threads (a pool),
+# the output the same as on one thread, in input order.
+{ echo a,b; for i in $(seq 1 3000); do echo "$((i * 6)),$((i % 97 + 1))"; done; echo ",5"; } \
+  > "$tmp/many.csv"
+one=$("$wasmudf" run "$gcd" gcd "$tmp/many.csv" --format jsonl)
+check threads_file 0 "$one" "" -- "$wasmudf" run --threads 3 "$gcd" gcd "$tmp/many.csv" --format jsonl
+check threads_file_lines 0 3001 "" -- \
+  sh -c "'$wasmudf' run --threads 4 '$gcd' gcd '$tmp/many.csv' --format jsonl | wc -l"
+check threads_file_table 2 "" "--threads applies to scalar functions" -- \
+  "$wasmudf" run --threads 2 "$tables" series "$tmp/ranges.csv"
 check limits_accepted 0 $'gcd\n4\n7' "" -- \
   "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --timeout 5000 --memory-limit 64M --format csv
 check bad_timeout 2 "" "--timeout takes milliseconds" -- \
