@@ -199,12 +199,17 @@ int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
   const struct ArrowSchema* key_schema =
       group_column >= 0 ? in_schema->children[group_column] : NULL;
   if (key_schema) groups.width = fixed_width(key_schema);
+  struct cli_progress progress;
+  cli_progress_start(&progress, 0);
   if (wudf_aggregate_new(instance, function, &aggregate, &error) != 0) {
     return cli_fail(&error, CLI_EXIT_GUEST);
   }
   struct ArrowArray batch;
   int status;
+  int64_t rows = 0;
   while ((status = in->get_next(in, &batch)) == 0 && batch.release != NULL) {
+    rows += batch.length;
+    cli_progress_update(&progress, rows);
     struct ArrowArray sliced[64];
     const struct ArrowArray* args[64];
     const struct ArrowSchema* arg_schemas[64];
@@ -246,6 +251,7 @@ int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
     }
     batch.release(&batch);
   }
+  cli_progress_end(&progress);
   if (status != 0) {
     const char* message = in->get_last_error(in);
     fprintf(stderr, "wasmudf: %s: %s\n", input, message ? message : strerror(status));
@@ -335,6 +341,7 @@ int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
   }
   exit_status = CLI_EXIT_OK;
 done:
+  cli_progress_end(&progress);
   free(ids);
   groups_free(&groups);
   wudf_aggregate_free(aggregate);

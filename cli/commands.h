@@ -102,6 +102,20 @@ int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
                       int group_column, const char* input, const char* output_path,
                       enum cli_format format, int64_t max_rows);
 
+/* The progress line on standard error (progress.c). */
+struct cli_progress {
+  int enabled, always, terminal, shown;
+  double start, last;
+  int64_t total; /* rows, 0: unknown */
+};
+/* Starts timing; `total_rows` 0 when unknown. */
+void cli_progress_start(struct cli_progress* progress, int64_t total_rows);
+/* Reports `rows` done: drawn after a second on a terminal, at most ten
+ * times a second. */
+void cli_progress_update(struct cli_progress* progress, int64_t rows);
+/* Erases the line (a terminal) or ends it. */
+void cli_progress_end(struct cli_progress* progress);
+
 int command_list(int argc, char** argv);
 int command_show(int argc, char** argv);
 int command_build(int argc, char** argv);

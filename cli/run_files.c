@@ -127,6 +127,7 @@ struct run_stream {
   struct ArrowArray queue[256];
   struct ArrowSchema queue_schemas[256];
   int queue_head, queue_count;
+  struct cli_progress progress;
 };
 
 /* One slice of a batch, called on a thread of its own. */
@@ -350,7 +351,9 @@ static int run_get_next(struct ArrowArrayStream* stream, struct ArrowArray* out)
     run->pending.release = NULL;
     return 0;
   }
-  return run_produce(run, out);
+  int status = run_produce(run, out);
+  cli_progress_update(&run->progress, run->rows_before);
+  return status;
 }
 
 static const char* run_last_error(struct ArrowArrayStream* stream) {
@@ -649,6 +652,7 @@ int command_run_files(int argc, char** argv, int threads) {
   run.index = index;
   run.info = &info;
   run.columns = columns;
+  cli_progress_start(&run.progress, 0); /* a stream's total is not known */
   /* The first output batch fixes the output's schema; no batch, no output. */
   status = run_produce(&run, &run.pending);
   if (status != 0) {
@@ -677,6 +681,7 @@ done:
   }
   if (in_schema.release) in_schema.release(&in_schema);
   if (in.release) in.release(&in);
+  cli_progress_end(&run.progress);
   wudf_pool_free(run.pool);
   wudf_instance_free(instance);
   wudf_module_free(module);
