@@ -113,6 +113,8 @@ void cli_progress_start(struct cli_progress* progress, int64_t total_rows);
 /* Reports `rows` done: drawn after a second on a terminal, at most ten
  * times a second. */
 void cli_progress_update(struct cli_progress* progress, int64_t rows);
+/* Erases the line now and draws no more: the output goes to the terminal. */
+void cli_progress_clear(void);
 /* Erases the line (a terminal) or ends it. */
 void cli_progress_end(struct cli_progress* progress);
 

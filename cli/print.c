@@ -630,6 +630,7 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
     }
     batch.release(&batch);
   }
+  if (out == stdout) cli_progress_clear(); /* the table goes where the line is */
   if (status != 0) {
     const char* message = stream->get_last_error(stream);
     snprintf(error->message, sizeof error->message, "%s",

@@ -17,6 +17,9 @@
 
 #include "commands.h"
 
+/* The line being drawn, for cli_progress_clear (one run per process). */
+static struct cli_progress* active;
+
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -32,6 +35,15 @@ void cli_progress_start(struct cli_progress* progress, int64_t total_rows) {
   progress->enabled = progress->always || progress->terminal;
   progress->start = now_seconds();
   progress->total = total_rows;
+  active = progress;
+}
+
+void cli_progress_clear(void) {
+  if (active != NULL && active->shown && active->terminal) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+  }
+  if (active != NULL) active->enabled = 0; /* the output is being written */
 }
 
 void cli_progress_update(struct cli_progress* progress, int64_t rows) {
@@ -62,4 +74,5 @@ void cli_progress_end(struct cli_progress* progress) {
     fflush(stderr);
   }
   progress->shown = 0;
+  if (active == progress) active = NULL;
 }

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "wasmudf/wasmudf.h"
@@ -653,6 +654,9 @@ int command_run_files(int argc, char** argv, int threads) {
   run.info = &info;
   run.columns = columns;
   cli_progress_start(&run.progress, 0); /* a stream's total is not known */
+  if (output_path == NULL && format != CLI_FORMAT_TABLE && isatty(STDOUT_FILENO)) {
+    run.progress.enabled = 0; /* rows go to the terminal as they come */
+  }
   /* The first output batch fixes the output's schema; no batch, no output. */
   status = run_produce(&run, &run.pending);
   if (status != 0) {

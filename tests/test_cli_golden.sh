@@ -112,5 +112,42 @@ golden error_guest -- "$wasmudf" run "$modules/example_checked_divide.wasm" chec
 golden error_memory_limit -- "$wasmudf" run --memory-limit 1K "$gcd" gcd 1 1
 golden error_unknown_output -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/out.parquet"
 
+# The progress line on a terminal (a pty): drawn over itself with
+# "\r ESC[K" and erased at the end (WASMUDF_PROGRESS=always skips the
+# one-second wait); the table still goes to standard output.
+if "$python" - "$wasmudf" "$gcd" "$tmp/long.arrow" <<'PY'
+import os, pty, sys
+wasmudf, module, data = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["WASMUDF_PROGRESS"] = "always"
+    os.execv(wasmudf, [wasmudf, "run", module, "gcd", data, "--args", "i,i", "--max-rows", "2"])
+chunks = []
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    chunks.append(chunk)
+_, status = os.waitpid(pid, 0)
+text = b"".join(chunks)
+assert os.waitstatus_to_exitcode(status) == 0, status
+assert b"\r\x1b[K1000 rows" in text, text
+assert b"rows/s" in text, text
+assert b"1000 rows (2 shown)" in text, text
+assert text.count(b"\r\x1b[K") >= 2, text  # drawn, then erased
+# Erased before the table starts: the table's first line begins a line.
+assert b"\r\x1b[K\xe2\x94\x8c" in text, text
+PY
+then
+  echo "ok     progress_terminal"
+  passed=$((passed + 1))
+else
+  echo "FAILED progress_terminal"
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
