@@ -22,24 +22,23 @@
  *       relative to this executable, BINDIR/../share/wasmudf/wudf_guest.o and
  *       BINDIR/../include/wasmudf/guest.h, installed or in the build tree
  *       ($WASMUDF_SDK_OBJECT and $WASMUDF_SDK_INCLUDE override them).
- *   wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...
+ *   wasmudf run [OPTIONS] MODULE.wasm FUNCTION COLUMN...
+ *   wasmudf run [OPTIONS] MODULE.wasm FUNCTION INPUT
  *       Calls a function on small columns written as comma-separated values
- *       ("1,null,3", "a,b,null"), one per argument, and prints the result
- *       column (a batch result: one line per row, columns separated by tabs).
- *       --threads N splits a scalar function's rows over N threads, each
- *       with an instance of its own from one pool; the rows are printed in
- *       input order (other kinds, and file
- *       inputs, run on one thread).
- *   wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]
- *               [--timeout MS] [--memory-limit SIZE]
- *       The same over a file (cli/run_files.c): INPUT .arrow, .arrows, .csv
- *       or - (an Arrow IPC stream on standard input); OUTPUT's extension
- *       (.arrow, .arrows, .csv, .jsonl) chooses its format, CSV on standard
- *       output without -o.
+ *       ("1,null,3", "a,b,null"), one per argument (udf_commands.c), or over
+ *       the columns of a file (run_files.c, aggregate_files.c): INPUT .arrow,
+ *       .arrows, .csv or - (an Arrow IPC stream on standard input). Without
+ *       -o the result is a table (print.c); -o OUTPUT's extension or
+ *       --format chooses a file format. --args, --group-by, --threads,
+ *       --timeout, --memory-limit, --max-rows: see `wasmudf run --help`.
+ *   wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]
+ *       Prints a data file as a table, or converts it.
  *
- * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
- * success, 1 on an error (including a guest trap), 2 on a usage error, and
- * the guest's own code when it calls proc_exit.
+ * `wasmudf COMMAND --help` prints a command's manual (help.c; docs/cli.md).
+ * Errors go to standard error as "wasmudf: MESSAGE". Exit status: one per
+ * class of error (CLI_EXIT_* in commands.h): 0 success, 1 the guest
+ * failed, 2 usage, 3 an input or output file, 4 the module, 5 a limit; and
+ * for call the guest's own code when it calls proc_exit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,8 +59,10 @@ static const char usage_text[] =
     "       wasmudf exports MODULE.wasm\n"
     "       wasmudf list MODULE.wasm\n"
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
-    "       wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n"
-    "       wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+    "       wasmudf run [OPTIONS] MODULE.wasm FUNCTION COLUMN...\n"
+    "       wasmudf run [OPTIONS] MODULE.wasm FUNCTION INPUT [-o OUTPUT]\n"
+    "                   [--args COL,...] [--group-by COL] [--threads N]\n"
+    "                   [--format table|csv|jsonl] [--max-rows N]\n"
     "                   [--timeout MS] [--memory-limit SIZE]\n"
     "       wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]\n"
     "       wasmudf --version\n"
@@ -77,10 +78,10 @@ static const char usage_text[] =
     "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5, or over the\n"
     "           columns of INPUT (.arrow, .arrows, .csv, - for a stream on stdin;\n"
     "           --args picks them by name), writing OUTPUT by its extension\n"
-    "           (.arrow, .arrows, .csv, .jsonl) or CSV to stdout; --threads N\n"
-    "           splits a scalar function's literal rows over N threads (an\n"
-    "           instance each, from one pool) and prints them in input order;\n"
-    "           without -o the result is a table (--format csv|jsonl|table)\n"
+    "           (.arrow, .arrows, .csv, .jsonl), else a table on stdout\n"
+    "           (--format csv|jsonl|table); --group-by COL runs an aggregate\n"
+    "           per group; --threads N splits a scalar function's rows over N\n"
+    "           threads (an instance each, from one pool), in input order\n"
     "  show     print a data file (.arrow, .arrows, .csv) as a table, or\n"
     "           convert it (-o)\n"
     "\n"

@@ -110,6 +110,9 @@ golden error_no_module -- "$wasmudf" run "$tmp/missing.wasm" gcd 1 1
 golden error_not_wasm -- "$wasmudf" run "$tmp/in.csv" gcd 1 1
 golden error_guest -- "$wasmudf" run "$modules/example_checked_divide.wasm" checked_divide 1,2 1,0
 golden error_memory_limit -- "$wasmudf" run --memory-limit 1K "$gcd" gcd 1 1
+golden error_timeout -- "$wasmudf" run --timeout 100 "$modules/hostile_infinite_loop.wasm" spin 1
+golden run_limits_accepted -- "$wasmudf" run "$gcd" gcd 12 8 --timeout 5000 --memory-limit 64M
+golden error_bad_timeout -- "$wasmudf" run "$gcd" gcd 12 8 --timeout soon
 golden error_unknown_output -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/out.parquet"
 
 # The progress line on a terminal (a pty): drawn over itself with
