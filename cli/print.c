@@ -599,15 +599,17 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
   }
   int64_t tail_rows = 0;
   struct ArrowArray batch;
-  while ((status = stream->get_next(stream, &batch)) == 0 && batch.release != NULL) {
-    for (int64_t r = 0; r < batch.length && status == 0; r++) {
+  int failed_here = 0; /* out of memory in this loop (not the stream's error) */
+  while (!failed_here && (status = stream->get_next(stream, &batch)) == 0 &&
+         batch.release != NULL) {
+    for (int64_t r = 0; r < batch.length && !failed_here; r++) {
       char** target;
       if (table.rows < table.head_max) {
         if ((size_t)(table.rows + 1) * (size_t)(columns ? columns : 1) > head_capacity) {
           size_t capacity = head_capacity ? head_capacity * 2 : (size_t)(64 * (columns ? columns : 1));
           char** head = realloc(table.head, capacity * sizeof(char*));
           if (head == NULL) {
-            status = ENOMEM;
+            failed_here = 1;
             break;
           }
           table.head = head;
@@ -630,11 +632,11 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
     }
     batch.release(&batch);
   }
+  if (failed_here) status = ENOMEM;
   if (out == stdout) cli_progress_clear(); /* the table goes where the line is */
   if (status != 0) {
-    const char* message = stream->get_last_error(stream);
-    snprintf(error->message, sizeof error->message, "%s",
-             message ? message : status == ENOMEM ? "out of memory" : strerror(status));
+    const char* message = failed_here ? "out of memory" : stream->get_last_error(stream);
+    snprintf(error->message, sizeof error->message, "%s", message ? message : strerror(status));
   } else {
     /* The widths: the name, the type, the cells. */
     size_t* widths = calloc((size_t)(columns ? columns : 1), sizeof(size_t));
