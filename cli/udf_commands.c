@@ -200,6 +200,7 @@ struct cli_column {
   uint8_t* validity;
   uint8_t* values;
   char* data;
+  char* scratch; /* one value at a time, while parsing */
 };
 
 /* The library borrows arguments: release only marks them released. */
@@ -210,6 +211,7 @@ static void cli_column_free(struct cli_column* column) {
   free(column->validity);
   free(column->values);
   free(column->data);
+  free(column->scratch);
 }
 
 static size_t cli_width(char format) {
@@ -292,7 +294,9 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
   column->validity = calloc((size_t)(rows + 7) / 8 + 1, 1);
   column->values = calloc((size_t)(rows + 1) * 8 + 1, 1);
   column->data = malloc(text_size + 1);
-  if (column->validity == NULL || column->values == NULL || column->data == NULL) {
+  column->scratch = malloc(text_size + 1);
+  if (column->validity == NULL || column->values == NULL || column->data == NULL ||
+      column->scratch == NULL) {
     fprintf(stderr, "wasmudf: out of memory\n");
     return -1;
   }
@@ -301,9 +305,10 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
   while (row < rows) {
     const char* end = strchr(start, ',');
     if (end == NULL) end = start + strlen(start);
-    char value[4096];
+    /* The value, whole (no length limit): a scratch copy as long as the
+     * text. */
+    char* value = column->scratch;
     size_t length = (size_t)(end - start);
-    if (length >= sizeof(value)) length = sizeof(value) - 1;
     memcpy(value, start, length);
     value[length] = '\0';
     int is_null = strcmp(value, "null") == 0;

@@ -115,6 +115,12 @@ check run_threads_bad 2 "" "--threads takes a number" -- "$wasmudf" run --thread
 check run_failure 1 "" "division by zero in row 1" \
   -- "$wasmudf" run "$modules/example_checked_divide.wasm" checked_divide 1,2 1,0
 check run_liar 1 "" "not valid UTF-8" -- "$wasmudf" run "$modules/liars.wasm" bad_utf8 1
+# A literal longer than 4,095 bytes comes through whole (it used to be cut,
+# inside a UTF-8 character, and the guest blamed): 3,000 two-byte
+# characters, 6,000 bytes, and one line of CSV output.
+long=$(printf 'é%.0s' $(seq 1 3000))
+check run_long_literal 0 6000 "" -- \
+  sh -c "'$wasmudf' run --format csv '$built/strings.wasm' upper '$long' | tail -1 | tr -d '\n' | wc -c"
 check run_bad_value 2 "" "not a valid value" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd x 1
 check run_arity 2 "" "takes 2 columns" -- "$wasmudf" run "$modules/example_gcd.wasm" gcd 1
 check list_none 0 "" "declares no functions" -- "$wasmudf" list "$m"
