@@ -6,7 +6,9 @@
 # literals and files), the help texts of every command, and the main error
 # messages with their exit codes. Each case's standard output, standard
 # error and exit status, with the temporary and module directories written
-# as TMP and MODULES, are compared byte for byte with tests/golden/NAME.txt.
+# as TMP and MODULES, are compared byte for byte with tests/golden/NAME.txt;
+# the cells of the scalar, string and temporal tables are also checked
+# against the values pyarrow reads, and the progress line on a pty.
 # WUDF_UPDATE_GOLDEN=1 rewrites the golden files instead (review the diff).
 set -u
 wasmudf=$1
@@ -114,6 +116,68 @@ golden error_timeout -- "$wasmudf" run --timeout 100 "$modules/hostile_infinite_
 golden run_limits_accepted -- "$wasmudf" run "$gcd" gcd 12 8 --timeout 5000 --memory-limit 64M
 golden error_bad_timeout -- "$wasmudf" run "$gcd" gcd 12 8 --timeout soon
 golden error_unknown_output -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" -o "$tmp/out.parquet"
+
+# pyarrow as the oracle of the cells: every shown cell of the scalar,
+# string and temporal files against the value pyarrow reads, written the
+# way docs/cli.md says (NULL, decimals as str(Decimal), dates and times in
+# ISO form, timestamps with a space and Z for a time zone).
+if "$python" - "$wasmudf" "$tmp" <<'PY'
+import datetime, decimal, subprocess, sys
+import pyarrow as pa
+wasmudf, tmp = sys.argv[1:3]
+
+def expected(value, type_):
+    if value is None:
+        return "NULL"
+    if pa.types.is_boolean(type_):
+        return "true" if value else "false"
+    if pa.types.is_floating(type_):
+        return None  # the shortest round trip: checked by the golden files
+    if pa.types.is_timestamp(type_):
+        text = value.isoformat(sep=" ")
+        if type_.tz:
+            text = text.replace("+00:00", "") + "Z"
+        return text
+    if pa.types.is_time(type_) or pa.types.is_date(type_):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    if isinstance(value, str):
+        return value.replace("\t", "\\t")
+    return str(value)
+
+checked = 0
+for name in ["scalars", "strings", "temporal", "long"]:
+    table = pa.ipc.open_file(f"{tmp}/{name}.arrow").read_all()
+    out = subprocess.run([wasmudf, "show", f"{tmp}/{name}.arrow", "--max-rows", "0"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = [line for line in out[4:] if line.startswith("│")]
+    assert len(rows) == table.num_rows, (name, len(rows))
+    for r, line in enumerate(rows):
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        for c, column in enumerate(table.columns):
+            if pa.types.is_duration(column.type):
+                raw = column.cast(pa.int64())[r].as_py()
+                want = "NULL" if raw is None else f"{raw} {column.type.unit}"
+            elif pa.types.is_interval(column.type):
+                continue  # written out in docs/cli.md, checked by the golden file
+            else:
+                want = expected(column[r].as_py(), column.type)
+            if want is None or pa.types.is_timestamp(column.type) and "." in want:
+                continue
+            assert cells[c] == want, (name, table.schema.names[c], r, cells[c], want)
+            checked += 1
+print(f"{checked} cells equal to pyarrow's values")
+PY
+then
+  echo "ok     cells_equal_pyarrow"
+  passed=$((passed + 1))
+else
+  echo "FAILED cells_equal_pyarrow"
+  failed=$((failed + 1))
+fi
 
 # The progress line on a terminal (a pty): drawn over itself with
 # "\r ESC[K" and erased at the end (WASMUDF_PROGRESS=always skips the
