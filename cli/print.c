@@ -13,6 +13,7 @@
  * Also here: cli_write_stream, which sends a result stream to the table
  * printer or to the library's CSV, JSON-lines and IPC writers.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
