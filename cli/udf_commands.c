@@ -278,13 +278,15 @@ static int cli_parse_value(char format, const char* text, void* target) {
 
 /* Builds a column of `format` from "v1,v2,null,...". 0 or -1 (message
  * printed). */
-static int cli_column_parse(const char* format, const char* text, struct cli_column* column) {
+static int cli_column_parse(const char* format, const char* text, struct cli_column* column,
+                            const char* where) {
   memset(column, 0, sizeof(*column));
   char f = format[0];
   int variable = f == 'u' || f == 'U' || f == 'z' || f == 'Z';
   int large = f == 'U' || f == 'Z';
   if (format[1] != '\0' || (!variable && f != 'b' && cli_width(f) == 0)) {
-    fprintf(stderr, "wasmudf: run cannot type values of format '%s' yet\n", format);
+    fprintf(stderr, "wasmudf: run: %s: literals of format '%s' are not supported yet (use a "
+                    "file input)\n", where, format);
     return -1;
   }
   int64_t rows = 1;
@@ -322,14 +324,16 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
       } else if (f == 'b') {
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0 &&
             strcmp(value, "1") != 0 && strcmp(value, "0") != 0) {
-          fprintf(stderr, "wasmudf: '%s' is not a bool\n", value);
+          fprintf(stderr, "wasmudf: run: %s, row %lld: '%s' is not a bool\n", where,
+                  (long long)row, value);
           return -1;
         }
         if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
           column->values[row / 8] |= (uint8_t)(1u << (row % 8));
         }
       } else if (cli_parse_value(f, value, column->values + (size_t)row * cli_width(f)) != 0) {
-        fprintf(stderr, "wasmudf: '%s' is not a valid value of format '%s'\n", value, format);
+        fprintf(stderr, "wasmudf: run: %s, row %lld: '%s' is not a valid value of format '%s'\n",
+                where, (long long)row, value, format);
         return -1;
       }
     }
@@ -671,8 +675,9 @@ int command_run(int argc, char** argv) {
   const struct ArrowSchema* schemas[64];
   if (columns == NULL || arg_count > 64) goto done;
   for (uint32_t i = 0; i < arg_count; i++) {
-    if (cli_column_parse(info.arg_formats[i], argv[2 + i], &columns[i]) != 0) {
-      fprintf(stderr, "wasmudf: run: in column %u of %s\n", i + 1, info.signature);
+    char where[1200];
+    snprintf(where, sizeof where, "column %u of %s", i + 1, info.signature);
+    if (cli_column_parse(info.arg_formats[i], argv[2 + i], &columns[i], where) != 0) {
       exit_status = CLI_EXIT_USAGE;
       goto done;
     }

@@ -77,6 +77,21 @@ golden run_file_long -- "$wasmudf" run "$gcd" gcd "$tmp/long.arrow" --args i,i
 golden run_file_table -- "$wasmudf" run "$modules/example_tables.wasm" series "$tmp/long.arrow" \
   --args i,i --max-rows 6
 golden run_file_csv -- "$wasmudf" run "$gcd" gcd "$tmp/in.csv" --format csv
+# Results from a guest printed as values: identity functions of
+# tests/udf_guests (alltypes.wasm) over the pyarrow columns, a function that
+# returns a dictionary and one that returns nested values.
+all=$modules/alltypes.wasm
+golden guest_large_list -- "$wasmudf" run "$all" id_large_list_utf8 "$tmp/nested.arrow" --args large_list
+golden guest_map -- "$wasmudf" run "$all" id_map "$tmp/nested.arrow" --args map
+golden guest_utf8_view -- "$wasmudf" run "$all" id_utf8_view "$tmp/strings.arrow" --args utf8_view
+golden guest_binary -- "$wasmudf" run "$all" id_binary "$tmp/strings.arrow" --args binary
+golden guest_date32 -- "$wasmudf" run "$all" id_date32 "$tmp/temporal.arrow" --args date32
+golden guest_timestamp_tz -- "$wasmudf" run "$all" id_ts_us_utc "$tmp/temporal.arrow" --args timestamp_tz
+golden guest_duration -- "$wasmudf" run "$all" id_dur_ms "$tmp/temporal.arrow" --args duration
+golden guest_interval -- "$wasmudf" run "$all" id_interval_mdn "$tmp/temporal.arrow" --args interval
+golden guest_dictionary -- "$wasmudf" run "$all" dedup_dict "$tmp/long.arrow" --args s --max-rows 4
+golden guest_nested -- "$wasmudf" run "$all" make_nested "$tmp/long.arrow" --args i,s --max-rows 4
+
 # Aggregates over files: one group, --group-by a utf8 and an int32 key
 # (nulls a group of their own; groups in order of first appearance).
 agg=$modules/example_aggregates.wasm
