@@ -58,6 +58,10 @@ int cli_load_module(struct wudf_engine* engine, const char* path,
 int cli_output_format(const char* output_path, const char* format_name,
                       enum cli_format* format);
 
+/* --max-width N: cells of the table cut at N characters (default 40; 0:
+ * none). 0, or CLI_EXIT_USAGE after printing a message. (print.c) */
+int cli_set_max_width(const char* command, const char* text);
+
 /* Writes every batch of `stream` (struct batches) to `output_path` (NULL or
  * "-": standard output) in `format`; a table shows at most `max_rows` rows
  * on standard output (0: all), the first and last ones. 0, or an errno

@@ -67,13 +67,18 @@ static void text_printf(struct text* t, const char* format, ...) {
 /* ------------------------------------------------------------- types */
 
 /* Writes a readable name of the type `schema` describes ("int32",
- * "list<utf8>", "timestamp[us, UTC]", "dictionary<utf8, int8>"). */
+ * "list<utf8>", "timestamp[us, UTC]", "dictionary<int8, utf8>": index, then value). */
 static void type_name(struct text* t, const struct ArrowSchema* schema) {
   const char* f = schema->format;
-  if (schema->dictionary != NULL) {
+  if (schema->dictionary != NULL) { /* as the type language writes it */
+    struct ArrowSchema index = *schema;
+    index.dictionary = NULL;
     text_puts(t, "dictionary<");
-    type_name(t, schema->dictionary);
+    type_name(t, &index);
     text_puts(t, ", ");
+    type_name(t, schema->dictionary);
+    text_puts(t, ">");
+    return;
   }
   static const struct {
     const char* format;
@@ -133,12 +138,15 @@ static void type_name(struct text* t, const struct ArrowSchema* schema) {
     text_puts(t, ">");
   } else if (strcmp(f, "+r") == 0) {
     text_puts(t, "run_end_encoded<");
-    if (schema->n_children == 2) type_name(t, schema->children[1]);
+    if (schema->n_children == 2) {
+      type_name(t, schema->children[0]);
+      text_puts(t, ", ");
+      type_name(t, schema->children[1]);
+    }
     text_puts(t, ">");
   } else {
     text_puts(t, f);
   }
-  if (schema->dictionary != NULL) text_puts(t, ">");
 }
 
 /* ------------------------------------------------------------ values */
@@ -499,7 +507,7 @@ static size_t display_width(const char* s) {
 
 /* Cuts `s` to at most `max` code points, the last one "…". */
 static void cut(char* s, size_t max) {
-  if (display_width(s) <= max) return;
+  if (max == 0 || display_width(s) <= max) return;
   size_t points = 0;
   char* p = s;
   for (; *p; p++) {
@@ -511,7 +519,21 @@ static void cut(char* s, size_t max) {
   strcpy(p, "…");
 }
 
-#define CELL_MAX 40
+/* The widest cell, in characters (--max-width; 0: no limit). */
+static size_t cell_max = 40;
+
+int cli_set_max_width(const char* command, const char* text) {
+  char* end;
+  errno = 0;
+  long long value = strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < 0 || (value > 0 && value < 2)) {
+    fprintf(stderr, "wasmudf: %s: --max-width takes a number of characters (at least 2; 0: "
+                    "no limit), not '%s'\n", command, text);
+    return CLI_EXIT_USAGE;
+  }
+  cell_max = (size_t)value;
+  return 0;
+}
 
 struct table {
   const struct ArrowSchema* schema;
@@ -532,7 +554,7 @@ static char* format_cell(const struct ArrowArray* column, const struct ArrowSche
     free(t.data);
     return strdup(t.failed ? "(out of memory)" : "");
   }
-  cut(t.data, CELL_MAX);
+  cut(t.data, cell_max);
   return t.data;
 }
 
@@ -649,9 +671,9 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
       struct text t = {0};
       type_name(&t, schema.children[c]);
       types[c] = t.data ? t.data : strdup("");
-      cut(types[c], CELL_MAX);
+      cut(types[c], cell_max);
       names[c] = strdup(schema.children[c]->name ? schema.children[c]->name : "");
-      if (names[c]) cut(names[c], CELL_MAX);
+      if (names[c]) cut(names[c], cell_max);
       table.right[c] = numeric(schema.children[c]);
       widths[c] = display_width(types[c]);
       if (names[c] && display_width(names[c]) > widths[c]) widths[c] = display_width(names[c]);

@@ -422,7 +422,9 @@ int command_show(int argc, char** argv) {
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) output_path = argv[++i];
     else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format_name = argv[++i];
-    else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
+    else if (strcmp(argv[i], "--max-width") == 0 && i + 1 < argc) {
+      if (cli_set_max_width("show", argv[++i]) != 0) return CLI_EXIT_USAGE;
+    } else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
       if (parse_rows("show", argv[++i], &max_rows) != 0) return CLI_EXIT_USAGE;
     } else if (input == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
       input = argv[i];
@@ -481,7 +483,9 @@ int command_run_files(int argc, char** argv, int threads) {
     else if (strcmp(argv[i], "--args") == 0 && i + 1 < argc) arg_names = argv[++i];
     else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) format_name = argv[++i];
     else if (strcmp(argv[i], "--group-by") == 0 && i + 1 < argc) group_by = argv[++i];
-    else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
+    else if (strcmp(argv[i], "--max-width") == 0 && i + 1 < argc) {
+      if (cli_set_max_width("run", argv[++i]) != 0) return CLI_EXIT_USAGE;
+    } else if (strcmp(argv[i], "--max-rows") == 0 && i + 1 < argc) {
       if (parse_rows("run", argv[++i], &max_rows) != 0) return CLI_EXIT_USAGE;
     } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
       char* end;

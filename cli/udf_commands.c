@@ -599,6 +599,11 @@ int command_run(int argc, char** argv) {
         return CLI_EXIT_USAGE;
       }
       max_rows = parsed;
+    } else if (strcmp(argv[i], "--max-width") == 0 && value) {
+      if (cli_set_max_width("run", argv[++i]) != 0) {
+        free(rest);
+        return CLI_EXIT_USAGE;
+      }
     } else if (strcmp(argv[i], "--timeout") == 0 && value) {
       char* end;
       errno = 0;

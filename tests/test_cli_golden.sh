@@ -91,6 +91,10 @@ golden guest_duration -- "$wasmudf" run "$all" id_dur_ms "$tmp/temporal.arrow" -
 golden guest_interval -- "$wasmudf" run "$all" id_interval_mdn "$tmp/temporal.arrow" --args interval
 golden guest_dictionary -- "$wasmudf" run "$all" dedup_dict "$tmp/long.arrow" --args s --max-rows 4
 golden guest_nested -- "$wasmudf" run "$all" make_nested "$tmp/long.arrow" --args i,s --max-rows 4
+golden guest_nested_wide -- "$wasmudf" run "$all" make_nested "$tmp/long.arrow" --args i,s \
+  --max-rows 2 --max-width 0
+golden show_wide_narrow -- "$wasmudf" show "$tmp/wide.arrow" --max-width 8
+golden error_bad_width -- "$wasmudf" show "$tmp/wide.arrow" --max-width 1
 
 # Aggregates over files: one group, --group-by a utf8 and an int32 key
 # (nulls a group of their own; groups in order of first appearance).
