@@ -540,9 +540,9 @@ struct table {
   int64_t columns;
   int64_t rows;       /* rows seen */
   int64_t head_max;   /* rows kept from the start */
-  int64_t tail_max;   /* rows kept from the end (a ring) */
+  int64_t tail_max;   /* rows kept from the end */
   char** head;        /* head_max x columns cells */
-  char** tail;        /* tail_max x columns cells */
+  char** tail;        /* tail_max x columns cells, oldest row first */
   int right[1024];    /* numeric columns align right */
 };
 
@@ -621,40 +621,93 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
     }
   }
   int64_t tail_rows = 0;
+  /* The batches holding rows after the head, newest last, kept (not
+   * formatted) while their rows may be among the last tail_max: only the
+   * rows shown are formatted, however long the input. */
+  struct kept {
+    struct ArrowArray batch;
+    int64_t from, count; /* its rows after the head */
+  }* kept = NULL;
+  int64_t kept_count = 0, kept_capacity = 0, kept_rows = 0;
   struct ArrowArray batch;
   int failed_here = 0; /* out of memory in this loop (not the stream's error) */
   while (!failed_here && (status = stream->get_next(stream, &batch)) == 0 &&
          batch.release != NULL) {
-    for (int64_t r = 0; r < batch.length && !failed_here; r++) {
-      char** target;
-      if (table.rows < table.head_max) {
-        if ((size_t)(table.rows + 1) * (size_t)(columns ? columns : 1) > head_capacity) {
-          size_t capacity = head_capacity ? head_capacity * 2 : (size_t)(64 * (columns ? columns : 1));
-          char** head = realloc(table.head, capacity * sizeof(char*));
-          if (head == NULL) {
-            failed_here = 1;
-            break;
-          }
-          table.head = head;
-          head_capacity = capacity;
+    int64_t r = 0;
+    for (; r < batch.length && table.rows < table.head_max && !failed_here; r++) {
+      if ((size_t)(table.rows + 1) * (size_t)(columns ? columns : 1) > head_capacity) {
+        size_t capacity = head_capacity ? head_capacity * 2 : (size_t)(64 * (columns ? columns : 1));
+        char** head = realloc(table.head, capacity * sizeof(char*));
+        if (head == NULL) {
+          failed_here = 1;
+          break;
         }
-        target = table.head + table.rows * columns;
-      } else if (table.tail_max > 0) {
-        target = table.tail + ((table.rows - table.head_max) % table.tail_max) * columns;
-        for (int64_t c = 0; c < columns && tail_rows >= table.tail_max; c++) free(target[c]);
-        if (tail_rows < table.tail_max) tail_rows++;
-      } else {
-        table.rows++;
-        continue;
+        table.head = head;
+        head_capacity = capacity;
       }
+      char** target = table.head + table.rows * columns;
       for (int64_t c = 0; c < columns; c++) {
         /* The batch's offset applies to its columns. */
         target[c] = format_cell(batch.children[c], schema.children[c], batch.offset + r);
       }
       table.rows++;
     }
-    batch.release(&batch);
+    int64_t rest = failed_here ? 0 : batch.length - r;
+    table.rows += rest;
+    if (rest == 0 || table.tail_max == 0) {
+      batch.release(&batch);
+      continue;
+    }
+    if (kept_count == kept_capacity) {
+      int64_t capacity = kept_capacity ? kept_capacity * 2 : 8;
+      struct kept* grown = realloc(kept, (size_t)capacity * sizeof *kept);
+      if (grown == NULL) {
+        batch.release(&batch);
+        failed_here = 1;
+        break;
+      }
+      kept = grown;
+      kept_capacity = capacity;
+    }
+    kept[kept_count].batch = batch;
+    kept[kept_count].from = r;
+    kept[kept_count].count = rest;
+    kept_count++;
+    kept_rows += rest;
+    /* Let go of the oldest batches the newer ones cover. */
+    int64_t drop = 0;
+    while (kept_count - drop > 1 && kept_rows - kept[drop].count >= table.tail_max) {
+      kept_rows -= kept[drop].count;
+      kept[drop].batch.release(&kept[drop].batch);
+      drop++;
+    }
+    if (drop > 0) {
+      memmove(kept, kept + drop, (size_t)(kept_count - drop) * sizeof *kept);
+      kept_count -= drop;
+    }
   }
+  /* The last rows, oldest first, into the tail. */
+  if (!failed_here && status == 0 && kept_count > 0) {
+    tail_rows = kept_rows < table.tail_max ? kept_rows : table.tail_max;
+    int64_t skip = kept_rows - tail_rows;
+    int64_t slot = 0;
+    for (int64_t k = 0; k < kept_count; k++) {
+      for (int64_t r = 0; r < kept[k].count; r++) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        const struct ArrowArray* b = &kept[k].batch;
+        for (int64_t c = 0; c < columns; c++) {
+          table.tail[slot * columns + c] =
+              format_cell(b->children[c], schema.children[c], b->offset + kept[k].from + r);
+        }
+        slot++;
+      }
+    }
+  }
+  for (int64_t k = 0; k < kept_count; k++) kept[k].batch.release(&kept[k].batch);
+  free(kept);
   if (failed_here) status = ENOMEM;
   if (out == stdout) cli_progress_clear(); /* the table goes where the line is */
   if (status != 0) {
@@ -712,13 +765,8 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
         }
         fputs("│\n", out);
       }
-      /* The ring's oldest row first. */
-      int64_t first = table.rows - table.head_max > table.tail_max
-                          ? (table.rows - table.head_max) % table.tail_max
-                          : 0;
       for (int64_t r = 0; r < tail_rows; r++) {
-        int64_t slot = (first + r) % table.tail_max;
-        print_row(out, table.tail + slot * columns, widths, columns, table.right);
+        print_row(out, table.tail + r * columns, widths, columns, table.right);
       }
       rule(out, widths, columns, "└", "┴", "┘");
       if (elided) {

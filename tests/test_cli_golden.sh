@@ -63,6 +63,10 @@ for input in scalars strings temporal nested long wide sliced; do
   golden "show_$input" -- "$wasmudf" show "$tmp/$input.arrow"
 done
 golden show_long_max_rows -- "$wasmudf" show "$tmp/long.arrow" --max-rows 5
+# The last rows taken across batches (groups.arrow: batches of 4 and 2).
+golden show_batches_3 -- "$wasmudf" show "$tmp/groups.arrow" --max-rows 3
+golden show_batches_5 -- "$wasmudf" show "$tmp/groups.arrow" --max-rows 5
+golden show_batches_6 -- "$wasmudf" show "$tmp/groups.arrow" --max-rows 6
 golden show_csv -- "$wasmudf" show "$tmp/in.csv"
 golden show_sliced_jsonl -- "$wasmudf" show "$tmp/sliced.arrow" --format jsonl
 # run: literals and files, each kind of function.
