@@ -501,22 +501,30 @@ static void write_value(struct text* t, const struct ArrowArray* array,
 /* Display width of UTF-8 text: its code points. */
 static size_t display_width(const char* s) {
   size_t width = 0;
+  if (s == NULL) return 0; /* a cell lost to an allocation failure */
   for (; *s; s++) width += ((unsigned char)*s & 0xc0) != 0x80;
   return width;
 }
 
-/* Cuts `s` to at most `max` code points, the last one "…". */
-static void cut(char* s, size_t max) {
-  if (max == 0 || display_width(s) <= max) return;
-  size_t points = 0;
-  char* p = s;
-  for (; *p; p++) {
-    if (((unsigned char)*p & 0xc0) != 0x80) {
+/* Cuts `s` (malloc'd) to at most `max` code points, the last one "…";
+ * returns it, reallocated when the ellipsis needs more bytes than the code
+ * points it replaces (then NULL when out of memory, `s` freed). */
+static char* cut(char* s, size_t max) {
+  if (s == NULL || max == 0 || display_width(s) <= max) return s;
+  size_t points = 0, at = 0;
+  for (; s[at]; at++) {
+    if (((unsigned char)s[at] & 0xc0) != 0x80) {
       if (points == max - 1) break;
       points++;
     }
   }
-  strcpy(p, "…");
+  char* room = realloc(s, at + sizeof "…");
+  if (room == NULL) {
+    free(s);
+    return NULL;
+  }
+  memcpy(room + at, "…", sizeof "…");
+  return room;
 }
 
 /* The widest cell, in characters (--max-width; 0: no limit). */
@@ -554,8 +562,8 @@ static char* format_cell(const struct ArrowArray* column, const struct ArrowSche
     free(t.data);
     return strdup(t.failed ? "(out of memory)" : "");
   }
-  cut(t.data, cell_max);
-  return t.data;
+  char* cell = cut(t.data, cell_max);
+  return cell ? cell : strdup("(out of memory)");
 }
 
 static int numeric(const struct ArrowSchema* schema) {
@@ -575,6 +583,7 @@ static void rule(FILE* out, const size_t* widths, int64_t columns, const char* l
 }
 
 static void cell(FILE* out, const char* s, size_t width, int align) {
+  if (s == NULL) s = "";
   size_t pad = width - display_width(s);
   size_t before = align > 0 ? pad : align == 0 ? pad / 2 : 0;
   fprintf(out, " %*s%s%*s ", (int)before, "", s, (int)(pad - before), "");
@@ -724,9 +733,10 @@ static int print_table(struct ArrowArrayStream* stream, FILE* out, int64_t max_r
       struct text t = {0};
       type_name(&t, schema.children[c]);
       types[c] = t.data ? t.data : strdup("");
-      cut(types[c], cell_max);
+      types[c] = cut(types[c], cell_max);
+      if (types[c] == NULL) types[c] = strdup("?");
       names[c] = strdup(schema.children[c]->name ? schema.children[c]->name : "");
-      if (names[c]) cut(names[c], cell_max);
+      names[c] = cut(names[c], cell_max);
       table.right[c] = numeric(schema.children[c]);
       widths[c] = display_width(types[c]);
       if (names[c] && display_width(names[c]) > widths[c]) widths[c] = display_width(names[c]);

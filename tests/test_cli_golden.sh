@@ -98,6 +98,8 @@ golden guest_nested -- "$wasmudf" run "$all" make_nested "$tmp/long.arrow" --arg
 golden guest_nested_wide -- "$wasmudf" run "$all" make_nested "$tmp/long.arrow" --args i,s \
   --max-rows 2 --max-width 0
 golden show_wide_narrow -- "$wasmudf" show "$tmp/wide.arrow" --max-width 8
+golden show_edge -- "$wasmudf" show "$tmp/edge.arrow"
+golden show_edge_62 -- "$wasmudf" show "$tmp/edge.arrow" --max-width 62
 golden error_bad_width -- "$wasmudf" show "$tmp/wide.arrow" --max-width 1
 
 # Aggregates over files: one group, --group-by a utf8 and an int32 key

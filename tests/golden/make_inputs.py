@@ -90,3 +90,6 @@ groups = pa.table({"g": pa.array(["a", "b", "a", None, "b", "a"]),
                    "x": pa.array([1.0, 2.0, 3.0, 4.0, None, 8.0])})
 with pa.ipc.new_file(f"{out}/groups.arrow", groups.schema) as writer:
     writer.write_table(groups, max_chunksize=4)
+# Names and values just over the cell width (the ellipsis needs more bytes
+# than the character it replaces).
+write("edge.arrow", pa.table({"c" * 41: ["x" * 41, "ab"], "y" * 63: ["é" * 63, None]}))
