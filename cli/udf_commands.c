@@ -200,6 +200,7 @@ struct cli_column {
   uint8_t* validity;
   uint8_t* values;
   char* data;
+  char* scratch; /* one value at a time, while parsing */
 };
 
 /* The library borrows arguments: release only marks them released. */
@@ -210,6 +211,7 @@ static void cli_column_free(struct cli_column* column) {
   free(column->validity);
   free(column->values);
   free(column->data);
+  free(column->scratch);
 }
 
 static size_t cli_width(char format) {
@@ -276,13 +278,15 @@ static int cli_parse_value(char format, const char* text, void* target) {
 
 /* Builds a column of `format` from "v1,v2,null,...". 0 or -1 (message
  * printed). */
-static int cli_column_parse(const char* format, const char* text, struct cli_column* column) {
+static int cli_column_parse(const char* format, const char* text, struct cli_column* column,
+                            const char* where) {
   memset(column, 0, sizeof(*column));
   char f = format[0];
   int variable = f == 'u' || f == 'U' || f == 'z' || f == 'Z';
   int large = f == 'U' || f == 'Z';
   if (format[1] != '\0' || (!variable && f != 'b' && cli_width(f) == 0)) {
-    fprintf(stderr, "wasmudf: run cannot type values of format '%s' yet\n", format);
+    fprintf(stderr, "wasmudf: run: %s: literals of format '%s' are not supported yet (use a "
+                    "file input)\n", where, format);
     return -1;
   }
   int64_t rows = 1;
@@ -292,7 +296,9 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
   column->validity = calloc((size_t)(rows + 7) / 8 + 1, 1);
   column->values = calloc((size_t)(rows + 1) * 8 + 1, 1);
   column->data = malloc(text_size + 1);
-  if (column->validity == NULL || column->values == NULL || column->data == NULL) {
+  column->scratch = malloc(text_size + 1);
+  if (column->validity == NULL || column->values == NULL || column->data == NULL ||
+      column->scratch == NULL) {
     fprintf(stderr, "wasmudf: out of memory\n");
     return -1;
   }
@@ -301,9 +307,10 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
   while (row < rows) {
     const char* end = strchr(start, ',');
     if (end == NULL) end = start + strlen(start);
-    char value[4096];
+    /* The value, whole (no length limit): a scratch copy as long as the
+     * text. */
+    char* value = column->scratch;
     size_t length = (size_t)(end - start);
-    if (length >= sizeof(value)) length = sizeof(value) - 1;
     memcpy(value, start, length);
     value[length] = '\0';
     int is_null = strcmp(value, "null") == 0;
@@ -317,14 +324,16 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
       } else if (f == 'b') {
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0 &&
             strcmp(value, "1") != 0 && strcmp(value, "0") != 0) {
-          fprintf(stderr, "wasmudf: '%s' is not a bool\n", value);
+          fprintf(stderr, "wasmudf: run: %s, row %lld: '%s' is not a bool\n", where,
+                  (long long)row, value);
           return -1;
         }
         if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
           column->values[row / 8] |= (uint8_t)(1u << (row % 8));
         }
       } else if (cli_parse_value(f, value, column->values + (size_t)row * cli_width(f)) != 0) {
-        fprintf(stderr, "wasmudf: '%s' is not a valid value of format '%s'\n", value, format);
+        fprintf(stderr, "wasmudf: run: %s, row %lld: '%s' is not a valid value of format '%s'\n",
+                where, (long long)row, value, format);
         return -1;
       }
     }
@@ -354,54 +363,67 @@ static int cli_column_parse(const char* format, const char* text, struct cli_col
   return 0;
 }
 
-/* Prints row `row` of a host array of `format`. */
-static void cli_print_value(const struct ArrowArray* array, const char* format, int64_t row) {
-  int64_t i = array->offset + row;
-  const uint8_t* validity = array->buffers[0];
-  if (validity != NULL && !(validity[i / 8] & (1u << (i % 8)))) {
-    fputs("null", stdout);
-    return;
+/* The struct batches of a literal run's result, in order, for
+ * cli_write_stream. */
+struct cli_results {
+  struct ArrowArray batches[256];
+  int64_t count;
+  struct ArrowSchema schema; /* of the first batch */
+};
+
+/* Adds a result (moved): a struct batch as it is, a column wrapped as a
+ * batch of one. 0 or ENOMEM (the result released). */
+static int cli_results_add(struct cli_results* results, struct ArrowArray* array,
+                           struct ArrowSchema* schema, int is_batch) {
+  struct ArrowArray batch;
+  struct ArrowSchema batch_schema;
+  if (is_batch) {
+    batch = *array;
+    batch_schema = *schema;
+    array->release = NULL;
+    schema->release = NULL;
+  } else if (cli_wrap_column(array, schema, &batch, &batch_schema) != 0) {
+    array->release(array);
+    schema->release(schema);
+    return ENOMEM;
   }
-  const uint8_t* values = array->buffers[1];
-  switch (format[0]) {
-    case 'b': fputs((values[i / 8] >> (i % 8)) & 1 ? "true" : "false", stdout); return;
-    case 'c': printf("%d", ((const int8_t*)values)[i]); return;
-    case 's': printf("%d", ((const int16_t*)values)[i]); return;
-    case 'i': printf("%" PRId32, ((const int32_t*)values)[i]); return;
-    case 'l': printf("%" PRId64, ((const int64_t*)values)[i]); return;
-    case 'C': printf("%u", ((const uint8_t*)values)[i]); return;
-    case 'S': printf("%u", ((const uint16_t*)values)[i]); return;
-    case 'I': printf("%" PRIu32, ((const uint32_t*)values)[i]); return;
-    case 'L': printf("%" PRIu64, ((const uint64_t*)values)[i]); return;
-    case 'f': printf("%.9g", (double)((const float*)values)[i]); return;
-    case 'g': printf("%.17g", ((const double*)values)[i]); return;
-    case 'u': case 'z': {
-      const int32_t* offsets = (const int32_t*)values;
-      fwrite((const char*)array->buffers[2] + offsets[i], 1,
-             (size_t)(offsets[i + 1] - offsets[i]), stdout);
-      return;
-    }
-    case 'U': case 'Z': {
-      const int64_t* offsets = (const int64_t*)values;
-      fwrite((const char*)array->buffers[2] + offsets[i], 1,
-             (size_t)(offsets[i + 1] - offsets[i]), stdout);
-      return;
-    }
+  if (results->count == (int64_t)(sizeof results->batches / sizeof results->batches[0])) {
+    batch.release(&batch);
+    batch_schema.release(&batch_schema);
+    fprintf(stderr, "wasmudf: run: more than 256 result batches from literals\n");
+    return E2BIG;
   }
-  fputs("?", stdout);
+  results->batches[results->count++] = batch;
+  if (results->schema.release == NULL) results->schema = batch_schema;
+  else batch_schema.release(&batch_schema);
+  return 0;
 }
 
-/* Prints the rows of a struct result (a batch, a table's chunk), one line
- * each, columns separated by tabs. */
-static void cli_print_rows(const struct ArrowArray* result,
-                           const struct wudf_function_info* info) {
-  for (int64_t row = 0; row < result->length; row++) {
-    for (int64_t c = 0; c < result->n_children; c++) {
-      if (c > 0) fputc('\t', stdout);
-      cli_print_value(result->children[c], info->field_formats[c], result->offset + row);
-    }
-    fputc('\n', stdout);
+static void cli_results_free(struct cli_results* results) {
+  for (int64_t k = 0; k < results->count; k++) {
+    if (results->batches[k].release) results->batches[k].release(&results->batches[k]);
   }
+  if (results->schema.release) results->schema.release(&results->schema);
+  results->count = 0;
+}
+
+/* Writes the results (moved) as cli_write_stream does; the exit status. */
+static int cli_results_write(struct cli_results* results, const char* output_path,
+                             enum cli_format format, int64_t max_rows) {
+  if (results->schema.release == NULL) return CLI_EXIT_OK; /* nothing came back */
+  struct ArrowArrayStream stream;
+  if (cli_batches_stream(results->batches, results->count, &results->schema, &stream) != 0) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    return CLI_EXIT_GUEST;
+  }
+  results->count = 0;
+  struct wudf_error error;
+  int status = cli_write_stream(&stream, output_path, format, max_rows, &error);
+  if (status != 0) {
+    fprintf(stderr, "wasmudf: %s\n", error.message);
+    return CLI_EXIT_INPUT;
+  }
+  return CLI_EXIT_OK;
 }
 
 /* One slice of a scalar call run on its own thread (--threads): rows
@@ -442,13 +464,14 @@ static void* cli_slice_run(void* argument) {
  * exit status. */
 static int cli_run_threads(struct wudf_engine* engine, struct wudf_module* module,
                            uint32_t function, uint32_t arg_count,
-                           const struct cli_column* columns, int64_t rows, int threads) {
+                           const struct cli_column* columns, int64_t rows, int threads,
+                           struct cli_results* results) {
   struct wudf_error error;
   struct wudf_pool_config config;
   wudf_pool_config_init(engine, &config);
   config.max_instances = (uint32_t)threads;
   struct wudf_pool* pool = NULL;
-  if (wudf_pool_new(module, &config, &pool, &error) != 0) return report(&error);
+  if (wudf_pool_new(module, &config, &pool, &error) != 0) return cli_fail(&error, CLI_EXIT_MODULE);
   if (threads > rows) threads = rows > 0 ? (int)rows : 1;
   struct cli_slice* slices = calloc((size_t)threads, sizeof(*slices));
   pthread_t* ids = calloc((size_t)threads, sizeof(*ids));
@@ -475,17 +498,20 @@ static int cli_run_threads(struct wudf_engine* engine, struct wudf_module* modul
   }
   exit_status = 0;
   for (int t = 0; t < threads && exit_status == 0; t++) {
-    if (slices[t].status != 0) exit_status = report(&slices[t].error);
+    if (slices[t].status != 0) exit_status = cli_fail(&slices[t].error, CLI_EXIT_GUEST);
   }
+  /* The slices' results in input order, each a batch. */
   for (int t = 0; t < threads; t++) {
     struct cli_slice* slice = &slices[t];
     if (slice->status != 0) continue;
-    for (int64_t row = 0; exit_status == 0 && row < slice->result.length; row++) {
-      cli_print_value(&slice->result, slice->result_schema.format, row);
-      fputc('\n', stdout);
+    if (exit_status == 0) {
+      if (cli_results_add(results, &slice->result, &slice->result_schema, 0) != 0) {
+        exit_status = CLI_EXIT_GUEST;
+      }
+    } else {
+      slice->result.release(&slice->result);
+      slice->result_schema.release(&slice->result_schema);
     }
-    slice->result.release(&slice->result);
-    slice->result_schema.release(&slice->result_schema);
   }
 done:
   free(slices);
@@ -495,57 +521,158 @@ done:
 }
 
 int run_input_is_file(const char* input);   /* run_files.c */
-int command_run_files(int argc, char** argv);
+int command_run_files(int argc, char** argv, int threads);
+
+/* Parses "65536", "64K", "16M", "1G" (optionally with B or iB). 0 or EINVAL. */
+static int cli_parse_size(const char* text, uint64_t* bytes) {
+  char* end;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || text[0] == '-') return EINVAL;
+  uint64_t scale = 1;
+  switch (*end) {
+    case 'k': case 'K': scale = 1ull << 10; end++; break;
+    case 'm': case 'M': scale = 1ull << 20; end++; break;
+    case 'g': case 'G': scale = 1ull << 30; end++; break;
+    default: break;
+  }
+  if (scale != 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
+  if (*end != '\0' || value > UINT64_MAX / scale) return EINVAL;
+  *bytes = value * scale;
+  return 0;
+}
 
 int command_run(int argc, char** argv) {
-  /* Options first: --threads N. */
+  /* --threads N (anywhere) is taken out here; the other options stay for
+   * run_files.c or are read below for literal columns. */
   int threads = 1;
-  while (argc > 0 && strncmp(argv[0], "--threads", 9) == 0) {
-    const char* value = argv[0][9] == '=' ? argv[0] + 10 : (argc > 1 ? argv[1] : "");
-    char* end;
-    long parsed = strtol(value, &end, 10);
-    if (argv[0][9] != '=' && argv[0][9] != '\0') break;
-    if (*value == '\0' || *end != '\0' || parsed < 1 || parsed > 256) {
-      fprintf(stderr, "wasmudf: --threads takes a number from 1 to 256\n");
-      return 2;
-    }
-    threads = (int)parsed;
-    int used = argv[0][9] == '=' ? 1 : 2;
-    argc -= used;
-    argv += used;
+  char** rest = calloc((size_t)argc + 1, sizeof(char*));
+  if (rest == NULL) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    return CLI_EXIT_GUEST;
   }
-  /* A file as the input: run_files.c (one thread so far). */
+  int rest_count = 0;
+  for (int i = 0; i < argc; i++) {
+    if (strncmp(argv[i], "--threads", 9) == 0 && (argv[i][9] == '=' || argv[i][9] == '\0')) {
+      const char* value = argv[i][9] == '=' ? argv[i] + 10 : (i + 1 < argc ? argv[++i] : "");
+      char* end;
+      long parsed = strtol(value, &end, 10);
+      if (*value == '\0' || *end != '\0' || parsed < 1 || parsed > 256) {
+        fprintf(stderr, "wasmudf: run: --threads takes a number from 1 to 256, not '%s'\n",
+                value);
+        free(rest);
+        return CLI_EXIT_USAGE;
+      }
+      threads = (int)parsed;
+    } else {
+      rest[rest_count++] = argv[i];
+    }
+  }
+  argc = rest_count;
+  argv = rest;
+  /* A file as the input: run_files.c. */
   if (argc >= 3 && run_input_is_file(argv[2])) {
-    if (threads > 1) {
-      fprintf(stderr, "wasmudf: run: --threads applies to columns given as literals; "
-                      "a file input runs on one thread\n");
-      return 2;
-    }
-    return command_run_files(argc, argv);
+    int exit_status = command_run_files(argc, argv, threads);
+    free(rest);
+    return exit_status;
   }
+  /* Literal columns: the options, then MODULE FUNCTION COLUMN... */
+  struct wudf_engine_config config;
+  wudf_engine_config_init(&config);
+  const char *output_path = NULL, *format_name = NULL;
+  int64_t max_rows = 40;
+  char* positional[66];
+  int positional_count = 0;
+  for (int i = 0; i < argc; i++) {
+    const char* value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(argv[i], "-o") == 0 && value) {
+      output_path = argv[++i];
+    } else if (strcmp(argv[i], "--format") == 0 && value) {
+      format_name = argv[++i];
+    } else if (strcmp(argv[i], "--max-rows") == 0 && value) {
+      char* end;
+      long long parsed = strtoll(argv[++i], &end, 10);
+      if (*end != '\0' || end == argv[i] || parsed < 0) {
+        fprintf(stderr, "wasmudf: run: --max-rows takes a number of rows (0: all), not '%s'\n",
+                argv[i]);
+        free(rest);
+        return CLI_EXIT_USAGE;
+      }
+      max_rows = parsed;
+    } else if (strcmp(argv[i], "--max-width") == 0 && value) {
+      if (cli_set_max_width("run", argv[++i]) != 0) {
+        free(rest);
+        return CLI_EXIT_USAGE;
+      }
+    } else if (strcmp(argv[i], "--timeout") == 0 && value) {
+      char* end;
+      errno = 0;
+      config.timeout_ms = strtoull(argv[++i], &end, 10);
+      if (errno != 0 || *end != '\0' || argv[i][0] == '-' || end == argv[i]) {
+        fprintf(stderr, "wasmudf: run: --timeout takes milliseconds, not '%s'\n", argv[i]);
+        free(rest);
+        return CLI_EXIT_USAGE;
+      }
+    } else if (strcmp(argv[i], "--memory-limit") == 0 && value) {
+      if (cli_parse_size(argv[++i], &config.memory_limit) != 0) {
+        fprintf(stderr, "wasmudf: run: --memory-limit takes a size (65536, 64K, 16M, 1G), "
+                        "not '%s'\n", argv[i]);
+        free(rest);
+        return CLI_EXIT_USAGE;
+      }
+    } else if (strncmp(argv[i], "--", 2) == 0 || strcmp(argv[i], "-o") == 0) {
+      fprintf(stderr, "wasmudf: run: unknown option '%s' (or its value is missing)\n", argv[i]);
+      free(rest);
+      return CLI_EXIT_USAGE;
+    } else if (positional_count < 66) {
+      positional[positional_count++] = argv[i];
+    } else {
+      fprintf(stderr, "wasmudf: run: more than 64 columns\n");
+      free(rest);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  argc = positional_count;
+  argv = positional;
   if (argc < 2) {
-    fprintf(stderr, "usage: wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n");
-    return 2;
+    fprintf(stderr, "usage: wasmudf run [OPTIONS] MODULE FUNCTION COLUMN...\n"
+                    "       wasmudf run [OPTIONS] MODULE FUNCTION INPUT\n"
+                    "       (wasmudf run --help for more)\n");
+    free(rest);
+    return CLI_EXIT_USAGE;
+  }
+  enum cli_format format;
+  if (cli_output_format(output_path, format_name, &format) != 0) {
+    free(rest);
+    return CLI_EXIT_USAGE;
   }
   struct wudf_error error;
   struct wudf_engine* engine = NULL;
   struct wudf_module* module = NULL;
   struct wudf_instance* instance = NULL;
   struct cli_column* columns = NULL;
-  int exit_status = 1;
+  struct cli_results* results = calloc(1, sizeof *results);
+  int exit_status = CLI_EXIT_GUEST;
   uint32_t index, arg_count = (uint32_t)(argc - 2);
   struct wudf_function_info info = {.struct_size = sizeof(struct wudf_function_info)};
-  if (wudf_engine_new(NULL, &engine, &error) != 0 ||
-      cli_load_module(engine, argv[0], &module, &error) != 0 ||
-      wudf_module_find_function(module, argv[1], &index, &error) != 0 ||
+  if (results == NULL) {
+    fprintf(stderr, "wasmudf: out of memory\n");
+    goto done;
+  }
+  if (wudf_engine_new(&config, &engine, &error) != 0 ||
+      cli_load_module(engine, argv[0], &module, &error) != 0) {
+    exit_status = cli_fail(&error, CLI_EXIT_MODULE);
+    goto done;
+  }
+  if (wudf_module_find_function(module, argv[1], &index, &error) != 0 ||
       wudf_module_function(module, index, &info, &error) != 0) {
-    report(&error);
+    exit_status = cli_fail(&error, CLI_EXIT_USAGE);
     goto done;
   }
   if (arg_count != info.arg_count) {
     fprintf(stderr, "wasmudf: %s takes %u columns, %u given\n", info.signature,
             info.arg_count, arg_count);
-    exit_status = 2;
+    exit_status = CLI_EXIT_USAGE;
     goto done;
   }
   columns = calloc(arg_count + 1, sizeof(*columns));
@@ -553,8 +680,10 @@ int command_run(int argc, char** argv) {
   const struct ArrowSchema* schemas[64];
   if (columns == NULL || arg_count > 64) goto done;
   for (uint32_t i = 0; i < arg_count; i++) {
-    if (cli_column_parse(info.arg_formats[i], argv[2 + i], &columns[i]) != 0) {
-      exit_status = 2;
+    char where[1200];
+    snprintf(where, sizeof where, "column %u of %s", i + 1, info.signature);
+    if (cli_column_parse(info.arg_formats[i], argv[2 + i], &columns[i], where) != 0) {
+      exit_status = CLI_EXIT_USAGE;
       goto done;
     }
     arrays[i] = &columns[i].array;
@@ -562,11 +691,12 @@ int command_run(int argc, char** argv) {
   }
   if (threads > 1 && info.kind == WUDF_FUNCTION_SCALAR && arg_count > 0) {
     exit_status = cli_run_threads(engine, module, index, arg_count, columns,
-                                  columns[0].array.length, threads);
+                                  columns[0].array.length, threads, results);
+    if (exit_status == 0) exit_status = cli_results_write(results, output_path, format, max_rows);
     goto done;
   }
   if (wudf_instance_new(module, NULL, &instance, &error) != 0) {
-    report(&error);
+    exit_status = cli_fail(&error, CLI_EXIT_GUEST);
     goto done;
   }
   if (info.kind == WUDF_FUNCTION_TABLE) {
@@ -574,18 +704,36 @@ int command_run(int argc, char** argv) {
     struct ArrowArrayStream stream;
     if (wudf_table_call(instance, index, arg_count, arrays, schemas, NULL, &stream,
                         &error) != 0) {
-      report(&error);
+      exit_status = cli_fail(&error, CLI_EXIT_GUEST);
+      goto done;
+    }
+    struct ArrowSchema chunk_schema;
+    if (stream.get_schema(&stream, &chunk_schema) != 0) {
+      fprintf(stderr, "wasmudf: %s: no schema\n", info.signature);
+      stream.release(&stream);
       goto done;
     }
     int status;
     struct ArrowArray chunk;
     while ((status = stream.get_next(&stream, &chunk)) == 0 && chunk.release != NULL) {
-      cli_print_rows(&chunk, &info);
-      chunk.release(&chunk);
+      struct ArrowSchema copy = chunk_schema;
+      copy.release = cli_schema_release; /* the first batch's schema is chunk_schema */
+      if (results->schema.release == NULL) {
+        results->schema = chunk_schema;
+        chunk_schema.release = NULL;
+        copy = results->schema;
+        copy.release = cli_schema_release;
+      }
+      if (cli_results_add(results, &chunk, &copy, 1) != 0) {
+        status = ENOMEM;
+        break;
+      }
     }
+    if (chunk_schema.release) chunk_schema.release(&chunk_schema);
     if (status != 0) {
       const char* message = stream.get_last_error(&stream);
       fprintf(stderr, "wasmudf: %s\n", message != NULL ? message : strerror(status));
+      exit_status = status == ETIMEDOUT ? CLI_EXIT_LIMIT : CLI_EXIT_GUEST;
       stream.release(&stream);
       goto done;
     }
@@ -595,27 +743,24 @@ int command_run(int argc, char** argv) {
     struct ArrowSchema result_schema;
     if (wudf_function_call(instance, index, arg_count, arrays, schemas, NULL, &result,
                            &result_schema, &error) != 0) {
-      report(&error);
+      exit_status = cli_fail(&error, CLI_EXIT_GUEST);
       goto done;
     }
-    if (info.kind == WUDF_FUNCTION_BATCH) {
-      cli_print_rows(&result, &info);
-    } else {
-      for (int64_t row = 0; row < result.length; row++) {
-        cli_print_value(&result, result_schema.format, row);
-        fputc('\n', stdout);
-      }
+    if (cli_results_add(results, &result, &result_schema,
+                        info.kind == WUDF_FUNCTION_BATCH) != 0) {
+      goto done;
     }
-    result.release(&result);
-    result_schema.release(&result_schema);
   }
-  exit_status = 0;
+  exit_status = cli_results_write(results, output_path, format, max_rows);
 done:
+  if (results) cli_results_free(results);
+  free(results);
   for (uint32_t i = 0; columns != NULL && i < arg_count; i++) cli_column_free(&columns[i]);
   free(columns);
   wudf_instance_free(instance);
   wudf_module_free(module);
   wudf_engine_cancel_builds(engine); /* exit now, not after cc -O2 */
   wudf_engine_free(engine);
+  free(rest);
   return exit_status;
 }

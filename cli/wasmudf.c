@@ -22,24 +22,23 @@
  *       relative to this executable, BINDIR/../share/wasmudf/wudf_guest.o and
  *       BINDIR/../include/wasmudf/guest.h, installed or in the build tree
  *       ($WASMUDF_SDK_OBJECT and $WASMUDF_SDK_INCLUDE override them).
- *   wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...
+ *   wasmudf run [OPTIONS] MODULE.wasm FUNCTION COLUMN...
+ *   wasmudf run [OPTIONS] MODULE.wasm FUNCTION INPUT
  *       Calls a function on small columns written as comma-separated values
- *       ("1,null,3", "a,b,null"), one per argument, and prints the result
- *       column (a batch result: one line per row, columns separated by tabs).
- *       --threads N splits a scalar function's rows over N threads, each
- *       with an instance of its own from one pool; the rows are printed in
- *       input order (other kinds, and file
- *       inputs, run on one thread).
- *   wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]
- *               [--timeout MS] [--memory-limit SIZE]
- *       The same over a file (cli/run_files.c): INPUT .arrow, .arrows, .csv
- *       or - (an Arrow IPC stream on standard input); OUTPUT's extension
- *       (.arrow, .arrows, .csv, .jsonl) chooses its format, CSV on standard
- *       output without -o.
+ *       ("1,null,3", "a,b,null"), one per argument (udf_commands.c), or over
+ *       the columns of a file (run_files.c, aggregate_files.c): INPUT .arrow,
+ *       .arrows, .csv or - (an Arrow IPC stream on standard input). Without
+ *       -o the result is a table (print.c); -o OUTPUT's extension or
+ *       --format chooses a file format. --args, --group-by, --threads,
+ *       --timeout, --memory-limit, --max-rows: see `wasmudf run --help`.
+ *   wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]
+ *       Prints a data file as a table, or converts it.
  *
- * Errors go to standard error as "wasmudf: MESSAGE". Exit status: 0 on
- * success, 1 on an error (including a guest trap), 2 on a usage error, and
- * the guest's own code when it calls proc_exit.
+ * `wasmudf COMMAND --help` prints a command's manual (help.c; docs/cli.md).
+ * Errors go to standard error as "wasmudf: MESSAGE". Exit status: one per
+ * class of error (CLI_EXIT_* in commands.h): 0 success, 1 the guest
+ * failed, 2 usage, 3 an input or output file, 4 the module, 5 a limit; and
+ * for call the guest's own code when it calls proc_exit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,9 +59,12 @@ static const char usage_text[] =
     "       wasmudf exports MODULE.wasm\n"
     "       wasmudf list MODULE.wasm\n"
     "       wasmudf build [CLANG_FLAGS...] SOURCE.c... -o OUT.wasm\n"
-    "       wasmudf run [--threads N] MODULE.wasm FUNCTION COLUMN...\n"
-    "       wasmudf run MODULE.wasm FUNCTION INPUT [-o OUTPUT] [--args COL,...]\n"
+    "       wasmudf run [OPTIONS] MODULE.wasm FUNCTION COLUMN...\n"
+    "       wasmudf run [OPTIONS] MODULE.wasm FUNCTION INPUT [-o OUTPUT]\n"
+    "                   [--args COL,...] [--group-by COL] [--threads N]\n"
+    "                   [--format table|csv|jsonl] [--max-rows N]\n"
     "                   [--timeout MS] [--memory-limit SIZE]\n"
+    "       wasmudf show INPUT [-o OUTPUT] [--format F] [--max-rows N]\n"
     "       wasmudf --version\n"
     "\n"
     "  call     call a numeric export and print its results\n"
@@ -76,9 +78,14 @@ static const char usage_text[] =
     "           e.g. wasmudf run gcd.wasm gcd 12,18,null 8,27,5, or over the\n"
     "           columns of INPUT (.arrow, .arrows, .csv, - for a stream on stdin;\n"
     "           --args picks them by name), writing OUTPUT by its extension\n"
-    "           (.arrow, .arrows, .csv, .jsonl) or CSV to stdout; --threads N\n"
-    "           splits a scalar function's literal rows over N threads (an\n"
-    "           instance each, from one pool) and prints them in input order\n"
+    "           (.arrow, .arrows, .csv, .jsonl), else a table on stdout\n"
+    "           (--format csv|jsonl|table); --group-by COL runs an aggregate\n"
+    "           per group; --threads N splits a scalar function's rows over N\n"
+    "           threads (an instance each, from one pool), in input order\n"
+    "  show     print a data file (.arrow, .arrows, .csv) as a table, or\n"
+    "           convert it (-o)\n"
+    "\n"
+    "  wasmudf COMMAND --help shows the manual of a command.\n"
     "\n"
     "  --timeout MS         deadline of the call in milliseconds (0: none;\n"
     "                       default 10000)\n"
@@ -93,7 +100,26 @@ static const char usage_text[] =
     "`build` takes the guest SDK\n"
     "from " WUDF_SDK_OBJECT_RELATIVE " and " WUDF_SDK_INCLUDE_RELATIVE "/wasmudf/guest.h\n"
     "relative to this executable's directory, or from $WASMUDF_SDK_OBJECT and\n"
-    "$WASMUDF_SDK_INCLUDE.\n";
+    "$WASMUDF_SDK_INCLUDE.\n"
+    "\n"
+    "Exit status: 0 success; 1 the guest failed (trap, its own error, a broken\n"
+    "ABI); 2 usage (option, argument, function or column name); 3 an input or\n"
+    "output file cannot be read or written; 4 the module cannot be read,\n"
+    "validated or compiled; 5 a limit (--timeout, --memory-limit) was reached;\n"
+    "for call, the guest's code when it calls proc_exit.\n";
+
+int cli_fail(const struct wudf_error* error, int otherwise) {
+  fprintf(stderr, "wasmudf: %s\n", error->message);
+  if (error->code == ETIMEDOUT || error->trap == WUDF_TRAP_TIMEOUT ||
+      error->trap == WUDF_TRAP_OUT_OF_MEMORY) {
+    return CLI_EXIT_LIMIT;
+  }
+  if (error->trap != WUDF_TRAP_NONE || error->code == EFAULT || error->code == ECANCELED ||
+      error->code == EPROTO || error->code == ENOTRECOVERABLE) {
+    return CLI_EXIT_GUEST;
+  }
+  return otherwise;
+}
 
 static int usage(const char* problem) {
   if (problem != NULL) fprintf(stderr, "wasmudf: %s\n", problem);
@@ -101,10 +127,8 @@ static int usage(const char* problem) {
   return 2;
 }
 
-static int fail(const struct wudf_error* error) {
-  fprintf(stderr, "wasmudf: %s\n", error->message);
-  return 1;
-}
+/* A failure to load a module: CLI_EXIT_MODULE (or a limit's status). */
+static int fail(const struct wudf_error* error) { return cli_fail(error, CLI_EXIT_MODULE); }
 
 /* Parses "123", "64K", "16M", "1G", "2GiB" into bytes. Returns 0 or EINVAL. */
 static int parse_size(const char* text, uint64_t* bytes) {
@@ -302,7 +326,10 @@ static int command_call(int argc, char** argv) {
   if (cli_load_module(engine, path, &module, &error) != 0) goto failed;
   uint32_t index;
   struct wudf_export_info info = {.struct_size = sizeof(struct wudf_export_info)};
-  if (wudf_module_find_export(module, name, &index, &error) != 0) goto failed;
+  if (wudf_module_find_export(module, name, &index, &error) != 0) {
+    exit_status = cli_fail(&error, CLI_EXIT_USAGE);
+    goto done;
+  }
   wudf_module_export(module, index, &info, NULL);
   if ((uint32_t)arg_count != info.param_count) {
     char signature[2048];
@@ -346,8 +373,7 @@ static int command_call(int argc, char** argv) {
   exit_status = 0;
   goto done;
 failed:
-  fail(&error);
-  exit_status = 1;
+  exit_status = cli_fail(&error, instance ? CLI_EXIT_GUEST : CLI_EXIT_MODULE);
 done:
   fflush(stdout);
   free(args);
@@ -369,6 +395,8 @@ int main(int argc, char** argv) {
     fputs(usage_text, stdout);
     return 0;
   }
+  if (cli_help_requested(argv[1], argc - 2, argv + 2)) return 0;
+  if (strcmp(argv[1], "show") == 0) return command_show(argc - 2, argv + 2);
   if (strcmp(argv[1], "call") == 0) return command_call(argc - 2, argv + 2);
   if (strcmp(argv[1], "compile") == 0) return command_compile(argc - 2, argv + 2);
   if (strcmp(argv[1], "exports") == 0) return command_exports(argc - 2, argv + 2);
