@@ -864,6 +864,8 @@ typedef struct wudf_output {
   struct ArrowArray taken;    /* an argument moved in (release set) */
   void* dedup;                /* wudf_set_dict_str's hash table */
   uint8_t recount;            /* wudf_output_validity was used: count nulls */
+  struct ArrowSchema* taken_schema; /* a copy of the moved argument's schema
+                                       (names, flags, metadata kept) */
 } wudf_output;
 
 /* The columns of a batch function's result. */
