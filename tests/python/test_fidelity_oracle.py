@@ -224,7 +224,25 @@ def fidelity_cases():
                                               pa.list_(pa.int32())), dense], names=["l", "u"])],
         names=["s"])
     small = pa.array([i % 9 for i in range(n)], pa.int8())
+    sparse_odd = pa.UnionArray.from_sparse(
+        pa.array([[5, 7][i % 2] for i in range(n)], pa.int8()),
+        [ints, texts], ["i", "s"], [5, 7])
+    dense_odd = pa.UnionArray.from_dense(
+        pa.array([[2, 0, 1][i % 3] for i in range(n)], pa.int8()),
+        pa.array([i // 3 for i in range(n)], pa.int32()),
+        [ints, pa.array([i * 0.25 for i in range(n)]), texts], ["a", "b", "c"], [2, 0, 1])
+    named = pa.StructArray.from_arrays(
+        [ints, texts, small, pa.array([[i % 5] * (i % 3) for i in range(n)], pa.list_(pa.int8())),
+         pa.array([i % 2 == 0 for i in range(n)]),
+         pa.StructArray.from_arrays([pa.array(range(n), pa.int64())], names=[""])],
+        names=["", "", "dup", "dup", 'with "quotes"', "a b"],
+        mask=pa.array([i % 6 == 1 for i in range(n)]))
     return [
+        ("id_sparse_odd", pa.field("u", sparse_odd.type, metadata={"codes": "5,7"}), sparse_odd),
+        ("id_dense_odd", pa.field("u", decorate(dense_odd.type)),
+         relabel(dense_odd, decorate(dense_odd.type))),
+        ("id_struct_names", pa.field("s", named.type), named),
+        ("id_struct_names", pa.field("s", decorate(named.type)), relabel(named, decorate(named.type))),
         ("id_fsb16", pa.field("id", pa.uuid()), uuid),
         ("id_fsb16", pa.field("raw", pa.binary(16), False), uuids(n).fill_null(b"0" * 16)),
         ("id_ts_us_paris", pa.field("t", pa.timestamp("us", "Europe/Paris")),

@@ -32,3 +32,10 @@ IDENTITY(id_dict_int16_large_binary, "dictionary<int16, large_binary>")
 IDENTITY(id_list_dict, "list<dictionary<int8, utf8>>")
 IDENTITY(id_int32, "int32")
 IDENTITY(id_utf8, "utf8")
+
+/* Unions with type ids other than 0..n-1, structs with empty, repeated and
+ * quoted field names. */
+IDENTITY(id_sparse_odd, "sparse_union<i: int32 = 5, s: utf8 = 7>")
+IDENTITY(id_dense_odd, "dense_union<a: int32 = 2, b: float64 = 0, c: utf8 = 1>")
+IDENTITY(id_struct_names, "struct<\"\": int32, \"\": utf8, dup: int8, dup: list<int8>, "
+                          "'with \"quotes\"': bool, \"a b\": struct<\"\": int64>>")
