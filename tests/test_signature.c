@@ -233,6 +233,11 @@ static const struct {
     {"map<int32,list<struct<x:int8>>>", "map<int32, list<struct<x: int8>>>"},
     {"sparse_union<a: int32>", "sparse_union<a: int32>"},
     {"dense_union<a:int32, b:string>", "dense_union<a: int32, b: utf8>"},
+    {"sparse_union<a: int32=1, b:utf8 = 0>", "sparse_union<a: int32 = 1, b: utf8 = 0>"},
+    {"dense_union<a: int32 = 0, b: utf8=127>", "dense_union<a: int32, b: utf8 = 127>"},
+    {"struct<'x': int32, \"\": utf8, \"\": int8>", "struct<x: int32, \"\": utf8, \"\": int8>"},
+    {"struct<\"a b\": int32, 'say \"hi\"': bool>", "struct<\"a b\": int32, 'say \"hi\"': bool>"},
+    {"struct<a: int8, a: list<int8>>", "struct<a: int8, a: list<int8>>"},
     {"dictionary<int32, utf8>", "dictionary<int32, utf8>"},
     {"dictionary<uint8, string, ordered>", "dictionary<uint8, utf8, ordered>"},
     {"dictionary<int8,dictionary<int16,utf8>>", "dictionary<int8, dictionary<int16, utf8>>"},
@@ -768,6 +773,8 @@ TEST(decode_gives_c_data_interface_formats) {
     uint8_t dictionary, ordered;
   } cases[] = {
       {"null", "n", 0, 0, 0},
+      {"sparse_union<a: int32 = 1, b: utf8 = 0>", "+us:1,0", 2, 0, 0},
+      {"dense_union<a: int32, b: utf8 = 127>", "+ud:0,127", 2, 0, 0},
       {"bool", "b", 0, 0, 0},
       {"int8", "c", 0, 0, 0},
       {"int16", "s", 0, 0, 0},
