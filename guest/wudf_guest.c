@@ -1309,6 +1309,8 @@ void wudf_set_dict_str(wudf_output* out, int64_t row, const char* data, size_t s
 
 /* ------------------------------------------------------- building outputs */
 
+static void wudf__taken_schema_drop(wudf_output* out);
+
 /* Frees what the output tree owns except its structure (buffers, moved
  * arguments, tables), leaving every node empty and usable again. */
 static void wudf__output_clear(wudf_output* out) {
@@ -1320,6 +1322,7 @@ static void wudf__output_clear(wudf_output* out) {
     free(out->dedup);
   }
   if (wudf__taken(out)) out->taken.release(&out->taken);
+  wudf__taken_schema_drop(out);
   out->validity = NULL;
   out->values = NULL;
   out->data = NULL;
@@ -1476,6 +1479,94 @@ static int wudf__presize(wudf_output* out, int64_t rows) {
   }
 }
 
+/* ------------------------------------------------- schemas of moved inputs */
+
+/* A schema node copied from an input, owning its strings and children. */
+struct wudf__copied_schema {
+  struct ArrowSchema schema;
+  struct ArrowSchema* children[];
+};
+
+/* Releases a copied schema tree (children, dictionary, strings). */
+static void wudf__copied_schema_release(struct ArrowSchema* schema) {
+  for (int64_t i = 0; i < schema->n_children; i++) {
+    struct ArrowSchema* child = schema->children[i];
+    if (child != NULL && child->release != NULL) child->release(child);
+  }
+  if (schema->dictionary != NULL && schema->dictionary->release != NULL) {
+    schema->dictionary->release(schema->dictionary);
+  }
+  free((void*)schema->format);
+  free((void*)schema->name);
+  free((void*)schema->metadata);
+  schema->release = NULL;
+  free(schema->private_data);
+}
+
+/* The size of a C Data Interface metadata blob (int32 count, then
+ * length-prefixed keys and values); 0 for none. */
+static size_t wudf__metadata_size(const char* metadata) {
+  if (metadata == NULL) return 0;
+  int32_t pairs;
+  memcpy(&pairs, metadata, 4);
+  size_t size = 4;
+  for (int32_t i = 0; i < pairs * 2; i++) {
+    int32_t length;
+    memcpy(&length, metadata + size, 4);
+    size += 4 + (size_t)length;
+  }
+  return size;
+}
+
+/* A malloc'd copy of `size` bytes of `bytes` (NULL for NULL). */
+static char* wudf__bytes_copy(const char* bytes, size_t size) {
+  if (bytes == NULL) return NULL;
+  char* copy = malloc(size > 0 ? size : 1);
+  if (copy != NULL) memcpy(copy, bytes, size);
+  return copy;
+}
+
+/* Deep-copies the schema tree `source` (an input's, checked by the host)
+ * with its names, flags and metadata, the root named `name` when not NULL.
+ * Returns the copy (release it) or NULL when out of memory. */
+static struct ArrowSchema* wudf__schema_copy(const struct ArrowSchema* source, const char* name) {
+  int64_t n_children = source->n_children > 0 ? source->n_children : 0;
+  struct wudf__copied_schema* node =
+      calloc(1, sizeof(*node) + (size_t)n_children * sizeof(struct ArrowSchema*));
+  if (node == NULL) return NULL;
+  struct ArrowSchema* schema = &node->schema;
+  schema->private_data = node;
+  schema->release = wudf__copied_schema_release;
+  schema->flags = source->flags;
+  schema->children = n_children > 0 ? node->children : NULL;
+  if (name == NULL) name = source->name != NULL ? source->name : "";
+  schema->format = wudf__bytes_copy(source->format, strlen(source->format) + 1);
+  schema->name = wudf__bytes_copy(name, strlen(name) + 1);
+  schema->metadata = wudf__bytes_copy(source->metadata, wudf__metadata_size(source->metadata));
+  int failed = schema->format == NULL || schema->name == NULL ||
+               (source->metadata != NULL && schema->metadata == NULL);
+  for (int64_t i = 0; i < n_children && !failed; i++) {
+    node->children[i] = wudf__schema_copy(source->children[i], NULL);
+    if (node->children[i] == NULL) failed = 1;
+    else schema->n_children = i + 1;
+  }
+  if (!failed && source->dictionary != NULL) {
+    schema->dictionary = wudf__schema_copy(source->dictionary, NULL);
+    if (schema->dictionary == NULL) failed = 1;
+  }
+  if (failed) {
+    wudf__copied_schema_release(schema);
+    return NULL;
+  }
+  return schema;
+}
+
+/* Drops the copy of a moved input's schema an output holds, if any. */
+static void wudf__taken_schema_drop(wudf_output* out) {
+  if (out->taken_schema != NULL) out->taken_schema->release(out->taken_schema);
+  out->taken_schema = NULL;
+}
+
 int wudf_output_take_input(wudf_output* out, const wudf_input* in) {
   struct ArrowArray* array = (struct ArrowArray*)in->array;
   if (array->release == NULL) {
@@ -1492,6 +1583,10 @@ int wudf_output_take_input(wudf_output* out, const wudf_input* in) {
                       "%s: %s", out->type_text, message);
   }
   wudf__output_clear(out);
+  /* The result keeps the input's own schema (field names, nullability,
+   * metadata such as an extension type), not just its declared type. */
+  out->taken_schema = wudf__schema_copy(in->schema, NULL);
+  if (out->taken_schema == NULL) return wudf_error("wudf_output_take_input: out of memory");
   /* Moving, as the C Data Interface defines it: copy, mark the source
    * released. The input block lives until this copy is released. */
   out->taken = *array;
@@ -1786,6 +1881,13 @@ static void wudf__output_schema_release(struct ArrowSchema* schema) {
  * `name`. Returns 0 or -1 (out of memory; nothing left allocated). */
 static int wudf__export_schema(const wudf_output* out, const char* name,
                                struct ArrowSchema* schema) {
+  if (out->taken_schema != NULL) {
+    /* A moved input: its own schema, under the output's name. */
+    struct ArrowSchema* copy = wudf__schema_copy(out->taken_schema, name);
+    if (copy == NULL) return -1;
+    *schema = *copy; /* moved: private_data still owns the node */
+    return 0;
+  }
   size_t structs = (size_t)out->n_children + (out->dictionary != NULL ? 1 : 0);
   size_t format_size = strlen(out->format) + 1, name_size = strlen(name) + 1;
   struct wudf__owned_schema* owned =

@@ -535,6 +535,91 @@ TEST(release_on_several_threads) {
   }
 }
 
+/* Two int8 dictionary arrays whose dictionaries (distinct arrays) hold
+ * `values` int32 values each, the second's shifted by `shift`: rows 0..3 of
+ * each, indices 0, 99 % values, null, 1. */
+struct dictionary_pair {
+  int32_t values[2][200];
+  int8_t indices[2][4];
+  uint8_t validity;
+  const void* value_buffers[2][2];
+  const void* index_buffers[2][2];
+  struct ArrowArray dictionaries[2];
+  struct ArrowArray arrays[2];
+  struct ArrowSchema value_schema, schema;
+};
+
+static void dictionary_pair_init(struct dictionary_pair* d, int32_t values, int32_t shift) {
+  memset(d, 0, sizeof(*d));
+  d->validity = 0x0b; /* rows 0, 1, 3 valid */
+  for (int k = 0; k < 2; k++) {
+    for (int32_t i = 0; i < values; i++) d->values[k][i] = i + (k == 1 ? shift : 0);
+    d->indices[k][0] = 0;
+    d->indices[k][1] = (int8_t)(99 % values);
+    d->indices[k][3] = 1;
+    d->value_buffers[k][1] = d->values[k];
+    d->index_buffers[k][0] = &d->validity;
+    d->index_buffers[k][1] = d->indices[k];
+    d->dictionaries[k] = make_array(values, 0, 0, 2, d->value_buffers[k], 0, NULL);
+    d->arrays[k] = make_array(4, 1, 0, 2, d->index_buffers[k], 0, NULL);
+    d->arrays[k].dictionary = &d->dictionaries[k];
+  }
+  d->value_schema = make_schema("i", "", 0, NULL);
+  d->schema = make_schema("c", "d", 0, NULL);
+  d->schema.dictionary = &d->value_schema;
+}
+
+TEST(dictionaries_past_the_index_type_are_unified) {
+  /* 2 x 100 equal values: 200 concatenated pass int8; unified: 100. */
+  struct dictionary_pair d;
+  dictionary_pair_init(&d, 100, 0);
+  struct wudf__segment segments[2] = {{&d.arrays[0], 0, 4}, {&d.arrays[1], 0, 4}};
+  struct wudf__gather* gather = gather_or_fail(&d.schema, segments, 2);
+  const struct wudf__plan* plan = wudf__gather_plan(gather);
+  ASSERT_EQ(plan->length, 8);
+  ASSERT_EQ(plan->dictionary->length, 100);
+  const int8_t* indices = (const int8_t*)plan->buffers[1].data;
+  ASSERT_EQ(indices[4], 0);
+  ASSERT_EQ(indices[5], 99);
+  ASSERT_EQ(indices[7], 1);
+  wudf__gather_free(gather);
+
+  /* Shifted by 50: 150 distinct values still pass int8. */
+  dictionary_pair_init(&d, 100, 50);
+  struct wudf_error error;
+  ASSERT_EQ(wudf__gather_new(&d.schema, segments, 2, &gather, &error), EOVERFLOW);
+  ASSERT(strstr(error.message, "150 distinct values") != NULL);
+
+  /* Shifted by 28: 128 distinct values, exactly what int8 addresses. */
+  dictionary_pair_init(&d, 100, 28);
+  gather = gather_or_fail(&d.schema, segments, 2);
+  plan = wudf__gather_plan(gather);
+  ASSERT_EQ(plan->dictionary->length, 128);
+  indices = (const int8_t*)plan->buffers[1].data;
+  ASSERT_EQ(indices[4], 28);  /* the second dictionary's 0 is the value 28 */
+  ASSERT_EQ(indices[5], 127); /* its 99 is 127, new, the last one */
+  ASSERT_EQ(indices[7], 29);  /* its 1 is 29 */
+  wudf__gather_free(gather);
+
+  /* Every allocation of the unification failing in turn. */
+  dictionary_pair_init(&d, 100, 0);
+  long before = atomic_load(&live_allocations);
+  int succeeded = 0;
+  for (long fail_at = 0; fail_at < 100 && !succeeded; fail_at++) {
+    atomic_store(&allocations_left, fail_at);
+    int status = wudf__gather_new(&d.schema, segments, 2, &gather, &error);
+    atomic_store(&allocations_left, -1);
+    if (status == 0) {
+      succeeded = 1;
+      wudf__gather_free(gather);
+    } else {
+      ASSERT_EQ(status, ENOMEM);
+    }
+    ASSERT_EQ(atomic_load(&live_allocations), before);
+  }
+  ASSERT(succeeded);
+}
+
 TEST(every_allocation_failure_is_enomem_without_leaks) {
   struct nested_source s;
   nested_source_init(&s);
@@ -662,6 +747,7 @@ int main(void) {
   RUN_TEST(export_values_and_move_out_release_orders);
   RUN_TEST(release_on_several_threads);
   RUN_TEST(every_allocation_failure_is_enomem_without_leaks);
+  RUN_TEST(dictionaries_past_the_index_type_are_unified);
   RUN_TEST(schema_export_copies_and_renames);
   RUN_TEST(guest_copy_layout);
   RUN_TEST(invalid_requests_are_einval);

@@ -233,6 +233,11 @@ static const struct {
     {"map<int32,list<struct<x:int8>>>", "map<int32, list<struct<x: int8>>>"},
     {"sparse_union<a: int32>", "sparse_union<a: int32>"},
     {"dense_union<a:int32, b:string>", "dense_union<a: int32, b: utf8>"},
+    {"sparse_union<a: int32=1, b:utf8 = 0>", "sparse_union<a: int32 = 1, b: utf8 = 0>"},
+    {"dense_union<a: int32 = 0, b: utf8=127>", "dense_union<a: int32, b: utf8 = 127>"},
+    {"struct<'x': int32, \"\": utf8, \"\": int8>", "struct<x: int32, \"\": utf8, \"\": int8>"},
+    {"struct<\"a b\": int32, 'say \"hi\"': bool>", "struct<\"a b\": int32, 'say \"hi\"': bool>"},
+    {"struct<a: int8, a: list<int8>>", "struct<a: int8, a: list<int8>>"},
     {"dictionary<int32, utf8>", "dictionary<int32, utf8>"},
     {"dictionary<uint8, string, ordered>", "dictionary<uint8, utf8, ordered>"},
     {"dictionary<int8,dictionary<int16,utf8>>", "dictionary<int8, dictionary<int16, utf8>>"},
@@ -476,8 +481,16 @@ TEST(every_error_class_names_column_and_expectation) {
       {WUDF__KIND_SCALAR, "f(struct<: int32>) -> int32", "at column 10: expected a field name"},
       {WUDF__KIND_SCALAR, "f(struct<a: int32,>) -> int32",
        "at column 19: expected a field name"},
-      {WUDF__KIND_SCALAR, "f(struct<a: int32, b: utf8, a: utf8>) -> int32",
-       "at column 29: duplicate field 'a'"},
+      {WUDF__KIND_SCALAR, "f(sparse_union<a: int32, b: utf8, a: utf8>) -> int32",
+       "at column 35: duplicate field 'a'"},
+      {WUDF__KIND_SCALAR, "f(sparse_union<a: int32 = 3, b: utf8 = 3>) -> int32",
+       "at column 40: duplicate union type id 3"},
+      {WUDF__KIND_SCALAR, "f(sparse_union<a: int32 = 1, b: utf8>) -> int32",
+       "at column 37: duplicate union type id 1"},
+      {WUDF__KIND_SCALAR, "f(sparse_union<a: int32 = 128>) -> int32",
+       "at column 27: union type id 128 is out of range (0 to 127)"},
+      {WUDF__KIND_SCALAR, "f(struct<\"a: int32>) -> int32",
+       "at column 10: unterminated field name"},
       {WUDF__KIND_SCALAR, "f(dense_union<x: int8, x: int8>) -> int32",
        "at column 24: duplicate field 'x'"},
       {WUDF__KIND_SCALAR, "f(sparse_union<>) -> int32",
@@ -760,6 +773,8 @@ TEST(decode_gives_c_data_interface_formats) {
     uint8_t dictionary, ordered;
   } cases[] = {
       {"null", "n", 0, 0, 0},
+      {"sparse_union<a: int32 = 1, b: utf8 = 0>", "+us:1,0", 2, 0, 0},
+      {"dense_union<a: int32, b: utf8 = 127>", "+ud:0,127", 2, 0, 0},
       {"bool", "b", 0, 0, 0},
       {"int8", "c", 0, 0, 0},
       {"int16", "s", 0, 0, 0},
@@ -1014,7 +1029,7 @@ TEST(describe_schemas_as_pyarrow_exports_them) {
       {"tiX", "unsupported type (format 'tiX')"},
       {"tDh", "unsupported type (format 'tDh')"},
       {"+us:", "unsupported type (format '+us:')"},
-      {"+us:1", "unsupported type (format '+us:1')"},
+      {"+us:1", "unsupported type (format '+us:1' with 0 children)"},
       {"+ud:0,0", "unsupported type (format '+ud:0,0')"},
       {"+w:-1", "unsupported type (format '+w:-1')"},
       {"tsu:a\"b'c", "unsupported type (format 'tsu:a\"b'c')"},
@@ -1035,7 +1050,7 @@ TEST(describe_schemas_as_pyarrow_exports_them) {
   ASSERT_STR_EQ(describe(with_dictionary(node("u", "", 0), node("u", "", 0))),
                 "unsupported type (format 'u' with a dictionary)");
   ASSERT_STR_EQ(describe(node("+s", "", 1, node("\x7f", "we\nird", 0))),
-                "struct<we?ird: unsupported type (format '?')>");
+                "struct<\"we?ird\": unsupported type (format '?')>");
   struct ArrowSchema* missing = node("+s", "", 1, NULL);
   ASSERT_STR_EQ(describe(missing), "unsupported type (format '+s' with a missing child)");
   ASSERT_STR_EQ(describe(NULL), "unsupported type (no format)");
@@ -1186,8 +1201,8 @@ TEST(match_unions_run_ends_and_zones) {
               "utf8> (format '+us:0,1')");
   struct ArrowSchema* other_ids = node("+us:1,0", "", 2, node("i", "a", 0), node("u", "b", 0));
   match_fails("sparse_union<a: int32, b: utf8>", other_ids,
-              "expected sparse_union<a: int32, b: utf8> (format '+us:0,1'), got unsupported type "
-              "(format '+us:1,0')");
+              "expected sparse_union<a: int32, b: utf8> (format '+us:0,1'), got "
+              "sparse_union<a: int32 = 1, b: utf8 = 0> (format '+us:1,0')");
 
   struct ArrowSchema* run_ends = node("+r", "", 2, node("i", "run_ends", 0),
                                       node("+l", "values", 1, node("u", "item", 0)));

@@ -864,6 +864,8 @@ typedef struct wudf_output {
   struct ArrowArray taken;    /* an argument moved in (release set) */
   void* dedup;                /* wudf_set_dict_str's hash table */
   uint8_t recount;            /* wudf_output_validity was used: count nulls */
+  struct ArrowSchema* taken_schema; /* a copy of the moved argument's schema
+                                       (names, flags, metadata kept) */
 } wudf_output;
 
 /* The columns of a batch function's result. */
@@ -1305,12 +1307,16 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
 
 /* The metadata record goes to the "wasmudf" custom section through the
  * assembler (clang 14 has no C attribute for custom sections). The
- * signature must be a plain string literal without double quotes: write
- * time zones with single quotes, timestamp(us, 'UTC'). */
+ * signature's string literals are handed to the assembler as they are
+ * written in C (stringified, their quotes and escapes kept), so the
+ * assembler reads the same escapes C does and a signature may contain
+ * double quotes: timestamp(us, \"UTC\") as well as timestamp(us, 'UTC'). */
 #if defined(__wasm__)
-#define WUDF__METADATA(kind, signature)                                        \
+#define WUDF__METADATA(kind, signature) WUDF__METADATA_TEXT(kind, signature)
+#define WUDF__METADATA_TEXT(kind, signature)                                   \
   __asm__(".section .custom_section.wasmudf,\"\",@\n"                          \
-          ".asciz \"wasmudf:1 " kind " " signature "\"\n"                      \
+          ".ascii \"wasmudf:1 " kind " \" " #signature "\n"                     \
+          ".byte 0\n"                                                          \
           ".text\n");
 #define WUDF__EXPORT_AS(name) __attribute__((export_name(name)))
 #else

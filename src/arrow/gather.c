@@ -902,12 +902,165 @@ static void wudf__index_set(uint8_t* values, int64_t width, int64_t i, int64_t v
   memcpy(values + i * width, &bits, (size_t)width); /* little-endian: the low bytes */
 }
 
+/* The bytes that identify one dictionary value for unification: `*null` is
+ * set for a null row; otherwise `*bytes`/`*size` are the value's bytes (a
+ * bool is one byte, 0 or 1, in `*bit`). Returns 0, or -1 for a layout whose
+ * values are not compared (views, nested types: their dictionaries are not
+ * unified). */
+static int wudf__dictionary_value(const struct ArrowArray* array, const struct wudf__format* format,
+                                  int64_t row, int* null, const uint8_t** bytes, int64_t* size,
+                                  uint8_t* bit) {
+  *null = format->layout == WUDF__LAYOUT_NULL || wudf__row_is_null(array, row);
+  *bytes = NULL;
+  *size = 0;
+  if (*null) return format->layout == WUDF__LAYOUT_NULL || format->layout == WUDF__LAYOUT_BOOL ||
+                    format->layout == WUDF__LAYOUT_FIXED || format->layout == WUDF__LAYOUT_BINARY ||
+                    format->layout == WUDF__LAYOUT_LARGE_BINARY ? 0 : -1;
+  int64_t at = array->offset + row;
+  switch (format->layout) {
+    case WUDF__LAYOUT_BOOL:
+      *bit = (uint8_t)wudf__bit_get(wudf__source_buffer(array, 1), at);
+      *bytes = bit;
+      *size = 1;
+      return 0;
+    case WUDF__LAYOUT_FIXED:
+      *bytes = wudf__source_buffer(array, 1) + at * format->byte_width;
+      *size = format->byte_width;
+      return 0;
+    case WUDF__LAYOUT_BINARY:
+    case WUDF__LAYOUT_LARGE_BINARY: {
+      int large = format->layout == WUDF__LAYOUT_LARGE_BINARY;
+      const uint8_t* offsets = wudf__source_buffer(array, 1);
+      int64_t begin = wudf__offset_get(offsets, large, at);
+      int64_t end = wudf__offset_get(offsets, large, at + 1);
+      if (begin < 0 || end < begin) return -1;
+      *bytes = wudf__source_buffer(array, 2) + begin;
+      *size = end - begin;
+      return 0;
+    }
+    default:
+      return -1;
+  }
+}
+
+/* FNV-1a of a dictionary value (nulls hash alike). */
+static uint64_t wudf__dictionary_hash(int null, const uint8_t* bytes, int64_t size) {
+  uint64_t hash = null ? UINT64_C(0x9e3779b97f4a7c15) : UINT64_C(14695981039346656037);
+  for (int64_t i = 0; i < size; i++) hash = (hash ^ bytes[i]) * UINT64_C(1099511628211);
+  return hash;
+}
+
+/*
+ * Unifies `distinct` source dictionaries (`total` values in all, whole-array
+ * segments) whose concatenation does not fit the index type: equal values
+ * (and all nulls) become one entry, kept in first-seen order. On success
+ * `*remap` (total entries, freed by the caller) maps a value's position in
+ * the concatenation to its unified index and `*unified` (freed by the
+ * caller; `*unified_count` segments, adjacent rows merged) lists the
+ * unified dictionary's rows. Returns 0; 1 (no error set) when the distinct
+ * values still exceed `index_max` (their number in `*values`) or the
+ * values' type is not compared (wudf__dictionary_value; `*values` is -1);
+ * ENOMEM.
+ */
+static int wudf__dictionary_unify(struct wudf__planner* planner,
+                                  const struct wudf__segment* dictionaries, size_t distinct,
+                                  int64_t total, const struct ArrowSchema* values_schema,
+                                  int64_t index_max, int64_t* values, int64_t** remap,
+                                  struct wudf__segment** unified, size_t* unified_count) {
+  struct wudf__format format;
+  *remap = NULL;
+  *unified = NULL;
+  *unified_count = 0;
+  *values = -1;
+  if (values_schema == NULL || values_schema->dictionary != NULL ||
+      wudf__format_parse(values_schema->format, &format) != 0) {
+    return 1;
+  }
+  size_t capacity = 16;
+  while ((int64_t)capacity < total * 2) capacity *= 2;
+  if (total > INT64_MAX / 4 || (uint64_t)total > SIZE_MAX / 2 / sizeof(struct wudf__segment)) {
+    return wudf__set_error(planner->error, ENOMEM, "gather: out of memory");
+  }
+  int64_t* table = wudf__malloc(capacity * sizeof(*table));
+  int64_t* positions = wudf__malloc((size_t)total * sizeof(*positions));
+  struct wudf__segment* rows = wudf__malloc((size_t)total * sizeof(*rows));
+  if (table == NULL || positions == NULL || rows == NULL) {
+    wudf__free(table);
+    wudf__free(positions);
+    wudf__free(rows);
+    return wudf__set_error(planner->error, ENOMEM, "gather: out of memory");
+  }
+  for (size_t i = 0; i < capacity; i++) table[i] = -1;
+  int64_t count = 0, position = 0;
+  int status = 0;
+  for (size_t d = 0; d < distinct && status == 0; d++) {
+    const struct ArrowArray* array = dictionaries[d].array;
+    for (int64_t row = 0; row < dictionaries[d].count; row++, position++) {
+      int null;
+      const uint8_t* bytes;
+      int64_t size;
+      uint8_t bit;
+      if (wudf__dictionary_value(array, &format, row, &null, &bytes, &size, &bit) != 0) {
+        status = -1;
+        break;
+      }
+      size_t slot = (size_t)wudf__dictionary_hash(null, bytes, size) & (capacity - 1);
+      for (;; slot = (slot + 1) & (capacity - 1)) {
+        int64_t entry = table[slot];
+        if (entry < 0) {
+          table[slot] = count;
+          rows[count].array = array;
+          rows[count].start = row;
+          rows[count].count = 1;
+          positions[position] = count++;
+          break;
+        }
+        int other_null;
+        const uint8_t* other_bytes;
+        int64_t other_size;
+        uint8_t other_bit;
+        wudf__dictionary_value(rows[entry].array, &format, rows[entry].start, &other_null,
+                               &other_bytes, &other_size, &other_bit);
+        if (other_null == null && other_size == size &&
+            (size == 0 || memcmp(other_bytes, bytes, (size_t)size) == 0)) {
+          positions[position] = entry;
+          break;
+        }
+      }
+    }
+  }
+  wudf__free(table);
+  if (status != 0 || count - 1 > index_max) {
+    wudf__free(positions);
+    wudf__free(rows);
+    if (status == 0) *values = count;
+    return 1;
+  }
+  size_t merged = 0;
+  for (int64_t u = 0; u < count; u++) {
+    if (merged > 0 && rows[merged - 1].array == rows[u].array &&
+        rows[merged - 1].start + rows[merged - 1].count == rows[u].start) {
+      rows[merged - 1].count++;
+    } else {
+      rows[merged++] = rows[u];
+    }
+  }
+  *remap = positions;
+  *unified = rows;
+  *unified_count = merged;
+  return 0;
+}
+
 /*
  * Plans a dictionary-encoded node (validity done): the dictionary is the
  * concatenation of the distinct source dictionaries in first-use order;
  * indices are copied as they are when there is at most one, otherwise
  * shifted by the start of their dictionary in the concatenation (null rows
- * get index 0).
+ * get index 0). When the concatenation has more values than the index type
+ * can address, the dictionaries are unified instead (equal values kept
+ * once, wudf__dictionary_unify) and the indices remapped; only when even
+ * the distinct values do not fit, or the values are of a nested or view
+ * type, is that EOVERFLOW.
  */
 static int wudf__plan_dictionary(struct wudf__planner* planner,
                                  const struct wudf__segment* segments, size_t count,
@@ -949,12 +1102,29 @@ static int wudf__plan_dictionary(struct wudf__planner* planner,
     }
     bases[i] = base;
   }
+  int64_t* remap = NULL;
+  struct wudf__segment* unified = NULL;
+  size_t unified_count = 0;
   if (status == 0 && distinct > 1 &&
       total - 1 > wudf__index_max(format->byte_width, format->integer)) {
-    status = wudf__set_error(planner->error, EOVERFLOW, "gather: %zu dictionaries of %" PRId64
-                             " values in all are too many for %d-bit %s indices", distinct,
-                             total, (int)(format->byte_width * 8),
-                             format->integer == 1 ? "signed" : "unsigned");
+    /* The concatenation does not fit the index type: unify the values. */
+    int64_t values = -1;
+    status = wudf__dictionary_unify(planner, dictionaries, distinct, total,
+                                    node->schema->dictionary,
+                                    wudf__index_max(format->byte_width, format->integer), &values,
+                                    &remap, &unified, &unified_count);
+    if (status == 1 && values >= 0) {
+      status = wudf__set_error(planner->error, EOVERFLOW, "gather: %zu dictionaries of %" PRId64
+                               " distinct values are too many for %d-bit %s indices", distinct,
+                               values, (int)(format->byte_width * 8),
+                               format->integer == 1 ? "signed" : "unsigned");
+    } else if (status == 1) {
+      status = wudf__set_error(planner->error, EOVERFLOW, "gather: %zu dictionaries of %" PRId64
+                               " values in all are too many for %d-bit %s indices (dictionaries"
+                               " of nested or view values are not unified)", distinct, total,
+                               (int)(format->byte_width * 8),
+                               format->integer == 1 ? "signed" : "unsigned");
+    }
   }
   if (status == 0 && distinct <= 1) {
     status = wudf__plan_fixed_values(planner, segments, count, format->byte_width, 1, node);
@@ -983,6 +1153,7 @@ static int wudf__plan_dictionary(struct wudf__planner* planner,
             break;
           }
           value += bases[i];
+          if (remap != NULL) value = remap[value];
         }
         wudf__index_set(indices, width, row_out, value);
       }
@@ -993,14 +1164,21 @@ static int wudf__plan_dictionary(struct wudf__planner* planner,
     }
   }
   if (status == 0) {
-    /* Empty dictionaries add no rows: leave them out of the segments. */
-    size_t kept = 0;
-    for (size_t d = 0; d < distinct; d++) {
-      if (dictionaries[d].count > 0) dictionaries[kept++] = dictionaries[d];
+    if (unified != NULL) {
+      status = wudf__plan_node(planner, node->schema->dictionary, unified, unified_count,
+                               depth + 1, &node->dictionary);
+    } else {
+      /* Empty dictionaries add no rows: leave them out of the segments. */
+      size_t kept = 0;
+      for (size_t d = 0; d < distinct; d++) {
+        if (dictionaries[d].count > 0) dictionaries[kept++] = dictionaries[d];
+      }
+      status = wudf__plan_node(planner, node->schema->dictionary, dictionaries, kept, depth + 1,
+                               &node->dictionary);
     }
-    status = wudf__plan_node(planner, node->schema->dictionary, dictionaries, kept, depth + 1,
-                             &node->dictionary);
   }
+  wudf__free(remap);
+  wudf__free(unified);
   wudf__free(dictionaries);
   wudf__free(bases);
   return status;

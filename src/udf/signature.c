@@ -222,6 +222,59 @@ static size_t wudf__identifier_length(const char* text, size_t limit) {
   return length;
 }
 
+/* Length of the field name at `text` (at most `limit` bytes): an
+ * identifier, or a name quoted with '"' or '\'' (quotes included; 0 when
+ * the closing quote is missing). */
+static size_t wudf__field_name_length(const char* text, size_t limit) {
+  if (limit > 0 && (text[0] == '"' || text[0] == '\'')) {
+    for (size_t i = 1; i < limit && text[i] != '\0'; i++) {
+      if (text[i] == text[0]) return i + 1;
+    }
+    return 0;
+  }
+  return wudf__identifier_length(text, limit);
+}
+
+/* A struct or union field item of a canonical text, text[start..end):
+ * "NAME: T", the name possibly quoted, a union's item possibly ending in
+ * " = ID" (its type id when not its position). */
+struct wudf__field_item {
+  const char* name;    /* without quotes */
+  size_t name_length;
+  size_t type_at;      /* the type text is text[type_at..type_end) */
+  size_t type_end;
+  int64_t id;          /* the written type id, or -1 */
+};
+
+/* Splits the field item text[start..end). Returns 0 or -1. */
+static int wudf__split_field(const char* text, size_t start, size_t end,
+                             struct wudf__field_item* item) {
+  size_t name_length = wudf__field_name_length(text + start, end - start);
+  if (name_length == 0 || start + name_length + 2 > end ||
+      memcmp(text + start + name_length, ": ", 2) != 0) {
+    return -1;
+  }
+  int quoted = text[start] == '"' || text[start] == '\'';
+  item->name = text + start + (quoted ? 1 : 0);
+  item->name_length = quoted ? name_length - 2 : name_length;
+  item->type_at = start + name_length + 2;
+  item->type_end = end;
+  item->id = -1;
+  /* No type text ends in " = " and digits: that suffix is a type id. */
+  size_t digits = end;
+  while (digits > item->type_at && wudf__is_digit(text[digits - 1])) digits--;
+  if (digits < end && digits >= item->type_at + 4 && memcmp(text + digits - 3, " = ", 3) == 0) {
+    int64_t id = 0;
+    for (size_t i = digits; i < end; i++) {
+      if (id > 1000) return -1;
+      id = id * 10 + (text[i] - '0');
+    }
+    item->id = id;
+    item->type_end = digits - 3;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------ text output */
 
 /* A bounded, always NUL-terminated output buffer. Writes that do not fit are
@@ -313,7 +366,8 @@ struct wudf__head {
   const char* zone;                     /* TIMESTAMP: zone bytes, or NULL */
   int64_t number;      /* DECIMAL precision, FIXED_BINARY width, FIXED_LIST size */
   int32_t scale;       /* DECIMAL */
-  uint32_t child_count;/* UNION: the number of fields (type ids 0..n-1) */
+  uint32_t child_count;/* UNION: the number of fields */
+  const int8_t* type_ids; /* UNION: the type ids, or NULL for 0..n-1 */
   uint8_t zone_length; /* TIMESTAMP: 0 when there is no zone */
   char unit;           /* time unit s m u n; interval M D n */
 };
@@ -340,8 +394,9 @@ static int wudf__head_format(const struct wudf__head* head, char* format, size_t
     case WUDF__CLASS_FIXED_LIST: wudf__putf(&out, "+w:%lld", (long long)head->number); break;
     case WUDF__CLASS_UNION:
       wudf__puts(&out, head->entry->format);
-      for (uint32_t id = 0; id < head->child_count; id++) {
-        wudf__putf(&out, id == 0 ? "%u" : ",%u", (unsigned)id);
+      for (uint32_t i = 0; i < head->child_count; i++) {
+        unsigned id = head->type_ids != NULL ? (unsigned)head->type_ids[i] : (unsigned)i;
+        wudf__putf(&out, i == 0 ? "%u" : ",%u", id);
       }
       break;
     case WUDF__CLASS_DICTIONARY: wudf__puts(&out, head->index->format); break;
@@ -594,10 +649,13 @@ static int wudf__has_field(const char* text, size_t from, size_t to, const char*
                            size_t length) {
   size_t at = from;
   while (at < to) {
-    size_t name_length = wudf__identifier_length(text + at, to - at);
-    if (name_length == length && memcmp(text + at, name, length) == 0) return 1;
     size_t end = wudf__item_end(text, to, at);
     if (end == (size_t)-1) return 0;
+    struct wudf__field_item item;
+    if (wudf__split_field(text, at, end, &item) == 0 && item.name_length == length &&
+        memcmp(item.name, name, length) == 0) {
+      return 1;
+    }
     at = end + 2; /* ", " */
   }
   return 0;
@@ -606,41 +664,93 @@ static int wudf__has_field(const char* text, size_t from, size_t to, const char*
 static int wudf__parse_type(struct wudf__parser* p, unsigned depth);
 
 /* Reads field `count` + 1's name of a field list whose canonical text
- * starts at out.data[fields_at], checks it, and writes it (after ", "
- * unless it is the first). */
+ * starts at out.data[fields_at], checks it (distinct from the earlier ones
+ * when `distinct`), and writes it (after ", " unless it is the first). A
+ * name is an identifier or quoted with '"' or '\'' (any bytes but control
+ * characters and that quote; empty allowed); it is written bare when it is
+ * an identifier, else quoted with '"' (with '\'' if it contains '"'). */
 WUDF__NOINLINE static int wudf__parse_field_name(struct wudf__parser* p, size_t fields_at,
-                                                uint32_t count) {
+                                                uint32_t count, int distinct) {
   wudf__skip_spaces(p);
   if (count == WUDF__MAX_FIELDS) {
     return wudf__fail(p, p->at, "more than %d fields", WUDF__MAX_FIELDS);
   }
   size_t length;
-  const char* name = wudf__take_identifier(p, &length);
-  if (length == 0) return wudf__fail(p, name, "expected a field name");
+  const char* name;
+  const char* start = p->at;
+  if (*p->at == '"' || *p->at == '\'') {
+    char quote = *p->at;
+    name = p->at + 1;
+    length = 0;
+    while (name[length] != quote) {
+      if (name[length] == '\0') return wudf__fail(p, start, "unterminated field name");
+      if (!wudf__is_zone_byte(name[length])) {
+        return wudf__fail(p, name + length, "a control character in a field name");
+      }
+      length++;
+    }
+    p->at = name + length + 1;
+  } else {
+    name = wudf__take_identifier(p, &length);
+    if (length == 0) return wudf__fail(p, name, "expected a field name");
+  }
   if (length > WUDF__MAX_NAME) {
     return wudf__fail(p, name, "a field name is longer than %d bytes", WUDF__MAX_NAME);
   }
-  if (wudf__has_field(p->out.data, fields_at, p->out.used, name, length)) {
-    return wudf__fail(p, name, "duplicate field '%.*s'", (int)length, name);
+  if (distinct && wudf__has_field(p->out.data, fields_at, p->out.used, name, length)) {
+    return wudf__fail(p, start, "duplicate field '%.*s'", (int)length, name);
   }
   if (count > 0 && wudf__emits(p, ", ") != 0) return -1;
-  return wudf__emit(p, name, length);
+  if (length > 0 && wudf__identifier_length(name, length) == length) {
+    return wudf__emit(p, name, length);
+  }
+  const char* quote = memchr(name, '"', length) != NULL ? "'" : "\"";
+  if (wudf__emits(p, quote) != 0 || wudf__emit(p, name, length) != 0) return -1;
+  return wudf__emits(p, quote);
 }
 
-/* Reads "<NAME: T, ...>" of a struct or union (its name is written). */
+/* Reads the optional "= ID" after union field `count`'s type (ID 0..127;
+ * without it the id is `count`), checks that the id is new (`used`: a
+ * bitmap of the ids so far) and writes " = ID" when it is not `count`. */
+WUDF__NOINLINE static int wudf__parse_type_id(struct wudf__parser* p, uint32_t count,
+                                             uint64_t used[2]) {
+  int64_t id = count;
+  const char* where = p->at;
+  if (wudf__accept(p, '=')) {
+    wudf__skip_spaces(p);
+    where = p->at;
+    if (wudf__parse_number(p, 0, 127, "union type id", &id) != 0) return -1;
+  }
+  if (used[id / 64] & (UINT64_C(1) << (id % 64))) {
+    return wudf__fail(p, where, "duplicate union type id %d", (int)id);
+  }
+  used[id / 64] |= UINT64_C(1) << (id % 64);
+  if (id == (int64_t)count) return 0;
+  char text[16];
+  snprintf(text, sizeof(text), " = %d", (int)id);
+  return wudf__emits(p, text);
+}
+
+/* Reads "<NAME: T, ...>" of a struct or union (its name is written). A
+ * union field may end in "= ID" (its type id); a struct's field names may
+ * repeat, a union's and a table's may not. */
 static int wudf__parse_fields(struct wudf__parser* p, const struct wudf__type_entry* entry,
                               unsigned depth) {
   if (wudf__expect(p, '<') != 0 || wudf__emits(p, "<") != 0) return -1;
   size_t fields_at = p->out.used;
   uint32_t count = 0;
+  int is_union = entry->type_class == WUDF__CLASS_UNION;
+  int distinct = is_union || strcmp(entry->name, "table") == 0;
+  uint64_t used_ids[2] = {0, 0};
   if (wudf__accept(p, '>')) {
-    if (entry->type_class == WUDF__CLASS_UNION) return wudf__fail_empty_union(p);
+    if (is_union) return wudf__fail_empty_union(p);
     return wudf__emits(p, ">");
   }
   for (;;) {
-    if (wudf__parse_field_name(p, fields_at, count) != 0 || wudf__expect(p, ':') != 0 ||
-        wudf__emits(p, ": ") != 0 ||
-        wudf__parse_type(p, depth + 1) != 0) {
+    if (wudf__parse_field_name(p, fields_at, count, distinct) != 0 ||
+        wudf__expect(p, ':') != 0 || wudf__emits(p, ": ") != 0 ||
+        wudf__parse_type(p, depth + 1) != 0 ||
+        (is_union && wudf__parse_type_id(p, count, used_ids) != 0)) {
       return -1;
     }
     count++;
@@ -1267,17 +1377,36 @@ static int wudf__take_parameters(const char* text, size_t length, size_t* at,
 }
 
 /* Reads "<NAME: T, ...>" at text[*at], counting the fields. */
-static int wudf__take_fields(const char* text, size_t length, size_t* at, uint32_t* count) {
+/* Consumes the "<NAME: T, ...>" fields of a struct or union at text[*at],
+ * counting them; `ids` (a union's, WUDF__MAX_FIELDS entries) receives their
+ * type ids, written " = ID" only when not the position; NULL for a struct,
+ * whose fields have no ids. Returns 0 or -1. */
+static int wudf__take_fields(const char* text, size_t length, size_t* at, uint32_t* count,
+                             int8_t* ids) {
   *count = 0;
   if (!wudf__take(text, length, at, "<")) return -1;
   if (wudf__take(text, length, at, ">")) return 0;
+  uint64_t used[2] = {0, 0};
   for (;;) {
-    size_t name_length = wudf__identifier_length(text + *at, length - *at);
-    if (name_length == 0 || name_length > WUDF__MAX_NAME || *count == WUDF__MAX_FIELDS) {
+    if (*count == WUDF__MAX_FIELDS) return -1;
+    size_t end = wudf__item_end(text, length, *at);
+    struct wudf__field_item item;
+    if (end == (size_t)-1 || end >= length || wudf__split_field(text, *at, end, &item) != 0 ||
+        item.name_length > WUDF__MAX_NAME) {
       return -1;
     }
-    *at += name_length;
-    if (!wudf__take(text, length, at, ": ") || wudf__take_item(text, length, at) != 0) return -1;
+    size_t type_at = item.type_at;
+    if (wudf__take_item(text, item.type_end, &type_at) != 0 || type_at != item.type_end) {
+      return -1;
+    }
+    int64_t id = item.id < 0 ? (int64_t)*count : item.id;
+    if (item.id >= 0 && (ids == NULL || item.id == (int64_t)*count || item.id > 127)) return -1;
+    if (ids != NULL) {
+      if (used[id / 64] & (UINT64_C(1) << (id % 64))) return -1;
+      used[id / 64] |= UINT64_C(1) << (id % 64);
+      ids[*count] = (int8_t)id;
+    }
+    *at = end;
     ++*count;
     if (wudf__take(text, length, at, ">")) return 0;
     if (!wudf__take(text, length, at, ", ")) return -1;
@@ -1300,6 +1429,7 @@ static int wudf__decode_node(const char* text, size_t length, struct wudf__type_
   *type_class = head.entry->type_class;
   int64_t size;
   size_t name_length;
+  int8_t type_ids[WUDF__MAX_FIELDS];
   switch (head.entry->type_class) {
     case WUDF__CLASS_PLAIN:
       break;
@@ -1322,9 +1452,13 @@ static int wudf__decode_node(const char* text, size_t length, struct wudf__type_
       break;
     case WUDF__CLASS_STRUCT:
     case WUDF__CLASS_UNION:
-      if (wudf__take_fields(text, length, &at, &node->child_count) != 0) return -1;
+      if (wudf__take_fields(text, length, &at, &node->child_count,
+                            head.entry->type_class == WUDF__CLASS_UNION ? type_ids : NULL) != 0) {
+        return -1;
+      }
       if (head.entry->type_class == WUDF__CLASS_UNION && node->child_count == 0) return -1;
       head.child_count = node->child_count;
+      head.type_ids = type_ids;
       break;
     case WUDF__CLASS_MAP:
       if (!wudf__take(text, length, &at, "<") || wudf__take_item(text, length, &at) != 0 ||
@@ -1412,12 +1546,13 @@ int wudf__type_child(const struct wudf__type_node* node, uint32_t index, const c
   switch (type_class) {
     case WUDF__CLASS_STRUCT:
     case WUDF__CLASS_UNION: {
-      if (wudf__nth_item(text, node->length, items_at, index, &start, &end) != 0) return -1;
-      size_t field_name_length = wudf__identifier_length(text + start, end - start);
-      size_t type_at = start + field_name_length + 2; /* ": " */
-      if (type_at > end) return -1;
-      wudf__set_piece(name, name_length, text + start, field_name_length);
-      wudf__set_piece(type, type_length, text + type_at, end - type_at);
+      struct wudf__field_item item;
+      if (wudf__nth_item(text, node->length, items_at, index, &start, &end) != 0 ||
+          wudf__split_field(text, start, end, &item) != 0) {
+        return -1;
+      }
+      wudf__set_piece(name, name_length, item.name, item.name_length);
+      wudf__set_piece(type, type_length, text + item.type_at, item.type_end - item.type_at);
       return 0;
     }
     case WUDF__CLASS_LIST:
@@ -1557,14 +1692,17 @@ static int wudf__head_of_format(const char* format, struct wudf__head* head) {
     return 0;
   }
   if (length >= 4 && (memcmp(format, "+us:", 4) == 0 || memcmp(format, "+ud:", 4) == 0)) {
-    /* Only the ids 0, 1, ... in order are in the language. */
+    /* Distinct ids 0..127; those that are not their position are written
+     * after their fields (wudf__describe). */
     at = 4;
     uint32_t count = 0;
+    uint64_t used[2] = {0, 0};
     do {
-      if (count == WUDF__MAX_FIELDS ||
-          wudf__take_int(format, length, &at, count, count, &number) != 0) {
+      if (count == WUDF__MAX_FIELDS || wudf__take_int(format, length, &at, 0, 127, &number) != 0 ||
+          (used[number / 64] & (UINT64_C(1) << (number % 64))) != 0) {
         return -1;
       }
+      used[number / 64] |= UINT64_C(1) << (number % 64);
       count++;
     } while (wudf__take(format, length, &at, ","));
     if (at != length) return -1;
@@ -1621,7 +1759,29 @@ WUDF__NOINLINE static int wudf__put_unsupported_children(struct wudf__text* out,
 /* Writes the name of a struct or union field for a description: the
  * schema's name, sanitized. */
 static void wudf__put_field_name(struct wudf__text* out, const struct ArrowSchema* child) {
-  wudf__put_sanitized(out, child->name, WUDF__MAX_NAME);
+  const char* name = child->name != NULL ? child->name : "";
+  size_t length = strlen(name);
+  if (length > 0 && length <= WUDF__MAX_NAME && wudf__identifier_length(name, length) == length) {
+    wudf__puts(out, name);
+    return;
+  }
+  const char* quote = strchr(name, '"') != NULL ? "'" : "\"";
+  wudf__puts(out, quote);
+  wudf__put_sanitized(out, name, WUDF__MAX_NAME);
+  wudf__puts(out, quote);
+}
+
+/* Type id `index` of the union format `format` ("+us:5,7"), or -1. */
+static int wudf__union_type_id(const char* format, int64_t index) {
+  const char* at = format + 4;
+  for (int64_t i = 0; i < index && at != NULL; i++) {
+    at = strchr(at, ',');
+    if (at != NULL) at++;
+  }
+  if (at == NULL || !wudf__is_digit(*at)) return -1;
+  int id = 0;
+  for (; wudf__is_digit(*at) && id < 1000; at++) id = id * 10 + (*at - '0');
+  return id;
 }
 
 /* Writes the canonical text of the schema tree at `schema` (nesting `depth`
@@ -1706,6 +1866,10 @@ static int wudf__describe(struct wudf__text* out, const struct ArrowSchema* sche
         wudf__put_field_name(out, schema->children[i]);
         wudf__puts(out, ": ");
         supported &= wudf__describe(out, schema->children[i], depth + 1);
+        if (type_class == WUDF__CLASS_UNION) {
+          int id = wudf__union_type_id(schema->format, i);
+          if (id != (int)i) wudf__putf(out, " = %d", id);
+        }
       }
       wudf__puts(out, ">");
       break;
@@ -1902,22 +2066,23 @@ static int wudf__match_node(struct wudf__matcher* m, const char* text, size_t le
     case WUDF__CLASS_STRUCT:
     case WUDF__CLASS_UNION:
       for (uint32_t i = 0; i < child_count; i++) {
-        if (wudf__nth_item(text, length, items_at, 0, &start, &end) != 0) {
+        struct wudf__field_item item;
+        if (wudf__nth_item(text, length, items_at, 0, &start, &end) != 0 ||
+            wudf__split_field(text, start, end, &item) != 0) {
           return wudf__match_fail(m, "the declared type is not canonical");
         }
-        size_t name_length = wudf__identifier_length(text + start, end - start);
         const struct ArrowSchema* child = wudf__schema_child(schema, i);
         if (child == NULL) return wudf__match_fail(m, "child %u is missing", (unsigned)i);
         const char* got = child->name != NULL ? child->name : "";
-        if (strlen(got) != name_length || memcmp(got, text + start, name_length) != 0) {
+        if (strlen(got) != item.name_length || memcmp(got, item.name, item.name_length) != 0) {
           wudf__match_fail(m, "expected field %u to be named '%.*s', got '", (unsigned)i + 1,
-                           (int)name_length, text + start);
+                           (int)item.name_length, item.name);
           wudf__put_sanitized(&m->message, got, WUDF__MAX_NAME);
           wudf__puts(&m->message, "'");
           return -1;
         }
-        size_t type_at = start + name_length + 2;
-        if (wudf__match_child(m, text + type_at, end - type_at, schema, i, depth + 1) != 0) {
+        if (wudf__match_child(m, text + item.type_at, item.type_end - item.type_at, schema, i,
+                              depth + 1) != 0) {
           return -1;
         }
         items_at = end + 2;

@@ -34,15 +34,21 @@
  *   | fixed_size_list<T, N>
  *   | struct<NAME: T, ...>              (zero or more fields)
  *   | map<K, V>
- *   | sparse_union<NAME: T, ...> | dense_union<NAME: T, ...>
- *                                       (type ids 0, 1, ... in field order)
+ *   | sparse_union<NAME: T [= ID], ...> | dense_union<NAME: T [= ID], ...>
+ *                                       (type id ID 0..127, by default the
+ *                                       field's position; written
+ *                                       canonically only when it is not)
  *   | dictionary<INDEX, T> | dictionary<INDEX, T, ordered>
  *                                       (INDEX: int8 .. int64, uint8 .. uint64)
  *   | run_end_encoded<RUN_ENDS, T>      (RUN_ENDS: int16, int32, int64)
  *
- * NAME is an identifier ([A-Za-z_][A-Za-z0-9_]*, at most WUDF__MAX_NAME
- * bytes); the fields of one struct or union have distinct names, a struct
- * has 0 to WUDF__MAX_FIELDS fields, a union 1 to WUDF__MAX_FIELDS. Type
+ * NAME is an identifier ([A-Za-z_][A-Za-z0-9_]*) or any name quoted with
+ * '"' or '\'' (empty allowed; no control characters, not the quote around
+ * it), at most WUDF__MAX_NAME bytes; canonically an identifier is bare and
+ * other names are quoted with '"' ('\'' when the name contains '"'). The
+ * fields of a union (and a table's columns) have distinct names and type
+ * ids; a struct's field names may repeat. A struct has 0 to
+ * WUDF__MAX_FIELDS fields, a union 1 to WUDF__MAX_FIELDS. Type
  * names, units and "ordered" are case-sensitive; spaces (space, tab, CR,
  * LF) may appear between any two tokens. Parameters: decimal precision P is
  * 1..9, 1..18, 1..38, 1..76 for decimal32/64/128/256 and the scale S is

@@ -5,7 +5,7 @@
  * config: memory_limit=4194304
  * trap: out of memory
  * expect: EFAULT
- * message: function 'grow': export 'wudf_fn_grow': trap: out of memory: memory.grow by 1 pages needs 65536 bytes, over the instance's memory_limit of 4194304 bytes (it holds 4128768 bytes of linear memory and 264 of tables) (the guest then gave up: unreachable)
+ * message: function 'grow': export 'wudf_fn_grow': trap: out of memory: memory.grow by 1 pages needs 65536 bytes, over the instance's memory_limit of 4194304 bytes (it holds 4128768 bytes of linear memory and 288 of tables) (the guest then gave up: unreachable)
  */
 #include "hostile.h"
 

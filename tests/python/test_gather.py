@@ -496,26 +496,34 @@ def test_guest_alignment_any_at(shim, mode):
 
 
 def test_dictionary_index_overflow(shim):
+    """Two dictionaries of 100 values: concatenated when the index type holds
+    200 values; unified (equal values once) when it does not but the
+    distinct values fit; EOVERFLOW only when even those do not fit."""
     values = pa.array([f"v{i}" for i in range(100)])
-    for index_type, expected in [(pa.int8(), EOVERFLOW), (pa.uint8(), 0), (pa.int16(), 0)]:
+    others = pa.array([f"v{i}" for i in range(100, 200)])
+    for index_type, second, expected, size in [
+            (pa.int8(), values, 0, 100), (pa.int8(), values.slice(50).cast(pa.large_string())
+                                          .cast(pa.string()), 0, 100),
+            (pa.int8(), others, EOVERFLOW, 0), (pa.uint8(), values, 0, 200),
+            (pa.int16(), others, 0, 200)]:
         t = pa.dictionary(index_type, pa.string())
         a = pa.DictionaryArray.from_arrays(pa.array([99, 0], index_type), values)
-        b = pa.DictionaryArray.from_arrays(pa.array([1, 98], index_type), values)
+        b = pa.DictionaryArray.from_arrays(pa.array([1, 48], index_type), second)
         status, message, _, result = gather(shim, pa.field("d", t), [a, b],
                                             [(0, 0, 2), (1, 0, 2)])
         assert status == expected, message
         if expected == 0:
             result.validate(full=True)
-            assert result.to_pylist() == ["v99", "v0", "v1", "v98"]
-            assert len(result.dictionary) == 200
-            assert result.indices.to_pylist() == [99, 0, 101, 198]
+            assert result.to_pylist() == ["v99", "v0"] + b.to_pylist()
+            assert len(result.dictionary) == size
         else:
-            assert "dictionar" in message
-    # Only one dictionary used: no concatenation, no overflow.
+            assert "distinct values are too many for 8-bit signed indices" in message
+    # The same values exported twice, and one dictionary used twice.
     t = pa.dictionary(pa.int8(), pa.string())
     a = pa.DictionaryArray.from_arrays(pa.array([99, 0], pa.int8()), values)
     status, message, _, result = gather(shim, pa.field("d", t), [a, a], [(0, 0, 2), (1, 1, 1)])
-    assert status == EOVERFLOW  # two exported arrays: two distinct dictionaries
+    assert status == 0, message  # two exported arrays' equal dictionaries: unified
+    assert result.to_pylist() == ["v99", "v0", "v0"] and len(result.dictionary) == 100
     status, message, _, result = gather(shim, pa.field("d", t), [a], [(0, 0, 2), (0, 1, 1)])
     assert status == 0, message
     assert result.to_pylist() == ["v99", "v0", "v0"] and len(result.dictionary) == 100

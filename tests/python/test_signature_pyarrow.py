@@ -205,8 +205,8 @@ MISMATCHES = [
      "(format '+ud:0')"),
     ("sparse_union<a: int32, b: int8>",
      pa.sparse_union([pa.field("a", pa.int32()), pa.field("b", pa.int8())], type_codes=[3, 7]),
-     "expected sparse_union<a: int32, b: int8> (format '+us:0,1'), got unsupported type "
-     "(format '+us:3,7')"),
+     "expected sparse_union<a: int32, b: int8> (format '+us:0,1'), got sparse_union<a: "
+     "int32 = 3, b: int8 = 7> (format '+us:3,7')"),
     ("decimal128(38, 10)", pa.decimal128(38, 9),
      "expected decimal128(38, 10) (format 'd:38,10'), got decimal128(38, 9) (format 'd:38,9')"),
 ]
