@@ -19,42 +19,8 @@
 #include "io/flatbuf.h"
 #include "io/ipc.h"
 #include "wasmudf/wasmudf.h"
+#include "counting_allocator.h"
 #include "test.h"
-
-/* ------------------------------------------------- counting allocator */
-
-static atomic_long live_allocations;
-static atomic_long allocations_left = -1; /* fail when it reaches 0; -1: never */
-
-static int allocation_allowed(void) {
-  long left = atomic_load(&allocations_left);
-  if (left < 0) return 1;
-  if (left == 0) return 0;
-  atomic_fetch_sub(&allocations_left, 1);
-  return 1;
-}
-
-static void* counting_malloc(void* user_data, size_t size) {
-  (void)user_data;
-  if (!allocation_allowed()) return NULL;
-  void* pointer = malloc(size == 0 ? 1 : size);
-  if (pointer != NULL) atomic_fetch_add(&live_allocations, 1);
-  return pointer;
-}
-
-static void* counting_realloc(void* user_data, void* pointer, size_t size) {
-  (void)user_data;
-  if (!allocation_allowed()) return NULL;
-  void* moved = realloc(pointer, size == 0 ? 1 : size);
-  if (moved != NULL && pointer == NULL) atomic_fetch_add(&live_allocations, 1);
-  return moved;
-}
-
-static void counting_free(void* user_data, void* pointer) {
-  (void)user_data;
-  if (pointer != NULL) atomic_fetch_sub(&live_allocations, 1);
-  free(pointer);
-}
 
 #include "ipc_fixture.h"
 
