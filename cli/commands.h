@@ -52,6 +52,10 @@ struct wudf_error;
 int cli_load_module(struct wudf_engine* engine, const char* path,
                     struct wudf_module** module, struct wudf_error* error);
 
+/* Parses a size for --memory-limit: "123", "64K", "16M", "1G", "2GiB" into
+ * bytes. 0 or EINVAL. (wasmudf.c) */
+int cli_parse_size(const char* text, uint64_t* bytes);
+
 /* The output format from --format (`format_name`, may be NULL) or else the
  * extension of `output_path` (NULL: standard output, a table). 0, or
  * CLI_EXIT_USAGE after printing a message. (print.c) */

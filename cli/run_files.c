@@ -453,24 +453,6 @@ int command_show(int argc, char** argv) {
   return CLI_EXIT_OK;
 }
 
-/* "65536", "64K", "16M", "1G" (optionally with B or iB): 0 or EINVAL. */
-static int parse_size(const char* text, uint64_t* bytes) {
-  char* end;
-  errno = 0;
-  unsigned long long value = strtoull(text, &end, 10);
-  if (errno != 0 || end == text || text[0] == '-') return EINVAL;
-  uint64_t scale = 1;
-  switch (*end) {
-    case 'k': case 'K': scale = 1ull << 10; end++; break;
-    case 'm': case 'M': scale = 1ull << 20; end++; break;
-    case 'g': case 'G': scale = 1ull << 30; end++; break;
-    default: break;
-  }
-  if (scale != 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
-  if (*end != '\0' || value > UINT64_MAX / scale) return EINVAL;
-  *bytes = value * scale;
-  return 0;
-}
 
 int command_run_files(int argc, char** argv, int threads) {
   const char *module_path = argv[0], *function = argv[1], *input = argv[2], *output_path = NULL;
@@ -496,7 +478,7 @@ int command_run_files(int argc, char** argv, int threads) {
         return 2;
       }
     } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
-      if (parse_size(argv[++i], &config.memory_limit) != 0) {
+      if (cli_parse_size(argv[++i], &config.memory_limit) != 0) {
         fprintf(stderr, "wasmudf: run: --memory-limit takes a size (65536, 64K, 16M, 1G), "
                         "not '%s'\n", argv[i]);
         return 2;

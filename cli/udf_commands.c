@@ -523,24 +523,6 @@ done:
 int run_input_is_file(const char* input);   /* run_files.c */
 int command_run_files(int argc, char** argv, int threads);
 
-/* Parses "65536", "64K", "16M", "1G" (optionally with B or iB). 0 or EINVAL. */
-static int cli_parse_size(const char* text, uint64_t* bytes) {
-  char* end;
-  errno = 0;
-  unsigned long long value = strtoull(text, &end, 10);
-  if (errno != 0 || end == text || text[0] == '-') return EINVAL;
-  uint64_t scale = 1;
-  switch (*end) {
-    case 'k': case 'K': scale = 1ull << 10; end++; break;
-    case 'm': case 'M': scale = 1ull << 20; end++; break;
-    case 'g': case 'G': scale = 1ull << 30; end++; break;
-    default: break;
-  }
-  if (scale != 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)) end += strlen(end);
-  if (*end != '\0' || value > UINT64_MAX / scale) return EINVAL;
-  *bytes = value * scale;
-  return 0;
-}
 
 int command_run(int argc, char** argv) {
   /* --threads N (anywhere) is taken out here; the other options stay for

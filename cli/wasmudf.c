@@ -130,8 +130,9 @@ static int usage(const char* problem) {
 /* A failure to load a module: CLI_EXIT_MODULE (or a limit's status). */
 static int fail(const struct wudf_error* error) { return cli_fail(error, CLI_EXIT_MODULE); }
 
-/* Parses "123", "64K", "16M", "1G", "2GiB" into bytes. Returns 0 or EINVAL. */
-static int parse_size(const char* text, uint64_t* bytes) {
+/* Parses "123", "64K", "16M", "1G", "2GiB" into bytes. Returns 0 or EINVAL.
+ * Shared by every command's --memory-limit (commands.h). */
+int cli_parse_size(const char* text, uint64_t* bytes) {
   char* end;
   errno = 0;
   unsigned long long value = strtoull(text, &end, 10);
@@ -297,7 +298,7 @@ static int command_call(int argc, char** argv) {
       config.timeout_ms = strtoull(argv[++i], &end, 10);
       if (errno != 0 || *end != '\0' || argv[i][0] == '-') return usage("--timeout takes milliseconds");
     } else if (strcmp(argv[i], "--memory-limit") == 0 && i + 1 < argc) {
-      if (parse_size(argv[++i], &config.memory_limit) != 0) {
+      if (cli_parse_size(argv[++i], &config.memory_limit) != 0) {
         return usage("--memory-limit takes a size such as 65536, 64K, 16M or 1G");
       }
     } else if (strcmp(argv[i], "--deterministic") == 0) {
