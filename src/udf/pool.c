@@ -156,21 +156,31 @@ void wudf_pool_release(struct wudf_pool* pool, struct wudf_instance* instance) {
   if (!keep) wudf_instance_free(instance);
 }
 
+/* The checks of a call through the pool (`caller` names it in messages) and
+ * the instance it runs on, acquired: 0, or the error with nothing acquired.
+ * A pooled call's result is always a copy: a view would pin the instance. */
+static int wudf__pool_checkout(struct wudf_pool* pool, const struct wudf_call_options* options,
+                               const char* caller, struct wudf_instance** instance,
+                               struct wudf_error* error) {
+  if (pool == NULL) return wudf__set_error(error, EINVAL, "%s: pool must not be NULL", caller);
+  struct wudf_call_options settings;
+  int status = wudf__call_options_read(&settings, options, error);
+  if (status != 0) return status;
+  if (settings.result != WUDF_RESULT_COPY) {
+    return wudf__set_error(error, ENOTSUP, "%s: a zero-copy view would pin a pooled "
+                           "instance; acquire one with wudf_pool_acquire instead", caller);
+  }
+  *instance = NULL;
+  return wudf_pool_acquire(pool, instance, error);
+}
+
 int wudf_pool_call(struct wudf_pool* pool, uint32_t function, uint32_t arg_count,
                    const struct ArrowArray* const* args,
                    const struct ArrowSchema* const* arg_schemas,
                    const struct wudf_call_options* options, struct ArrowArray* out,
                    struct ArrowSchema* out_schema, struct wudf_error* error) {
-  if (pool == NULL) return wudf__set_error(error, EINVAL, "pool must not be NULL");
-  struct wudf_call_options settings;
-  int status = wudf__call_options_read(&settings, options, error);
-  if (status != 0) return status;
-  if (settings.result != WUDF_RESULT_COPY) {
-    return wudf__set_error(error, ENOTSUP, "wudf_pool_call: a zero-copy view would pin a "
-                           "pooled instance; acquire one with wudf_pool_acquire instead");
-  }
-  struct wudf_instance* instance = NULL;
-  status = wudf_pool_acquire(pool, &instance, error);
+  struct wudf_instance* instance;
+  int status = wudf__pool_checkout(pool, options, "wudf_pool_call", &instance, error);
   if (status != 0) return status;
   status = wudf_function_call(instance, function, arg_count, args, arg_schemas, options, out,
                               out_schema, error);
@@ -182,16 +192,8 @@ int wudf_pool_call_args(struct wudf_pool* pool, uint32_t function, uint32_t arg_
                         const struct wudf_argument* args, int64_t rows,
                         const struct wudf_call_options* options, struct ArrowArray* out,
                         struct ArrowSchema* out_schema, struct wudf_error* error) {
-  if (pool == NULL) return wudf__set_error(error, EINVAL, "pool must not be NULL");
-  struct wudf_call_options settings;
-  int status = wudf__call_options_read(&settings, options, error);
-  if (status != 0) return status;
-  if (settings.result != WUDF_RESULT_COPY) {
-    return wudf__set_error(error, ENOTSUP, "wudf_pool_call_args: a pooled call's result is "
-                           "always a copy (a view would pin a pooled instance)");
-  }
-  struct wudf_instance* instance = NULL;
-  status = wudf_pool_acquire(pool, &instance, error);
+  struct wudf_instance* instance;
+  int status = wudf__pool_checkout(pool, options, "wudf_pool_call_args", &instance, error);
   if (status != 0) return status;
   status = wudf_function_call_args(instance, function, arg_count, args, rows, options, out,
                                    out_schema, error);
