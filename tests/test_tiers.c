@@ -516,6 +516,17 @@ TEST(a_forked_child_frees_the_engine_without_the_build) {
   wudf_engine_free(engine);
 }
 
+/* Writes `path`, a compiler that logs "start" to `log`, sleeps `pause`
+ * (sleep(1)'s argument), logs "end" and runs cc. */
+static void write_slow_cc(const char* path, const char* log, const char* pause) {
+  FILE* script = fopen(path, "w");
+  ASSERT(script != NULL);
+  fprintf(script, "#!/bin/sh\necho start >> '%s'\nsleep %s\necho end >> '%s'\n"
+          "exec cc \"$@\"\n", log, pause, log);
+  fclose(script);
+  ASSERT_EQ(chmod(path, 0700), 0);
+}
+
 TEST(background_builds_take_turns) {
   /* Three modules loaded at once: their builds compile at most tier_max at
    * a time. A compiler that logs its start and end (with a pause between)
@@ -524,12 +535,7 @@ TEST(background_builds_take_turns) {
   fresh_cache(cache, sizeof(cache), "tiers-turns");
   snprintf(slow_cc, sizeof(slow_cc), "%s/slow-cc", cache);
   snprintf(log, sizeof(log), "%s/cc.log", cache);
-  FILE* script = fopen(slow_cc, "w");
-  ASSERT(script != NULL);
-  fprintf(script, "#!/bin/sh\necho start >> '%s'\nsleep 0.3\necho end >> '%s'\n"
-          "exec cc \"$@\"\n", log, log);
-  fclose(script);
-  ASSERT_EQ(chmod(slow_cc, 0700), 0);
+  write_slow_cc(slow_cc, log, "0.3");
   struct wudf_engine* engine = tier_engine(cache, slow_cc, NULL);
   static const char* const names[] = {"tiers", "traps", "limits"};
   struct wudf_module* modules[3];
@@ -569,11 +575,7 @@ TEST(cancelled_builds_stop_and_the_module_keeps_its_fast_code) {
   fresh_cache(cache, sizeof(cache), "tiers-cancel");
   snprintf(slow_cc, sizeof(slow_cc), "%s/slow-cc", cache);
   snprintf(started, sizeof(started), "%s/started", cache);
-  FILE* script = fopen(slow_cc, "w");
-  ASSERT(script != NULL);
-  fprintf(script, "#!/bin/sh\necho cc >> '%s'\nsleep 60\nexec cc \"$@\"\n", started);
-  fclose(script);
-  ASSERT_EQ(chmod(slow_cc, 0700), 0);
+  write_slow_cc(slow_cc, started, "60");
   struct wudf_engine* engine = tier_engine(cache, slow_cc, NULL);
   struct wudf_module* module = load_module(engine, "tiers");
   ASSERT_EQ(wudf_module_tier(module), WUDF_TIER_FAST);
