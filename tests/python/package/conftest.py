@@ -16,6 +16,14 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
+# Under the sanitized run (scripts/check.sh) the sanitizer runtimes are
+# preloaded into this Python for the package's extension. The compilers the
+# library starts (wasm2c, cc) must not inherit them: ASan cannot reserve its
+# shadow memory under the address-space limit they run with
+# (compile_memory_limit), so wasm2c would abort.
+if os.environ.get("WUDF_PY_SANITIZED"):
+    os.environ.pop("LD_PRELOAD", None)
+
 
 def _cli():
     return os.environ.get("WUDF_CLI", str(ROOT / "build" / "debug" / "bin" / "wasmudf"))
