@@ -187,6 +187,7 @@ static void noop_schema_release(struct ArrowSchema* schema) { schema->release = 
 
 int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
                       const struct wudf_function_info* info, struct ArrowArrayStream* in,
+                      int in_csv,
                       const struct ArrowSchema* in_schema, const int* columns,
                       int group_column, const char* input, const char* output_path,
                       enum cli_format format, int64_t max_rows) {
@@ -200,7 +201,7 @@ int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
       group_column >= 0 ? in_schema->children[group_column] : NULL;
   if (key_schema) groups.width = fixed_width(key_schema);
   struct cli_progress progress;
-  cli_progress_start(&progress, 0);
+  cli_progress_start(&progress, in, in_csv);
   if (wudf_aggregate_new(instance, function, &aggregate, &error) != 0) {
     return cli_fail(&error, CLI_EXIT_GUEST);
   }

@@ -100,12 +100,14 @@ char* cli_value_text(const struct ArrowArray* array, const struct ArrowSchema* s
 
 /* An aggregate function over the argument columns `columns` of `in`, one
  * result row per distinct value of column `group_column` (-1: one row for
- * all), written as cli_write_stream does. Releases nothing it borrows. The
+ * all), written as cli_write_stream does; `in_csv`: `in` is a stream of
+ * wudf_csv_read_* (else of wudf_ipc_read_*). Releases nothing it borrows. The
  * exit status, messages printed. (aggregate_files.c) */
 struct wudf_instance;
 struct wudf_function_info;
 int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
                       const struct wudf_function_info* info, struct ArrowArrayStream* in,
+                      int in_csv,
                       const struct ArrowSchema* in_schema, const int* columns,
                       int group_column, const char* input, const char* output_path,
                       enum cli_format format, int64_t max_rows);
@@ -114,10 +116,15 @@ int cli_run_aggregate(struct wudf_instance* instance, uint32_t function,
 struct cli_progress {
   int enabled, always, terminal, shown;
   double start, last;
-  int64_t total; /* rows, 0: unknown */
+  /* The input stream, asked how far it has got (wudf_csv_read_progress:
+   * rows; wudf_ipc_read_progress: bytes), or NULL. */
+  const struct ArrowArrayStream* source;
+  int source_csv;
 };
-/* Starts timing; `total_rows` 0 when unknown. */
-void cli_progress_start(struct cli_progress* progress, int64_t total_rows);
+/* Starts timing a run over `source` (a stream of wudf_csv_read_* when
+ * `source_csv`, else of wudf_ipc_read_*; NULL: no total, no ETA). */
+void cli_progress_start(struct cli_progress* progress, const struct ArrowArrayStream* source,
+                        int source_csv);
 /* Reports `rows` done: drawn after a second on a terminal, at most ten
  * times a second. */
 void cli_progress_update(struct cli_progress* progress, int64_t rows);

@@ -1,9 +1,11 @@
 /*
  * progress.c -- the progress line of `wasmudf run` over a file, on standard
- * error: input rows done, rows per second, elapsed time, and the ETA when
- * the total is known. It appears only when standard error is a terminal and
- * the run has taken more than a second (so scripts and short runs see
- * nothing), redraws at most ten times a second, and is erased at the end.
+ * error: input rows done, rows per second, elapsed time, and, when the
+ * input's size is known (a file, not a pipe), how much of it is done and
+ * the ETA: by rows for CSV (wudf_csv_read_progress), by bytes for Arrow
+ * IPC (wudf_ipc_read_progress). It appears only when standard error is a
+ * terminal and the run has taken more than a second (so scripts and short
+ * runs see nothing), redraws at most ten times a second, and is erased at the end.
  * $WASMUDF_PROGRESS=never turns it off; =always shows it from the start
  * whatever standard error is (tests use it).
  */
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "wasmudf/wasmudf.h"
 
 /* The line being drawn, for cli_progress_clear (one run per process). */
 static struct cli_progress* active;
@@ -26,7 +29,8 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void cli_progress_start(struct cli_progress* progress, int64_t total_rows) {
+void cli_progress_start(struct cli_progress* progress, const struct ArrowArrayStream* source,
+                        int source_csv) {
   memset(progress, 0, sizeof *progress);
   const char* mode = getenv("WASMUDF_PROGRESS");
   if (mode != NULL && strcmp(mode, "never") == 0) return;
@@ -34,7 +38,8 @@ void cli_progress_start(struct cli_progress* progress, int64_t total_rows) {
   progress->terminal = isatty(STDERR_FILENO);
   progress->enabled = progress->always || progress->terminal;
   progress->start = now_seconds();
-  progress->total = total_rows;
+  progress->source = source;
+  progress->source_csv = source_csv;
   active = progress;
 }
 
@@ -54,15 +59,21 @@ void cli_progress_update(struct cli_progress* progress, int64_t rows) {
   progress->last = now;
   progress->shown = 1;
   double rate = elapsed > 0 ? (double)rows / elapsed : 0;
+  /* How far the input has got: rows of a CSV file, bytes of an IPC file. */
+  int64_t done = 0, total = 0;
+  int known = progress->source != NULL &&
+              (progress->source_csv
+                   ? wudf_csv_read_progress(progress->source, &done, &total, NULL)
+                   : wudf_ipc_read_progress(progress->source, &done, &total, NULL)) == 0 &&
+              total > 0;
+  double fraction = known ? (double)done / (double)total : 0;
   /* A terminal redraws one line; anything else (always) gets lines. */
   fprintf(stderr, "%s%" PRId64 " rows", progress->terminal ? "\r\033[K" : "", rows);
-  if (progress->total > 0) {
-    fprintf(stderr, " of %" PRId64 " (%.0f%%)", progress->total,
-            100.0 * (double)rows / (double)progress->total);
-  }
+  if (known && progress->source_csv) fprintf(stderr, " of %" PRId64, total);
+  if (known) fprintf(stderr, " (%.0f%%)", 100.0 * fraction);
   fprintf(stderr, "  %.0f rows/s  %.1f s", rate, elapsed);
-  if (progress->total > 0 && rate > 0 && rows < progress->total) {
-    fprintf(stderr, "  ETA %.1f s", (double)(progress->total - rows) / rate);
+  if (known && fraction > 0 && fraction < 1) {
+    fprintf(stderr, "  ETA %.1f s", elapsed * (1 - fraction) / fraction);
   }
   if (!progress->terminal) fputc('\n', stderr);
   fflush(stderr);

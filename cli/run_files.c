@@ -613,7 +613,7 @@ int command_run_files(int argc, char** argv, int threads) {
       exit_status = CLI_EXIT_USAGE;
       goto done;
     }
-    exit_status = cli_run_aggregate(instance, index, &info, &in, &in_schema, columns,
+    exit_status = cli_run_aggregate(instance, index, &info, &in, csv, &in_schema, columns,
                                     group_column, input, output_path, format, max_rows);
     goto done;
   }
@@ -639,7 +639,7 @@ int command_run_files(int argc, char** argv, int threads) {
   run.index = index;
   run.info = &info;
   run.columns = columns;
-  cli_progress_start(&run.progress, 0); /* a stream's total is not known */
+  cli_progress_start(&run.progress, &in, csv);
   if (output_path == NULL && format != CLI_FORMAT_TABLE && isatty(STDOUT_FILENO)) {
     run.progress.enabled = 0; /* rows go to the terminal as they come */
   }

@@ -232,6 +232,27 @@ assert b"1000 rows (2 shown)" in text, text
 assert text.count(b"\r\x1b[K") >= 2, text  # drawn, then erased
 # Erased before the table starts: the table's first line begins a line.
 assert b"\r\x1b[K\xe2\x94\x8c" in text, text
+
+# An IPC file of four batches: the first line (drawn after the first
+# batch) shows how much of the file is done and the ETA
+# (wudf_ipc_read_progress, by bytes).
+import pyarrow as pa, pyarrow.ipc as ipc, re, subprocess, tempfile
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "four.arrow")
+    table = pa.table({"i": pa.array(range(4000), pa.int32())})
+    with ipc.new_file(path, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=1000):
+            writer.write_batch(batch)
+    run = subprocess.run([wasmudf, "run", module, "gcd", path, "--args", "i,i", "-o",
+                          os.path.join(directory, "out.arrow")],
+                         env=dict(os.environ, WASMUDF_PROGRESS="always"),
+                         capture_output=True, text=True, check=True)
+    first = run.stderr.splitlines()[0]
+    match = re.match(r"^([123])000 rows \((\d+)%\)  \d+ rows/s  [\d.]+ s  ETA [\d.]+ s$", first)
+    assert match, run.stderr
+    # Bytes read, so a little ahead of the rows: within 15 points.
+    done = int(match.group(1)) * 25
+    assert done <= int(match.group(2)) <= done + 15, run.stderr
 PY
 then
   echo "ok     progress_terminal"

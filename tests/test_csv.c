@@ -103,6 +103,36 @@ TEST(infers_types_and_values) {
   stream.release(&stream);
 }
 
+/* wudf_csv_read_progress: rows returned of the rows after the header,
+ * batch by batch; EINVAL for a stream of another producer. */
+TEST(reports_progress_in_rows) {
+  static const char text[] = "x\n1\n2\n3\n4\n5\n";
+  struct wudf_csv_read_options options;
+  wudf_csv_read_options_init(&options);
+  options.batch_rows = 2;
+  struct ArrowArrayStream stream;
+  struct wudf_error error;
+  ASSERT_EQ(wudf_csv_read_memory(text, sizeof text - 1, &options, &stream, &error), 0);
+  int64_t done = -1, total = -1;
+  ASSERT_EQ(wudf_csv_read_progress(&stream, &done, &total, &error), 0);
+  ASSERT_EQ(done, 0);
+  ASSERT_EQ(total, 5);
+  static const int64_t expected[] = {2, 4, 5, 5};
+  for (int i = 0; i < 4; i++) {
+    struct ArrowArray batch;
+    ASSERT_EQ(stream.get_next(&stream, &batch), 0);
+    ASSERT_EQ(batch.release == NULL, i == 3);
+    if (batch.release) batch.release(&batch);
+    ASSERT_EQ(wudf_csv_read_progress(&stream, &done, &total, &error), 0);
+    ASSERT_EQ(done, expected[i]);
+    ASSERT_EQ(total, 5);
+  }
+  ASSERT_EQ(wudf_ipc_read_progress(&stream, &done, &total, &error), EINVAL);
+  ASSERT_EQ(wudf_csv_read_progress(&stream, NULL, &total, &error), EINVAL);
+  stream.release(&stream);
+  ASSERT_EQ(wudf_csv_read_progress(&stream, &done, &total, &error), EINVAL);
+}
+
 static void hostile(const struct ArrowSchema* schema) {
   char text[sizeof sample];
   memcpy(text, sample, sizeof sample);
@@ -210,6 +240,7 @@ int main(void) {
                                                  counting_free, NULL};
   if (wudf_set_allocator(&counting) != 0) TEST_FAIL("cannot install the allocator");
   RUN_TEST(infers_types_and_values);
+  RUN_TEST(reports_progress_in_rows);
   RUN_TEST(hostile_inferred);
   RUN_TEST(hostile_declared);
   RUN_TEST(writes_json_lines_and_csv);

@@ -259,6 +259,63 @@ TEST(reads_from_a_pipe_and_limits_messages) {
   unlink(path);
 }
 
+/* wudf_ipc_read_progress: bytes through the last batch read, of the
+ * input's size; the whole input at the end; ESPIPE on a pipe; EINVAL for a
+ * stream of another producer. */
+TEST(reports_progress_in_bytes) {
+  struct wudf_error error;
+  const char* path = temp_path("progress");
+  for (int file = 0; file < 2; file++) {
+    ASSERT_EQ(write_file(path, file ? WUDF_IPC_FILE : WUDF_IPC_STREAM, WUDF_IPC_UNCOMPRESSED, 4,
+                         NULL, NULL, &error), 0);
+    size_t size;
+    unsigned char* bytes = slurp(path, &size);
+    ASSERT(bytes != NULL);
+    struct ArrowArrayStream stream;
+    ASSERT_EQ(wudf_ipc_read_path(path, NULL, &stream, &error), 0);
+    int64_t done = -1, total = -1, last = 0, step = 0;
+    ASSERT_EQ(wudf_ipc_read_progress(&stream, &done, &total, &error), 0);
+    ASSERT_EQ(total, (int64_t)size);
+    ASSERT_LT(done, total / 4); /* the schema (or nothing, for a file) */
+    for (int i = 0; i < 4; i++) {
+      struct ArrowArray batch;
+      ASSERT_EQ(stream.get_next(&stream, &batch), 0);
+      ASSERT(batch.release != NULL);
+      batch.release(&batch);
+      ASSERT_EQ(wudf_ipc_read_progress(&stream, &done, &total, &error), 0);
+      /* Four equal batches: after the first (which carries the schema
+       * before it), each moves the position by the same message size. */
+      if (i == 0) ASSERT_LT(last, done);
+      if (i >= 2) ASSERT_EQ(done - last, step);
+      step = done - last;
+      last = done;
+    }
+    struct ArrowArray end;
+    ASSERT_EQ(stream.get_next(&stream, &end), 0);
+    ASSERT(end.release == NULL);
+    ASSERT_EQ(wudf_ipc_read_progress(&stream, &done, &total, &error), 0);
+    ASSERT_EQ(done, (int64_t)size);
+    ASSERT_LT(last, done); /* the end of stream, or the footer */
+    ASSERT_EQ(wudf_csv_read_progress(&stream, &done, &total, &error), EINVAL);
+    stream.release(&stream);
+    ASSERT_EQ(wudf_ipc_read_progress(&stream, &done, &total, &error), EINVAL);
+    if (!file) {
+      int fds[2];
+      ASSERT_EQ(pipe(fds), 0);
+      ASSERT(size < 60000); /* fits a pipe's buffer */
+      ASSERT_EQ(write(fds[1], bytes, size), (ssize_t)size);
+      close(fds[1]);
+      ASSERT_EQ(wudf_ipc_read_fd(fds[0], NULL, &stream, &error), 0);
+      ASSERT_EQ(wudf_ipc_read_progress(&stream, &done, &total, &error), ESPIPE);
+      ASSERT_CONTAINS(error.message, "size is not known");
+      stream.release(&stream);
+      close(fds[0]);
+    }
+    free(bytes);
+  }
+  unlink(path);
+}
+
 TEST(limits_decompressed_bytes) {
   struct wudf_error error;
   const char* path = temp_path("decompressed");
@@ -574,6 +631,7 @@ int main(void) {
   RUN_TEST(round_trips_every_format_and_codec);
   RUN_TEST(round_trips_intervals_and_wide_types);
   RUN_TEST(reads_from_a_pipe_and_limits_messages);
+  RUN_TEST(reports_progress_in_bytes);
   RUN_TEST(limits_decompressed_bytes);
   RUN_TEST(hostile_headers);
   RUN_TEST(writer_refuses_bad_schemas);

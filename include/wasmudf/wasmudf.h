@@ -1499,6 +1499,27 @@ WUDF_API int wudf_csv_read_memory(const char* data, size_t size,
                                   struct ArrowArrayStream* out, struct wudf_error* error);
 
 /*
+ * How far a stream opened by this library's readers has got, for progress
+ * reports (the CLI's progress line and its ETA): `*done` of `*total` units.
+ *
+ *   wudf_ipc_read_progress: bytes of the input, through the end of the last
+ *     message read (the file format: of the last record batch returned);
+ *     `*done` is `*total` once the stream has ended.
+ *   wudf_csv_read_progress: rows returned of the input's rows (the text is
+ *     parsed when the stream is opened, so the total is exact).
+ *
+ * 0; EINVAL when `stream` was not opened by the matching reader (or has
+ * been released) or an out pointer is NULL; ESPIPE from
+ * wudf_ipc_read_progress when the input's size is not known (a pipe).
+ * Reads the stream's state without changing it: call it between get_next
+ * calls, on the thread that calls them. `error` may be NULL.
+ */
+WUDF_API int wudf_ipc_read_progress(const struct ArrowArrayStream* stream, int64_t* done,
+                                    int64_t* total, struct wudf_error* error);
+WUDF_API int wudf_csv_read_progress(const struct ArrowArrayStream* stream, int64_t* done,
+                                    int64_t* total, struct wudf_error* error);
+
+/*
  * Writes every batch of `stream` (consumed, released also on failure) to
  * `path` ("-": standard output) as CSV (a header line of the column names,
  * then one line per row; fields quoted when they hold the delimiter, a

@@ -51,6 +51,7 @@ struct wudf__csv_reader {
   size_t cell_count, cell_capacity;
   int64_t* lines;                /* the line of each row */
   int64_t rows, columns, next_row, batch_rows;
+  int64_t first_row;             /* 1 after a header row */
   struct wudf__csv_column* column;
   struct ArrowSchema schema_view; /* borrowed tree for wudf__schema_export */
   struct ArrowSchema** child_views;
@@ -697,6 +698,19 @@ static const char* wudf__csv_last_error(struct ArrowArrayStream* stream) {
   return r->failure.message[0] ? r->failure.message : NULL;
 }
 
+int wudf_csv_read_progress(const struct ArrowArrayStream* stream, int64_t* done,
+                           int64_t* total, struct wudf_error* error) {
+  if (stream == NULL || stream->release == NULL || stream->get_next != wudf__csv_get_next ||
+      done == NULL || total == NULL) {
+    return wudf__set_error(error, EINVAL, "wudf_csv_read_progress: not an open stream of "
+                                         "wudf_csv_read_*, or a NULL out pointer");
+  }
+  const struct wudf__csv_reader* r = stream->private_data;
+  *total = r->rows > r->first_row ? r->rows - r->first_row : 0;
+  *done = r->next_row > r->first_row ? r->next_row - r->first_row : 0;
+  return 0;
+}
+
 static void wudf__csv_release(struct ArrowArrayStream* stream) {
   wudf__csv_reader_free(stream->private_data);
   stream->release = NULL;
@@ -798,6 +812,7 @@ static int wudf__csv_open(struct wudf__csv_reader* r, const struct wudf_csv_read
     r->child_storage[c].release = wudf__view_release;
   }
   r->next_row = first_row;
+  r->first_row = first_row;
   out->get_schema = wudf__csv_get_schema;
   out->get_next = wudf__csv_get_next;
   out->get_last_error = wudf__csv_last_error;

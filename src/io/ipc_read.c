@@ -1662,6 +1662,34 @@ static int wudf__stream_get_next(struct ArrowArrayStream* stream, struct ArrowAr
   return status;
 }
 
+int wudf_ipc_read_progress(const struct ArrowArrayStream* stream, int64_t* done,
+                           int64_t* total, struct wudf_error* error) {
+  if (stream == NULL || stream->release == NULL || stream->get_next != wudf__stream_get_next ||
+      done == NULL || total == NULL) {
+    return wudf__set_error(error, EINVAL, "wudf_ipc_read_progress: not an open stream of "
+                                         "wudf_ipc_read_*, or a NULL out pointer");
+  }
+  const struct wudf__ipc_reader* r = stream->private_data;
+  if (r->input.size < 0) {
+    return wudf__set_error(error, ESPIPE, "%s: the input's size is not known", r->input.name);
+  }
+  int64_t at = (int64_t)r->input.position; /* the stream format reads in order */
+  if (r->done) {
+    at = r->input.size;
+  } else if (r->file) {
+    at = 0;
+    if (r->next_file_batch > 0) {
+      /* Blocks were checked against their messages when they were read. */
+      const uint8_t* block = wudf__fb_vector_element(&r->file_batches, r->next_file_batch - 1,
+                                                     WUDF__BLOCK_SIZE);
+      at = wudf__le_i64(block) + wudf__le_i32(block + 8) + wudf__le_i64(block + 16);
+    }
+  }
+  *total = r->input.size;
+  *done = at < 0 ? 0 : at > r->input.size ? r->input.size : at;
+  return 0;
+}
+
 static const char* wudf__stream_last_error(struct ArrowArrayStream* stream) {
   struct wudf__ipc_reader* r = stream->private_data;
   return r->failure.message[0] ? r->failure.message : NULL;
