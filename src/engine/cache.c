@@ -307,15 +307,18 @@ int wudf__cache_write_manifest(const char* work, const char* key,
 
 /* ----------------------------------------------------------------- locks */
 
-static uint64_t wudf__now_ms(void) {
+/* Microseconds, so that a wait of `timeout_ms` is never cut short by the
+ * rounding of whole milliseconds. */
+static uint64_t wudf__now_us(void) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+  return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 }
 
 int wudf__cache_lock(const char* path, uint64_t timeout_ms, int* out,
                      struct wudf_error* error) {
-  uint64_t start = wudf__now_ms();
+  uint64_t start = wudf__now_us();
+  uint64_t limit_us = timeout_ms > UINT64_MAX / 1000u ? UINT64_MAX : timeout_ms * 1000u;
   long pause_us = 1000;
   for (;;) {
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -330,8 +333,8 @@ int wudf__cache_lock(const char* path, uint64_t timeout_ms, int* out,
         return wudf__set_error(error, EIO, "cannot lock %s: %s", path,
                                strerror(saved));
       }
-      uint64_t waited = wudf__now_ms() - start;
-      if (waited >= timeout_ms) {
+      uint64_t waited_us = wudf__now_us() - start;
+      if (waited_us >= limit_us) {
         char holder[32] = "";
         ssize_t got = pread(fd, holder, sizeof(holder) - 1, 0);
         close(fd);
@@ -343,12 +346,12 @@ int wudf__cache_lock(const char* path, uint64_t timeout_ms, int* out,
             "timed out after %llu ms waiting for the cache lock %s, held by "
             "%s%ld (compiling the same module, or stuck); raise "
             "lock_timeout_ms or end that process",
-            (unsigned long long)waited, path,
+            (unsigned long long)(waited_us / 1000u), path,
             pid > 0 ? "process " : "an unknown process", pid > 0 ? pid : 0L);
       }
-      uint64_t left_us = (timeout_ms - waited) * 1000u;
-      struct timespec pause = {0, (long)(pause_us < (long)left_us ? pause_us
-                                                                  : (long)left_us) * 1000};
+      uint64_t left_us = limit_us - waited_us;
+      long step_us = left_us < (uint64_t)pause_us ? (long)left_us : pause_us;
+      struct timespec pause = {0, step_us * 1000};
       nanosleep(&pause, NULL);
       if (pause_us < 50000) pause_us *= 2;
     }
