@@ -51,7 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../abi/wasm32.h"
+#include "wasm32.h"
 #include "../common/common.h"
 
 /* Rows [start, start + count) of `array` (relative to its offset), or
@@ -101,6 +101,13 @@ struct wudf__plan {
   struct wudf__plan** children;
   struct wudf__plan* dictionary; /* NULL unless dictionary-encoded */
 };
+
+/* Checks that an array given by a caller has the shape its schema's format requires
+ * (buffer and child counts, dictionaries; nesting at most WUDF__MAX_DEPTH
+ * from `depth`, the root's level), so the gatherer can walk it. 0, or -1
+ * with the failing node's name in `where` (`size` bytes). */
+int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
+                      int depth, char* where, size_t size);
 
 struct wudf__gather; /* owns a plan and every buffer the planning built */
 

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,14 +155,28 @@ int wudf_instance_new(struct wudf_module* module,
                            "(wudf_module_inspect), not compiled: load it with "
                            "wudf_module_load to run it");
   }
-  struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
+  /* The layer above's state lives in the same allocation, after the
+   * instance (layer.h): no second allocation, one pointer load to reach. */
+  const struct wudf__layer* layer = wudf__upper_layer;
+  size_t state_at = (sizeof(struct wudf_instance) + _Alignof(max_align_t) - 1) &
+                    ~(_Alignof(max_align_t) - 1);
+  size_t size = layer != NULL && layer->instance_state_size > 0
+                    ? state_at + layer->instance_state_size
+                    : sizeof(struct wudf_instance);
+  struct wudf_instance* instance = wudf__calloc(1, size);
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
-  pthread_mutex_init(&instance->udf_handle_lock, NULL);
+  if (size > sizeof(struct wudf_instance)) instance->head.layer_state = (char*)instance + state_at;
   wudf_instance_config_init(module->engine, &instance->config);
   if (config != NULL) {
     int status = wudf__instance_config_read(&instance->config, config, error);
     if (status != 0) {
-      pthread_mutex_destroy(&instance->udf_handle_lock);
+      wudf__free(instance);
+      return status;
+    }
+  }
+  if (layer != NULL) {
+    int status = layer->instance_attach(instance, error);
+    if (status != 0) {
       wudf__free(instance);
       return status;
     }
@@ -181,7 +196,7 @@ int wudf_instance_new(struct wudf_module* module,
   }
   instance->state = wudf__calloc(1, instance->glue->instance_size);
   if (instance->state == NULL) {
-    pthread_mutex_destroy(&instance->udf_handle_lock);
+    if (layer != NULL) layer->instance_detach(instance);
     wudf__free(instance);
     return wudf__set_error(error, ENOMEM, "out of memory");
   }
@@ -240,8 +255,7 @@ static void wudf__instance_destroy(struct wudf_instance* instance) {
   if (instance->state_copy != NULL) wudf__rt_snapshot_free(&instance->snapshot);
   wudf__free(instance->state_copy);
   wudf__free(instance->state);
-  wudf__free(instance->udf_handles);
-  pthread_mutex_destroy(&instance->udf_handle_lock);
+  if (wudf__upper_layer != NULL) wudf__upper_layer->instance_detach(instance);
   wudf__module_release(instance->module);
   wudf__free(instance);
 }
@@ -555,13 +569,7 @@ int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* er
   wudf__free(instance->state_copy);
   instance->snapshot = snapshot;
   instance->state_copy = copy;
-  instance->snapshot_udf.ready = instance->udf_ready;
-  instance->snapshot_udf.slots = instance->udf_slots;
-  instance->snapshot_udf.control = instance->udf_control;
-  instance->snapshot_udf.array_release = instance->udf_array_release;
-  instance->snapshot_udf.schema_release = instance->udf_schema_release;
-  instance->snapshot_udf.block = instance->udf_block;
-  instance->snapshot_udf.block_capacity = instance->udf_block_capacity;
+  if (wudf__upper_layer != NULL) wudf__upper_layer->instance_snapshot(instance);
   wudf__instance_leave(instance);
   return 0;
 }
@@ -591,22 +599,7 @@ int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error
                            "back: %s; free the instance", strerror(status));
   }
   instance->broken = 0;
-  instance->udf_ready = instance->snapshot_udf.ready;
-  instance->udf_slots = instance->snapshot_udf.slots;
-  instance->udf_control = instance->snapshot_udf.control;
-  instance->udf_array_release = instance->snapshot_udf.array_release;
-  instance->udf_schema_release = instance->snapshot_udf.schema_release;
-  instance->udf_block = instance->snapshot_udf.block;
-  instance->udf_block_capacity = instance->snapshot_udf.block_capacity;
-  instance->udf_release_pending = 0;
-  /* The guest forgot every stream and accumulator; none is held (above),
-   * so only work left for the guest remains: drop it. */
-  pthread_mutex_lock(&instance->udf_handle_lock);
-  for (uint32_t i = 0; i < instance->udf_handle_capacity; i++) {
-    instance->udf_handles[i].state = WUDF__HANDLE_FREE;
-  }
-  atomic_store(&instance->udf_handles_pending, 0);
-  pthread_mutex_unlock(&instance->udf_handle_lock);
+  if (wudf__upper_layer != NULL) wudf__upper_layer->instance_reset(instance);
   size_t output_limit = instance->wasi.output_limit;
   int deterministic = instance->wasi.deterministic;
   wudf__wasi_release(&instance->wasi);

@@ -2,7 +2,8 @@
  * functions.c -- the functions a module declares: its "wasmudf" custom
  * section read and checked when the module loads (every record parsed, its
  * export present with the wasm type of its kind, the ABI exports present),
- * and their descriptions for wudf_module_function. The calls themselves are
+ * and their descriptions for wudf_module_function: the UDF layer's
+ * module_attach and module_detach (layer.c). The calls themselves are
  * in call.c and the kinds' files (scalar.c, table.c, aggregate.c). See
  * docs/abi.md, section 6.
  */
@@ -59,14 +60,15 @@ static int wudf__find_abi_export(const struct wudf_module* module, const char* n
   return 0;
 }
 
-void wudf__udf_module_free(struct wudf_module* module) {
-  if (module->udf == NULL) return;
-  for (uint32_t i = 0; module->udf->functions != NULL && i < module->udf->count; i++) {
-    wudf__free(module->udf->functions[i].strings);
+void wudf__udf_module_detach(struct wudf_module* module) {
+  struct wudf__udf_table* table = wudf__udf_table_of(module);
+  if (table == NULL) return;
+  for (uint32_t i = 0; table->functions != NULL && i < table->count; i++) {
+    wudf__free(table->functions[i].strings);
   }
-  wudf__free(module->udf->functions);
-  wudf__free(module->udf);
-  module->udf = NULL;
+  wudf__free(table->functions);
+  wudf__free(table);
+  wudf__module_set_layer_state(module, NULL);
 }
 
 /* Appends `length` bytes of `text` and a NUL to the string pool at
@@ -187,11 +189,11 @@ broken:
                          signature->name, signature->text);
 }
 
-int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
-                          struct wudf_error* error) {
+int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
+                            size_t module_size, struct wudf_error* error) {
   struct wudf__udf_table* table = wudf__calloc(1, sizeof(*table));
   if (table == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
-  module->udf = table;
+  wudf__module_set_layer_state(module, table);
   const struct wudf__wasm_custom* custom = wudf__wasm_find_custom(&module->info, "wasmudf");
   if (custom == NULL || custom->size == 0) return 0;
   const char* payload = (const char*)bytes + custom->offset;
@@ -271,7 +273,8 @@ int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
 }
 
 uint32_t wudf_module_function_count(const struct wudf_module* module) {
-  return module != NULL && module->udf != NULL ? module->udf->count : 0;
+  const struct wudf__udf_table* table = module != NULL ? wudf__udf_table_of(module) : NULL;
+  return table != NULL ? table->count : 0;
 }
 
 /* Function `index` of `module` for a call that writes to `out`: NULL,
@@ -289,7 +292,7 @@ static const struct wudf__udf* wudf__function_at(const struct wudf_module* modul
                     wudf_module_function_count(module));
     return NULL;
   }
-  return &module->udf->functions[index];
+  return &wudf__udf_table_of(module)->functions[index];
 }
 
 int wudf_module_function(const struct wudf_module* module, uint32_t index,
@@ -397,7 +400,7 @@ int wudf_module_find_function(const struct wudf_module* module, const char* name
     return wudf__set_error(error, EINVAL, "module, name and index must not be NULL");
   }
   for (uint32_t i = 0; i < wudf_module_function_count(module); i++) {
-    if (strcmp(module->udf->functions[i].signature.name, name) == 0) {
+    if (strcmp(wudf__udf_table_of(module)->functions[i].signature.name, name) == 0) {
       *index = i;
       return 0;
     }

@@ -494,7 +494,7 @@ static int wudf__constant_call_once(const struct wudf_instance* instance, uint32
     return 0;
   }
   const struct wudf__signature* signature =
-      &instance->module->udf->functions[function].signature;
+      &wudf__udf_table_of(instance->module)->functions[function].signature;
   return signature->kind == WUDF__KIND_SCALAR && signature->deterministic &&
          options->result == WUDF_RESULT_COPY &&
          (options->result_row_limit == 0 || broadcast->rows <= options->result_row_limit);

@@ -1,0 +1,129 @@
+/*
+ * layer.h -- the engine's interface to the layer above it (internal): the
+ * hooks the engine calls on a layer's behalf, the opaque state a layer keeps
+ * per module and per instance, and the engine's services a layer uses.
+ *
+ * The engine (src/engine) knows nothing of what sits above it: it calls the
+ * hooks of `wudf__upper_layer` at the few points of a module's and an
+ * instance's life where a layer must act -- load and destroy, create and
+ * destroy, snapshot and reset -- and keeps the layer's state behind
+ * `void*` slots it never looks into. Which layer that is, if any, is chosen
+ * at link time by the composition root: src/library.c names the UDF layer
+ * (src/udf) for the full library, src/engine/no_layer.c names none for the
+ * engine-only library (-DWUDF_ENGINE_ONLY=ON). Nothing is registered at run
+ * time; there are no weak symbols and no constructors. See
+ * docs/architecture.md for the layers and their one direction of
+ * dependency.
+ *
+ * A layer reaches its per-instance state with wudf__instance_layer_state
+ * (one pointer load: the per-call paths of the UDF layer use it) and its
+ * per-module state with wudf__module_layer_state.
+ */
+#ifndef WUDF_ENGINE_LAYER_H
+#define WUDF_ENGINE_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/common.h"
+
+/* The hooks of the layer above the engine. Every hook is called on a cold
+ * path (load, create, free, snapshot, reset), never per export call. */
+struct wudf__layer {
+  const char* name; /* for messages and docs, e.g. "udf" */
+  /* The bytes of per-instance state the engine reserves, zeroed, in each
+   * instance's own allocation (wudf__instance_layer_state); 0 for none. */
+  size_t instance_state_size;
+  /* Reads what the layer needs of a module just read, checked and
+   * described (its exports known; compiled unless inspected): `bytes` are
+   * the module's. 0, or an error code with `error` set, which fails the
+   * load (module_detach is then still called). May set the module's layer
+   * state (wudf__module_set_layer_state). */
+  int (*module_attach)(struct wudf_module* module, const uint8_t* bytes, size_t size,
+                       struct wudf_error* error);
+  /* Frees the module's layer state, if any; called once as the module is
+   * destroyed, also after a failed module_attach. */
+  void (*module_detach)(struct wudf_module* module);
+  /* Sets up the layer state of an instance just allocated, before it is
+   * instantiated: 0, or an error code with `error` set (the instance is
+   * then freed without instance_detach). */
+  int (*instance_attach)(struct wudf_instance* instance, struct wudf_error* error);
+  /* Frees what the instance's layer state owns, as the instance is
+   * destroyed (from any thread, no guest code may run). */
+  void (*instance_detach)(struct wudf_instance* instance);
+  /* Records the layer state that wudf_instance_snapshot keeps, on the
+   * thread that has entered the instance, after the engine's own snapshot
+   * succeeded. */
+  void (*instance_snapshot)(struct wudf_instance* instance);
+  /* Restores the layer state of the snapshot after wudf_instance_reset put
+   * memory and tables back, on the thread that has entered the instance;
+   * no view pins it and nothing holds it then. */
+  void (*instance_reset)(struct wudf_instance* instance);
+};
+
+/* The layer above the engine in this library, or NULL: defined by the
+ * composition root linked in (src/library.c or src/engine/no_layer.c). */
+extern const struct wudf__layer* const wudf__upper_layer;
+
+/* The head of struct wudf_instance and struct wudf_module (their first
+ * member): what a layer reads of them without a function call. */
+struct wudf__layer_head {
+  void* layer_state;
+};
+
+/* The layer state of an instance (instance_state_size bytes), or NULL when
+ * no layer is linked. */
+static inline void* wudf__instance_layer_state(const struct wudf_instance* instance) {
+  return ((const struct wudf__layer_head*)(const void*)instance)->layer_state;
+}
+
+/* The layer state of a module, or NULL when none was set. */
+static inline void* wudf__module_layer_state(const struct wudf_module* module) {
+  return ((const struct wudf__layer_head*)(const void*)module)->layer_state;
+}
+
+/* Sets the module's layer state (module_attach; NULL in module_detach). */
+static inline void wudf__module_set_layer_state(struct wudf_module* module, void* state) {
+  ((struct wudf__layer_head*)(void*)module)->layer_state = state;
+}
+
+/* ------------------------------------------------- the engine's services */
+
+/* Enters a call on the instance from the calling thread: 0, or EBUSY when
+ * another thread is in a call on it (nothing is changed then). Entries of
+ * the thread already in the call nest. Every successful entry is matched
+ * by one wudf__instance_leave on the same thread. The caller writes the
+ * error message, naming its export or function. */
+int wudf__instance_enter(struct wudf_instance* instance);
+void wudf__instance_leave(struct wudf_instance* instance);
+
+/* The message of a refused entry, for `what` (e.g. "export 'f'"). */
+int wudf__instance_busy_error(struct wudf_error* error, const char* what);
+
+/* An export call of a layer above (the guest ABI of udf/call.c) on an
+ * instance the calling thread has entered: export `index` takes
+ * `arg_count` (at most 7) i32 arguments and returns at most one i32, as
+ * checked when the layer attached the module, so the public call's checks
+ * of the index and the argument types are skipped; the pin and broken
+ * checks, the deadline and the trap messages are wudf_instance_call's. */
+int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
+                            const uint32_t* args, size_t arg_count, uint32_t* result,
+                            uint64_t timeout_ms, struct wudf_error* error);
+
+/* Pins the instance for a view: 0, or EBUSY if it is already pinned. */
+int wudf__instance_pin(struct wudf_instance* instance);
+
+/* Drops the pin of a view (from any thread); destroys the instance if
+ * wudf_instance_free was called while it was pinned and nothing holds it. */
+void wudf__instance_unpin(struct wudf_instance* instance);
+
+/* Takes and drops a holder's reference (an object of a layer that
+ * outlives calls: a table stream, an accumulator). Dropping the last one
+ * of a freed instance destroys it (from any thread, no guest code). */
+void wudf__instance_hold(struct wudf_instance* instance);
+void wudf__instance_unhold(struct wudf_instance* instance);
+
+/* Drops one reference to `module`, destroying it with the last. */
+void wudf__module_release(struct wudf_module* module);
+
+#endif /* WUDF_ENGINE_LAYER_H */
