@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 
+#include "engine/engine.h"
 #include "udf/call.h"
 #include "helpers.h"
 

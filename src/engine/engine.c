@@ -513,8 +513,34 @@ int wudf_module_inspect_file(struct wudf_engine* engine, const char* path,
   return wudf__module_open_file(engine, path, 1, out, error);
 }
 
+void wudf__module_retain(struct wudf_module* module) {
+  atomic_fetch_add(&module->references, 1);
+}
+
 void wudf__module_release(struct wudf_module* module) {
   if (atomic_fetch_sub(&module->references, 1) == 1) wudf__module_destroy(module);
+}
+
+struct wudf_engine* wudf__module_engine(const struct wudf_module* module) {
+  return module->engine;
+}
+
+const struct wudf_export_info* wudf__module_export_info(const struct wudf_module* module,
+                                                        uint32_t index) {
+  return &module->exports[index];
+}
+
+int wudf__module_has_memory(const struct wudf_module* module) {
+  return module->info.has_memory;
+}
+
+int wudf__module_custom_section(const struct wudf_module* module, const char* name,
+                                size_t* offset, size_t* size) {
+  const struct wudf__wasm_custom* custom = wudf__wasm_find_custom(&module->info, name);
+  if (custom == NULL) return 0;
+  *offset = custom->offset;
+  *size = custom->size;
+  return 1;
 }
 
 void wudf_module_free(struct wudf_module* module) {

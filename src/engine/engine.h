@@ -155,12 +155,6 @@ struct wudf_instance {
 #define WUDF__FREE_REQUESTED 2u
 #define WUDF__HOLDER 4u
 
-/* Reads a caller's versioned instance configuration over `out` (which
- * holds the engine's defaults). 0 or EINVAL (instance.c). */
-int wudf__instance_config_read(struct wudf_instance_config* out,
-                               const struct wudf_instance_config* config,
-                               struct wudf_error* error);
-
 /* Moves an instance on the fast tier to its module's optimised object when
  * it has been published: entry points and funcref table entries (see
  * instance.c). Call only between calls, on the thread that entered the

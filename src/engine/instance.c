@@ -314,6 +314,25 @@ void wudf__instance_unpin(struct wudf_instance* instance) {
   }
 }
 
+int wudf__instance_pinned(const struct wudf_instance* instance) {
+  return (atomic_load(&instance->life) & WUDF__PINNED) != 0;
+}
+
+int wudf__instance_idle(const struct wudf_instance* instance) {
+  unsigned life = atomic_load(&instance->life);
+  return !(life & WUDF__PINNED) && wudf__holders(life) == 0;
+}
+
+struct wudf_module* wudf__instance_module(const struct wudf_instance* instance) {
+  return instance->module;
+}
+
+uint8_t* wudf__instance_memory(const struct wudf_instance* instance, uint64_t* size) {
+  const wasm_rt_memory_t* memory = instance->runtime.memory;
+  *size = memory != NULL ? memory->size : 0;
+  return memory != NULL ? memory->data : NULL;
+}
+
 void wudf__instance_hold(struct wudf_instance* instance) {
   atomic_fetch_add(&instance->life, WUDF__HOLDER);
 }

@@ -97,6 +97,12 @@ static inline void wudf__module_set_layer_state(struct wudf_module* module, void
 int wudf__instance_enter(struct wudf_instance* instance);
 void wudf__instance_leave(struct wudf_instance* instance);
 
+/* Reads a caller's versioned instance configuration over `out` (which
+ * holds the engine's defaults). 0 or EINVAL (instance.c). */
+int wudf__instance_config_read(struct wudf_instance_config* out,
+                               const struct wudf_instance_config* config,
+                               struct wudf_error* error);
+
 /* The message of a refused entry, for `what` (e.g. "export 'f'"). */
 int wudf__instance_busy_error(struct wudf_error* error, const char* what);
 
@@ -123,7 +129,60 @@ void wudf__instance_unpin(struct wudf_instance* instance);
 void wudf__instance_hold(struct wudf_instance* instance);
 void wudf__instance_unhold(struct wudf_instance* instance);
 
-/* Drops one reference to `module`, destroying it with the last. */
+/* Nonzero while a zero-copy view pins the instance (then no export may
+ * run: EBUSY). */
+int wudf__instance_pinned(const struct wudf_instance* instance);
+
+/* Nonzero when neither a view pins the instance nor a holder holds it. */
+int wudf__instance_idle(const struct wudf_instance* instance);
+
+/* Whether the instance is broken by a trap: the public
+ * wudf_instance_is_broken. */
+
+/* The module the instance was created from. */
+struct wudf_module* wudf__instance_module(const struct wudf_instance* instance);
+
+/* The instance's linear memory: its first byte (NULL when it has none) and
+ * its size in `*size`. Valid until guest code runs again (memory.grow may
+ * move it). */
+uint8_t* wudf__instance_memory(const struct wudf_instance* instance, uint64_t* size);
+
+/*
+ * A batch of runs on the calling thread: the signal checks and mask changes
+ * wudf__rt_run makes for every run outside a batch (a sigaction query of
+ * SIGSEGV in modes CHECK and REINSTALL, a pthread_sigmask to unblock the
+ * runtime's signals and, when the caller blocked them, another to restore
+ * the mask) are made once by wudf__rt_batch_enter and undone by
+ * wudf__rt_batch_leave, and runs inside skip them. A function call over
+ * Arrow data brackets its several export calls this way (the UDF layer).
+ * Returns 1 when the batch is entered (then call wudf__rt_batch_leave once,
+ * on this thread), 0 when it is not (from guest code, on a thread that has
+ * not run guest code yet, or when a check refuses: the runs then make their
+ * own checks and report the refusal). Batches nest. Between the runs of a
+ * batch the thread's host code runs with the runtime's signals unblocked.
+ */
+int wudf__rt_batch_enter(void);
+void wudf__rt_batch_leave(void);
+
+/* Takes and drops one reference to `module`, destroying it with the
+ * last. */
+void wudf__module_retain(struct wudf_module* module);
 void wudf__module_release(struct wudf_module* module);
+
+/* The engine the module was loaded by. */
+struct wudf_engine* wudf__module_engine(const struct wudf_module* module);
+
+/* Callable export `index` (below wudf_module_export_count) of `module`:
+ * its name and wasm types, owned by the module. */
+const struct wudf_export_info* wudf__module_export_info(const struct wudf_module* module,
+                                                        uint32_t index);
+
+/* Nonzero when the module defines a linear memory. */
+int wudf__module_has_memory(const struct wudf_module* module);
+
+/* The custom section `name` of the module: 1 with its payload's offset in
+ * the module's bytes and its size, or 0 when it has none. */
+int wudf__module_custom_section(const struct wudf_module* module, const char* name,
+                                size_t* offset, size_t* size);
 
 #endif /* WUDF_ENGINE_LAYER_H */

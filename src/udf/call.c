@@ -22,11 +22,8 @@
 /* ------------------------------------------------------- guest plumbing */
 
 static struct wudf__guest_memory wudf__memory_of(const struct wudf_instance* instance) {
-  struct wudf__guest_memory memory = {NULL, 0};
-  if (instance->runtime.memory != NULL) {
-    memory.base = instance->runtime.memory->data;
-    memory.size = instance->runtime.memory->size;
-  }
+  struct wudf__guest_memory memory;
+  memory.base = wudf__instance_memory(instance, &memory.size);
   return memory;
 }
 
@@ -723,7 +720,7 @@ static void wudf__handle_run(struct wudf_instance* instance, uint32_t function,
   struct wudf__call call;
   memset(&call, 0, sizeof(call));
   call.instance = instance;
-  call.table = wudf__udf_table_of(instance->module);
+  call.table = wudf__udf_table_of(wudf__instance_module(instance));
   call.udf = &call.table->functions[function];
   wudf_call_options_init(&call.defaults);
   call.options = &call.defaults;
@@ -740,14 +737,14 @@ static void wudf__handle_run(struct wudf_instance* instance, uint32_t function,
 
 /* Whether guest code may run on the instance now. */
 static int wudf__instance_runnable(const struct wudf_instance* instance) {
-  return wudf__udf_of(instance)->abi.ready && !instance->broken &&
-         !(atomic_load(&instance->life) & WUDF__PINNED);
+  return wudf__udf_of(instance)->abi.ready && !wudf_instance_is_broken(instance) &&
+         !wudf__instance_pinned(instance);
 }
 
 void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint32_t handle,
                          uint32_t op, int now) {
   struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
-  if (op == 0 || (now && instance->broken)) {
+  if (op == 0 || (now && wudf_instance_is_broken(instance))) {
     /* Nothing for the guest to forget (or no guest left to tell). */
     pthread_mutex_lock(&udf_state->handle_lock);
     udf_state->handles[handle].state = WUDF__HANDLE_FREE;
@@ -846,7 +843,7 @@ int wudf__call_options_read(struct wudf_call_options* out,
 int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                      uint32_t function, uint8_t kind,
                      const struct wudf_call_options* options, struct wudf_error* error) {
-  const struct wudf_module* module = instance->module;
+  const struct wudf_module* module = wudf__instance_module(instance);
   memset(call, 0, sizeof(*call));
   call->error = error;
   if (function >= wudf_module_function_count(module)) {
@@ -889,11 +886,11 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
 
 int wudf__call_usable(const struct wudf__call* call) {
   const char* name = call->udf->signature.name;
-  if (atomic_load(&call->instance->life) & WUDF__PINNED) {
+  if (wudf__instance_pinned(call->instance)) {
     return wudf__set_error(call->error, EBUSY, "function '%s': a zero-copy result view of "
                            "this instance's memory is still alive; release it first", name);
   }
-  if (call->instance->broken) {
+  if (wudf_instance_is_broken(call->instance)) {
     return wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance is "
                            "broken by an earlier trap; create a new instance", name);
   }
@@ -932,7 +929,7 @@ int wudf__call_enter(struct wudf__call* call) {
   if (status == 0) status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
   if (status == 0) wudf__handles_run_pending(instance);
-  if (status == 0 && instance->broken) {
+  if (status == 0 && wudf_instance_is_broken(instance)) {
     status = wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance broke "
                              "while releasing a closed stream or accumulator; create a new "
                              "instance", call->udf->signature.name);

@@ -5,9 +5,11 @@
  * the caller's arguments seen as one struct array, and the planning of the
  * rows one guest call gets.
  *
- * udf/functions.c reads the module's declarations; udf/call.c implements
- * this header; udf/scalar.c, udf/table.c and udf/aggregate.c build the
- * kinds on it. See docs/abi.md for the contract with guests.
+ * udf/functions.c reads the module's declarations; udf/layer.c hooks the
+ * layer onto the engine (engine/layer.h, the only engine header the UDF
+ * layer includes); udf/call.c implements this header; udf/scalar.c,
+ * udf/table.c and udf/aggregate.c build the kinds on it. See docs/abi.md
+ * for the contract with guests and docs/architecture.md for the layers.
  */
 #ifndef WUDF_UDF_CALL_H
 #define WUDF_UDF_CALL_H
@@ -18,7 +20,7 @@
 
 #include "../abi/import.h"
 #include "../arrow/gather.h"
-#include "../engine/engine.h"
+#include "../engine/layer.h"
 #include "signature.h"
 
 /* ------------------------------------------------------------ functions */

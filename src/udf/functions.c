@@ -51,7 +51,7 @@ static int wudf__find_abi_export(const struct wudf_module* module, const char* n
                                  const char* signature, uint32_t* index,
                                  struct wudf_error* error) {
   if (wudf_module_find_export(module, name, index, NULL) != 0 ||
-      !wudf__export_matches(&module->exports[*index], signature)) {
+      !wudf__export_matches(wudf__module_export_info(module, *index), signature)) {
     return wudf__set_error(error, EPROTO,
                            "the module declares functions but lacks the ABI export "
                            "%s with wasm type (%s) (see docs/abi.md)",
@@ -194,10 +194,9 @@ int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
   struct wudf__udf_table* table = wudf__calloc(1, sizeof(*table));
   if (table == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   wudf__module_set_layer_state(module, table);
-  const struct wudf__wasm_custom* custom = wudf__wasm_find_custom(&module->info, "wasmudf");
-  if (custom == NULL || custom->size == 0) return 0;
-  const char* payload = (const char*)bytes + custom->offset;
-  size_t size = custom->size;
+  size_t offset = 0, size = 0;
+  if (!wudf__module_custom_section(module, "wasmudf", &offset, &size) || size == 0) return 0;
+  const char* payload = (const char*)bytes + offset;
   if (size > WUDF__MAX_METADATA) {
     return wudf__set_error(error, EPROTO, "the wasmudf metadata section has %zu bytes, "
                            "more than the limit of %zu", size, WUDF__MAX_METADATA);
@@ -241,7 +240,7 @@ int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
     int controlled = udf->signature.kind == WUDF__KIND_TABLE ||
                      udf->signature.kind == WUDF__KIND_AGGREGATE;
     if (wudf_module_find_export(module, export_name, &udf->export_index, NULL) != 0 ||
-        !wudf__export_matches(&module->exports[udf->export_index],
+        !wudf__export_matches(wudf__module_export_info(module, udf->export_index),
                               controlled ? "iiiii:i" : "iiii:i")) {
       return wudf__set_error(error, EPROTO,
                              "%s function '%s' is declared but the module has no export "
@@ -254,7 +253,7 @@ int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
     if (described != 0) return described;
   }
   if (table->count > 0) {
-    if (!module->info.has_memory) {
+    if (!wudf__module_has_memory(module)) {
       return wudf__set_error(error, EPROTO, "the module declares functions but has no "
                              "linear memory");
     }
@@ -267,7 +266,7 @@ int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
     table->has_release_result =
         wudf_module_find_export(module, "wudf_release_result", &table->release_result,
                                 NULL) == 0 &&
-        wudf__export_matches(&module->exports[table->release_result], "ii:");
+        wudf__export_matches(wudf__module_export_info(module, table->release_result), "ii:");
   }
   return 0;
 }

@@ -351,7 +351,7 @@ int wudf__table_chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* ou
 
 static int wudf__stream_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
   struct wudf__table_run* run = wudf__stream_run(stream);
-  const struct wudf__udf_table* table = wudf__udf_table_of(run->instance->module);
+  const struct wudf__udf_table* table = wudf__udf_table_of(wudf__instance_module(run->instance));
   return wudf__table_chunk_schema(&table->functions[run->function], out, &run->error);
 }
 
