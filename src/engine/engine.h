@@ -78,10 +78,8 @@ struct wudf_engine {
  * holders, module references) are declared in layer.h. */
 
 struct wudf_module {
-  /* The layer above's state of this module (layer.h: set by its
-   * module_attach, freed by its module_detach), or NULL. First member:
-   * wudf__module_layer_state reads it. */
-  struct wudf__layer_head head;
+  /* The layer above's state of this module (layer.h). First member. */
+  struct wudf__module_head head;
   atomic_int references;  /* the caller's handle + one per instance */
   struct wudf_engine* engine;
   struct wudf__wasm_info info;
@@ -107,31 +105,19 @@ struct wudf_module {
 };
 
 struct wudf_instance {
-  /* The layer above's state of this instance (layer.h): the layer's
-   * instance_state_size bytes, zeroed, in the instance's own allocation
-   * after this struct; NULL when no layer is linked. First member:
-   * wudf__instance_layer_state reads it. */
-  struct wudf__layer_head head;
-  struct wudf_module* module;
+  /* What a layer above reads on its per-call paths (layer.h): the layer's
+   * state, the module, the lifetime word `life`, the broken flag and where
+   * the memory is. First member. */
+  struct wudf__instance_head head;
   /* The compiled code this instance runs: the module's at its creation. */
   const struct wudf__glue_module* glue;
   const struct wudf__glue_export* const* glue_exports;
   int tier;
   struct wudf_instance_config config;
-  int broken;
   int instantiated;
   struct wudf__rt_instance runtime;
   struct wudf__wasi wasi;
   void* state;            /* wasm2c's instance struct */
-  /* Lifetime. `life` holds WUDF__PINNED while a zero-copy result view of
-   * guest memory is alive (then no export may run: EBUSY),
-   * WUDF__FREE_REQUESTED once wudf_instance_free was called, and in its
-   * upper bits (units of WUDF__HOLDER) the number of holders: objects of a
-   * layer above that outlive calls (a table stream, an accumulator) and
-   * keep the instance. The instance is destroyed when it is freed, not
-   * pinned and not held, by whichever of wudf_instance_free, the view's
-   * last release and the last holder's release comes last. */
-  atomic_uint life;
   /* The in-call flag. An instance runs one call at a time: `busy_owner`
    * holds a token of the thread running a call on it (0 when idle), taken
    * with a compare-and-swap by every call that runs guest code or touches
@@ -151,9 +137,8 @@ struct wudf_instance {
   void* state_copy;
 };
 
-#define WUDF__PINNED 1u
-#define WUDF__FREE_REQUESTED 2u
-#define WUDF__HOLDER 4u
+/* The bits of `head.life`, WUDF__PINNED, WUDF__FREE_REQUESTED and
+ * WUDF__HOLDER, are defined in layer.h. */
 
 /* Moves an instance on the fast tier to its module's optimised object when
  * it has been published: entry points and funcref table entries (see

@@ -124,7 +124,7 @@ static void wudf__run_instantiate(void* closure) {
  * as long as the module. Cold: called at most until the switch. */
 void wudf__instance_switch(struct wudf_instance* instance) {
   const struct wudf__glue_module* optimized =
-      atomic_load_explicit(&instance->module->optimized_glue, memory_order_acquire);
+      atomic_load_explicit(&instance->head.module->optimized_glue, memory_order_acquire);
   if (optimized == NULL || optimized->instance_size != instance->glue->instance_size) {
     return;
   }
@@ -135,12 +135,12 @@ void wudf__instance_switch(struct wudf_instance* instance) {
     for (uint32_t i = 0; i < table->size; i++) {
       wasm_rt_funcref_t* entry = &table->data[i];
       if (entry->func == NULL || entry->module_instance != instance->state) continue;
-      wasm_rt_function_ptr_t twin = wudf__tier_twin(instance->module, entry->func);
+      wasm_rt_function_ptr_t twin = wudf__tier_twin(instance->head.module, entry->func);
       if (twin != NULL) entry->func = twin;
     }
   }
   instance->glue = optimized;
-  instance->glue_exports = instance->module->optimized_exports;
+  instance->glue_exports = instance->head.module->optimized_exports;
   instance->tier = WUDF_TIER_OPTIMIZED;
 }
 
@@ -166,6 +166,7 @@ int wudf_instance_new(struct wudf_module* module,
   struct wudf_instance* instance = wudf__calloc(1, size);
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   if (size > sizeof(struct wudf_instance)) instance->head.layer_state = (char*)instance + state_at;
+  instance->head.memory = &instance->runtime.memory;
   wudf_instance_config_init(module->engine, &instance->config);
   if (config != NULL) {
     int status = wudf__instance_config_read(&instance->config, config, error);
@@ -211,7 +212,7 @@ int wudf_instance_new(struct wudf_module* module,
   wudf__wasi_init(&instance->wasi, instance->config.output_limit,
                   instance->config.deterministic);
   instance->runtime.wasi_context = &instance->wasi;
-  instance->module = module;
+  instance->head.module = module;
   atomic_fetch_add(&module->references, 1);
 
   struct wudf__instantiate_closure closure = {instance->glue, instance->state,
@@ -256,7 +257,7 @@ static void wudf__instance_destroy(struct wudf_instance* instance) {
   wudf__free(instance->state_copy);
   wudf__free(instance->state);
   if (wudf__upper_layer != NULL) wudf__upper_layer->instance_detach(instance);
-  wudf__module_release(instance->module);
+  wudf__module_release(instance->head.module);
   wudf__free(instance);
 }
 
@@ -296,49 +297,30 @@ static unsigned wudf__holders(unsigned life) { return life / WUDF__HOLDER; }
 
 void wudf_instance_free(struct wudf_instance* instance) {
   if (instance == NULL) return;
-  unsigned previous = atomic_fetch_or(&instance->life, WUDF__FREE_REQUESTED);
+  unsigned previous = atomic_fetch_or(&instance->head.life, WUDF__FREE_REQUESTED);
   /* A live view, stream or accumulator destroys it when it goes. */
   if ((previous & WUDF__PINNED) || wudf__holders(previous) > 0) return;
   wudf__instance_destroy(instance);
 }
 
 int wudf__instance_pin(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_or(&instance->life, WUDF__PINNED);
+  unsigned previous = atomic_fetch_or(&instance->head.life, WUDF__PINNED);
   return (previous & WUDF__PINNED) ? EBUSY : 0;
 }
 
 void wudf__instance_unpin(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_and(&instance->life, ~WUDF__PINNED);
+  unsigned previous = atomic_fetch_and(&instance->head.life, ~WUDF__PINNED);
   if ((previous & WUDF__FREE_REQUESTED) && wudf__holders(previous) == 0) {
     wudf__instance_destroy(instance);
   }
 }
 
-int wudf__instance_pinned(const struct wudf_instance* instance) {
-  return (atomic_load(&instance->life) & WUDF__PINNED) != 0;
-}
-
-int wudf__instance_idle(const struct wudf_instance* instance) {
-  unsigned life = atomic_load(&instance->life);
-  return !(life & WUDF__PINNED) && wudf__holders(life) == 0;
-}
-
-struct wudf_module* wudf__instance_module(const struct wudf_instance* instance) {
-  return instance->module;
-}
-
-uint8_t* wudf__instance_memory(const struct wudf_instance* instance, uint64_t* size) {
-  const wasm_rt_memory_t* memory = instance->runtime.memory;
-  *size = memory != NULL ? memory->size : 0;
-  return memory != NULL ? memory->data : NULL;
-}
-
 void wudf__instance_hold(struct wudf_instance* instance) {
-  atomic_fetch_add(&instance->life, WUDF__HOLDER);
+  atomic_fetch_add(&instance->head.life, WUDF__HOLDER);
 }
 
 void wudf__instance_unhold(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_sub(&instance->life, WUDF__HOLDER);
+  unsigned previous = atomic_fetch_sub(&instance->head.life, WUDF__HOLDER);
   if ((previous & WUDF__FREE_REQUESTED) && !(previous & WUDF__PINNED) &&
       wudf__holders(previous) == 1) {
     wudf__instance_destroy(instance);
@@ -398,7 +380,7 @@ int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
       (results == NULL && result_count != 0)) {
     return wudf__set_error(error, EINVAL, "invalid arguments");
   }
-  const struct wudf_module* module = instance->module;
+  const struct wudf_module* module = instance->head.module;
   if (index >= module->export_count) {
     return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
                            index, module->export_count);
@@ -419,14 +401,14 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
                                        const struct wudf_value* args, size_t arg_count,
                                        struct wudf_value* results, size_t result_count,
                                        uint64_t timeout_ms, struct wudf_error* error) {
-  const struct wudf_module* module = instance->module;
+  const struct wudf_module* module = instance->head.module;
   const struct wudf_export_info* export = &module->exports[index];
-  if (atomic_load(&instance->life) & WUDF__PINNED) {
+  if (atomic_load(&instance->head.life) & WUDF__PINNED) {
     return wudf__set_error(error, EBUSY,
                            "export '%s': a zero-copy result view of this instance's "
                            "memory is still alive; release it first", export->name);
   }
-  if (instance->broken) {
+  if (instance->head.broken) {
     return wudf__set_error(error, ENOTRECOVERABLE,
                            "export '%s': the instance is broken by an earlier "
                            "trap; create a new instance", export->name);
@@ -462,7 +444,7 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
   instance->guest_runs++;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
   if (trap != 0) {
-    if (trap > 0) instance->broken = 1;
+    if (trap > 0) instance->head.broken = 1;
     char what[300];
     snprintf(what, sizeof(what), "export '%s'", export->name);
     status = wudf__trap_error(instance, what, trap, timeout_ms, error);
@@ -493,14 +475,14 @@ int wudf_instance_call_name(struct wudf_instance* instance, const char* name,
     return wudf__set_error(error, EINVAL, "instance and name must not be NULL");
   }
   uint32_t index;
-  int status = wudf_module_find_export(instance->module, name, &index, error);
+  int status = wudf_module_find_export(instance->head.module, name, &index, error);
   if (status != 0) return status;
   return wudf_instance_call(instance, index, args, arg_count, results,
                             result_count, timeout_ms, error);
 }
 
 int wudf_instance_is_broken(const struct wudf_instance* instance) {
-  return instance->broken;
+  return instance->head.broken;
 }
 
 const char* wudf_instance_output(const struct wudf_instance* instance,
@@ -524,13 +506,13 @@ int wudf_instance_tier(const struct wudf_instance* instance) { return instance->
 int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
                             const uint32_t* args, size_t arg_count, uint32_t* result,
                             uint64_t timeout_ms, struct wudf_error* error) {
-  const struct wudf_export_info* export = &instance->module->exports[index];
-  if (atomic_load(&instance->life) & WUDF__PINNED) {
+  const struct wudf_export_info* export = &instance->head.module->exports[index];
+  if (atomic_load(&instance->head.life) & WUDF__PINNED) {
     return wudf__set_error(error, EBUSY,
                            "export '%s': a zero-copy result view of this instance's "
                            "memory is still alive; release it first", export->name);
   }
-  if (instance->broken) {
+  if (instance->head.broken) {
     return wudf__set_error(error, ENOTRECOVERABLE,
                            "export '%s': the instance is broken by an earlier "
                            "trap; create a new instance", export->name);
@@ -544,7 +526,7 @@ int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
   instance->guest_runs++;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
   if (trap != 0) {
-    if (trap > 0) instance->broken = 1;
+    if (trap > 0) instance->head.broken = 1;
     char what[300];
     snprintf(what, sizeof(what), "export '%s'", export->name);
     return wudf__trap_error(instance, what, trap, timeout_ms, error);
@@ -561,7 +543,7 @@ int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* er
     return wudf__instance_busy_error(error, "wudf_instance_snapshot");
   }
   int status = 0;
-  if (instance->broken) {
+  if (instance->head.broken) {
     status = wudf__set_error(error, ENOTRECOVERABLE, "wudf_instance_snapshot: the instance "
                              "is broken by an earlier trap");
   }
@@ -602,7 +584,7 @@ int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error
   if (wudf__instance_enter(instance) != 0) {
     return wudf__instance_busy_error(error, "wudf_instance_reset");
   }
-  unsigned life = atomic_load(&instance->life);
+  unsigned life = atomic_load(&instance->head.life);
   if ((life & WUDF__PINNED) || life / WUDF__HOLDER > 0) {
     wudf__instance_leave(instance);
     return wudf__set_error(error, EBUSY, "wudf_instance_reset: a zero-copy view, table "
@@ -612,12 +594,12 @@ int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error
                                          instance->state, instance->state_copy,
                                          instance->glue->instance_size);
   if (status != 0) {
-    instance->broken = 1;
+    instance->head.broken = 1;
     wudf__instance_leave(instance);
     return wudf__set_error(error, status, "wudf_instance_reset: cannot map the snapshot "
                            "back: %s; free the instance", strerror(status));
   }
-  instance->broken = 0;
+  instance->head.broken = 0;
   if (wudf__upper_layer != NULL) wudf__upper_layer->instance_reset(instance);
   size_t output_limit = instance->wasi.output_limit;
   int deterministic = instance->wasi.deterministic;

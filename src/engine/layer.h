@@ -17,15 +17,20 @@
  *
  * A layer reaches its per-instance state with wudf__instance_layer_state
  * (one pointer load: the per-call paths of the UDF layer use it) and its
- * per-module state with wudf__module_layer_state.
+ * per-module state with wudf__module_layer_state. What the per-call paths
+ * read of an instance (its module, lifetime word, broken flag and memory)
+ * is in the instance's head, read by inline accessors; everything else a
+ * layer uses of the engine is a plain function declared here.
  */
 #ifndef WUDF_ENGINE_LAYER_H
 #define WUDF_ENGINE_LAYER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../common/common.h"
+#include "glue_abi.h" /* wasm_rt_memory_t */
 
 /* The hooks of the layer above the engine. Every hook is called on a cold
  * path (load, create, free, snapshot, reset), never per export call. */
@@ -65,26 +70,93 @@ struct wudf__layer {
  * composition root linked in (src/library.c or src/engine/no_layer.c). */
 extern const struct wudf__layer* const wudf__upper_layer;
 
-/* The head of struct wudf_instance and struct wudf_module (their first
- * member): what a layer reads of them without a function call. */
-struct wudf__layer_head {
+/* The bits of an instance's lifetime word (`life` below). */
+#define WUDF__PINNED 1u         /* a zero-copy view of guest memory is alive */
+#define WUDF__FREE_REQUESTED 2u /* wudf_instance_free was called */
+#define WUDF__HOLDER 4u         /* the unit of the holders' count */
+
+/* The head of struct wudf_instance (its first member): what a layer reads
+ * of an instance on its per-call paths without a function call. The engine
+ * writes it; a layer reads it only through the accessors below. */
+struct wudf__instance_head {
+  /* The layer above's state of this instance: the layer's
+   * instance_state_size bytes, zeroed, in the instance's own allocation
+   * after struct wudf_instance; NULL when no layer is linked. */
+  void* layer_state;
+  struct wudf_module* module; /* the module it was created from */
+  /* Lifetime. `life` holds WUDF__PINNED while a zero-copy result view of
+   * guest memory is alive (then no export may run: EBUSY),
+   * WUDF__FREE_REQUESTED once wudf_instance_free was called, and in its
+   * upper bits (units of WUDF__HOLDER) the number of holders: objects of a
+   * layer above that outlive calls (a table stream, an accumulator) and
+   * keep the instance. The instance is destroyed when it is freed, not
+   * pinned and not held, by whichever of wudf_instance_free, the view's
+   * last release and the last holder's release comes last. */
+  atomic_uint life;
+  int broken; /* a trap broke it: no export runs until a reset */
+  /* Where the runtime keeps the instance's memory 0 (NULL: none). */
+  wasm_rt_memory_t* const* memory;
+};
+
+/* The head of struct wudf_module (its first member). */
+struct wudf__module_head {
+  /* The layer above's state of this module (set by its module_attach,
+   * freed by its module_detach), or NULL. */
   void* layer_state;
 };
+
+/* The head of `instance`. */
+static inline const struct wudf__instance_head* wudf__instance_head(
+    const struct wudf_instance* instance) {
+  return (const struct wudf__instance_head*)(const void*)instance;
+}
 
 /* The layer state of an instance (instance_state_size bytes), or NULL when
  * no layer is linked. */
 static inline void* wudf__instance_layer_state(const struct wudf_instance* instance) {
-  return ((const struct wudf__layer_head*)(const void*)instance)->layer_state;
+  return wudf__instance_head(instance)->layer_state;
+}
+
+/* The module the instance was created from. */
+static inline struct wudf_module* wudf__instance_module(const struct wudf_instance* instance) {
+  return wudf__instance_head(instance)->module;
+}
+
+/* Nonzero when a trap broke the instance (wudf_instance_is_broken). */
+static inline int wudf__instance_broken(const struct wudf_instance* instance) {
+  return wudf__instance_head(instance)->broken;
+}
+
+/* Nonzero while a zero-copy view pins the instance (then no export may
+ * run: EBUSY). */
+static inline int wudf__instance_pinned(const struct wudf_instance* instance) {
+  return (atomic_load(&wudf__instance_head(instance)->life) & WUDF__PINNED) != 0;
+}
+
+/* Nonzero when neither a view pins the instance nor a holder holds it. */
+static inline int wudf__instance_idle(const struct wudf_instance* instance) {
+  unsigned life = atomic_load(&wudf__instance_head(instance)->life);
+  return !(life & WUDF__PINNED) && life / WUDF__HOLDER == 0;
+}
+
+/* The instance's linear memory: its first byte (NULL when it has none) and
+ * its size in `*size`. Valid until guest code runs again (memory.grow may
+ * move it). */
+static inline uint8_t* wudf__instance_memory(const struct wudf_instance* instance,
+                                             uint64_t* size) {
+  const wasm_rt_memory_t* memory = *wudf__instance_head(instance)->memory;
+  *size = memory != NULL ? memory->size : 0;
+  return memory != NULL ? memory->data : NULL;
 }
 
 /* The layer state of a module, or NULL when none was set. */
 static inline void* wudf__module_layer_state(const struct wudf_module* module) {
-  return ((const struct wudf__layer_head*)(const void*)module)->layer_state;
+  return ((const struct wudf__module_head*)(const void*)module)->layer_state;
 }
 
 /* Sets the module's layer state (module_attach; NULL in module_detach). */
 static inline void wudf__module_set_layer_state(struct wudf_module* module, void* state) {
-  ((struct wudf__layer_head*)(void*)module)->layer_state = state;
+  ((struct wudf__module_head*)(void*)module)->layer_state = state;
 }
 
 /* ------------------------------------------------- the engine's services */
@@ -128,24 +200,6 @@ void wudf__instance_unpin(struct wudf_instance* instance);
  * of a freed instance destroys it (from any thread, no guest code). */
 void wudf__instance_hold(struct wudf_instance* instance);
 void wudf__instance_unhold(struct wudf_instance* instance);
-
-/* Nonzero while a zero-copy view pins the instance (then no export may
- * run: EBUSY). */
-int wudf__instance_pinned(const struct wudf_instance* instance);
-
-/* Nonzero when neither a view pins the instance nor a holder holds it. */
-int wudf__instance_idle(const struct wudf_instance* instance);
-
-/* Whether the instance is broken by a trap: the public
- * wudf_instance_is_broken. */
-
-/* The module the instance was created from. */
-struct wudf_module* wudf__instance_module(const struct wudf_instance* instance);
-
-/* The instance's linear memory: its first byte (NULL when it has none) and
- * its size in `*size`. Valid until guest code runs again (memory.grow may
- * move it). */
-uint8_t* wudf__instance_memory(const struct wudf_instance* instance, uint64_t* size);
 
 /*
  * A batch of runs on the calling thread: the signal checks and mask changes

@@ -737,14 +737,14 @@ static void wudf__handle_run(struct wudf_instance* instance, uint32_t function,
 
 /* Whether guest code may run on the instance now. */
 static int wudf__instance_runnable(const struct wudf_instance* instance) {
-  return wudf__udf_of(instance)->abi.ready && !wudf_instance_is_broken(instance) &&
+  return wudf__udf_of(instance)->abi.ready && !wudf__instance_broken(instance) &&
          !wudf__instance_pinned(instance);
 }
 
 void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint32_t handle,
                          uint32_t op, int now) {
   struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
-  if (op == 0 || (now && wudf_instance_is_broken(instance))) {
+  if (op == 0 || (now && wudf__instance_broken(instance))) {
     /* Nothing for the guest to forget (or no guest left to tell). */
     pthread_mutex_lock(&udf_state->handle_lock);
     udf_state->handles[handle].state = WUDF__HANDLE_FREE;
@@ -890,7 +890,7 @@ int wudf__call_usable(const struct wudf__call* call) {
     return wudf__set_error(call->error, EBUSY, "function '%s': a zero-copy result view of "
                            "this instance's memory is still alive; release it first", name);
   }
-  if (wudf_instance_is_broken(call->instance)) {
+  if (wudf__instance_broken(call->instance)) {
     return wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance is "
                            "broken by an earlier trap; create a new instance", name);
   }
@@ -929,7 +929,7 @@ int wudf__call_enter(struct wudf__call* call) {
   if (status == 0) status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
   if (status == 0) wudf__handles_run_pending(instance);
-  if (status == 0 && wudf_instance_is_broken(instance)) {
+  if (status == 0 && wudf__instance_broken(instance)) {
     status = wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance broke "
                              "while releasing a closed stream or accumulator; create a new "
                              "instance", call->udf->signature.name);

@@ -123,7 +123,7 @@ int wudf_pool_acquire(struct wudf_pool* pool, struct wudf_instance** out,
 void wudf_pool_release(struct wudf_pool* pool, struct wudf_instance* instance) {
   if (pool == NULL || instance == NULL) return;
   int keep = 1, reset = 0;
-  if (wudf_instance_is_broken(instance) || pool->config.reset_after_use) {
+  if (wudf__instance_broken(instance) || pool->config.reset_after_use) {
     keep = wudf_instance_reset(instance, NULL) == 0;
     reset = keep;
   } else {
