@@ -17,15 +17,14 @@
  * validated), but every size is still overflow-checked and every segment is
  * checked against the length of the array it reads, so a malformed source
  * is an error rather than a read out of bounds of that array. The check
- * of a caller's array against its schema before it is gathered
- * (wudf__check_shape) is here too, at the end.
+ * of a caller's array against its schema before it is gathered is
+ * gather.h's (wudf__check_shape).
  */
 #include "gather.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "bits.h"
@@ -1427,31 +1426,4 @@ void wudf__gather_free(struct wudf__gather* gather) {
     chunk = next;
   }
   wudf__free(gather);
-}
-
-int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
-                      int depth, char* where, size_t size) {
-  struct wudf__format format;
-  if (array == NULL || schema == NULL || schema->format == NULL || depth > WUDF__MAX_DEPTH ||
-      wudf__format_parse(schema->format, &format) != 0 || array->length < 0 ||
-      array->offset < 0 || array->n_children != schema->n_children ||
-      (format.n_children >= 0 && array->n_children != format.n_children) ||
-      (format.layout == WUDF__LAYOUT_VIEW ? array->n_buffers < 3
-                                          : array->n_buffers != format.n_buffers) ||
-      (array->n_buffers > 0 && array->buffers == NULL) ||
-      (array->n_children > 0 && (array->children == NULL || schema->children == NULL)) ||
-      ((schema->dictionary == NULL) != (array->dictionary == NULL))) {
-    snprintf(where, size, "%s", schema != NULL && schema->name != NULL ? schema->name : "?");
-    return -1;
-  }
-  for (int64_t i = 0; i < array->n_children; i++) {
-    if (wudf__check_shape(array->children[i], schema->children[i], depth + 1, where, size)) {
-      return -1;
-    }
-  }
-  if (schema->dictionary != NULL &&
-      wudf__check_shape(array->dictionary, schema->dictionary, depth + 1, where, size) != 0) {
-    return -1;
-  }
-  return 0;
 }
