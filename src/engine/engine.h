@@ -74,8 +74,9 @@ struct wudf_engine {
   _Atomic uint64_t optimized_failures;
 };
 
-/* The entry points layers use (enter, leave, the i32 export call, pins and
- * holders, module references) are declared in layer.h. */
+/* Every entry point a layer above uses (entering an instance, the i32
+ * export call, pins and holders, module references, ...) is declared in
+ * layer.h, with the heads of the two structs below. */
 
 struct wudf_module {
   /* The layer above's state of this module (layer.h). First member. */

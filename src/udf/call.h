@@ -82,8 +82,8 @@ struct wudf__udf_table {
 };
 
 /* The declared functions of a module: its layer state (layer.h), set
- * when the UDF layer attached the module (functions.c). NULL for a module
- * without functions. */
+ * when the UDF layer attached the module (functions.c; count 0 for a
+ * module that declares none). */
 static inline struct wudf__udf_table* wudf__udf_table_of(const struct wudf_module* module) {
   return (struct wudf__udf_table*)wudf__module_layer_state(module);
 }
