@@ -13,7 +13,8 @@
 #   udf     <- engine (only its interface to the layer above, layer.h),
 #              abi, arrow, common
 #
-# src/library.c, the composition root, may name any layer.
+# src/library.c, the composition root, may name any layer; cli/ and
+# python/src (the extension) only the public headers, include/wasmudf.
 set -u
 root=${1:-.}
 cd "$root/src" || exit 2
@@ -55,6 +56,21 @@ for layer in "${!allowed[@]}"; do
         echo "$file: includes \"$target\": src/$layer may include only from ${allowed[$layer]:-its own directory}"
         violations=$((violations + 1))
       fi
+    done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file")
+  done
+done
+
+# The CLI and the Python extension use the public API only: their own
+# headers and include/wasmudf.
+for dir in cli python/src; do
+  for file in "../$dir"/*.c "../$dir"/*.h; do
+    [ -e "$file" ] || continue
+    while IFS= read -r line; do
+      target=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1/' <<<"$line")
+      if [[ "$target" =~ ^wasmudf/ ]]; then continue; fi
+      if [[ "$target" != */* && -e "../$dir/$target" ]]; then continue; fi
+      echo "${file#../}: includes \"$target\": $dir may use the public API only"
+      violations=$((violations + 1))
     done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file")
   done
 done
