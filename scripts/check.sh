@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: a Debug build (-Werror) with the pyarrow oracle
 # tests (which also run the Rust guest of examples/rust and the Rust guest crate's
-# examples), then the Python
+# examples), then the engine built alone (-DWUDF_ENGINE_ONLY=ON, its own
+# tests; docs/architecture.md), then the Python
 # package (its wheel built, installed and tested), then the C suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, then the C suite
 # under valgrind's leak checker, then the thread stress test under
@@ -140,6 +141,7 @@ else
 fi
 run_suite "debug build" build/debug -DWUDF_PYTHON="$python" -DWUDF_RUST_GUEST="$rust_guest" \
   -DWUDF_RUST_GUEST_EXAMPLES="$rust_examples" -DWUDF_GO_GUEST="$go_guest"
+run_suite "engine alone (no UDF layer)" build/engine -DWUDF_ENGINE_ONLY=ON
 python_package
 run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 python_package_sanitized

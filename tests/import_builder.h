@@ -5,7 +5,7 @@
  * (fuzz/make_seeds.c). Each helper appends to the memory and returns the
  * guest offset of what it wrote; offset 0 is never used, so it stays the
  * null pointer. Structs are written field by field at their wasm32 offsets
- * (abi/wasm32.h), never copied from host structs.
+ * (arrow/wasm32.h), never copied from host structs.
  *
  * Header-only (static inline functions): include it once per program.
  */
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi/wasm32.h"
+#include "arrow/wasm32.h"
 
 /* The memory being written: `memory.size` is what the validator sees (the
  * whole buffer), `ib_used` how much the helpers have written. */

@@ -117,7 +117,7 @@ TEST(function_call_during_another_threads_call_is_refused) {
                   "function 'endless': the instance is in use by another thread");
   /* Freed now, its guest work waits. */
   wudf_aggregate_free(aggregate);
-  ASSERT_EQ(atomic_load(&instance->udf_handles_pending), 1);
+  ASSERT_EQ(atomic_load(&wudf__udf_of(instance)->handles_pending), 1);
 
   /* The other thread leaves: everything works again, the waiting work
    * runs first. */
@@ -125,7 +125,7 @@ TEST(function_call_during_another_threads_call_is_refused) {
   atomic_store(&instance->busy_owner, 0);
   ASSERT_OK(call_function(instance, "twice", 1, arrays, schemas, NULL, &result, &error),
             &error);
-  ASSERT_EQ(atomic_load(&instance->udf_handles_pending), 0);
+  ASSERT_EQ(atomic_load(&wudf__udf_of(instance)->handles_pending), 0);
   const int32_t* doubled = (const int32_t*)result.array.buffers[1];
   ASSERT_EQ(doubled[0], 2);
   ASSERT_EQ(doubled[2], 6);

@@ -192,7 +192,7 @@ TEST(steady_path_allocates_only_the_result) {
  * and every path still gives the right rows. */
 TEST(modules_without_release_result) {
   struct wudf_module* module = load_module(engine, "scribble");
-  module->udf->has_release_result = 0;
+  wudf__udf_table_of(module)->has_release_result = 0;
   struct wudf_instance* instance = new_instance(module);
   uint32_t work = function_index(module, "work");
   struct column input = int32_rows(500, 7);

@@ -517,11 +517,11 @@ TEST(function_call_aggregates_all_rows_as_one_group) {
   ASSERT_EQ(int64_at(&result.array, 0, NULL_VALUE), expected);
   column_release(&result);
   /* No handle was left behind. */
-  pthread_mutex_lock(&instance->udf_handle_lock);
-  for (uint32_t h = 1; h < instance->udf_handle_capacity; h++) {
-    ASSERT_EQ(instance->udf_handles[h].state, WUDF__HANDLE_FREE);
+  pthread_mutex_lock(&wudf__udf_of(instance)->handle_lock);
+  for (uint32_t h = 1; h < wudf__udf_of(instance)->handle_capacity; h++) {
+    ASSERT_EQ(wudf__udf_of(instance)->handles[h].state, WUDF__HANDLE_FREE);
   }
-  pthread_mutex_unlock(&instance->udf_handle_lock);
+  pthread_mutex_unlock(&wudf__udf_of(instance)->handle_lock);
   wudf_instance_free(instance);
 }
 

@@ -182,7 +182,7 @@ TEST(schema_before_any_guest_call) {
   ASSERT_STR_EQ(schema.children[3]->format, "g");
   schema.release(&schema);
   /* No guest code ran: the instance was never prepared. */
-  ASSERT_EQ(instance->udf_ready, 0);
+  ASSERT_EQ(wudf__udf_of(instance)->abi.ready, 0);
   struct ArrowArray chunk;
   ASSERT_EQ(stream.get_next(&stream, &chunk), 0);
   ASSERT_EQ(chunk.length, 3);
@@ -275,7 +275,7 @@ TEST(null_handling_both_ways) {
   ASSERT(chunk.release == NULL);
   stream.release(&stream);
   /* The only guest calls were the ABI's set-up: no input was written. */
-  ASSERT_EQ(fresh->udf_ready, 1);
+  ASSERT_EQ(wudf__udf_of(fresh)->abi.ready, 1);
   wudf_instance_free(fresh);
   column_release(&all_null);
   column_release(&column);
@@ -361,7 +361,7 @@ TEST(streams_released_early_let_the_guest_forget_their_input) {
   }
   ASSERT_EQ(wudf_instance_memory_size(instance), memory);
   /* Handles were reused, not leaked. */
-  ASSERT_LE(instance->udf_handle_capacity, 8);
+  ASSERT_LE(wudf__udf_of(instance)->handle_capacity, 8);
   column_release(&column);
   wudf_instance_free(instance);
 }
@@ -418,10 +418,10 @@ TEST(streams_released_on_another_thread_while_calls_run) {
   ASSERT_OK(call_function(instance, "twice", 1, scalar_args, scalar_schemas, NULL, &doubled,
                           &error), &error);
   column_release(&doubled);
-  for (uint32_t h = 1; h < instance->udf_handle_capacity; h++) {
-    ASSERT_EQ(instance->udf_handles[h].state, WUDF__HANDLE_FREE);
+  for (uint32_t h = 1; h < wudf__udf_of(instance)->handle_capacity; h++) {
+    ASSERT_EQ(wudf__udf_of(instance)->handles[h].state, WUDF__HANDLE_FREE);
   }
-  ASSERT_EQ(atomic_load(&instance->udf_handles_pending), 0);
+  ASSERT_EQ(atomic_load(&wudf__udf_of(instance)->handles_pending), 0);
   column_release(&twenty_one);
   column_release(&column);
   wudf_instance_free(instance);

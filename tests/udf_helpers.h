@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "engine/engine.h"
+#include "udf/call.h"
 #include "helpers.h"
 
 /* The flat types of these tests. */
@@ -304,7 +305,7 @@ static inline int call_function(struct wudf_instance* instance, const char* name
                                 const struct wudf_call_options* options,
                                 struct column* result, struct wudf_error* error) {
   uint32_t index;
-  int status = wudf_module_find_function(instance->module, name, &index, error);
+  int status = wudf_module_find_function(wudf__instance_module(instance), name, &index, error);
   if (status != 0) return status;
   memset(result, 0, sizeof(*result));
   return wudf_function_call(instance, index, count, args, schemas, options, &result->array,

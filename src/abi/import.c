@@ -94,7 +94,6 @@
 
 #include "../arrow/bits.h"
 #include "../arrow/format.h"
-#include "../udf/signature.h"
 
 /* Rule names (see the table above). */
 #define WUDF__RULE_STRUCT "struct in memory"

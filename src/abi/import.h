@@ -10,8 +10,8 @@
  *      formats known (arrow/format.h), child counts the format's, metadata
  *      well-formed, flags known, nesting at most WUDF__MAX_DEPTH, no cycles.
  *      It becomes a host ("mirror") ArrowSchema tree whose strings point
- *      into guest memory. The caller then compares it with the declared
- *      type (udf/signature.h) before looking at any data.
+ *      into guest memory. The caller (the UDF layer) then compares it with
+ *      the declared type before looking at any data.
  *   2. wudf__mirror_array: the array tree against that schema, at the
  *      requested level (below). It becomes a host ArrowArray tree whose
  *      buffers point into guest memory, with offsets, lengths and null
@@ -46,7 +46,7 @@
 #include <stdint.h>
 
 #include "../common/common.h"
-#include "wasm32.h"
+#include "../arrow/wasm32.h"
 
 enum wudf__validation_level { WUDF__VALIDATE_FULL = 0, WUDF__VALIDATE_STRUCTURE = 1 };
 

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "../arrow/gather.h"
-#include "../udf/call.h"
 #include "import.h"
 
 /* The header: magic, format version, the offsets of the root structs. */

@@ -11,7 +11,7 @@
  * the same code, the size and the writes cannot disagree. Two targets
  * differ only in the widths of structs and pointers and in how a struct's
  * fields are stored (host structs, or little-endian wasm32 fields through
- * abi/wasm32.h).
+ * arrow/wasm32.h).
  *
  * Host export: the block is one allocation from the funnel, shared by every
  * ArrowArray and ArrowSchema of the tree through a reference count (one

@@ -21,6 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The limits of the Arrow type trees this library carries: the type
+ * language (udf/signature.h), the validator of guest results
+ * (abi/import.c) and the gatherer share them. */
+#define WUDF__MAX_FIELDS 64      /* children of one type node */
+#define WUDF__MAX_DEPTH 32       /* type nesting, and guest results' nesting */
+#define WUDF__MAX_FORMAT 192     /* an Arrow format string, NUL included; the
+                                    longest, a union of WUDF__MAX_FIELDS
+                                    fields ("+us:0,1,...,63"), has 186 bytes */
+
 /* Physical layouts. A dictionary-encoded array has the layout of its index
  * type (its schema's format) plus a dictionary; that is not a layout. */
 enum wudf__layout {

@@ -16,7 +16,9 @@
  * Sources are trusted (a caller's arguments, or a result the importer has
  * validated), but every size is still overflow-checked and every segment is
  * checked against the length of the array it reads, so a malformed source
- * is an error rather than a read out of bounds of that array.
+ * is an error rather than a read out of bounds of that array. The check
+ * of a caller's array against its schema before it is gathered is
+ * gather.h's (wudf__check_shape).
  */
 #include "gather.h"
 

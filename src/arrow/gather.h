@@ -50,8 +50,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "../abi/wasm32.h"
+#include "format.h"
+#include "wasm32.h"
 #include "../common/common.h"
 
 /* Rows [start, start + count) of `array` (relative to its offset), or
@@ -101,6 +103,39 @@ struct wudf__plan {
   struct wudf__plan** children;
   struct wudf__plan* dictionary; /* NULL unless dictionary-encoded */
 };
+
+/* Checks that an array given by a caller has the shape its schema's format
+ * requires (buffer and child counts, dictionaries; nesting at most
+ * WUDF__MAX_DEPTH from `depth`, the root's level), so the gatherer can walk
+ * it. 0, or -1 with the failing node's name in `where` (`size` bytes).
+ * Inline: every function call checks its arguments with it. */
+static inline int wudf__check_shape(const struct ArrowArray* array,
+                                    const struct ArrowSchema* schema, int depth, char* where,
+                                    size_t size) {
+  struct wudf__format format;
+  if (array == NULL || schema == NULL || schema->format == NULL || depth > WUDF__MAX_DEPTH ||
+      wudf__format_parse(schema->format, &format) != 0 || array->length < 0 ||
+      array->offset < 0 || array->n_children != schema->n_children ||
+      (format.n_children >= 0 && array->n_children != format.n_children) ||
+      (format.layout == WUDF__LAYOUT_VIEW ? array->n_buffers < 3
+                                          : array->n_buffers != format.n_buffers) ||
+      (array->n_buffers > 0 && array->buffers == NULL) ||
+      (array->n_children > 0 && (array->children == NULL || schema->children == NULL)) ||
+      ((schema->dictionary == NULL) != (array->dictionary == NULL))) {
+    snprintf(where, size, "%s", schema != NULL && schema->name != NULL ? schema->name : "?");
+    return -1;
+  }
+  for (int64_t i = 0; i < array->n_children; i++) {
+    if (wudf__check_shape(array->children[i], schema->children[i], depth + 1, where, size)) {
+      return -1;
+    }
+  }
+  if (schema->dictionary != NULL &&
+      wudf__check_shape(array->dictionary, schema->dictionary, depth + 1, where, size) != 0) {
+    return -1;
+  }
+  return 0;
+}
 
 struct wudf__gather; /* owns a plan and every buffer the planning built */
 

@@ -1,7 +1,8 @@
 /*
  * engine.c -- the public engine and module objects: configuration, module
  * loading (read and check the bytes, enforce the import policy, compile or
- * fetch from the cache, describe the exports), and reference counting.
+ * fetch from the cache, describe the exports, attach the layer above:
+ * layer.h), and reference counting.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -383,7 +384,7 @@ static void wudf__module_destroy(struct wudf_module* module) {
   wudf__free(module->exports);
   wudf__free(module->glue_exports);
   wudf__free(module->types);
-  wudf__udf_module_free(module);
+  if (wudf__upper_layer != NULL) wudf__upper_layer->module_detach(module);
   wudf__free(module);
 }
 
@@ -410,7 +411,9 @@ int wudf__module_open_with(struct wudf_engine* engine, const uint8_t* bytes, siz
     status = wudf__compile_load(engine, bytes, size, module, error);
   }
   if (status == 0) status = wudf__describe_exports(module, error);
-  if (status == 0) status = wudf__udf_module_init(module, bytes, error);
+  if (status == 0 && wudf__upper_layer != NULL) {
+    status = wudf__upper_layer->module_attach(module, bytes, size, error);
+  }
   if (status != 0) {
     wudf__module_destroy(module);
     return status;
@@ -510,8 +513,34 @@ int wudf_module_inspect_file(struct wudf_engine* engine, const char* path,
   return wudf__module_open_file(engine, path, 1, out, error);
 }
 
+void wudf__module_retain(struct wudf_module* module) {
+  atomic_fetch_add(&module->references, 1);
+}
+
 void wudf__module_release(struct wudf_module* module) {
   if (atomic_fetch_sub(&module->references, 1) == 1) wudf__module_destroy(module);
+}
+
+struct wudf_engine* wudf__module_engine(const struct wudf_module* module) {
+  return module->engine;
+}
+
+const struct wudf_export_info* wudf__module_export_info(const struct wudf_module* module,
+                                                        uint32_t index) {
+  return &module->exports[index];
+}
+
+int wudf__module_has_memory(const struct wudf_module* module) {
+  return module->info.has_memory;
+}
+
+int wudf__module_custom_section(const struct wudf_module* module, const char* name,
+                                size_t* offset, size_t* size) {
+  const struct wudf__wasm_custom* custom = wudf__wasm_find_custom(&module->info, name);
+  if (custom == NULL) return 0;
+  *offset = custom->offset;
+  *size = custom->size;
+  return 1;
 }
 
 void wudf_module_free(struct wudf_module* module) {

@@ -1,6 +1,11 @@
 /*
  * engine.h -- the engine's objects behind the opaque public handles, and the
  * compile pipeline's entry point (internal).
+ *
+ * The engine knows nothing of the layers above it (docs/architecture.md):
+ * what a layer keeps per module and per instance hangs off the opaque
+ * `head.layer_state` slots below, set up and torn down by the hooks of
+ * layer.h.
  */
 #ifndef WUDF_ENGINE_ENGINE_H
 #define WUDF_ENGINE_ENGINE_H
@@ -10,6 +15,7 @@
 
 #include "../common/common.h"
 #include "glue_abi.h"
+#include "layer.h"
 #include "process.h"
 #include "runtime.h"
 #include "wasi.h"
@@ -68,7 +74,13 @@ struct wudf_engine {
   _Atomic uint64_t optimized_failures;
 };
 
+/* Every entry point a layer above uses (entering an instance, the i32
+ * export call, pins and holders, module references, ...) is declared in
+ * layer.h, with the heads of the two structs below. */
+
 struct wudf_module {
+  /* The layer above's state of this module (layer.h). First member. */
+  struct wudf__module_head head;
   atomic_int references;  /* the caller's handle + one per instance */
   struct wudf_engine* engine;
   struct wudf__wasm_info info;
@@ -91,50 +103,22 @@ struct wudf_module {
   struct wudf_export_info* exports;
   const struct wudf__glue_export** glue_exports;
   wudf_valtype* types;    /* storage for every export's params and results */
-  struct wudf__udf_table* udf; /* functions declared by the module (udf/) */
 };
 
 struct wudf_instance {
-  struct wudf_module* module;
+  /* What a layer above reads on its per-call paths (layer.h): the layer's
+   * state, the module, the lifetime word `life`, the broken flag and where
+   * the memory is. First member. */
+  struct wudf__instance_head head;
   /* The compiled code this instance runs: the module's at its creation. */
   const struct wudf__glue_module* glue;
   const struct wudf__glue_export* const* glue_exports;
   int tier;
   struct wudf_instance_config config;
-  int broken;
   int instantiated;
   struct wudf__rt_instance runtime;
   struct wudf__wasi wasi;
   void* state;            /* wasm2c's instance struct */
-  /* Guest ABI state, set up by the first function call (udf/call.c). */
-  int udf_ready;
-  uint32_t udf_slots;          /* output ArrowArray, then ArrowSchema */
-  uint32_t udf_control;        /* the control block of table/aggregate calls */
-  uint32_t udf_array_release;  /* the guest's input release callbacks */
-  uint32_t udf_schema_release;
-  /* An input block the host keeps between calls (udf/call.c): its offset
-   * (0: none) and size. Reused by the next call whose input fits. */
-  uint32_t udf_block;
-  uint32_t udf_block_capacity;
-  /* Lifetime. `life` holds WUDF__PINNED while a zero-copy result view of
-   * guest memory is alive (then no export may run: EBUSY),
-   * WUDF__FREE_REQUESTED once wudf_instance_free was called, and in its
-   * upper bits (units of WUDF__HOLDER) the number of table streams and
-   * accumulators, which outlive calls and keep the instance. The instance
-   * is destroyed when it is freed, not pinned and not held, by whichever
-   * of wudf_instance_free, the view's last release and the last holder's
-   * release comes last. `udf_release_pending` (written before the pin is
-   * dropped) tells the next function call to release the guest's result
-   * array that the view was reading. */
-  atomic_uint life;
-  int udf_release_pending;
-  /* Handles of streams and accumulators in the guest (udf/call.c), and the
-   * guest work their releases left for the next call. Guarded by
-   * udf_handle_lock, since a stream may be released on any thread. */
-  pthread_mutex_t udf_handle_lock;
-  struct wudf__handle_slot* udf_handles; /* index = handle; 0 unused */
-  uint32_t udf_handle_capacity;
-  atomic_uint udf_handles_pending;       /* slots with work to run */
   /* The in-call flag. An instance runs one call at a time: `busy_owner`
    * holds a token of the thread running a call on it (0 when idle), taken
    * with a compare-and-swap by every call that runs guest code or touches
@@ -147,55 +131,15 @@ struct wudf_instance {
   /* Export calls run on this instance (each a wudf__rt_run), for tests and
    * benchmarks that count the guest calls of a function call. */
   uint64_t guest_runs;
-  /* The snapshot of wudf_instance_snapshot: memory and tables (runtime),
-   * a copy of wasm2c's state struct, and the guest ABI fields of the
-   * moment (an instance snapshotted after its first call keeps its output
-   * slots). `state_copy` NULL: none. */
+  /* The snapshot of wudf_instance_snapshot: memory and tables (runtime)
+   * and a copy of wasm2c's state struct (the layer above keeps its own,
+   * layer.h). `state_copy` NULL: none. */
   struct wudf__rt_snapshot snapshot;
   void* state_copy;
-  struct {
-    int ready;
-    uint32_t slots, control, array_release, schema_release, block, block_capacity;
-  } snapshot_udf;
 };
 
-/* One handle of an instance's guest. */
-struct wudf__handle_slot {
-  uint32_t function;  /* whose handle */
-  uint8_t state;      /* WUDF__HANDLE_* */
-  uint8_t op;         /* WUDF__OP_TABLE_CLOSE or WUDF__OP_AGGREGATE_FREE */
-};
-#define WUDF__HANDLE_FREE 0
-#define WUDF__HANDLE_TAKEN 1
-#define WUDF__HANDLE_PENDING 2 /* released: `op` must run before reuse */
-
-#define WUDF__PINNED 1u
-#define WUDF__FREE_REQUESTED 2u
-#define WUDF__HOLDER 4u
-
-/* Enters a call on the instance from the calling thread: 0, or EBUSY when
- * another thread is in a call on it (nothing is changed then). Entries of
- * the thread already in the call nest. Every successful entry is matched
- * by one wudf__instance_leave on the same thread. The caller writes the
- * error message, naming its export or function. */
-int wudf__instance_enter(struct wudf_instance* instance);
-
-/* Reads a caller's versioned instance configuration over `out` (which
- * holds the engine's defaults). 0 or EINVAL (instance.c). */
-int wudf__instance_config_read(struct wudf_instance_config* out,
-                               const struct wudf_instance_config* config,
-                               struct wudf_error* error);
-
-/* An export call of the guest ABI (udf/call.c) on an instance the calling
- * thread has entered: export `index` takes `arg_count` (at most 7) i32
- * arguments and returns at most one i32, as checked when the module was
- * loaded, so the public call's checks of the index and the argument types
- * are skipped; the pin and broken checks, the deadline and the trap
- * messages are wudf_instance_call's. */
-int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
-                            const uint32_t* args, size_t arg_count, uint32_t* result,
-                            uint64_t timeout_ms, struct wudf_error* error);
-void wudf__instance_leave(struct wudf_instance* instance);
+/* The bits of `head.life`, WUDF__PINNED, WUDF__FREE_REQUESTED and
+ * WUDF__HOLDER, are defined in layer.h. */
 
 /* Moves an instance on the fast tier to its module's optimised object when
  * it has been published: entry points and funcref table entries (see
@@ -209,32 +153,6 @@ void wudf__instance_switch(struct wudf_instance* instance);
 static inline void wudf__instance_upgrade(struct wudf_instance* instance) {
   if (__builtin_expect(instance->tier == WUDF_TIER_FAST, 0)) wudf__instance_switch(instance);
 }
-
-/* The message of a refused entry, for `what` (e.g. "export 'f'"). */
-int wudf__instance_busy_error(struct wudf_error* error, const char* what);
-
-/* Pins the instance for a view: 0, or EBUSY if it is already pinned. */
-int wudf__instance_pin(struct wudf_instance* instance);
-
-/* Drops the pin of a view (from any thread); destroys the instance if
- * wudf_instance_free was called while it was pinned and nothing holds it. */
-void wudf__instance_unpin(struct wudf_instance* instance);
-
-/* Takes and drops a holder's reference (a stream, an accumulator; see
- * `life`). Dropping the last one of a freed instance destroys it (from any
- * thread, no guest code). */
-void wudf__instance_hold(struct wudf_instance* instance);
-void wudf__instance_unhold(struct wudf_instance* instance);
-
-/* Reads and checks the functions a module declares in its "wasmudf" custom
- * section (udf/functions.c); sets module->udf. EPROTO on a bad record or a
- * missing export. `bytes` are the module's bytes. */
-int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
-                          struct wudf_error* error);
-void wudf__udf_module_free(struct wudf_module* module);
-
-/* Drops one reference to `module`, destroying it with the last. */
-void wudf__module_release(struct wudf_module* module);
 
 /*
  * Produces the compiled module for `bytes` (already read into `info`): from
@@ -357,7 +275,8 @@ int wudf__compile_load_object(struct wudf_engine* engine, int fd, const char* la
 /* Reads and checks a module (wasm_read, the import policy), then gives it
  * compiled code: with `artifact` NULL, by wudf__compile_load (unless
  * `inspect`); otherwise by calling `artifact(engine, module, closure,
- * error)`. Describes the exports and reads the UDF metadata (engine.c). */
+ * error)`. Describes the exports and attaches the layer above (layer.h),
+ * which reads what it needs of the module (engine.c). */
 typedef int (*wudf__object_source)(struct wudf_engine* engine, struct wudf_module* module,
                                    void* closure, struct wudf_error* error);
 int wudf__module_open_with(struct wudf_engine* engine, const uint8_t* bytes, size_t size,

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -123,7 +124,7 @@ static void wudf__run_instantiate(void* closure) {
  * as long as the module. Cold: called at most until the switch. */
 void wudf__instance_switch(struct wudf_instance* instance) {
   const struct wudf__glue_module* optimized =
-      atomic_load_explicit(&instance->module->optimized_glue, memory_order_acquire);
+      atomic_load_explicit(&instance->head.module->optimized_glue, memory_order_acquire);
   if (optimized == NULL || optimized->instance_size != instance->glue->instance_size) {
     return;
   }
@@ -134,12 +135,12 @@ void wudf__instance_switch(struct wudf_instance* instance) {
     for (uint32_t i = 0; i < table->size; i++) {
       wasm_rt_funcref_t* entry = &table->data[i];
       if (entry->func == NULL || entry->module_instance != instance->state) continue;
-      wasm_rt_function_ptr_t twin = wudf__tier_twin(instance->module, entry->func);
+      wasm_rt_function_ptr_t twin = wudf__tier_twin(instance->head.module, entry->func);
       if (twin != NULL) entry->func = twin;
     }
   }
   instance->glue = optimized;
-  instance->glue_exports = instance->module->optimized_exports;
+  instance->glue_exports = instance->head.module->optimized_exports;
   instance->tier = WUDF_TIER_OPTIMIZED;
 }
 
@@ -154,14 +155,29 @@ int wudf_instance_new(struct wudf_module* module,
                            "(wudf_module_inspect), not compiled: load it with "
                            "wudf_module_load to run it");
   }
-  struct wudf_instance* instance = wudf__calloc(1, sizeof(*instance));
+  /* The layer above's state lives in the same allocation, after the
+   * instance (layer.h): no second allocation, one pointer load to reach. */
+  const struct wudf__layer* layer = wudf__upper_layer;
+  size_t state_at = (sizeof(struct wudf_instance) + _Alignof(max_align_t) - 1) &
+                    ~(_Alignof(max_align_t) - 1);
+  size_t size = layer != NULL && layer->instance_state_size > 0
+                    ? state_at + layer->instance_state_size
+                    : sizeof(struct wudf_instance);
+  struct wudf_instance* instance = wudf__calloc(1, size);
   if (instance == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
-  pthread_mutex_init(&instance->udf_handle_lock, NULL);
+  if (size > sizeof(struct wudf_instance)) instance->head.layer_state = (char*)instance + state_at;
+  instance->head.memory = &instance->runtime.memory;
   wudf_instance_config_init(module->engine, &instance->config);
   if (config != NULL) {
     int status = wudf__instance_config_read(&instance->config, config, error);
     if (status != 0) {
-      pthread_mutex_destroy(&instance->udf_handle_lock);
+      wudf__free(instance);
+      return status;
+    }
+  }
+  if (layer != NULL) {
+    int status = layer->instance_attach(instance, error);
+    if (status != 0) {
       wudf__free(instance);
       return status;
     }
@@ -181,7 +197,7 @@ int wudf_instance_new(struct wudf_module* module,
   }
   instance->state = wudf__calloc(1, instance->glue->instance_size);
   if (instance->state == NULL) {
-    pthread_mutex_destroy(&instance->udf_handle_lock);
+    if (layer != NULL) layer->instance_detach(instance);
     wudf__free(instance);
     return wudf__set_error(error, ENOMEM, "out of memory");
   }
@@ -196,7 +212,7 @@ int wudf_instance_new(struct wudf_module* module,
   wudf__wasi_init(&instance->wasi, instance->config.output_limit,
                   instance->config.deterministic);
   instance->runtime.wasi_context = &instance->wasi;
-  instance->module = module;
+  instance->head.module = module;
   atomic_fetch_add(&module->references, 1);
 
   struct wudf__instantiate_closure closure = {instance->glue, instance->state,
@@ -240,9 +256,8 @@ static void wudf__instance_destroy(struct wudf_instance* instance) {
   if (instance->state_copy != NULL) wudf__rt_snapshot_free(&instance->snapshot);
   wudf__free(instance->state_copy);
   wudf__free(instance->state);
-  wudf__free(instance->udf_handles);
-  pthread_mutex_destroy(&instance->udf_handle_lock);
-  wudf__module_release(instance->module);
+  if (wudf__upper_layer != NULL) wudf__upper_layer->instance_detach(instance);
+  wudf__module_release(instance->head.module);
   wudf__free(instance);
 }
 
@@ -282,30 +297,30 @@ static unsigned wudf__holders(unsigned life) { return life / WUDF__HOLDER; }
 
 void wudf_instance_free(struct wudf_instance* instance) {
   if (instance == NULL) return;
-  unsigned previous = atomic_fetch_or(&instance->life, WUDF__FREE_REQUESTED);
+  unsigned previous = atomic_fetch_or(&instance->head.life, WUDF__FREE_REQUESTED);
   /* A live view, stream or accumulator destroys it when it goes. */
   if ((previous & WUDF__PINNED) || wudf__holders(previous) > 0) return;
   wudf__instance_destroy(instance);
 }
 
 int wudf__instance_pin(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_or(&instance->life, WUDF__PINNED);
+  unsigned previous = atomic_fetch_or(&instance->head.life, WUDF__PINNED);
   return (previous & WUDF__PINNED) ? EBUSY : 0;
 }
 
 void wudf__instance_unpin(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_and(&instance->life, ~WUDF__PINNED);
+  unsigned previous = atomic_fetch_and(&instance->head.life, ~WUDF__PINNED);
   if ((previous & WUDF__FREE_REQUESTED) && wudf__holders(previous) == 0) {
     wudf__instance_destroy(instance);
   }
 }
 
 void wudf__instance_hold(struct wudf_instance* instance) {
-  atomic_fetch_add(&instance->life, WUDF__HOLDER);
+  atomic_fetch_add(&instance->head.life, WUDF__HOLDER);
 }
 
 void wudf__instance_unhold(struct wudf_instance* instance) {
-  unsigned previous = atomic_fetch_sub(&instance->life, WUDF__HOLDER);
+  unsigned previous = atomic_fetch_sub(&instance->head.life, WUDF__HOLDER);
   if ((previous & WUDF__FREE_REQUESTED) && !(previous & WUDF__PINNED) &&
       wudf__holders(previous) == 1) {
     wudf__instance_destroy(instance);
@@ -365,7 +380,7 @@ int wudf_instance_call(struct wudf_instance* instance, uint32_t index,
       (results == NULL && result_count != 0)) {
     return wudf__set_error(error, EINVAL, "invalid arguments");
   }
-  const struct wudf_module* module = instance->module;
+  const struct wudf_module* module = instance->head.module;
   if (index >= module->export_count) {
     return wudf__set_error(error, EINVAL, "export index %u out of range (%u exports)",
                            index, module->export_count);
@@ -386,14 +401,14 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
                                        const struct wudf_value* args, size_t arg_count,
                                        struct wudf_value* results, size_t result_count,
                                        uint64_t timeout_ms, struct wudf_error* error) {
-  const struct wudf_module* module = instance->module;
+  const struct wudf_module* module = instance->head.module;
   const struct wudf_export_info* export = &module->exports[index];
-  if (atomic_load(&instance->life) & WUDF__PINNED) {
+  if (atomic_load(&instance->head.life) & WUDF__PINNED) {
     return wudf__set_error(error, EBUSY,
                            "export '%s': a zero-copy result view of this instance's "
                            "memory is still alive; release it first", export->name);
   }
-  if (instance->broken) {
+  if (instance->head.broken) {
     return wudf__set_error(error, ENOTRECOVERABLE,
                            "export '%s': the instance is broken by an earlier "
                            "trap; create a new instance", export->name);
@@ -429,7 +444,7 @@ static int wudf__instance_call_entered(struct wudf_instance* instance, uint32_t 
   instance->guest_runs++;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
   if (trap != 0) {
-    if (trap > 0) instance->broken = 1;
+    if (trap > 0) instance->head.broken = 1;
     char what[300];
     snprintf(what, sizeof(what), "export '%s'", export->name);
     status = wudf__trap_error(instance, what, trap, timeout_ms, error);
@@ -460,14 +475,14 @@ int wudf_instance_call_name(struct wudf_instance* instance, const char* name,
     return wudf__set_error(error, EINVAL, "instance and name must not be NULL");
   }
   uint32_t index;
-  int status = wudf_module_find_export(instance->module, name, &index, error);
+  int status = wudf_module_find_export(instance->head.module, name, &index, error);
   if (status != 0) return status;
   return wudf_instance_call(instance, index, args, arg_count, results,
                             result_count, timeout_ms, error);
 }
 
 int wudf_instance_is_broken(const struct wudf_instance* instance) {
-  return instance->broken;
+  return instance->head.broken;
 }
 
 const char* wudf_instance_output(const struct wudf_instance* instance,
@@ -491,13 +506,13 @@ int wudf_instance_tier(const struct wudf_instance* instance) { return instance->
 int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
                             const uint32_t* args, size_t arg_count, uint32_t* result,
                             uint64_t timeout_ms, struct wudf_error* error) {
-  const struct wudf_export_info* export = &instance->module->exports[index];
-  if (atomic_load(&instance->life) & WUDF__PINNED) {
+  const struct wudf_export_info* export = &instance->head.module->exports[index];
+  if (atomic_load(&instance->head.life) & WUDF__PINNED) {
     return wudf__set_error(error, EBUSY,
                            "export '%s': a zero-copy result view of this instance's "
                            "memory is still alive; release it first", export->name);
   }
-  if (instance->broken) {
+  if (instance->head.broken) {
     return wudf__set_error(error, ENOTRECOVERABLE,
                            "export '%s': the instance is broken by an earlier "
                            "trap; create a new instance", export->name);
@@ -511,7 +526,7 @@ int wudf__instance_call_i32(struct wudf_instance* instance, uint32_t index,
   instance->guest_runs++;
   int trap = wudf__rt_run(&instance->runtime, wudf__run_call, &closure, timeout_ms);
   if (trap != 0) {
-    if (trap > 0) instance->broken = 1;
+    if (trap > 0) instance->head.broken = 1;
     char what[300];
     snprintf(what, sizeof(what), "export '%s'", export->name);
     return wudf__trap_error(instance, what, trap, timeout_ms, error);
@@ -528,7 +543,7 @@ int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* er
     return wudf__instance_busy_error(error, "wudf_instance_snapshot");
   }
   int status = 0;
-  if (instance->broken) {
+  if (instance->head.broken) {
     status = wudf__set_error(error, ENOTRECOVERABLE, "wudf_instance_snapshot: the instance "
                              "is broken by an earlier trap");
   }
@@ -555,13 +570,7 @@ int wudf_instance_snapshot(struct wudf_instance* instance, struct wudf_error* er
   wudf__free(instance->state_copy);
   instance->snapshot = snapshot;
   instance->state_copy = copy;
-  instance->snapshot_udf.ready = instance->udf_ready;
-  instance->snapshot_udf.slots = instance->udf_slots;
-  instance->snapshot_udf.control = instance->udf_control;
-  instance->snapshot_udf.array_release = instance->udf_array_release;
-  instance->snapshot_udf.schema_release = instance->udf_schema_release;
-  instance->snapshot_udf.block = instance->udf_block;
-  instance->snapshot_udf.block_capacity = instance->udf_block_capacity;
+  if (wudf__upper_layer != NULL) wudf__upper_layer->instance_snapshot(instance);
   wudf__instance_leave(instance);
   return 0;
 }
@@ -575,7 +584,7 @@ int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error
   if (wudf__instance_enter(instance) != 0) {
     return wudf__instance_busy_error(error, "wudf_instance_reset");
   }
-  unsigned life = atomic_load(&instance->life);
+  unsigned life = atomic_load(&instance->head.life);
   if ((life & WUDF__PINNED) || life / WUDF__HOLDER > 0) {
     wudf__instance_leave(instance);
     return wudf__set_error(error, EBUSY, "wudf_instance_reset: a zero-copy view, table "
@@ -585,28 +594,13 @@ int wudf_instance_reset(struct wudf_instance* instance, struct wudf_error* error
                                          instance->state, instance->state_copy,
                                          instance->glue->instance_size);
   if (status != 0) {
-    instance->broken = 1;
+    instance->head.broken = 1;
     wudf__instance_leave(instance);
     return wudf__set_error(error, status, "wudf_instance_reset: cannot map the snapshot "
                            "back: %s; free the instance", strerror(status));
   }
-  instance->broken = 0;
-  instance->udf_ready = instance->snapshot_udf.ready;
-  instance->udf_slots = instance->snapshot_udf.slots;
-  instance->udf_control = instance->snapshot_udf.control;
-  instance->udf_array_release = instance->snapshot_udf.array_release;
-  instance->udf_schema_release = instance->snapshot_udf.schema_release;
-  instance->udf_block = instance->snapshot_udf.block;
-  instance->udf_block_capacity = instance->snapshot_udf.block_capacity;
-  instance->udf_release_pending = 0;
-  /* The guest forgot every stream and accumulator; none is held (above),
-   * so only work left for the guest remains: drop it. */
-  pthread_mutex_lock(&instance->udf_handle_lock);
-  for (uint32_t i = 0; i < instance->udf_handle_capacity; i++) {
-    instance->udf_handles[i].state = WUDF__HANDLE_FREE;
-  }
-  atomic_store(&instance->udf_handles_pending, 0);
-  pthread_mutex_unlock(&instance->udf_handle_lock);
+  instance->head.broken = 0;
+  if (wudf__upper_layer != NULL) wudf__upper_layer->instance_reset(instance);
   size_t output_limit = instance->wasi.output_limit;
   int deterministic = instance->wasi.deterministic;
   wudf__wasi_release(&instance->wasi);

@@ -30,6 +30,7 @@
 
 #include "../common/common.h"
 #include "glue_abi.h"
+#include "layer.h"
 
 /* The largest memory a module can have: 65535 pages, since wasm-rt.h keeps the
  * byte size in a uint32_t. */
@@ -108,22 +109,8 @@ const struct wudf__rt_api* wudf__rt_api_get(void);
 int wudf__rt_run(struct wudf__rt_instance* instance, void (*body)(void*),
                  void* closure, uint64_t timeout_ms);
 
-/*
- * A batch of runs on the calling thread: the signal checks and mask changes
- * wudf__rt_run makes for every run outside a batch (a sigaction query of
- * SIGSEGV in modes CHECK and REINSTALL, a pthread_sigmask to unblock the
- * runtime's signals and, when the caller blocked them, another to restore
- * the mask) are made once by wudf__rt_batch_enter and undone by
- * wudf__rt_batch_leave, and runs inside skip them. A function call over
- * Arrow data brackets its several export calls this way (udf/call.c).
- * Returns 1 when the batch is entered (then call wudf__rt_batch_leave once,
- * on this thread), 0 when it is not (from guest code, on a thread that has
- * not run guest code yet, or when a check refuses: the runs then make their
- * own checks and report the refusal). Batches nest. Between the runs of a
- * batch the thread's host code runs with the runtime's signals unblocked.
- */
-int wudf__rt_batch_enter(void);
-void wudf__rt_batch_leave(void);
+/* wudf__rt_batch_enter and wudf__rt_batch_leave, the batches of runs a
+ * layer above brackets its export calls with, are declared in layer.h. */
 
 /* Why the last wudf__rt_run on this thread refused with -`code`: a sentence
  * for an error message (strerror(code) when there is nothing better). Valid

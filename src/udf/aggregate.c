@@ -176,7 +176,7 @@ int wudf_aggregate_new(struct wudf_instance* instance, uint32_t function,
   struct wudf__call call;
   int status = wudf__call_check(&call, instance, function, WUDF__KIND_AGGREGATE, NULL, error);
   if (status != 0) return status;
-  if (instance->broken) return wudf__call_usable(&call); /* the trap's message */
+  if (wudf__instance_broken(instance)) return wudf__call_usable(&call); /* the trap's message */
   struct wudf_aggregate* agg = wudf__calloc(1, sizeof(*agg));
   if (agg == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
   status = wudf__handle_acquire(instance, &agg->handle, error);

@@ -22,11 +22,8 @@
 /* ------------------------------------------------------- guest plumbing */
 
 static struct wudf__guest_memory wudf__memory_of(const struct wudf_instance* instance) {
-  struct wudf__guest_memory memory = {NULL, 0};
-  if (instance->runtime.memory != NULL) {
-    memory.base = instance->runtime.memory->data;
-    memory.size = instance->runtime.memory->size;
-  }
+  struct wudf__guest_memory memory;
+  memory.base = wudf__instance_memory(instance, &memory.size);
   return memory;
 }
 
@@ -47,7 +44,8 @@ static int wudf__guest_call(struct wudf__call* call, uint32_t export_index,
  * callbacks, allocate the output slots and the control block. */
 static int wudf__instance_prepare(struct wudf__call* call) {
   struct wudf_instance* instance = call->instance;
-  if (instance->udf_ready) return 0;
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
+  if (udf_state->abi.ready) return 0;
   const uint32_t* abi = call->table->abi;
   uint32_t version = 0, slots = 0;
   int status = wudf__guest_call(call, abi[WUDF__ABI_VERSION_EXPORT], NULL, 0, &version);
@@ -57,10 +55,10 @@ static int wudf__instance_prepare(struct wudf__call* call) {
                            "this library speaks version %d", version, WUDF__ABI_VERSION);
   }
   status = wudf__guest_call(call, abi[WUDF__ABI_INPUT_ARRAY_RELEASE], NULL, 0,
-                            &instance->udf_array_release);
+                            &udf_state->abi.array_release);
   if (status == 0) {
     status = wudf__guest_call(call, abi[WUDF__ABI_INPUT_SCHEMA_RELEASE], NULL, 0,
-                              &instance->udf_schema_release);
+                              &udf_state->abi.schema_release);
   }
   uint32_t size = WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE + WUDF__CONTROL_SIZE;
   uint32_t request[2] = {size, 8};
@@ -71,9 +69,9 @@ static int wudf__instance_prepare(struct wudf__call* call) {
     return wudf__set_error(call->error, EPROTO, "wudf_alloc returned %u for the output "
                            "slots: not an aligned block inside linear memory", slots);
   }
-  instance->udf_slots = slots;
-  instance->udf_control = slots + WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE;
-  instance->udf_ready = 1;
+  udf_state->abi.slots = slots;
+  udf_state->abi.control = slots + WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE;
+  udf_state->abi.ready = 1;
   return 0;
 }
 
@@ -115,9 +113,10 @@ static int wudf__finish_inputs(struct wudf__call* call, uint32_t block, uint32_t
   }
   if (live == 1) {
     struct wudf_instance* instance = call->instance;
-    if (capacity <= WUDF__BLOCK_KEEP_MAX && instance->udf_block == 0) {
-      instance->udf_block = block;
-      instance->udf_block_capacity = capacity;
+    struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
+    if (capacity <= WUDF__BLOCK_KEEP_MAX && udf_state->abi.block == 0) {
+      udf_state->abi.block = block;
+      udf_state->abi.block_capacity = capacity;
       return 0;
     }
     return wudf__guest_call(call, call->table->abi[WUDF__ABI_FREE], &block, 1, NULL);
@@ -518,14 +517,14 @@ static void wudf__write_plan(const struct wudf__call* call,
                              const struct wudf__guest_request* request,
                              const struct wudf__guest_memory* memory, uint32_t block,
                              struct wudf__guest_placement* placed) {
-  const struct wudf_instance* instance = call->instance;
+  const struct wudf__udf_instance* udf_state = wudf__udf_of(call->instance);
   if (request->flat_input) {
     wudf__flat_input_write(request->plan, memory, block + WUDF__BLOCK_HEADER_SIZE,
-                           instance->udf_array_release, instance->udf_schema_release, block,
+                           udf_state->abi.array_release, udf_state->abi.schema_release, block,
                            placed);
   } else {
     wudf__plan_guest_write(request->plan, "args", memory, block + WUDF__BLOCK_HEADER_SIZE,
-                           instance->udf_array_release, instance->udf_schema_release, block,
+                           udf_state->abi.array_release, udf_state->abi.schema_release, block,
                            placed);
   }
 }
@@ -535,13 +534,14 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__guest_r
                              uint32_t* block, uint32_t* capacity,
                              struct wudf__guest_placement* placed) {
   struct wudf_instance* instance = call->instance;
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
   const char* name = call->udf->signature.name;
   int64_t block_size = WUDF__BLOCK_HEADER_SIZE + request->plan_size;
-  if (instance->udf_block != 0 && block_size <= instance->udf_block_capacity) {
+  if (udf_state->abi.block != 0 && block_size <= udf_state->abi.block_capacity) {
     /* The block the host kept from an earlier call: no guest call. */
-    *block = instance->udf_block;
-    *capacity = instance->udf_block_capacity;
-    instance->udf_block = 0;
+    *block = udf_state->abi.block;
+    *capacity = udf_state->abi.block_capacity;
+    udf_state->abi.block = 0;
     struct wudf__guest_memory memory = wudf__memory_of(instance);
     if (!wudf__guest_range_ok(&memory, *block, (uint64_t)block_size)) {
       return wudf__set_error(call->error, EPROTO, "function '%s': the kept input block at "
@@ -552,10 +552,10 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__guest_r
     wudf__store_u32(&memory, *block + WUDF__BLOCK_MAGIC_OFFSET, WUDF__BLOCK_MAGIC);
     return 0;
   }
-  if (instance->udf_block != 0) {
+  if (udf_state->abi.block != 0) {
     /* Too small for this input: give it back to the guest. */
-    uint32_t kept = instance->udf_block;
-    instance->udf_block = 0;
+    uint32_t kept = udf_state->abi.block;
+    udf_state->abi.block = 0;
     int status = wudf__guest_call(call, call->table->abi[WUDF__ABI_FREE], &kept, 1, NULL);
     if (status != 0) return status;
   }
@@ -587,6 +587,7 @@ static int wudf__write_input(struct wudf__call* call, const struct wudf__guest_r
 int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request,
                     struct wudf__result* result) {
   struct wudf_instance* instance = call->instance;
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
   uint32_t block = 0, capacity = 0;
   struct wudf__guest_placement placed;
   memset(&placed, 0, sizeof(placed));
@@ -596,8 +597,8 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
     if (status != 0) return status;
   }
   struct wudf__guest_memory memory = wudf__memory_of(instance);
-  uint32_t out = instance->udf_slots, out_schema = out + WUDF__ARRAY_SIZE;
-  uint32_t control = instance->udf_control;
+  uint32_t out = udf_state->abi.slots, out_schema = out + WUDF__ARRAY_SIZE;
+  uint32_t control = udf_state->abi.control;
   memset(memory.base + out, 0, WUDF__ARRAY_SIZE + WUDF__SCHEMA_SIZE + WUDF__CONTROL_SIZE);
   uint32_t call_args[5] = {placed.array, placed.schema, out, out_schema, control};
   size_t arg_count = 4;
@@ -672,7 +673,7 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
      * guest's array stays until then, and the next function call releases
      * it. The pin cannot be taken already: calls check it first. */
     wudf__instance_pin(instance);
-    instance->udf_release_pending = 1;
+    udf_state->release_pending = 1;
   }
   return status != 0 ? status : released;
 }
@@ -681,30 +682,31 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
 
 int wudf__handle_acquire(struct wudf_instance* instance, uint32_t* handle,
                          struct wudf_error* error) {
-  pthread_mutex_lock(&instance->udf_handle_lock);
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
+  pthread_mutex_lock(&udf_state->handle_lock);
   uint32_t found = 0;
-  for (uint32_t i = 1; i < instance->udf_handle_capacity; i++) {
-    if (instance->udf_handles[i].state == WUDF__HANDLE_FREE) {
+  for (uint32_t i = 1; i < udf_state->handle_capacity; i++) {
+    if (udf_state->handles[i].state == WUDF__HANDLE_FREE) {
       found = i;
       break;
     }
   }
   if (found == 0) {
-    uint32_t capacity = instance->udf_handle_capacity ? 2 * instance->udf_handle_capacity : 8;
+    uint32_t capacity = udf_state->handle_capacity ? 2 * udf_state->handle_capacity : 8;
     struct wudf__handle_slot* grown =
-        wudf__realloc(instance->udf_handles, capacity * sizeof(*grown));
+        wudf__realloc(udf_state->handles, capacity * sizeof(*grown));
     if (grown == NULL) {
-      pthread_mutex_unlock(&instance->udf_handle_lock);
+      pthread_mutex_unlock(&udf_state->handle_lock);
       return wudf__set_error(error, ENOMEM, "out of memory");
     }
-    uint32_t old = instance->udf_handle_capacity;
+    uint32_t old = udf_state->handle_capacity;
     memset(grown + old, 0, (capacity - old) * sizeof(*grown));
-    instance->udf_handles = grown;
-    instance->udf_handle_capacity = capacity;
+    udf_state->handles = grown;
+    udf_state->handle_capacity = capacity;
     found = old > 0 ? old : 1;
   }
-  instance->udf_handles[found].state = WUDF__HANDLE_TAKEN;
-  pthread_mutex_unlock(&instance->udf_handle_lock);
+  udf_state->handles[found].state = WUDF__HANDLE_TAKEN;
+  pthread_mutex_unlock(&udf_state->handle_lock);
   *handle = found;
   return 0;
 }
@@ -718,7 +720,7 @@ static void wudf__handle_run(struct wudf_instance* instance, uint32_t function,
   struct wudf__call call;
   memset(&call, 0, sizeof(call));
   call.instance = instance;
-  call.table = instance->module->udf;
+  call.table = wudf__udf_table_of(wudf__instance_module(instance));
   call.udf = &call.table->functions[function];
   wudf_call_options_init(&call.defaults);
   call.options = &call.defaults;
@@ -735,17 +737,18 @@ static void wudf__handle_run(struct wudf_instance* instance, uint32_t function,
 
 /* Whether guest code may run on the instance now. */
 static int wudf__instance_runnable(const struct wudf_instance* instance) {
-  return instance->udf_ready && !instance->broken &&
-         !(atomic_load(&instance->life) & WUDF__PINNED);
+  return wudf__udf_of(instance)->abi.ready && !wudf__instance_broken(instance) &&
+         !wudf__instance_pinned(instance);
 }
 
 void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint32_t handle,
                          uint32_t op, int now) {
-  if (op == 0 || (now && instance->broken)) {
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
+  if (op == 0 || (now && wudf__instance_broken(instance))) {
     /* Nothing for the guest to forget (or no guest left to tell). */
-    pthread_mutex_lock(&instance->udf_handle_lock);
-    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
-    pthread_mutex_unlock(&instance->udf_handle_lock);
+    pthread_mutex_lock(&udf_state->handle_lock);
+    udf_state->handles[handle].state = WUDF__HANDLE_FREE;
+    pthread_mutex_unlock(&udf_state->handle_lock);
     return;
   }
   /* Running it now needs the instance: when another thread is in a call
@@ -755,43 +758,44 @@ void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint
     if (ran) wudf__handle_run(instance, function, handle, op);
     wudf__instance_leave(instance);
     if (ran) {
-      pthread_mutex_lock(&instance->udf_handle_lock);
-      instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
-      pthread_mutex_unlock(&instance->udf_handle_lock);
+      pthread_mutex_lock(&udf_state->handle_lock);
+      udf_state->handles[handle].state = WUDF__HANDLE_FREE;
+      pthread_mutex_unlock(&udf_state->handle_lock);
       return;
     }
   }
-  pthread_mutex_lock(&instance->udf_handle_lock);
-  struct wudf__handle_slot* slot = &instance->udf_handles[handle];
+  pthread_mutex_lock(&udf_state->handle_lock);
+  struct wudf__handle_slot* slot = &udf_state->handles[handle];
   slot->function = function;
   slot->op = (uint8_t)op;
   slot->state = WUDF__HANDLE_PENDING;
-  atomic_fetch_add(&instance->udf_handles_pending, 1);
-  pthread_mutex_unlock(&instance->udf_handle_lock);
+  atomic_fetch_add(&udf_state->handles_pending, 1);
+  pthread_mutex_unlock(&udf_state->handle_lock);
 }
 
 /* Runs the guest work released handles left (at the start of a call). */
 static void wudf__handles_run_pending(struct wudf_instance* instance) {
-  while (atomic_load(&instance->udf_handles_pending) > 0 && wudf__instance_runnable(instance)) {
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
+  while (atomic_load(&udf_state->handles_pending) > 0 && wudf__instance_runnable(instance)) {
     uint32_t handle = 0, function = 0, op = 0;
-    pthread_mutex_lock(&instance->udf_handle_lock);
-    for (uint32_t i = 1; i < instance->udf_handle_capacity; i++) {
-      struct wudf__handle_slot* slot = &instance->udf_handles[i];
+    pthread_mutex_lock(&udf_state->handle_lock);
+    for (uint32_t i = 1; i < udf_state->handle_capacity; i++) {
+      struct wudf__handle_slot* slot = &udf_state->handles[i];
       if (slot->state == WUDF__HANDLE_PENDING) {
         handle = i;
         function = slot->function;
         op = slot->op;
         slot->state = WUDF__HANDLE_TAKEN; /* until the guest has run it */
-        atomic_fetch_sub(&instance->udf_handles_pending, 1);
+        atomic_fetch_sub(&udf_state->handles_pending, 1);
         break;
       }
     }
-    pthread_mutex_unlock(&instance->udf_handle_lock);
+    pthread_mutex_unlock(&udf_state->handle_lock);
     if (handle == 0) return;
     wudf__handle_run(instance, function, handle, op);
-    pthread_mutex_lock(&instance->udf_handle_lock);
-    instance->udf_handles[handle].state = WUDF__HANDLE_FREE;
-    pthread_mutex_unlock(&instance->udf_handle_lock);
+    pthread_mutex_lock(&udf_state->handle_lock);
+    udf_state->handles[handle].state = WUDF__HANDLE_FREE;
+    pthread_mutex_unlock(&udf_state->handle_lock);
   }
 }
 
@@ -801,9 +805,10 @@ static void wudf__handles_run_pending(struct wudf_instance* instance) {
  * guest free the result the view was reading. */
 static int wudf__release_pending_result(struct wudf__call* call) {
   struct wudf_instance* instance = call->instance;
-  if (!instance->udf_release_pending) return 0;
-  instance->udf_release_pending = 0;
-  return wudf__release_through_guest(call, instance->udf_slots, WUDF__ARRAY_RELEASE,
+  struct wudf__udf_instance* udf_state = wudf__udf_of(instance);
+  if (!udf_state->release_pending) return 0;
+  udf_state->release_pending = 0;
+  return wudf__release_through_guest(call, udf_state->abi.slots, WUDF__ARRAY_RELEASE,
                                      WUDF__ABI_RELEASE_ARRAY);
 }
 
@@ -838,7 +843,7 @@ int wudf__call_options_read(struct wudf_call_options* out,
 int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                      uint32_t function, uint8_t kind,
                      const struct wudf_call_options* options, struct wudf_error* error) {
-  const struct wudf_module* module = instance->module;
+  const struct wudf_module* module = wudf__instance_module(instance);
   memset(call, 0, sizeof(*call));
   call->error = error;
   if (function >= wudf_module_function_count(module)) {
@@ -846,8 +851,8 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
                            function, wudf_module_function_count(module));
   }
   call->instance = instance;
-  call->table = module->udf;
-  call->udf = &module->udf->functions[function];
+  call->table = wudf__udf_table_of(module);
+  call->udf = &wudf__udf_table_of(module)->functions[function];
   const struct wudf__signature* signature = &call->udf->signature;
   if (kind != WUDF__KIND_NONE && signature->kind != kind) {
     const char* kind_name = wudf__kind_name(signature->kind);
@@ -881,11 +886,11 @@ int wudf__call_check(struct wudf__call* call, struct wudf_instance* instance,
 
 int wudf__call_usable(const struct wudf__call* call) {
   const char* name = call->udf->signature.name;
-  if (atomic_load(&call->instance->life) & WUDF__PINNED) {
+  if (wudf__instance_pinned(call->instance)) {
     return wudf__set_error(call->error, EBUSY, "function '%s': a zero-copy result view of "
                            "this instance's memory is still alive; release it first", name);
   }
-  if (call->instance->broken) {
+  if (wudf__instance_broken(call->instance)) {
     return wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance is "
                            "broken by an earlier trap; create a new instance", name);
   }
@@ -924,7 +929,7 @@ int wudf__call_enter(struct wudf__call* call) {
   if (status == 0) status = wudf__instance_prepare(call);
   if (status == 0) status = wudf__release_pending_result(call);
   if (status == 0) wudf__handles_run_pending(instance);
-  if (status == 0 && instance->broken) {
+  if (status == 0 && wudf__instance_broken(instance)) {
     status = wudf__set_error(call->error, ENOTRECOVERABLE, "function '%s': the instance broke "
                              "while releasing a closed stream or accumulator; create a new "
                              "instance", call->udf->signature.name);
@@ -997,33 +1002,6 @@ void wudf__arguments_add(struct wudf__arguments* arguments, const struct ArrowAr
   arguments->schemas[index] = &arguments->renamed[index];
   arguments->array.n_children = arguments->count;
   arguments->schema.n_children = arguments->count;
-}
-
-int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
-                      int depth, char* where, size_t size) {
-  struct wudf__format format;
-  if (array == NULL || schema == NULL || schema->format == NULL || depth > WUDF__MAX_DEPTH ||
-      wudf__format_parse(schema->format, &format) != 0 || array->length < 0 ||
-      array->offset < 0 || array->n_children != schema->n_children ||
-      (format.n_children >= 0 && array->n_children != format.n_children) ||
-      (format.layout == WUDF__LAYOUT_VIEW ? array->n_buffers < 3
-                                          : array->n_buffers != format.n_buffers) ||
-      (array->n_buffers > 0 && array->buffers == NULL) ||
-      (array->n_children > 0 && (array->children == NULL || schema->children == NULL)) ||
-      ((schema->dictionary == NULL) != (array->dictionary == NULL))) {
-    snprintf(where, size, "%s", schema != NULL && schema->name != NULL ? schema->name : "?");
-    return -1;
-  }
-  for (int64_t i = 0; i < array->n_children; i++) {
-    if (wudf__check_shape(array->children[i], schema->children[i], depth + 1, where, size)) {
-      return -1;
-    }
-  }
-  if (schema->dictionary != NULL &&
-      wudf__check_shape(array->dictionary, schema->dictionary, depth + 1, where, size) != 0) {
-    return -1;
-  }
-  return 0;
 }
 
 /* The nesting depth of a schema tree (the root is 1; a dictionary is a

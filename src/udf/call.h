@@ -5,18 +5,22 @@
  * the caller's arguments seen as one struct array, and the planning of the
  * rows one guest call gets.
  *
- * udf/functions.c reads the module's declarations; udf/call.c implements
- * this header; udf/scalar.c, udf/table.c and udf/aggregate.c build the
- * kinds on it. See docs/abi.md for the contract with guests.
+ * udf/functions.c reads the module's declarations; udf/layer.c hooks the
+ * layer onto the engine (engine/layer.h, the only engine header the UDF
+ * layer includes); udf/call.c implements this header; udf/scalar.c,
+ * udf/table.c and udf/aggregate.c build the kinds on it. See docs/abi.md
+ * for the contract with guests and docs/architecture.md for the layers.
  */
 #ifndef WUDF_UDF_CALL_H
 #define WUDF_UDF_CALL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "../abi/import.h"
 #include "../arrow/gather.h"
-#include "../engine/engine.h"
+#include "../engine/layer.h"
 #include "signature.h"
 
 /* ------------------------------------------------------------ functions */
@@ -76,6 +80,75 @@ struct wudf__udf_table {
   uint32_t release_result;
   int has_release_result;
 };
+
+/* The declared functions of a module: its layer state (layer.h), set
+ * when the UDF layer attached the module (functions.c; count 0 for a
+ * module that declares none). */
+static inline struct wudf__udf_table* wudf__udf_table_of(const struct wudf_module* module) {
+  return (struct wudf__udf_table*)wudf__module_layer_state(module);
+}
+
+/* -------------------------------------------------------- instance state */
+
+/* One handle of an instance's guest. */
+struct wudf__handle_slot {
+  uint32_t function;  /* whose handle */
+  uint8_t state;      /* WUDF__HANDLE_* */
+  uint8_t op;         /* WUDF__OP_TABLE_CLOSE or WUDF__OP_AGGREGATE_FREE */
+};
+#define WUDF__HANDLE_FREE 0
+#define WUDF__HANDLE_TAKEN 1
+#define WUDF__HANDLE_PENDING 2 /* released: `op` must run before reuse */
+
+/* The guest ABI fields of an instance that wudf_instance_snapshot keeps. */
+struct wudf__udf_abi_state {
+  int ready;               /* set up by the first function call (call.c) */
+  uint32_t slots;          /* output ArrowArray, then ArrowSchema */
+  uint32_t control;        /* the control block of table/aggregate calls */
+  uint32_t array_release;  /* the guest's input release callbacks */
+  uint32_t schema_release;
+  /* An input block the host keeps between calls: its offset (0: none) and
+   * size. Reused by the next call whose input fits. */
+  uint32_t block;
+  uint32_t block_capacity;
+};
+
+/* The UDF layer's state of an instance: its layer state (layer.h), in the
+ * instance's own allocation, reached with wudf__udf_of. */
+struct wudf__udf_instance {
+  struct wudf__udf_abi_state abi;
+  /* Written before a view's pin is dropped: tells the next function call
+   * to release the guest's result array that the view was reading. */
+  int release_pending;
+  /* Handles of streams and accumulators in the guest (call.c), and the
+   * guest work their releases left for the next call. Guarded by
+   * handle_lock, since a stream may be released on any thread. */
+  pthread_mutex_t handle_lock;
+  struct wudf__handle_slot* handles; /* index = handle; 0 unused */
+  uint32_t handle_capacity;
+  atomic_uint handles_pending;       /* slots with work to run */
+  /* The guest ABI fields at wudf_instance_snapshot (an instance
+   * snapshotted after its first call keeps its output slots). */
+  struct wudf__udf_abi_state snapshot;
+};
+
+/* The UDF layer's state of `instance` (one pointer load). */
+static inline struct wudf__udf_instance* wudf__udf_of(const struct wudf_instance* instance) {
+  return (struct wudf__udf_instance*)wudf__instance_layer_state(instance);
+}
+
+/* The UDF layer as the engine sees it (layer.c): the hooks that read a
+ * module's declarations and keep the state above, named by the
+ * composition root (src/library.c). */
+extern const struct wudf__layer wudf__udf_layer;
+
+/* The layer's module hooks (functions.c). attach reads and checks the
+ * functions the module declares in its "wasmudf" custom section into the
+ * module's layer state (`bytes` are the module's): EPROTO on a bad record
+ * or a missing export. detach frees them. */
+int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
+                            size_t module_size, struct wudf_error* error);
+void wudf__udf_module_detach(struct wudf_module* module);
 
 /* ----------------------------------------------------------- one call */
 
@@ -266,12 +339,6 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
 void wudf__arguments_add(struct wudf__arguments* arguments, const struct ArrowArray* array,
                          const struct ArrowSchema* schema, const char* name);
 
-/* Checks that a caller's array has the shape its schema's format requires
- * (buffer and child counts, dictionaries), so the gatherer can walk it.
- * 0 or -1 with the path in `where`. */
-int wudf__check_shape(const struct ArrowArray* array, const struct ArrowSchema* schema,
-                      int depth, char* where, size_t size);
-
 /* Nonzero when some column may have a null in rows [start, start + count)
  * at the top level (null-type columns are all null; unions and run-end
  * encoded columns have no top-level nulls). */
@@ -412,7 +479,7 @@ void wudf__handle_finish(struct wudf_instance* instance, uint32_t function, uint
                          uint32_t op, int now);
 
 /* Takes a reference to the instance for an object that outlives calls (a
- * stream, an accumulator); wudf__instance_unhold drops it and destroys the
- * instance if it was freed meanwhile. Both in engine/instance.c. */
+ * stream, an accumulator): wudf__instance_hold; wudf__instance_unhold drops
+ * it and destroys the instance if it was freed meanwhile (engine/layer.h). */
 
 #endif /* WUDF_UDF_CALL_H */

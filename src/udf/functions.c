@@ -2,7 +2,8 @@
  * functions.c -- the functions a module declares: its "wasmudf" custom
  * section read and checked when the module loads (every record parsed, its
  * export present with the wasm type of its kind, the ABI exports present),
- * and their descriptions for wudf_module_function. The calls themselves are
+ * and their descriptions for wudf_module_function: the UDF layer's
+ * module_attach and module_detach (layer.c). The calls themselves are
  * in call.c and the kinds' files (scalar.c, table.c, aggregate.c). See
  * docs/abi.md, section 6.
  */
@@ -50,7 +51,7 @@ static int wudf__find_abi_export(const struct wudf_module* module, const char* n
                                  const char* signature, uint32_t* index,
                                  struct wudf_error* error) {
   if (wudf_module_find_export(module, name, index, NULL) != 0 ||
-      !wudf__export_matches(&module->exports[*index], signature)) {
+      !wudf__export_matches(wudf__module_export_info(module, *index), signature)) {
     return wudf__set_error(error, EPROTO,
                            "the module declares functions but lacks the ABI export "
                            "%s with wasm type (%s) (see docs/abi.md)",
@@ -59,14 +60,15 @@ static int wudf__find_abi_export(const struct wudf_module* module, const char* n
   return 0;
 }
 
-void wudf__udf_module_free(struct wudf_module* module) {
-  if (module->udf == NULL) return;
-  for (uint32_t i = 0; module->udf->functions != NULL && i < module->udf->count; i++) {
-    wudf__free(module->udf->functions[i].strings);
+void wudf__udf_module_detach(struct wudf_module* module) {
+  struct wudf__udf_table* table = wudf__udf_table_of(module);
+  if (table == NULL) return;
+  for (uint32_t i = 0; table->functions != NULL && i < table->count; i++) {
+    wudf__free(table->functions[i].strings);
   }
-  wudf__free(module->udf->functions);
-  wudf__free(module->udf);
-  module->udf = NULL;
+  wudf__free(table->functions);
+  wudf__free(table);
+  wudf__module_set_layer_state(module, NULL);
 }
 
 /* Appends `length` bytes of `text` and a NUL to the string pool at
@@ -187,15 +189,14 @@ broken:
                          signature->name, signature->text);
 }
 
-int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
-                          struct wudf_error* error) {
+int wudf__udf_module_attach(struct wudf_module* module, const uint8_t* bytes,
+                            size_t module_size, struct wudf_error* error) {
   struct wudf__udf_table* table = wudf__calloc(1, sizeof(*table));
   if (table == NULL) return wudf__set_error(error, ENOMEM, "out of memory");
-  module->udf = table;
-  const struct wudf__wasm_custom* custom = wudf__wasm_find_custom(&module->info, "wasmudf");
-  if (custom == NULL || custom->size == 0) return 0;
-  const char* payload = (const char*)bytes + custom->offset;
-  size_t size = custom->size;
+  wudf__module_set_layer_state(module, table);
+  size_t offset = 0, size = 0;
+  if (!wudf__module_custom_section(module, "wasmudf", &offset, &size) || size == 0) return 0;
+  const char* payload = (const char*)bytes + offset;
   if (size > WUDF__MAX_METADATA) {
     return wudf__set_error(error, EPROTO, "the wasmudf metadata section has %zu bytes, "
                            "more than the limit of %zu", size, WUDF__MAX_METADATA);
@@ -239,7 +240,7 @@ int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
     int controlled = udf->signature.kind == WUDF__KIND_TABLE ||
                      udf->signature.kind == WUDF__KIND_AGGREGATE;
     if (wudf_module_find_export(module, export_name, &udf->export_index, NULL) != 0 ||
-        !wudf__export_matches(&module->exports[udf->export_index],
+        !wudf__export_matches(wudf__module_export_info(module, udf->export_index),
                               controlled ? "iiiii:i" : "iiii:i")) {
       return wudf__set_error(error, EPROTO,
                              "%s function '%s' is declared but the module has no export "
@@ -252,7 +253,7 @@ int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
     if (described != 0) return described;
   }
   if (table->count > 0) {
-    if (!module->info.has_memory) {
+    if (!wudf__module_has_memory(module)) {
       return wudf__set_error(error, EPROTO, "the module declares functions but has no "
                              "linear memory");
     }
@@ -265,13 +266,14 @@ int wudf__udf_module_init(struct wudf_module* module, const uint8_t* bytes,
     table->has_release_result =
         wudf_module_find_export(module, "wudf_release_result", &table->release_result,
                                 NULL) == 0 &&
-        wudf__export_matches(&module->exports[table->release_result], "ii:");
+        wudf__export_matches(wudf__module_export_info(module, table->release_result), "ii:");
   }
   return 0;
 }
 
 uint32_t wudf_module_function_count(const struct wudf_module* module) {
-  return module != NULL && module->udf != NULL ? module->udf->count : 0;
+  const struct wudf__udf_table* table = module != NULL ? wudf__udf_table_of(module) : NULL;
+  return table != NULL ? table->count : 0;
 }
 
 /* Function `index` of `module` for a call that writes to `out`: NULL,
@@ -289,7 +291,7 @@ static const struct wudf__udf* wudf__function_at(const struct wudf_module* modul
                     wudf_module_function_count(module));
     return NULL;
   }
-  return &module->udf->functions[index];
+  return &wudf__udf_table_of(module)->functions[index];
 }
 
 int wudf_module_function(const struct wudf_module* module, uint32_t index,
@@ -397,7 +399,7 @@ int wudf_module_find_function(const struct wudf_module* module, const char* name
     return wudf__set_error(error, EINVAL, "module, name and index must not be NULL");
   }
   for (uint32_t i = 0; i < wudf_module_function_count(module); i++) {
-    if (strcmp(module->udf->functions[i].signature.name, name) == 0) {
+    if (strcmp(wudf__udf_table_of(module)->functions[i].signature.name, name) == 0) {
       *index = i;
       return 0;
     }

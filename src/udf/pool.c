@@ -45,9 +45,9 @@ int wudf_pool_new(struct wudf_module* module, const struct wudf_pool_config* con
     return wudf__set_error(error, EINVAL, "module and out must not be NULL");
   }
   struct wudf_pool_config settings;
-  wudf_pool_config_init(module->engine, &settings);
+  wudf_pool_config_init(wudf__module_engine(module), &settings);
   struct wudf_instance_config instance;
-  wudf_instance_config_init(module->engine, &instance);
+  wudf_instance_config_init(wudf__module_engine(module), &instance);
   if (config != NULL) {
     int status = wudf__versioned_read(
         &settings, config, sizeof(settings), wudf__pool_config_fields,
@@ -66,7 +66,7 @@ int wudf_pool_new(struct wudf_module* module, const struct wudf_pool_config* con
   pthread_mutex_init(&pool->lock, NULL);
   pthread_cond_init(&pool->released, NULL);
   pool->module = module;
-  atomic_fetch_add(&module->references, 1);
+  wudf__module_retain(module);
   *out = pool;
   return 0;
 }
@@ -123,12 +123,11 @@ int wudf_pool_acquire(struct wudf_pool* pool, struct wudf_instance** out,
 void wudf_pool_release(struct wudf_pool* pool, struct wudf_instance* instance) {
   if (pool == NULL || instance == NULL) return;
   int keep = 1, reset = 0;
-  if (instance->broken || pool->config.reset_after_use) {
+  if (wudf__instance_broken(instance) || pool->config.reset_after_use) {
     keep = wudf_instance_reset(instance, NULL) == 0;
     reset = keep;
   } else {
-    unsigned life = atomic_load(&instance->life);
-    keep = !(life & WUDF__PINNED) && life / WUDF__HOLDER == 0;
+    keep = wudf__instance_idle(instance);
   }
   pthread_mutex_lock(&pool->lock);
   pool->stats.in_use--;

@@ -489,12 +489,13 @@ int wudf_function_call_batch(struct wudf_instance* instance, uint32_t function,
 static int wudf__constant_call_once(const struct wudf_instance* instance, uint32_t function,
                                     const struct wudf__broadcast* broadcast,
                                     const struct wudf_call_options* options) {
+  const struct wudf_module* module = wudf__instance_module(instance);
   if (broadcast->count == 0 || broadcast->constants != broadcast->count ||
-      broadcast->rows <= 1 || function >= wudf_module_function_count(instance->module)) {
+      broadcast->rows <= 1 || function >= wudf_module_function_count(module)) {
     return 0;
   }
   const struct wudf__signature* signature =
-      &instance->module->udf->functions[function].signature;
+      &wudf__udf_table_of(module)->functions[function].signature;
   return signature->kind == WUDF__KIND_SCALAR && signature->deterministic &&
          options->result == WUDF_RESULT_COPY &&
          (options->result_row_limit == 0 || broadcast->rows <= options->result_row_limit);

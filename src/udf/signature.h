@@ -73,17 +73,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../arrow/format.h"
+
 #define WUDF__ABI_VERSION 1
 #define WUDF__RECORD_PREFIX "wasmudf:1 "
 #define WUDF__EXPORT_PREFIX "wudf_fn_"
 #define WUDF__MAX_ARGS 64
-#define WUDF__MAX_FIELDS 64      /* children of one type node */
 #define WUDF__MAX_NAME 64
-#define WUDF__MAX_DEPTH 32       /* type nesting, and guest results' nesting */
 #define WUDF__MAX_SIGNATURE 1024 /* canonical text, NUL included */
-#define WUDF__MAX_FORMAT 192     /* an Arrow format string, NUL included; the
-                                    longest, a union of WUDF__MAX_FIELDS
-                                    fields ("+us:0,1,...,63"), has 186 bytes */
+/* WUDF__MAX_FIELDS, WUDF__MAX_DEPTH and WUDF__MAX_FORMAT, the limits of
+ * Arrow type trees, are arrow/format.h's. */
 
 /* The control block of table and aggregate calls (docs/abi.md, section 3):
  * 32 bytes in guest memory, 8-byte aligned, written by the host before

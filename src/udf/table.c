@@ -351,8 +351,8 @@ int wudf__table_chunk_schema(const struct wudf__udf* udf, struct ArrowSchema* ou
 
 static int wudf__stream_get_schema(struct ArrowArrayStream* stream, struct ArrowSchema* out) {
   struct wudf__table_run* run = wudf__stream_run(stream);
-  return wudf__table_chunk_schema(&run->instance->module->udf->functions[run->function], out,
-                            &run->error);
+  const struct wudf__udf_table* table = wudf__udf_table_of(wudf__instance_module(run->instance));
+  return wudf__table_chunk_schema(&table->functions[run->function], out, &run->error);
 }
 
 static int wudf__stream_get_next(struct ArrowArrayStream* stream, struct ArrowArray* out) {

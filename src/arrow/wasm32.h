@@ -7,8 +7,8 @@
  * field is read and written at its wasm32 offset, little-endian, and every
  * access is checked against the memory's current size first.
  */
-#ifndef WUDF_ABI_WASM32_H
-#define WUDF_ABI_WASM32_H
+#ifndef WUDF_ARROW_WASM32_H
+#define WUDF_ARROW_WASM32_H
 
 #include <stdint.h>
 #include <string.h>
@@ -93,4 +93,4 @@ static inline void wudf__store_i64(const struct wudf__guest_memory* memory,
 #error "wasmudf supports little-endian hosts only"
 #endif
 
-#endif /* WUDF_ABI_WASM32_H */
+#endif /* WUDF_ARROW_WASM32_H */
