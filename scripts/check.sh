@@ -16,11 +16,17 @@ jobs=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0
 
+# stage NAME: the header of a stage, with the seconds since the start (the
+# whole run should stay well under 20 minutes on 2 cores).
+stage() {
+  stage "$1 (at ${SECONDS} s)"
+}
+
 # run_suite NAME BUILD_DIR CMAKE_ARGS... : configure, build, ctest; counts.
 run_suite() {
   local name=$1 dir=$2
   shift 2
-  echo "== $name"
+  stage "$name"
   if ! cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >"$dir.configure.log" 2>&1; then
     cat "$dir.configure.log"; failed=$((failed + 1)); return
   fi
@@ -43,7 +49,7 @@ run_suite() {
 # it into build/venv and runs its tests (tests/python/package: pyarrow,
 # polars, DuckDB, Spark); counts pytest's passed and failed tests.
 python_package() {
-  echo "== Python package: wheel, install, tests"
+  stage "Python package: wheel, install, tests"
   rm -rf build/wheel
   if ! { CFLAGS=-Werror "$python" -m pip wheel --no-build-isolation --no-deps ./python \
            -w build/wheel &&
@@ -75,7 +81,7 @@ count_pytest() {
 # extension built with ASan + UBSan and linked to the sanitizer build's
 # libwasmudf, in a Python that preloads the sanitizer runtimes.
 python_package_sanitized() {
-  echo "== Python package: ASan + UBSan"
+  stage "Python package: ASan + UBSan"
   local out=$PWD/build/python-sanitize
   rm -rf "$out"
   if ! (cd python && CFLAGS="-Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -99,7 +105,7 @@ python_package_sanitized() {
 # ThreadSanitizer; the other tests stop runaway guest code with signals,
 # which TSan holds back (see that file).
 tsan_suite() {
-  echo "== ThreadSanitizer: test_stress"
+  stage "ThreadSanitizer: test_stress"
   local dir=build/tsan
   if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DWUDF_TSAN=ON &&
          cmake --build "$dir" -j "$jobs" --target test_stress wudf_test_modules; } \
@@ -147,19 +153,20 @@ run_suite "ASan + UBSan build" build/sanitize -DWUDF_SANITIZE=ON
 python_package_sanitized
 run_suite "valgrind (leaks)" build/valgrind -DWUDF_VALGRIND=ON
 tsan_suite
-echo "== libFuzzer: the guest-result validator"
+stage "libFuzzer: the guest-result validator"
 if scripts/fuzz-import.sh "${FUZZ_SECONDS:-60}"; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))
 fi
 
-echo "== libFuzzer: the Arrow IPC reader"
+stage "libFuzzer: the Arrow IPC reader"
 if scripts/fuzz-ipc.sh "${FUZZ_IPC_SECONDS:-30}"; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))
 fi
 
+echo "== done (${SECONDS} s)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
