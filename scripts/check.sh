@@ -19,7 +19,7 @@ failed=0
 # stage NAME: the header of a stage, with the seconds since the start (the
 # whole run should stay well under 20 minutes on 2 cores).
 stage() {
-  stage "$1 (at ${SECONDS} s)"
+  echo "== $1 (at ${SECONDS} s)"
 }
 
 # run_suite NAME BUILD_DIR CMAKE_ARGS... : configure, build, ctest; counts.
