@@ -49,6 +49,7 @@ bench: build
 	@$(BUILD)/bin/wasmudf build examples/c/gcd.c -o $(BUILD)/bench-modules/udf_gcd.wasm
 	@$(BUILD)/bin/wasmudf build examples/c/strings.c -o $(BUILD)/bench-modules/udf_strings.wasm
 	@$(BUILD)/bench/bench_udf $(BUILD)/bench-modules/udf_gcd.wasm $(BUILD)/bench-modules/udf_strings.wasm
+	@$(BUILD)/bench/bench_constants $(BUILD)/bench-modules/udf_gcd.wasm
 	@$(BUILD)/bin/wasmudf build bench/guests/percall.c -o $(BUILD)/bench-modules/percall.wasm
 	@$(BUILD)/bench/bench_call $(BUILD)/bench-modules/percall.wasm
 	@$(BUILD)/bin/wasmudf build examples/c/aggregates.c -o $(BUILD)/bench-modules/udf_aggregates.wasm
