@@ -1,6 +1,7 @@
 /*
  * bench.h -- what the benchmarks share: a monotonic clock in microseconds,
- * the median of a set of runs, and failing loudly on a library error.
+ * the median of a set of runs, failing loudly on a library error, and
+ * waiting for a module's optimised code before timing its calls.
  */
 #ifndef WUDF_BENCH_H
 #define WUDF_BENCH_H
@@ -32,6 +33,20 @@ static inline double median(double* values, int count) {
 static inline void check(int status, const struct wudf_error* error) {
   if (status != 0) {
     fprintf(stderr, "bench: %s\n", error->message);
+    exit(1);
+  }
+}
+
+/* Waits for the optimised code of `module` (`what` names it): with the
+ * engine's fast tier (the default) a first load runs calls on tcc's code
+ * while cc -O2 builds in the background, and timing calls then would time
+ * tcc's code and a compiler competing for the cores. Ends the program when
+ * the optimised code does not come. */
+static inline void wait_optimized(struct wudf_module* module, const char* what) {
+  int tier = wudf_module_wait_tier(module, 0);
+  if (tier != WUDF_TIER_OPTIMIZED) {
+    fprintf(stderr, "bench: %s: no optimised code (tier %d); not timing another tier's\n",
+            what, tier);
     exit(1);
   }
 }

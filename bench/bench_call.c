@@ -254,6 +254,7 @@ int main(int argc, char** argv) {
   struct wudf_instance* instance;
   check(wudf_engine_new(NULL, &engine, &error), &error);
   check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+  wait_optimized(module, argv[1]);
   check(wudf_instance_new(module, NULL, &instance, &error), &error);
   uint32_t id32, add32;
   check(wudf_module_find_function(module, "id32", &id32, &error), &error);

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   check(wudf_engine_new(NULL, &engine, &error), &error);
   struct wudf_module* module = NULL;
   check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+  wait_optimized(module, argv[1]);
   struct wudf_instance* instance = NULL;
   check(wudf_instance_new(module, NULL, &instance, &error), &error);
   struct ArrowSchema int32 = {"i", "", NULL, ARROW_FLAG_NULLABLE, 0, NULL, NULL,

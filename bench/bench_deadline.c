@@ -38,6 +38,7 @@ int main(void) {
   struct wudf_module* module;
   check(wudf_engine_new(&config, &engine, &error), &error);
   check(wudf_module_load(engine, spin_module, sizeof(spin_module), &module, &error), &error);
+  wait_optimized(module, "the spin module");
   uint32_t spin;
   check(wudf_module_find_export(module, "spin", &spin, &error), &error);
   printf("deadline-to-error latency, %d calls each (time to the error less the deadline)\n",

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
     wudf_module_free(module);
   }
   check(wudf_module_load_file(engine, argv[1], &module, &error), &error);
+  wait_optimized(module, argv[1]);
   for (int i = 0; i < INSTANCES; i++) {
     double start = now_us();
     check(wudf_instance_new(module, NULL, &instance, &error), &error);

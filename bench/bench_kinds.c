@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
   check(wudf_engine_new(NULL, &engine, &error), &error);
   check(wudf_module_load_file(engine, argv[1], &aggregates, &error), &error);
   check(wudf_module_load_file(engine, argv[2], &tables, &error), &error);
+  wait_optimized(aggregates, argv[1]);
+  wait_optimized(tables, argv[2]);
   check(wudf_instance_new(aggregates, NULL, &instance, &error), &error);
   check(wudf_instance_new(tables, NULL, &table_instance, &error), &error);
   uint32_t sum = find(aggregates, "sum"), avg = find(aggregates, "avg");

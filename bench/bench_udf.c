@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   check(wudf_engine_new(NULL, &engine, &error), &error);
   check(wudf_module_load_file(engine, argv[1], &gcd_module, &error), &error);
   check(wudf_module_load_file(engine, argv[2], &strings_module, &error), &error);
+  wait_optimized(gcd_module, argv[1]);
+  wait_optimized(strings_module, argv[2]);
   check(wudf_instance_new(gcd_module, NULL, &gcd_instance, &error), &error);
   check(wudf_instance_new(strings_module, NULL, &strings_instance, &error), &error);
   uint32_t gcd, upper;
