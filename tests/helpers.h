@@ -27,6 +27,11 @@ static inline double timing_slack_ms(void) {
   return text != NULL ? atof(text) : 50.0;
 }
 
+/* Whether the test runs under valgrind (the valgrind suite sets
+ * $WUDF_TEST_UNDER_VALGRIND), for the few timing bounds that only hold on
+ * the real CPU. */
+static inline int under_valgrind(void) { return getenv("WUDF_TEST_UNDER_VALGRIND") != NULL; }
+
 /* Reads a whole file into malloc'd memory. */
 static inline unsigned char* read_whole_file(const char* path, size_t* size) {
   FILE* file = fopen(path, "rb");

@@ -100,7 +100,11 @@ TEST(deadline_inside_host_code) {
   wudf_instance_free(instance);
   wudf_module_free(guest);
   ASSERT(printed);
-  ASSERT_LE(elapsed, 50.0 + timing_slack_ms());
+  /* Under valgrind the interrupt reaches a thread that keeps calling host
+   * code seconds late (0.66 to 3.2 s measured on an idle machine, against
+   * 50.1 to 50.3 ms natively and under ASan): there the test checks that
+   * the deadline is delivered, not when. */
+  if (!under_valgrind()) ASSERT_LE(elapsed, 50.0 + timing_slack_ms());
 }
 
 TEST(many_short_calls_are_not_disturbed) {
