@@ -3,7 +3,8 @@
  * path of scalar calls (fixed-width arguments and result: one guest call
  * of a kept input block, results placed straight into the final column
  * across guest calls) against the rows expected, including slices, nulls
- * and strict functions that leave it for the general path; the steady path
+ * and strict functions that leave it for the general path, and cut into
+ * guest calls of about chunk_bytes; the steady path
  * allocates nothing on the host but the result (counted through the
  * allocation funnel) and makes two guest calls; instance reset restores
  * memory, globals, tables and memory size after a guest changed them, and
@@ -116,6 +117,92 @@ TEST(flat_path_rows) {
         column_release(&result);
       }
     }
+    column_release(&input);
+  }
+  wudf_instance_free(instance);
+}
+
+/* chunk_bytes cuts a flat call's rows into guest calls of about that many
+ * bytes of arguments and result (work: 4 + 4 bytes a row): a multiple of 64
+ * rows, at least 4,096, at most max_rows_per_call; 0 turns it off and a
+ * zero-copy view is one guest call. Every cut gives the same rows, with and
+ * without nulls, sliced at a byte boundary of the bitmap or not (the
+ * general path, not cut). */
+TEST(chunk_bytes_cuts_flat_calls) {
+  struct wudf_instance* instance = new_instance(scribble);
+  uint32_t work = function_index(scribble, "work");
+  const int64_t rows = 100000;
+  static const struct {
+    int64_t chunk_bytes, max_rows, guest_calls; /* guest_calls: -1 not checked */
+  } cases[] = {
+      {0, 1 << 20, 1},                  /* off: one guest call */
+      {64 << 10, 1 << 20, 13},          /* 8,192 rows a call */
+      {64 << 10 | 100, 1 << 20, 13},    /* 8,204 rows, cut to a multiple of 64 */
+      {1, 1 << 20, 25},                 /* at least 4,096 rows a call */
+      {64 << 10, 5000, 20},             /* max_rows_per_call below the cut */
+      {512 << 10, 1 << 20, 2},          /* the default: 65,536 rows a call */
+      {(int64_t)1 << 40, 1 << 20, 1},   /* more than every row */
+  };
+  for (int with_nulls = 0; with_nulls < 2; with_nulls++) {
+    int null_every = with_nulls ? 7 : 0;
+    struct column input = int32_rows(rows + 16, null_every);
+    for (int64_t offset = 0; offset <= 16; offset += 16) {
+      struct ArrowArray slice = slice_of(&input, offset, rows);
+      const struct ArrowArray* args[1] = {&slice};
+      const struct ArrowSchema* schemas[1] = {&input.schema};
+      /* The guest runs of one guest call (the call and the release of its
+       * result), measured with chunk_bytes off after a first call that
+       * made the guest's input block as large as any case needs. */
+      int64_t runs_per_call = -1;
+      struct wudf_call_options whole;
+      wudf_call_options_init(&whole);
+      whole.chunk_bytes = 0;
+      struct wudf_error error;
+      struct ArrowArray out;
+      struct ArrowSchema out_schema;
+      ASSERT_OK(wudf_function_call(instance, work, 1, args, schemas, &whole, &out, &out_schema,
+                                   &error), &error);
+      out.release(&out);
+      out_schema.release(&out_schema);
+      for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct wudf_call_options options;
+        wudf_call_options_init(&options);
+        options.chunk_bytes = cases[c].chunk_bytes;
+        options.max_rows_per_call = cases[c].max_rows;
+        uint64_t runs = instance->guest_runs;
+        ASSERT_OK(wudf_function_call(instance, work, 1, args, schemas, &options, &out,
+                                     &out_schema, &error), &error);
+        int64_t made = (int64_t)(instance->guest_runs - runs);
+        if (runs_per_call < 0) runs_per_call = made;
+        ASSERT_EQ(made, cases[c].guest_calls * runs_per_call);
+        check_work(&out, offset, rows, null_every);
+        out.release(&out);
+        out_schema.release(&out_schema);
+      }
+      /* A view is the result of one guest call: not cut. */
+      struct wudf_call_options options;
+      wudf_call_options_init(&options);
+      options.chunk_bytes = 1;
+      options.result = WUDF_RESULT_VIEW;
+      ASSERT_OK(wudf_function_call(instance, work, 1, args, schemas, &options, &out,
+                                   &out_schema, &error), &error);
+      check_work(&out, offset, rows, null_every);
+      out.release(&out);
+      out_schema.release(&out_schema);
+    }
+    /* Sliced off a byte boundary with nulls: the general path, whole. */
+    struct ArrowArray slice = slice_of(&input, 3, rows);
+    const struct ArrowArray* args[1] = {&slice};
+    const struct ArrowSchema* schemas[1] = {&input.schema};
+    struct wudf_call_options options;
+    wudf_call_options_init(&options);
+    options.chunk_bytes = 1;
+    struct column result;
+    struct wudf_error error;
+    ASSERT_OK(call_function(instance, "work", 1, args, schemas, &options, &result, &error),
+              &error);
+    check_work(&result.array, 3, rows, null_every);
+    column_release(&result);
     column_release(&input);
   }
   wudf_instance_free(instance);
@@ -513,6 +600,7 @@ int main(void) {
   snapshot_module = load_module(engine, "snapshot");
   RUN_TEST(flat_path_rows);
   RUN_TEST(flat_path_strict);
+  RUN_TEST(chunk_bytes_cuts_flat_calls);
   RUN_TEST(steady_path_allocates_only_the_result);
   RUN_TEST(modules_without_release_result);
   RUN_TEST(reset_restores_state);

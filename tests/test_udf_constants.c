@@ -539,8 +539,11 @@ TEST(a_deterministic_function_of_constants_runs_once) {
   struct ArrowSchema out_schema;
   enum { MANY = 100000 };
   /* call_rows gives each row the rows its guest call saw: the broadcast
-   * column went to the guest whole... */
-  ASSERT_OK(wudf_function_call_args(instance, find(module, "call_rows"), 1, args, MANY, NULL,
+   * column went to the guest whole (in one guest call: chunk_bytes off)... */
+  struct wudf_call_options whole;
+  wudf_call_options_init(&whole);
+  whole.chunk_bytes = 0;
+  ASSERT_OK(wudf_function_call_args(instance, find(module, "call_rows"), 1, args, MANY, &whole,
                                     &out, &out_schema, &error), &error);
   ASSERT_EQ(out.length, MANY);
   ASSERT_EQ(((const int64_t*)out.buffers[1])[MANY - 1], MANY);

@@ -268,6 +268,14 @@ static int run(const char* runner, const char* plan_path) {
     state.view_options.result = WUDF_RESULT_VIEW;
     state.options = &state.view_options;
   }
+  /* $BENCH_CHUNK_BYTES sets chunk_bytes of the copying runner, for
+   * comparing cuts of the rows into guest calls (0: max_rows_per_call). */
+  static struct wudf_call_options chunk_options;
+  if (getenv("BENCH_CHUNK_BYTES") != NULL && state.options == NULL) {
+    wudf_call_options_init(&chunk_options);
+    chunk_options.chunk_bytes = atoll(getenv("BENCH_CHUNK_BYTES"));
+    state.options = &chunk_options;
+  }
   struct wudf_error error;
   check(wudf_engine_new(NULL, &state.engine, &error), &error);
   char line[16384];

@@ -906,11 +906,25 @@ struct wudf_call_options {
    * maximum); 0 means 32. Deeper arguments or results fail with EFBIG
    * naming the function and the limit. */
   int nesting_depth_limit;
+  /* Bytes of arguments and result one guest call should work on, for the
+   * CPU's cache: a scalar call whose arguments and result are of
+   * fixed-width types, with a copied result, gives the guest about this
+   * many bytes per call (rows times the bytes of one row of every argument
+   * and the result; a multiple of 64 rows, at least 4,096), never more
+   * rows than max_rows_per_call. The arguments are then copied into guest memory,
+   * computed on and copied out while they are still in the cache, which
+   * costs less than one pass over megabytes of them (docs/engine.md,
+   * "Chunk sizes"). Which rows go into which guest call is not part of a
+   * scalar function's meaning; a zero-copy view (one guest call) and the
+   * other calls are not split by it. 0 turns it off: guest calls of
+   * max_rows_per_call rows. */
+  int64_t chunk_bytes;
 };
 
 /* Defaults: 1,048,576 rows, 64 MiB, the instance's deadline, full validation,
  * results copied, chunks of at most 65,536 rows; results of at most
- * 2,147,483,647 rows and 1 GiB; nesting up to 32 levels. */
+ * 2,147,483,647 rows and 1 GiB; nesting up to 32 levels; guest calls of
+ * about 512 KiB (chunk_bytes). */
 WUDF_API void wudf_call_options_init(struct wudf_call_options* options);
 
 /*

@@ -1374,6 +1374,8 @@ static int wudf_py_call_options(PyObject* kwargs, struct wudf_call_options* opti
       options->result_byte_limit = number;
     } else if (strcmp(name, "nesting_depth_limit") == 0 && value != Py_None) {
       options->nesting_depth_limit = (int)number;
+    } else if (strcmp(name, "chunk_bytes") == 0 && value != Py_None) {
+      options->chunk_bytes = number;
     } else {
       PyErr_Format(PyExc_TypeError, "unexpected keyword argument '%s'", name);
       return -1;
@@ -1612,7 +1614,7 @@ static PyTypeObject wudf_py_FunctionType = {
               "(a ChunkedArray for stream arguments), a Stream for table functions, the "
               "one-group result for aggregates. Keywords: timeout_ms, max_rows_per_call, "
               "max_output_rows, max_block_bytes, result_row_limit, result_byte_limit, "
-              "nesting_depth_limit, validation ('full' or 'structure').",
+              "nesting_depth_limit, chunk_bytes, validation ('full' or 'structure').",
     .tp_methods = wudf_py_function_methods,
     .tp_getset = wudf_py_function_getset,
 };

@@ -827,7 +827,7 @@ static const struct wudf__field wudf__call_options_fields[] = {
     WUDF__OPTION_FIELD(timeout_ms),        WUDF__OPTION_FIELD(validation),
     WUDF__OPTION_FIELD(result),            WUDF__OPTION_FIELD(max_output_rows),
     WUDF__OPTION_FIELD(result_row_limit),  WUDF__OPTION_FIELD(result_byte_limit),
-    WUDF__OPTION_FIELD(nesting_depth_limit)};
+    WUDF__OPTION_FIELD(nesting_depth_limit), WUDF__OPTION_FIELD(chunk_bytes)};
 
 int wudf__call_options_read(struct wudf_call_options* out,
                             const struct wudf_call_options* options,
@@ -1104,6 +1104,17 @@ int wudf__arguments_any_null(const struct wudf__arguments* arguments, int64_t st
     if (wudf__bits_count(a->buffers[0], a->offset + start, count) != count) return 1;
   }
   return 0;
+}
+
+int64_t wudf__rows_per_call(const struct wudf_call_options* options, int64_t row_bytes) {
+  int64_t max_rows = options->max_rows_per_call > 0 ? options->max_rows_per_call : 1;
+  if (options->chunk_bytes <= 0 || row_bytes <= 0 || options->result != WUDF_RESULT_COPY) {
+    return max_rows;
+  }
+  int64_t rows = options->chunk_bytes / row_bytes;
+  rows -= rows % 64;
+  if (rows < WUDF__MIN_CHUNK_ROWS) rows = WUDF__MIN_CHUNK_ROWS;
+  return rows < max_rows ? rows : max_rows;
 }
 
 int wudf__batch_columns(const struct ArrowArray* batch, const struct ArrowSchema* batch_schema,

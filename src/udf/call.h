@@ -373,6 +373,19 @@ int wudf__arguments_fill(struct wudf__call* call, uint32_t arg_count,
                          const struct ArrowSchema* const* schemas, int64_t rows,
                          struct wudf__arguments* arguments);
 
+/* The default of wudf_call_options.chunk_bytes, and the fewest rows a
+ * guest call is cut to because of it: a guest call's fixed cost (about a
+ * microsecond) stays small against the work on its rows. Measured in
+ * docs/engine.md, "Chunk sizes". */
+#define WUDF__DEFAULT_CHUNK_BYTES ((int64_t)512 << 10)
+#define WUDF__MIN_CHUNK_ROWS 4096
+
+/* The rows of one guest call over rows of `row_bytes` bytes (arguments
+ * and result; 0: not known): max_rows_per_call (below 1: 1), cut to about
+ * options->chunk_bytes of rows when that is set, the size known and the
+ * result copied -- a multiple of 64 rows, at least WUDF__MIN_CHUNK_ROWS. */
+int64_t wudf__rows_per_call(const struct wudf_call_options* options, int64_t row_bytes);
+
 /* The caller's options (NULL: the defaults) read over the defaults as far
  * as their struct_size goes, into `out`. 0 or EINVAL (call.c). */
 int wudf__call_options_read(struct wudf_call_options* out,

@@ -174,7 +174,9 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   int with_nulls;
   if (!wudf__flat_arguments(call, arguments, &input, &with_nulls)) return 0;
   int64_t total = arguments->rows;
-  int64_t max_rows = options->max_rows_per_call > 0 ? options->max_rows_per_call : 1;
+  int64_t row_bytes = udf->flat_result_width;
+  for (uint32_t i = 0; i < arguments->count; i++) row_bytes += input.widths[i];
+  int64_t max_rows = wudf__rows_per_call(options, row_bytes);
   int64_t step = total <= max_rows ? total : max_rows;
   /* Guest calls of a column with nulls start at byte boundaries of its
    * bitmap; with another step the general path splits the rows. */
@@ -375,6 +377,7 @@ void wudf_call_options_init(struct wudf_call_options* options) {
   options->result_row_limit = INT32_MAX;
   options->result_byte_limit = (int64_t)1 << 30;
   options->nesting_depth_limit = WUDF__MAX_DEPTH;
+  options->chunk_bytes = WUDF__DEFAULT_CHUNK_BYTES;
 }
 
 int wudf__arguments_collect(struct wudf__call* call, uint32_t arg_count,
