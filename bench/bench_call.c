@@ -3,8 +3,9 @@
  *   - a 1-row call end to end through wudf_function_call (add32 of
  *     bench/guests/percall.c), with the guest calls (export runs) and the
  *     host allocations it makes, counted through the allocation funnel;
- *   - a 1 M-row int32 identity call (default options) against a memcpy of
- *     the bytes that cross the boundary (4 MB in, 4 MB out);
+ *   - a 1 M-row int32 identity call (default options: guest calls of
+ *     about chunk_bytes; and in one guest call) against a memcpy of the
+ *     bytes that cross the boundary (4 MB in, 4 MB out);
  *   - 10 M rows with the default options against the same rows in one
  *     guest call;
  *   - an instance of a pool reset to its initial state against a fresh
@@ -339,14 +340,17 @@ int main(int argc, char** argv) {
   wudf_call_options_init(&one_call);
   one_call.max_rows_per_call = TEN_MILLION;
   one_call.max_block_bytes = (int64_t)1 << 30;
+  one_call.chunk_bytes = 0; /* not cut for the cache either */
   struct wudf_call_options view;
   wudf_call_options_init(&view);
   view.result = WUDF_RESULT_VIEW;
   double million_ms[RUNS], memcpy_ms[RUNS], default_ms[RUNS], whole_ms[RUNS], view_ms[RUNS];
   double million_cpu[RUNS], memcpy_cpu[RUNS], default_cpu[RUNS], whole_cpu[RUNS], view_cpu[RUNS];
+  double uncut_ms[RUNS], uncut_cpu[RUNS];
   time_id32(instance, id32, values, MILLION, NULL);
   for (int run = 0; run < RUNS; run++) {
     million_ms[run] = time_id32_cpu(instance, id32, values, MILLION, NULL, &million_cpu[run]);
+    uncut_ms[run] = time_id32_cpu(instance, id32, values, MILLION, &one_call, &uncut_cpu[run]);
     view_ms[run] = time_id32_cpu(instance, id32, values, MILLION, &view, &view_cpu[run]);
     double start = now_us(), cpu_start = cpu_us();
     memcpy(copy, values, (size_t)MILLION * 4);
@@ -371,6 +375,9 @@ int main(int argc, char** argv) {
   printf("id32(int32), median of %d, wall time (the thread's CPU time):\n", RUNS);
   printf("  1 M rows, default options       %8.2f ms (%8.2f ms); memcpy of its 8 MB %6.2f ms "
          "(%6.2f ms): %.2fx (%.2fx)\n", m, mc, c, cc, m / c, mc / cc);
+  printf("  1 M rows in one guest call      %8.2f ms (%8.2f ms): %.2fx (%.2fx) the memcpy\n",
+         median(uncut_ms, RUNS), median(uncut_cpu, RUNS), median(uncut_ms, RUNS) / c,
+         median(uncut_cpu, RUNS) / cc);
   printf("  1 M rows, a zero-copy view      %8.2f ms (%8.2f ms): %.2fx (%.2fx) the memcpy\n",
          median(view_ms, RUNS), vc, median(view_ms, RUNS) / c, vc / cc);
   printf("  10 M rows, default options      %8.2f ms (%8.2f ms)\n", d, dc);
