@@ -89,7 +89,7 @@ static int scalar_round(struct wudf_error* error) {
   const struct ArrowSchema* schemas[2] = {&words.schema, &others.schema};
   struct wudf_call_options options;
   wudf_call_options_init(&options);
-  options.max_rows_per_call = 300; /* several guest calls, a strict gather */
+  options.max_rows_per_call = 300; /* several guest calls appended to the column */
   int status = call_function(instance, "upper", 1, args, schemas, &options, &result, error);
   if (status == 0) {
     ASSERT_EQ(result.array.length, words.array.length);

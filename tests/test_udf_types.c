@@ -205,6 +205,48 @@ TEST(long_inputs_are_split_into_calls) {
   column_release(&input);
 }
 
+/* Strings, binary and fixed-width results of string arguments over many
+ * guest calls (cut by chunk_bytes: 4,096 rows a call at the least; and by
+ * max_rows_per_call), appended to the column where each guest call wrote
+ * them: every row, null and offset right, sliced or not; the byte limit
+ * counts them as they come. */
+TEST(results_of_many_guest_calls_are_appended) {
+  struct wudf_call_options options;
+  wudf_call_options_init(&options);
+  options.chunk_bytes = 1;
+  for (size_t t = 0; t < sizeof(string_types); t++) {
+    const char* type = type_name(string_types[t]);
+    char name[64];
+    snprintf(name, sizeof(name), "reverse_%s", type);
+    run_case(string_types[t], name, CHECK_REVERSE, 20000, 0, 20000, 5, &options);
+    run_case(string_types[t], name, CHECK_REVERSE, 20000, 13, 19000, 3, &options);
+    run_case(string_types[t], name, CHECK_REVERSE, 20000, 8, 16384, 0, &options);
+    snprintf(name, sizeof(name), "len_%s", type);
+    run_case(string_types[t], name, CHECK_LENGTH, 20000, 5, 19990, 7, &options);
+  }
+  /* Cut by max_rows_per_call too, down to one row a call. */
+  options.chunk_bytes = 0;
+  options.max_rows_per_call = 1;
+  run_case(TYPE_UTF8, "reverse_utf8", CHECK_REVERSE, 300, 1, 250, 4, &options);
+  /* The result byte limit sees every guest call's rows as they come. */
+  wudf_call_options_init(&options);
+  options.chunk_bytes = 1;
+  options.result_byte_limit = 100000;
+  struct column input = make_column(TYPE_UTF8, 20000, 0);
+  const struct ArrowArray* args[1] = {&input.array};
+  const struct ArrowSchema* schemas[1] = {&input.schema};
+  struct column result;
+  struct wudf_error error;
+  ASSERT_STATUS(call_function(instance, "reverse_utf8", 1, args, schemas, &options, &result,
+                              &error), EFBIG, &error);
+  ASSERT_CONTAINS(error.message, "its output passed result_byte_limit (100000 bytes)");
+  options.result_byte_limit = 0;
+  ASSERT_OK(call_function(instance, "reverse_utf8", 1, args, schemas, &options, &result,
+                          &error), &error);
+  column_release(&result);
+  column_release(&input);
+}
+
 TEST(strict_functions_never_see_null_rows) {
   /* mix(int32, utf8, float64, bool) fails if it sees a null; nulls are
    * spread differently over the four arguments. */
@@ -310,6 +352,7 @@ int main(void) {
   RUN_TEST(bool_identity_and_not);
   RUN_TEST(strings_and_binary);
   RUN_TEST(long_inputs_are_split_into_calls);
+  RUN_TEST(results_of_many_guest_calls_are_appended);
   RUN_TEST(strict_functions_never_see_null_rows);
   RUN_TEST(record_batch_calls);
   wudf_instance_free(instance);

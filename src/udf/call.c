@@ -200,7 +200,7 @@ int wudf__count_output(struct wudf__call* call, int64_t rows, int64_t bytes) {
 static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_memory* memory,
                              uint32_t out, uint32_t out_schema, const char* type,
                              size_t type_length, const char* path, int64_t length, int view,
-                             struct wudf__result* result) {
+                             const struct wudf__result_sink* sink, struct wudf__result* result) {
   const struct wudf__signature* signature = &call->udf->signature;
   struct wudf__mirror* mirror = NULL;
   int status = wudf__mirror_schema_limited(memory, out_schema, path,
@@ -241,6 +241,10 @@ static int wudf__take_result(struct wudf__call* call, const struct wudf__guest_m
       wudf__mirror_take_array(mirror, &result->array, wudf__view_released, call->instance);
       result->present = 1;
     }
+  } else if (status == 0 && sink != NULL) {
+    /* The sink counts the output (wudf__count_output) as it takes it. */
+    status = sink->put(sink->context, wudf__mirror_root_array(mirror),
+                       wudf__mirror_root_schema(mirror), call->error);
   } else if (status == 0) {
     const struct ArrowArray* array = wudf__mirror_root_array(mirror);
     struct wudf__segment all = {array, 0, array->length};
@@ -633,7 +637,7 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
       status = wudf__take_result(call, &memory, out, out_schema, type, type_length,
                                  request->result_path != NULL ? request->result_path
                                                               : "result",
-                                 request->length, view, result);
+                                 request->length, view, request->result_sink, result);
       if (status == 0 && request->sink != NULL) {
         wudf__sink_put(request->sink, &result->array, &result->schema);
         wudf__result_release(result);

@@ -49,6 +49,10 @@ struct wudf__udf {
    * ...; not bool, not dictionary-encoded), else 0: such results take the
    * flat path of call.c. */
   int64_t flat_result_width;
+  /* The layout of a scalar function's result when its declared type is
+   * one flat type the column builder appends (arrow/append.h: fixed-width
+   * values, strings, binary; not dictionary-encoded), else 0. */
+  uint8_t append_layout;
   const char* state_type; /* aggregates; NULL otherwise */
   const char* state_format;
   uint32_t field_count; /* columns of a batch result or a table's chunks */
@@ -256,10 +260,23 @@ struct wudf__guest_request {
    * result's rows into it instead of making a host array of them. */
   int flat;
   struct wudf__flat_sink* sink;
+  /* When not NULL (and not `view`), the result, once validated, is handed
+   * to `result_sink` where it is in guest memory instead of being copied
+   * into a host array; the result given to wudf__run_guest stays absent. */
+  const struct wudf__result_sink* result_sink;
   /* `plan` is a struct of childless fixed-width columns without metadata
    * (scalar.c's flat plan): written by wudf__flat_input_write, with
    * `plan_size` from its dry run. */
   int flat_input;
+};
+
+/* Takes a guest call's validated result where it is: `put` reads `array`
+ * (buffers in guest memory, valid until it returns) and `schema`, and
+ * returns 0 or an error with the call's message set. */
+struct wudf__result_sink {
+  int (*put)(void* context, const struct ArrowArray* array, const struct ArrowSchema* schema,
+             struct wudf_error* error);
+  void* context;
 };
 
 /* Writes a flat plan (a struct of childless fixed-width columns, schemas

@@ -157,9 +157,11 @@ static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
   udf->result_type = wudf__pool_add(&cursor, text + result_start, result_length);
   udf->result_format = wudf__pool_add(&cursor, node.format, strlen(node.format));
   udf->flat_result_width = 0;
+  udf->append_layout = 0;
   if (signature->kind == WUDF__KIND_SCALAR) {
     /* Flat when the declared type is exactly a childless, dictionary-free
-     * schema of the result's format with a fixed width. */
+     * schema of the result's format with a fixed width; appendable when it
+     * is such a schema of a fixed width or of strings or binary. */
     struct wudf__format format;
     struct ArrowSchema flat;
     memset(&flat, 0, sizeof(flat));
@@ -167,10 +169,12 @@ static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
     flat.name = "";
     char message[256];
     if (wudf__format_parse(udf->result_format, &format) == 0 &&
-        format.layout == WUDF__LAYOUT_FIXED && format.byte_width > 0 &&
+        ((format.layout == WUDF__LAYOUT_FIXED && format.byte_width > 0) ||
+         format.layout == WUDF__LAYOUT_BINARY || format.layout == WUDF__LAYOUT_LARGE_BINARY) &&
         wudf__type_match(udf->output_type, udf->output_type_length, &flat, message,
                          sizeof(message)) == 0) {
-      udf->flat_result_width = format.byte_width;
+      udf->append_layout = format.layout;
+      if (format.layout == WUDF__LAYOUT_FIXED) udf->flat_result_width = format.byte_width;
     }
   }
   if ((signature->kind == WUDF__KIND_BATCH || signature->kind == WUDF__KIND_TABLE) &&

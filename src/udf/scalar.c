@@ -20,6 +20,7 @@
 
 #include "call.h"
 
+#include "../arrow/append.h"
 #include "../arrow/bits.h"
 #include "../arrow/format.h"
 
@@ -71,6 +72,118 @@ static int wudf__scalar_place(struct wudf__scalar_parts* parts, const struct wud
     row = taken->start + taken->count;
   }
   return wudf__segment_push(&parts->output, NULL, 0, chunk->start + chunk->count - row);
+}
+
+/* The same rows appended to `column`: null rows where the guest saw none,
+ * the rows of `rows` (the guest's result; NULL when it saw none)
+ * elsewhere. */
+static int wudf__scalar_append(struct wudf__append* column, const struct wudf__chunk* chunk,
+                               const struct ArrowArray* rows, struct wudf_error* error) {
+  int64_t row = chunk->start, next = 0; /* next: row of the guest's result */
+  int status = 0;
+  for (size_t i = 0; status == 0 && i < chunk->rows.count; i++) {
+    const struct wudf__segment* taken = &chunk->rows.items[i];
+    status = wudf__append_nulls(column, taken->start - row, error);
+    if (status == 0) status = wudf__append_rows(column, rows, next, taken->count, error);
+    next += taken->count;
+    row = taken->start + taken->count;
+  }
+  if (status == 0) status = wudf__append_nulls(column, chunk->start + chunk->count - row, error);
+  return status;
+}
+
+/* Names the function and the step in the message of a failure `status`
+ * to build the column from the guest calls' results; returns `status`. */
+static int wudf__assembly_failed(struct wudf__call* call, int status) {
+  wudf__error_prefix(call->error, status, "function '%s': assembling the result",
+                     call->udf->signature.name);
+  return status;
+}
+
+/* Bytes of string data in rows [start, start + count) of a string or
+ * binary array (`large`: 64-bit offsets). */
+static int64_t wudf__data_bytes(const struct ArrowArray* array, int large, int64_t start,
+                                int64_t count) {
+  const uint8_t* offsets = array->buffers[1];
+  if (count <= 0 || offsets == NULL) return 0;
+  return wudf__offset_get(offsets, large, array->offset + start + count) -
+         wudf__offset_get(offsets, large, array->offset + start);
+}
+
+/* The bytes of one row of a scalar call through the general path, for
+ * cutting it into guest calls of about chunk_bytes: the arguments' widths,
+ * offsets and average string bytes, and the result's, guessed as much
+ * string data as the arguments have; 0 (not cut) unless the result is
+ * appendable and every argument is of a flat type without a dictionary. */
+static int64_t wudf__general_row_bytes(const struct wudf__udf* udf,
+                                       const struct wudf__arguments* arguments) {
+  if (udf->append_layout == 0 || arguments->rows <= 0) return 0;
+  int64_t bytes = 0, strings = 0;
+  for (uint32_t i = 0; i < arguments->count; i++) {
+    const struct ArrowArray* array = arguments->arrays[i];
+    const struct ArrowSchema* schema = arguments->schemas[i];
+    uint8_t layout = arguments->layouts[i];
+    struct wudf__format format;
+    if (schema->dictionary != NULL || wudf__format_parse(schema->format, &format) != 0) return 0;
+    if (layout == WUDF__LAYOUT_FIXED && format.byte_width > 0) {
+      bytes += format.byte_width;
+    } else if (layout == WUDF__LAYOUT_BINARY || layout == WUDF__LAYOUT_LARGE_BINARY) {
+      int large = layout == WUDF__LAYOUT_LARGE_BINARY;
+      strings += wudf__data_bytes(array, large, 0, arguments->rows) / arguments->rows;
+      bytes += large ? 8 : 4;
+    } else {
+      return 0;
+    }
+  }
+  if (udf->append_layout == WUDF__LAYOUT_FIXED) return bytes + strings + udf->flat_result_width;
+  return bytes + 2 * strings + (udf->append_layout == WUDF__LAYOUT_LARGE_BINARY ? 8 : 4);
+}
+
+/* The column of a scalar call built by appending each guest call's
+ * result where the guest wrote it (a result sink): no host copy of each
+ * result, no gather of them all at the end. */
+struct wudf__scalar_column {
+  struct wudf__call* call;
+  const struct wudf__chunk* chunk; /* the guest call's rows */
+  int64_t total;                   /* rows of the whole call */
+  int started;
+  struct wudf__append column;
+  struct ArrowSchema schema;       /* the first result's, a host copy */
+};
+
+/* The result sink's put: starts the column at the first result (room for
+ * the string data of every row at its rate), counts the output and
+ * appends the chunk's rows. */
+static int wudf__scalar_column_put(void* context, const struct ArrowArray* array,
+                                   const struct ArrowSchema* schema, struct wudf_error* error) {
+  struct wudf__scalar_column* self = context;
+  const struct wudf__udf* udf = self->call->udf;
+  int large = udf->append_layout == WUDF__LAYOUT_LARGE_BINARY;
+  int64_t data = udf->append_layout == WUDF__LAYOUT_FIXED
+                     ? 0
+                     : wudf__data_bytes(array, large, 0, array->length);
+  int status = 0;
+  if (!self->started) {
+    int64_t hint = 0;
+    if (udf->append_layout != WUDF__LAYOUT_FIXED && array->length > 0) {
+      hint = data > INT64_MAX / self->total ? INT64_MAX : data * self->total / array->length;
+      if (hint > INT32_MAX) hint = INT32_MAX; /* a guess; the data grows past it if need be */
+    }
+    status = wudf__append_init(&self->column, schema->format, self->total, hint + 64, error);
+    if (status == 0) {
+      status = wudf__schema_export(schema, udf->signature.name, &self->schema, error);
+      if (status != 0) wudf__append_free(&self->column);
+    }
+    if (status != 0) return wudf__assembly_failed(self->call, status);
+    self->started = 1;
+  }
+  int64_t width = udf->append_layout == WUDF__LAYOUT_FIXED ? udf->flat_result_width
+                                                           : (large ? 8 : 4);
+  int64_t bytes = array->length * width + data +
+                  (array->null_count != 0 ? (array->length + 7) / 8 : 0);
+  status = wudf__count_output(self->call, array->length, bytes);
+  if (status == 0) status = wudf__scalar_append(&self->column, self->chunk, array, error);
+  return status == 0 || status == EFBIG ? status : wudf__assembly_failed(self->call, status);
 }
 
 /* ------------------------------------------------------------- flat path */
@@ -274,16 +387,30 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
   memset(&parts, 0, sizeof(parts));
   struct wudf__chunk chunk;
   memset(&chunk, 0, sizeof(chunk));
-  int64_t start = 0;
+  int64_t step = wudf__rows_per_call(options, wudf__general_row_bytes(call->udf, arguments));
+  /* With several guest calls and a result the column builder appends,
+   * each guest call's rows are appended where the guest wrote them (a
+   * result sink); otherwise every result is copied, kept, and the column
+   * gathered from them at the end. */
+  struct wudf__scalar_column column;
+  memset(&column, 0, sizeof(column));
+  column.call = call;
+  column.chunk = &chunk;
+  column.total = total;
+  struct wudf__result_sink sink = {wudf__scalar_column_put, &column};
+  int appending = !view && call->udf->append_layout != 0 && step < total;
+  int64_t start = 0, guest_calls = 0;
   do {
-    int64_t count = total - start < max_rows ? total - start : max_rows;
+    int64_t count = total - start < step ? total - start : step;
     status = wudf__plan_chunk(call, arguments, start, count, signature->strict, view, &chunk);
     /* A guest call runs for the selected rows, and once for a result
      * schema when no row at all has been selected yet. */
     struct wudf__result* result = NULL;
-    if (status == 0 && (chunk.selected > 0 || parts.count == 0)) {
-      result = wudf__scalar_parts_add(&parts);
-      if (result == NULL) status = wudf__set_error(call->error, ENOMEM, "out of memory");
+    if (status == 0 && (chunk.selected > 0 || guest_calls == 0)) {
+      result = appending ? NULL : wudf__scalar_parts_add(&parts);
+      if (!appending && result == NULL) {
+        status = wudf__set_error(call->error, ENOMEM, "out of memory");
+      }
       if (status == 0) {
         struct wudf__guest_request request;
         memset(&request, 0, sizeof(request));
@@ -292,19 +419,31 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
         request.wants_result = 1;
         request.length = chunk.selected;
         request.view = view;
-        status = wudf__run_guest(call, &request, result);
+        request.result_sink = appending ? &sink : NULL;
+        struct wudf__result none;
+        memset(&none, 0, sizeof(none));
+        status = wudf__run_guest(call, &request, appending ? &none : result);
+        guest_calls++;
       }
+    } else if (status == 0 && appending) {
+      /* No guest call: the chunk's rows are all null. */
+      status = wudf__scalar_append(&column.column, &chunk, NULL, call->error);
+      if (status != 0) status = wudf__assembly_failed(call, status);
     }
     wudf__gather_free(chunk.gather);
     chunk.gather = NULL;
-    if (status == 0 && wudf__scalar_place(&parts, &chunk, result) != 0) {
+    if (status == 0 && !appending && wudf__scalar_place(&parts, &chunk, result) != 0) {
       status = wudf__set_error(call->error, ENOMEM, "out of memory");
     }
     start += chunk.count;
   } while (status == 0 && start < total);
   wudf__chunk_free(&chunk);
 
-  if (status == 0) {
+  if (status == 0 && appending) {
+    status = wudf__append_export(&column.column, &column.schema, NULL, out, out_schema,
+                                 call->error);
+    if (status != 0) status = wudf__assembly_failed(call, status);
+  } else if (status == 0) {
     struct wudf__result* first = parts.results[0];
     int whole = parts.count == 1 && parts.output.count <= 1 &&
                 (parts.output.count == 0 || parts.output.items[0].array == &first->array);
@@ -322,12 +461,11 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
                                    out_schema, call->error);
       }
       wudf__gather_free(gather);
-      if (status != 0) {
-        wudf__error_prefix(call->error, status, "function '%s': assembling the result",
-                           signature->name);
-      }
+      if (status != 0) status = wudf__assembly_failed(call, status);
     }
   }
+  wudf__append_free(&column.column);
+  if (column.schema.release != NULL) column.schema.release(&column.schema);
   wudf__scalar_parts_free(&parts);
   return status;
 }
