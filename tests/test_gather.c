@@ -8,6 +8,10 @@
  * layout, and the types pyarrow cannot build (interval months and
  * day-time, fixed-size lists of size 0). The pyarrow oracle test
  * (tests/python/test_gather.py) covers the values of every other type.
+ * The column builder (src/arrow/append.c): rows appended from sources at
+ * any offset with and without nulls, null rows, string offsets rebased,
+ * the 32-bit overflow, the capacity, every allocation failing in turn,
+ * and the export's ownership.
  *
  * Built from the arrow layer's sources only (tests/CMakeLists.txt), so it
  * runs while the rest of the library is being rewritten.
@@ -16,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "arrow/append.h"
 #include "arrow/bits.h"
 #include "arrow/gather.h"
 #include "counting_allocator.h"
@@ -700,6 +705,152 @@ TEST(invalid_requests_are_einval) {
   ASSERT_EQ(wudf__gather_new(&bad_list, NULL, 0, &gather, &error), EINVAL);
 }
 
+/* Strings "s<i>" for i in [0, 40), null where i % 3 == 1, appended in
+ * pieces from three slices plus null rows; the same for int16 values. */
+static int build_appended(const char* format, struct ArrowArray* out, struct ArrowSchema* out_schema,
+                          struct wudf_error* error) {
+  static char data[400];
+  static int32_t offsets[41];
+  static int16_t values[40];
+  static uint8_t validity[5];
+  int32_t at = 0;
+  memset(validity, 0, sizeof(validity));
+  for (int i = 0; i < 40; i++) {
+    offsets[i] = at;
+    at += snprintf(data + at, sizeof(data) - (size_t)at, "s%d", i);
+    values[i] = (int16_t)(i * 100 - 7);
+    if (i % 3 != 1) wudf__bit_set(validity, i, 1);
+  }
+  offsets[40] = at;
+  int strings = strcmp(format, "u") == 0;
+  const void* buffers[3] = {validity, strings ? (const void*)offsets : (const void*)values, data};
+  /* The source seen from row 2 on, 38 rows. */
+  struct ArrowArray source = make_array(38, 0, 2, strings ? 3 : 2, buffers, 0, NULL);
+  for (int i = 2; i < 40; i++) source.null_count += i % 3 == 1;
+  struct ArrowSchema schema = make_schema(format, "source", 0, NULL);
+  struct wudf__append column;
+  int status = wudf__append_init(&column, format, 50, 4, error);
+  if (status != 0) return status;
+  /* Source rows 2..11 (bit offsets 2 and 4), 3 nulls, rows 12..39, 2
+   * nulls: 43 rows of the 50 there is room for. */
+  if (status == 0) status = wudf__append_rows(&column, &source, 0, 10, error);
+  if (status == 0) status = wudf__append_nulls(&column, 3, error);
+  if (status == 0) status = wudf__append_rows(&column, &source, 10, 28, error);
+  if (status == 0) status = wudf__append_nulls(&column, 2, error);
+  if (status == 0) status = wudf__append_rows(&column, &source, 5, 0, error);
+  if (status == 0) status = wudf__append_export(&column, &schema, "built", out, out_schema, error);
+  wudf__append_free(&column);
+  return status;
+}
+
+TEST(the_column_builder_appends) {
+  const char* formats[2] = {"u", "s"};
+  for (int f = 0; f < 2; f++) {
+    struct ArrowArray out;
+    struct ArrowSchema out_schema;
+    struct wudf_error error;
+    if (build_appended(formats[f], &out, &out_schema, &error) != 0) {
+      TEST_FAIL("%s: %s", formats[f], error.message);
+    }
+    ASSERT_STR_EQ(out_schema.format, formats[f]);
+    ASSERT_STR_EQ(out_schema.name, "built");
+    ASSERT_EQ(out.length, 43);
+    ASSERT_EQ(out.offset, 0);
+    ASSERT_EQ(out.n_buffers, f == 0 ? 3 : 2);
+    int64_t nulls = 0;
+    for (int64_t r = 0; r < 43; r++) {
+      /* The column's row r is source row i, or a null row (-1). */
+      int64_t i = r < 10 ? r + 2 : r < 13 ? -1 : r < 41 ? r - 1 : -1;
+      int valid = i >= 0 && i % 3 != 1;
+      ASSERT_EQ(wudf__bit_get(out.buffers[0], r), valid);
+      nulls += !valid;
+      if (f == 0) {
+        int64_t start = wudf__offset_get(out.buffers[1], 0, r);
+        int64_t end = wudf__offset_get(out.buffers[1], 0, r + 1);
+        char expected[16] = "";
+        if (i >= 0) snprintf(expected, sizeof(expected), "s%d", (int)i);
+        ASSERT_EQ(end - start, (int64_t)strlen(expected));
+        ASSERT(memcmp((const char*)out.buffers[2] + start, expected, strlen(expected)) == 0);
+      } else if (i >= 0) {
+        int16_t value;
+        memcpy(&value, (const uint8_t*)out.buffers[1] + r * 2, 2);
+        ASSERT_EQ(value, (int16_t)(i * 100 - 7));
+      }
+    }
+    ASSERT_EQ(out.null_count, nulls);
+    /* The schema and the array are released apart, in either order. */
+    if (f == 0) {
+      out.release(&out);
+      out_schema.release(&out_schema);
+    } else {
+      out_schema.release(&out_schema);
+      out.release(&out);
+    }
+    ASSERT(out.release == NULL && out_schema.release == NULL);
+  }
+}
+
+TEST(the_column_builder_refuses) {
+  struct wudf_error error;
+  struct wudf__append column;
+  /* Types it does not build: the caller gathers instead. */
+  ASSERT_EQ(wudf__append_init(&column, "b", 10, 0, &error), ENOTSUP);
+  ASSERT_EQ(wudf__append_init(&column, "+l", 10, 0, &error), ENOTSUP);
+  ASSERT_EQ(wudf__append_init(&column, "vu", 10, 0, &error), ENOTSUP);
+  ASSERT_EQ(wudf__append_init(&column, "n", 10, 0, &error), ENOTSUP);
+  /* Past its capacity, and past 32-bit offsets: the column unchanged. */
+  ASSERT_EQ(wudf__append_init(&column, "u", 6, 0, &error), 0);
+  ASSERT_EQ(wudf__append_nulls(&column, 7, &error), EINVAL);
+  ASSERT_EQ(column.length, 0);
+  ASSERT_EQ(wudf__append_nulls(&column, 3, &error), 0);
+  static const int32_t offsets[3] = {0, 10, 20};
+  static const char data[20] = "0123456789abcdefghij";
+  const void* buffers[3] = {NULL, offsets, data};
+  struct ArrowArray source = make_array(2, 0, 0, 3, buffers, 0, NULL);
+  ASSERT_EQ(wudf__append_rows(&column, &source, 0, 2, &error), 0);
+  ASSERT_EQ(wudf__append_rows(&column, &source, 0, 2, &error), EINVAL);
+  ASSERT_EQ(column.length, 5);
+  ASSERT_EQ(column.data_size, 20);
+  ASSERT_EQ(wudf__offset_get(column.values, 0, 5), 20);
+  column.data_size = INT32_MAX - 5; /* as if 2 GiB were there */
+  ASSERT_EQ(wudf__append_rows(&column, &source, 1, 1, &error), EOVERFLOW);
+  ASSERT_CONTAINS(error.message, "32-bit offsets");
+  ASSERT_EQ(column.length, 5);
+  ASSERT_EQ(column.data_size, (int64_t)INT32_MAX - 5);
+  wudf__append_free(&column);
+  /* The large variant takes it. */
+  static const int64_t large_offsets[3] = {0, 10, 20};
+  const void* large_buffers[3] = {NULL, large_offsets, data};
+  struct ArrowArray large = make_array(2, 0, 0, 3, large_buffers, 0, NULL);
+  ASSERT_EQ(wudf__append_init(&column, "U", 2, 0, &error), 0);
+  ASSERT_EQ(wudf__append_rows(&column, &large, 0, 2, &error), 0);
+  ASSERT_EQ(column.data_size, 20);
+  ASSERT_EQ(wudf__offset_get(column.values, 1, 2), 20);
+  wudf__append_free(&column);
+}
+
+TEST(the_column_builder_fails_each_allocation_without_leaks) {
+  long before = atomic_load(&live_allocations);
+  int succeeded = 0;
+  for (long fail_at = 0; fail_at < 50 && !succeeded; fail_at++) {
+    atomic_store(&allocations_left, fail_at);
+    struct ArrowArray out;
+    struct ArrowSchema out_schema;
+    struct wudf_error error;
+    int status = build_appended("u", &out, &out_schema, &error);
+    atomic_store(&allocations_left, -1);
+    if (status == 0) {
+      succeeded = 1;
+      out.release(&out);
+      out_schema.release(&out_schema);
+    } else {
+      ASSERT_EQ(status, ENOMEM);
+    }
+    ASSERT_EQ(atomic_load(&live_allocations), before);
+  }
+  ASSERT(succeeded);
+}
+
 int main(void) {
   static const struct wudf_allocator counting = {counting_malloc, counting_realloc,
                                                  counting_free, NULL};
@@ -717,5 +868,8 @@ int main(void) {
   RUN_TEST(schema_export_copies_and_renames);
   RUN_TEST(guest_copy_layout);
   RUN_TEST(invalid_requests_are_einval);
+  RUN_TEST(the_column_builder_appends);
+  RUN_TEST(the_column_builder_refuses);
+  RUN_TEST(the_column_builder_fails_each_allocation_without_leaks);
   return TEST_SUMMARY();
 }

@@ -907,13 +907,15 @@ struct wudf_call_options {
    * naming the function and the limit. */
   int nesting_depth_limit;
   /* Bytes of arguments and result one guest call should work on, for the
-   * CPU's cache: a scalar call whose arguments and result are of
-   * fixed-width types, with a copied result, gives the guest about this
-   * many bytes per call (rows times the bytes of one row of every argument
-   * and the result; a multiple of 64 rows, at least 4,096), never more
-   * rows than max_rows_per_call. The arguments are then copied into guest memory,
-   * computed on and copied out while they are still in the cache, which
-   * costs less than one pass over megabytes of them (docs/engine.md,
+   * CPU's cache: a scalar call whose arguments and result are of flat
+   * types (fixed-width values other than booleans, strings, binary; no
+   * dictionaries), with a copied result, gives the guest about this many
+   * bytes per call (rows times the bytes of a row of the arguments and the
+   * result -- for strings their average, the result's guessed as large as
+   * the arguments'; a multiple of 64 rows, at least 4,096), never more
+   * rows than max_rows_per_call. The arguments are then copied into guest
+   * memory, computed on and copied out while they are still in the cache,
+   * which costs less than passes over megabytes of them (docs/engine.md,
    * "Chunk sizes"). Which rows go into which guest call is not part of a
    * scalar function's meaning; a zero-copy view (one guest call) and the
    * other calls are not split by it. 0 turns it off: guest calls of
