@@ -908,8 +908,9 @@ struct wudf_call_options {
   int nesting_depth_limit;
   /* Bytes of arguments and result one guest call should work on, for the
    * CPU's cache: a scalar call whose arguments and result are of flat
-   * types (fixed-width values other than booleans, strings, binary; no
-   * dictionaries), with a copied result, gives the guest about this many
+   * types (fixed-width values other than booleans, strings, binary; also
+   * lists of fixed-width values as arguments; no dictionaries), with a
+   * copied result, gives the guest about this many
    * bytes per call (rows times the bytes of a row of the arguments and the
    * result -- for strings their average, the result's guessed as large as
    * the arguments'; a multiple of 64 rows, at least 4,096), never more
