@@ -2563,7 +2563,7 @@ static int wudf__check_group_ids(const uint32_t* groups, int64_t rows, int64_t c
 /* Folds an update (arguments + group column) into the states. */
 static int wudf__aggregate_update(struct wudf__function* function, struct wudf__handle* slot,
                                   const wudf_aggregate_fns* fns, struct ArrowArray* args,
-                                  struct ArrowSchema* args_schema) {
+                                  struct ArrowSchema* args_schema, int checked) {
   const char* name = function->signature.name;
   wudf_args view;
   memset(&view, 0, sizeof(view));
@@ -2571,7 +2571,7 @@ static int wudf__aggregate_update(struct wudf__function* function, struct wudf__
   if (status != 0) return status;
   const uint32_t* groups = wudf__group_ids(args, args_schema, args->n_children - 1, name);
   if (groups == NULL) return 1;
-  status = wudf__check_group_ids(groups, view.length, slot->count, name);
+  if (!checked) status = wudf__check_group_ids(groups, view.length, slot->count, name);
   if (status == 0) status = fns->update(slot->states, groups, &view);
   return status;
 }
@@ -2579,7 +2579,7 @@ static int wudf__aggregate_update(struct wudf__function* function, struct wudf__
 /* Folds partial states (state column + group column) into the states. */
 static int wudf__aggregate_merge(struct wudf__function* function, struct wudf__handle* slot,
                                  const wudf_aggregate_fns* fns, struct ArrowArray* args,
-                                 struct ArrowSchema* args_schema) {
+                                 struct ArrowSchema* args_schema, int checked) {
   const struct wudf__signature* signature = &function->signature;
   const char* name = signature->name;
   if (args == NULL || args_schema == NULL || args->n_children != 2 ||
@@ -2615,7 +2615,7 @@ static int wudf__aggregate_merge(struct wudf__function* function, struct wudf__h
                        &next) != 0) {
     return wudf_error("%s: the partial states do not have the layout of their type", name);
   }
-  int status = wudf__check_group_ids(groups, args->length, slot->count, name);
+  int status = checked ? 0 : wudf__check_group_ids(groups, args->length, slot->count, name);
   if (status == 0) status = fns->merge(slot->states, groups, &wudf__input_pool[0]);
   return status;
 }
@@ -2627,6 +2627,9 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
   struct wudf__function* function;
   struct wudf__control* control = control_block;
   struct wudf__handle* slot = NULL;
+  /* The host's word that every group id is below the count (docs/abi.md,
+   * section 3): the ids are not checked again. */
+  int checked = (control->flags & WUDF__FLAG_GROUPS_CHECKED) != 0;
   int status = wudf__controlled_begin(&function, record, control, &slot);
   const char* name = function->signature.name;
   if (status == 0 && control->op == WUDF__OP_AGGREGATE_FREE) {
@@ -2642,10 +2645,10 @@ int32_t wudf__run_aggregate(const char* record, const wudf_aggregate_fns* fns,
   if (status == 0) {
     switch (control->op) {
       case WUDF__OP_AGGREGATE_UPDATE:
-        status = wudf__aggregate_update(function, slot, fns, args, args_schema);
+        status = wudf__aggregate_update(function, slot, fns, args, args_schema, checked);
         break;
       case WUDF__OP_AGGREGATE_MERGE:
-        status = wudf__aggregate_merge(function, slot, fns, args, args_schema);
+        status = wudf__aggregate_merge(function, slot, fns, args, args_schema, checked);
         break;
       case WUDF__OP_AGGREGATE_STATE:
         root = &function->state_root;

@@ -81,10 +81,14 @@ def build_modules(args, cli):
     kernel_dir = args.out / "kernels"
     kernel_dir.mkdir(parents=True, exist_ok=True)
     built = {}
+    # The guest SDK the CLI links into every kernel: a kernel older than it
+    # is built again.
+    sdk = [path for path in (cli.parent.parent / "share" / "wasmudf" / "wudf_guest.o",
+                             ROOT / "include" / "wasmudf" / "guest.h") if path.exists()]
     for name in args.kernels:
         source = ROOT / "bench" / "kernels" / f"{name}.c"
         target = kernel_dir / f"{name}.wasm"
-        if not newer(target, source, cli):
+        if not newer(target, source, cli, *sdk):
             run([cli, "build", source, "-o", target])
         built[name] = target
     cold = {}

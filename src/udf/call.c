@@ -610,6 +610,7 @@ int wudf__run_guest(struct wudf__call* call, struct wudf__guest_request* request
     wudf__store_u32(&memory, control + WUDF__CONTROL_OP, request->op);
     wudf__store_u32(&memory, control + WUDF__CONTROL_HANDLE, request->handle);
     wudf__store_i64(&memory, control + WUDF__CONTROL_COUNT, request->count);
+    wudf__store_u32(&memory, control + WUDF__CONTROL_FLAGS, request->control_flags);
     arg_count = 5;
   }
   uint32_t returned = 0;

@@ -246,6 +246,9 @@ struct wudf__guest_request {
   uint32_t handle;
   int64_t count;
   uint32_t flags;
+  /* Written into the control block's flags before the call (aggregates:
+   * WUDF__FLAG_GROUPS_CHECKED); `flags` is read back after it. */
+  uint32_t control_flags;
   /* Whether a result is expected; then of the function's output type, or
    * `result_type` when not NULL, with exactly `length` rows (-1: any) and
    * copied, or viewed when `view`. */

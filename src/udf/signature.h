@@ -92,8 +92,12 @@
 #define WUDF__CONTROL_HANDLE 4u  /* uint32: the stream or accumulator, >= 1 */
 #define WUDF__CONTROL_COUNT 8u   /* int64: table: most rows to return;
                                     aggregate: the number of groups */
-#define WUDF__CONTROL_FLAGS 16u  /* uint32, guest to host: WUDF__FLAG_MORE */
+#define WUDF__CONTROL_FLAGS 16u  /* uint32: tables, guest to host:
+                                    WUDF__FLAG_MORE; aggregates, host to
+                                    guest: WUDF__FLAG_GROUPS_CHECKED */
 #define WUDF__FLAG_MORE 1u       /* table: this input has more output */
+#define WUDF__FLAG_GROUPS_CHECKED 1u /* aggregate UPDATE, MERGE: the host has
+                                        checked every group id is below count */
 
 /* Operations of table functions ... */
 #define WUDF__OP_TABLE_INPUT 1u     /* a new input; return its first chunk */

@@ -9,8 +9,9 @@ with nulls, called on null input), groupsum (an aggregate: UPDATE, FINISH,
 FREE), series (a table function: INPUT, CONTINUE across chunks); inputs
 are written with wasmudf.serialize and results read back with
 wasmudf.deserialize (which validates them), then compared with values
-computed in Python from the pyarrow inputs. A guest's error and a strict
-function given nulls fail loudly.
+computed in Python from the pyarrow inputs. A guest's error, a strict
+function given nulls and a group id past the count (which the C SDK checks
+when the host does not say it has) fail loudly.
 """
 import math
 import pathlib
@@ -125,3 +126,11 @@ def test_failures_are_loud(example_wasm, kernel_wasm):
                                         pa.array([2, 3], pa.int32())], names=["arg0", "arg1"])
     with pytest.raises(host_wasmtime.GuestError, match="strict"):
         gcd.call("scalar", "gcd", abi_image.InputTemplate(wasmudf.serialize(nulls)))
+    # These hosts do not check group ids (nor set GROUPS_CHECKED in the
+    # control block's flags): the C SDK checks them itself.
+    groupsum = host_wasmtime.AbiHost(pathlib.Path(kernel_wasm("groupsum")).read_bytes())
+    update = pa.StructArray.from_arrays([pa.array([1, 2], pa.int64()),
+                                         pa.array([0, 5], pa.uint32())], names=["arg0", "group"])
+    with pytest.raises(host_wasmtime.GuestError, match="row 1 has group 5 of 4"):
+        groupsum.call("aggregate", "groupsum", abi_image.InputTemplate(wasmudf.serialize(update)),
+                      4)
