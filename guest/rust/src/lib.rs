@@ -650,15 +650,25 @@ pub mod __private {
     const OP_AGGREGATE_STATE: u32 = 3;
     const OP_AGGREGATE_FINISH: u32 = 4;
     const OP_AGGREGATE_FREE: u32 = 5;
+    /// Control flags of UPDATE and MERGE, host to guest: every group id is below the count.
+    const FLAG_GROUPS_CHECKED: u32 = 1;
 
     /// The group ids of an update or merge input (its last column), each checked against
-    /// `count`.
-    fn group_ids<'a>(name: &str, input: &'a StructArray, count: usize) -> Result<&'a [u32], String> {
+    /// `count` unless the host says it has checked them (`checked`).
+    fn group_ids<'a>(
+        name: &str,
+        input: &'a StructArray,
+        count: usize,
+        checked: bool,
+    ) -> Result<&'a [u32], String> {
         let column = input.column(input.num_columns().saturating_sub(1));
         let ids = column
             .as_any()
             .downcast_ref::<UInt32Array>()
             .ok_or_else(|| format!("{name}: the group column is {}", column.data_type()))?;
+        if checked {
+            return Ok(ids.values());
+        }
         match ids.values().iter().find(|g| **g as usize >= count) {
             Some(g) => Err(format!("{name}: group {g} of {count}")),
             None => Ok(ids.values()),
@@ -682,6 +692,7 @@ pub mod __private {
         let Some(control) = (unsafe { control.as_mut() }) else {
             return fail(format!("{name}: called without a control block"));
         };
+        let checked = control.flags & FLAG_GROUPS_CHECKED != 0;
         control.flags = 0;
         let (op, key) = (control.op, (name, control.handle));
         let Ok(count) = usize::try_from(control.count) else {
@@ -702,7 +713,7 @@ pub mod __private {
             OP_AGGREGATE_UPDATE | OP_AGGREGATE_MERGE => {
                 // SAFETY: the host passes this op's input.
                 unsafe { take_input(name, args, args_schema) }.and_then(|input| {
-                    let groups = group_ids(name, &input, count)?;
+                    let groups = group_ids(name, &input, count, checked)?;
                     let columns = &input.columns()[..input.num_columns() - 1];
                     if op == OP_AGGREGATE_UPDATE {
                         A::update(&mut states[..count], groups, columns).map_err(error)
