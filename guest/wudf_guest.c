@@ -2330,10 +2330,12 @@ int64_t wudf_table_emit_rows(wudf_table* table, int64_t count, int64_t* first) {
   }
   int64_t* values = rows->values;
   rows->length = start + granted;
-  /* One value, then copies doubling in size (memory.copy: the host's
-   * memcpy) rather than a store per row. */
-  values[start] = table->row;
-  for (int64_t filled = 1; filled < granted;) {
+  /* A store per row for the first 64 rows (a memory.copy is a call of the
+   * host's memcpy: dearer than a few stores), then copies of them doubling
+   * in size. */
+  int64_t stored = granted < 64 ? granted : 64;
+  for (int64_t i = 0; i < stored; i++) values[start + i] = table->row;
+  for (int64_t filled = stored; filled < granted;) {
     int64_t chunk = filled < granted - filled ? filled : granted - filled;
     memcpy(values + start + filled, values + start, (size_t)chunk * sizeof(int64_t));
     filled += chunk;

@@ -16,6 +16,16 @@
 
 #include "wasmudf/wasmudf.h"
 
+/* On a function whose loop the compiler vectorizes only with newer x86-64
+ * instructions (64-bit integer compares need SSE4.2): one copy of it per
+ * instruction set, the best the CPU has chosen when the library is loaded
+ * (a GNU ifunc). The library itself is built for the x86-64 baseline. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(WUDF_NO_CLONES)
+#define WUDF__CLONES __attribute__((target_clones("avx2", "sse4.2", "default")))
+#else
+#define WUDF__CLONES
+#endif
+
 #if defined(__GNUC__)
 #define WUDF__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #define WUDF__UNLIKELY(x) __builtin_expect(!!(x), 0)

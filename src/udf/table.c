@@ -78,6 +78,19 @@ static int64_t wudf__table_argument_row(struct wudf__table_run* run, int64_t row
   return rows->items[run->segment].start + (row - run->segment_base);
 }
 
+/* Nonzero when one of the `count` (>= 1) input rows a chunk names is outside
+ * [0, selected) or goes back (below the one before it, the first below
+ * `last`): one pass without branches, vectorized where the CPU compares
+ * 64-bit integers. */
+WUDF__CLONES static int wudf__rows_out_of_order(const int64_t* rows, int64_t count, int64_t last,
+                                                int64_t selected) {
+  int bad = rows[0] < 0 || rows[0] >= selected || rows[0] < last;
+  for (int64_t i = 1; i < count; i++) {
+    bad |= (rows[i] < 0) | (rows[i] >= selected) | (rows[i] < rows[i - 1]);
+  }
+  return bad;
+}
+
 /* Checks the chunk a guest returned (a host copy) and rewrites its
  * input_row column to the caller's rows. EPROTO naming the rule. */
 static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__call* call,
@@ -110,14 +123,8 @@ static int wudf__table_check_chunk(struct wudf__table_run* run, struct wudf__cal
   }
   int64_t* values = (int64_t*)rows->buffers[1] + rows->offset;
   int64_t last = run->last_row;
-  /* One pass without branches (the compiler vectorizes it) tells whether
-   * every row is inside the input and none goes back; only when one is
-   * not does the loop below look for it. */
-  uint64_t selected = (uint64_t)run->input.selected;
-  int bad = (uint64_t)values[0] >= selected || values[0] < last;
-  for (int64_t i = 1; i < chunk->length; i++) {
-    bad |= ((uint64_t)values[i] >= selected) | (values[i] < values[i - 1]);
-  }
+  /* Only when a row is wrong does the loop below look for it. */
+  int bad = wudf__rows_out_of_order(values, chunk->length, last, run->input.selected);
   if (!bad) last = values[chunk->length - 1];
   for (int64_t i = 0; bad && i < chunk->length; i++) {
     int64_t row = values[i];
