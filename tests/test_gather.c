@@ -591,16 +591,19 @@ TEST(dictionaries_past_the_index_type_are_unified) {
   ASSERT(succeeded);
 }
 
-TEST(every_allocation_failure_is_enomem_without_leaks) {
-  struct nested_source s;
-  nested_source_init(&s);
+/* Runs `make` (an export into `out`, 0 or ENOMEM) with its first, second,
+ * ... allocation failing until one run succeeds (within `most`): each
+ * failure must be ENOMEM and leave no allocation behind. */
+static void fail_each_allocation(int (*make)(void* context, struct ArrowArray* out,
+                                             struct ArrowSchema* out_schema),
+                                 void* context, long most) {
   long before = atomic_load(&live_allocations);
   int succeeded = 0;
-  for (long fail_at = 0; fail_at < 200 && !succeeded; fail_at++) {
+  for (long fail_at = 0; fail_at < most && !succeeded; fail_at++) {
     atomic_store(&allocations_left, fail_at);
     struct ArrowArray out;
     struct ArrowSchema out_schema;
-    int status = export_nested(&s, &out, &out_schema);
+    int status = make(context, &out, &out_schema);
     atomic_store(&allocations_left, -1);
     if (status == 0) {
       succeeded = 1;
@@ -612,6 +615,16 @@ TEST(every_allocation_failure_is_enomem_without_leaks) {
     ASSERT_EQ(atomic_load(&live_allocations), before);
   }
   ASSERT(succeeded);
+}
+
+static int make_nested(void* context, struct ArrowArray* out, struct ArrowSchema* out_schema) {
+  return export_nested(context, out, out_schema);
+}
+
+TEST(every_allocation_failure_is_enomem_without_leaks) {
+  struct nested_source s;
+  nested_source_init(&s);
+  fail_each_allocation(make_nested, &s, 200);
 }
 
 TEST(schema_export_copies_and_renames) {
@@ -829,26 +842,14 @@ TEST(the_column_builder_refuses) {
   wudf__append_free(&column);
 }
 
+static int make_appended(void* context, struct ArrowArray* out, struct ArrowSchema* out_schema) {
+  struct wudf_error error;
+  return build_appended(context, out, out_schema, &error);
+}
+
 TEST(the_column_builder_fails_each_allocation_without_leaks) {
-  long before = atomic_load(&live_allocations);
-  int succeeded = 0;
-  for (long fail_at = 0; fail_at < 50 && !succeeded; fail_at++) {
-    atomic_store(&allocations_left, fail_at);
-    struct ArrowArray out;
-    struct ArrowSchema out_schema;
-    struct wudf_error error;
-    int status = build_appended("u", &out, &out_schema, &error);
-    atomic_store(&allocations_left, -1);
-    if (status == 0) {
-      succeeded = 1;
-      out.release(&out);
-      out_schema.release(&out_schema);
-    } else {
-      ASSERT_EQ(status, ENOMEM);
-    }
-    ASSERT_EQ(atomic_load(&live_allocations), before);
-  }
-  ASSERT(succeeded);
+  fail_each_allocation(make_appended, "u", 50);
+  fail_each_allocation(make_appended, "s", 50);
 }
 
 int main(void) {
