@@ -297,8 +297,13 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   int with_nulls;
   if (!wudf__flat_arguments(call, arguments, &input, &with_nulls)) return 0;
   int64_t total = arguments->rows;
-  int64_t row_bytes = udf->flat_result_width;
-  for (uint32_t i = 0; i < arguments->count; i++) row_bytes += input.widths[i];
+  /* A call of at most WUDF__MIN_CHUNK_ROWS rows is never cut for the
+   * cache: the 1-row call does not count its bytes. */
+  int64_t row_bytes = 0;
+  if (total > WUDF__MIN_CHUNK_ROWS) {
+    row_bytes = udf->flat_result_width;
+    for (uint32_t i = 0; i < arguments->count; i++) row_bytes += input.widths[i];
+  }
   int64_t max_rows = wudf__rows_per_call(options, row_bytes);
   int64_t step = total <= max_rows ? total : max_rows;
   /* Guest calls of a column with nulls start at byte boundaries of its
@@ -397,7 +402,8 @@ static int wudf__call_scalar(struct wudf__call* call, const struct wudf__argumen
   memset(&parts, 0, sizeof(parts));
   struct wudf__chunk chunk;
   memset(&chunk, 0, sizeof(chunk));
-  int64_t step = wudf__rows_per_call(options, wudf__general_row_bytes(call->udf, arguments));
+  int64_t step = wudf__rows_per_call(
+      options, total > WUDF__MIN_CHUNK_ROWS ? wudf__general_row_bytes(call->udf, arguments) : 0);
   /* With several guest calls and a result the column builder appends,
    * each guest call's rows are appended where the guest wrote them (a
    * result sink); otherwise every result is copied, kept, and the column
