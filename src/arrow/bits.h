@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../common/common.h"
+
 static inline int wudf__bit_get(const uint8_t* bits, int64_t i) {
   return (bits[i >> 3] >> (i & 7)) & 1;
 }
@@ -23,16 +25,28 @@ static inline void wudf__bit_set(uint8_t* bits, int64_t i, int value) {
   }
 }
 
+/* Number of set bits in `words` 64-bit words at `bytes` (any alignment).
+ * The x86-64 baseline has no popcount instruction (the compiler calls its
+ * runtime's function for each word); the SSE4.2 and AVX2 copies use it. */
+WUDF__CLONES static inline int64_t wudf__bits_count_words(const uint8_t* bytes, int64_t words) {
+  int64_t total = 0;
+  for (int64_t w = 0; w < words; w++) {
+    uint64_t word;
+    memcpy(&word, bytes + w * 8, sizeof(word));
+    total += __builtin_popcountll(word);
+  }
+  return total;
+}
+
 /* Number of set bits in [start, start + count). */
 static inline int64_t wudf__bits_count(const uint8_t* bits, int64_t start, int64_t count) {
   int64_t total = 0;
   int64_t i = start, end = start + count;
   while (i < end && (i & 7) != 0) total += wudf__bit_get(bits, i++);
-  while (end - i >= 64) {
-    uint64_t word;
-    memcpy(&word, bits + (i >> 3), sizeof(word));
-    total += __builtin_popcountll(word);
-    i += 64;
+  if (end - i >= 64) {
+    int64_t words = (end - i) >> 6;
+    total += wudf__bits_count_words(bits + (i >> 3), words);
+    i += words << 6;
   }
   while (i < end) total += wudf__bit_get(bits, i++);
   return total;
