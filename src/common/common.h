@@ -19,8 +19,18 @@
 /* On a function whose loop the compiler vectorizes only with newer x86-64
  * instructions (64-bit integer compares need SSE4.2): one copy of it per
  * instruction set, the best the CPU has chosen when the library is loaded
- * (a GNU ifunc). The library itself is built for the x86-64 baseline. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(WUDF_NO_CLONES)
+ * (a GNU ifunc). The library itself is built for the x86-64 baseline.
+ * Not under ThreadSanitizer: its instrumented resolvers run while the
+ * dynamic linker relocates, before its runtime exists, and crash. */
+#if defined(__SANITIZE_THREAD__)
+#define WUDF__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WUDF__TSAN 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(WUDF__TSAN) && \
+    !defined(WUDF_NO_CLONES)
 #define WUDF__CLONES __attribute__((target_clones("avx2", "sse4.2", "default")))
 #else
 #define WUDF__CLONES
