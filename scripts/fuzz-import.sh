@@ -14,7 +14,7 @@ out=build/fuzz
 mkdir -p "$out/corpus" "$out/seeds"
 clang=$(command -v clang-14 || command -v clang || true)
 if [ -z "$clang" ]; then echo "fuzz-import: clang is required" >&2; exit 1; fi
-sources="src/abi/import.c src/arrow/format.c src/common/alloc.c src/common/error.c
+sources="src/abi/import.c src/arrow/bits.c src/arrow/format.c src/common/alloc.c src/common/error.c
          src/common/utf8.c"
 flags="-std=gnu11 -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror -Isrc -Iinclude
        -Itests"

@@ -3,15 +3,15 @@
  * addressed by bit index) and offsets buffers (32- or 64-bit entries, read
  * and written unaligned, as guest memory may hold them anywhere). Small
  * inline helpers shared by the marshaller, the result importer and the
- * column builder.
+ * column builder; the one loop worth several CPU-specific copies lives in
+ * bits.c (a function with target clones cannot be a static inline one: the
+ * clones' resolver would be defined once per translation unit).
  */
 #ifndef WUDF_ARROW_BITS_H
 #define WUDF_ARROW_BITS_H
 
 #include <stdint.h>
 #include <string.h>
-
-#include "../common/common.h"
 
 static inline int wudf__bit_get(const uint8_t* bits, int64_t i) {
   return (bits[i >> 3] >> (i & 7)) & 1;
@@ -25,18 +25,9 @@ static inline void wudf__bit_set(uint8_t* bits, int64_t i, int value) {
   }
 }
 
-/* Number of set bits in `words` 64-bit words at `bytes` (any alignment).
- * The x86-64 baseline has no popcount instruction (the compiler calls its
- * runtime's function for each word); the SSE4.2 and AVX2 copies use it. */
-WUDF__CLONES static inline int64_t wudf__bits_count_words(const uint8_t* bytes, int64_t words) {
-  int64_t total = 0;
-  for (int64_t w = 0; w < words; w++) {
-    uint64_t word;
-    memcpy(&word, bytes + w * 8, sizeof(word));
-    total += __builtin_popcountll(word);
-  }
-  return total;
-}
+/* Number of set bits in `words` 64-bit words at `bytes` (any alignment);
+ * bits.c. */
+int64_t wudf__bits_count_words(const uint8_t* bytes, int64_t words);
 
 /* Number of set bits in [start, start + count). */
 static inline int64_t wudf__bits_count(const uint8_t* bits, int64_t start, int64_t count) {
