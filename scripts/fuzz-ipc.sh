@@ -19,8 +19,8 @@ mkdir -p "$out/corpus" "$out/seeds"
 clang=$(command -v clang-14 || command -v clang || true)
 if [ -z "$clang" ]; then echo "fuzz-ipc: clang is required" >&2; exit 1; fi
 reader="src/io/flatbuf.c src/io/ipc_codec.c src/io/ipc_read.c src/arrow/format.c
-        src/arrow/gather.c src/arrow/emit.c src/common/alloc.c src/common/error.c src/common/utf8.c
-        src/common/versioned.c"
+        src/arrow/bits.c src/arrow/gather.c src/arrow/emit.c src/common/alloc.c
+        src/common/error.c src/common/utf8.c src/common/versioned.c"
 writer="$reader src/io/ipc_write.c"
 flags="-std=gnu11 -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
        -Werror -Isrc -Iinclude -Itests"
@@ -34,8 +34,8 @@ flags="-std=gnu11 -g -O1 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-
 # shellcheck disable=SC2086
 "$clang" $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer tests/fuzz/fuzz_csv.c src/io/csv_read.c src/io/text_write.c \
-  src/arrow/format.c src/arrow/gather.c src/arrow/emit.c src/common/alloc.c src/common/error.c \
-  src/common/utf8.c src/common/versioned.c -lpthread -lm -o "$out/fuzz_csv"
+  src/arrow/format.c src/arrow/bits.c src/arrow/gather.c src/arrow/emit.c src/common/alloc.c \
+  src/common/error.c src/common/utf8.c src/common/versioned.c -lpthread -lm -o "$out/fuzz_csv"
 rm -f "$out"/seeds/*
 "$out/make_ipc_seeds" "$out/seeds"
 mkdir -p "$out/csv-corpus" "$out/csv-seeds"
