@@ -686,6 +686,8 @@ static void wudf__set_offset(wudf_output* out, int64_t row, int64_t value) {
   }
 }
 
+static int wudf__reserve_exactly(wudf_output* out, int64_t capacity);
+
 int wudf_output_reserve(wudf_output* out, int64_t rows) {
   if (out->failed) return -1;
   if (wudf__taken(out)) return wudf__fail(out, "the output was replaced by a moved argument");
@@ -700,6 +702,13 @@ int wudf_output_reserve(wudf_output* out, int64_t rows) {
   int64_t capacity = out->capacity < 64 ? 64 : out->capacity;
   while (capacity < rows) capacity *= 2;
   if (capacity > WUDF__MAX_ROWS) capacity = WUDF__MAX_ROWS;
+  return wudf__reserve_exactly(out, capacity);
+}
+
+/* Grows `out` (not moved into, of a buildable type) to `capacity` rows,
+ * more than it has and at most WUDF__MAX_ROWS: the new values zero, the
+ * new rows valid. 0, or -1 with the output failed. */
+static int wudf__reserve_exactly(wudf_output* out, int64_t capacity) {
   size_t old_bytes, new_bytes;
   if (wudf__value_bytes(out, out->capacity, &old_bytes) != 0 ||
       wudf__value_bytes(out, capacity, &new_bytes) != 0) {
@@ -1466,6 +1475,13 @@ static int wudf__presize(wudf_output* out, int64_t rows) {
     case WUDF__BUILD_BOOL:
     case WUDF__BUILD_FIXED:
     case WUDF__BUILD_VIEW:
+      /* The rows exactly: a scalar result never has more, and room past
+       * them would only be zeroed for nothing (reserve rounds up to a
+       * power of two: up to twice the bytes). */
+      if (rows > out->capacity && rows <= WUDF__MAX_ROWS && !out->failed &&
+          !wudf__taken(out) && wudf__reserve_exactly(out, rows) != 0) {
+        return -1;
+      }
       return wudf_output_resize(out, rows);
     case WUDF__BUILD_STRUCT:
       if (wudf_output_reserve(out, rows) != 0) return -1;
