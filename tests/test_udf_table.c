@@ -521,6 +521,10 @@ TEST(every_protocol_violation_is_named) {
                            "result.input_row: input row: row 1 names input row 3, outside the "
                            "3 rows of the input"},
       {"row_negative", 100, "result.input_row: input row: row 0 names input row -1"},
+      {"row_largest", 100, "result.input_row: input row: row 1 names input row "
+                           "9223372036854775807, outside the 3 rows of the input"},
+      {"row_smallest", 100, "result.input_row: input row: row 1 names input row "
+                            "-9223372036854775808, outside the 3 rows of the input"},
       {"rows_decrease", 100, "result.input_row: input row: row 1 names input row 0 after row "
                              "1 (input rows must not decrease)"},
       {"rows_decrease_across", 100, "row 0 names input row 0 after row 1"},

@@ -80,15 +80,22 @@ static int64_t wudf__table_argument_row(struct wudf__table_run* run, int64_t row
 
 /* Nonzero when one of the `count` (>= 1) input rows a chunk names is outside
  * [0, selected) or goes back (below the one before it, the first below
- * `last`): one pass without branches, vectorized where the CPU compares
- * 64-bit integers. */
+ * `last`). One pass of 64-bit subtractions and ORs, which every x86-64 CPU
+ * vectorizes (no compares, no packing of their masks): the sign bit of the
+ * OR is set when a row is negative, when `selected - 1 - row` is (the row
+ * is too large), or when `row - previous` is (it went back). Wrapping
+ * unsigned arithmetic: a difference can wrap only when a row is out of
+ * range, and that row sets the bit on its own. */
 WUDF__CLONES static int wudf__rows_out_of_order(const int64_t* rows, int64_t count, int64_t last,
                                                 int64_t selected) {
-  int bad = rows[0] < 0 || rows[0] >= selected || rows[0] < last;
+  uint64_t limit = (uint64_t)selected - 1;
+  uint64_t bits = (uint64_t)rows[0] | (limit - (uint64_t)rows[0]) |
+                  ((uint64_t)rows[0] - (uint64_t)last);
   for (int64_t i = 1; i < count; i++) {
-    bad |= (rows[i] < 0) | (rows[i] >= selected) | (rows[i] < rows[i - 1]);
+    uint64_t row = (uint64_t)rows[i];
+    bits |= row | (limit - row) | (row - (uint64_t)rows[i - 1]);
   }
-  return bad;
+  return (int)(bits >> 63);
 }
 
 /* Checks the chunk a guest returned (a host copy) and rewrites its

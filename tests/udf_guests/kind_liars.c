@@ -101,6 +101,21 @@ DECLARE("table", row_negative, "row_negative(int32) -> setof int32") {
   return 0;
 }
 
+/* The extremes of int64, where a check by subtraction would wrap. */
+DECLARE("table", row_largest, "row_largest(int32) -> setof int32") {
+  int64_t n = take_input(args, args_schema);
+  valid_chunk(out, out_schema, 2, n, "row_largest");
+  rows[1] = INT64_MAX;
+  return 0;
+}
+
+DECLARE("table", row_smallest, "row_smallest(int32) -> setof int32") {
+  int64_t n = take_input(args, args_schema);
+  valid_chunk(out, out_schema, 2, n, "row_smallest");
+  rows[1] = INT64_MIN;
+  return 0;
+}
+
 DECLARE("table", rows_decrease, "rows_decrease(int32) -> setof int32") {
   int64_t n = take_input(args, args_schema);
   valid_chunk(out, out_schema, 2, n, "rows_decrease");
