@@ -113,20 +113,9 @@ int wudf__append_rows(struct wudf__append* column, const struct ArrowArray* arra
     }
     if (bytes > 0) memcpy(column->data + column->data_size, (const uint8_t*)array->buffers[2] + from,
                           (size_t)bytes);
-    int64_t shift = column->data_size - from;
-    if (large) {
-      for (int64_t i = 1; i <= count; i++) {
-        wudf__offset_set(column->values, 1, column->length + i,
-                         wudf__offset_get(offsets, 1, first + i) + shift);
-      }
-    } else {
-      for (int64_t i = 1; i <= count; i++) {
-        int32_t offset;
-        memcpy(&offset, offsets + (first + i) * 4, 4);
-        offset = (int32_t)(offset + shift);
-        memcpy(column->values + (column->length + i) * 4, &offset, 4);
-      }
-    }
+    int64_t width = large ? 8 : 4;
+    wudf__offsets_shift(column->values + (column->length + 1) * width,
+                        offsets + (first + 1) * width, count, column->data_size - from, large);
     column->data_size += bytes;
   }
   if (column->validity != NULL) {

@@ -114,4 +114,30 @@ static inline void wudf__offset_set(uint8_t* offsets, int large, int64_t i, int6
   }
 }
 
+/* Writes `count` entries dst[i] = src[i] + shift (wrapping: the caller
+ * knows every result fits an entry), both buffers of any alignment and not
+ * overlapping. Everything the loop reads is a local, so the compiler
+ * vectorizes it (a loop that reads its bounds or pointers through a struct
+ * is not: each store through uint8_t* may have changed them). */
+static inline void wudf__offsets_shift(uint8_t* dst, const uint8_t* src, int64_t count,
+                                       int64_t shift, int large) {
+  if (large) {
+    uint64_t delta = (uint64_t)shift;
+    for (int64_t i = 0; i < count; i++) {
+      uint64_t value;
+      memcpy(&value, src + i * 8, 8);
+      value += delta;
+      memcpy(dst + i * 8, &value, 8);
+    }
+  } else {
+    uint32_t delta = (uint32_t)shift;
+    for (int64_t i = 0; i < count; i++) {
+      uint32_t value;
+      memcpy(&value, src + i * 4, 4);
+      value += delta;
+      memcpy(dst + i * 4, &value, 4);
+    }
+  }
+}
+
 #endif /* WUDF_ARROW_BITS_H */

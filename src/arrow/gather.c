@@ -344,27 +344,15 @@ static int wudf__plan_offsets(struct wudf__planner* planner, const struct wudf__
   for (size_t i = 0; i < count; i++) {
     const struct wudf__segment* segment = &segments[i];
     if (segment->array == NULL) {
-      for (int64_t j = 1; j <= segment->count; j++) wudf__offset_set(rebased, large, row + j, base);
+      int64_t rows = segment->count;
+      for (int64_t j = 1; j <= rows; j++) wudf__offset_set(rebased, large, row + j, base);
     } else {
       const uint8_t* offsets = wudf__source_buffer(segment->array, 1);
       int64_t first = segment->array->offset + segment->start;
-      int64_t shift = base - wudf__offset_get(offsets, large, first);
-      if (large) {
-        for (int64_t j = 1; j <= segment->count; j++) {
-          int64_t value;
-          memcpy(&value, offsets + (first + j) * 8, 8);
-          value += shift;
-          memcpy(rebased + (row + j) * 8, &value, 8);
-        }
-      } else {
-        int32_t shift32 = (int32_t)shift; /* |shift| < 2^31: both ends fit int32 */
-        for (int64_t j = 1; j <= segment->count; j++) {
-          int32_t value;
-          memcpy(&value, offsets + (first + j) * 4, 4);
-          value = (int32_t)((uint32_t)value + (uint32_t)shift32);
-          memcpy(rebased + (row + j) * 4, &value, 4);
-        }
-      }
+      /* Both ends of every rebased range fit an entry (checked above). */
+      wudf__offsets_shift(rebased + (row + 1) * width, offsets + (first + 1) * width,
+                          segment->count, base - wudf__offset_get(offsets, large, first),
+                          large);
       base = wudf__offset_get(rebased, large, row + segment->count);
     }
     row += segment->count;
