@@ -688,7 +688,9 @@ static void wudf__set_offset(wudf_output* out, int64_t row, int64_t value) {
 
 static int wudf__reserve_exactly(wudf_output* out, int64_t capacity);
 
-int wudf_output_reserve(wudf_output* out, int64_t rows) {
+/* wudf_output_reserve, with room for exactly `rows` rows when `exact` is
+ * set (no rounding up to a power of two). */
+static int wudf__reserve(wudf_output* out, int64_t rows, int exact) {
   if (out->failed) return -1;
   if (wudf__taken(out)) return wudf__fail(out, "the output was replaced by a moved argument");
   if (out->builder == WUDF__BUILD_UNSUPPORTED) {
@@ -699,11 +701,14 @@ int wudf_output_reserve(wudf_output* out, int64_t rows) {
   }
   if (rows <= out->capacity) return 0;
   if (rows > WUDF__MAX_ROWS) return wudf__fail(out, "more than 2^31 rows");
+  if (exact) return wudf__reserve_exactly(out, rows);
   int64_t capacity = out->capacity < 64 ? 64 : out->capacity;
   while (capacity < rows) capacity *= 2;
   if (capacity > WUDF__MAX_ROWS) capacity = WUDF__MAX_ROWS;
   return wudf__reserve_exactly(out, capacity);
 }
+
+int wudf_output_reserve(wudf_output* out, int64_t rows) { return wudf__reserve(out, rows, 0); }
 
 /* Grows `out` (not moved into, of a buildable type) to `capacity` rows,
  * more than it has and at most WUDF__MAX_ROWS: the new values zero, the
@@ -1478,10 +1483,7 @@ static int wudf__presize(wudf_output* out, int64_t rows) {
       /* The rows exactly: a scalar result never has more, and room past
        * them would only be zeroed for nothing (reserve rounds up to a
        * power of two: up to twice the bytes). */
-      if (rows > out->capacity && rows <= WUDF__MAX_ROWS && !out->failed &&
-          !wudf__taken(out) && wudf__reserve_exactly(out, rows) != 0) {
-        return -1;
-      }
+      if (wudf__reserve(out, rows, 1) != 0) return -1;
       return wudf_output_resize(out, rows);
     case WUDF__BUILD_STRUCT:
       if (wudf_output_reserve(out, rows) != 0) return -1;
