@@ -158,7 +158,7 @@ TEST(huge_module_is_stopped_by_the_timeout_then_refused_at_once) {
                                "(compile_timeout_ms); its process group was killed");
   printf("       stopped after %.0f ms\n", first);
   ASSERT_GE(first, 2000);
-  ASSERT_LT(first, 2000 + 2000 + timing_slack_ms());
+  if (!under_valgrind()) ASSERT_LT(first, 2000 + 2000 + timing_slack_ms());
 
   start = now_ms();
   ASSERT_STATUS(load_bytes(engine, bytes, size, &error), EIO, &error);
@@ -170,6 +170,11 @@ TEST(huge_module_is_stopped_by_the_timeout_then_refused_at_once) {
    * valgrind; on the real CPU the refusal is well under a second. */
   ASSERT_LT(second, first - 1000);
   if (!under_valgrind()) ASSERT_LT(second, 1000 + timing_slack_ms());
+  /* What the first load spent beyond the second is wasm2c's run: cut at
+   * the 2 s timeout, not the minutes a run to the end takes. Under
+   * valgrind this is the bound that holds; the read, validation and hash
+   * of the megabyte the two share took 7 s there. */
+  ASSERT_LT(first - second, 2000 + 2000 + timing_slack_ms());
   ASSERT_STR_EQ(error.message, "compile refused at once: this module failed to compile "
                                "before, under compile limits at least as generous as these "
                                "(remembered by this engine; wudf_engine_forget_failures "
