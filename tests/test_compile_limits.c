@@ -158,7 +158,6 @@ TEST(huge_module_is_stopped_by_the_timeout_then_refused_at_once) {
                                "(compile_timeout_ms); its process group was killed");
   printf("       stopped after %.0f ms\n", first);
   ASSERT_GE(first, 2000);
-  if (!under_valgrind()) ASSERT_LT(first, 2000 + 2000 + timing_slack_ms());
 
   start = now_ms();
   ASSERT_STATUS(load_bytes(engine, bytes, size, &error), EIO, &error);
@@ -166,14 +165,12 @@ TEST(huge_module_is_stopped_by_the_timeout_then_refused_at_once) {
   printf("       refused after %.0f ms\n", second);
   /* The refusal does not wait for wasm2c: it is at least a second shorter
    * than the attempt that waited 2 s for it. Both read, validate and hash
-   * the megabyte first, which takes seconds in a debug build under
-   * valgrind; on the real CPU the refusal is well under a second. */
+   * the megabyte first, which is the whole of the refusal's time and
+   * depends on the build (about 1 s under ASan, 7 s under valgrind), so
+   * the bounds are on the difference: what the first load spent beyond the
+   * second is wasm2c's run, cut at the 2 s timeout, not the minutes a run
+   * to the end takes. */
   ASSERT_LT(second, first - 1000);
-  if (!under_valgrind()) ASSERT_LT(second, 1000 + timing_slack_ms());
-  /* What the first load spent beyond the second is wasm2c's run: cut at
-   * the 2 s timeout, not the minutes a run to the end takes. Under
-   * valgrind this is the bound that holds; the read, validation and hash
-   * of the megabyte the two share took 7 s there. */
   ASSERT_LT(first - second, 2000 + 2000 + timing_slack_ms());
   ASSERT_STR_EQ(error.message, "compile refused at once: this module failed to compile "
                                "before, under compile limits at least as generous as these "
