@@ -620,7 +620,8 @@ size_t wudf_decimal256_format(wudf_decimal256 value, int32_t scale, char* out, s
 
 /* ------------------------------------------------------------------ output */
 
-/* How an output node stores its rows (wudf_output.builder). */
+/* How an output node stores its rows (wudf_output.builder). guest.h's
+ * inline setters test for WUDF__BUILD_FIXED by its number. */
 enum wudf__builder {
   WUDF__BUILD_UNSUPPORTED = 0, /* unions, run-end encoded, list views */
   WUDF__BUILD_NULL,            /* no buffers */
@@ -634,6 +635,7 @@ enum wudf__builder {
   WUDF__BUILD_FIXED_LIST,      /* validity, one child of list_size per row */
   WUDF__BUILD_STRUCT           /* validity, children with the struct's rows */
 };
+_Static_assert(WUDF__BUILD_FIXED == WUDF__BUILD_FIXED_CODE, "guest.h's inline setters");
 
 /* Whether rows of the builder must be set in order (offsets). */
 static bool wudf__ordered(const wudf_output* out) {
@@ -932,8 +934,10 @@ void wudf_set_bool(wudf_output* out, int64_t row, bool value) {
   }
 }
 
+/* The checked paths of the inline setters of guest.h (wudf__direct_slot
+ * declined the row). */
 #define WUDF__SETTER(name, ctype)                                         \
-  void wudf_set_##name(wudf_output* out, int64_t row, ctype value) {     \
+  void wudf__set_##name##_checked(wudf_output* out, int64_t row, ctype value) { \
     void* slot = wudf__fixed_slot(out, row, (int32_t)sizeof(ctype));     \
     if (slot != NULL) memcpy(slot, &value, sizeof(value));               \
   }
@@ -953,7 +957,7 @@ WUDF__SETTER(interval_month_day_nano, wudf_interval_month_day_nano)
 
 /* Float setters insist on their own type: their bits mean nothing else. */
 #define WUDF__FLOAT_SETTER(name, ctype, code, converted)                  \
-  void wudf_set_##name(wudf_output* out, int64_t row, ctype value) {     \
+  void wudf__set_##name##_checked(wudf_output* out, int64_t row, ctype value) { \
     if (out->failed) return;                                             \
     if (out->type != (code) || out->is_dictionary) {                     \
       wudf__fail(out, "a setter for another type was used");             \
@@ -1744,10 +1748,51 @@ static int wudf__finish(wudf_output* out, int64_t rows, const char* function,
 
 /* ------------------------------------------------- moving results to the host */
 
+/* The bookkeeping blocks of an exported result (one per ArrowArray and per
+ * ArrowSchema node) freed by the host's release are kept for the next
+ * export of a block of the same size, up to WUDF__SPARE_SLOTS blocks of at
+ * most WUDF__SPARE_MAX bytes: a function whose result has the same shape
+ * call after call then exports it without allocating. */
+#define WUDF__SPARE_SLOTS 4
+#define WUDF__SPARE_MAX 1024
+static struct {
+  void* block;
+  size_t size;
+} wudf__spares[WUDF__SPARE_SLOTS];
+
+/* A zeroed block of `size` bytes: a kept one of that size, or calloc's. */
+static void* wudf__block_calloc(size_t size) {
+  for (int i = 0; i < WUDF__SPARE_SLOTS; i++) {
+    if (wudf__spares[i].block != NULL && wudf__spares[i].size == size) {
+      void* block = wudf__spares[i].block;
+      wudf__spares[i].block = NULL;
+      memset(block, 0, size);
+      return block;
+    }
+  }
+  return calloc(1, size);
+}
+
+/* Frees a block of wudf__block_calloc (of `size` bytes), or keeps it. */
+static void wudf__block_free(void* block, size_t size) {
+  if (block == NULL) return;
+  if (size <= WUDF__SPARE_MAX) {
+    for (int i = 0; i < WUDF__SPARE_SLOTS; i++) {
+      if (wudf__spares[i].block == NULL) {
+        wudf__spares[i].block = block;
+        wudf__spares[i].size = size;
+        return;
+      }
+    }
+  }
+  free(block);
+}
+
 /* What an output ArrowArray owns: its buffers, its buffer pointer array,
  * its children and dictionary structs (after this header: n_children
  * ArrowArrays, the dictionary's, then the child pointer array). */
 struct wudf__owned_array {
+  size_t size; /* of the block (wudf__block_calloc) */
   void* owned[3];
   const void* buffers[4];
   int64_t variadic_sizes[1];
@@ -1768,7 +1813,7 @@ static void wudf__output_array_release(struct ArrowArray* array) {
     array->dictionary->release(array->dictionary);
   }
   for (int i = 0; i < 3; i++) free(owned->owned[i]);
-  free(owned);
+  wudf__block_free(owned, owned->size);
   array->release = NULL;
 }
 
@@ -1782,9 +1827,11 @@ static int wudf__export_array(wudf_output* out, struct ArrowArray* array) {
     return 0;
   }
   size_t structs = (size_t)out->n_children + (out->dictionary != NULL ? 1 : 0);
-  struct wudf__owned_array* owned =
-      calloc(1, sizeof(*owned) + structs * (sizeof(struct ArrowArray) + sizeof(void*)));
+  size_t size = sizeof(struct wudf__owned_array) +
+                structs * (sizeof(struct ArrowArray) + sizeof(void*));
+  struct wudf__owned_array* owned = wudf__block_calloc(size);
   if (owned == NULL) return -1;
+  owned->size = size;
   owned->child_pointers = (struct ArrowArray**)(owned->structs + structs);
   int exported = 0;
   for (; exported < out->n_children; exported++) {
@@ -1801,7 +1848,7 @@ static int wudf__export_array(wudf_output* out, struct ArrowArray* array) {
   }
   if (failed) {
     for (int i = 0; i < exported; i++) owned->structs[i].release(&owned->structs[i]);
-    free(owned);
+    wudf__block_free(owned, owned->size);
     return -1;
   }
   memset(array, 0, sizeof(*array));
@@ -1886,6 +1933,7 @@ static int wudf__export_array(wudf_output* out, struct ArrowArray* array) {
 /* What an output ArrowSchema owns: one block with its children and
  * dictionary structs, the child pointer array, format and name. */
 struct wudf__owned_schema {
+  size_t size; /* of the block (wudf__block_calloc) */
   struct ArrowSchema** child_pointers;
   struct ArrowSchema* dictionary;
   struct ArrowSchema structs[];
@@ -1900,7 +1948,8 @@ static void wudf__output_schema_release(struct ArrowSchema* schema) {
   if (schema->dictionary != NULL && schema->dictionary->release != NULL) {
     schema->dictionary->release(schema->dictionary);
   }
-  free(schema->private_data);
+  struct wudf__owned_schema* owned = schema->private_data;
+  wudf__block_free(owned, owned->size);
   schema->release = NULL;
 }
 
@@ -1917,10 +1966,12 @@ static int wudf__export_schema(const wudf_output* out, const char* name,
   }
   size_t structs = (size_t)out->n_children + (out->dictionary != NULL ? 1 : 0);
   size_t format_size = strlen(out->format) + 1, name_size = strlen(name) + 1;
-  struct wudf__owned_schema* owned =
-      calloc(1, sizeof(*owned) + structs * (sizeof(struct ArrowSchema) + sizeof(void*)) +
-                    format_size + name_size);
+  size_t size = sizeof(struct wudf__owned_schema) +
+                structs * (sizeof(struct ArrowSchema) + sizeof(void*)) + format_size +
+                name_size;
+  struct wudf__owned_schema* owned = wudf__block_calloc(size);
   if (owned == NULL) return -1;
+  owned->size = size;
   owned->child_pointers = (struct ArrowSchema**)(owned->structs + structs);
   char* format = (char*)(owned->child_pointers + structs);
   char* own_name = format + format_size;
@@ -1939,7 +1990,7 @@ static int wudf__export_schema(const wudf_output* out, const char* name,
   }
   if (failed) {
     for (int i = 0; i < exported; i++) owned->structs[i].release(&owned->structs[i]);
-    free(owned);
+    wudf__block_free(owned, owned->size);
     return -1;
   }
   memset(schema, 0, sizeof(*schema));

@@ -917,23 +917,72 @@ int wudf_output_resize(wudf_output* out, int64_t rows);
  * wudf_list_end_row); for a struct the fields keep whatever was set. */
 void wudf_set_null(wudf_output* out, int64_t row);
 void wudf_set_bool(wudf_output* out, int64_t row, bool value);
-void wudf_set_int8(wudf_output* out, int64_t row, int8_t value);
-void wudf_set_int16(wudf_output* out, int64_t row, int16_t value);
-void wudf_set_int32(wudf_output* out, int64_t row, int32_t value);
-void wudf_set_int64(wudf_output* out, int64_t row, int64_t value);
-void wudf_set_uint8(wudf_output* out, int64_t row, uint8_t value);
-void wudf_set_uint16(wudf_output* out, int64_t row, uint16_t value);
-void wudf_set_uint32(wudf_output* out, int64_t row, uint32_t value);
-void wudf_set_uint64(wudf_output* out, int64_t row, uint64_t value);
-void wudf_set_float32(wudf_output* out, int64_t row, float value);
-void wudf_set_float64(wudf_output* out, int64_t row, double value);
+
+/*
+ * The fixed-width setters below are inline: a row the output already has
+ * (and that is valid), or the next row within reserved room, is written in
+ * place after a handful of comparisons; anything else (a null row set
+ * again, a row past the room, a failed output, a setter of another width
+ * or type) goes to the SDK's checked setter, which grows the output or
+ * fails it exactly as described above. A loop of setters over a scalar
+ * result's rows therefore costs a few instructions per row, not a call.
+ */
+
+/* Internal: how wudf_output.builder says "fixed-width values" (checked
+ * against the SDK's own enum when the SDK is built). */
+#define WUDF__BUILD_FIXED_CODE 3
+
+/* Internal: the slot of row `row` of `out` when a setter of `width`-byte
+ * values may write it without the checked path; NULL otherwise. Rows past
+ * `length` within `capacity` are zero and valid already, so appending one
+ * only moves `length`. */
+static inline void* wudf__direct_slot(wudf_output* out, int64_t row, int32_t width) {
+  if (out->failed || out->builder != WUDF__BUILD_FIXED_CODE || out->byte_width != width) {
+    return NULL;
+  }
+  if ((uint64_t)row < (uint64_t)out->length) {
+    if (out->validity != NULL && ((out->validity[row >> 3] >> (row & 7)) & 1u) == 0) {
+      return NULL;
+    }
+  } else if (row == out->length && row < out->capacity) {
+    out->length = row + 1;
+  } else {
+    return NULL;
+  }
+  return (uint8_t*)out->values + row * (int64_t)width;
+}
+
+/* Internal: the inline setter of `ctype` (a value type of `sizeof(ctype)`
+ * bytes) and its checked out-of-line path; `also` is a further condition
+ * of the inline path (floats: the output's type). */
+#define WUDF__INLINE_SETTER(name, ctype, also)                                  \
+  void wudf__set_##name##_checked(wudf_output* out, int64_t row, ctype value);  \
+  static inline void wudf_set_##name(wudf_output* out, int64_t row, ctype value) { \
+    void* slot = (also) ? wudf__direct_slot(out, row, (int32_t)sizeof(ctype)) : NULL; \
+    if (slot != NULL) {                                                         \
+      *(ctype*)slot = value;                                                    \
+    } else {                                                                    \
+      wudf__set_##name##_checked(out, row, value);                              \
+    }                                                                           \
+  }
+WUDF__INLINE_SETTER(int8, int8_t, 1)
+WUDF__INLINE_SETTER(int16, int16_t, 1)
+WUDF__INLINE_SETTER(int32, int32_t, 1)
+WUDF__INLINE_SETTER(int64, int64_t, 1)
+WUDF__INLINE_SETTER(uint8, uint8_t, 1)
+WUDF__INLINE_SETTER(uint16, uint16_t, 1)
+WUDF__INLINE_SETTER(uint32, uint32_t, 1)
+WUDF__INLINE_SETTER(uint64, uint64_t, 1)
+WUDF__INLINE_SETTER(float32, float, out->type == WUDF_FLOAT32 && !out->is_dictionary)
+WUDF__INLINE_SETTER(float64, double, out->type == WUDF_FLOAT64 && !out->is_dictionary)
+WUDF__INLINE_SETTER(decimal128, wudf_decimal128, 1)
+WUDF__INLINE_SETTER(decimal256, wudf_decimal256, 1)
+WUDF__INLINE_SETTER(interval_day_time, wudf_interval_day_time, 1)
+WUDF__INLINE_SETTER(interval_month_day_nano, wudf_interval_month_day_nano, 1)
+#undef WUDF__INLINE_SETTER
+
 /* Sets a float16 row to `value` rounded to half precision. */
 void wudf_set_float16(wudf_output* out, int64_t row, float value);
-void wudf_set_decimal128(wudf_output* out, int64_t row, wudf_decimal128 value);
-void wudf_set_decimal256(wudf_output* out, int64_t row, wudf_decimal256 value);
-void wudf_set_interval_day_time(wudf_output* out, int64_t row, wudf_interval_day_time value);
-void wudf_set_interval_month_day_nano(wudf_output* out, int64_t row,
-                                      wudf_interval_month_day_nano value);
 /* Sets a row of any fixed-width output to `byte_width` bytes at `bytes`. */
 void wudf_set_fixed(wudf_output* out, int64_t row, const void* bytes);
 

@@ -982,12 +982,33 @@ def test_memory_stays_flat(guest):
     assert lib.wudf_instance_memory_size(guest.instance) == warm
 
 
+# -------------------------------------------------------- inline setters
+
+
+def test_inline_setters_take_the_checked_path_where_they_must(guest):
+    """guest.h's inline setters write rows in place and leave null rows,
+    appends past the room and gaps to the checked setters."""
+    x = pa.array(range(-5, 10), pa.int64())
+    result = guest.call("setter_paths", x)
+    expected = pa.array([None if r % 3 == 1 else 2 * v for r, v in enumerate(x.to_pylist())],
+                        pa.int64())
+    assert result.equals(expected), result
+    assert result.null_count == 5
+    appended = guest.call("setter_appends", x)
+    values = x.to_pylist()
+    assert appended.field("v").to_pylist() == values + [0, 0, -1]
+    assert appended.field("f").to_pylist() == [v / 2 for v in values] + [0.0, 0.0, 0.0]
+    assert appended.null_count == 0 and appended.field("v").null_count == 0
+
+
 # ---------------------------------------------------------------- misuse
 
 
 @pytest.mark.parametrize("function,message", [
     ("build_union", "cannot be built"),
     ("wrong_setter", "a setter for another type was used"),
+    ("wrong_float_setter", "a setter for another type was used"),
+    ("wrong_width_setter", "a setter for another type was used"),
     ("take_wrong_type", "does not have the output's type"),
 ])
 def test_unsupported_builders_fail_the_call(guest, function, message):

@@ -831,6 +831,52 @@ WUDF_BATCH(even_rows, "even_rows(int32, utf8, list<int32>) -> "
   return 0;
 }
 
+/* ----------------------------------------------------- inline setters */
+
+/* The paths of guest.h's inline setters: a row set null and then set again
+ * (the checked path makes it valid), a row only set null, and rows set in
+ * place (the inline path). Row r of the int64 argument x gives, by r % 3:
+ * 0 -> 2x (null, then set), 1 -> null, 2 -> 2x. */
+WUDF_SCALAR(setter_paths, "setter_paths(int64) -> int64") {
+  const int64_t* x = wudf_values_int64(wudf_arg(args, 0));
+  for (int64_t row = 0; row < args->length; row++) {
+    if (row % 3 != 2) wudf_set_null(out, row);
+    if (row % 3 != 1) wudf_set_int64(out, row, 2 * x[row]);
+  }
+  return 0;
+}
+
+/* Appends through the setters of a batch result (not presized): the first
+ * row grows the column (checked path), the next ones fill reserved room
+ * (inline path), then a row two past the end (checked: the rows between
+ * are zero). Column f is set in place with the float setter and padded. */
+WUDF_BATCH(setter_appends, "setter_appends(int64) -> struct<v: int64, f: float64>") {
+  const int64_t* x = wudf_values_int64(wudf_arg(args, 0));
+  wudf_output* v = wudf_column(result, 0);
+  wudf_output* f = wudf_column(result, 1);
+  for (int64_t row = 0; row < args->length; row++) {
+    wudf_set_int64(v, v->length, x[row]);
+    wudf_set_float64(f, row, (double)x[row] / 2);
+  }
+  wudf_set_int64(v, v->length + 2, -1);
+  return 0;
+}
+
+/* A float setter on an int64 result fails the call (the inline path checks
+ * the type as the checked one does). */
+WUDF_SCALAR(wrong_float_setter, "wrong_float_setter(int32) -> int64") {
+  wudf_set_float64(out, 0, 1.0);
+  return 0;
+}
+
+/* A setter of another width on a fixed-width result fails the call, and
+ * later setters of the right width then change nothing. */
+WUDF_SCALAR(wrong_width_setter, "wrong_width_setter(int32) -> int64") {
+  wudf_set_int32(out, 0, 1);
+  wudf_set_int64(out, 0, 1);
+  return 0;
+}
+
 /* --------------------------------------------------------------- misuse */
 
 /* Builders the SDK does not have fail the call with a message. */
