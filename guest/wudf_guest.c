@@ -386,6 +386,7 @@ struct wudf__function {
   char* formats;                           /* the storage of arg_formats */
   wudf_output root;       /* what a call returns: the result, a table's chunk */
   wudf_output state_root; /* an aggregate's STATE output */
+  int64_t last_chunk_rows; /* a table function's last chunk: the next one's reserve */
 };
 
 /* Checks argument `index` of a call against its declared type; 0 or an
@@ -2426,9 +2427,13 @@ int64_t wudf_table_emit_rows(wudf_table* table, int64_t count, int64_t* first) {
   return granted;
 }
 
-/* The rows reserved up front for every chunk's columns (a chunk may be
- * longer; its buffers then grow as usual). */
+/* The rows reserved up front for a chunk's columns: as many as the
+ * function's previous chunk had, at least WUDF__CHUNK_RESERVE_MIN and at
+ * most WUDF__CHUNK_RESERVE (a chunk may be longer: its buffers then grow
+ * as usual). Reserving the most for every chunk zeroed 256 KB of an int32
+ * column for a chunk of 1,024 rows, most of such a call's time. */
 #define WUDF__CHUNK_RESERVE 65536
+#define WUDF__CHUNK_RESERVE_MIN 1024
 
 /* Releases a table handle's kept input; the handle is then unused (the
  * host may give it to another function). */
@@ -2490,7 +2495,10 @@ int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray*
     table.columns = &root->children[1];
     /* Room for the chunk's rows at once, instead of growing every chunk's
      * buffers anew (a failure here fails the call at delivery). */
-    int64_t reserve = table.limit < WUDF__CHUNK_RESERVE ? table.limit : WUDF__CHUNK_RESERVE;
+    int64_t reserve = function->last_chunk_rows;
+    if (reserve < WUDF__CHUNK_RESERVE_MIN) reserve = WUDF__CHUNK_RESERVE_MIN;
+    if (reserve > WUDF__CHUNK_RESERVE) reserve = WUDF__CHUNK_RESERVE;
+    if (reserve > table.limit) reserve = table.limit;
     wudf__reserve_unzeroed(table.rows, reserve);
     for (int i = 1; i < root->n_children; i++) {
       uint8_t builder = root->children[i].builder;
@@ -2525,6 +2533,7 @@ int32_t wudf__run_table(const char* record, wudf_table_fn fn, struct ArrowArray*
     table.rows->length = table.chunk_rows;
   }
   if (status == 0) {
+    function->last_chunk_rows = table.chunk_rows;
     status = wudf__deliver(root, table.chunk_rows, name, "", out, out_schema);
   }
   wudf__output_clear(root);

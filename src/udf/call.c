@@ -995,18 +995,27 @@ void wudf__arguments_init(struct wudf__arguments* arguments, int64_t rows) {
   arguments->schema.release = wudf__arguments_schema_release;
 }
 
-void wudf__arguments_add(struct wudf__arguments* arguments, const struct ArrowArray* array,
-                         const struct ArrowSchema* schema, const char* name) {
+/* wudf__arguments_add of a column whose format's layout and width (FIXED;
+ * 0 for others) the caller knows. */
+static void wudf__arguments_put(struct wudf__arguments* arguments, const struct ArrowArray* array,
+                                const struct ArrowSchema* schema, const char* name,
+                                uint8_t layout, int64_t width) {
   uint32_t index = arguments->count++;
-  struct wudf__format format;
-  wudf__format_parse(schema->format, &format); /* checked by the caller */
-  arguments->layouts[index] = format.layout;
+  arguments->layouts[index] = layout;
+  arguments->widths[index] = layout == WUDF__LAYOUT_FIXED ? width : 0;
   arguments->arrays[index] = (struct ArrowArray*)array;
   arguments->renamed[index] = *schema;
   arguments->renamed[index].name = name;
   arguments->schemas[index] = &arguments->renamed[index];
   arguments->array.n_children = arguments->count;
   arguments->schema.n_children = arguments->count;
+}
+
+void wudf__arguments_add(struct wudf__arguments* arguments, const struct ArrowArray* array,
+                         const struct ArrowSchema* schema, const char* name) {
+  struct wudf__format format;
+  wudf__format_parse(schema->format, &format); /* checked by the caller */
+  wudf__arguments_put(arguments, array, schema, name, format.layout, format.byte_width);
 }
 
 /* The nesting depth of a schema tree (the root is 1; a dictionary is a
@@ -1060,20 +1069,34 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
     return wudf__set_error(call->error, EINVAL, "function '%s': %s: %s", signature->name,
                            wudf__argument_label(udf, index, which), whole);
   }
-  int limit = wudf__depth_limit(call->options);
-  int depth = wudf__schema_depth(schema, limit + 1);
-  if (depth > limit) {
-    return wudf__set_error(call->error, EFBIG, "function '%s': %s nests deeper than "
-                           "nesting_depth_limit (%d levels)", signature->name,
-                           wudf__argument_label(udf, index, which), limit);
-  }
-  char where[128];
-  if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {
-    return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed %s "
-                           "array (at '%s': buffer or child counts, offset, length or "
-                           "dictionary)", signature->name,
-                           wudf__argument_label(udf, index, which), udf->arg_types[index],
-                           where);
+  if (flat_match) {
+    /* The declared fixed-width format exactly: the shape check of
+     * wudf__check_shape without parsing the format again (one level, two
+     * buffers, no children, no dictionary). */
+    if (array->length < 0 || array->offset < 0 || array->n_children != 0 ||
+        array->n_buffers != 2 || array->buffers == NULL || array->dictionary != NULL) {
+      return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed "
+                             "%s array (at '%s': buffer or child counts, offset, length or "
+                             "dictionary)", signature->name,
+                             wudf__argument_label(udf, index, which), udf->arg_types[index],
+                             schema->name != NULL ? schema->name : "?");
+    }
+  } else {
+    int limit = wudf__depth_limit(call->options);
+    int depth = wudf__schema_depth(schema, limit + 1);
+    if (depth > limit) {
+      return wudf__set_error(call->error, EFBIG, "function '%s': %s nests deeper than "
+                             "nesting_depth_limit (%d levels)", signature->name,
+                             wudf__argument_label(udf, index, which), limit);
+    }
+    char where[128];
+    if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {
+      return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed %s "
+                             "array (at '%s': buffer or child counts, offset, length or "
+                             "dictionary)", signature->name,
+                             wudf__argument_label(udf, index, which), udf->arg_types[index],
+                             where);
+    }
   }
   if (array->length != arguments->rows) {
     return wudf__set_error(call->error, EINVAL, "function '%s': %s has %" PRId64
@@ -1081,7 +1104,12 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
                            wudf__argument_label(udf, index, which), array->length,
                            arguments->rows);
   }
-  wudf__arguments_add(arguments, array, schema, wudf__arg_names[index]);
+  if (flat_match) {
+    wudf__arguments_put(arguments, array, schema, wudf__arg_names[index], WUDF__LAYOUT_FIXED,
+                        udf->arg_width[index]);
+  } else {
+    wudf__arguments_add(arguments, array, schema, wudf__arg_names[index]);
+  }
   return 0;
 }
 

@@ -38,6 +38,7 @@ struct wudf__udf {
    * its format (arg_formats), without children or dictionary, matches it
    * without decoding the type text on every call. */
   uint8_t arg_flat[WUDF__MAX_ARGS];
+  int64_t arg_width[WUDF__MAX_ARGS]; /* a flat argument's bytes per value */
   const char* result_type;
   const char* result_format;
   /* The type of one guest call's result: the result type, or a table
@@ -334,6 +335,7 @@ struct wudf__arguments {
   uint32_t count;
   int64_t rows;
   uint8_t layouts[WUDF__MAX_COLUMNS]; /* enum wudf__layout of each column */
+  int64_t widths[WUDF__MAX_COLUMNS];  /* bytes per value of FIXED columns */
   struct ArrowArray* arrays[WUDF__MAX_COLUMNS];
   struct ArrowSchema* schemas[WUDF__MAX_COLUMNS];
   /* Shallow copies of the caller's schemas, renamed "arg0", "arg1", ...

@@ -139,6 +139,7 @@ static int wudf__udf_describe(struct wudf__udf* udf, struct wudf_error* error) {
                        format.layout == WUDF__LAYOUT_FIXED && format.byte_width > 0 &&
                        wudf__type_match(udf->arg_types[i], length, &flat, message,
                                         sizeof(message)) == 0;
+    udf->arg_width[i] = udf->arg_flat[i] ? format.byte_width : 0;
   }
   char output[WUDF__MAX_SIGNATURE];
   int output_length = wudf__signature_output_type(signature, output, sizeof(output));

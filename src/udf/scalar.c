@@ -222,17 +222,15 @@ static int wudf__flat_arguments(const struct wudf__call* call,
   for (uint32_t i = 0; i < arguments->count; i++) {
     const struct ArrowArray* array = arguments->arrays[i];
     const struct ArrowSchema* schema = arguments->schemas[i];
-    struct wudf__format format;
     if (arguments->layouts[i] != WUDF__LAYOUT_FIXED || schema->dictionary != NULL ||
-        schema->metadata != NULL ||
-        wudf__format_parse(schema->format, &format) != 0 || format.byte_width <= 0) {
+        schema->metadata != NULL || arguments->widths[i] <= 0) {
       return 0;
     }
     if (array->null_count != 0 && array->buffers[0] != NULL) {
       if (call->udf->signature.strict || array->offset % 8 != 0) return 0;
       *with_nulls = 1;
     }
-    input->widths[i] = format.byte_width;
+    input->widths[i] = arguments->widths[i];
   }
   return 1;
 }
