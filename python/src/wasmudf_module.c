@@ -546,15 +546,34 @@ static int wudf_py_column_import_as(PyObject* object, Py_ssize_t position,
   return 0;
 }
 
+/* The names of the PyCapsule interface's export methods, interned when the
+ * module is made: looked up on every argument of every call. */
+static PyObject* wudf_py_name_c_array;  /* "__arrow_c_array__" */
+static PyObject* wudf_py_name_c_stream; /* "__arrow_c_stream__" */
+
+/* Calls export method `name` of `object` with `requested` (NULL: no
+ * argument). Returns its result (a new reference); NULL with no exception
+ * set when `object` has no such attribute; NULL with an exception set when
+ * the lookup or the call failed otherwise. One attribute lookup: the bound
+ * method is called, not looked up again. */
+static PyObject* wudf_py_call_export(PyObject* object, PyObject* name, PyObject* requested) {
+  PyObject* method = PyObject_GetAttr(object, name);
+  if (method == NULL) {
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) PyErr_Clear();
+    return NULL;
+  }
+  PyObject* exported = requested != NULL ? PyObject_CallOneArg(method, requested)
+                                         : PyObject_CallNoArgs(method);
+  Py_DECREF(method);
+  return exported;
+}
+
 /* The import itself; on failure `column` holds what was taken so far. */
 static int wudf_py_column_take(PyObject* object, Py_ssize_t position, const char* function,
                                PyObject* requested, struct wudf_py_column* column) {
-  PyObject* exported = NULL;
-  if (PyObject_HasAttrString(object, "__arrow_c_array__")) {
-    exported = requested != NULL
-                   ? PyObject_CallMethod(object, "__arrow_c_array__", "O", requested)
-                   : PyObject_CallMethod(object, "__arrow_c_array__", NULL);
-    if (exported == NULL) return -1;
+  PyObject* exported = wudf_py_call_export(object, wudf_py_name_c_array, requested);
+  if (exported == NULL && PyErr_Occurred()) return -1;
+  if (exported != NULL) {
     struct ArrowArray array;
     if (!PyTuple_Check(exported) || PyTuple_GET_SIZE(exported) != 2) {
       Py_DECREF(exported);
@@ -570,11 +589,9 @@ static int wudf_py_column_take(PyObject* object, Py_ssize_t position, const char
     Py_DECREF(exported);
     return wudf_py_column_append(column, &array);
   }
-  if (PyObject_HasAttrString(object, "__arrow_c_stream__")) {
-    exported = requested != NULL
-                   ? PyObject_CallMethod(object, "__arrow_c_stream__", "O", requested)
-                   : PyObject_CallMethod(object, "__arrow_c_stream__", NULL);
-    if (exported == NULL) return -1;
+  exported = wudf_py_call_export(object, wudf_py_name_c_stream, requested);
+  if (exported == NULL && PyErr_Occurred()) return -1;
+  if (exported != NULL) {
     struct ArrowArrayStream stream;
     int status = wudf_py__take_stream(exported, &stream);
     Py_DECREF(exported);
@@ -2362,6 +2379,11 @@ PyMODINIT_FUNC PyInit__wasmudf(void) {
                            &wudf_py_ChunkedArrayType, &wudf_py_InstanceType,
                            &wudf_py_ModuleType,   &wudf_py_FunctionType,
                            &wudf_py_AccumulatorType, &wudf_py_StreamType};
+  if (wudf_py_name_c_array == NULL &&
+      ((wudf_py_name_c_array = PyUnicode_InternFromString("__arrow_c_array__")) == NULL ||
+       (wudf_py_name_c_stream = PyUnicode_InternFromString("__arrow_c_stream__")) == NULL)) {
+    return NULL;
+  }
   PyObject* module = PyModule_Create(&wudf_py_module_def);
   if (module == NULL) return NULL;
   for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

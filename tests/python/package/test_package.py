@@ -336,6 +336,28 @@ def test_argument_errors(gcd_module):
         gcd(pa.array([1], pa.int32()), pa.array([1, 2], pa.int32()))
 
 
+def test_a_producers_own_failure_is_raised(gcd_module):
+    """An export method that fails raises its own exception; an object with
+    only __arrow_c_stream__ is read as a stream."""
+    class Failing:
+        def __arrow_c_array__(self, requested_schema=None):
+            raise ZeroDivisionError("the producer failed")
+
+    class StreamOnly:
+        def __init__(self, values):
+            self.values = values
+
+        def __arrow_c_stream__(self, requested_schema=None):
+            return self.values.__arrow_c_stream__(requested_schema)
+
+    gcd = gcd_module["gcd"]
+    with pytest.raises(ZeroDivisionError, match="the producer failed"):
+        gcd(Failing(), pa.array([1], pa.int32()))
+    result = gcd(StreamOnly(pa.chunked_array([[12], [7]], pa.int32())),
+                 pa.array([18, 21], pa.int32()))
+    assert pa.chunked_array(result).to_pylist() == [6, 7]
+
+
 def test_guest_error_carries_the_guests_message(guest_wasm):
     faults = wasmudf.load(guest_wasm("faults"))
     with pytest.raises(wasmudf.GuestError) as info:
