@@ -960,7 +960,7 @@ static inline void* wudf__direct_slot(wudf_output* out, int64_t row, int32_t wid
   static inline void wudf_set_##name(wudf_output* out, int64_t row, ctype value) { \
     void* slot = (also) ? wudf__direct_slot(out, row, (int32_t)sizeof(ctype)) : NULL; \
     if (slot != NULL) {                                                         \
-      *(ctype*)slot = value;                                                    \
+      memcpy(slot, &value, sizeof(value)); /* any type of this width */         \
     } else {                                                                    \
       wudf__set_##name##_checked(out, row, value);                              \
     }                                                                           \

@@ -348,6 +348,9 @@ static int wudf__call_scalar_flat(struct wudf__call* call, const struct wudf__ar
   sink.values = (uint8_t*)(uintptr_t)out->buffers[1];
   sink.validity = (uint8_t*)(uintptr_t)out->buffers[0];
   sink.width = width;
+  /* The guest calls write the bits of rows [0, total); the bits after them
+   * in the last byte are zero (the buffer comes uninitialised). */
+  if (total % 8 != 0) sink.validity[total / 8] = 0;
   request.sink = &sink;
   for (int64_t start = 0; start < total && *status == 0; start += step) {
     int64_t count = total - start < step ? total - start : step;
