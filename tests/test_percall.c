@@ -122,6 +122,36 @@ TEST(flat_path_rows) {
   wudf_instance_free(instance);
 }
 
+/* An argument of the declared fixed-width format whose array does not have
+ * that format's shape (buffers, children, dictionary, offset) is refused
+ * on the flat path with the shape error, naming the argument. */
+TEST(flat_path_refuses_malformed_arguments) {
+  struct wudf_instance* instance = new_instance(scribble);
+  struct column input = int32_rows(20, 0);
+  struct ArrowArray child_array;
+  memset(&child_array, 0, sizeof(child_array));
+  struct ArrowArray* children[1] = {&child_array};
+  for (int variant = 0; variant < 4; variant++) {
+    struct ArrowArray broken = input.array;
+    switch (variant) {
+      case 0: broken.n_buffers = 1; break;
+      case 1: broken.buffers = NULL; break;
+      case 2: broken.n_children = 1; broken.children = children; break;
+      default: broken.offset = -1; break;
+    }
+    const struct ArrowArray* args[1] = {&broken};
+    const struct ArrowSchema* schemas[1] = {&input.schema};
+    struct column result;
+    struct wudf_error error;
+    ASSERT_STATUS(call_function(instance, "work", 1, args, schemas, NULL, &result, &error),
+                  EINVAL, &error);
+    ASSERT_CONTAINS(error.message, "argument 1");
+    ASSERT_CONTAINS(error.message, "is not a well-formed int32 array (at 'x'");
+  }
+  column_release(&input);
+  wudf_instance_free(instance);
+}
+
 /* chunk_bytes cuts a flat call's rows into guest calls of about that many
  * bytes of arguments and result (work: 4 + 4 bytes a row): a multiple of 64
  * rows, at least 4,096, at most max_rows_per_call; 0 turns it off and a
@@ -600,6 +630,7 @@ int main(void) {
   snapshot_module = load_module(engine, "snapshot");
   RUN_TEST(flat_path_rows);
   RUN_TEST(flat_path_strict);
+  RUN_TEST(flat_path_refuses_malformed_arguments);
   RUN_TEST(chunk_bytes_cuts_flat_calls);
   RUN_TEST(steady_path_allocates_only_the_result);
   RUN_TEST(modules_without_release_result);

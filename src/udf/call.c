@@ -1046,6 +1046,18 @@ static const char* wudf__argument_label(const struct wudf__udf* udf, uint32_t in
   return out;
 }
 
+/* The error of an argument whose buffers or children do not have the shape
+ * its format requires (at the node named `where`). */
+static int wudf__shape_error(const struct wudf__call* call, uint32_t index, const char* where) {
+  const struct wudf__udf* udf = call->udf;
+  char which[WUDF__MAX_NAME + 32];
+  return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed %s "
+                         "array (at '%s': buffer or child counts, offset, length or "
+                         "dictionary)", udf->signature.name,
+                         wudf__argument_label(udf, index, which), udf->arg_types[index],
+                         where);
+}
+
 int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
                           const struct ArrowArray* array, const struct ArrowSchema* schema,
                           struct wudf__arguments* arguments) {
@@ -1075,11 +1087,7 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
      * buffers, no children, no dictionary). */
     if (array->length < 0 || array->offset < 0 || array->n_children != 0 ||
         array->n_buffers != 2 || array->buffers == NULL || array->dictionary != NULL) {
-      return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed "
-                             "%s array (at '%s': buffer or child counts, offset, length or "
-                             "dictionary)", signature->name,
-                             wudf__argument_label(udf, index, which), udf->arg_types[index],
-                             schema->name != NULL ? schema->name : "?");
+      return wudf__shape_error(call, index, schema->name != NULL ? schema->name : "?");
     }
   } else {
     int limit = wudf__depth_limit(call->options);
@@ -1091,11 +1099,7 @@ int wudf__arguments_check(const struct wudf__call* call, uint32_t index,
     }
     char where[128];
     if (wudf__check_shape(array, schema, 1, where, sizeof(where)) != 0) {
-      return wudf__set_error(call->error, EINVAL, "function '%s': %s is not a well-formed %s "
-                             "array (at '%s': buffer or child counts, offset, length or "
-                             "dictionary)", signature->name,
-                             wudf__argument_label(udf, index, which), udf->arg_types[index],
-                             where);
+      return wudf__shape_error(call, index, where);
     }
   }
   if (array->length != arguments->rows) {
