@@ -169,9 +169,14 @@ TEST(huge_module_is_stopped_by_the_timeout_then_refused_at_once) {
    * depends on the build (about 1 s under ASan, 7 s under valgrind), so
    * the bounds are on the difference: what the first load spent beyond the
    * second is wasm2c's run, cut at the 2 s timeout, not the minutes a run
-   * to the end takes. */
-  ASSERT_LT(second, first - 1000);
-  ASSERT_LT(first - second, 2000 + 2000 + timing_slack_ms());
+   * to the end takes. Under valgrind that reading alone varies by more
+   * than the second the bound needs on a slow machine (8.1 s for the first
+   * load, 9.6 s for the refusal, once), so there only the message and the
+   * stats below show the refusal did not run wasm2c. */
+  if (!under_valgrind()) {
+    ASSERT_LT(second, first - 1000);
+    ASSERT_LT(first - second, 2000 + 2000 + timing_slack_ms());
+  }
   ASSERT_STR_EQ(error.message, "compile refused at once: this module failed to compile "
                                "before, under compile limits at least as generous as these "
                                "(remembered by this engine; wudf_engine_forget_failures "

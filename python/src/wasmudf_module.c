@@ -1713,8 +1713,8 @@ static int wudf_py_group_ids(PyObject* groups, int64_t rows, const char* functio
     }                                                                   \
     count++;                                                            \
   } while (0)
-  if (PyObject_HasAttrString(groups, "__arrow_c_array__") ||
-      PyObject_HasAttrString(groups, "__arrow_c_stream__")) {
+  if (PyObject_HasAttr(groups, wudf_py_name_c_array) ||
+      PyObject_HasAttr(groups, wudf_py_name_c_stream)) {
     struct wudf_py_column column;
     if (wudf_py_column_import(groups, 0, function, &column) != 0) {
       free(values);
@@ -2379,9 +2379,14 @@ PyMODINIT_FUNC PyInit__wasmudf(void) {
                            &wudf_py_ChunkedArrayType, &wudf_py_InstanceType,
                            &wudf_py_ModuleType,   &wudf_py_FunctionType,
                            &wudf_py_AccumulatorType, &wudf_py_StreamType};
+  /* Each name on its own: a re-import after a failed one fills what is
+   * missing. */
   if (wudf_py_name_c_array == NULL &&
-      ((wudf_py_name_c_array = PyUnicode_InternFromString("__arrow_c_array__")) == NULL ||
-       (wudf_py_name_c_stream = PyUnicode_InternFromString("__arrow_c_stream__")) == NULL)) {
+      (wudf_py_name_c_array = PyUnicode_InternFromString("__arrow_c_array__")) == NULL) {
+    return NULL;
+  }
+  if (wudf_py_name_c_stream == NULL &&
+      (wudf_py_name_c_stream = PyUnicode_InternFromString("__arrow_c_stream__")) == NULL) {
     return NULL;
   }
   PyObject* module = PyModule_Create(&wudf_py_module_def);
